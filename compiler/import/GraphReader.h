@@ -1,0 +1,34 @@
+// Reads a model (graph.proto) from a .pbtxt (text format) or .pb (binary)
+// file, remembering where each placeholder, variable, node and signature
+// starts in the text so that diagnostics can point at it.
+#ifndef NNCC_COMPILER_IMPORT_GRAPHREADER_H
+#define NNCC_COMPILER_IMPORT_GRAPHREADER_H
+
+#include "proto/graph.pb.h"
+
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace nncc {
+
+/// A parsed model and where its parts came from.
+struct LoadedGraph {
+  graph::Graph graph;
+  std::string path; ///< file name used in diagnostics
+  /// 1-based line of each element of the repeated fields (0: unknown, e.g.
+  /// for binary files).
+  std::vector<int> placeholderLines, variableLines, nodeLines, signatureLines;
+};
+
+/// Parses protobuf text format. `path` only names the source in messages.
+llvm::Expected<LoadedGraph> parseGraphText(const std::string &text,
+                                           const std::string &path);
+
+/// Reads `path`: binary protobuf when it ends in ".pb", text format otherwise.
+llvm::Expected<LoadedGraph> readGraphFile(const std::string &path);
+
+} // namespace nncc
+
+#endif

@@ -1,0 +1,187 @@
+// Elementwise ops: result types (broadcasting) and constant folding.
+#include "nn/IR/NNDialect.h"
+#include "nn/IR/ShapeRules.h"
+
+#include "mlir/Dialect/CommonFolders.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+using namespace nncc::nn;
+
+// Larger constants are left to the compiled kernels.
+static constexpr int64_t kMaxFoldElements = 4096;
+
+/// Broadcasting binary op: operands share an element type; the result has
+/// `resultElement` (the operands' when null) and the broadcast shape.
+static LogicalResult inferBinary(std::optional<Location> loc, StringRef name,
+                                 ValueRange operands, bool numeric,
+                                 Type resultElement,
+                                 SmallVectorImpl<Type> &types) {
+  auto lhs = tensorOperand(loc, name, operands[0].getType(), "lhs");
+  auto rhs = tensorOperand(loc, name, operands[1].getType(), "rhs");
+  if (failed(lhs) || failed(rhs))
+    return failure();
+  Type elt = lhs->getElementType();
+  if (elt != rhs->getElementType())
+    return shapeError(loc, name, "operands have different element types: ",
+                      elt, " and ", rhs->getElementType(),
+                      " (convert one with nn.cast)");
+  if (numeric && elt.isInteger(1))
+    return shapeError(loc, name, "expects numeric operands, got ", elt);
+  Type outElt = resultElement ? resultElement : elt;
+  if (!lhs->hasRank() || !rhs->hasRank()) {
+    types.push_back(UnrankedTensorType::get(outElt));
+    return success();
+  }
+  auto shape = broadcastShapes(loc, name, *lhs, *rhs);
+  if (failed(shape))
+    return failure();
+  types.push_back(RankedTensorType::get(*shape, outElt));
+  return success();
+}
+
+#define NN_BINARY_INFER(Op, numeric, resultElement)                            \
+  LogicalResult Op::inferReturnTypes(MLIRContext *ctx,                         \
+                                     std::optional<Location> loc,              \
+                                     Adaptor adaptor,                          \
+                                     SmallVectorImpl<Type> &types) {           \
+    return inferBinary(loc, getOperationName(), adaptor.getOperands(),         \
+                       numeric, resultElement, types);                         \
+  }
+NN_BINARY_INFER(AddOp, true, nullptr)
+NN_BINARY_INFER(SubOp, true, nullptr)
+NN_BINARY_INFER(MulOp, true, nullptr)
+NN_BINARY_INFER(DivOp, true, nullptr)
+NN_BINARY_INFER(EqualOp, false, IntegerType::get(ctx, 1))
+#undef NN_BINARY_INFER
+
+#define NN_UNARY_INFER(Op)                                                     \
+  LogicalResult Op::inferReturnTypes(MLIRContext *, std::optional<Location>,   \
+                                     Adaptor adaptor,                          \
+                                     SmallVectorImpl<Type> &types) {           \
+    types.push_back(adaptor.getX().getType());                                 \
+    return success();                                                          \
+  }
+NN_UNARY_INFER(NegOp)
+NN_UNARY_INFER(SquareOp)
+NN_UNARY_INFER(ExpOp)
+NN_UNARY_INFER(LogOp)
+NN_UNARY_INFER(TanhOp)
+NN_UNARY_INFER(SigmoidOp)
+NN_UNARY_INFER(ReluOp)
+#undef NN_UNARY_INFER
+
+//===----------------------------------------------------------------------===//
+// Folding
+//===----------------------------------------------------------------------===//
+
+/// The constant `attr` as a dense attribute of `type`: splats stretch to any
+/// shape; other constants must already have the type.
+static DenseElementsAttr asDense(Attribute attr, ShapedType type) {
+  auto dense = dyn_cast_or_null<DenseElementsAttr>(attr);
+  if (!dense)
+    return {};
+  if (dense.getType() == type)
+    return dense;
+  if (dense.isSplat())
+    return DenseElementsAttr::get(type, dense.getSplatValue<Attribute>());
+  return {};
+}
+
+template <typename FloatFn, typename IntFn>
+static OpFoldResult foldBinary(Operation *op, ArrayRef<Attribute> operands,
+                               FloatFn floatFn, IntFn intFn) {
+  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!type || !type.hasStaticShape() ||
+      type.getNumElements() > kMaxFoldElements)
+    return {};
+  Attribute lhs = asDense(operands[0], type), rhs = asDense(operands[1], type);
+  if (!lhs || !rhs)
+    return {};
+  Attribute both[] = {lhs, rhs};
+  if (isa<FloatType>(type.getElementType()))
+    return constFoldBinaryOpConditional<FloatAttr, APFloat, void>(both, type,
+                                                                  floatFn);
+  return constFoldBinaryOpConditional<IntegerAttr, APInt, void>(both, type,
+                                                                intFn);
+}
+
+OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
+  return foldBinary(
+      *this, adaptor.getOperands(),
+      [](APFloat a, const APFloat &b) -> std::optional<APFloat> {
+        a.add(b, APFloat::rmNearestTiesToEven);
+        return a;
+      },
+      [](const APInt &a, const APInt &b) -> std::optional<APInt> {
+        return a + b;
+      });
+}
+
+OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
+  return foldBinary(
+      *this, adaptor.getOperands(),
+      [](APFloat a, const APFloat &b) -> std::optional<APFloat> {
+        a.subtract(b, APFloat::rmNearestTiesToEven);
+        return a;
+      },
+      [](const APInt &a, const APInt &b) -> std::optional<APInt> {
+        return a - b;
+      });
+}
+
+OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
+  return foldBinary(
+      *this, adaptor.getOperands(),
+      [](APFloat a, const APFloat &b) -> std::optional<APFloat> {
+        a.multiply(b, APFloat::rmNearestTiesToEven);
+        return a;
+      },
+      [](const APInt &a, const APInt &b) -> std::optional<APInt> {
+        return a * b;
+      });
+}
+
+OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
+  return foldBinary(
+      *this, adaptor.getOperands(),
+      [](APFloat a, const APFloat &b) -> std::optional<APFloat> {
+        a.divide(b, APFloat::rmNearestTiesToEven);
+        return a;
+      },
+      [](const APInt &a, const APInt &b) -> std::optional<APInt> {
+        if (b.isZero()) // leave the division by zero to run time
+          return std::nullopt;
+        return a.sdiv(b);
+      });
+}
+
+template <typename FloatFn, typename IntFn>
+static OpFoldResult foldUnary(Operation *op, Attribute operand,
+                              FloatFn floatFn, IntFn intFn) {
+  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  auto dense = dyn_cast_or_null<DenseElementsAttr>(operand);
+  if (!type || !dense || dense.getType() != type ||
+      type.getNumElements() > kMaxFoldElements)
+    return {};
+  if (isa<FloatType>(type.getElementType()))
+    return constFoldUnaryOp<FloatAttr, APFloat, void>(operand, floatFn);
+  return constFoldUnaryOp<IntegerAttr, APInt, void>(operand, intFn);
+}
+
+OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(
+      *this, adaptor.getX(), [](const APFloat &a) { return neg(a); },
+      [](const APInt &a) { return -a; });
+}
+
+OpFoldResult SquareOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(
+      *this, adaptor.getX(),
+      [](APFloat a) {
+        APFloat b = a;
+        a.multiply(b, APFloat::rmNearestTiesToEven);
+        return a;
+      },
+      [](const APInt &a) { return a * a; });
+}

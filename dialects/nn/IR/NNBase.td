@@ -1,0 +1,43 @@
+// The nn dialect: TensorFlow-1.x-like neural network ops on builtin tensors.
+// Every op infers its result type from its operands and attributes, keeping
+// unknown dimensions as `?`, so the importer never guesses a shape.
+#ifndef NNCC_NN_BASE_TD
+#define NNCC_NN_BASE_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/SymbolInterfaces.td"
+
+def NN_Dialect : Dialect {
+  let name = "nn";
+  let cppNamespace = "::nncc::nn";
+  let summary = "Neural-network graph ops (TensorFlow 1.x semantics)";
+  let description = [{
+    Ops of nncc models: NumPy-broadcasting arithmetic, activations, matmul,
+    reductions, losses, and resident variables. Result types are inferred.
+  }];
+  let hasConstantMaterializer = 1;
+  // The DRR peepholes of NNPatterns.td, for every op at once.
+  let hasCanonicalizer = 1;
+  // Attributes stay in the attribute dictionary, so the graph importer can
+  // check and infer any op generically from a DictionaryAttr.
+  let usePropertiesForAttributes = 0;
+}
+
+def NN_Float : AnyTypeOf<[F32, F64]>;
+def NN_FloatTensor : TensorOf<[F32, F64]>;
+def NN_IntTensor : TensorOf<[I32, I64]>;
+def NN_NumericTensor : TensorOf<[F32, F64, I32, I64]>;
+def NN_Tensor : TensorOf<[F32, F64, I32, I64, I1]>;
+def NN_StaticTensor : StaticShapeTensorOf<[F32, F64, I32, I64, I1]>;
+
+class NN_Op<string mnemonic, list<Trait> traits = []>
+    : Op<NN_Dialect, mnemonic, traits>;
+
+// An op whose result types come from nncc's shape rules (see ShapeRules.h).
+class NN_InferredOp<string mnemonic, list<Trait> traits = []>
+    : NN_Op<mnemonic, !listconcat(traits, [InferTypeOpAdaptorWithIsCompatible])>;
+
+#endif // NNCC_NN_BASE_TD

@@ -1,0 +1,90 @@
+// The nn dialect's registration, the generated op definitions (compiled only
+// here), constant materialization and the DRR canonicalization patterns.
+#include "nn/IR/NNDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
+#include "nn/IR/ShapeRules.h"
+
+using namespace mlir;
+using namespace nncc::nn;
+
+#include "nn/IR/NNDialect.cpp.inc"
+
+#define GET_OP_CLASSES
+#include "nn/IR/NNOps.cpp.inc"
+
+namespace {
+#include "nn/IR/NNPatterns.inc"
+} // namespace
+
+void NNDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "nn/IR/NNOps.cpp.inc"
+      >();
+}
+
+Operation *NNDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                          Type type, Location loc) {
+  auto elements = dyn_cast<ElementsAttr>(value);
+  if (!elements || elements.getType() != type)
+    return nullptr;
+  return builder.create<ConstantOp>(loc, type, elements);
+}
+
+void NNDialect::getCanonicalizationPatterns(RewritePatternSet &results) const {
+  populateWithGenerated(results);
+}
+
+bool nncc::nn::isSplatOf(Attribute attr, double value) {
+  auto dense = dyn_cast_or_null<DenseElementsAttr>(attr);
+  if (!dense || !dense.isSplat())
+    return false;
+  Type elt = dense.getElementType();
+  if (isa<FloatType>(elt))
+    return dense.getSplatValue<APFloat>().convertToDouble() == value;
+  if (elt.isInteger(1))
+    return false;
+  if (isa<IntegerType>(elt))
+    return static_cast<double>(dense.getSplatValue<APInt>().getSExtValue()) ==
+           value;
+  return false;
+}
+
+// Every inferred op accepts result types compatible with the inferred ones.
+#define NN_COMPATIBLE(Op)                                                      \
+  bool Op::isCompatibleReturnTypes(TypeRange l, TypeRange r) {                 \
+    return compatibleTypes(l, r);                                              \
+  }
+NN_COMPATIBLE(AddOp)
+NN_COMPATIBLE(SubOp)
+NN_COMPATIBLE(MulOp)
+NN_COMPATIBLE(DivOp)
+NN_COMPATIBLE(EqualOp)
+NN_COMPATIBLE(NegOp)
+NN_COMPATIBLE(SquareOp)
+NN_COMPATIBLE(ExpOp)
+NN_COMPATIBLE(LogOp)
+NN_COMPATIBLE(TanhOp)
+NN_COMPATIBLE(SigmoidOp)
+NN_COMPATIBLE(ReluOp)
+NN_COMPATIBLE(MatMulOp)
+NN_COMPATIBLE(BiasAddOp)
+NN_COMPATIBLE(SoftmaxOp)
+NN_COMPATIBLE(LogSoftmaxOp)
+NN_COMPATIBLE(SoftmaxCrossEntropyOp)
+NN_COMPATIBLE(MeanSquaredErrorOp)
+NN_COMPATIBLE(ConstantOp)
+NN_COMPATIBLE(ReshapeOp)
+NN_COMPATIBLE(SqueezeOp)
+NN_COMPATIBLE(ReduceSumOp)
+NN_COMPATIBLE(ReduceMeanOp)
+NN_COMPATIBLE(ReduceMaxOp)
+NN_COMPATIBLE(ArgMaxOp)
+NN_COMPATIBLE(OneHotOp)
+NN_COMPATIBLE(CastOp)
+#undef NN_COMPATIBLE

@@ -1,0 +1,10 @@
+// All nn ops, by category (one file each, as in onnx-mlir).
+#ifndef NNCC_NN_OPS_TD
+#define NNCC_NN_OPS_TD
+
+include "MathOps.td"
+include "NetworkOps.td"
+include "TensorOps.td"
+include "StateOps.td"
+
+#endif // NNCC_NN_OPS_TD

@@ -1,0 +1,65 @@
+// Neural-network ops: matmul, bias, softmax, losses.
+#ifndef NNCC_NN_NETWORK_OPS_TD
+#define NNCC_NN_NETWORK_OPS_TD
+
+include "NNBase.td"
+
+def NN_MatMulOp : NN_InferredOp<"matmul", [Pure]> {
+  let summary = "matrix product, batched over leading dimensions";
+  let description = [{
+    Both operands have rank >= 2. The last two dimensions multiply
+    ([m, k] x [k, n], after the optional transposes); leading (batch)
+    dimensions broadcast like NumPy's matmul.
+  }];
+  let arguments = (ins NN_NumericTensor:$lhs, NN_NumericTensor:$rhs,
+                   DefaultValuedAttr<BoolAttr, "false">:$transpose_a,
+                   DefaultValuedAttr<BoolAttr, "false">:$transpose_b);
+  let results = (outs NN_NumericTensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_BiasAddOp : NN_InferredOp<"bias_add", [Pure]> {
+  let summary = "adds a rank-1 bias along the last dimension";
+  let arguments = (ins NN_NumericTensor:$x, NN_NumericTensor:$bias);
+  let results = (outs NN_NumericTensor:$result);
+  let assemblyFormat =
+      "$x `,` $bias attr-dict `:` functional-type(operands, results)";
+}
+
+class NN_SoftmaxLikeOp<string mnemonic> : NN_InferredOp<mnemonic, [Pure]> {
+  let arguments = (ins NN_FloatTensor:$x,
+                   DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+}
+def NN_SoftmaxOp : NN_SoftmaxLikeOp<"softmax"> {
+  let summary = "exp(x) / sum(exp(x)) along `axis`";
+}
+def NN_LogSoftmaxOp : NN_SoftmaxLikeOp<"log_softmax"> {
+  let summary = "x - log(sum(exp(x))) along `axis`";
+}
+
+def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy", [Pure]> {
+  let summary = "per-example cross-entropy of softmax(logits) and the labels";
+  let description = [{
+    The class axis is the last one. Labels are either one-hot (or any
+    probability distribution) of the logits' shape and type, or integer class
+    indices with the logits' shape minus the class axis (the sparse form).
+    The result has the logits' shape minus the class axis.
+  }];
+  let arguments = (ins NN_FloatTensor:$logits, NN_Tensor:$labels);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat =
+      "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_MeanSquaredErrorOp : NN_InferredOp<"mean_squared_error", [Pure]> {
+  let summary = "mean((predictions - targets)^2) over all elements, a scalar";
+  let arguments = (ins NN_FloatTensor:$predictions, NN_FloatTensor:$targets);
+  let results = (outs 0DTensorOf<[F32, F64]>:$result);
+  let assemblyFormat =
+      "$predictions `,` $targets attr-dict `:` functional-type(operands, results)";
+}
+
+#endif // NNCC_NN_NETWORK_OPS_TD

@@ -1,0 +1,263 @@
+// Constants, shape manipulation, reductions, indices and casts: result types
+// and folders.
+#include "nn/IR/NNDialect.h"
+#include "nn/IR/ShapeRules.h"
+
+#include "llvm/ADT/SmallSet.h"
+
+using namespace mlir;
+using namespace nncc::nn;
+
+static std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+LogicalResult ConstantOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &types) {
+  auto type = dyn_cast<RankedTensorType>(adaptor.getValue().getType());
+  if (!type)
+    return shapeError(loc, getOperationName(), "value must be a tensor, got ",
+                      adaptor.getValue().getType());
+  types.push_back(type);
+  return success();
+}
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+//===----------------------------------------------------------------------===//
+// reshape, squeeze
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  StringRef name = getOperationName();
+  auto x = tensorOperand(loc, name, adaptor.getX().getType(), "x");
+  if (failed(x))
+    return failure();
+  SmallVector<int64_t> shape(adaptor.getShape());
+  int64_t wildcard = -1, known = 1;
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (d == -1) {
+      if (wildcard >= 0)
+        return shapeError(loc, name, "shape ", shapeString(shape),
+                          " has more than one -1");
+      wildcard = i;
+    } else if (d < 0) {
+      return shapeError(loc, name, "shape ", shapeString(shape),
+                        " has invalid size ", d, " at index ", i,
+                        " (sizes are >= 0, or -1 for the inferred one)");
+    } else {
+      known *= d;
+    }
+  }
+  if (x->hasStaticShape()) {
+    int64_t total = x->getNumElements();
+    if (wildcard >= 0) {
+      if (known == 0 || total % known != 0)
+        return shapeError(loc, name, "cannot reshape ", Type(*x), " (", total,
+                          " elements) into ", shapeString(shape),
+                          ": no size for -1 fits");
+      shape[wildcard] = total / known;
+    } else if (known != total) {
+      return shapeError(loc, name, "cannot reshape ", Type(*x), " (", total,
+                        " elements) into ", shapeString(shape), " (", known,
+                        " elements)");
+    }
+  } else if (wildcard >= 0) {
+    shape[wildcard] = ShapedType::kDynamic;
+  }
+  types.push_back(RankedTensorType::get(shape, x->getElementType()));
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
+  auto type = cast<TensorType>(getType());
+  if (getX().getType() == type && type.hasStaticShape())
+    return getX();
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(adaptor.getX()))
+    if (type.hasStaticShape())
+      return dense.reshape(cast<ShapedType>(type));
+  return {};
+}
+
+LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  StringRef name = getOperationName();
+  auto x = tensorOperand(loc, name, adaptor.getX().getType(), "x");
+  if (failed(x))
+    return failure();
+  if (!x->hasRank()) {
+    types.push_back(*x);
+    return success();
+  }
+  ArrayRef<int64_t> in = x->getShape();
+  SmallVector<bool> drop(in.size(), false);
+  if (adaptor.getAxes().empty()) {
+    // Only dimensions known to be 1 go; an unknown one stays.
+    for (auto [i, d] : llvm::enumerate(in))
+      drop[i] = d == 1;
+  }
+  for (int64_t axis : adaptor.getAxes()) {
+    auto a = normalizeAxis(loc, name, axis, x->getRank(), "axis");
+    if (failed(a))
+      return failure();
+    if (in[*a] != 1 && !ShapedType::isDynamic(in[*a]))
+      return shapeError(loc, name, "cannot squeeze dimension ", *a, " of ",
+                        Type(*x), ": its size is ", in[*a], ", not 1");
+    drop[*a] = true;
+  }
+  SmallVector<int64_t> shape;
+  for (auto [i, d] : llvm::enumerate(in))
+    if (!drop[i])
+      shape.push_back(d);
+  types.push_back(RankedTensorType::get(shape, x->getElementType()));
+  return success();
+}
+
+OpFoldResult SqueezeOp::fold(FoldAdaptor adaptor) {
+  auto type = cast<TensorType>(getType());
+  if (getX().getType() == type)
+    return getX();
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(adaptor.getX()))
+    if (type.hasStaticShape())
+      return dense.reshape(cast<ShapedType>(type));
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions, argmax
+//===----------------------------------------------------------------------===//
+
+static LogicalResult inferReduce(std::optional<Location> loc, StringRef name,
+                                 Type input, ArrayRef<int64_t> axes,
+                                 bool keepDims, SmallVectorImpl<Type> &types) {
+  auto x = tensorOperand(loc, name, input, "x");
+  if (failed(x))
+    return failure();
+  Type elt = x->getElementType();
+  if (!x->hasRank()) {
+    types.push_back(axes.empty() && !keepDims ? Type(RankedTensorType::get({}, elt))
+                                              : Type(*x));
+    return success();
+  }
+  int64_t rank = x->getRank();
+  llvm::SmallSet<int64_t, 4> reduced;
+  for (int64_t axis : axes) {
+    auto a = normalizeAxis(loc, name, axis, rank, "axis");
+    if (failed(a))
+      return failure();
+    if (!reduced.insert(*a).second)
+      return shapeError(loc, name, "axis ", *a, " is listed twice in axes");
+  }
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < rank; ++i) {
+    bool isReduced = axes.empty() || reduced.contains(i);
+    if (!isReduced)
+      shape.push_back(x->getDimSize(i));
+    else if (keepDims)
+      shape.push_back(1);
+  }
+  types.push_back(RankedTensorType::get(shape, elt));
+  return success();
+}
+
+#define NN_REDUCE_INFER(Op)                                                    \
+  LogicalResult Op::inferReturnTypes(MLIRContext *,                            \
+                                     std::optional<Location> loc,              \
+                                     Adaptor adaptor,                          \
+                                     SmallVectorImpl<Type> &types) {           \
+    return inferReduce(loc, getOperationName(), adaptor.getX().getType(),      \
+                       adaptor.getAxes(), adaptor.getKeepDims(), types);       \
+  }
+NN_REDUCE_INFER(ReduceSumOp)
+NN_REDUCE_INFER(ReduceMeanOp)
+NN_REDUCE_INFER(ReduceMaxOp)
+#undef NN_REDUCE_INFER
+
+LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  StringRef name = getOperationName();
+  auto x = tensorOperand(loc, name, adaptor.getX().getType(), "x");
+  if (failed(x))
+    return failure();
+  Type i64 = IntegerType::get(ctx, 64);
+  if (!x->hasRank()) {
+    types.push_back(UnrankedTensorType::get(i64));
+    return success();
+  }
+  if (x->getRank() == 0)
+    return shapeError(loc, name, "x must have rank >= 1, got ", Type(*x));
+  auto axis = normalizeAxis(loc, name, adaptor.getAxis(), x->getRank(), "axis");
+  if (failed(axis))
+    return failure();
+  SmallVector<int64_t> shape(x->getShape());
+  shape.erase(shape.begin() + *axis);
+  types.push_back(RankedTensorType::get(shape, i64));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// one_hot, cast
+//===----------------------------------------------------------------------===//
+
+LogicalResult OneHotOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  StringRef name = getOperationName();
+  auto indices = tensorOperand(loc, name, adaptor.getIndices().getType(),
+                               "indices");
+  if (failed(indices))
+    return failure();
+  int64_t depth = adaptor.getDepth();
+  if (depth < 1)
+    return shapeError(loc, name, "depth must be >= 1, got ", depth);
+  Type elt = Float32Type::get(ctx);
+  if (auto dtype = adaptor.getDtype()) {
+    elt = *dtype;
+    if (!elt.isF32() && !elt.isF64())
+      return shapeError(loc, name, "dtype must be f32 or f64, got ", elt);
+  }
+  if (!indices->hasRank()) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  SmallVector<int64_t> shape(indices->getShape());
+  shape.push_back(depth);
+  types.push_back(RankedTensorType::get(shape, elt));
+  return success();
+}
+
+LogicalResult CastOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  StringRef name = getOperationName();
+  auto x = tensorOperand(loc, name, adaptor.getX().getType(), "x");
+  if (failed(x))
+    return failure();
+  Type elt = adaptor.getDtype();
+  if (!elt.isF32() && !elt.isF64() && !elt.isSignlessInteger(32) &&
+      !elt.isSignlessInteger(64) && !elt.isSignlessInteger(1))
+    return shapeError(loc, name, "dtype must be one of f32, f64, i32, i64, i1; got ",
+                      elt);
+  types.push_back(x->clone(elt));
+  return success();
+}
+
+OpFoldResult CastOp::fold(FoldAdaptor) {
+  if (getX().getType() == getType())
+    return getX();
+  return {};
+}

@@ -1,0 +1,76 @@
+// Constants, shape manipulation, reductions, indices and casts.
+#ifndef NNCC_NN_TENSOR_OPS_TD
+#define NNCC_NN_TENSOR_OPS_TD
+
+include "NNBase.td"
+
+def NN_ConstantOp : NN_InferredOp<"constant", [ConstantLike, Pure]> {
+  let summary = "a constant tensor";
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs NN_StaticTensor:$result);
+  let assemblyFormat = "$value attr-dict";
+  let hasFolder = 1;
+}
+
+def NN_ReshapeOp : NN_InferredOp<"reshape", [Pure]> {
+  let summary = "same elements, new shape; one dimension may be -1";
+  let arguments = (ins NN_Tensor:$x, DenseI64ArrayAttr:$shape);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+  let hasFolder = 1;
+}
+
+def NN_SqueezeOp : NN_InferredOp<"squeeze", [Pure]> {
+  let summary = "removes dimensions of size 1 (all of them when `axes` is empty)";
+  let arguments = (ins NN_Tensor:$x,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+  let hasFolder = 1;
+}
+
+class NN_ReduceOp<string mnemonic, string what>
+    : NN_InferredOp<mnemonic, [Pure]> {
+  let summary = what # " over `axes` (all axes when empty)";
+  let arguments = (ins NN_NumericTensor:$x,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes,
+                   DefaultValuedAttr<BoolAttr, "false">:$keep_dims);
+  let results = (outs NN_NumericTensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+}
+def NN_ReduceSumOp : NN_ReduceOp<"reduce_sum", "sum">;
+def NN_ReduceMeanOp : NN_ReduceOp<"reduce_mean", "mean">;
+def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max", "maximum">;
+
+def NN_ArgMaxOp : NN_InferredOp<"argmax", [Pure]> {
+  let summary = "index (i64) of the largest value along `axis`";
+  let arguments = (ins NN_NumericTensor:$x, I64Attr:$axis);
+  let results = (outs TensorOf<[I64]>:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+}
+
+def NN_OneHotOp : NN_InferredOp<"one_hot", [Pure]> {
+  let summary = "integer indices to one-hot vectors along a new last axis";
+  let description = [{
+    Result shape: the indices' shape followed by `depth`. Positions equal to
+    the index hold `on_value`, all others `off_value`; an index outside
+    [0, depth) gives a row of `off_value` (as in TensorFlow). The element
+    type is `dtype` (f32 when absent).
+  }];
+  let arguments = (ins NN_IntTensor:$indices, I64Attr:$depth,
+                   OptionalAttr<TypeAttr>:$dtype,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$on_value,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$off_value);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$indices attr-dict `:` type($indices) `->` type($result)";
+}
+
+def NN_CastOp : NN_InferredOp<"cast", [Pure]> {
+  let summary = "converts elements to `dtype` (floats truncate toward zero)";
+  let arguments = (ins NN_Tensor:$x, TypeAttr:$dtype);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+  let hasFolder = 1;
+}
+
+#endif // NNCC_NN_TENSOR_OPS_TD

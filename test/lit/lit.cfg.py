@@ -1,0 +1,15 @@
+# lit configuration for nncc: every pass and op is tested through nncc-opt or
+# nncc with FileCheck.
+import os
+import lit.formats
+
+config.name = "nncc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".pbtxt"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.nncc_obj_root, "test", "lit")
+
+config.environment["PATH"] = os.pathsep.join(
+    [config.nncc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
+config.substitutions.append(("%examples", os.path.join(config.nncc_src_root, "examples")))
