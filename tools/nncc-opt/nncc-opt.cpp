@@ -1,5 +1,6 @@
 // nncc-opt: mlir-opt with the nn dialect, the upstream dialects nncc lowers
 // to, and nncc's passes. lit tests drive every pass through it.
+#include "compiler/cpu/Passes.h"
 #include "nn/IR/NNDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -11,8 +12,8 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  registry.insert<nncc::nn::NNDialect, mlir::func::FuncDialect,
-                  mlir::arith::ArithDialect, mlir::tensor::TensorDialect>();
+  nncc::cpu::registerCpuDialects(registry);
+  nncc::cpu::registerCpuPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();

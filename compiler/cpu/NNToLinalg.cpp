@@ -1,0 +1,73 @@
+// The nn-to-linalg pass: applies the category patterns of lowering/.
+#include "compiler/cpu/Passes.h"
+#include "compiler/cpu/lowering/Patterns.h"
+#include "nn/IR/NNDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+
+namespace nncc::cpu {
+namespace {
+
+bool isStateOp(Operation *op) {
+  return isa<nn::VariableOp, nn::ReadVariableOp, nn::AssignVariableOp>(op);
+}
+
+struct NNToLinalgPass
+    : PassWrapper<NNToLinalgPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(NNToLinalgPass)
+  StringRef getArgument() const override { return "nn-to-linalg"; }
+  StringRef getDescription() const override {
+    return "Lower nn ops to linalg, tensor, arith and math";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<linalg::LinalgDialect, tensor::TensorDialect,
+                    arith::ArithDialect, math::MathDialect>();
+  }
+  void runOnOperation() override {
+    bool ranked = true;
+    getOperation().walk([&](Operation *op) {
+      if (op->getDialect() != getContext().getLoadedDialect<nn::NNDialect>() ||
+          isStateOp(op))
+        return;
+      auto isUnranked = [](Type t) { return isa<UnrankedTensorType>(t); };
+      if (llvm::any_of(op->getOperandTypes(), isUnranked) ||
+          llvm::any_of(op->getResultTypes(), isUnranked)) {
+        op->emitOpError("has a tensor of unknown rank; the CPU backend needs "
+                        "every rank known (give the placeholder a shape, "
+                        "with -1 for unknown sizes)");
+        ranked = false;
+      }
+    });
+    if (!ranked)
+      return signalPassFailure();
+    ConversionTarget target(getContext());
+    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
+                           arith::ArithDialect, math::MathDialect,
+                           func::FuncDialect>();
+    target.addIllegalDialect<nn::NNDialect>();
+    target.addLegalOp<nn::VariableOp, nn::ReadVariableOp,
+                      nn::AssignVariableOp>();
+    RewritePatternSet patterns(&getContext());
+    populateMathLowering(patterns);
+    populateNetworkLowering(patterns);
+    populateTensorLowering(patterns);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createNNToLinalgPass() {
+  return std::make_unique<NNToLinalgPass>();
+}
+
+} // namespace nncc::cpu

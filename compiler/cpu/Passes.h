@@ -1,0 +1,30 @@
+// The CPU backend's passes: nn -> linalg lowering, and the pipeline from
+// there to the LLVM dialect (bufferization, loops, LLVM conversion).
+#ifndef NNCC_COMPILER_CPU_PASSES_H
+#define NNCC_COMPILER_CPU_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace mlir {
+class DialectRegistry;
+}
+
+namespace nncc::cpu {
+
+/// nn-to-linalg: every nn op except the variable ops becomes linalg, tensor,
+/// arith and math. Unranked tensors are an error naming the op.
+std::unique_ptr<mlir::Pass> createNNToLinalgPass();
+
+/// nn-to-linalg, then bufferization and lowering to the LLVM dialect.
+void buildCpuPipeline(mlir::OpPassManager &pm);
+
+/// The dialects and external interface models the CPU pipeline needs.
+void registerCpuDialects(mlir::DialectRegistry &registry);
+
+/// Registers nn-to-linalg and the nn-cpu-pipeline with the pass registry.
+void registerCpuPasses();
+
+} // namespace nncc::cpu
+
+#endif

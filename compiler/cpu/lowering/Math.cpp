@@ -1,0 +1,106 @@
+// Elementwise nn ops -> parallel linalg.generic with arith/math bodies.
+#include "compiler/cpu/LoweringUtils.h"
+#include "compiler/cpu/lowering/Patterns.h"
+#include "nn/IR/NNDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+
+namespace nncc::cpu {
+namespace {
+
+/// Lowers an elementwise op whose scalar computation is `Body::build`.
+template <typename NNOp, typename Body>
+struct ElementwiseLowering : OpRewritePattern<NNOp> {
+  using OpRewritePattern<NNOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(NNOp op, PatternRewriter &rw) const override {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type || !llvm::all_of(op->getOperandTypes(), [](Type t) {
+          return isa<RankedTensorType>(t);
+        }))
+      return rw.notifyMatchFailure(op, "unranked tensors");
+    rw.replaceOp(op, elementwise(rw, op.getLoc(), type, op->getOperands(),
+                                 Body::build));
+    return success();
+  }
+};
+
+template <typename FOp, typename IOp> struct Arith {
+  static Value build(OpBuilder &b, Location loc, ValueRange a) {
+    if (isa<FloatType>(a[0].getType()))
+      return b.create<FOp>(loc, a[0], a[1]);
+    return b.create<IOp>(loc, a[0], a[1]);
+  }
+};
+
+struct Equal {
+  static Value build(OpBuilder &b, Location loc, ValueRange a) {
+    if (isa<FloatType>(a[0].getType()))
+      return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, a[0], a[1]);
+    return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, a[0], a[1]);
+  }
+};
+
+struct Neg {
+  static Value build(OpBuilder &b, Location loc, ValueRange a) {
+    if (isa<FloatType>(a[0].getType()))
+      return b.create<arith::NegFOp>(loc, a[0]);
+    return b.create<arith::SubIOp>(
+        loc, scalarConstant(b, loc, a[0].getType(), 0), a[0]);
+  }
+};
+
+struct Square {
+  static Value build(OpBuilder &b, Location loc, ValueRange a) {
+    if (isa<FloatType>(a[0].getType()))
+      return b.create<arith::MulFOp>(loc, a[0], a[0]);
+    return b.create<arith::MulIOp>(loc, a[0], a[0]);
+  }
+};
+
+template <typename MathOp> struct Math {
+  static Value build(OpBuilder &b, Location loc, ValueRange a) {
+    return b.create<MathOp>(loc, a[0]);
+  }
+};
+
+struct Sigmoid {
+  // 1 / (1 + exp(-x))
+  static Value build(OpBuilder &b, Location loc, ValueRange a) {
+    Type t = a[0].getType();
+    Value one = scalarConstant(b, loc, t, 1.0);
+    Value e = b.create<math::ExpOp>(loc, b.create<arith::NegFOp>(loc, a[0]));
+    return b.create<arith::DivFOp>(loc, one,
+                                   b.create<arith::AddFOp>(loc, one, e));
+  }
+};
+
+struct Relu {
+  static Value build(OpBuilder &b, Location loc, ValueRange a) {
+    return b.create<arith::MaximumFOp>(
+        loc, a[0], scalarConstant(b, loc, a[0].getType(), 0.0));
+  }
+};
+
+} // namespace
+
+void populateMathLowering(RewritePatternSet &patterns) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<
+      ElementwiseLowering<nn::AddOp, Arith<arith::AddFOp, arith::AddIOp>>,
+      ElementwiseLowering<nn::SubOp, Arith<arith::SubFOp, arith::SubIOp>>,
+      ElementwiseLowering<nn::MulOp, Arith<arith::MulFOp, arith::MulIOp>>,
+      ElementwiseLowering<nn::DivOp, Arith<arith::DivFOp, arith::DivSIOp>>,
+      ElementwiseLowering<nn::EqualOp, Equal>,
+      ElementwiseLowering<nn::NegOp, Neg>,
+      ElementwiseLowering<nn::SquareOp, Square>,
+      ElementwiseLowering<nn::ExpOp, Math<math::ExpOp>>,
+      ElementwiseLowering<nn::LogOp, Math<math::LogOp>>,
+      ElementwiseLowering<nn::TanhOp, Math<math::TanhOp>>,
+      ElementwiseLowering<nn::SigmoidOp, Sigmoid>,
+      ElementwiseLowering<nn::ReluOp, Relu>>(ctx);
+}
+
+} // namespace nncc::cpu

@@ -1,0 +1,275 @@
+// matmul, bias_add, softmax, log_softmax and the losses.
+#include "compiler/cpu/LoweringUtils.h"
+#include "compiler/cpu/lowering/Patterns.h"
+#include "nn/IR/NNDialect.h"
+#include "nn/IR/ShapeRules.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+
+namespace nncc::cpu {
+namespace {
+
+bool allRanked(Operation *op) {
+  return llvm::all_of(op->getOperandTypes(),
+                      [](Type t) { return isa<RankedTensorType>(t); }) &&
+         llvm::all_of(op->getResultTypes(),
+                      [](Type t) { return isa<RankedTensorType>(t); });
+}
+
+Value add(OpBuilder &b, Location l, Value x, Value y) {
+  if (isa<FloatType>(x.getType()))
+    return b.create<arith::AddFOp>(l, x, y);
+  return b.create<arith::AddIOp>(l, x, y);
+}
+Value mul(OpBuilder &b, Location l, Value x, Value y) {
+  if (isa<FloatType>(x.getType()))
+    return b.create<arith::MulFOp>(l, x, y);
+  return b.create<arith::MulIOp>(l, x, y);
+}
+
+struct MatMulLowering : OpRewritePattern<nn::MatMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(nn::MatMulOp op,
+                                PatternRewriter &rw) const override {
+    if (!allRanked(op))
+      return rw.notifyMatchFailure(op, "unranked tensors");
+    Location loc = op.getLoc();
+    Value a = op.getLhs(), b = op.getRhs();
+    auto ta = cast<RankedTensorType>(a.getType());
+    auto tb = cast<RankedTensorType>(b.getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    bool transA = op.getTransposeA(), transB = op.getTransposeB();
+    int64_t rank = type.getRank(), batch = rank - 2;
+    Type elt = type.getElementType();
+
+    // Dynamic result sizes: batch dims from an operand that has them, m from
+    // the lhs, n from the rhs.
+    SmallVector<Value> sizes;
+    for (int64_t i = 0; i < rank; ++i) {
+      if (!type.isDynamicDim(i))
+        continue;
+      if (i == rank - 2) {
+        sizes.push_back(dimSize(rw, loc, a, transA ? ta.getRank() - 1 : ta.getRank() - 2));
+      } else if (i == rank - 1) {
+        sizes.push_back(dimSize(rw, loc, b, transB ? tb.getRank() - 2 : tb.getRank() - 1));
+      } else {
+        int64_t ja = i - (rank - ta.getRank()), jb = i - (rank - tb.getRank());
+        bool fromA = ja >= 0 && ta.isDynamicDim(ja);
+        sizes.push_back(fromA ? dimSize(rw, loc, a, ja) : dimSize(rw, loc, b, jb));
+      }
+    }
+    Value empty = rw.create<tensor::EmptyOp>(loc, type.getShape(), elt, sizes);
+    Value init = rw.create<linalg::FillOp>(loc, scalarConstant(rw, loc, elt, 0),
+                                           empty)
+                     .getResult(0);
+    if (rank == 2 && !transA && !transB) {
+      rw.replaceOp(op, rw.create<linalg::MatmulOp>(loc, ValueRange{a, b},
+                                                   ValueRange{init})
+                           .getResult(0));
+      return success();
+    }
+    // General case: a contraction over loops (batch..., m, n, k).
+    MLIRContext *ctx = rw.getContext();
+    int64_t loops = rank + 1;
+    AffineExpr m = getAffineDimExpr(batch, ctx), n = getAffineDimExpr(batch + 1, ctx),
+               k = getAffineDimExpr(batch + 2, ctx);
+    auto operandMap = [&](RankedTensorType t, AffineExpr r, AffineExpr c) {
+      SmallVector<AffineExpr> exprs;
+      int64_t tb = t.getRank() - 2, offset = batch - tb;
+      for (int64_t j = 0; j < tb; ++j) {
+        bool stretched = t.getDimSize(j) == 1 && type.getDimSize(j + offset) != 1;
+        exprs.push_back(stretched ? getAffineConstantExpr(0, ctx)
+                                  : getAffineDimExpr(j + offset, ctx));
+      }
+      exprs.push_back(r);
+      exprs.push_back(c);
+      return AffineMap::get(loops, 0, exprs, ctx);
+    };
+    SmallVector<AffineExpr> outExprs;
+    for (int64_t i = 0; i < rank; ++i)
+      outExprs.push_back(getAffineDimExpr(i, ctx));
+    AffineMap maps[] = {transA ? operandMap(ta, k, m) : operandMap(ta, m, k),
+                        transB ? operandMap(tb, n, k) : operandMap(tb, k, n),
+                        AffineMap::get(loops, 0, outExprs, ctx)};
+    SmallVector<utils::IteratorType> iterators(loops, utils::IteratorType::parallel);
+    iterators.back() = utils::IteratorType::reduction;
+    auto generic = rw.create<linalg::GenericOp>(
+        loc, TypeRange{type}, ValueRange{a, b}, ValueRange{init}, maps, iterators,
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          nb.create<linalg::YieldOp>(
+              l, add(nb, l, args[2], mul(nb, l, args[0], args[1])));
+        });
+    rw.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct BiasAddLowering : OpRewritePattern<nn::BiasAddOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(nn::BiasAddOp op,
+                                PatternRewriter &rw) const override {
+    if (!allRanked(op))
+      return rw.notifyMatchFailure(op, "unranked tensors");
+    rw.replaceOp(op, elementwise(rw, op.getLoc(),
+                                 cast<RankedTensorType>(op.getType()),
+                                 op->getOperands(),
+                                 [](OpBuilder &b, Location l, ValueRange a) {
+                                   return add(b, l, a[0], a[1]);
+                                 }));
+    return success();
+  }
+};
+
+/// x - max(x) along `axis`, and log(sum(exp(that))) along it.
+std::pair<Value, Value> shiftedAndLogSum(OpBuilder &b, Location loc, Value x,
+                                         int64_t axis) {
+  Value m = reduce(b, loc, x, {axis}, Reduction::Max);
+  Value shifted = combineWithReduced(
+      b, loc, x, m, {axis}, [](OpBuilder &nb, Location l, ValueRange a) {
+        return nb.create<arith::SubFOp>(l, a[0], a[1]).getResult();
+      });
+  auto type = cast<RankedTensorType>(x.getType());
+  Value e = elementwise(b, loc, type, {shifted},
+                        [](OpBuilder &nb, Location l, ValueRange a) {
+                          return nb.create<math::ExpOp>(l, a[0]).getResult();
+                        });
+  Value s = reduce(b, loc, e, {axis}, Reduction::Sum);
+  Value logSum = elementwise(b, loc, cast<RankedTensorType>(s.getType()), {s},
+                             [](OpBuilder &nb, Location l, ValueRange a) {
+                               return nb.create<math::LogOp>(l, a[0]).getResult();
+                             });
+  return {shifted, logSum};
+}
+
+template <typename NNOp, bool logarithm>
+struct SoftmaxLowering : OpRewritePattern<NNOp> {
+  using OpRewritePattern<NNOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(NNOp op, PatternRewriter &rw) const override {
+    if (!allRanked(op))
+      return rw.notifyMatchFailure(op, "unranked tensors");
+    Location loc = op.getLoc();
+    Value x = op.getX();
+    int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    auto [shifted, logSum] = shiftedAndLogSum(rw, loc, x, axis);
+    Value y = combineWithReduced(
+        rw, loc, shifted, logSum, {axis},
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value logp = b.create<arith::SubFOp>(l, a[0], a[1]);
+          return logarithm ? logp : b.create<math::ExpOp>(l, logp).getResult();
+        });
+    rw.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct SoftmaxCrossEntropyLowering : OpRewritePattern<nn::SoftmaxCrossEntropyOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(nn::SoftmaxCrossEntropyOp op,
+                                PatternRewriter &rw) const override {
+    if (!allRanked(op))
+      return rw.notifyMatchFailure(op, "unranked tensors");
+    Location loc = op.getLoc();
+    Value logits = op.getLogits(), labels = op.getLabels();
+    auto lt = cast<RankedTensorType>(logits.getType());
+    int64_t axis = lt.getRank() - 1;
+    Type elt = lt.getElementType();
+    auto [shifted, logSum] = shiftedAndLogSum(rw, loc, logits, axis);
+    auto type = cast<RankedTensorType>(op.getType());
+    auto labelType = cast<RankedTensorType>(labels.getType());
+    if (labelType.getElementType() == elt) {
+      // -sum(labels * log_softmax) = sum(labels * (logsum - shifted))
+      Value nll = combineWithReduced(
+          rw, loc, shifted, logSum, {axis},
+          [](OpBuilder &b, Location l, ValueRange a) {
+            return b.create<arith::SubFOp>(l, a[1], a[0]).getResult();
+          });
+      Value weighted = elementwise(rw, loc, lt, {nll, labels},
+                                   [](OpBuilder &b, Location l, ValueRange a) {
+                                     return b.create<arith::MulFOp>(l, a[0], a[1])
+                                         .getResult();
+                                   });
+      rw.replaceOp(op, reduce(rw, loc, weighted, {axis}, Reduction::Sum));
+      return success();
+    }
+    // Sparse labels: logsum - shifted[..., label]; NaN for a label outside
+    // [0, classes) rather than a read out of bounds.
+    Value classes = dimSize(rw, loc, logits, axis);
+    Value nan = rw.create<arith::ConstantOp>(
+        loc, rw.getFloatAttr(elt, APFloat::getNaN(cast<FloatType>(elt).getFloatSemantics())));
+    Value zero = rw.create<arith::ConstantIndexOp>(loc, 0);
+    int64_t rank = type.getRank();
+    Value empty = rw.create<tensor::EmptyOp>(loc, type.getShape(), elt,
+                                             dynamicSizes(rw, loc, logSum));
+    AffineMap id = rw.getMultiDimIdentityMap(rank);
+    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+    auto generic = rw.create<linalg::GenericOp>(
+        loc, TypeRange{type}, ValueRange{logSum, labels}, ValueRange{empty},
+        ArrayRef<AffineMap>{id, id, id}, iterators,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value label = b.create<arith::IndexCastOp>(l, b.getIndexType(), a[1]);
+          Value inRange = b.create<arith::AndIOp>(
+              l, b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, label, zero),
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, label, classes));
+          Value safe = b.create<arith::SelectOp>(l, inRange, label, zero);
+          SmallVector<Value> indices;
+          for (int64_t i = 0; i < rank; ++i)
+            indices.push_back(b.create<linalg::IndexOp>(l, i));
+          indices.push_back(safe);
+          Value picked = b.create<tensor::ExtractOp>(l, shifted, indices);
+          Value loss = b.create<arith::SubFOp>(l, a[0], picked);
+          b.create<linalg::YieldOp>(
+              l, Value(b.create<arith::SelectOp>(l, inRange, loss, nan)));
+        });
+    rw.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct MeanSquaredErrorLowering : OpRewritePattern<nn::MeanSquaredErrorOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(nn::MeanSquaredErrorOp op,
+                                PatternRewriter &rw) const override {
+    if (!allRanked(op))
+      return rw.notifyMatchFailure(op, "unranked tensors");
+    Location loc = op.getLoc();
+    auto p = cast<RankedTensorType>(op.getPredictions().getType());
+    auto t = cast<RankedTensorType>(op.getTargets().getType());
+    auto shape = nn::broadcastShapes(std::nullopt, "", p, t);
+    if (failed(shape))
+      return failure();
+    auto type = RankedTensorType::get(*shape, p.getElementType());
+    Value sq = elementwise(rw, loc, type, op->getOperands(),
+                           [](OpBuilder &b, Location l, ValueRange a) {
+                             Value d = b.create<arith::SubFOp>(l, a[0], a[1]);
+                             return b.create<arith::MulFOp>(l, d, d).getResult();
+                           });
+    SmallVector<int64_t> all;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      all.push_back(i);
+    Value sum = reduce(rw, loc, sq, all, Reduction::Sum);
+    Value count = countOver(rw, loc, sq, all, p.getElementType());
+    rw.replaceOp(op, elementwise(rw, loc, cast<RankedTensorType>(sum.getType()),
+                                 {sum}, [&](OpBuilder &b, Location l, ValueRange a) {
+                                   return b.create<arith::DivFOp>(l, a[0], count)
+                                       .getResult();
+                                 }));
+    return success();
+  }
+};
+
+} // namespace
+
+void populateNetworkLowering(RewritePatternSet &patterns) {
+  patterns.add<MatMulLowering, BiasAddLowering,
+               SoftmaxLowering<nn::SoftmaxOp, false>,
+               SoftmaxLowering<nn::LogSoftmaxOp, true>,
+               SoftmaxCrossEntropyLowering, MeanSquaredErrorLowering>(
+      patterns.getContext());
+}
+
+} // namespace nncc::cpu

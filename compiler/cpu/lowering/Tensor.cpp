@@ -1,0 +1,287 @@
+// Constants, shape manipulation, reductions, argmax, one_hot and casts.
+#include "compiler/cpu/LoweringUtils.h"
+#include "compiler/cpu/lowering/Patterns.h"
+#include "nn/IR/NNDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+
+namespace nncc::cpu {
+namespace {
+
+bool allRanked(Operation *op) {
+  return llvm::all_of(op->getOperandTypes(),
+                      [](Type t) { return isa<RankedTensorType>(t); }) &&
+         llvm::all_of(op->getResultTypes(),
+                      [](Type t) { return isa<RankedTensorType>(t); });
+}
+
+/// tensor.reshape of `x` into `type`; `sizes` gives every result dimension.
+Value reshapeTo(OpBuilder &b, Location loc, Value x, RankedTensorType type,
+                ArrayRef<Value> sizes) {
+  Value shape = b.create<tensor::FromElementsOp>(loc, sizes);
+  return b.create<tensor::ReshapeOp>(loc, type, x, shape);
+}
+
+Value numElements(OpBuilder &b, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  Value n = b.create<arith::ConstantIndexOp>(loc, 1);
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    n = b.create<arith::MulIOp>(loc, n, dimSize(b, loc, x, i));
+  return n;
+}
+
+struct ConstantLowering : OpRewritePattern<nn::ConstantOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(nn::ConstantOp op,
+                                PatternRewriter &rw) const override {
+    rw.replaceOpWithNewOp<arith::ConstantOp>(op, cast<TypedAttr>(op.getValue()));
+    return success();
+  }
+};
+
+struct ReshapeLowering : OpRewritePattern<nn::ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(nn::ReshapeOp op,
+                                PatternRewriter &rw) const override {
+    if (!allRanked(op))
+      return rw.notifyMatchFailure(op, "unranked tensors");
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    // Known sizes are constants; the one unknown is what the others leave.
+    SmallVector<Value> sizes(type.getRank());
+    Value known = rw.create<arith::ConstantIndexOp>(loc, 1);
+    int64_t unknown = -1;
+    for (int64_t i = 0; i < type.getRank(); ++i) {
+      int64_t d = op.getShape()[i];
+      if (d == -1) {
+        unknown = i;
+        continue;
+      }
+      sizes[i] = rw.create<arith::ConstantIndexOp>(loc, d);
+      known = rw.create<arith::MulIOp>(loc, known, sizes[i]);
+    }
+    if (unknown >= 0)
+      sizes[unknown] = rw.create<arith::DivUIOp>(
+          loc, numElements(rw, loc, op.getX()), known);
+    rw.replaceOp(op, reshapeTo(rw, loc, op.getX(), type, sizes));
+    return success();
+  }
+};
+
+struct SqueezeLowering : OpRewritePattern<nn::SqueezeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(nn::SqueezeOp op,
+                                PatternRewriter &rw) const override {
+    if (!allRanked(op))
+      return rw.notifyMatchFailure(op, "unranked tensors");
+    Location loc = op.getLoc();
+    auto in = cast<RankedTensorType>(op.getX().getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    SmallVector<bool> dropped(in.getRank(), op.getAxes().empty());
+    if (op.getAxes().empty())
+      for (int64_t i = 0; i < in.getRank(); ++i)
+        dropped[i] = in.getDimSize(i) == 1;
+    for (int64_t a : op.getAxes())
+      dropped[a < 0 ? a + in.getRank() : a] = true;
+    SmallVector<Value> sizes;
+    for (int64_t i = 0; i < in.getRank(); ++i)
+      if (!dropped[i])
+        sizes.push_back(dimSize(rw, loc, op.getX(), i));
+    rw.replaceOp(op, reshapeTo(rw, loc, op.getX(), type, sizes));
+    return success();
+  }
+};
+
+SmallVector<int64_t> normalizedAxes(ArrayRef<int64_t> axes, int64_t rank) {
+  SmallVector<int64_t> out;
+  if (axes.empty())
+    for (int64_t i = 0; i < rank; ++i)
+      out.push_back(i);
+  for (int64_t a : axes)
+    out.push_back(a < 0 ? a + rank : a);
+  llvm::sort(out);
+  return out;
+}
+
+template <typename NNOp, Reduction kind, bool mean>
+struct ReduceLowering : OpRewritePattern<NNOp> {
+  using OpRewritePattern<NNOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(NNOp op, PatternRewriter &rw) const override {
+    if (!allRanked(op))
+      return rw.notifyMatchFailure(op, "unranked tensors");
+    Location loc = op.getLoc();
+    Value x = op.getX();
+    auto in = cast<RankedTensorType>(x.getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    SmallVector<int64_t> axes = normalizedAxes(op.getAxes(), in.getRank());
+    Value r = reduce(rw, loc, x, axes, kind);
+    auto reducedType = cast<RankedTensorType>(r.getType());
+    if (mean) {
+      Type elt = in.getElementType();
+      Value count = countOver(rw, loc, x, axes, elt);
+      r = elementwise(rw, loc, reducedType, {r},
+                      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                        if (isa<FloatType>(elt))
+                          return b.create<arith::DivFOp>(l, a[0], count);
+                        return b.create<arith::DivSIOp>(l, a[0], count);
+                      });
+    }
+    if (reducedType != type) { // keep_dims: put the 1s back
+      SmallVector<Value> sizes;
+      for (int64_t i = 0; i < in.getRank(); ++i)
+        sizes.push_back(llvm::is_contained(axes, i)
+                            ? rw.create<arith::ConstantIndexOp>(loc, 1)
+                            : dimSize(rw, loc, x, i));
+      r = reshapeTo(rw, loc, r, type, sizes);
+    }
+    rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct ArgMaxLowering : OpRewritePattern<nn::ArgMaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(nn::ArgMaxOp op,
+                                PatternRewriter &rw) const override {
+    if (!allRanked(op))
+      return rw.notifyMatchFailure(op, "unranked tensors");
+    Location loc = op.getLoc();
+    Value x = op.getX();
+    auto in = cast<RankedTensorType>(x.getType());
+    int64_t rank = in.getRank();
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    Value maxInit = reduce(rw, loc, x, {axis}, Reduction::Max);
+    auto type = cast<RankedTensorType>(op.getType());
+    // The first index of the maximum: compare with the row's max.
+    Value empty = rw.create<tensor::EmptyOp>(loc, type.getShape(),
+                                             type.getElementType(),
+                                             dynamicSizes(rw, loc, maxInit));
+    Value big = rw.create<arith::ConstantOp>(
+        loc, rw.getI64IntegerAttr(std::numeric_limits<int64_t>::max()));
+    Value init = rw.create<linalg::FillOp>(loc, big, empty).getResult(0);
+    MLIRContext *ctx = rw.getContext();
+    SmallVector<AffineExpr> kept;
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != axis)
+        kept.push_back(getAffineDimExpr(i, ctx));
+    AffineMap dropped = AffineMap::get(rank, 0, kept, ctx);
+    AffineMap maps[] = {rw.getMultiDimIdentityMap(rank), dropped, dropped};
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    iterators[axis] = utils::IteratorType::reduction;
+    bool isFloat = isa<FloatType>(in.getElementType());
+    auto generic = rw.create<linalg::GenericOp>(
+        loc, TypeRange{type}, ValueRange{x, maxInit}, ValueRange{init}, maps,
+        iterators, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value index = b.create<arith::IndexCastOp>(
+              l, b.getI64Type(), b.create<linalg::IndexOp>(l, axis));
+          Value isMax =
+              isFloat ? b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
+                                                a[0], a[1])
+                            .getResult()
+                      : b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
+                                                a[0], a[1])
+                            .getResult();
+          Value candidate = b.create<arith::SelectOp>(l, isMax, index, a[2]);
+          b.create<linalg::YieldOp>(
+              l, Value(b.create<arith::MinSIOp>(l, candidate, a[2])));
+        });
+    rw.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct OneHotLowering : OpRewritePattern<nn::OneHotOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(nn::OneHotOp op,
+                                PatternRewriter &rw) const override {
+    if (!allRanked(op))
+      return rw.notifyMatchFailure(op, "unranked tensors");
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    Type elt = type.getElementType();
+    Value on = scalarConstant(rw, loc, elt, op.getOnValue().convertToDouble());
+    Value off = scalarConstant(rw, loc, elt, op.getOffValue().convertToDouble());
+    Value empty = rw.create<tensor::EmptyOp>(
+        loc, type.getShape(), elt, dynamicSizes(rw, loc, op.getIndices()));
+    MLIRContext *ctx = rw.getContext();
+    AffineMap maps[] = {AffineMap::getMultiDimIdentityMap(rank, ctx)
+                            .getMajorSubMap(rank - 1),
+                        rw.getMultiDimIdentityMap(rank)};
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    auto generic = rw.create<linalg::GenericOp>(
+        loc, TypeRange{type}, ValueRange{op.getIndices()}, ValueRange{empty},
+        maps, iterators, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value k = b.create<arith::IndexCastOp>(
+              l, a[0].getType(), b.create<linalg::IndexOp>(l, rank - 1));
+          Value hit = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, k,
+                                              a[0]);
+          b.create<linalg::YieldOp>(
+              l, Value(b.create<arith::SelectOp>(l, hit, on, off)));
+        });
+    rw.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+Value convertScalar(OpBuilder &b, Location loc, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  auto fromF = dyn_cast<FloatType>(from), toF = dyn_cast<FloatType>(to);
+  if (to.isInteger(1)) { // nonzero is true
+    if (fromF)
+      return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE, v,
+                                     scalarConstant(b, loc, from, 0));
+    return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, v,
+                                   scalarConstant(b, loc, from, 0));
+  }
+  if (fromF && toF)
+    return fromF.getWidth() < toF.getWidth()
+               ? b.create<arith::ExtFOp>(loc, to, v).getResult()
+               : b.create<arith::TruncFOp>(loc, to, v).getResult();
+  if (fromF)
+    return b.create<arith::FPToSIOp>(loc, to, v);
+  bool isBool = from.isInteger(1);
+  if (toF)
+    return isBool ? b.create<arith::UIToFPOp>(loc, to, v).getResult()
+                  : b.create<arith::SIToFPOp>(loc, to, v).getResult();
+  if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
+    return isBool ? b.create<arith::ExtUIOp>(loc, to, v).getResult()
+                  : b.create<arith::ExtSIOp>(loc, to, v).getResult();
+  return b.create<arith::TruncIOp>(loc, to, v);
+}
+
+struct CastLowering : OpRewritePattern<nn::CastOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(nn::CastOp op,
+                                PatternRewriter &rw) const override {
+    if (!allRanked(op))
+      return rw.notifyMatchFailure(op, "unranked tensors");
+    auto type = cast<RankedTensorType>(op.getType());
+    Type to = type.getElementType();
+    rw.replaceOp(op, elementwise(rw, op.getLoc(), type, {op.getX()},
+                                 [&](OpBuilder &b, Location l, ValueRange a) {
+                                   return convertScalar(b, l, a[0], to);
+                                 }));
+    return success();
+  }
+};
+
+} // namespace
+
+void populateTensorLowering(RewritePatternSet &patterns) {
+  patterns.add<ConstantLowering, ReshapeLowering, SqueezeLowering,
+               ReduceLowering<nn::ReduceSumOp, Reduction::Sum, false>,
+               ReduceLowering<nn::ReduceMeanOp, Reduction::Sum, true>,
+               ReduceLowering<nn::ReduceMaxOp, Reduction::Max, false>,
+               ArgMaxLowering, OneHotLowering, CastLowering>(
+      patterns.getContext());
+}
+
+} // namespace nncc::cpu
