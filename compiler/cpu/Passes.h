@@ -16,7 +16,11 @@ namespace nncc::cpu {
 /// arith and math. Unranked tensors are an error naming the op.
 std::unique_ptr<mlir::Pass> createNNToLinalgPass();
 
-/// nn-to-linalg, then bufferization and lowering to the LLVM dialect.
+/// nn-to-linalg, canonicalization and fusion of elementwise linalg ops.
+void buildLinalgPipeline(mlir::OpPassManager &pm);
+/// linalg on tensors -> bufferized loops -> the LLVM dialect.
+void buildLLVMPipeline(mlir::OpPassManager &pm);
+/// Both, as the nn-cpu-pipeline.
 void buildCpuPipeline(mlir::OpPassManager &pm);
 
 /// The dialects and external interface models the CPU pipeline needs.

@@ -9,6 +9,7 @@
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
 #include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
@@ -31,40 +32,26 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
 namespace nncc::cpu {
-namespace {
 
-/// math ops without an LLVM intrinsic (tanh) in terms of ones with one (exp).
-struct ExpandMathPass
-    : PassWrapper<ExpandMathPass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ExpandMathPass)
-  StringRef getArgument() const override { return "nn-cpu-expand-math"; }
-  StringRef getDescription() const override {
-    return "Expand math.tanh into exp-based arithmetic";
-  }
-  void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    populateExpandTanhPattern(patterns);
-    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
-      signalPassFailure();
-  }
-};
-
-std::unique_ptr<Pass> createExpandMathPass() {
-  return std::make_unique<ExpandMathPass>();
-}
-
-} // namespace
-
-void buildCpuPipeline(OpPassManager &pm) {
+void buildLinalgPipeline(OpPassManager &pm) {
   pm.addPass(createNNToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void buildCpuPipeline(OpPassManager &pm) {
+  buildLinalgPipeline(pm);
+  buildLLVMPipeline(pm);
+}
+
+void buildLLVMPipeline(OpPassManager &pm) {
   bufferization::OneShotBufferizationOptions options;
   options.bufferizeFunctionBoundaries = true;
   options.setFunctionBoundaryTypeConversion(
@@ -76,7 +63,9 @@ void buildCpuPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
-  pm.addNestedPass<func::FuncOp>(createExpandMathPass());
+  // libm's tanhf/expf/logf: correctly rounded in practice, as the textbook's
+  // 8 printed digits need.
+  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
@@ -102,7 +91,6 @@ void registerCpuDialects(DialectRegistry &registry) {
 
 void registerCpuPasses() {
   PassRegistration<Pass>([] { return createNNToLinalgPass(); });
-  PassRegistration<Pass>([] { return createExpandMathPass(); });
   PassPipelineRegistration<>(
       "nn-cpu-pipeline",
       "Lower nn to the LLVM dialect: linalg, bufferization, loops, LLVM",

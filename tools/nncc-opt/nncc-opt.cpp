@@ -1,6 +1,7 @@
 // nncc-opt: mlir-opt with the nn dialect, the upstream dialects nncc lowers
 // to, and nncc's passes. lit tests drive every pass through it.
 #include "compiler/cpu/Passes.h"
+#include "compiler/transforms/Passes.h"
 #include "nn/IR/NNDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -14,6 +15,7 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   nncc::cpu::registerCpuDialects(registry);
   nncc::cpu::registerCpuPasses();
+  nncc::registerTransformPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();

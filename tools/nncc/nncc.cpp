@@ -1,66 +1,70 @@
-// nncc: the command-line compiler. `nncc import model.pbtxt --emit=nn`
-// prints the model in the nn dialect with its inferred shapes.
-#include "compiler/driver/Diagnostics.h"
-#include "compiler/import/GraphImporter.h"
-
-#include "mlir/IR/MLIRContext.h"
-#include "llvm/Support/raw_ostream.h"
+// nncc: the command-line compiler and runner.
+//   nncc import model.pbtxt --emit=nn|proto
+//   nncc compile model.pbtxt -o model.nnx [--emit=nn|linalg|llvm-dialect|llvm]
+//   nncc info model.nnx
+//   nncc run model.nnx|model.pbtxt [--signature S] --feed x=1.0 --fetch z [-o out.npy]
+#include "tools/nncc/Commands.h"
 
 #include <CLI/CLI.hpp>
-#include <google/protobuf/text_format.h>
-
-#include <iostream>
-
-namespace {
-
-int runImport(const std::string &path, const std::string &emit,
-              bool debugInfo) {
-  auto loaded = nncc::readGraphFile(path);
-  if (!loaded) {
-    llvm::errs() << llvm::toString(loaded.takeError());
-    return 1;
-  }
-  if (emit == "proto") {
-    std::string text;
-    google::protobuf::TextFormat::PrintToString(loaded->graph, &text);
-    std::cout << text;
-    return 0;
-  }
-  mlir::MLIRContext ctx;
-  nncc::DiagnosticPrinter printer(ctx);
-  auto module = nncc::importGraph(ctx, *loaded);
-  if (!module)
-    return 1;
-  mlir::OpPrintingFlags flags;
-  if (debugInfo)
-    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
-  module->print(llvm::outs(), flags);
-  llvm::outs() << "\n";
-  return 0;
-}
-
-} // namespace
 
 int main(int argc, char **argv) {
   CLI::App app{"nncc: a neural-network graph compiler"};
-  app.set_version_flag("--version", std::string("nncc ") + NNCC_VERSION +
-                                        " (LLVM/MLIR " LLVM_VERSION_STRING ")");
+  app.set_version_flag("--version", nncc::tool::versionString());
   app.require_subcommand(1);
 
-  std::string importPath, emit = "nn";
-  bool debugInfo = false;
+  nncc::tool::ImportArgs importArgs;
   CLI::App *import = app.add_subcommand(
-      "import", "read a model (.pbtxt or .pb) and print it at a stage");
-  import->add_option("model", importPath, "model file (.pbtxt text, .pb binary)")
+      "import", "read a model (.pbtxt or .pb) and print it in the nn dialect");
+  import->add_option("model", importArgs.model, "model file (.pbtxt text, .pb binary)")
       ->required();
-  import->add_option("--emit", emit, "what to print: nn (the nn dialect) or "
-                                     "proto (the parsed graph)")
+  import->add_option("--emit", importArgs.emit,
+                     "what to print: nn (the nn dialect) or proto (the parsed graph)")
       ->check(CLI::IsMember({"nn", "proto"}));
-  import->add_flag("--debug-info", debugInfo,
+  import->add_flag("--debug-info", importArgs.debugInfo,
                    "print locations (node names, lines) with the IR");
+
+  nncc::tool::CompileArgs compileArgs;
+  CLI::App *compile = app.add_subcommand(
+      "compile", "compile a model into an executable (.nnx) for the runtime");
+  compile->add_option("model", compileArgs.model, "model file (.pbtxt or .pb)")
+      ->required();
+  compile->add_option("-o,--output", compileArgs.output, "the .nnx file to write");
+  compile->add_option("--target", compileArgs.target, "cpu")
+      ->check(CLI::IsMember({"cpu"}));
+  compile->add_option("--emit", compileArgs.emit,
+                      "print a stage instead of writing the executable: nn, "
+                      "linalg, llvm-dialect or llvm (optimized LLVM IR)")
+      ->check(CLI::IsMember({"nn", "linalg", "llvm-dialect", "llvm"}));
+
+  std::string infoPath;
+  CLI::App *info = app.add_subcommand(
+      "info", "show an executable's signatures, feeds, fetches, variables, kernels");
+  info->add_option("executable", infoPath, ".nnx file")->required();
+
+  nncc::tool::RunArgs runArgs;
+  CLI::App *run = app.add_subcommand(
+      "run", "run a signature of a model (.nnx, or a .pbtxt compiled on the fly)");
+  run->add_option("model", runArgs.model, ".nnx executable or .pbtxt/.pb model")
+      ->required();
+  run->add_option("-s,--signature", runArgs.signature,
+                  "the signature to run (may be left out when there is one)");
+  run->add_option("--feed", runArgs.feeds,
+                  "name=file.npy or name=literal (1.0, [1,2,3], [[1,2],[3,4]])");
+  run->add_option("--fetch", runArgs.fetches,
+                  "tensors to print (all the signature's fetches when left out)");
+  run->add_option("-o,--output", runArgs.output,
+                  "write the (single) fetched tensor to this .npy file");
+  run->add_option("--precision", runArgs.precision,
+                  "print floats with this many digits after the point");
 
   CLI11_PARSE(app, argc, argv);
   if (*import)
-    return runImport(importPath, emit, debugInfo);
+    return nncc::tool::runImport(importArgs);
+  if (*compile)
+    return nncc::tool::runCompile(compileArgs);
+  if (*info)
+    return nncc::tool::runInfo(infoPath);
+  if (*run)
+    return nncc::tool::runRun(runArgs);
   return 1;
 }

@@ -1,0 +1,34 @@
+// Machine code for the host CPU: LLVM dialect -> LLVM IR (with one packed
+// entry point per signature) -> O3 -> object code -> shared library.
+#ifndef NNCC_COMPILER_CPU_CODEGEN_H
+#define NNCC_COMPILER_CPU_CODEGEN_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+#include <vector>
+
+namespace nncc::cpu {
+
+struct NativeCode {
+  std::string sharedLibrary; ///< ELF bytes
+  std::string triple, cpu;
+};
+
+/// The packed entry point of signature `name`: `void entry(void **args)`,
+/// args[0] pointing at the results' memref descriptors (when there are
+/// results), then one pointer per argument descriptor.
+std::string entrySymbol(llvm::StringRef signature);
+
+/// Compiles `module` (LLVM dialect; `signatures` were lowered with
+/// llvm.emit_c_interface). When `irOut` is given, the optimized LLVM IR is
+/// printed there and no library is produced.
+llvm::Expected<NativeCode> emitNativeCode(mlir::ModuleOp module,
+                                          const std::vector<std::string> &signatures,
+                                          llvm::raw_ostream *irOut = nullptr);
+
+} // namespace nncc::cpu
+
+#endif

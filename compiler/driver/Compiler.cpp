@@ -1,0 +1,220 @@
+#include "compiler/driver/Compiler.h"
+
+#include "compiler/cpu/CodeGen.h"
+#include "compiler/cpu/Passes.h"
+#include "compiler/import/GraphImporter.h"
+#include "compiler/transforms/Passes.h"
+#include "nn/IR/NNDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+
+namespace nncc {
+namespace {
+
+llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message.str());
+}
+
+graph::DataType toDataType(Type elt) {
+  if (elt.isF32())
+    return graph::F32;
+  if (elt.isF64())
+    return graph::F64;
+  if (elt.isInteger(32))
+    return graph::I32;
+  if (elt.isInteger(64))
+    return graph::I64;
+  if (elt.isInteger(1))
+    return graph::BOOL;
+  return graph::DT_INVALID;
+}
+
+void fillSpec(exe::TensorSpec &spec, StringRef name, Type type, bool flat) {
+  auto tensor = cast<RankedTensorType>(type);
+  spec.set_name(name.str());
+  spec.set_dtype(toDataType(tensor.getElementType()));
+  spec.set_flat(flat);
+  if (flat)
+    return;
+  for (int64_t d : tensor.getShape())
+    spec.add_dims(ShapedType::isDynamic(d) ? -1 : d);
+}
+
+/// The signature table, read off the functions before they are lowered.
+LogicalResult describeSignatures(ModuleOp module, exe::Executable &out) {
+  for (func::FuncOp func : module.getOps<func::FuncOp>()) {
+    auto &sig = *out.add_signatures();
+    sig.set_name(func.getSymName().str());
+    sig.set_entry(cpu::entrySymbol(func.getSymName()));
+    auto names = [&](StringRef attr) {
+      SmallVector<StringRef> list;
+      if (auto array = func->getAttrOfType<ArrayAttr>(attr))
+        for (Attribute a : array)
+          list.push_back(cast<StringAttr>(a).getValue());
+      return list;
+    };
+    auto flat = [&](StringRef attr, int64_t i) {
+      auto list = func->getAttrOfType<DenseI64ArrayAttr>(attr);
+      return list && llvm::is_contained(list.asArrayRef(), i);
+    };
+    FunctionType type = func.getFunctionType();
+    auto feeds = names("nn.feeds"), fetches = names("nn.fetches");
+    for (auto [i, name] : llvm::enumerate(feeds)) {
+      if (!isa<RankedTensorType>(type.getInput(i)))
+        return func.emitError() << "feed '" << name
+                                << "' has an unknown rank, and the signature is "
+                                   "not elementwise-only code that could run "
+                                   "flattened; give the placeholder a shape";
+      fillSpec(*sig.add_feeds(), name, type.getInput(i), flat("nn.flat_feeds", i));
+    }
+    for (auto [i, name] : llvm::enumerate(fetches)) {
+      if (!isa<RankedTensorType>(type.getResult(i)))
+        return func.emitError() << "fetch '" << name << "' has an unknown rank";
+      fillSpec(*sig.add_fetches(), name, type.getResult(i),
+               flat("nn.flat_fetches", i));
+    }
+    for (StringRef v : names("nn.variables"))
+      sig.add_variables(v.str());
+    for (StringRef v : names("nn.updates"))
+      sig.add_updates(v.str());
+    if (auto loss = func->getAttrOfType<StringAttr>("nn.loss"))
+      sig.set_loss(loss.str());
+  }
+  return success();
+}
+
+LogicalResult runPasses(ModuleOp module,
+                        llvm::function_ref<void(OpPassManager &)> build) {
+  PassManager pm(module.getContext());
+  build(pm);
+  return pm.run(module);
+}
+
+} // namespace
+
+std::optional<Stage> parseStage(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<Stage>>(name)
+      .Case("nn", Stage::NN)
+      .Case("linalg", Stage::Linalg)
+      .Case("llvm-dialect", Stage::LLVMDialect)
+      .Case("llvm", Stage::LLVMIR)
+      .Default(std::nullopt);
+}
+
+llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
+                                             const LoadedGraph &graph,
+                                             const CompileOptions &options) {
+  DialectRegistry registry;
+  cpu::registerCpuDialects(registry);
+  ctx.appendDialectRegistry(registry);
+  OwningOpRef<ModuleOp> module = importGraph(ctx, graph);
+  if (!module)
+    return fail(graph.path + ": the model has errors (see above)");
+  auto stageFailed = [&](const char *stage) {
+    return fail(graph.path + ": " + stage + " failed (see above)");
+  };
+
+  if (failed(runPasses(*module, [](OpPassManager &pm) {
+        pm.addPass(createExternalizeVariablesPass());
+        pm.addNestedPass<func::FuncOp>(createFlattenUnrankedPass());
+        pm.addPass(createCanonicalizerPass());
+      })))
+    return stageFailed("preparing the graph");
+  if (options.emit == Stage::NN) {
+    module->print(*options.emitTo);
+    return exe::Executable();
+  }
+
+  exe::Executable out;
+  out.set_format_version(1);
+  out.set_producer(std::string("nncc ") + NNCC_VERSION);
+  out.set_model(graph.graph.name());
+  out.set_target("cpu");
+  for (const graph::Variable &v : graph.graph.variables()) {
+    exe::VariableSpec &spec = *out.add_variables();
+    spec.set_name(v.name());
+    spec.set_dtype(v.dtype());
+    *spec.mutable_shape() = v.shape();
+    *spec.mutable_initializer() = v.initializer();
+    spec.set_frozen(v.frozen());
+  }
+  if (failed(describeSignatures(*module, out)))
+    return stageFailed("describing the signatures");
+
+  // The kernels see variables as arguments only; the declarations go.
+  for (auto var : llvm::make_early_inc_range(module->getOps<nn::VariableOp>()))
+    var.erase();
+  std::vector<std::string> entries;
+  for (func::FuncOp func : module->getOps<func::FuncOp>()) {
+    func->setAttr("llvm.emit_c_interface", UnitAttr::get(&ctx));
+    entries.push_back(func.getSymName().str());
+  }
+
+  if (failed(runPasses(*module, cpu::buildLinalgPipeline)))
+    return stageFailed("lowering to linalg");
+  for (exe::SignatureSpec &sig : *out.mutable_signatures()) {
+    unsigned kernels = 0;
+    module->lookupSymbol<func::FuncOp>(sig.name()).walk(
+        [&](linalg::LinalgOp) { ++kernels; });
+    sig.set_kernels(kernels);
+  }
+  if (options.emit == Stage::Linalg) {
+    module->print(*options.emitTo);
+    return exe::Executable();
+  }
+  if (failed(runPasses(*module, cpu::buildLLVMPipeline)))
+    return stageFailed("lowering to LLVM");
+  if (options.emit == Stage::LLVMDialect) {
+    module->print(*options.emitTo);
+    return exe::Executable();
+  }
+  auto code = cpu::emitNativeCode(
+      *module, entries, options.emit == Stage::LLVMIR ? options.emitTo : nullptr);
+  if (!code)
+    return code.takeError();
+  if (options.emit == Stage::LLVMIR)
+    return exe::Executable();
+  out.set_target_triple(code->triple);
+  out.set_target_cpu(code->cpu);
+  out.set_shared_library(std::move(code->sharedLibrary));
+  return out;
+}
+
+llvm::Error writeExecutable(const exe::Executable &executable,
+                            const std::string &path) {
+  llvm::SmallString<256> tmp;
+  int fd;
+  llvm::StringRef dir = llvm::sys::path::parent_path(path);
+  llvm::SmallString<256> model(dir.empty() ? "." : dir);
+  llvm::sys::path::append(model, llvm::sys::path::filename(path) + ".tmp%%%%%%");
+  if (auto ec = llvm::sys::fs::createUniqueFile(model, fd, tmp))
+    return fail(path + ": cannot write: " + ec.message());
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    std::string bytes;
+    executable.SerializeToString(&bytes);
+    os << bytes;
+    os.flush();
+    if (os.has_error()) {
+      llvm::sys::fs::remove(tmp);
+      return fail(path + ": write failed: " + os.error().message());
+    }
+  }
+  if (auto ec = llvm::sys::fs::rename(tmp, path)) {
+    llvm::sys::fs::remove(tmp);
+    return fail(path + ": cannot write: " + ec.message());
+  }
+  return llvm::Error::success();
+}
+
+} // namespace nncc

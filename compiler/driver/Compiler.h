@@ -1,0 +1,39 @@
+// The compiler facade: a model (graph.proto) in, an Executable out. Stages
+// can be printed instead (--emit=nn|linalg|llvm-dialect|llvm).
+#ifndef NNCC_COMPILER_DRIVER_COMPILER_H
+#define NNCC_COMPILER_DRIVER_COMPILER_H
+
+#include "compiler/import/GraphReader.h"
+#include "proto/executable.pb.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace nncc {
+
+enum class Stage { None, NN, Linalg, LLVMDialect, LLVMIR };
+
+/// "nn", "linalg", "llvm-dialect", "llvm" -> Stage; nullopt otherwise.
+std::optional<Stage> parseStage(llvm::StringRef name);
+
+struct CompileOptions {
+  /// Print this stage's IR to `emitTo` and stop there.
+  Stage emit = Stage::None;
+  llvm::raw_ostream *emitTo = &llvm::outs();
+};
+
+/// Compiles `graph` for the host CPU. Problems are reported through `ctx`'s
+/// diagnostics (naming nodes) and summarized in the returned error. With
+/// `options.emit` set, the returned Executable has no kernels.
+llvm::Expected<exe::Executable> compileModel(mlir::MLIRContext &ctx,
+                                             const LoadedGraph &graph,
+                                             const CompileOptions &options = {});
+
+/// Writes `executable` to `path` atomically (temporary file, then rename).
+llvm::Error writeExecutable(const exe::Executable &executable,
+                            const std::string &path);
+
+} // namespace nncc
+
+#endif

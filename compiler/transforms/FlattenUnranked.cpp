@@ -1,0 +1,81 @@
+// Rank specialization: elementwise code over tensors of unknown rank runs
+// the same on the flattened elements, so it is compiled once for 1-D.
+#include "compiler/transforms/Passes.h"
+#include "nn/IR/NNDialect.h"
+
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+
+namespace nncc {
+namespace {
+
+bool isElementwise(Operation *op) {
+  return isa<nn::AddOp, nn::SubOp, nn::MulOp, nn::DivOp, nn::EqualOp,
+             nn::NegOp, nn::SquareOp, nn::ExpOp, nn::LogOp, nn::TanhOp,
+             nn::SigmoidOp, nn::ReluOp, nn::CastOp>(op);
+}
+
+bool isUnranked(Type t) { return isa<UnrankedTensorType>(t); }
+
+/// Every op touching an unranked value is elementwise, and its other
+/// operands are scalars (rank 0), so flattening keeps the semantics.
+bool canFlatten(func::FuncOp func) {
+  WalkResult walk = func.walk([&](Operation *op) {
+    bool touches = llvm::any_of(op->getOperandTypes(), isUnranked) ||
+                   llvm::any_of(op->getResultTypes(), isUnranked);
+    if (!touches || isa<func::ReturnOp>(op))
+      return WalkResult::advance();
+    if (!isElementwise(op))
+      return WalkResult::interrupt();
+    for (Type t : op->getOperandTypes()) {
+      auto ranked = dyn_cast<RankedTensorType>(t);
+      if (ranked && ranked.getRank() != 0)
+        return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return !walk.wasInterrupted();
+}
+
+struct FlattenUnrankedPass
+    : PassWrapper<FlattenUnrankedPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FlattenUnrankedPass)
+  StringRef getArgument() const override { return "nn-flatten-unranked"; }
+  StringRef getDescription() const override {
+    return "Compile elementwise code over unranked tensors as 1-D code";
+  }
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal() ||
+        !llvm::any_of(func.getArgumentTypes(), isUnranked) || !canFlatten(func))
+      return;
+    Builder b(&getContext());
+    SmallVector<int64_t> flatFeeds, flatFetches;
+    for (BlockArgument arg : func.getArguments()) {
+      auto t = dyn_cast<UnrankedTensorType>(arg.getType());
+      if (!t)
+        continue;
+      arg.setType(RankedTensorType::get({ShapedType::kDynamic},
+                                        t.getElementType()));
+      flatFeeds.push_back(arg.getArgNumber());
+    }
+    if (failed(refineShapes(func)))
+      return signalPassFailure();
+    for (auto [i, t] : llvm::enumerate(func.getResultTypes())) {
+      auto ranked = dyn_cast<RankedTensorType>(t);
+      if (ranked && ranked.getRank() == 1 && ranked.isDynamicDim(0))
+        flatFetches.push_back(i);
+    }
+    func->setAttr("nn.flat_feeds", b.getDenseI64ArrayAttr(flatFeeds));
+    func->setAttr("nn.flat_fetches", b.getDenseI64ArrayAttr(flatFetches));
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createFlattenUnrankedPass() {
+  return std::make_unique<FlattenUnrankedPass>();
+}
+
+} // namespace nncc

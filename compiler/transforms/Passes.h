@@ -1,0 +1,36 @@
+// nncc's passes on the nn dialect that are not tied to a backend: shape
+// refinement, rank specialization of unranked elementwise code, and turning
+// resident variables into explicit function arguments and results.
+#ifndef NNCC_COMPILER_TRANSFORMS_PASSES_H
+#define NNCC_COMPILER_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace nncc {
+
+/// Re-infers the result type of every nn op in `func` from its operands, in
+/// order, and updates the function's result types. Fails (with the op's
+/// diagnostic) when an op no longer type-checks.
+mlir::LogicalResult refineShapes(mlir::func::FuncOp func);
+
+/// nn-infer-shapes: refineShapes on every function.
+std::unique_ptr<mlir::Pass> createInferShapesPass();
+
+/// nn-flatten-unranked: a function whose unranked (`tensor<*x...>`) values
+/// only flow through elementwise ops, with scalars as the other operands,
+/// is rewritten over flat 1-D tensors. `nn.flat_feeds` / `nn.flat_fetches`
+/// list the arguments and results that the caller flattens and reshapes
+/// back (they all share the shape of the fed value).
+std::unique_ptr<mlir::Pass> createFlattenUnrankedPass();
+
+/// nn-externalize-variables: nn.read_variable becomes a function argument
+/// (after the feeds) and nn.assign_variable an extra result (after the
+/// fetches), named by the `nn.variables` and `nn.updates` attributes.
+std::unique_ptr<mlir::Pass> createExternalizeVariablesPass();
+
+void registerTransformPasses();
+
+} // namespace nncc
+
+#endif

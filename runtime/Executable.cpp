@@ -1,0 +1,102 @@
+#include "runtime/Executable.h"
+
+#include <dlfcn.h>
+#include <fstream>
+#include <sstream>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace nncc::rt {
+
+namespace {
+
+/// dlopen needs a file: the library goes into an anonymous memory file.
+Expected<void *> openLibrary(const std::string &bytes, const std::string &name) {
+  int fd = memfd_create("nncc-kernels", MFD_CLOEXEC);
+  if (fd < 0)
+    return Status::error(name + ": cannot create a memory file for the kernels");
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n <= 0) {
+      close(fd);
+      return Status::error(name + ": cannot stage the kernels in memory");
+    }
+    done += static_cast<size_t>(n);
+  }
+  std::string path = "/proc/self/fd/" + std::to_string(fd);
+  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  close(fd);
+  if (!handle)
+    return Status::error(name + ": cannot load the kernels: " + dlerror());
+  return handle;
+}
+
+} // namespace
+
+Expected<std::shared_ptr<Executable>> Executable::load(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return Status::error(path + ": cannot open the executable");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  exe::Executable proto;
+  if (!proto.ParseFromString(buffer.str()))
+    return Status::error(path + ": not an nncc executable (.nnx)");
+  return fromProto(std::move(proto), path);
+}
+
+Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable proto,
+                                                            const std::string &name) {
+  if (proto.format_version() != kFormatVersion)
+    return Status::error(
+        name + ": format version " + std::to_string(proto.format_version()) +
+        (proto.format_version() > kFormatVersion ? " is newer than" : " differs from") +
+        " the version this runtime reads (" + std::to_string(kFormatVersion) +
+        "); recompile the model with this nncc");
+  if (proto.target() != "cpu")
+    return Status::error(name + ": compiled for target '" + proto.target() +
+                         "', which this runtime cannot run");
+  if (proto.shared_library().empty())
+    return Status::error(name + ": the executable holds no kernels");
+  std::shared_ptr<Executable> exe(new Executable());
+  exe->proto_ = std::move(proto);
+  auto library = openLibrary(exe->proto_.shared_library(), name);
+  if (!library)
+    return library.status();
+  exe->library_ = *library;
+  for (const exe::SignatureSpec &sig : exe->proto_.signatures()) {
+    void *symbol = dlsym(exe->library_, sig.entry().c_str());
+    if (!symbol)
+      return Status::error(name + ": kernel '" + sig.entry() + "' of signature '" +
+                           sig.name() + "' is missing from the library");
+    exe->entries_[sig.name()] = reinterpret_cast<Entry>(symbol);
+  }
+  return exe;
+}
+
+Executable::~Executable() {
+  if (library_)
+    dlclose(library_);
+}
+
+const exe::SignatureSpec *Executable::signature(const std::string &name) const {
+  for (const exe::SignatureSpec &sig : proto_.signatures())
+    if (sig.name() == name)
+      return &sig;
+  return nullptr;
+}
+
+Executable::Entry Executable::entry(const std::string &name) const {
+  auto it = entries_.find(name);
+  return it == entries_.end() ? nullptr : it->second;
+}
+
+std::string Executable::signatureNames() const {
+  std::string s;
+  for (const exe::SignatureSpec &sig : proto_.signatures())
+    s += (s.empty() ? "" : ", ") + sig.name();
+  return s;
+}
+
+} // namespace nncc::rt

@@ -1,0 +1,48 @@
+// A loaded .nnx artifact: the signature table, the variables' specs and the
+// kernels, loaded from the embedded shared library with dlopen.
+#ifndef NNCC_RUNTIME_EXECUTABLE_H
+#define NNCC_RUNTIME_EXECUTABLE_H
+
+#include "proto/executable.pb.h"
+#include "runtime/Status.h"
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace nncc::rt {
+
+/// The .nnx format version this runtime reads and nncc writes.
+constexpr uint32_t kFormatVersion = 1;
+
+class Executable {
+public:
+  using Entry = void (*)(void **);
+
+  /// Reads and loads a .nnx file.
+  static Expected<std::shared_ptr<Executable>> load(const std::string &path);
+  /// Loads an Executable already in memory (the JIT path of the compiler).
+  static Expected<std::shared_ptr<Executable>> fromProto(exe::Executable proto,
+                                                         const std::string &name);
+  ~Executable();
+  Executable(const Executable &) = delete;
+  Executable &operator=(const Executable &) = delete;
+
+  const exe::Executable &proto() const { return proto_; }
+  /// The signature called `name`, or null.
+  const exe::SignatureSpec *signature(const std::string &name) const;
+  /// The kernel entry point of signature `name` (never null for a signature).
+  Entry entry(const std::string &name) const;
+  /// Signature names, comma-separated (for messages).
+  std::string signatureNames() const;
+
+private:
+  Executable() = default;
+  exe::Executable proto_;
+  void *library_ = nullptr;
+  std::map<std::string, Entry> entries_;
+};
+
+} // namespace nncc::rt
+
+#endif

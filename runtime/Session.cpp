@@ -1,0 +1,217 @@
+#include "runtime/Session.h"
+
+#include "runtime/Initializers.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace nncc::rt {
+
+DType toDType(graph::DataType dtype) {
+  switch (dtype) {
+  case graph::F64: return DType::F64;
+  case graph::I32: return DType::I32;
+  case graph::I64: return DType::I64;
+  case graph::BOOL: return DType::Bool;
+  default: return DType::F32;
+  }
+}
+
+namespace {
+
+std::string specString(const exe::TensorSpec &spec) {
+  std::string s = dtypeName(toDType(spec.dtype()));
+  if (spec.flat())
+    return s + " of any shape";
+  return s + " " + shapeString(Shape(spec.dims().begin(), spec.dims().end()));
+}
+
+/// A memref descriptor: allocated, aligned, offset, sizes..., strides...
+std::vector<int64_t> descriptor(const void *data, const Shape &shape) {
+  std::vector<int64_t> d = {reinterpret_cast<int64_t>(data),
+                            reinterpret_cast<int64_t>(data), 0};
+  d.insert(d.end(), shape.begin(), shape.end());
+  std::vector<int64_t> strides(shape.size(), 1);
+  for (size_t i = shape.size(); i-- > 1;)
+    strides[i - 1] = strides[i] * shape[i];
+  d.insert(d.end(), strides.begin(), strides.end());
+  return d;
+}
+
+} // namespace
+
+Session::Session(std::shared_ptr<const Executable> executable)
+    : exe_(std::move(executable)) {}
+
+const exe::VariableSpec *Session::variableSpec(const std::string &name) const {
+  for (const exe::VariableSpec &v : exe_->proto().variables())
+    if (v.name() == name)
+      return &v;
+  return nullptr;
+}
+
+Status Session::initialize() {
+  TensorMap fresh;
+  for (const exe::VariableSpec &v : exe_->proto().variables()) {
+    Tensor t(toDType(v.dtype()), Shape(v.shape().begin(), v.shape().end()));
+    Status s = initializeVariable(t, v.initializer(), v.name());
+    if (!s.ok())
+      return s;
+    fresh[v.name()] = std::move(t);
+  }
+  variables_ = std::move(fresh);
+  return Status();
+}
+
+Expected<Tensor> Session::variable(const std::string &name) const {
+  auto it = variables_.find(name);
+  if (it == variables_.end())
+    return Status::error(variableSpec(name)
+                             ? "variable '" + name + "' is not initialized (call initialize)"
+                             : "unknown variable '" + name + "'");
+  return it->second.clone();
+}
+
+Status Session::setVariable(const std::string &name, const Tensor &value) {
+  const exe::VariableSpec *spec = variableSpec(name);
+  if (!spec)
+    return Status::error("unknown variable '" + name + "'");
+  Shape shape(spec->shape().begin(), spec->shape().end());
+  if (value.dtype() != toDType(spec->dtype()) || value.shape() != shape)
+    return Status::error("variable '" + name + "' is " +
+                         dtypeName(toDType(spec->dtype())) + " " + shapeString(shape) +
+                         ", got " + dtypeName(value.dtype()) + " " +
+                         shapeString(value.shape()));
+  variables_[name] = value.clone();
+  return Status();
+}
+
+Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds,
+                                 const std::vector<std::string> &fetches) {
+  const exe::SignatureSpec *sig = exe_->signature(name);
+  if (!sig)
+    return Status::error("unknown signature '" + name + "' (the executable has: " +
+                         exe_->signatureNames() + ")");
+  std::string where = "signature '" + name + "'";
+
+  // Check every feed before anything runs.
+  for (const auto &[feedName, unused] : feeds) {
+    bool known = false;
+    for (const exe::TensorSpec &spec : sig->feeds())
+      known |= spec.name() == feedName;
+    if (!known) {
+      std::string list;
+      for (const exe::TensorSpec &spec : sig->feeds())
+        list += (list.empty() ? "" : ", ") + spec.name();
+      return Status::error(where + " has no feed '" + feedName + "' (it feeds: " +
+                           list + ")");
+    }
+  }
+  std::vector<std::vector<int64_t>> args;
+  const Shape *flatShape = nullptr;
+  for (const exe::TensorSpec &spec : sig->feeds()) {
+    auto it = feeds.find(spec.name());
+    if (it == feeds.end())
+      return Status::error(where + " needs feed '" + spec.name() + "' (" +
+                           specString(spec) + ")");
+    const Tensor &t = it->second;
+    std::string got = std::string(dtypeName(t.dtype())) + " " + shapeString(t.shape());
+    auto wrong = [&](const std::string &what) {
+      return Status::error("feed '" + spec.name() + "' of " + where + ": " + what +
+                           ": expected " + specString(spec) + ", got " + got);
+    };
+    if (t.dtype() != toDType(spec.dtype()))
+      return wrong("wrong dtype");
+    if (!t.valid())
+      return wrong("no data");
+    if (spec.flat()) {
+      if (flatShape && *flatShape != t.shape())
+        return wrong("all feeds of unknown shape must have the same shape, "
+                     "another one is " + shapeString(*flatShape));
+      flatShape = &t.shape();
+      args.push_back(descriptor(t.data(), {t.size()}));
+      continue;
+    }
+    if (t.rank() != spec.dims_size())
+      return wrong("wrong rank");
+    for (int i = 0; i < spec.dims_size(); ++i)
+      if (spec.dims(i) >= 0 && spec.dims(i) != t.shape()[i])
+        return wrong("wrong size of dimension " + std::to_string(i));
+    args.push_back(descriptor(t.data(), t.shape()));
+  }
+  for (const std::string &v : sig->variables()) {
+    auto it = variables_.find(v);
+    if (it == variables_.end())
+      return Status::error(where + " reads variable '" + v +
+                           "', which is not initialized (call initialize)");
+    args.push_back(descriptor(it->second.data(), it->second.shape()));
+  }
+  std::vector<std::string> wanted = fetches;
+  if (wanted.empty())
+    for (const exe::TensorSpec &spec : sig->fetches())
+      wanted.push_back(spec.name());
+  for (const std::string &f : wanted) {
+    bool known = false;
+    for (const exe::TensorSpec &spec : sig->fetches())
+      known |= spec.name() == f;
+    if (!known) {
+      std::string list;
+      for (const exe::TensorSpec &spec : sig->fetches())
+        list += (list.empty() ? "" : ", ") + spec.name();
+      return Status::error(where + " cannot fetch '" + f + "' (it fetches: " + list +
+                           ")");
+    }
+  }
+
+  // Results: the fetches, then the updated variables.
+  struct Result {
+    DType dtype;
+    size_t rank;
+    bool flat;
+  };
+  std::vector<Result> results;
+  for (const exe::TensorSpec &spec : sig->fetches())
+    results.push_back({toDType(spec.dtype()),
+                       spec.flat() ? 1u : static_cast<size_t>(spec.dims_size()),
+                       spec.flat()});
+  for (const std::string &v : sig->updates()) {
+    const exe::VariableSpec *spec = variableSpec(v);
+    results.push_back({toDType(spec->dtype()), static_cast<size_t>(spec->shape_size()),
+                       false});
+  }
+  size_t words = 0;
+  for (const Result &r : results)
+    words += 3 + 2 * r.rank;
+  std::vector<int64_t> out(words, 0);
+  std::vector<void *> packed;
+  if (!results.empty())
+    packed.push_back(out.data());
+  for (auto &a : args)
+    packed.push_back(a.data());
+  exe_->entry(name)(packed.data());
+
+  // Adopt the kernel's result buffers (malloc'ed; freed with the tensors).
+  std::vector<Tensor> values;
+  size_t at = 0;
+  for (const Result &r : results) {
+    auto *allocated = reinterpret_cast<void *>(out[at]);
+    auto *aligned = reinterpret_cast<char *>(out[at + 1]);
+    int64_t offset = out[at + 2];
+    Shape shape(out.begin() + at + 3, out.begin() + at + 3 + r.rank);
+    if (r.flat && flatShape)
+      shape = *flatShape;
+    values.push_back(Tensor::adopt(r.dtype, shape, aligned + offset * dtypeSize(r.dtype),
+                                   [allocated](void *) { std::free(allocated); }));
+    at += 3 + 2 * r.rank;
+  }
+  for (int i = 0; i < sig->updates_size(); ++i)
+    variables_[sig->updates(i)] = values[sig->fetches_size() + i];
+  TensorMap fetched;
+  for (const std::string &f : wanted)
+    for (int i = 0; i < sig->fetches_size(); ++i)
+      if (sig->fetches(i).name() == f)
+        fetched[f] = values[i];
+  return fetched;
+}
+
+} // namespace nncc::rt

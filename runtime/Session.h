@@ -1,0 +1,54 @@
+// A Session runs an Executable's signatures with fed tensors, keeping the
+// variables resident between runs:
+//   auto exe = nncc::rt::Executable::load("mlp.nnx");
+//   nncc::rt::Session s(*exe);  s.initialize();
+//   auto out = s.run("predict", {{"x", x}}, {"probabilities"});
+#ifndef NNCC_RUNTIME_SESSION_H
+#define NNCC_RUNTIME_SESSION_H
+
+#include "runtime/Executable.h"
+#include "runtime/Tensor.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nncc::rt {
+
+using TensorMap = std::map<std::string, Tensor>;
+
+class Session {
+public:
+  explicit Session(std::shared_ptr<const Executable> executable);
+
+  /// Gives every variable its initial value (the seeded initializers).
+  Status initialize();
+
+  /// Runs `signature` with `feeds` and returns the requested `fetches` (all
+  /// of the signature's fetches when empty). Feeds are checked against the
+  /// signature before any kernel runs; on any error the variables are
+  /// unchanged.
+  Expected<TensorMap> run(const std::string &signature, const TensorMap &feeds,
+                          const std::vector<std::string> &fetches = {});
+
+  /// The current value of a variable (a copy).
+  Expected<Tensor> variable(const std::string &name) const;
+  /// Replaces a variable's value; dtype and shape must match.
+  Status setVariable(const std::string &name, const Tensor &value);
+
+  const Executable &executable() const { return *exe_; }
+
+private:
+  const exe::VariableSpec *variableSpec(const std::string &name) const;
+
+  std::shared_ptr<const Executable> exe_;
+  TensorMap variables_;
+};
+
+/// The runtime dtype of a graph.proto dtype.
+DType toDType(graph::DataType dtype);
+
+} // namespace nncc::rt
+
+#endif

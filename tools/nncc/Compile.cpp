@@ -1,0 +1,120 @@
+// nncc import, compile and info.
+#include "compiler/driver/Compiler.h"
+#include "compiler/driver/Diagnostics.h"
+#include "compiler/import/GraphImporter.h"
+#include "runtime/Executable.h"
+#include "tools/nncc/Commands.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <google/protobuf/text_format.h>
+
+#include <iostream>
+
+namespace nncc::tool {
+
+std::string versionString() {
+  return std::string("nncc ") + NNCC_VERSION + " (LLVM/MLIR " LLVM_VERSION_STRING ")";
+}
+
+int runImport(const ImportArgs &args) {
+  auto loaded = readGraphFile(args.model);
+  if (!loaded) {
+    llvm::errs() << llvm::toString(loaded.takeError());
+    return 1;
+  }
+  if (args.emit == "proto") {
+    std::string text;
+    google::protobuf::TextFormat::PrintToString(loaded->graph, &text);
+    std::cout << text;
+    return 0;
+  }
+  mlir::MLIRContext ctx;
+  DiagnosticPrinter printer(ctx);
+  auto module = importGraph(ctx, *loaded);
+  if (!module)
+    return 1;
+  mlir::OpPrintingFlags flags;
+  if (args.debugInfo)
+    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
+  module->print(llvm::outs(), flags);
+  llvm::outs() << "\n";
+  return 0;
+}
+
+int runCompile(const CompileArgs &args) {
+  auto loaded = readGraphFile(args.model);
+  if (!loaded) {
+    llvm::errs() << llvm::toString(loaded.takeError());
+    return 1;
+  }
+  if (args.emit.empty() && args.output.empty()) {
+    llvm::errs() << "nncc compile: give -o FILE.nnx (or --emit=STAGE to print a stage)\n";
+    return 2;
+  }
+  CompileOptions options;
+  if (!args.emit.empty())
+    options.emit = *parseStage(args.emit);
+  mlir::MLIRContext ctx;
+  DiagnosticPrinter printer(ctx);
+  auto executable = compileModel(ctx, *loaded, options);
+  if (!executable) {
+    llvm::errs() << "error: " << llvm::toString(executable.takeError()) << "\n";
+    return 1;
+  }
+  if (!args.emit.empty())
+    return 0;
+  if (auto err = writeExecutable(*executable, args.output)) {
+    llvm::errs() << "error: " << llvm::toString(std::move(err)) << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+static std::string specText(const exe::TensorSpec &spec) {
+  std::string s = spec.name() + ": " + graph::DataType_Name(spec.dtype());
+  if (spec.flat())
+    return s + " (any shape)";
+  s += " (";
+  for (int i = 0; i < spec.dims_size(); ++i)
+    s += (i ? ", " : "") + (spec.dims(i) < 0 ? std::string("?") : std::to_string(spec.dims(i)));
+  return s + (spec.dims_size() == 1 ? ",)" : ")");
+}
+
+int runInfo(const std::string &path) {
+  auto exe = rt::Executable::load(path);
+  if (!exe) {
+    std::cerr << "error: " << exe.error() << "\n";
+    return 1;
+  }
+  const exe::Executable &p = (*exe)->proto();
+  std::cout << path << ": model '" << p.model() << "', " << p.producer() << ", format "
+            << p.format_version() << "\n  target " << p.target() << " ("
+            << p.target_triple() << ", tuned for " << p.target_cpu() << "), kernels "
+            << p.shared_library().size() << " bytes\n";
+  std::cout << "variables:\n";
+  for (const exe::VariableSpec &v : p.variables()) {
+    std::cout << "  " << v.name() << ": " << graph::DataType_Name(v.dtype()) << " (";
+    for (int i = 0; i < v.shape_size(); ++i)
+      std::cout << (i ? ", " : "") << v.shape(i);
+    std::cout << (v.shape_size() == 1 ? ",)" : ")") << ", "
+              << graph::Initializer::Kind_Name(v.initializer().kind()) << "\n";
+  }
+  std::cout << "signatures:\n";
+  for (const exe::SignatureSpec &sig : p.signatures()) {
+    std::cout << "  " << sig.name() << " (" << sig.kernels() << " kernels)\n";
+    for (const auto &f : sig.feeds())
+      std::cout << "    feed  " << specText(f) << "\n";
+    for (const auto &f : sig.fetches())
+      std::cout << "    fetch " << specText(f) << "\n";
+    for (const auto &v : sig.variables())
+      std::cout << "    reads " << v << "\n";
+    for (const auto &v : sig.updates())
+      std::cout << "    updates " << v << "\n";
+  }
+  return 0;
+}
+
+} // namespace nncc::tool
