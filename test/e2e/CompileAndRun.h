@@ -11,8 +11,8 @@
 
 namespace nncc::test {
 
-inline std::shared_ptr<rt::Executable> compileFile(const std::string &path) {
-  auto loaded = readGraphFile(path);
+inline std::shared_ptr<rt::Executable>
+compileLoaded(llvm::Expected<LoadedGraph> loaded, const std::string &path) {
   if (!loaded) {
     ADD_FAILURE() << llvm::toString(loaded.takeError());
     return nullptr;
@@ -34,6 +34,16 @@ inline std::shared_ptr<rt::Executable> compileFile(const std::string &path) {
     return nullptr;
   }
   return *exe;
+}
+
+/// Compiles a model file (.pbtxt or .pb).
+inline std::shared_ptr<rt::Executable> compileFile(const std::string &path) {
+  return compileLoaded(readGraphFile(path), path);
+}
+
+/// Compiles a model given as protobuf text.
+inline std::shared_ptr<rt::Executable> compileText(const std::string &pbtxt) {
+  return compileLoaded(parseGraphText(pbtxt, "model.pbtxt"), "model.pbtxt");
 }
 
 } // namespace nncc::test

@@ -1,0 +1,141 @@
+// RUN: nncc-opt %s --split-input-file --nn-to-linalg | FileCheck %s
+
+// Broadcasting add: one parallel generic; the size-1 operand is pinned to 0.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (0, d1)>
+// CHECK-LABEL: func.func @add_broadcast
+// CHECK: %[[DIM:.*]] = tensor.dim %arg0, %c0
+// CHECK: tensor.empty(%[[DIM]]) : tensor<?x3xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
+// CHECK: arith.addf
+func.func @add_broadcast(%a: tensor<?x3xf32>, %b: tensor<1x3xf32>) -> tensor<?x3xf32> {
+  %0 = nn.add %a, %b : (tensor<?x3xf32>, tensor<1x3xf32>) -> tensor<?x3xf32>
+  return %0 : tensor<?x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @unary
+// CHECK: math.tanh
+// CHECK: arith.negf
+// CHECK: math.exp
+// CHECK: arith.divf
+// CHECK: arith.maximumf
+func.func @unary(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %0 = nn.tanh %x : tensor<4xf32> -> tensor<4xf32>
+  %1 = nn.sigmoid %x : tensor<4xf32> -> tensor<4xf32>
+  %2 = nn.relu %x : tensor<4xf32> -> tensor<4xf32>
+  return %0, %1, %2 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// A plain 2-D matmul becomes linalg.matmul on a zero-filled accumulator.
+// CHECK-LABEL: func.func @matmul
+// CHECK: linalg.fill
+// CHECK: linalg.matmul ins(%arg0, %arg1 : tensor<?x784xf32>, tensor<784x50xf32>)
+func.func @matmul(%x: tensor<?x784xf32>, %w: tensor<784x50xf32>) -> tensor<?x50xf32> {
+  %0 = nn.matmul %x, %w : (tensor<?x784xf32>, tensor<784x50xf32>) -> tensor<?x50xf32>
+  return %0 : tensor<?x50xf32>
+}
+
+// -----
+
+// Transposed and batched matmuls are contractions in a generic.
+// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d1)>
+// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2, d3) -> (d3, d2)>
+// CHECK-LABEL: func.func @matmul_batched_transposed
+// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[B]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+func.func @matmul_batched_transposed(%a: tensor<2x5x4xf32>, %b: tensor<5x3xf32>) -> tensor<2x4x3xf32> {
+  %0 = nn.matmul %a, %b {transpose_a = true} : (tensor<2x5x4xf32>, tensor<5x3xf32>) -> tensor<2x4x3xf32>
+  return %0 : tensor<2x4x3xf32>
+}
+
+// -----
+
+// reduce_mean: a sum over the reduced axis, then a division by its size.
+// CHECK-LABEL: func.func @reduce_mean
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]
+// CHECK: arith.addf
+// CHECK: arith.sitofp
+// CHECK: arith.divf
+func.func @reduce_mean(%x: tensor<?x6xf32>) -> tensor<6xf32> {
+  %0 = nn.reduce_mean %x {axes = array<i64: 0>} : tensor<?x6xf32> -> tensor<6xf32>
+  return %0 : tensor<6xf32>
+}
+
+// -----
+
+// reshape with -1: the unknown size is what the known ones leave.
+// CHECK-LABEL: func.func @reshape
+// CHECK: %[[N:.*]] = arith.divui
+// CHECK: %[[SHAPE:.*]] = tensor.from_elements %[[N]], %c6
+// CHECK: tensor.reshape %arg0(%[[SHAPE]])
+func.func @reshape(%x: tensor<?x2x3xf32>) -> tensor<?x6xf32> {
+  %0 = nn.reshape %x {shape = array<i64: -1, 6>} : tensor<?x2x3xf32> -> tensor<?x6xf32>
+  return %0 : tensor<?x6xf32>
+}
+
+// -----
+
+// softmax: max, exp of the shifted values, sum, log and exp again.
+// CHECK-LABEL: func.func @softmax
+// CHECK: arith.maximumf
+// CHECK: arith.subf
+// CHECK: math.exp
+// CHECK: arith.addf
+// CHECK: math.log
+// CHECK: math.exp
+func.func @softmax(%x: tensor<?x10xf32>) -> tensor<?x10xf32> {
+  %0 = nn.softmax %x : tensor<?x10xf32> -> tensor<?x10xf32>
+  return %0 : tensor<?x10xf32>
+}
+
+// -----
+
+// Sparse cross-entropy reads the label's logit with tensor.extract and
+// gives NaN for a label out of range.
+// CHECK-LABEL: func.func @sparse_xent
+// CHECK-DAG: arith.cmpi sge
+// CHECK-DAG: arith.cmpi slt
+// CHECK: tensor.extract
+// CHECK: arith.select
+func.func @sparse_xent(%logits: tensor<?x10xf32>, %labels: tensor<?xi32>) -> tensor<?xf32> {
+  %0 = nn.softmax_cross_entropy %logits, %labels : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// argmax: the row's max, then the smallest index holding it.
+// CHECK-LABEL: func.func @argmax
+// CHECK: arith.maximumf
+// CHECK: linalg.index 1
+// CHECK: arith.cmpf oeq
+// CHECK: arith.minsi
+func.func @argmax(%x: tensor<?x10xf32>) -> tensor<?xi64> {
+  %0 = nn.argmax %x {axis = 1 : i64} : tensor<?x10xf32> -> tensor<?xi64>
+  return %0 : tensor<?xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @one_hot
+// CHECK: linalg.index 1
+// CHECK: arith.cmpi eq
+// CHECK: arith.select
+func.func @one_hot(%y: tensor<?xi32>) -> tensor<?x10xf32> {
+  %0 = nn.one_hot %y {depth = 10 : i64} : tensor<?xi32> -> tensor<?x10xf32>
+  return %0 : tensor<?x10xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @cast
+// CHECK: arith.sitofp
+// CHECK: arith.cmpf une
+func.func @cast(%x: tensor<3xi32>, %f: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xi1>) {
+  %0 = nn.cast %x {dtype = f32} : tensor<3xi32> -> tensor<3xf32>
+  %1 = nn.cast %f {dtype = i1} : tensor<3xf32> -> tensor<3xi1>
+  return %0, %1 : tensor<3xf32>, tensor<3xi1>
+}

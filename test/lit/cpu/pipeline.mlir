@@ -1,0 +1,16 @@
+// RUN: nncc-opt %s --nn-cpu-pipeline | FileCheck %s
+
+// The whole CPU pipeline ends in the LLVM dialect, with the C interface the
+// runtime calls and libm for the transcendental functions.
+// CHECK-DAG: llvm.func @malloc
+// CHECK-DAG: llvm.func @tanhf
+// CHECK: llvm.func @predict
+// CHECK: llvm.func @_mlir_ciface_predict
+// CHECK-NOT: nn.
+// CHECK-NOT: linalg.
+func.func @predict(%x: tensor<?x4xf32>, %w: tensor<4x3xf32>, %b: tensor<3xf32>) -> tensor<?x3xf32> attributes {llvm.emit_c_interface} {
+  %0 = nn.matmul %x, %w : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
+  %1 = nn.bias_add %0, %b : (tensor<?x3xf32>, tensor<3xf32>) -> tensor<?x3xf32>
+  %2 = nn.tanh %1 : tensor<?x3xf32> -> tensor<?x3xf32>
+  return %2 : tensor<?x3xf32>
+}
