@@ -1,0 +1,152 @@
+// The runtime's Session and Executable: feeds are checked before any kernel
+// runs, every bad call is an error naming the input and what was expected,
+// and the variables survive failed calls unchanged.
+#include "test/e2e/CompileAndRun.h"
+
+#include "compiler/driver/Compiler.h"
+
+#include <cstdio>
+#include <fstream>
+
+using nncc::rt::DType;
+using nncc::rt::Session;
+using nncc::rt::Tensor;
+
+namespace {
+
+const char *kModel = R"pb(
+  name: "affine"
+  placeholders { name: "x" dtype: F32 shape { dims: -1 dims: 3 } }
+  placeholders { name: "k" dtype: I32 shape { dims: 2 } }
+  variables { name: "w" dtype: F32 shape: 3 shape: 2
+              initializer { kind: CONSTANT value { dtype: F32 float_val: 0.5 } } }
+  variables { name: "b" dtype: F32 shape: 2 initializer { kind: ONES } }
+  nodes { name: "xw" op: "matmul" inputs: "x" inputs: "w" }
+  nodes { name: "y" op: "bias_add" inputs: "xw" inputs: "b" }
+  nodes { name: "k2" op: "mul" inputs: "k" inputs: "k" }
+  signatures { name: "predict" feeds: "x" fetches: "y" }
+  signatures { name: "square" feeds: "k" fetches: "k2" }
+)pb";
+
+class SessionTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    exe = nncc::test::compileText(kModel);
+    ASSERT_TRUE(exe);
+    session = std::make_unique<Session>(exe);
+    ASSERT_TRUE(session->initialize().ok());
+  }
+  /// The error of running predict with `feeds`, after checking that it
+  /// failed and left the variables alone.
+  std::string failure(const std::string &sig, const nncc::rt::TensorMap &feeds,
+                      const std::vector<std::string> &fetches = {}) {
+    auto before = session->variable("w")->toDoubles();
+    auto out = session->run(sig, feeds, fetches);
+    EXPECT_FALSE(out.ok());
+    EXPECT_EQ(session->variable("w")->toDoubles(), before);
+    return out.ok() ? "" : out.error();
+  }
+  std::shared_ptr<nncc::rt::Executable> exe;
+  std::unique_ptr<Session> session;
+};
+
+TEST_F(SessionTest, RunsWithResidentVariables) {
+  auto out = session->run("predict", {{"x", Tensor::of<float>({2, 3}, {1, 2, 3, 4, 5, 6})}});
+  ASSERT_TRUE(out.ok()) << out.error();
+  // y = x . (0.5) + 1
+  EXPECT_EQ(out->at("y").toDoubles(), (std::vector<double>{4, 4, 8.5, 8.5}));
+  ASSERT_TRUE(session->setVariable("b", Tensor::of<float>({2}, {0, 10})).ok());
+  out = session->run("predict", {{"x", Tensor::of<float>({1, 3}, {1, 1, 1})}});
+  ASSERT_TRUE(out.ok()) << out.error();
+  EXPECT_EQ(out->at("y").toDoubles(), (std::vector<double>{1.5, 11.5}));
+  auto k = session->run("square", {{"k", Tensor::of<int32_t>({2}, {-3, 7})}});
+  ASSERT_TRUE(k.ok()) << k.error();
+  EXPECT_EQ(k->at("k2").toDoubles(), (std::vector<double>{9, 49}));
+}
+
+TEST_F(SessionTest, WrongDtypeNamesFeedAndTypes) {
+  std::string e = failure("predict", {{"x", Tensor::of<double>({2, 3}, {1, 2, 3, 4, 5, 6})}});
+  EXPECT_NE(e.find("feed 'x'"), std::string::npos) << e;
+  EXPECT_NE(e.find("wrong dtype"), std::string::npos) << e;
+  EXPECT_NE(e.find("expected f32 (?, 3)"), std::string::npos) << e;
+  EXPECT_NE(e.find("got f64 (2, 3)"), std::string::npos) << e;
+}
+
+TEST_F(SessionTest, WrongRankAndWrongFixedDimension) {
+  std::string e = failure("predict", {{"x", Tensor::of<float>({6}, {1, 2, 3, 4, 5, 6})}});
+  EXPECT_NE(e.find("wrong rank"), std::string::npos) << e;
+  EXPECT_NE(e.find("got f32 (6,)"), std::string::npos) << e;
+  e = failure("predict", {{"x", Tensor::of<float>({3, 2}, {1, 2, 3, 4, 5, 6})}});
+  EXPECT_NE(e.find("wrong size of dimension 1"), std::string::npos) << e;
+  EXPECT_NE(e.find("expected f32 (?, 3), got f32 (3, 2)"), std::string::npos) << e;
+}
+
+TEST_F(SessionTest, MissingUnknownFeedsFetchesAndSignatures) {
+  std::string e = failure("predict", {});
+  EXPECT_NE(e.find("needs feed 'x' (f32 (?, 3))"), std::string::npos) << e;
+  e = failure("predict", {{"x", Tensor::of<float>({1, 3}, {1, 2, 3})},
+                          {"z", Tensor::of<float>({1}, {1})}});
+  EXPECT_NE(e.find("has no feed 'z' (it feeds: x)"), std::string::npos) << e;
+  e = failure("predict", {{"x", Tensor::of<float>({1, 3}, {1, 2, 3})}}, {"logits"});
+  EXPECT_NE(e.find("cannot fetch 'logits' (it fetches: y)"), std::string::npos) << e;
+  e = failure("train", {});
+  EXPECT_NE(e.find("unknown signature 'train' (the executable has: predict, square)"),
+            std::string::npos)
+      << e;
+}
+
+TEST_F(SessionTest, VariablesCheckedOnWrite) {
+  auto s = session->setVariable("w", Tensor::of<float>({2, 3}, {1, 2, 3, 4, 5, 6}));
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("variable 'w' is f32 (3, 2), got f32 (2, 3)"), std::string::npos)
+      << s.message();
+  EXPECT_FALSE(session->setVariable("nope", Tensor::of<float>({1}, {1})).ok());
+  EXPECT_FALSE(session->variable("nope").ok());
+  EXPECT_EQ(session->variable("w")->toDoubles(), std::vector<double>(6, 0.5));
+}
+
+TEST_F(SessionTest, RunBeforeInitializeIsAnError) {
+  Session fresh(exe);
+  auto out = fresh.run("predict", {{"x", Tensor::of<float>({1, 3}, {1, 2, 3})}});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().find("variable 'w', which is not initialized"), std::string::npos)
+      << out.error();
+}
+
+TEST_F(SessionTest, ExecutableFileRoundTripAndBadFiles) {
+  std::string path = ::testing::TempDir() + "/affine.nnx";
+  ASSERT_FALSE(bool(nncc::writeExecutable(exe->proto(), path)));
+  auto loaded = nncc::rt::Executable::load(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  Session s(*loaded);
+  ASSERT_TRUE(s.initialize().ok());
+  auto out = s.run("predict", {{"x", Tensor::of<float>({1, 3}, {2, 2, 2})}});
+  ASSERT_TRUE(out.ok()) << out.error();
+  EXPECT_EQ(out->at("y").toDoubles(), (std::vector<double>{4, 4}));
+
+  auto missing = nncc::rt::Executable::load(path + ".missing");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().find("cannot open"), std::string::npos) << missing.error();
+
+  std::string garbage = ::testing::TempDir() + "/garbage.nnx";
+  std::ofstream(garbage) << "\xff\xff\xff not a protobuf";
+  auto bad = nncc::rt::Executable::load(garbage);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("not an nncc executable"), std::string::npos) << bad.error();
+
+  nncc::exe::Executable newer = exe->proto();
+  newer.set_format_version(nncc::rt::kFormatVersion + 1);
+  auto refused = nncc::rt::Executable::fromProto(newer, "newer.nnx");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("is newer than the version this runtime reads"),
+            std::string::npos)
+      << refused.error();
+
+  nncc::exe::Executable gpu = exe->proto();
+  gpu.set_target("cuda");
+  EXPECT_FALSE(nncc::rt::Executable::fromProto(gpu, "gpu.nnx").ok());
+  std::remove(path.c_str());
+  std::remove(garbage.c_str());
+}
+
+} // namespace
