@@ -3,8 +3,7 @@
 #ifndef NNCC_TEST_E2E_COMPILEANDRUN_H
 #define NNCC_TEST_E2E_COMPILEANDRUN_H
 
-#include "compiler/driver/Compiler.h"
-#include "compiler/driver/Diagnostics.h"
+#include "compiler/driver/Jit.h"
 #include "runtime/Session.h"
 
 #include <gtest/gtest.h>
@@ -12,25 +11,9 @@
 namespace nncc::test {
 
 inline std::shared_ptr<rt::Executable>
-compileLoaded(llvm::Expected<LoadedGraph> loaded, const std::string &path) {
-  if (!loaded) {
-    ADD_FAILURE() << llvm::toString(loaded.takeError());
-    return nullptr;
-  }
-  mlir::MLIRContext ctx;
-  std::vector<std::string> diagnostics;
-  DiagnosticPrinter printer(ctx, &diagnostics);
-  auto proto = compileModel(ctx, *loaded);
-  if (!proto) {
-    std::string all = llvm::toString(proto.takeError());
-    for (const auto &d : diagnostics)
-      all += "\n" + d;
-    ADD_FAILURE() << all;
-    return nullptr;
-  }
-  auto exe = rt::Executable::fromProto(std::move(*proto), path);
+orFail(llvm::Expected<std::shared_ptr<rt::Executable>> exe) {
   if (!exe) {
-    ADD_FAILURE() << exe.error();
+    ADD_FAILURE() << llvm::toString(exe.takeError());
     return nullptr;
   }
   return *exe;
@@ -38,12 +21,17 @@ compileLoaded(llvm::Expected<LoadedGraph> loaded, const std::string &path) {
 
 /// Compiles a model file (.pbtxt or .pb).
 inline std::shared_ptr<rt::Executable> compileFile(const std::string &path) {
-  return compileLoaded(readGraphFile(path), path);
+  return orFail(compileAndLoad(path));
 }
 
 /// Compiles a model given as protobuf text.
 inline std::shared_ptr<rt::Executable> compileText(const std::string &pbtxt) {
-  return compileLoaded(parseGraphText(pbtxt, "model.pbtxt"), "model.pbtxt");
+  auto loaded = parseGraphText(pbtxt, "model.pbtxt");
+  if (!loaded) {
+    ADD_FAILURE() << llvm::toString(loaded.takeError());
+    return nullptr;
+  }
+  return orFail(compileAndLoad(*loaded));
 }
 
 } // namespace nncc::test

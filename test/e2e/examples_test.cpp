@@ -69,43 +69,43 @@ TEST(Examples, E6Activations) {
   ASSERT_TRUE(exe);
   Session s(exe);
   ASSERT_TRUE(s.initialize().ok());
-  auto logistic = s.run("logistic", {{"X", Tensor::of<float>({1, 3}, {1, 1.4f, 2.5f})},
-                                     {"w", Tensor::of<float>({3, 1}, {0.4f, 0.3f, 0.5f})}});
+  auto logistic = s.run("logistic", {{"X", Tensor::of<double>({1, 3}, {1, 1.4, 2.5})},
+                                     {"w", Tensor::of<double>({3, 1}, {0.4, 0.3, 0.5})}});
   ASSERT_TRUE(logistic.ok()) << logistic.error();
   EXPECT_NEAR(logistic->at("p_y1").toDoubles()[0], 0.888, 5e-4);
 
   auto layer = s.run(
       "layer",
-      {{"W", Tensor::of<float>({3, 4}, {1.1f, 1.2f, 0.8f, 0.4f, 0.2f, 0.4f, 1.0f, 0.2f,
-                                        0.6f, 1.5f, 1.2f, 0.7f})},
-       {"A", Tensor::of<float>({4, 1}, {1, 0.1f, 0.4f, 0.6f})}});
+      {{"W", Tensor::of<double>({3, 4}, {1.1, 1.2, 0.8, 0.4, 0.2, 0.4, 1.0, 0.2,
+                                        0.6, 1.5, 1.2, 0.7})},
+       {"A", Tensor::of<double>({4, 1}, {1, 0.1, 0.4, 0.6})}});
   ASSERT_TRUE(layer.ok()) << layer.error();
-  expectNear(layer->at("Z"), {1.78, 0.76, 1.65}, 1e-6);
-  expectNear(layer->at("logistic_Z"), {0.85569687, 0.68135373, 0.83889105}, 5e-8);
+  expectNear(layer->at("Z"), {1.78, 0.76, 1.65}, 1e-12);
+  expectNear(layer->at("logistic_Z"), {0.85569687, 0.68135373, 0.83889105}, 5e-9);
   EXPECT_EQ(layer->at("argmax_Z").toDoubles()[0], 0);
-  expectNear(layer->at("softmax_Z"), {0.44668973, 0.16107406, 0.39223621}, 5e-8);
+  expectNear(layer->at("softmax_Z"), {0.44668973, 0.16107406, 0.39223621}, 5e-9);
   expectNear(layer->at("softmax_sum"), {1.0}, 1e-6);
 
-  std::vector<float> z;
+  std::vector<double> z;
   for (int i = 0; i < 2000; ++i)
-    z.push_back(static_cast<float>(-5.0 + 0.005 * i));
-  auto curves = s.run("curves", {{"z", Tensor::of<float>({2000}, z)}});
+    z.push_back(-5.0 + 0.005 * i);
+  auto curves = s.run("curves", {{"z", Tensor::of<double>({2000}, z)}});
   ASSERT_TRUE(curves.ok()) << curves.error();
   auto tanh = curves->at("tanh_z").toDoubles();
   auto sig = curves->at("logistic_z").toDoubles();
-  const double tanhStart[] = {-0.9999092, -0.99990829, -0.99990737};
+  const double tanhStart[] = {-0.99990920, -0.99990829, -0.99990737};
   const double tanhEnd[] = {0.99990644, 0.99990737, 0.99990829};
   const double sigStart[] = {0.00669285, 0.00672617, 0.00675966};
   const double sigEnd[] = {0.99320669, 0.99324034, 0.99327383};
   for (int i = 0; i < 3; ++i) {
-    EXPECT_NEAR(tanh[i], tanhStart[i], 5e-8);
-    EXPECT_NEAR(tanh[1997 + i], tanhEnd[i], 5e-8);
+    EXPECT_NEAR(tanh[i], tanhStart[i], 5e-9);
+    EXPECT_NEAR(tanh[1997 + i], tanhEnd[i], 5e-9);
     EXPECT_NEAR(sig[i], sigStart[i], 5e-9);
-    EXPECT_NEAR(sig[1997 + i], sigEnd[i], 5e-8);
+    EXPECT_NEAR(sig[1997 + i], sigEnd[i], 5e-9);
   }
   auto relu = curves->at("relu_z").toDoubles();
   for (size_t i = 0; i < z.size(); ++i)
-    EXPECT_EQ(relu[i], std::max(0.0f, z[i]));
+    EXPECT_EQ(relu[i], std::max(0.0, z[i]));
 }
 
 } // namespace

@@ -5,7 +5,7 @@ import lit.formats
 
 config.name = "nncc"
 config.test_format = lit.formats.ShTest(execute_external=False)
-config.suffixes = [".mlir", ".pbtxt"]
+config.suffixes = [".mlir", ".pbtxt", ".test"]
 config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.nncc_obj_root, "test", "lit")

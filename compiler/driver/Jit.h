@@ -1,0 +1,24 @@
+// The JIT path: compile a model in this process and hand the result straight
+// to the runtime, without writing an .nnx file.
+#ifndef NNCC_COMPILER_DRIVER_JIT_H
+#define NNCC_COMPILER_DRIVER_JIT_H
+
+#include "compiler/import/GraphReader.h"
+#include "runtime/Executable.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nncc {
+
+/// Compiles `graph` and loads it. On failure the error holds the compiler's
+/// diagnostics, one per line.
+llvm::Expected<std::shared_ptr<rt::Executable>> compileAndLoad(const LoadedGraph &graph);
+
+/// The same for a model file (.pbtxt or .pb).
+llvm::Expected<std::shared_ptr<rt::Executable>> compileAndLoad(const std::string &path);
+
+} // namespace nncc
+
+#endif
