@@ -58,6 +58,7 @@ struct NNToLinalgPass
     populateMathLowering(patterns);
     populateNetworkLowering(patterns);
     populateTensorLowering(patterns);
+    populateGradientLowering(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

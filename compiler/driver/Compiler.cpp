@@ -93,6 +93,24 @@ LogicalResult describeSignatures(ModuleOp module, exe::Executable &out) {
   return success();
 }
 
+/// A variable's spec: the graph's own initializer when it has one (its
+/// tensor is kept as given), zeros for the ones the compiler added.
+void describeVariable(nn::VariableOp var, const graph::Graph &g,
+                      exe::VariableSpec &spec) {
+  auto type = cast<RankedTensorType>(var.getType());
+  spec.set_name(var.getSymName().str());
+  spec.set_dtype(toDataType(type.getElementType()));
+  for (int64_t d : type.getShape())
+    spec.add_shape(d);
+  spec.set_frozen(var.getFrozen());
+  for (const graph::Variable &v : g.variables())
+    if (v.name() == spec.name()) {
+      *spec.mutable_initializer() = v.initializer();
+      return;
+    }
+  spec.mutable_initializer()->set_kind(graph::Initializer::ZEROS);
+}
+
 LogicalResult runPasses(ModuleOp module,
                         llvm::function_ref<void(OpPassManager &)> build) {
   PassManager pm(module.getContext());
@@ -125,6 +143,10 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
   };
 
   if (failed(runPasses(*module, [](OpPassManager &pm) {
+        pm.addPass(createExpandOptimizerPass());
+        pm.addNestedPass<func::FuncOp>(createAutodiffPass());
+        pm.addPass(createCanonicalizerPass());
+        pm.addPass(createCSEPass());
         pm.addPass(createExternalizeVariablesPass());
         pm.addNestedPass<func::FuncOp>(createFlattenUnrankedPass());
         pm.addPass(createCanonicalizerPass());
@@ -140,14 +162,9 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
   out.set_producer(std::string("nncc ") + NNCC_VERSION);
   out.set_model(graph.graph.name());
   out.set_target("cpu");
-  for (const graph::Variable &v : graph.graph.variables()) {
-    exe::VariableSpec &spec = *out.add_variables();
-    spec.set_name(v.name());
-    spec.set_dtype(v.dtype());
-    *spec.mutable_shape() = v.shape();
-    *spec.mutable_initializer() = v.initializer();
-    spec.set_frozen(v.frozen());
-  }
+  // The graph's variables and those the optimizer added (slots, counters).
+  for (nn::VariableOp var : module->getOps<nn::VariableOp>())
+    describeVariable(var, graph.graph, *out.add_variables());
   if (failed(describeSignatures(*module, out)))
     return stageFailed("describing the signatures");
 

@@ -93,6 +93,8 @@ void registerTransformPasses() {
   PassRegistration<Pass>([] { return createInferShapesPass(); });
   PassRegistration<Pass>([] { return createFlattenUnrankedPass(); });
   PassRegistration<Pass>([] { return createExternalizeVariablesPass(); });
+  PassRegistration<Pass>([] { return createAutodiffPass(); });
+  PassRegistration<Pass>([] { return createExpandOptimizerPass(); });
 }
 
 } // namespace nncc

@@ -29,6 +29,14 @@ std::unique_ptr<mlir::Pass> createFlattenUnrankedPass();
 /// fetches), named by the `nn.variables` and `nn.updates` attributes.
 std::unique_ptr<mlir::Pass> createExternalizeVariablesPass();
 
+/// nn-autodiff: replaces every nn.gradients op by its reverse-mode gradient
+/// computation (GradientOpInterface).
+std::unique_ptr<mlir::Pass> createAutodiffPass();
+
+/// nn-expand-optimizer: training signatures get nn.gradients of their loss and
+/// the SGD update of each trainable variable (Keras semantics).
+std::unique_ptr<mlir::Pass> createExpandOptimizerPass();
+
 void registerTransformPasses();
 
 } // namespace nncc

@@ -8,6 +8,7 @@ namespace nncc::cpu {
 void populateMathLowering(mlir::RewritePatternSet &patterns);
 void populateNetworkLowering(mlir::RewritePatternSet &patterns);
 void populateTensorLowering(mlir::RewritePatternSet &patterns);
+void populateGradientLowering(mlir::RewritePatternSet &patterns);
 } // namespace nncc::cpu
 
 #endif

@@ -13,19 +13,19 @@ class NN_BinaryOp<string mnemonic, Type resultType, list<Trait> traits = []>
       "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
-def NN_AddOp : NN_BinaryOp<"add", NN_NumericTensor, [Commutative]> {
+def NN_AddOp : NN_BinaryOp<"add", NN_NumericTensor, [Commutative, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "elementwise sum, broadcasting";
   let hasFolder = 1;
 }
-def NN_SubOp : NN_BinaryOp<"sub", NN_NumericTensor> {
+def NN_SubOp : NN_BinaryOp<"sub", NN_NumericTensor, [DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "elementwise difference, broadcasting";
   let hasFolder = 1;
 }
-def NN_MulOp : NN_BinaryOp<"mul", NN_NumericTensor, [Commutative]> {
+def NN_MulOp : NN_BinaryOp<"mul", NN_NumericTensor, [Commutative, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "elementwise product, broadcasting";
   let hasFolder = 1;
 }
-def NN_DivOp : NN_BinaryOp<"div", NN_NumericTensor> {
+def NN_DivOp : NN_BinaryOp<"div", NN_NumericTensor, [DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "elementwise quotient, broadcasting";
   let hasFolder = 1;
 }
@@ -34,7 +34,7 @@ def NN_EqualOp : NN_BinaryOp<"equal", TensorOf<[I1]>, [Commutative]> {
 }
 
 class NN_UnaryOp<string mnemonic, Type type, list<Trait> traits = []>
-    : NN_InferredOp<mnemonic, !listconcat(traits, [Pure])> {
+    : NN_InferredOp<mnemonic, !listconcat(traits, [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>])> {
   let arguments = (ins type:$x);
   let results = (outs type:$result);
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";

@@ -9,6 +9,7 @@ include "mlir/IR/AttrTypeBase.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/SymbolInterfaces.td"
+include "GradientInterface.td"
 
 def NN_Dialect : Dialect {
   let name = "nn";

@@ -13,6 +13,7 @@ using namespace mlir;
 using namespace nncc::nn;
 
 #include "nn/IR/NNDialect.cpp.inc"
+#include "nn/IR/GradientInterface.cpp.inc"
 
 #define GET_OP_CLASSES
 #include "nn/IR/NNOps.cpp.inc"
@@ -87,4 +88,8 @@ NN_COMPATIBLE(ReduceMaxOp)
 NN_COMPATIBLE(ArgMaxOp)
 NN_COMPATIBLE(OneHotOp)
 NN_COMPATIBLE(CastOp)
+NN_COMPATIBLE(GreaterOp)
+NN_COMPATIBLE(ExpandDimsOp)
+NN_COMPATIBLE(BroadcastLikeOp)
+NN_COMPATIBLE(NumElementsOp)
 #undef NN_COMPATIBLE

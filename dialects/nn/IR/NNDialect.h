@@ -13,6 +13,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "nn/IR/NNDialect.h.inc"
+#include "nn/IR/GradientInterface.h.inc"
 
 #define GET_OP_CLASSES
 #include "nn/IR/NNOps.h.inc"

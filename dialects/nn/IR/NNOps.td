@@ -6,5 +6,6 @@ include "MathOps.td"
 include "NetworkOps.td"
 include "TensorOps.td"
 include "StateOps.td"
+include "GradientOps.td"
 
 #endif // NNCC_NN_OPS_TD

@@ -4,7 +4,7 @@
 
 include "NNBase.td"
 
-def NN_MatMulOp : NN_InferredOp<"matmul", [Pure]> {
+def NN_MatMulOp : NN_InferredOp<"matmul", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "matrix product, batched over leading dimensions";
   let description = [{
     Both operands have rank >= 2. The last two dimensions multiply
@@ -19,7 +19,7 @@ def NN_MatMulOp : NN_InferredOp<"matmul", [Pure]> {
       "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
-def NN_BiasAddOp : NN_InferredOp<"bias_add", [Pure]> {
+def NN_BiasAddOp : NN_InferredOp<"bias_add", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "adds a rank-1 bias along the last dimension";
   let arguments = (ins NN_NumericTensor:$x, NN_NumericTensor:$bias);
   let results = (outs NN_NumericTensor:$result);
@@ -27,7 +27,8 @@ def NN_BiasAddOp : NN_InferredOp<"bias_add", [Pure]> {
       "$x `,` $bias attr-dict `:` functional-type(operands, results)";
 }
 
-class NN_SoftmaxLikeOp<string mnemonic> : NN_InferredOp<mnemonic, [Pure]> {
+class NN_SoftmaxLikeOp<string mnemonic>
+    : NN_InferredOp<mnemonic, [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let arguments = (ins NN_FloatTensor:$x,
                    DefaultValuedAttr<I64Attr, "-1">:$axis);
   let results = (outs NN_FloatTensor:$result);
@@ -40,7 +41,7 @@ def NN_LogSoftmaxOp : NN_SoftmaxLikeOp<"log_softmax"> {
   let summary = "x - log(sum(exp(x))) along `axis`";
 }
 
-def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy", [Pure]> {
+def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "per-example cross-entropy of softmax(logits) and the labels";
   let description = [{
     The class axis is the last one. Labels are either one-hot (or any
@@ -54,7 +55,7 @@ def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy", [Pure]> {
       "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
 }
 
-def NN_MeanSquaredErrorOp : NN_InferredOp<"mean_squared_error", [Pure]> {
+def NN_MeanSquaredErrorOp : NN_InferredOp<"mean_squared_error", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "mean((predictions - targets)^2) over all elements, a scalar";
   let arguments = (ins NN_FloatTensor:$predictions, NN_FloatTensor:$targets);
   let results = (outs 0DTensorOf<[F32, F64]>:$result);

@@ -12,7 +12,7 @@ def NN_ConstantOp : NN_InferredOp<"constant", [ConstantLike, Pure]> {
   let hasFolder = 1;
 }
 
-def NN_ReshapeOp : NN_InferredOp<"reshape", [Pure]> {
+def NN_ReshapeOp : NN_InferredOp<"reshape", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "same elements, new shape; one dimension may be -1";
   let arguments = (ins NN_Tensor:$x, DenseI64ArrayAttr:$shape);
   let results = (outs NN_Tensor:$result);
@@ -20,7 +20,7 @@ def NN_ReshapeOp : NN_InferredOp<"reshape", [Pure]> {
   let hasFolder = 1;
 }
 
-def NN_SqueezeOp : NN_InferredOp<"squeeze", [Pure]> {
+def NN_SqueezeOp : NN_InferredOp<"squeeze", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "removes dimensions of size 1 (all of them when `axes` is empty)";
   let arguments = (ins NN_Tensor:$x,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes);
@@ -30,7 +30,7 @@ def NN_SqueezeOp : NN_InferredOp<"squeeze", [Pure]> {
 }
 
 class NN_ReduceOp<string mnemonic, string what>
-    : NN_InferredOp<mnemonic, [Pure]> {
+    : NN_InferredOp<mnemonic, [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = what # " over `axes` (all axes when empty)";
   let arguments = (ins NN_NumericTensor:$x,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes,
@@ -65,7 +65,7 @@ def NN_OneHotOp : NN_InferredOp<"one_hot", [Pure]> {
   let assemblyFormat = "$indices attr-dict `:` type($indices) `->` type($result)";
 }
 
-def NN_CastOp : NN_InferredOp<"cast", [Pure]> {
+def NN_CastOp : NN_InferredOp<"cast", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "converts elements to `dtype` (floats truncate toward zero)";
   let arguments = (ins NN_Tensor:$x, TypeAttr:$dtype);
   let results = (outs NN_Tensor:$result);

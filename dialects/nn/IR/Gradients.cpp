@@ -1,0 +1,380 @@
+// The vector-Jacobian product of every differentiable nn op, in one place:
+// given the gradient `g` of an op's result, the gradients of its operands,
+// written in nn ops. Broadcast operands get their gradient summed back to
+// their own shape.
+#include "nn/IR/NNDialect.h"
+
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+using namespace nncc::nn;
+
+namespace {
+
+/// Builds an nn op with its result type inferred; every attribute the op's
+/// type inference reads must be given.
+template <typename OpTy>
+Value make(OpBuilder &b, Location l, ValueRange operands,
+           ArrayRef<NamedAttribute> attrs = {}) {
+  return b.create<OpTy>(l, operands, attrs)->getResult(0);
+}
+
+Type elementOf(Value v) { return cast<TensorType>(v.getType()).getElementType(); }
+
+Value scalar(OpBuilder &b, Location l, Type elt, double value) {
+  auto type = RankedTensorType::get({}, elt);
+  Attribute attr = isa<FloatType>(elt) ? Attribute(b.getFloatAttr(elt, value))
+                                       : Attribute(b.getIntegerAttr(elt, (int64_t)value));
+  return b.create<ConstantOp>(l, type, DenseElementsAttr::get(type, attr));
+}
+
+Value add(OpBuilder &b, Location l, Value x, Value y) { return make<AddOp>(b, l, {x, y}); }
+Value sub(OpBuilder &b, Location l, Value x, Value y) { return make<SubOp>(b, l, {x, y}); }
+Value mul(OpBuilder &b, Location l, Value x, Value y) { return make<MulOp>(b, l, {x, y}); }
+Value div(OpBuilder &b, Location l, Value x, Value y) { return make<DivOp>(b, l, {x, y}); }
+Value neg(OpBuilder &b, Location l, Value x) { return make<NegOp>(b, l, {x}); }
+
+Value castTo(OpBuilder &b, Location l, Value x, Type elt) {
+  return make<CastOp>(b, l, {x}, {b.getNamedAttr("dtype", TypeAttr::get(elt))});
+}
+
+Value reduceSum(OpBuilder &b, Location l, Value x, ArrayRef<int64_t> axes, bool keep) {
+  return make<ReduceSumOp>(b, l, {x},
+                           {b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes)),
+                            b.getNamedAttr("keep_dims", b.getBoolAttr(keep))});
+}
+
+Value expandDims(OpBuilder &b, Location l, Value x, ArrayRef<int64_t> axes) {
+  if (axes.empty())
+    return x;
+  return make<ExpandDimsOp>(b, l, {x},
+                            {b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes))});
+}
+
+Value broadcastLike(OpBuilder &b, Location l, Value x, Value like) {
+  return make<BroadcastLikeOp>(b, l, {x, like});
+}
+
+Value numElements(OpBuilder &b, Location l, Value x, ArrayRef<int64_t> axes, Type elt) {
+  return make<NumElementsOp>(b, l, {x},
+                             {b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes)),
+                              b.getNamedAttr("dtype", TypeAttr::get(elt))});
+}
+
+Value matmul(OpBuilder &b, Location l, Value x, Value y, bool ta, bool tb) {
+  return make<MatMulOp>(b, l, {x, y},
+                        {b.getNamedAttr("transpose_a", b.getBoolAttr(ta)),
+                         b.getNamedAttr("transpose_b", b.getBoolAttr(tb))});
+}
+
+/// Reshape `g` back to the (ranked) type of `x`.
+FailureOr<Value> reshapeTo(OpBuilder &b, Location l, Value g, Value x, Operation *op) {
+  auto type = dyn_cast<RankedTensorType>(x.getType());
+  if (!type || type.getNumDynamicDims() > 1)
+    return op->emitOpError("cannot differentiate: the input ")
+           << x.getType() << " has more than one unknown dimension";
+  SmallVector<int64_t> shape;
+  for (int64_t d : type.getShape())
+    shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+  return make<ReshapeOp>(b, l, {g}, {b.getNamedAttr("shape", b.getDenseI64ArrayAttr(shape))});
+}
+
+/// Sums a broadcast result's gradient `g` down to the shape of `operand`.
+Value reduceTo(OpBuilder &b, Location l, Value g, Value operand) {
+  auto to = dyn_cast<RankedTensorType>(operand.getType());
+  if (!to)
+    return g;
+  if (to.getRank() == 0)
+    return g.getType() == to ? g : reduceSum(b, l, g, {}, false);
+  auto from = dyn_cast<RankedTensorType>(g.getType());
+  if (!from)
+    return g;
+  int64_t lead = from.getRank() - to.getRank();
+  SmallVector<int64_t> axes, ones;
+  for (int64_t i = 0; i < lead; ++i)
+    axes.push_back(i);
+  for (int64_t j = 0; j < to.getRank(); ++j)
+    if (to.getDimSize(j) == 1 && from.getDimSize(j + lead) != 1) {
+      axes.push_back(j + lead);
+      ones.push_back(j);
+    }
+  if (axes.empty())
+    return g;
+  return expandDims(b, l, reduceSum(b, l, g, axes, false), ones);
+}
+
+/// Axes of a reduction, normalized and sorted (all of them when empty).
+SmallVector<int64_t> reducedAxes(Value x, ArrayRef<int64_t> axes) {
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  SmallVector<int64_t> out;
+  if (axes.empty())
+    for (int64_t i = 0; i < rank; ++i)
+      out.push_back(i);
+  for (int64_t a : axes)
+    out.push_back(a < 0 ? a + rank : a);
+  llvm::sort(out);
+  return out;
+}
+
+bool isFloat(Value v) { return isa<FloatType>(elementOf(v)); }
+
+LogicalResult needsRank(Operation *op, Value x) {
+  if (isa<RankedTensorType>(x.getType()))
+    return success();
+  return op->emitOpError("cannot differentiate over a tensor of unknown rank");
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+LogicalResult AddOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  grads.push_back(reduceTo(b, l, g, getLhs()));
+  grads.push_back(reduceTo(b, l, g, getRhs()));
+  return success();
+}
+
+LogicalResult SubOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  grads.push_back(reduceTo(b, l, g, getLhs()));
+  grads.push_back(reduceTo(b, l, neg(b, l, g), getRhs()));
+  return success();
+}
+
+LogicalResult MulOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  grads.push_back(reduceTo(b, l, mul(b, l, g, getRhs()), getLhs()));
+  grads.push_back(reduceTo(b, l, mul(b, l, g, getLhs()), getRhs()));
+  return success();
+}
+
+LogicalResult DivOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  // d(a/b)/da = 1/b; d(a/b)/db = -(a/b)/b
+  grads.push_back(reduceTo(b, l, div(b, l, g, getRhs()), getLhs()));
+  Value dy = neg(b, l, div(b, l, mul(b, l, g, getResult()), getRhs()));
+  grads.push_back(reduceTo(b, l, dy, getRhs()));
+  return success();
+}
+
+LogicalResult NegOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  grads.push_back(neg(b, getLoc(), g));
+  return success();
+}
+
+LogicalResult SquareOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  Value two = scalar(b, l, elementOf(getX()), 2.0);
+  grads.push_back(mul(b, l, mul(b, l, g, getX()), two));
+  return success();
+}
+
+LogicalResult ExpOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  grads.push_back(mul(b, getLoc(), g, getResult()));
+  return success();
+}
+
+LogicalResult LogOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  grads.push_back(div(b, getLoc(), g, getX()));
+  return success();
+}
+
+LogicalResult TanhOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  Value y = getResult();
+  Value one = scalar(b, l, elementOf(y), 1.0);
+  grads.push_back(mul(b, l, g, sub(b, l, one, mul(b, l, y, y))));
+  return success();
+}
+
+LogicalResult SigmoidOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  Value y = getResult();
+  Value one = scalar(b, l, elementOf(y), 1.0);
+  grads.push_back(mul(b, l, g, mul(b, l, y, sub(b, l, one, y))));
+  return success();
+}
+
+LogicalResult ReluOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  Type elt = elementOf(getX());
+  Value positive = make<GreaterOp>(b, l, {getX(), scalar(b, l, elt, 0.0)});
+  grads.push_back(mul(b, l, g, castTo(b, l, positive, elt)));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Network ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatMulOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  if (failed(needsRank(*this, getLhs())) || failed(needsRank(*this, getRhs())))
+    return failure();
+  Value a = getLhs(), c = getRhs();
+  bool ta = getTransposeA(), tb = getTransposeB();
+  // C = op(A) op(B):  d op(A) = g op(B)^T,  d op(B) = op(A)^T g
+  Value da = ta ? matmul(b, l, c, g, tb, true) : matmul(b, l, g, c, false, !tb);
+  Value dc = tb ? matmul(b, l, g, a, true, ta) : matmul(b, l, a, g, !ta, false);
+  grads.push_back(reduceTo(b, l, da, a));
+  grads.push_back(reduceTo(b, l, dc, c));
+  return success();
+}
+
+LogicalResult BiasAddOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  if (failed(needsRank(*this, g)))
+    return failure();
+  int64_t rank = cast<RankedTensorType>(g.getType()).getRank();
+  SmallVector<int64_t> axes;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    axes.push_back(i);
+  grads.push_back(g);
+  grads.push_back(axes.empty() ? g : reduceSum(b, l, g, axes, false));
+  return success();
+}
+
+LogicalResult SoftmaxOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  // dx = y * (g - sum(g * y, axis))
+  Value y = getResult();
+  Value dot = reduceSum(b, l, mul(b, l, g, y), {getAxis()}, true);
+  grads.push_back(mul(b, l, y, sub(b, l, g, dot)));
+  return success();
+}
+
+LogicalResult LogSoftmaxOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  // dx = g - softmax(x) * sum(g, axis)
+  Value p = make<ExpOp>(b, l, {getResult()});
+  Value total = reduceSum(b, l, g, {getAxis()}, true);
+  grads.push_back(sub(b, l, g, mul(b, l, p, total)));
+  return success();
+}
+
+LogicalResult SoftmaxCrossEntropyOp::vjp(OpBuilder &b, Value g,
+                                         SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  Value logits = getLogits(), labels = getLabels();
+  if (failed(needsRank(*this, logits)))
+    return failure();
+  auto type = cast<RankedTensorType>(logits.getType());
+  Value perExample = expandDims(b, l, g, {type.getRank() - 1});
+  Value p = make<SoftmaxOp>(b, l, {logits}, {b.getNamedAttr("axis", b.getI64IntegerAttr(-1))});
+  if (isFloat(labels)) {
+    grads.push_back(mul(b, l, perExample, sub(b, l, p, labels)));
+    Value logp = make<LogSoftmaxOp>(b, l, {logits},
+                                    {b.getNamedAttr("axis", b.getI64IntegerAttr(-1))});
+    grads.push_back(neg(b, l, mul(b, l, perExample, logp)));
+    return success();
+  }
+  int64_t classes = type.getShape().back();
+  if (ShapedType::isDynamic(classes))
+    return emitOpError("cannot differentiate with sparse labels when the number "
+                       "of classes is unknown: ")
+           << logits.getType();
+  Value onehot = make<OneHotOp>(
+      b, l, {labels},
+      {b.getNamedAttr("depth", b.getI64IntegerAttr(classes)),
+       b.getNamedAttr("dtype", TypeAttr::get(type.getElementType())),
+       b.getNamedAttr("on_value", b.getF32FloatAttr(1.0f)),
+       b.getNamedAttr("off_value", b.getF32FloatAttr(0.0f))});
+  grads.push_back(mul(b, l, perExample, sub(b, l, p, onehot)));
+  grads.push_back(Value());
+  return success();
+}
+
+LogicalResult MeanSquaredErrorOp::vjp(OpBuilder &b, Value g,
+                                      SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  Value d = sub(b, l, getPredictions(), getTargets());
+  Type elt = elementOf(d);
+  Value scale = div(b, l, mul(b, l, g, scalar(b, l, elt, 2.0)),
+                    numElements(b, l, d, {}, elt));
+  Value dd = mul(b, l, d, scale);
+  grads.push_back(reduceTo(b, l, dd, getPredictions()));
+  grads.push_back(reduceTo(b, l, neg(b, l, dd), getTargets()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Shapes and reductions
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  auto back = reshapeTo(b, getLoc(), g, getX(), *this);
+  if (failed(back))
+    return failure();
+  grads.push_back(*back);
+  return success();
+}
+
+LogicalResult SqueezeOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  auto back = reshapeTo(b, getLoc(), g, getX(), *this);
+  if (failed(back))
+    return failure();
+  grads.push_back(*back);
+  return success();
+}
+
+LogicalResult ExpandDimsOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  grads.push_back(make<SqueezeOp>(b, getLoc(), {g},
+                                  {b.getNamedAttr("axes", getAxesAttr())}));
+  return success();
+}
+
+LogicalResult BroadcastLikeOp::vjp(OpBuilder &b, Value g,
+                                   SmallVectorImpl<Value> &grads) {
+  grads.push_back(reduceTo(b, getLoc(), g, getX()));
+  grads.push_back(Value());
+  return success();
+}
+
+/// The result gradient of a reduction with its reduced axes put back as 1s.
+static Value keptGrad(OpBuilder &b, Location l, Value g, ArrayRef<int64_t> axes,
+                      bool keepDims) {
+  return keepDims ? g : expandDims(b, l, g, axes);
+}
+
+LogicalResult ReduceSumOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  if (failed(needsRank(*this, getX())))
+    return failure();
+  Location l = getLoc();
+  auto axes = reducedAxes(getX(), getAxes());
+  grads.push_back(broadcastLike(b, l, keptGrad(b, l, g, axes, getKeepDims()), getX()));
+  return success();
+}
+
+LogicalResult ReduceMeanOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  if (failed(needsRank(*this, getX())))
+    return failure();
+  Location l = getLoc();
+  auto axes = reducedAxes(getX(), getAxes());
+  Value spread = broadcastLike(b, l, keptGrad(b, l, g, axes, getKeepDims()), getX());
+  grads.push_back(div(b, l, spread, numElements(b, l, getX(), axes, elementOf(g))));
+  return success();
+}
+
+LogicalResult ReduceMaxOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  if (failed(needsRank(*this, getX())))
+    return failure();
+  Location l = getLoc();
+  // The gradient goes to the maxima, shared equally among ties.
+  auto axes = reducedAxes(getX(), getAxes());
+  Type elt = elementOf(getX());
+  Value max = keptGrad(b, l, getResult(), axes, getKeepDims());
+  Value mask = castTo(b, l, make<EqualOp>(b, l, {getX(), max}), elt);
+  Value ties = reduceSum(b, l, mask, axes, true);
+  Value share = div(b, l, keptGrad(b, l, g, axes, getKeepDims()), ties);
+  grads.push_back(mul(b, l, mask, share));
+  return success();
+}
+
+LogicalResult CastOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  bool floats = isFloat(getX()) && isFloat(getResult());
+  grads.push_back(floats ? castTo(b, getLoc(), g, elementOf(getX())) : Value());
+  return success();
+}
