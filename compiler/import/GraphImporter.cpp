@@ -9,6 +9,7 @@
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <map>
 
@@ -81,6 +82,13 @@ std::string joinNames(const std::vector<std::string> &names) {
   return s;
 }
 
+/// A float as a model would write it ("0.01", not "1.000000e-02").
+std::string number(float value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", value);
+  return buffer;
+}
+
 /// "a:2" -> ("a", 2); "a" -> ("a", 0).
 std::pair<std::string, int> splitRef(const std::string &ref) {
   size_t colon = ref.rfind(':');
@@ -148,6 +156,7 @@ private:
                            Location userLoc, const std::string &user);
   LogicalResult importNode(FunctionState &fn, int root);
   LogicalResult createNodeOp(FunctionState &fn, int index);
+  LogicalResult createGradientsOp(FunctionState &fn, int index);
 
   MLIRContext &ctx;
   const LoadedGraph &src;
@@ -155,6 +164,7 @@ private:
   OpBuilder b;
   llvm::StringMap<Entry> names;
   SmallVector<Type> placeholderTypes, variableTypes;
+  llvm::StringSet<> signatureNames;
 };
 
 LogicalResult Importer::indexNames() {
@@ -214,7 +224,7 @@ LogicalResult Importer::checkPlaceholders() {
                        << " (expected a size >= 0, or -1 for unknown)";
         ok = false;
       }
-      dims.push_back(d == -1 ? ShapedType::kDynamic : d);
+      dims.push_back(d < 0 ? ShapedType::kDynamic : d);
     }
     placeholderTypes.push_back(RankedTensorType::get(dims, elt));
   }
@@ -275,7 +285,10 @@ LogicalResult Importer::importVariables(ModuleOp module) {
     attrs.append("maxval", b.getF32FloatAttr(defaultRange ? 1.0f : init.maxval()));
     if (v.frozen())
       attrs.append("frozen", b.getUnitAttr());
-    OperationState state(loc, nn::VariableOp::getOperationName());
+    // Named like read_variable ops, so that the verifier's messages (and
+    // those of later stages) say which variable they are about.
+    OperationState state(at(src.variableLines[i], v.name()),
+                         nn::VariableOp::getOperationName());
     state.addAttributes(attrs);
     Operation *op = mb.create(state);
     if (failed(verify(op)))
@@ -371,6 +384,8 @@ LogicalResult Importer::importNode(FunctionState &fn, int root) {
 LogicalResult Importer::createNodeOp(FunctionState &fn, int index) {
   const graph::Node &node = g.nodes(index);
   Location loc = nodeLoc(index);
+  if (node.op() == "gradients")
+    return createGradientsOp(fn, index);
   auto rule = rules().find(node.op());
   if (rule == rules().end()) {
     auto diag = emitError(loc);
@@ -414,8 +429,24 @@ LogicalResult Importer::createNodeOp(FunctionState &fn, int index) {
   // Defaults (keep_dims = false, ...) must be present for type inference.
   RegisteredOperationName::lookup(r.name, &ctx)->populateDefaultAttrs(attrs);
   DictionaryAttr dict = attrs.getDictionary(&ctx);
-  if (failed(r.checkAttributes(dict, loc)))
-    return failure();
+  {
+    // ODS says which kind it expected ("failed to satisfy constraint: bool
+    // attribute"); add what the model gave.
+    ScopedDiagnosticHandler given(&ctx, [&](Diagnostic &diag) {
+      std::string text = diag.str();
+      for (const auto &[key, value] : sorted)
+        if (text.find("attribute '" + key + "' failed") != std::string::npos) {
+          std::string shown = value->ShortDebugString();
+          if (shown.size() > 80)
+            shown = shown.substr(0, 77) + "...";
+          diag << " (got " << shown << ")";
+          break;
+        }
+      return failure(); // on to the caller's handler
+    });
+    if (failed(r.checkAttributes(dict, loc)))
+      return failure();
+  }
   SmallVector<Type> types;
   if (failed(r.infer(&ctx, loc, operands, dict, OpaqueProperties(nullptr), {},
                      types)))
@@ -431,13 +462,44 @@ LogicalResult Importer::createNodeOp(FunctionState &fn, int index) {
   return success();
 }
 
+/// gradients(y, x0, x1, ...): result k is d(y)/d(xk), like tf.gradients.
+LogicalResult Importer::createGradientsOp(FunctionState &fn, int index) {
+  const graph::Node &node = g.nodes(index);
+  Location loc = nodeLoc(index);
+  if (node.inputs_size() < 2)
+    return emitError(loc) << "gradients takes the scalar to differentiate and at "
+                             "least one input to differentiate it by, got "
+                          << node.inputs_size() << " input(s)";
+  if (!node.attrs().empty())
+    return emitError(loc) << "gradients has no attributes";
+  SmallVector<Value> operands;
+  for (int i = 0; i < node.inputs_size(); ++i) {
+    auto v = resolve(fn, node.inputs(i), loc, "input " + std::to_string(i));
+    if (failed(v))
+      return failure();
+    auto type = dyn_cast<RankedTensorType>(v->getType());
+    if (!type || !isa<FloatType>(type.getElementType()) || (i == 0 && type.getRank() != 0))
+      return emitError(loc) << "input " << i << " '" << node.inputs(i) << "' of gradients "
+                            << (i == 0 ? "must be a float scalar" : "must be a float tensor of known rank")
+                            << ", got " << v->getType();
+    operands.push_back(*v);
+  }
+  ValueRange xs = ValueRange(operands).drop_front();
+  auto op = fn.builder.create<nn::GradientsOp>(loc, xs.getTypes(), operands[0], xs);
+  if (failed(verify(op)))
+    return failure();
+  fn.nodeResults[index] = SmallVector<Value>(op->getResults());
+  return success();
+}
+
 LogicalResult Importer::importSignature(ModuleOp module, int index) {
   const graph::Signature &sig = g.signatures(index);
   Location loc = signatureLoc(index);
   std::string what = "signature '" + sig.name() + "'";
   if (sig.name().empty())
     return emitError(loc) << "signature #" << index << " has no name";
-  if (module.lookupSymbol(sig.name()))
+  if (!signatureNames.insert(sig.name()).second ||
+      module.lookupSymbol(sig.name()))
     return emitError(loc) << what << ": the name is already used by another "
                              "signature or variable";
   if (sig.fetches_size() == 0 && sig.loss().empty())
@@ -494,18 +556,23 @@ LogicalResult Importer::importSignature(ModuleOp module, int index) {
     fetchNames.push_back(b.getStringAttr(sig.loss()));
     func->setAttr("nn.loss", b.getStringAttr(sig.loss()));
     const graph::Optimizer &opt = sig.optimizer();
+    if (!sig.has_optimizer())
+      return emitError(loc) << what << ": loss '" << sig.loss()
+                            << "' needs an optimizer to minimize it (e.g. "
+                               "optimizer { kind: \"sgd\" learning_rate: "
+                               "0.01 })";
     if (opt.kind() != "sgd")
       return emitError(loc) << what << ": unknown optimizer '" << opt.kind()
                             << "' (expected sgd)";
     if (!(opt.learning_rate() > 0))
       return emitError(loc) << what << ": learning_rate must be > 0, got "
-                            << opt.learning_rate();
+                            << number(opt.learning_rate());
     if (!(opt.momentum() >= 0 && opt.momentum() < 1))
       return emitError(loc) << what << ": momentum must be in [0, 1), got "
-                            << opt.momentum();
+                            << number(opt.momentum());
     if (!(opt.decay() >= 0))
       return emitError(loc) << what << ": decay must be >= 0, got "
-                            << opt.decay();
+                            << number(opt.decay());
     NamedAttrList o;
     o.append("kind", b.getStringAttr(opt.kind()));
     o.append("learning_rate", b.getF32FloatAttr(opt.learning_rate()));
@@ -551,9 +618,10 @@ void loadImportDialects(MLIRContext &ctx) {
 }
 
 std::vector<std::string> knownGraphOps(MLIRContext &) {
-  std::vector<std::string> ops;
+  std::vector<std::string> ops = {"gradients"};
   for (const auto &[name, rule] : rules())
     ops.push_back(name);
+  llvm::sort(ops);
   return ops;
 }
 
