@@ -1,5 +1,7 @@
 #include "runtime/Initializers.h"
 
+#include "runtime/Random.h"
+
 namespace nncc::rt {
 
 namespace {
@@ -14,44 +16,49 @@ std::vector<double> valuesOf(const graph::Tensor &t) {
   return v;
 }
 
-template <typename T> void fill(Tensor &t, const std::vector<double> &values) {
-  T *out = t.data<T>();
-  for (int64_t i = 0; i < t.size(); ++i)
-    out[i] = static_cast<T>(values.size() == 1 ? values[0] : values[i]);
-}
-
-Status fillWith(Tensor &t, const std::vector<double> &values,
-                const std::string &name) {
-  if (values.size() != 1 && static_cast<int64_t>(values.size()) != t.size())
-    return Status::error("variable '" + name + "': the initial value has " +
-                         std::to_string(values.size()) + " elements, the variable " +
-                         std::to_string(t.size()));
-  switch (t.dtype()) {
-  case DType::F32: fill<float>(t, values); break;
-  case DType::F64: fill<double>(t, values); break;
-  case DType::I32: fill<int32_t>(t, values); break;
-  case DType::I64: fill<int64_t>(t, values); break;
-  case DType::Bool: fill<bool>(t, values); break;
-  }
-  return Status();
-}
-
 } // namespace
 
 Status initializeVariable(Tensor &t, const graph::Initializer &init,
                           const std::string &name) {
+  InitializerSpec spec;
   switch (init.kind()) {
   case graph::Initializer::ZEROS:
-    return fillWith(t, {0.0}, name);
+    spec.kind = InitializerSpec::Kind::Zeros;
+    break;
   case graph::Initializer::ONES:
-    return fillWith(t, {1.0}, name);
+    spec.kind = InitializerSpec::Kind::Ones;
+    break;
   case graph::Initializer::CONSTANT:
-    return fillWith(t, valuesOf(init.value()), name);
+    spec.kind = InitializerSpec::Kind::Constant;
+    spec.constantValues = valuesOf(init.value());
+    if (spec.constantValues.size() != 1 &&
+        static_cast<int64_t>(spec.constantValues.size()) != t.size())
+      return Status::error("variable '" + name + "': the initial value has " +
+                           std::to_string(spec.constantValues.size()) +
+                           " elements, the variable " + std::to_string(t.size()));
+    break;
+  case graph::Initializer::GLOROT_UNIFORM:
+    spec.kind = InitializerSpec::Kind::GlorotUniform;
+    break;
+  case graph::Initializer::RANDOM_NORMAL:
+    spec.kind = InitializerSpec::Kind::RandomNormal;
+    spec.mean = init.mean();
+    spec.stddev = init.stddev() == 0 ? 1.0 : init.stddev();
+    break;
+  case graph::Initializer::RANDOM_UNIFORM:
+    spec.kind = InitializerSpec::Kind::RandomUniform;
+    spec.minval = init.minval();
+    spec.maxval = init.minval() == 0 && init.maxval() == 0 ? 1.0 : init.maxval();
+    break;
   default:
-    return Status::error("variable '" + name + "': initializer " +
-                         graph::Initializer::Kind_Name(init.kind()) +
-                         " is not available in this runtime yet");
+    return Status::error("variable '" + name + "': unknown initializer kind " +
+                         std::to_string(init.kind()));
   }
+  spec.seed = init.seed();
+  Status s = initialize(t, spec);
+  if (!s.ok())
+    return Status::error("variable '" + name + "': " + s.message());
+  return s;
 }
 
 } // namespace nncc::rt

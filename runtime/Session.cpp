@@ -191,7 +191,10 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
   exe_->entry(name)(packed.data());
 
   // Adopt the kernel's result buffers (malloc'ed; freed with the tensors).
+  // Two results may share one buffer (identical nodes merged, a reshape
+  // fetched with its input): the first adopts it, the others keep it alive.
   std::vector<Tensor> values;
+  std::map<void *, Tensor> owners;
   size_t at = 0;
   for (const Result &r : results) {
     auto *allocated = reinterpret_cast<void *>(out[at]);
@@ -200,8 +203,16 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
     Shape shape(out.begin() + at + 3, out.begin() + at + 3 + r.rank);
     if (r.flat && flatShape)
       shape = *flatShape;
-    values.push_back(Tensor::adopt(r.dtype, shape, aligned + offset * dtypeSize(r.dtype),
-                                   [allocated](void *) { std::free(allocated); }));
+    void *data = aligned + offset * dtypeSize(r.dtype);
+    auto owner = owners.find(allocated);
+    if (owner == owners.end()) {
+      values.push_back(Tensor::adopt(r.dtype, shape, data,
+                                     [allocated](void *) { std::free(allocated); }));
+      owners.emplace(allocated, values.back());
+    } else {
+      values.push_back(Tensor::adopt(r.dtype, shape, data,
+                                     [keep = owner->second](void *) {}));
+    }
     at += 3 + 2 * r.rank;
   }
   for (int i = 0; i < sig->updates_size(); ++i)

@@ -52,6 +52,7 @@ graph::AttrValue attrBool(bool v) { graph::AttrValue a; a.set_b(v); return a; }
 graph::AttrValue attrType(DataType v) { graph::AttrValue a; a.set_type(v); return a; }
 graph::AttrValue attrInts(const Dims &v) {
   graph::AttrValue a;
+  a.mutable_ints(); // set even when empty
   for (int64_t x : v)
     a.mutable_ints()->add_val(x);
   return a;

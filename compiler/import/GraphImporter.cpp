@@ -11,6 +11,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 
+#include <limits>
 #include <map>
 
 using namespace mlir;
@@ -87,6 +88,20 @@ std::string number(float value) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%g", value);
   return buffer;
+}
+
+/// Whether the product of the known dimensions fits in an int64 (shape
+/// rules multiply them; an overflow would give wrong types, e.g. 0 elements).
+bool countFits(ArrayRef<int64_t> dims) {
+  int64_t count = 1;
+  for (int64_t d : dims) {
+    if (ShapedType::isDynamic(d) || d == 0)
+      continue;
+    if (count > std::numeric_limits<int64_t>::max() / d)
+      return false;
+    count *= d;
+  }
+  return true;
 }
 
 /// "a:2" -> ("a", 2); "a" -> ("a", 0).
@@ -226,6 +241,13 @@ LogicalResult Importer::checkPlaceholders() {
       }
       dims.push_back(d < 0 ? ShapedType::kDynamic : d);
     }
+    if (!countFits(dims)) {
+      emitError(loc) << "placeholder '" << p.name() << "' has shape ["
+                     << llvm::make_range(p.shape().dims().begin(),
+                                         p.shape().dims().end())
+                     << "], more elements than a 64-bit count holds";
+      ok = false;
+    }
     placeholderTypes.push_back(RankedTensorType::get(dims, elt));
   }
   return success(ok);
@@ -253,12 +275,21 @@ LogicalResult Importer::importVariables(ModuleOp module) {
       ok = false;
       continue;
     }
+    if (!countFits(dims)) {
+      emit() << "has shape [" << llvm::make_range(dims.begin(), dims.end())
+             << "], more elements than a 64-bit count holds";
+      ok = false;
+      continue;
+    }
     auto type = RankedTensorType::get(dims, elt);
     variableTypes.back() = type;
     const auto &init = v.initializer();
     std::string kind = graph::Initializer::Kind_Name(init.kind());
     if (kind.empty()) {
-      emit() << "has an unknown initializer kind " << init.kind();
+      emit() << "has an unknown initializer kind "
+             << static_cast<int>(init.kind())
+             << " (expected ZEROS, ONES, CONSTANT, GLOROT_UNIFORM, "
+                "RANDOM_NORMAL or RANDOM_UNIFORM)";
       ok = false;
       continue;
     }

@@ -71,6 +71,18 @@ llvm::Expected<LoadedGraph> parseGraphText(const std::string &text,
   return loaded;
 }
 
+LoadedGraph fromProto(graph::Graph graph, const std::string &name) {
+  LoadedGraph loaded;
+  loaded.graph = std::move(graph);
+  loaded.path = name;
+  const graph::Graph &g = loaded.graph;
+  loaded.placeholderLines.assign(g.placeholders_size(), 0);
+  loaded.variableLines.assign(g.variables_size(), 0);
+  loaded.nodeLines.assign(g.nodes_size(), 0);
+  loaded.signatureLines.assign(g.signatures_size(), 0);
+  return loaded;
+}
+
 llvm::Expected<LoadedGraph> readGraphFile(const std::string &path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
@@ -80,16 +92,10 @@ llvm::Expected<LoadedGraph> readGraphFile(const std::string &path) {
   std::string bytes = (*buffer)->getBuffer().str();
   if (!llvm::StringRef(path).ends_with(".pb"))
     return parseGraphText(bytes, path);
-  LoadedGraph loaded;
-  loaded.path = path;
-  if (!loaded.graph.ParseFromString(bytes))
+  graph::Graph g;
+  if (!g.ParseFromString(bytes))
     return makeError(path + ": error: not a valid binary graph protobuf");
-  const graph::Graph &g = loaded.graph;
-  loaded.placeholderLines.assign(g.placeholders_size(), 0);
-  loaded.variableLines.assign(g.variables_size(), 0);
-  loaded.nodeLines.assign(g.nodes_size(), 0);
-  loaded.signatureLines.assign(g.signatures_size(), 0);
-  return loaded;
+  return fromProto(std::move(g), path);
 }
 
 } // namespace nncc

@@ -26,6 +26,10 @@ struct LoadedGraph {
 llvm::Expected<LoadedGraph> parseGraphText(const std::string &text,
                                            const std::string &path);
 
+/// Wraps a graph built in memory (e.g. by the graph-building API); `name`
+/// stands for the file in messages.
+LoadedGraph fromProto(graph::Graph graph, const std::string &name);
+
 /// Reads `path`: binary protobuf when it ends in ".pb", text format otherwise.
 llvm::Expected<LoadedGraph> readGraphFile(const std::string &path);
 

@@ -154,7 +154,10 @@ struct SoftmaxLowering : OpRewritePattern<NNOp> {
     Location loc = op.getLoc();
     Value x = op.getX();
     int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
-    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    // I64Attr reads back as uint64_t: make it signed before normalizing.
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += rank;
     auto [shifted, logSum] = shiftedAndLogSum(rw, loc, x, axis);
     Value y = combineWithReduced(
         rw, loc, shifted, logSum, {axis},

@@ -21,7 +21,10 @@ bool allRanked(Operation *op) {
 /// tensor.reshape of `x` into `type`; `sizes` gives every result dimension.
 Value reshapeTo(OpBuilder &b, Location loc, Value x, RankedTensorType type,
                 ArrayRef<Value> sizes) {
-  Value shape = b.create<tensor::FromElementsOp>(loc, sizes);
+  // The shape's type is explicit: a rank-0 result has no sizes to infer it from.
+  auto shapeType = RankedTensorType::get({static_cast<int64_t>(sizes.size())},
+                                         b.getIndexType());
+  Value shape = b.create<tensor::FromElementsOp>(loc, shapeType, sizes);
   return b.create<tensor::ReshapeOp>(loc, type, x, shape);
 }
 
@@ -152,7 +155,10 @@ struct ArgMaxLowering : OpRewritePattern<nn::ArgMaxOp> {
     Value x = op.getX();
     auto in = cast<RankedTensorType>(x.getType());
     int64_t rank = in.getRank();
-    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    // I64Attr reads back as uint64_t: make it signed before normalizing.
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += rank;
     Value maxInit = reduce(rw, loc, x, {axis}, Reduction::Max);
     auto type = cast<RankedTensorType>(op.getType());
     // The first index of the maximum: compare with the row's max.

@@ -23,8 +23,9 @@ def OneMul : Pat<(NN_MulOp:$res (NN_ConstantOp $c), $x), (replaceWithValue $x),
 def DivOne : Pat<(NN_DivOp:$res $x, (NN_ConstantOp $c)), (replaceWithValue $x),
                  [(IsSplatOne $c), (SameType $x, $res)]>;
 
-// -(-x) -> x
-def NegNeg : Pat<(NN_NegOp (NN_NegOp $x)), (replaceWithValue $x)>;
+// -(-x) -> x, unless a declared result type refines x's (then uses need it).
+def NegNeg : Pat<(NN_NegOp:$res (NN_NegOp $x)), (replaceWithValue $x),
+                 [(SameType $x, $res)]>;
 
 // reshape(reshape(x)) -> reshape(x); squeeze is a reshape too.
 def ReshapeReshape : Pat<(NN_ReshapeOp (NN_ReshapeOp $x, $inner), $outer),

@@ -27,13 +27,15 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   if (elt != rhs->getElementType())
     return shapeError(loc, name, "operands have different element types: ",
                       elt, " and ", rhs->getElementType());
+  // A ranked operand of rank < 2 is wrong even when the other is unranked.
+  if ((lhs->hasRank() && lhs->getRank() < 2) ||
+      (rhs->hasRank() && rhs->getRank() < 2))
+    return shapeError(loc, name, "operands must have rank >= 2, got ",
+                      Type(*lhs), " and ", Type(*rhs));
   if (!lhs->hasRank() || !rhs->hasRank()) {
     types.push_back(UnrankedTensorType::get(elt));
     return success();
   }
-  if (lhs->getRank() < 2 || rhs->getRank() < 2)
-    return shapeError(loc, name, "operands must have rank >= 2, got ",
-                      Type(*lhs), " and ", Type(*rhs));
   ArrayRef<int64_t> a = lhs->getShape(), b = rhs->getShape();
   int64_t ra = a.size(), rb = b.size();
   bool ta = adaptor.getTransposeA(), tb = adaptor.getTransposeB();
@@ -48,9 +50,12 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   // Leading dimensions broadcast like NumPy's matmul.
   auto batchA = RankedTensorType::get(a.drop_back(2), elt);
   auto batchB = RankedTensorType::get(b.drop_back(2), elt);
-  auto batch = broadcastShapes(loc, name, batchA, batchB);
+  // Reported here, naming the operands rather than their batch shapes alone.
+  auto batch = broadcastShapes(std::nullopt, name, batchA, batchB);
   if (failed(batch))
-    return failure();
+    return shapeError(
+        loc, name, "batch dimensions of lhs ", Type(*lhs), " and rhs ",
+        Type(*rhs), " do not broadcast (sizes must be equal or one of them 1)");
   SmallVector<int64_t> shape = *batch;
   shape.push_back(m);
   shape.push_back(n);

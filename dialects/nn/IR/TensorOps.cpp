@@ -4,6 +4,7 @@
 #include "nn/IR/ShapeRules.h"
 
 #include "llvm/ADT/SmallSet.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace nncc::nn;
@@ -53,8 +54,9 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
       return shapeError(loc, name, "shape ", shapeString(shape),
                         " has invalid size ", d, " at index ", i,
                         " (sizes are >= 0, or -1 for the inferred one)");
-    } else {
-      known *= d;
+    } else if (llvm::MulOverflow(known, d, known)) {
+      return shapeError(loc, name, "shape ", shapeString(shape),
+                        " has more elements than fit in 64 bits");
     }
   }
   if (x->hasStaticShape()) {
@@ -125,7 +127,8 @@ LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *,
 
 OpFoldResult SqueezeOp::fold(FoldAdaptor adaptor) {
   auto type = cast<TensorType>(getType());
-  if (getX().getType() == type)
+  // An unranked squeeze keeps its type but may still drop dimensions.
+  if (getX().getType() == type && type.hasRank())
     return getX();
   if (auto dense = dyn_cast_or_null<DenseElementsAttr>(adaptor.getX()))
     if (type.hasStaticShape())

@@ -1,0 +1,21 @@
+// Tensors in and out of the CLI: a feed is a .npy file or a NumPy-like
+// literal; fetched tensors print NumPy-style or go to a .npy file.
+#ifndef NNCC_TOOLS_NNCC_FEEDS_H
+#define NNCC_TOOLS_NNCC_FEEDS_H
+
+#include "runtime/Tensor.h"
+
+namespace nncc::tool {
+
+/// `value` is a path ending in .npy, or a literal: 1.0, [1, 2], [[1, 2], [3, 4]].
+rt::Expected<rt::Tensor> readFeed(const std::string &value, rt::DType dtype);
+
+/// Writes a fetched tensor to a .npy file.
+rt::Status writeFetch(const std::string &path, const rt::Tensor &t);
+
+/// NumPy-style text; `precision` >= 0 fixes the digits after the point.
+std::string formatTensor(const rt::Tensor &t, int precision = -1);
+
+} // namespace nncc::tool
+
+#endif
