@@ -174,6 +174,10 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
   std::vector<std::string> entries;
   for (func::FuncOp func : module->getOps<func::FuncOp>()) {
     func->setAttr("llvm.emit_c_interface", UnitAttr::get(&ctx));
+    // Feeds are the caller's memory and variables the session's: kernels
+    // read them in place but never write into them.
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      func.setArgAttr(i, "bufferization.writable", BoolAttr::get(&ctx, false));
     entries.push_back(func.getSymName().str());
   }
 
