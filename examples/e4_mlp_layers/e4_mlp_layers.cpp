@@ -4,7 +4,7 @@
 // Prints the average training loss per epoch, then the test accuracy.
 //   e4_mlp_layers [--epochs 50] [--data /usr/share/datasets/fashion-mnist]
 #include "compiler/driver/Jit.h"
-#include "compiler/frontend/Layers.h"
+#include "examples/e4_mlp_layers/MlpModel.h"
 #include "runtime/Session.h"
 #include "runtime/data/Idx.h"
 
@@ -19,9 +19,11 @@ int main(int argc, char **argv) {
   CLI::App app{"E4: an MLP with the layers API, trained on Fashion-MNIST"};
   int epochs = 50;
   int64_t batch = 64;
+  uint64_t seed = 123;
   std::string dir = "/usr/share/datasets/fashion-mnist";
   app.add_option("--epochs", epochs, "training epochs");
   app.add_option("--data", dir, "directory of the idx files (.gz or plain)");
+  app.add_option("--seed", seed, "seed of the initializers and the shuffling");
   CLI11_PARSE(app, argc, argv);
 
   auto data = rt::data::readMnistDir(dir);
@@ -33,19 +35,7 @@ int main(int argc, char **argv) {
   std::printf("Rows: %lld, columns: %lld\n", (long long)data->trainImages.shape()[0],
               (long long)data->trainImages.shape()[1]);
 
-  // The graph, as the textbook writes it with tf.layers.
-  fe::Graph g("e4_mlp_layers", /*seed=*/123);
-  auto x = g.placeholder("tf_x", graph::F32, fe::Dims{-1, 784});
-  auto y = g.placeholder("tf_y", graph::I32, fe::Dims{-1});
-  auto yOnehot = g.name(fe::oneHot(y, 10), "y_onehot");
-  auto h1 = fe::layers::dense(x, 50, "tanh", "layer1");
-  auto h2 = fe::layers::dense(h1, 50, "tanh", "layer2");
-  auto logits = fe::layers::dense(h2, 10, "", "layer3");
-  auto classes = g.name(fe::argmax(logits, 1), "predicted_classes");
-  auto probabilities = g.name(fe::softmax(logits), "softmax_tensor");
-  auto cost = g.name(fe::reduceMean(fe::softmaxCrossEntropy(logits, yOnehot)), "cost");
-  g.signature("train").feed(x).feed(y).fetch(cost).minimize(cost, 0.001f);
-  g.signature("predict").feed(x).fetch(classes).fetch(probabilities);
+  fe::Graph g = examples::buildLayersMlp(seed);
 
   auto start = std::chrono::steady_clock::now();
   auto exe = compileAndLoad(fromProto(g.proto(), "e4_mlp_layers"));
@@ -62,7 +52,7 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  rt::data::BatchIterator batches(data->trainImages, data->trainLabels, batch, 123);
+  rt::data::BatchIterator batches(data->trainImages, data->trainLabels, batch, seed);
   rt::Tensor xb, yb;
   double totalSeconds = 0;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
