@@ -7,6 +7,12 @@ using namespace mlir;
 
 namespace nncc::cpu {
 
+bool allRanked(Operation *op) {
+  auto isRanked = [](Type t) { return isa<RankedTensorType>(t); };
+  return llvm::all_of(op->getOperandTypes(), isRanked) &&
+         llvm::all_of(op->getResultTypes(), isRanked);
+}
+
 Value dimSize(OpBuilder &b, Location loc, Value value, int64_t dim) {
   auto type = cast<RankedTensorType>(value.getType());
   if (!type.isDynamicDim(dim))

@@ -13,6 +13,10 @@ namespace nncc::cpu {
 using BodyFn = llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                               mlir::ValueRange)>;
 
+/// True when every operand and result is a ranked tensor (the patterns'
+/// precondition; nn-to-linalg reports unranked ones first).
+bool allRanked(mlir::Operation *op);
+
 /// The sizes of `value`'s dynamic dimensions, as index values.
 llvm::SmallVector<mlir::Value> dynamicSizes(mlir::OpBuilder &b,
                                             mlir::Location loc,

@@ -12,16 +12,10 @@ using namespace mlir;
 namespace nncc::cpu {
 namespace {
 
-bool ranked(Operation *op) {
-  auto isRanked = [](Type t) { return isa<RankedTensorType>(t); };
-  return llvm::all_of(op->getOperandTypes(), isRanked) &&
-         llvm::all_of(op->getResultTypes(), isRanked);
-}
-
 struct GreaterLowering : OpRewritePattern<nn::GreaterOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(nn::GreaterOp op, PatternRewriter &rw) const override {
-    if (!ranked(op))
+    if (!allRanked(op))
       return rw.notifyMatchFailure(op, "unranked tensors");
     rw.replaceOp(op, elementwise(rw, op.getLoc(), cast<RankedTensorType>(op.getType()),
                                  op->getOperands(),
@@ -39,7 +33,7 @@ struct GreaterLowering : OpRewritePattern<nn::GreaterOp> {
 struct ExpandDimsLowering : OpRewritePattern<nn::ExpandDimsOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(nn::ExpandDimsOp op, PatternRewriter &rw) const override {
-    if (!ranked(op))
+    if (!allRanked(op))
       return rw.notifyMatchFailure(op, "unranked tensors");
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
@@ -60,7 +54,7 @@ struct ExpandDimsLowering : OpRewritePattern<nn::ExpandDimsOp> {
 struct BroadcastLikeLowering : OpRewritePattern<nn::BroadcastLikeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(nn::BroadcastLikeOp op, PatternRewriter &rw) const override {
-    if (!ranked(op))
+    if (!allRanked(op))
       return rw.notifyMatchFailure(op, "unranked tensors");
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
@@ -81,7 +75,7 @@ struct BroadcastLikeLowering : OpRewritePattern<nn::BroadcastLikeOp> {
 struct NumElementsLowering : OpRewritePattern<nn::NumElementsOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(nn::NumElementsOp op, PatternRewriter &rw) const override {
-    if (!ranked(op))
+    if (!allRanked(op))
       return rw.notifyMatchFailure(op, "unranked tensors");
     auto in = cast<RankedTensorType>(op.getX().getType());
     SmallVector<int64_t> axes;

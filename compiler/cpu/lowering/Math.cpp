@@ -16,11 +16,9 @@ template <typename NNOp, typename Body>
 struct ElementwiseLowering : OpRewritePattern<NNOp> {
   using OpRewritePattern<NNOp>::OpRewritePattern;
   LogicalResult matchAndRewrite(NNOp op, PatternRewriter &rw) const override {
-    auto type = dyn_cast<RankedTensorType>(op.getType());
-    if (!type || !llvm::all_of(op->getOperandTypes(), [](Type t) {
-          return isa<RankedTensorType>(t);
-        }))
+    if (!allRanked(op))
       return rw.notifyMatchFailure(op, "unranked tensors");
+    auto type = cast<RankedTensorType>(op.getType());
     rw.replaceOp(op, elementwise(rw, op.getLoc(), type, op->getOperands(),
                                  Body::build));
     return success();

@@ -13,13 +13,6 @@ using namespace mlir;
 namespace nncc::cpu {
 namespace {
 
-bool allRanked(Operation *op) {
-  return llvm::all_of(op->getOperandTypes(),
-                      [](Type t) { return isa<RankedTensorType>(t); }) &&
-         llvm::all_of(op->getResultTypes(),
-                      [](Type t) { return isa<RankedTensorType>(t); });
-}
-
 Value add(OpBuilder &b, Location l, Value x, Value y) {
   if (isa<FloatType>(x.getType()))
     return b.create<arith::AddFOp>(l, x, y);

@@ -11,13 +11,6 @@ using namespace mlir;
 namespace nncc::cpu {
 namespace {
 
-bool allRanked(Operation *op) {
-  return llvm::all_of(op->getOperandTypes(),
-                      [](Type t) { return isa<RankedTensorType>(t); }) &&
-         llvm::all_of(op->getResultTypes(),
-                      [](Type t) { return isa<RankedTensorType>(t); });
-}
-
 /// tensor.reshape of `x` into `type`; `sizes` gives every result dimension.
 Value reshapeTo(OpBuilder &b, Location loc, Value x, RankedTensorType type,
                 ArrayRef<Value> sizes) {

@@ -7,30 +7,6 @@
 using namespace mlir;
 using namespace nncc::nn;
 
-LogicalResult GreaterOp::inferReturnTypes(MLIRContext *ctx,
-                                          std::optional<Location> loc,
-                                          Adaptor adaptor,
-                                          SmallVectorImpl<Type> &types) {
-  StringRef name = getOperationName();
-  auto lhs = tensorOperand(loc, name, adaptor.getLhs().getType(), "lhs");
-  auto rhs = tensorOperand(loc, name, adaptor.getRhs().getType(), "rhs");
-  if (failed(lhs) || failed(rhs))
-    return failure();
-  if (lhs->getElementType() != rhs->getElementType())
-    return shapeError(loc, name, "operands have different element types: ",
-                      lhs->getElementType(), " and ", rhs->getElementType());
-  Type i1 = IntegerType::get(ctx, 1);
-  if (!lhs->hasRank() || !rhs->hasRank()) {
-    types.push_back(UnrankedTensorType::get(i1));
-    return success();
-  }
-  auto shape = broadcastShapes(loc, name, *lhs, *rhs);
-  if (failed(shape))
-    return failure();
-  types.push_back(RankedTensorType::get(*shape, i1));
-  return success();
-}
-
 LogicalResult ExpandDimsOp::inferReturnTypes(MLIRContext *,
                                              std::optional<Location> loc,
                                              Adaptor adaptor,

@@ -53,6 +53,7 @@ NN_BINARY_INFER(SubOp, true, nullptr)
 NN_BINARY_INFER(MulOp, true, nullptr)
 NN_BINARY_INFER(DivOp, true, nullptr)
 NN_BINARY_INFER(EqualOp, false, IntegerType::get(ctx, 1))
+NN_BINARY_INFER(GreaterOp, true, IntegerType::get(ctx, 1))
 #undef NN_BINARY_INFER
 
 #define NN_UNARY_INFER(Op)                                                     \
