@@ -123,6 +123,7 @@ LogicalResult runPasses(ModuleOp module,
 std::optional<Stage> parseStage(llvm::StringRef name) {
   return llvm::StringSwitch<std::optional<Stage>>(name)
       .Case("nn", Stage::NN)
+      .Case("autodiff", Stage::Autodiff)
       .Case("linalg", Stage::Linalg)
       .Case("llvm-dialect", Stage::LLVMDialect)
       .Case("llvm", Stage::LLVMIR)
@@ -142,6 +143,10 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
     return fail(graph.path + ": " + stage + " failed (see above)");
   };
 
+  if (options.emit == Stage::NN) {
+    module->print(*options.emitTo);
+    return exe::Executable();
+  }
   if (failed(runPasses(*module, [](OpPassManager &pm) {
         pm.addPass(createExpandOptimizerPass());
         pm.addNestedPass<func::FuncOp>(createAutodiffPass());
@@ -152,7 +157,7 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
         pm.addPass(createCanonicalizerPass());
       })))
     return stageFailed("preparing the graph");
-  if (options.emit == Stage::NN) {
+  if (options.emit == Stage::Autodiff) {
     module->print(*options.emitTo);
     return exe::Executable();
   }

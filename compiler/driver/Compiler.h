@@ -1,5 +1,5 @@
 // The compiler facade: a model (graph.proto) in, an Executable out. Stages
-// can be printed instead (--emit=nn|linalg|llvm-dialect|llvm).
+// can be printed instead (--emit=nn|autodiff|linalg|llvm-dialect|llvm).
 #ifndef NNCC_COMPILER_DRIVER_COMPILER_H
 #define NNCC_COMPILER_DRIVER_COMPILER_H
 
@@ -12,9 +12,11 @@
 
 namespace nncc {
 
-enum class Stage { None, NN, Linalg, LLVMDialect, LLVMIR };
+/// nn: as imported (shapes inferred); autodiff: with gradients, optimizer
+/// updates and variables as arguments; then the CPU lowering's stages.
+enum class Stage { None, NN, Autodiff, Linalg, LLVMDialect, LLVMIR };
 
-/// "nn", "linalg", "llvm-dialect", "llvm" -> Stage; nullopt otherwise.
+/// "nn", "autodiff", "linalg", "llvm-dialect", "llvm" -> Stage; nullopt otherwise.
 std::optional<Stage> parseStage(llvm::StringRef name);
 
 struct CompileOptions {
