@@ -16,6 +16,15 @@ namespace nncc::cpu {
 /// arith and math. Unranked tensors are an error naming the op.
 std::unique_ptr<mlir::Pass> createNNToLinalgPass();
 
+/// nn-cpu-matmul-to-vector: every 2-D linalg.matmul on buffers with a static
+/// column count becomes a register-blocked kernel of vector FMAs for
+/// `vectorBits`-bit registers (256: AVX2, 512: AVX-512).
+std::unique_ptr<mlir::Pass> createMatmulToVectorPass(int64_t vectorBits = 512);
+
+/// The vector register width of the host CPU: 512 with AVX-512, 256 with
+/// AVX2, otherwise 128.
+int64_t hostVectorBits();
+
 /// nn-to-linalg, canonicalization and fusion of elementwise linalg ops.
 void buildLinalgPipeline(mlir::OpPassManager &pm);
 /// linalg on tensors -> bufferized loops -> the LLVM dialect.

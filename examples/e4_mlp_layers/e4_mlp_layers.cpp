@@ -2,7 +2,7 @@
 // trained by plain gradient descent on Fashion-MNIST (784-50-50-10, tanh,
 // softmax cross-entropy, lr 0.001, batches of 64 reshuffled every epoch).
 // Prints the average training loss per epoch, then the test accuracy.
-//   e4_mlp_layers [--epochs 50] [--data /usr/share/datasets/fashion-mnist]
+//   e4_mlp_layers [--epochs 50] [--data /usr/share/datasets/fashion-mnist] [--write-model m.pbtxt]
 #include "compiler/driver/Jit.h"
 #include "examples/e4_mlp_layers/MlpModel.h"
 #include "runtime/Session.h"
@@ -10,7 +10,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <google/protobuf/text_format.h>
+
 #include <chrono>
+#include <fstream>
 #include <cstdio>
 
 using namespace nncc;
@@ -24,7 +27,16 @@ int main(int argc, char **argv) {
   app.add_option("--epochs", epochs, "training epochs");
   app.add_option("--data", dir, "directory of the idx files (.gz or plain)");
   app.add_option("--seed", seed, "seed of the initializers and the shuffling");
+  std::string modelOut;
+  app.add_option("--write-model", modelOut,
+                 "write the model as protobuf text (.pbtxt) and stop");
   CLI11_PARSE(app, argc, argv);
+  if (!modelOut.empty()) {
+    std::string text;
+    google::protobuf::TextFormat::PrintToString(examples::buildLayersMlp(seed).proto(), &text);
+    std::ofstream(modelOut) << text;
+    return 0;
+  }
 
   auto data = rt::data::readMnistDir(dir);
   if (!data) {

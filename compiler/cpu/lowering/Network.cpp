@@ -24,6 +24,19 @@ Value mul(OpBuilder &b, Location l, Value x, Value y) {
   return b.create<arith::MulIOp>(l, x, y);
 }
 
+/// The transpose of a 2-D tensor, as a new tensor.
+Value transposed(OpBuilder &b, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape{type.getDimSize(1), type.getDimSize(0)};
+  SmallVector<Value> sizes;
+  for (int64_t d : {1, 0})
+    if (type.isDynamicDim(d))
+      sizes.push_back(dimSize(b, loc, x, d));
+  Value empty = b.create<tensor::EmptyOp>(loc, shape, type.getElementType(), sizes);
+  return b.create<linalg::TransposeOp>(loc, x, empty, ArrayRef<int64_t>{1, 0})
+      .getResult()[0];
+}
+
 struct MatMulLowering : OpRewritePattern<nn::MatMulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(nn::MatMulOp op,
@@ -59,7 +72,14 @@ struct MatMulLowering : OpRewritePattern<nn::MatMulOp> {
     Value init = rw.create<linalg::FillOp>(loc, scalarConstant(rw, loc, elt, 0),
                                            empty)
                      .getResult(0);
-    if (rank == 2 && !transA && !transB) {
+    if (rank == 2 && ta.getRank() == 2 && tb.getRank() == 2) {
+      // A transposed operand is copied once (a small fraction of the
+      // product's work) so that every 2-D product is one linalg.matmul,
+      // which the CPU backend turns into a register-blocked vector kernel.
+      if (transA)
+        a = transposed(rw, loc, a);
+      if (transB)
+        b = transposed(rw, loc, b);
       rw.replaceOp(op, rw.create<linalg::MatmulOp>(loc, ValueRange{a, b},
                                                    ValueRange{init})
                            .getResult(0));
