@@ -1,6 +1,8 @@
 #include "runtime/Executable.h"
 
+#include <cstdlib>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <fstream>
 #include <sstream>
 #include <sys/mman.h>
@@ -10,9 +12,16 @@ namespace nncc::rt {
 
 namespace {
 
-/// dlopen needs a file: the library goes into an anonymous memory file.
+/// dlopen needs a file: the library goes into an anonymous memory file, or
+/// with NNCC_KERNELS_DIR set into a file there that profilers (perf) can
+/// read the kernels' symbols from.
 Expected<void *> openLibrary(const std::string &bytes, const std::string &name) {
-  int fd = memfd_create("nncc-kernels", MFD_CLOEXEC);
+  std::string kept;
+  if (const char *dir = std::getenv("NNCC_KERNELS_DIR"))
+    kept = std::string(dir) + "/nncc-kernels-" + std::to_string(getpid()) + "-" +
+           std::to_string(reinterpret_cast<uintptr_t>(&bytes)) + ".so";
+  int fd = kept.empty() ? memfd_create("nncc-kernels", MFD_CLOEXEC)
+                        : open(kept.c_str(), O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0644);
   if (fd < 0)
     return Status::error(name + ": cannot create a memory file for the kernels");
   size_t done = 0;
@@ -24,7 +33,7 @@ Expected<void *> openLibrary(const std::string &bytes, const std::string &name) 
     }
     done += static_cast<size_t>(n);
   }
-  std::string path = "/proc/self/fd/" + std::to_string(fd);
+  std::string path = kept.empty() ? "/proc/self/fd/" + std::to_string(fd) : kept;
   void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   close(fd);
   if (!handle)

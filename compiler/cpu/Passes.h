@@ -21,6 +21,9 @@ std::unique_ptr<mlir::Pass> createNNToLinalgPass();
 /// `vectorBits`-bit registers (256: AVX2, 512: AVX-512).
 std::unique_ptr<mlir::Pass> createMatmulToVectorPass(int64_t vectorBits = 512);
 
+/// nn-cpu-approximate-math: polynomial approximations of f32 exp, log, tanh.
+std::unique_ptr<mlir::Pass> createApproximateMathPass();
+
 /// The vector register width of the host CPU: 512 with AVX-512, 256 with
 /// AVX2, otherwise 128.
 int64_t hostVectorBits();

@@ -69,8 +69,9 @@ void buildLLVMPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
-  // libm's tanhf/expf/logf: correctly rounded in practice, as the textbook's
-  // 8 printed digits need.
+  // f64 math stays libm's (correctly rounded in practice, as the textbook's
+  // 8 printed float64 digits need); f32 math is approximated, vectorizable.
+  pm.addNestedPass<func::FuncOp>(createApproximateMathPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -109,6 +110,7 @@ void registerCpuDialects(DialectRegistry &registry) {
 void registerCpuPasses() {
   PassRegistration<Pass>([] { return createNNToLinalgPass(); });
   PassRegistration<Pass>([] { return createMatmulToVectorPass(); });
+  PassRegistration<Pass>([] { return createApproximateMathPass(); });
   PassPipelineRegistration<>(
       "nn-cpu-pipeline",
       "Lower nn to the LLVM dialect: linalg, bufferization, loops, LLVM",

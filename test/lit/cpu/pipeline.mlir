@@ -1,9 +1,10 @@
 // RUN: nncc-opt %s --nn-cpu-pipeline | FileCheck %s
 
 // The whole CPU pipeline ends in the LLVM dialect, with the C interface the
-// runtime calls and libm for the transcendental functions.
+// runtime calls; f32 tanh is a polynomial (no libm call), f64 tanh is libm's.
 // CHECK-DAG: llvm.func @malloc
-// CHECK-DAG: llvm.func @tanhf
+// CHECK-DAG: llvm.func @tanh(f64) -> f64
+// CHECK-NOT: llvm.func @tanhf
 // CHECK: llvm.func @predict
 // CHECK: llvm.func @_mlir_ciface_predict
 // CHECK-NOT: nn.
@@ -13,4 +14,9 @@ func.func @predict(%x: tensor<?x4xf32>, %w: tensor<4x3xf32>, %b: tensor<3xf32>) 
   %1 = nn.bias_add %0, %b : (tensor<?x3xf32>, tensor<3xf32>) -> tensor<?x3xf32>
   %2 = nn.tanh %1 : tensor<?x3xf32> -> tensor<?x3xf32>
   return %2 : tensor<?x3xf32>
+}
+
+func.func @precise(%x: tensor<3xf64>) -> tensor<3xf64> attributes {llvm.emit_c_interface} {
+  %0 = nn.tanh %x : tensor<3xf64> -> tensor<3xf64>
+  return %0 : tensor<3xf64>
 }

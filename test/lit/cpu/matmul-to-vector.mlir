@@ -1,0 +1,56 @@
+// RUN: nncc-opt %s --split-input-file --nn-cpu-matmul-to-vector --canonicalize | FileCheck %s
+// RUN: nncc-opt %s --split-input-file --nn-cpu-matmul-to-vector=vector-bits=256 --canonicalize | FileCheck %s --check-prefix=AVX2
+
+// 50 columns on AVX-512: a panel of three 16-wide vectors (48 columns) in
+// blocks of 8 rows, then a panel of one vector masked to its 2 columns; rows
+// left over by the blocks one at a time. The accumulators are loop-carried
+// through k: B's row is loaded once per k, A's element broadcast per row.
+// CHECK-LABEL: func.func @layer
+// CHECK-NOT: linalg.matmul
+// CHECK: scf.for %[[K0:.*]] = %c0 to %c784 step %c256
+// CHECK: scf.for %[[I:.*]] = %c0 to %{{.*}} step %c8
+// CHECK-COUNT-24: vector.load %arg2
+// CHECK: scf.for {{.*}} iter_args(
+// CHECK-COUNT-3: vector.load %arg1
+// CHECK: memref.load %arg0
+// CHECK: vector.broadcast {{.*}} : f32 to vector<16xf32>
+// CHECK-COUNT-3: vector.fma
+// CHECK: scf.yield
+// CHECK-COUNT-24: vector.store
+// CHECK: scf.for {{.*}} step %c1
+// CHECK: vector.constant_mask [2] : vector<16xi1>
+// CHECK: vector.maskedload %arg1
+// CHECK: vector.maskedstore %arg2
+// AVX2-LABEL: func.func @layer
+// AVX2: vector.broadcast {{.*}} : f32 to vector<8xf32>
+// AVX2: vector.constant_mask [2] : vector<8xi1>
+func.func @layer(%a: memref<?x784xf32>, %b: memref<784x50xf32>, %c: memref<?x50xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x784xf32>, memref<784x50xf32>) outs(%c : memref<?x50xf32>)
+  return
+}
+
+// -----
+
+// f64 uses 8-wide vectors on AVX-512; a dynamic k is blocked the same way.
+// CHECK-LABEL: func.func @dynamic_k
+// CHECK: %[[K:.*]] = memref.dim %arg0, %c1
+// CHECK: scf.for {{.*}} to %[[K]] step %c256
+// CHECK: vector.fma {{.*}} : vector<8xf64>
+func.func @dynamic_k(%a: memref<?x?xf64>, %b: memref<?x8xf64>, %c: memref<?x8xf64>) {
+  linalg.matmul ins(%a, %b : memref<?x?xf64>, memref<?x8xf64>) outs(%c : memref<?x8xf64>)
+  return
+}
+
+// -----
+
+// Left alone: tensors (before bufferization), a dynamic column count,
+// integers.
+// CHECK-LABEL: func.func @untouched
+// CHECK-COUNT-3: linalg.matmul
+func.func @untouched(%t: tensor<4x4xf32>, %a: memref<?x?xf32>, %c: memref<?x?xf32>,
+                     %i: memref<4x4xi32>) -> tensor<4x4xf32> {
+  %0 = linalg.matmul ins(%t, %t : tensor<4x4xf32>, tensor<4x4xf32>) outs(%t : tensor<4x4xf32>) -> tensor<4x4xf32>
+  linalg.matmul ins(%a, %a : memref<?x?xf32>, memref<?x?xf32>) outs(%c : memref<?x?xf32>)
+  linalg.matmul ins(%i, %i : memref<4x4xi32>, memref<4x4xi32>) outs(%i : memref<4x4xi32>)
+  return %0 : tensor<4x4xf32>
+}
