@@ -1,5 +1,6 @@
 #include "runtime/Executable.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -15,11 +16,13 @@ namespace {
 /// dlopen needs a file: the library goes into an anonymous memory file, or
 /// with NNCC_KERNELS_DIR set into a file there that profilers (perf) can
 /// read the kernels' symbols from.
-Expected<void *> openLibrary(const std::string &bytes, const std::string &name) {
+Expected<void *> openLibrary(const std::string &bytes, const std::string &name,
+                             int &file) {
+  static std::atomic<int> loaded{0};
   std::string kept;
   if (const char *dir = std::getenv("NNCC_KERNELS_DIR"))
     kept = std::string(dir) + "/nncc-kernels-" + std::to_string(getpid()) + "-" +
-           std::to_string(reinterpret_cast<uintptr_t>(&bytes)) + ".so";
+           std::to_string(loaded++) + ".so";
   int fd = kept.empty() ? memfd_create("nncc-kernels", MFD_CLOEXEC)
                         : open(kept.c_str(), O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0644);
   if (fd < 0)
@@ -35,9 +38,11 @@ Expected<void *> openLibrary(const std::string &bytes, const std::string &name) 
   }
   std::string path = kept.empty() ? "/proc/self/fd/" + std::to_string(fd) : kept;
   void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  close(fd);
-  if (!handle)
+  if (!handle) {
+    close(fd);
     return Status::error(name + ": cannot load the kernels: " + dlerror());
+  }
+  file = fd;
   return handle;
 }
 
@@ -70,7 +75,7 @@ Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable prot
     return Status::error(name + ": the executable holds no kernels");
   std::shared_ptr<Executable> exe(new Executable());
   exe->proto_ = std::move(proto);
-  auto library = openLibrary(exe->proto_.shared_library(), name);
+  auto library = openLibrary(exe->proto_.shared_library(), name, exe->libraryFile_);
   if (!library)
     return library.status();
   exe->library_ = *library;
@@ -87,6 +92,8 @@ Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable prot
 Executable::~Executable() {
   if (library_)
     dlclose(library_);
+  if (libraryFile_ >= 0)
+    close(libraryFile_);
 }
 
 const exe::SignatureSpec *Executable::signature(const std::string &name) const {

@@ -40,6 +40,10 @@ private:
   Executable() = default;
   exe::Executable proto_;
   void *library_ = nullptr;
+  /// The memory file the library was loaded from, open as long as it is
+  /// loaded: dlopen knows loaded libraries by path, and a reused
+  /// /proc/self/fd/N would hand a second executable the first one's kernels.
+  int libraryFile_ = -1;
   std::map<std::string, Entry> entries_;
 };
 

@@ -184,3 +184,32 @@ TEST(Initializers, SameSeedGivesBitIdenticalWeights) {
   EXPECT_EQ(std::memcmp(wa.data(), wb.data(), wa.size() * sizeof(float)), 0);
   EXPECT_NE(wa, wc);
 }
+
+// Executables alive at the same time each run their own kernels, however
+// many were loaded and dropped before (the libraries are told apart by the
+// memory files they were loaded from).
+TEST(Executables, SeveralAliveRunTheirOwnKernels) {
+  auto scale = [](int factor) {
+    return "placeholders { name: \"x\" dtype: F32 shape { dims: 2 } }\n"
+           "nodes { name: \"k\" op: \"constant\" attrs { key: \"value\" value { tensor "
+           "{ dtype: F32 float_val: " + std::to_string(factor) + " } } } }\n"
+           "nodes { name: \"y\" op: \"mul\" inputs: \"x\" inputs: \"k\" }\n"
+           "signatures { name: \"predict\" feeds: \"x\" fetches: \"y\" }\n";
+  };
+  std::vector<std::shared_ptr<nncc::rt::Executable>> alive;
+  for (int round = 0; round < 2; ++round) {
+    nncc::test::compileText(scale(100)); // loaded and dropped at once
+    for (int factor = 2; factor <= 4; ++factor)
+      alive.push_back(nncc::test::compileText(scale(factor + 10 * round)));
+  }
+  std::vector<float> x = {1, 2};
+  for (size_t i = 0; i < alive.size(); ++i) {
+    ASSERT_TRUE(alive[i]);
+    Session s(alive[i]);
+    ASSERT_TRUE(s.initialize().ok());
+    auto out = s.run("predict", {{"x", Tensor::borrow(DType::F32, {2}, x.data())}}, {"y"});
+    ASSERT_TRUE(out.ok()) << out.error();
+    float factor = 2 + i % 3 + 10 * (i / 3);
+    EXPECT_EQ(out->at("y").data<float>()[1], 2 * factor) << "executable " << i;
+  }
+}
