@@ -1,0 +1,201 @@
+// nncc's side of the CPU benchmark (bench/run.py runs it beside PyTorch and
+// NumPy and prints the ratios): the textbook MLP's training epoch and
+// inference, batch-1 latency through the runtime API, a compute-bound MLP's
+// training step, and compile times. Figures are medians of repeated runs.
+//   nncc_bench [--data DIR] [--epochs 3] [--json out.json]
+#include "compiler/driver/Jit.h"
+#include "compiler/frontend/Layers.h"
+#include "runtime/Session.h"
+#include "runtime/data/Idx.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <random>
+
+using namespace nncc;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+double median(std::vector<double> v) {
+  if (v.empty())
+    return 0;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/// An MLP of `sizes` (input first) with `activation` between dense layers,
+/// softmax cross-entropy on integer labels, SGD with momentum: "train"
+/// fetches "cost", "predict" fetches "probabilities".
+fe::Graph buildMlp(const std::vector<int64_t> &sizes, const std::string &activation,
+                   bool withPredict) {
+  fe::Graph g("bench_mlp", 123);
+  auto x = g.placeholder("x", graph::F32, fe::Dims{-1, sizes.front()});
+  auto y = g.placeholder("y", graph::I32, fe::Dims{-1});
+  fe::Output h = x;
+  for (size_t i = 1; i < sizes.size(); ++i)
+    h = fe::layers::dense(h, sizes[i], i + 1 < sizes.size() ? activation : "",
+                          "layer" + std::to_string(i));
+  auto labels = fe::oneHot(y, sizes.back());
+  auto cost = g.name(fe::reduceMean(fe::softmaxCrossEntropy(h, labels)), "cost");
+  g.signature("train").feed(x).feed(y).fetch(cost).minimize(cost, 0.001f, 0.9f);
+  if (withPredict)
+    g.signature("predict").feed(x).fetch(g.name(fe::softmax(h), "probabilities"));
+  return g;
+}
+
+std::shared_ptr<rt::Executable> compileOrDie(const fe::Graph &g, double *secondsOut) {
+  auto start = Clock::now();
+  auto exe = compileAndLoad(fromProto(g.proto(), "bench_mlp"));
+  if (!exe) {
+    fmt::print(stderr, "{}\n", llvm::toString(exe.takeError()));
+    std::exit(1);
+  }
+  *secondsOut = seconds(start);
+  return *exe;
+}
+
+void runOrDie(rt::Session &s, const std::string &sig, const rt::TensorMap &feeds,
+              const std::vector<std::string> &fetches) {
+  auto out = s.run(sig, feeds, fetches);
+  if (!out) {
+    fmt::print(stderr, "error: {}\n", out.error());
+    std::exit(1);
+  }
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"nncc's CPU benchmark (bench/run.py compares it with its peers)"};
+  std::string dir = "/usr/share/datasets/fashion-mnist", jsonPath;
+  int epochs = 3, bigSteps = 20;
+  app.add_option("--data", dir, "directory of the idx files");
+  app.add_option("--epochs", epochs, "timed epochs (after one warm-up epoch)");
+  app.add_option("--big-steps", bigSteps, "timed steps of the compute-bound MLP");
+  app.add_option("--json", jsonPath, "write the figures as JSON");
+  CLI11_PARSE(app, argc, argv);
+  std::map<std::string, double> result;
+
+  auto data = rt::data::readMnistDir(dir);
+  if (!data) {
+    fmt::print(stderr, "error: {}\n", data.error());
+    return 1;
+  }
+  rt::data::standardize(data->trainImages, data->testImages);
+
+  // Compile time: the training function alone, then the whole model.
+  double trainCompile, modelCompile;
+  compileOrDie(buildMlp({784, 50, 50, 10}, "tanh", false), &trainCompile);
+  auto exe = compileOrDie(buildMlp({784, 50, 50, 10}, "tanh", true), &modelCompile);
+  result["compile_train_s"] = trainCompile;
+  result["compile_model_s"] = modelCompile;
+  fmt::print("compile: training function {:.3f} s, train + predict {:.3f} s\n",
+             trainCompile, modelCompile);
+
+  // The textbook MLP's training epochs (momentum recipe, batch 64).
+  rt::Session session(exe);
+  if (!session.initialize().ok())
+    return 1;
+  rt::data::BatchIterator batches(data->trainImages, data->trainLabels, 64, 123);
+  rt::Tensor xb, yb;
+  std::vector<double> epochTimes;
+  for (int e = 0; e <= epochs; ++e) {
+    auto t0 = Clock::now();
+    batches.startEpoch();
+    double loss = 0;
+    int steps = 0;
+    while (batches.next(xb, yb)) {
+      auto out = session.run("train", {{"x", xb}, {"y", yb}}, {"cost"});
+      if (!out) {
+        fmt::print(stderr, "error: {}\n", out.error());
+        return 1;
+      }
+      loss += out->at("cost").data<float>()[0];
+      ++steps;
+    }
+    double dt = seconds(t0);
+    if (e > 0)
+      epochTimes.push_back(dt);
+    fmt::print("epoch {} ({}): {:.1f} ms, {} steps, avg loss {:.4f}\n", e + 1,
+               e ? "timed" : "warm-up", dt * 1e3, steps, loss / steps);
+  }
+  result["epoch_ms_median"] = median(epochTimes) * 1e3;
+
+  // Inference: the 10000 test images in one batch, and batch-1 latency.
+  std::vector<double> full, one;
+  for (int i = 0; i < 23; ++i) {
+    auto t0 = Clock::now();
+    runOrDie(session, "predict", {{"x", data->testImages}}, {"probabilities"});
+    if (i >= 3)
+      full.push_back(seconds(t0));
+  }
+  auto x1 = rt::Tensor::borrow(rt::DType::F32, {1, 784}, data->testImages.data<float>());
+  for (int i = 0; i < 1050; ++i) {
+    auto t0 = Clock::now();
+    runOrDie(session, "predict", {{"x", x1}}, {"probabilities"});
+    if (i >= 50)
+      one.push_back(seconds(t0));
+  }
+  result["infer_full_ms_median"] = median(full) * 1e3;
+  result["infer_b1_us_median"] = median(one) * 1e6;
+  fmt::print("inference: 10000 images {:.3f} ms, batch 1 {:.2f} us\n",
+             result["infer_full_ms_median"], result["infer_b1_us_median"]);
+
+  // Compute-bound: 784-1024-1024-10, ReLU, batch 256, SGD momentum.
+  double bigCompile;
+  auto big = compileOrDie(buildMlp({784, 1024, 1024, 10}, "relu", false), &bigCompile);
+  rt::Session bigSession(big);
+  if (!bigSession.initialize().ok())
+    return 1;
+  const int64_t batch = 256;
+  rt::Tensor bx(rt::DType::F32, {batch, 784}), by(rt::DType::I32, {batch});
+  std::mt19937 rng(123);
+  std::normal_distribution<float> normal;
+  for (int64_t i = 0; i < bx.size(); ++i)
+    bx.data<float>()[i] = normal(rng);
+  for (int64_t i = 0; i < batch; ++i)
+    by.data<int32_t>()[i] = static_cast<int32_t>(rng() % 10);
+  std::vector<double> steps;
+  for (int i = 0; i < bigSteps + 3; ++i) {
+    auto t0 = Clock::now();
+    auto out = bigSession.run("train", {{"x", bx}, {"y", by}}, {"cost"});
+    if (!out) {
+      fmt::print(stderr, "error: {}\n", out.error());
+      return 1;
+    }
+    if (i == 0 || i == bigSteps + 2)
+      fmt::print("compute-bound MLP: step {} cost {:.4f}\n", i + 1,
+                 out->at("cost").data<float>()[0]);
+    if (i >= 3)
+      steps.push_back(seconds(t0));
+  }
+  double params = 784.0 * 1024 + 1024 + 1024.0 * 1024 + 1024 + 1024.0 * 10 + 10;
+  double flops = 6 * params * batch, step = median(steps);
+  result["big_ms_per_step_median"] = step * 1e3;
+  result["big_gflops"] = flops / step / 1e9;
+  fmt::print("compute-bound MLP: {:.2f} ms/step, {:.1f} GFLOP/s (compiled in {:.2f} s)\n",
+             step * 1e3, flops / step / 1e9, bigCompile);
+
+  if (!jsonPath.empty()) {
+    std::ofstream out(jsonPath);
+    out << "{";
+    bool first = true;
+    for (auto &[k, v] : result) {
+      out << (first ? "" : ", ") << '"' << k << "\": " << fmt::format("{:.6g}", v);
+      first = false;
+    }
+    out << "}\n";
+  }
+  return 0;
+}
