@@ -28,6 +28,7 @@ struct KernelShape {
   int64_t maxVectors; // vector registers of columns per panel
   int64_t registers;  // vector registers of the target
   int64_t kBlock;     // k steps per block
+  int64_t packRowBytes; // B rows at least this long are packed
 };
 
 /// Rows per block: as many as the accumulators leave registers for (the
@@ -49,19 +50,34 @@ public:
         elt(cast<MemRefType>(C.getType()).getElementType()),
         vecType(VectorType::get({shape.width}, elt)) {}
 
-  void build() {
-    auto cType = cast<MemRefType>(C.getType());
-    int64_t n = cType.getDimSize(1);
-    Value m = dim(C, 0), k = dim(A, 1);
-    Value kBlock = index(shape.kBlock);
+  /// C[rowBegin:rowEnd, :] += A[rowBegin:rowEnd, :] . B.
+  void build(Value rowBegin, Value rowEnd) {
+    int64_t n = cast<MemRefType>(C.getType()).getDimSize(1);
+    int64_t panelWidth = shape.width * shape.maxVectors;
+    // Wide B's panels are packed into a contiguous, zero-padded block per k
+    // block: full vectors for the FMAs, and no cache-set conflicts from a
+    // long row stride (a 1024-column row is 4 KiB). Narrow ones are read in
+    // place: packing would cost a batch-1 product as much as the product.
+    Value pack;
+    if (n * elt.getIntOrFloatBitWidth() / 8 >= shape.packRowBytes)
+      pack = b.create<memref::AllocaOp>(
+          loc, MemRefType::get({shape.kBlock, panelWidth}, elt));
+    Value k = dim(A, 1), kBlock = index(shape.kBlock);
     auto kLoop = b.create<scf::ForOp>(loc, index(0), k, kBlock);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(kLoop.getBody());
     Value k0 = kLoop.getInductionVar();
     Value k1 = b.create<arith::MinSIOp>(loc, b.create<arith::AddIOp>(loc, k0, kBlock), k);
-    int64_t panelWidth = shape.width * shape.maxVectors;
-    for (int64_t j = 0; j < n; j += panelWidth)
-      buildPanel(j, std::min(panelWidth, n - j), m, k0, k1);
+    int64_t fullPanels = n / panelWidth, tail = n % panelWidth;
+    if (fullPanels > 0) {
+      auto panels = b.create<scf::ForOp>(loc, index(0), index(fullPanels * panelWidth),
+                                         index(panelWidth));
+      OpBuilder::InsertionGuard inPanel(b);
+      b.setInsertionPointToStart(panels.getBody());
+      buildPanel(panels.getInductionVar(), panelWidth, pack, rowBegin, rowEnd, k0, k1);
+    }
+    if (tail)
+      buildPanel(index(fullPanels * panelWidth), tail, pack, rowBegin, rowEnd, k0, k1);
   }
 
 private:
@@ -69,50 +85,80 @@ private:
   Value dim(Value memref, int64_t d) {
     return b.create<memref::DimOp>(loc, memref, d);
   }
-
-  /// Columns [j, j + cols) of every row.
-  void buildPanel(int64_t j, int64_t cols, Value m, Value k0, Value k1) {
-    int64_t vectors = (cols + shape.width - 1) / shape.width;
-    int64_t rows = rowsFor(shape, vectors);
-    // Full blocks of `rows` rows, then the rest one by one.
-    Value mBlocks = b.create<arith::MulIOp>(
-        loc, b.create<arith::DivUIOp>(loc, m, index(rows)), index(rows));
-    buildRowLoop(index(0), mBlocks, rows, j, cols, k0, k1);
-    if (rows > 1)
-      buildRowLoop(mBlocks, m, 1, j, cols, k0, k1);
+  Value add(Value x, int64_t c) {
+    return c ? b.create<arith::AddIOp>(loc, x, index(c)).getResult() : x;
   }
 
-  void buildRowLoop(Value from, Value to, int64_t rows, int64_t j, int64_t cols,
-                    Value k0, Value k1) {
+  /// A vector of `memref` at (row, col), masked to the first `valid` lanes
+  /// (zeros beyond) unless all are valid.
+  Value load(Value memref, Value row, Value col, int64_t valid) {
+    SmallVector<Value, 2> at{row, col};
+    if (valid == shape.width)
+      return b.create<vector::LoadOp>(loc, vecType, memref, at);
+    return b.create<vector::MaskedLoadOp>(
+        loc, vecType, memref, at, mask(valid),
+        b.create<arith::ConstantOp>(loc, vecType, b.getZeroAttr(vecType)));
+  }
+  void store(Value value, Value memref, Value row, Value col, int64_t valid) {
+    SmallVector<Value, 2> at{row, col};
+    if (valid == shape.width)
+      b.create<vector::StoreOp>(loc, value, memref, at);
+    else
+      b.create<vector::MaskedStoreOp>(loc, memref, at, mask(valid), value);
+  }
+  Value mask(int64_t valid) {
+    return b.create<vector::ConstantMaskOp>(
+        loc, VectorType::get({shape.width}, b.getI1Type()), b.getI64ArrayAttr({valid}));
+  }
+  /// Lanes of vector v of a `cols`-wide panel that hold columns.
+  int64_t valid(int64_t v, int64_t cols) {
+    return std::min(shape.width, cols - v * shape.width);
+  }
+
+  /// Columns [j, j + cols) of rows [rowBegin, rowEnd), k in [k0, k1).
+  void buildPanel(Value j, int64_t cols, Value pack, Value rowBegin, Value rowEnd,
+                  Value k0, Value k1) {
+    int64_t vectors = (cols + shape.width - 1) / shape.width;
+    // Pack B[k0:k1, j:j+cols] into pack[0:k1-k0, 0:vectors*width].
+    if (pack) {
+      auto packLoop = b.create<scf::ForOp>(loc, k0, k1, index(1));
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(packLoop.getBody());
+      Value kk = packLoop.getInductionVar();
+      Value row = b.create<arith::SubIOp>(loc, kk, k0);
+      for (int64_t v = 0; v < vectors; ++v)
+        b.create<vector::StoreOp>(
+            loc, load(B, kk, add(j, v * shape.width), valid(v, cols)), pack,
+            ValueRange{row, index(v * shape.width)});
+    }
+    int64_t rows = rowsFor(shape, vectors);
+    // Full blocks of `rows` rows, then the rest one by one.
+    Value count = b.create<arith::SubIOp>(loc, rowEnd, rowBegin);
+    Value blocksEnd = b.create<arith::AddIOp>(
+        loc, rowBegin,
+        b.create<arith::MulIOp>(loc, b.create<arith::DivUIOp>(loc, count, index(rows)),
+                                index(rows)));
+    buildRowLoop(rowBegin, blocksEnd, rows, j, cols, pack, k0, k1);
+    if (rows > 1)
+      buildRowLoop(blocksEnd, rowEnd, 1, j, cols, pack, k0, k1);
+  }
+
+  void buildRowLoop(Value from, Value to, int64_t rows, Value j, int64_t cols,
+                    Value pack, Value k0, Value k1) {
     auto loop = b.create<scf::ForOp>(loc, from, to, index(rows));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value i = loop.getInductionVar();
     int64_t vectors = (cols + shape.width - 1) / shape.width;
-    int64_t tail = cols - (vectors - 1) * shape.width;
-    Value tailMask;
-    if (tail != shape.width)
-      tailMask = b.create<vector::ConstantMaskOp>(
-          loc, VectorType::get({shape.width}, b.getI1Type()),
-          b.getI64ArrayAttr({tail}));
-    auto column = [&](int64_t v) { return index(j + v * shape.width); };
-    auto isTail = [&](int64_t v) { return tailMask && v == vectors - 1; };
-    SmallVector<Value> rowIndex;
+    SmallVector<Value> rowIndex, column;
     for (int64_t r = 0; r < rows; ++r)
-      rowIndex.push_back(r ? b.create<arith::AddIOp>(loc, i, index(r)).getResult() : i);
-
-    auto load = [&](Value memref, Value row, int64_t v) -> Value {
-      SmallVector<Value, 2> at{row, column(v)};
-      if (isTail(v))
-        return b.create<vector::MaskedLoadOp>(
-            loc, vecType, memref, at, tailMask,
-            b.create<arith::ConstantOp>(loc, vecType, b.getZeroAttr(vecType)));
-      return b.create<vector::LoadOp>(loc, vecType, memref, at);
-    };
+      rowIndex.push_back(add(i, r));
+    for (int64_t v = 0; v < vectors; ++v)
+      column.push_back(add(j, v * shape.width));
     SmallVector<Value> acc;
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t v = 0; v < vectors; ++v)
-        acc.push_back(load(C, rowIndex[r], v));
+        acc.push_back(load(C, rowIndex[r], column[v], valid(v, cols)));
 
     auto kLoop = b.create<scf::ForOp>(loc, k0, k1, index(1), acc);
     {
@@ -121,8 +167,15 @@ private:
       Value kk = kLoop.getInductionVar();
       ValueRange iter = kLoop.getRegionIterArgs();
       SmallVector<Value> bRow;
-      for (int64_t v = 0; v < vectors; ++v)
-        bRow.push_back(load(B, kk, v));
+      if (pack) {
+        Value packRow = b.create<arith::SubIOp>(loc, kk, k0);
+        for (int64_t v = 0; v < vectors; ++v)
+          bRow.push_back(b.create<vector::LoadOp>(
+              loc, vecType, pack, ValueRange{packRow, index(v * shape.width)}));
+      } else {
+        for (int64_t v = 0; v < vectors; ++v)
+          bRow.push_back(load(B, kk, column[v], valid(v, cols)));
+      }
       SmallVector<Value> next;
       for (int64_t r = 0; r < rows; ++r) {
         Value a = b.create<memref::LoadOp>(loc, A, ValueRange{rowIndex[r], kk});
@@ -134,14 +187,9 @@ private:
       b.create<scf::YieldOp>(loc, next);
     }
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t v = 0; v < vectors; ++v) {
-        Value value = kLoop.getResult(r * vectors + v);
-        SmallVector<Value, 2> at{rowIndex[r], column(v)};
-        if (isTail(v))
-          b.create<vector::MaskedStoreOp>(loc, C, at, tailMask, value);
-        else
-          b.create<vector::StoreOp>(loc, value, C, at);
-      }
+      for (int64_t v = 0; v < vectors; ++v)
+        store(kLoop.getResult(r * vectors + v), C, rowIndex[r], column[v],
+              valid(v, cols));
   }
 
   OpBuilder &b;
@@ -193,9 +241,12 @@ struct MatmulToVectorPass
       shape.width = vectorBits / eltBits;
       shape.registers = vectorBits >= 512 ? 32 : 16;
       shape.maxVectors = vectorBits >= 512 ? 3 : 2;
-      shape.kBlock = 256;
+      shape.kBlock = 128;
+      shape.packRowBytes = 1024;
       OpBuilder b(op);
-      KernelBuilder(b, op.getLoc(), A, B, C, shape).build();
+      Value rows = b.create<memref::DimOp>(op.getLoc(), C, 0);
+      KernelBuilder(b, op.getLoc(), A, B, C, shape)
+          .build(b.create<arith::ConstantIndexOp>(op.getLoc(), 0), rows);
       op.erase();
     }
   }

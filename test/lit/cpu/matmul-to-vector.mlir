@@ -4,10 +4,12 @@
 // 50 columns on AVX-512: a panel of three 16-wide vectors (48 columns) in
 // blocks of 8 rows, then a panel of one vector masked to its 2 columns; rows
 // left over by the blocks one at a time. The accumulators are loop-carried
-// through k: B's row is loaded once per k, A's element broadcast per row.
+// through k (in blocks of 128): B's row is loaded once per k, in place (a
+// narrow B is not packed), A's element broadcast per row.
 // CHECK-LABEL: func.func @layer
 // CHECK-NOT: linalg.matmul
-// CHECK: scf.for %[[K0:.*]] = %c0 to %c784 step %c256
+// CHECK-NOT: memref.alloca
+// CHECK: scf.for %[[K0:.*]] = %c0 to %c784 step %c128
 // CHECK: scf.for %[[I:.*]] = %c0 to %{{.*}} step %c8
 // CHECK-COUNT-24: vector.load %arg2
 // CHECK: scf.for {{.*}} iter_args(
@@ -34,10 +36,28 @@ func.func @layer(%a: memref<?x784xf32>, %b: memref<784x50xf32>, %c: memref<?x50x
 // f64 uses 8-wide vectors on AVX-512; a dynamic k is blocked the same way.
 // CHECK-LABEL: func.func @dynamic_k
 // CHECK: %[[K:.*]] = memref.dim %arg0, %c1
-// CHECK: scf.for {{.*}} to %[[K]] step %c256
+// CHECK: scf.for {{.*}} to %[[K]] step %c128
 // CHECK: vector.fma {{.*}} : vector<8xf64>
 func.func @dynamic_k(%a: memref<?x?xf64>, %b: memref<?x8xf64>, %c: memref<?x8xf64>) {
   linalg.matmul ins(%a, %b : memref<?x?xf64>, memref<?x8xf64>) outs(%c : memref<?x8xf64>)
+  return
+}
+
+// -----
+
+// A wide B (1024 columns, 4 KiB rows) is packed per k block into a
+// contiguous, zero-padded 128x48 block; the 21 full panels are a loop, the
+// 16 columns left a panel of their own.
+// CHECK-LABEL: func.func @wide
+// CHECK: %[[PACK:.*]] = memref.alloca() : memref<128x48xf32>
+// CHECK: scf.for {{.*}} = %c0 to %c1008 step %c48
+// CHECK: vector.load %arg1
+// CHECK: vector.store {{.*}}, %[[PACK]]
+// CHECK: scf.for {{.*}} iter_args(
+// CHECK: vector.load %[[PACK]]
+// CHECK: vector.fma
+func.func @wide(%a: memref<?x1024xf32>, %b: memref<1024x1024xf32>, %c: memref<?x1024xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x1024xf32>, memref<1024x1024xf32>) outs(%c : memref<?x1024xf32>)
   return
 }
 
