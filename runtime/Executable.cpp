@@ -1,4 +1,5 @@
 #include "runtime/Executable.h"
+#include "runtime/ThreadPool.h"
 
 #include <atomic>
 #include <cstdlib>
@@ -79,6 +80,9 @@ Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable prot
   if (!library)
     return library.status();
   exe->library_ = *library;
+  // The kernels split their row loops over the runtime's threads.
+  if (auto *hook = static_cast<void **>(dlsym(exe->library_, "nncc_parallel_for_hook")))
+    *hook = reinterpret_cast<void *>(&parallelFor);
   for (const exe::SignatureSpec &sig : exe->proto_.signatures()) {
     void *symbol = dlsym(exe->library_, sig.entry().c_str());
     if (!symbol)

@@ -17,9 +17,19 @@ namespace nncc::cpu {
 std::unique_ptr<mlir::Pass> createNNToLinalgPass();
 
 /// nn-cpu-matmul-to-vector: every 2-D linalg.matmul on buffers with a static
-/// column count becomes a register-blocked kernel of vector FMAs for
-/// `vectorBits`-bit registers (256: AVX2, 512: AVX-512).
+/// column count becomes a call of a register-blocked kernel of vector FMAs
+/// for `vectorBits`-bit registers (256: AVX2, 512: AVX-512). Kernels are
+/// row-range functions: `kRowKernelPrefix`N(A, B, C, begin, end), with the
+/// rows per task worth a thread in their `kRowGrainAttr`.
 std::unique_ptr<mlir::Pass> createMatmulToVectorPass(int64_t vectorBits = 512);
+inline constexpr llvm::StringLiteral kRowKernelPrefix = "__nncc_rows_matmul_";
+inline constexpr llvm::StringLiteral kRowGrainAttr = "nncc.row_grain";
+
+/// nn-cpu-parallel-calls (on the LLVM dialect): every call of a row-range
+/// kernel goes through the library's `nncc_parallel_for_hook`, which runs it
+/// serially until the runtime installs its thread pool there.
+std::unique_ptr<mlir::Pass> createParallelCallsPass();
+inline constexpr llvm::StringLiteral kParallelForHook = "nncc_parallel_for_hook";
 
 /// nn-cpu-approximate-math: polynomial approximations of f32 exp, log, tanh.
 std::unique_ptr<mlir::Pass> createApproximateMathPass();

@@ -64,7 +64,7 @@ void buildLLVMPipeline(OpPassManager &pm) {
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createBufferizationToMemRefPass());
-  pm.addNestedPass<func::FuncOp>(createMatmulToVectorPass(hostVectorBits()));
+  pm.addPass(createMatmulToVectorPass(hostVectorBits()));
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
@@ -83,6 +83,7 @@ void buildLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createParallelCallsPass());
 }
 
 int64_t hostVectorBits() {
@@ -111,6 +112,7 @@ void registerCpuPasses() {
   PassRegistration<Pass>([] { return createNNToLinalgPass(); });
   PassRegistration<Pass>([] { return createMatmulToVectorPass(); });
   PassRegistration<Pass>([] { return createApproximateMathPass(); });
+  PassRegistration<Pass>([] { return createParallelCallsPass(); });
   PassPipelineRegistration<>(
       "nn-cpu-pipeline",
       "Lower nn to the LLVM dialect: linalg, bufferization, loops, LLVM",

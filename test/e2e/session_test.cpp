@@ -4,6 +4,7 @@
 #include "test/e2e/CompileAndRun.h"
 
 #include "compiler/driver/Compiler.h"
+#include "runtime/ThreadPool.h"
 
 #include <cstdio>
 #include <cstring>
@@ -212,4 +213,46 @@ TEST(Executables, SeveralAliveRunTheirOwnKernels) {
     float factor = 2 + i % 3 + 10 * (i / 3);
     EXPECT_EQ(out->at("y").data<float>()[1], 2 * factor) << "executable " << i;
   }
+}
+
+// Large products are split over the runtime's threads by rows: the result is
+// the same, bit for bit, on one thread and on all of them, and right.
+TEST(Threads, SplitProductsGiveTheSameBits) {
+  auto exe = nncc::test::compileText(R"pb(
+    placeholders { name: "a" dtype: F32 shape { dims: -1 dims: 300 } }
+    placeholders { name: "b" dtype: F32 shape { dims: 300 dims: 700 } }
+    nodes { name: "c" op: "matmul" inputs: "a" inputs: "b" }
+    signatures { name: "f" feeds: "a" feeds: "b" fetches: "c" }
+  )pb");
+  ASSERT_TRUE(exe);
+  const int64_t m = 517, k = 300, n = 700;
+  std::vector<float> a(m * k), b(k * n);
+  for (size_t i = 0; i < a.size(); ++i)
+    a[i] = static_cast<float>((i * 7919) % 1000) / 500.0f - 1;
+  for (size_t i = 0; i < b.size(); ++i)
+    b[i] = static_cast<float>((i * 104729) % 1000) / 500.0f - 1;
+  auto run = [&](int threads) {
+    nncc::rt::setThreadCount(threads);
+    Session s(exe);
+    EXPECT_TRUE(s.initialize().ok());
+    auto out = s.run("f", {{"a", Tensor::borrow(DType::F32, {m, k}, a.data())},
+                           {"b", Tensor::borrow(DType::F32, {k, n}, b.data())}});
+    EXPECT_TRUE(out.ok()) << out.error();
+    const float *c = out->at("c").data<float>();
+    return std::vector<float>(c, c + m * n);
+  };
+  nncc::rt::setThreadCount(256);
+  int pool = nncc::rt::threadCount();
+  std::vector<float> one = run(1), all = run(pool);
+  nncc::rt::setThreadCount(pool);
+  if (pool == 1)
+    GTEST_LOG_(INFO) << "one hardware thread: nothing was split";
+  EXPECT_EQ(std::memcmp(one.data(), all.data(), one.size() * sizeof(float)), 0);
+  for (int64_t i : {int64_t(0), m / 2, m - 1})
+    for (int64_t j : {int64_t(0), n - 1}) {
+      double ref = 0;
+      for (int64_t p = 0; p < k; ++p)
+        ref += double(a[i * k + p]) * b[p * n + j];
+      EXPECT_NEAR(one[i * n + j], ref, 1e-3) << i << "," << j;
+    }
 }

@@ -5,12 +5,18 @@
 // blocks of 8 rows, then a panel of one vector masked to its 2 columns; rows
 // left over by the blocks one at a time. The accumulators are loop-carried
 // through k (in blocks of 128): B's row is loaded once per k, in place (a
-// narrow B is not packed), A's element broadcast per row.
+// narrow B is not packed), A's element broadcast per row. The kernel is a
+// function of a row range [begin, end) that the runtime may split over
+// threads, in tasks of at least 56 rows (2M multiply-adds).
 // CHECK-LABEL: func.func @layer
 // CHECK-NOT: linalg.matmul
+// CHECK: %[[M:.*]] = memref.dim %arg2, %c0
+// CHECK: call @[[KERNEL:__nncc_rows_matmul_0]](%arg0, %arg1, %arg2, %c0, %[[M]])
+// CHECK: func.func private @[[KERNEL]]({{.*}}, %[[BEGIN:.*]]: index, %[[END:.*]]: index) attributes {nncc.row_grain = 56 : i64}
 // CHECK-NOT: memref.alloca
 // CHECK: scf.for %[[K0:.*]] = %c0 to %c784 step %c128
-// CHECK: scf.for %[[I:.*]] = %c0 to %{{.*}} step %c8
+// CHECK: arith.subi %[[END]], %[[BEGIN]]
+// CHECK: scf.for %[[I:.*]] = %[[BEGIN]] to %{{.*}} step %c8
 // CHECK-COUNT-24: vector.load %arg2
 // CHECK: scf.for {{.*}} iter_args(
 // CHECK-COUNT-3: vector.load %arg1
@@ -19,7 +25,7 @@
 // CHECK-COUNT-3: vector.fma
 // CHECK: scf.yield
 // CHECK-COUNT-24: vector.store
-// CHECK: scf.for {{.*}} step %c1
+// CHECK: scf.for {{.*}} to %[[END]] step %c1
 // CHECK: vector.constant_mask [2] : vector<16xi1>
 // CHECK: vector.maskedload %arg1
 // CHECK: vector.maskedstore %arg2
@@ -35,6 +41,7 @@ func.func @layer(%a: memref<?x784xf32>, %b: memref<784x50xf32>, %c: memref<?x50x
 
 // f64 uses 8-wide vectors on AVX-512; a dynamic k is blocked the same way.
 // CHECK-LABEL: func.func @dynamic_k
+// CHECK: func.func private
 // CHECK: %[[K:.*]] = memref.dim %arg0, %c1
 // CHECK: scf.for {{.*}} to %[[K]] step %c128
 // CHECK: vector.fma {{.*}} : vector<8xf64>
@@ -49,6 +56,7 @@ func.func @dynamic_k(%a: memref<?x?xf64>, %b: memref<?x8xf64>, %c: memref<?x8xf6
 // contiguous, zero-padded 128x48 block; the 21 full panels are a loop, the
 // 16 columns left a panel of their own.
 // CHECK-LABEL: func.func @wide
+// CHECK: func.func private @__nncc_rows_matmul_0({{.*}}) attributes {nncc.row_grain = 8 : i64}
 // CHECK: %[[PACK:.*]] = memref.alloca() : memref<128x48xf32>
 // CHECK: scf.for {{.*}} = %c0 to %c1008 step %c48
 // CHECK: vector.load %arg1

@@ -1,0 +1,33 @@
+// RUN: nncc-opt %s --nn-cpu-parallel-calls | FileCheck %s
+
+// A row-range kernel's call goes through the library's thread hook: the
+// arguments but the range are packed as i64 slots (pointers converted) into
+// a stack array, and the hook runs the kernel's task wrapper over
+// [begin, end) with the kernel's grain. The hook starts out serial; the
+// runtime points it at its thread pool.
+// CHECK-LABEL: llvm.func @caller
+// CHECK: %[[N:.*]] = llvm.mlir.constant(2 : i64)
+// CHECK: %[[PACK:.*]] = llvm.alloca %[[N]] x i64
+// CHECK: %[[P:.*]] = llvm.ptrtoint %arg0 : !llvm.ptr to i64
+// CHECK: llvm.store %[[P]], {{.*}} : i64, !llvm.ptr
+// CHECK: llvm.store %arg1, {{.*}} : i64, !llvm.ptr
+// CHECK: %[[HOOK:.*]] = llvm.load {{.*}} : !llvm.ptr -> !llvm.ptr
+// CHECK: %[[TASK:.*]] = llvm.mlir.addressof @__nncc_rows_matmul_0_task
+// CHECK: %[[GRAIN:.*]] = llvm.mlir.constant(56 : i64)
+// CHECK: llvm.call %[[HOOK]](%[[TASK]], %[[PACK]], %arg2, %arg3, %[[GRAIN]])
+// CHECK-NOT: llvm.call @__nncc_rows_matmul_0(
+// CHECK: llvm.func internal @__nncc_serial_for(
+// CHECK: llvm.mlir.global external @nncc_parallel_for_hook()
+// CHECK: llvm.mlir.addressof @__nncc_serial_for
+// CHECK: llvm.func internal @__nncc_rows_matmul_0_task(%[[CTX:.*]]: !llvm.ptr, %[[B:.*]]: i64, %[[E:.*]]: i64)
+// CHECK: %[[W0:.*]] = llvm.load
+// CHECK: %[[A0:.*]] = llvm.inttoptr %[[W0]]
+// CHECK: %[[W1:.*]] = llvm.load
+// CHECK: llvm.call @__nncc_rows_matmul_0(%[[A0]], %[[W1]], %[[B]], %[[E]])
+llvm.func @caller(%p: !llvm.ptr, %n: i64, %begin: i64, %end: i64) {
+  llvm.call @__nncc_rows_matmul_0(%p, %n, %begin, %end) : (!llvm.ptr, i64, i64, i64) -> ()
+  llvm.return
+}
+llvm.func @__nncc_rows_matmul_0(%p: !llvm.ptr, %n: i64, %begin: i64, %end: i64) attributes {nncc.row_grain = 56 : i64} {
+  llvm.return
+}
