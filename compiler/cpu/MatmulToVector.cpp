@@ -234,11 +234,16 @@ struct MatmulToVectorPass
                              llvm::cl::desc("bits of a vector register (256 or 512)"),
                              llvm::cl::init(512)};
 
-  KernelShape shapeFor(unsigned eltBits) const {
+  /// Panels of 3 vectors (2 with 16 registers); C up to one more vector
+  /// wide is one panel (the textbook MLP's 50 columns: 4 vectors, 6 rows),
+  /// so A is read once rather than once per panel.
+  KernelShape shapeFor(unsigned eltBits, int64_t n) const {
     KernelShape shape;
     shape.width = vectorBits / eltBits;
     shape.registers = vectorBits >= 512 ? 32 : 16;
     shape.maxVectors = vectorBits >= 512 ? 3 : 2;
+    if ((n + shape.width - 1) / shape.width == shape.maxVectors + 1)
+      ++shape.maxVectors;
     shape.kBlock = 128;
     shape.packRowBytes = 1024;
     return shape;
@@ -252,8 +257,8 @@ struct MatmulToVectorPass
     if (auto it = kernels.find(key); it != kernels.end())
       return it->second;
     auto cType = cast<MemRefType>(c);
-    KernelShape shape = shapeFor(cType.getElementTypeBitWidth());
     int64_t n = cType.getDimSize(1);
+    KernelShape shape = shapeFor(cType.getElementTypeBitWidth(), n);
     int64_t widest = std::min(shape.maxVectors, (n + shape.width - 1) / shape.width);
     OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
     Location loc = module.getLoc();

@@ -34,6 +34,11 @@ inline constexpr llvm::StringLiteral kParallelForHook = "nncc_parallel_for_hook"
 /// nn-cpu-approximate-math: polynomial approximations of f32 exp, log, tanh.
 std::unique_ptr<mlir::Pass> createApproximateMathPass();
 
+/// nn-cpu-untie-fills: a linalg.fill on tensors that initializes several
+/// destinations (CSE merges identical ones) is cloned per use, so that
+/// bufferization fills each buffer in place instead of copying one.
+std::unique_ptr<mlir::Pass> createUntieFillsPass();
+
 /// The vector register width of the host CPU: 512 with AVX-512, 256 with
 /// AVX2, otherwise 128.
 int64_t hostVectorBits();

@@ -48,6 +48,7 @@ void buildLinalgPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createUntieFillsPass());
 }
 
 void buildCpuPipeline(OpPassManager &pm) {
@@ -113,6 +114,7 @@ void registerCpuPasses() {
   PassRegistration<Pass>([] { return createMatmulToVectorPass(); });
   PassRegistration<Pass>([] { return createApproximateMathPass(); });
   PassRegistration<Pass>([] { return createParallelCallsPass(); });
+  PassRegistration<Pass>([] { return createUntieFillsPass(); });
   PassPipelineRegistration<>(
       "nn-cpu-pipeline",
       "Lower nn to the LLVM dialect: linalg, bufferization, loops, LLVM",

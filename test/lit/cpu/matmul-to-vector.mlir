@@ -1,34 +1,35 @@
 // RUN: nncc-opt %s --split-input-file --nn-cpu-matmul-to-vector --canonicalize | FileCheck %s
 // RUN: nncc-opt %s --split-input-file --nn-cpu-matmul-to-vector=vector-bits=256 --canonicalize | FileCheck %s --check-prefix=AVX2
 
-// 50 columns on AVX-512: a panel of three 16-wide vectors (48 columns) in
-// blocks of 8 rows, then a panel of one vector masked to its 2 columns; rows
-// left over by the blocks one at a time. The accumulators are loop-carried
-// through k (in blocks of 128): B's row is loaded once per k, in place (a
-// narrow B is not packed), A's element broadcast per row. The kernel is a
-// function of a row range [begin, end) that the runtime may split over
-// threads, in tasks of at least 56 rows (2M multiply-adds).
+// 50 columns on AVX-512: one panel of four 16-wide vectors, the last masked
+// to its 2 columns, in blocks of 6 rows (24 accumulators); rows left over by
+// the blocks one at a time. The accumulators are loop-carried through k (in
+// blocks of 128): B's row is loaded once per k, in place (a narrow B is not
+// packed), A's element broadcast per row. The kernel is a function of a row
+// range [begin, end) that the runtime may split over threads, in tasks of
+// at least 54 rows (2M multiply-adds).
 // CHECK-LABEL: func.func @layer
 // CHECK-NOT: linalg.matmul
 // CHECK: %[[M:.*]] = memref.dim %arg2, %c0
 // CHECK: call @[[KERNEL:__nncc_rows_matmul_0]](%arg0, %arg1, %arg2, %c0, %[[M]])
-// CHECK: func.func private @[[KERNEL]]({{.*}}, %[[BEGIN:.*]]: index, %[[END:.*]]: index) attributes {nncc.row_grain = 56 : i64}
+// CHECK: func.func private @[[KERNEL]]({{.*}}, %[[BEGIN:.*]]: index, %[[END:.*]]: index) attributes {nncc.row_grain = 54 : i64}
 // CHECK-NOT: memref.alloca
 // CHECK: scf.for %[[K0:.*]] = %c0 to %c784 step %c128
 // CHECK: arith.subi %[[END]], %[[BEGIN]]
-// CHECK: scf.for %[[I:.*]] = %[[BEGIN]] to %{{.*}} step %c8
-// CHECK-COUNT-24: vector.load %arg2
+// CHECK: scf.for %[[I:.*]] = %[[BEGIN]] to %{{.*}} step %c6
+// CHECK-COUNT-3: vector.load %arg2
+// CHECK: vector.maskedload %arg2
 // CHECK: scf.for {{.*}} iter_args(
 // CHECK-COUNT-3: vector.load %arg1
+// CHECK: %[[MASK:.*]] = vector.constant_mask [2] : vector<16xi1>
+// CHECK: vector.maskedload %arg1[{{.*}}], %[[MASK]]
 // CHECK: memref.load %arg0
 // CHECK: vector.broadcast {{.*}} : f32 to vector<16xf32>
-// CHECK-COUNT-3: vector.fma
+// CHECK-COUNT-4: vector.fma
 // CHECK: scf.yield
-// CHECK-COUNT-24: vector.store
-// CHECK: scf.for {{.*}} to %[[END]] step %c1
-// CHECK: vector.constant_mask [2] : vector<16xi1>
-// CHECK: vector.maskedload %arg1
+// CHECK-COUNT-3: vector.store
 // CHECK: vector.maskedstore %arg2
+// CHECK: scf.for {{.*}} to %[[END]] step %c1
 // AVX2-LABEL: func.func @layer
 // AVX2: vector.broadcast {{.*}} : f32 to vector<8xf32>
 // AVX2: vector.constant_mask [2] : vector<8xi1>

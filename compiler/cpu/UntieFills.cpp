@@ -1,0 +1,50 @@
+// nn-cpu-untie-fills: CSE merges the identical zero fills that initialize
+// the matmuls and reductions; shared, each use would become a copy of one
+// filled buffer after bufferization. One fill per use fills in place.
+#include "compiler/cpu/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+using namespace mlir;
+
+namespace nncc::cpu {
+namespace {
+
+struct UntieFillsPass : PassWrapper<UntieFillsPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(UntieFillsPass)
+  StringRef getArgument() const override { return "nn-cpu-untie-fills"; }
+  StringRef getDescription() const override {
+    return "One linalg.fill per destination it initializes";
+  }
+  void runOnOperation() override {
+    SmallVector<linalg::FillOp> shared;
+    getOperation().walk([&](linalg::FillOp fill) {
+      if (fill.hasPureTensorSemantics() && !fill->getResult(0).hasOneUse())
+        shared.push_back(fill);
+    });
+    for (linalg::FillOp fill : shared) {
+      SmallVector<OpOperand *> uses;
+      for (OpOperand &use : fill->getResult(0).getUses())
+        uses.push_back(&use);
+      for (OpOperand *use : llvm::drop_begin(uses)) {
+        OpBuilder b(use->getOwner());
+        // A fresh destination too, when it is an empty tensor.
+        IRMapping fresh;
+        Value dest = fill.getDpsInitOperand(0)->get();
+        if (auto empty = dest.getDefiningOp<tensor::EmptyOp>())
+          fresh.map(dest, b.clone(*empty)->getResult(0));
+        use->set(b.clone(*fill, fresh)->getResult(0));
+      }
+    }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createUntieFillsPass() { return std::make_unique<UntieFillsPass>(); }
+
+} // namespace nncc::cpu
