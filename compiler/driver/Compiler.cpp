@@ -124,6 +124,7 @@ std::optional<Stage> parseStage(llvm::StringRef name) {
   return llvm::StringSwitch<std::optional<Stage>>(name)
       .Case("nn", Stage::NN)
       .Case("autodiff", Stage::Autodiff)
+      .Case("fused", Stage::Fused)
       .Case("linalg", Stage::Linalg)
       .Case("llvm-dialect", Stage::LLVMDialect)
       .Case("llvm", Stage::LLVMIR)
@@ -161,6 +162,26 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
     module->print(*options.emitTo);
     return exe::Executable();
   }
+  if (options.fuse && failed(runPasses(*module, [](OpPassManager &pm) {
+        pm.addNestedPass<func::FuncOp>(createFusePass());
+      })))
+    return stageFailed("fusion");
+  if (options.emit == Stage::Fused) {
+    module->print(*options.emitTo);
+    return exe::Executable();
+  }
+  // A signature's kernels are its nn.fusion groups (unfused: its ops).
+  llvm::StringMap<unsigned> kernelCounts;
+  for (func::FuncOp func : module->getOps<func::FuncOp>())
+    for (Operation &op : func.getBody().getOps())
+      if (isa<nn::FusionOp>(op) ||
+          (!options.fuse && isa<nn::NNDialect>(op.getDialect()) && !isa<nn::ConstantOp>(op)))
+        ++kernelCounts[func.getSymName()];
+  // The CPU backend fuses the same chains into loops itself (linalg fusion).
+  if (failed(runPasses(*module, [](OpPassManager &pm) {
+        pm.addNestedPass<func::FuncOp>(createInlineFusionsPass());
+      })))
+    return stageFailed("fusion");
 
   exe::Executable out;
   out.set_format_version(1);
@@ -188,12 +209,8 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
 
   if (failed(runPasses(*module, cpu::buildLinalgPipeline)))
     return stageFailed("lowering to linalg");
-  for (exe::SignatureSpec &sig : *out.mutable_signatures()) {
-    unsigned kernels = 0;
-    module->lookupSymbol<func::FuncOp>(sig.name()).walk(
-        [&](linalg::LinalgOp) { ++kernels; });
-    sig.set_kernels(kernels);
-  }
+  for (exe::SignatureSpec &sig : *out.mutable_signatures())
+    sig.set_kernels(kernelCounts.lookup(sig.name()));
   if (options.emit == Stage::Linalg) {
     module->print(*options.emitTo);
     return exe::Executable();

@@ -1,5 +1,5 @@
 // The compiler facade: a model (graph.proto) in, an Executable out. Stages
-// can be printed instead (--emit=nn|autodiff|linalg|llvm-dialect|llvm).
+// can be printed instead (--emit=nn|autodiff|fused|linalg|llvm-dialect|llvm).
 #ifndef NNCC_COMPILER_DRIVER_COMPILER_H
 #define NNCC_COMPILER_DRIVER_COMPILER_H
 
@@ -13,16 +13,20 @@
 namespace nncc {
 
 /// nn: as imported (shapes inferred); autodiff: with gradients, optimizer
-/// updates and variables as arguments; then the CPU lowering's stages.
-enum class Stage { None, NN, Autodiff, Linalg, LLVMDialect, LLVMIR };
+/// updates and variables as arguments; fused: grouped into nn.fusion
+/// kernels; then the CPU lowering's stages.
+enum class Stage { None, NN, Autodiff, Fused, Linalg, LLVMDialect, LLVMIR };
 
-/// "nn", "autodiff", "linalg", "llvm-dialect", "llvm" -> Stage; nullopt otherwise.
+/// "nn", "autodiff", "fused", "linalg", "llvm-dialect", "llvm" -> Stage; nullopt otherwise.
 std::optional<Stage> parseStage(llvm::StringRef name);
 
 struct CompileOptions {
   /// Print this stage's IR to `emitTo` and stop there.
   Stage emit = Stage::None;
   llvm::raw_ostream *emitTo = &llvm::outs();
+  /// Group the ops into nn.fusion kernels (off: every op is its own; the
+  /// results must not change).
+  bool fuse = true;
 };
 
 /// Compiles `graph` for the host CPU. Problems are reported through `ctx`'s

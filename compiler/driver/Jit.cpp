@@ -5,11 +5,12 @@
 
 namespace nncc {
 
-llvm::Expected<std::shared_ptr<rt::Executable>> compileAndLoad(const LoadedGraph &graph) {
+llvm::Expected<std::shared_ptr<rt::Executable>> compileAndLoad(const LoadedGraph &graph,
+                                                               const CompileOptions &options) {
   mlir::MLIRContext ctx;
   std::vector<std::string> diagnostics;
   DiagnosticPrinter printer(ctx, &diagnostics);
-  auto proto = compileModel(ctx, graph);
+  auto proto = compileModel(ctx, graph, options);
   if (!proto) {
     std::string all;
     for (const auto &d : diagnostics)

@@ -3,6 +3,7 @@
 #ifndef NNCC_COMPILER_DRIVER_JIT_H
 #define NNCC_COMPILER_DRIVER_JIT_H
 
+#include "compiler/driver/Compiler.h"
 #include "compiler/import/GraphReader.h"
 #include "runtime/Executable.h"
 
@@ -14,7 +15,8 @@ namespace nncc {
 
 /// Compiles `graph` and loads it. On failure the error holds the compiler's
 /// diagnostics, one per line.
-llvm::Expected<std::shared_ptr<rt::Executable>> compileAndLoad(const LoadedGraph &graph);
+llvm::Expected<std::shared_ptr<rt::Executable>> compileAndLoad(const LoadedGraph &graph,
+                                                               const CompileOptions &options = {});
 
 /// The same for a model file (.pbtxt or .pb).
 llvm::Expected<std::shared_ptr<rt::Executable>> compileAndLoad(const std::string &path);

@@ -95,6 +95,8 @@ void registerTransformPasses() {
   PassRegistration<Pass>([] { return createExternalizeVariablesPass(); });
   PassRegistration<Pass>([] { return createAutodiffPass(); });
   PassRegistration<Pass>([] { return createExpandOptimizerPass(); });
+  PassRegistration<Pass>([] { return createFusePass(); });
+  PassRegistration<Pass>([] { return createInlineFusionsPass(); });
 }
 
 } // namespace nncc

@@ -37,6 +37,16 @@ std::unique_ptr<mlir::Pass> createAutodiffPass();
 /// the SGD update of each trainable variable (Keras semantics).
 std::unique_ptr<mlir::Pass> createExpandOptimizerPass();
 
+/// nn-fuse: producer/consumer chains become nn.fusion kernels: elementwise
+/// chains and broadcasts, row reductions with the elementwise ops around
+/// them, and matmuls with their epilogues (bias, activation, the
+/// activation's derivative, optimizer updates).
+std::unique_ptr<mlir::Pass> createFusePass();
+
+/// nn-inline-fusions: nn.fusion bodies back in place of the kernels (for
+/// the CPU backend, whose linalg fusion fuses the same chains into loops).
+std::unique_ptr<mlir::Pass> createInlineFusionsPass();
+
 void registerTransformPasses();
 
 } // namespace nncc

@@ -1,6 +1,6 @@
 // nncc: the command-line compiler and runner.
 //   nncc import model.pbtxt --emit=nn|proto
-//   nncc compile model.pbtxt -o model.nnx [--emit=nn|autodiff|linalg|llvm-dialect|llvm]
+//   nncc compile model.pbtxt -o model.nnx [--emit=nn|autodiff|fused|linalg|llvm-dialect|llvm]
 //   nncc info model.nnx
 //   nncc run model.nnx|model.pbtxt [--signature S] --feed x=1.0 --fetch z [-o out.npy]
 #include "tools/nncc/Commands.h"
@@ -34,8 +34,9 @@ int main(int argc, char **argv) {
   compile->add_option("--emit", compileArgs.emit,
                       "print a stage instead of writing the executable: nn (as "
                       "imported), autodiff (gradients, updates, variables as "
-                      "arguments), linalg, llvm-dialect or llvm (optimized LLVM IR)")
-      ->check(CLI::IsMember({"nn", "autodiff", "linalg", "llvm-dialect", "llvm"}));
+                      "arguments), fused (nn.fusion kernels), linalg, llvm-dialect or "
+                      "llvm (optimized LLVM IR)")
+      ->check(CLI::IsMember({"nn", "autodiff", "fused", "linalg", "llvm-dialect", "llvm"}));
 
   std::string infoPath;
   CLI::App *info = app.add_subcommand(

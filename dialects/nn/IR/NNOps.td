@@ -7,5 +7,6 @@ include "NetworkOps.td"
 include "TensorOps.td"
 include "StateOps.td"
 include "GradientOps.td"
+include "FusionOps.td"
 
 #endif // NNCC_NN_OPS_TD
