@@ -1,4 +1,5 @@
 #include "runtime/Executable.h"
+#include "runtime/Allocator.h"
 #include "runtime/ThreadPool.h"
 
 #include <atomic>
@@ -83,6 +84,15 @@ Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable prot
   // The kernels split their row loops over the runtime's threads.
   if (auto *hook = static_cast<void **>(dlsym(exe->library_, "nncc_parallel_for_hook")))
     *hook = reinterpret_cast<void *>(&parallelFor);
+  // Their buffers come from the runtime's caching allocator (the session
+  // frees the results it adopts with kernelFree).
+  auto *alloc = static_cast<void **>(dlsym(exe->library_, "nncc_alloc_hook"));
+  auto *release = static_cast<void **>(dlsym(exe->library_, "nncc_free_hook"));
+  if (!alloc || !release)
+    return Status::error(name + ": the kernels lack the runtime's allocator hooks "
+                                "(nncc_alloc_hook, nncc_free_hook)");
+  *alloc = reinterpret_cast<void *>(&kernelAlloc);
+  *release = reinterpret_cast<void *>(&kernelFree);
   for (const exe::SignatureSpec &sig : exe->proto_.signatures()) {
     void *symbol = dlsym(exe->library_, sig.entry().c_str());
     if (!symbol)

@@ -12,8 +12,10 @@
 
 namespace nncc::rt {
 
-/// The .nnx format version this runtime reads and nncc writes.
-constexpr uint32_t kFormatVersion = 1;
+/// The .nnx format version this runtime reads and nncc writes. 2: the
+/// kernels allocate through the runtime's hooks and split row loops over its
+/// threads.
+constexpr uint32_t kFormatVersion = 2;
 
 class Executable {
 public:

@@ -1,5 +1,6 @@
 #include "runtime/Session.h"
 
+#include "runtime/Allocator.h"
 #include "runtime/Initializers.h"
 
 #include <cstdlib>
@@ -190,7 +191,8 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
     packed.push_back(a.data());
   exe_->entry(name)(packed.data());
 
-  // Adopt the kernel's result buffers (malloc'ed; freed with the tensors).
+  // Adopt the kernel's result buffers (from kernelAlloc; freed with the
+  // tensors).
   // Two results may share one buffer (identical nodes merged, a reshape
   // fetched with its input): the first adopts it, the others keep it alive.
   std::vector<Tensor> values;
@@ -207,7 +209,7 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
     auto owner = owners.find(allocated);
     if (owner == owners.end()) {
       values.push_back(Tensor::adopt(r.dtype, shape, data,
-                                     [allocated](void *) { std::free(allocated); }));
+                                     [allocated](void *) { kernelFree(allocated); }));
       owners.emplace(allocated, values.back());
     } else {
       values.push_back(Tensor::adopt(r.dtype, shape, data,

@@ -31,6 +31,13 @@ inline constexpr llvm::StringLiteral kRowGrainAttr = "nncc.row_grain";
 std::unique_ptr<mlir::Pass> createParallelCallsPass();
 inline constexpr llvm::StringLiteral kParallelForHook = "nncc_parallel_for_hook";
 
+/// nn-cpu-alloc-hooks (on the LLVM dialect): the kernels' allocations and
+/// frees call through `nncc_alloc_hook` / `nncc_free_hook`, malloc and free
+/// until the runtime installs its caching allocator there.
+std::unique_ptr<mlir::Pass> createAllocHooksPass();
+inline constexpr llvm::StringLiteral kAllocHook = "nncc_alloc_hook";
+inline constexpr llvm::StringLiteral kFreeHook = "nncc_free_hook";
+
 /// nn-cpu-approximate-math: polynomial approximations of f32 exp, log, tanh.
 std::unique_ptr<mlir::Pass> createApproximateMathPass();
 

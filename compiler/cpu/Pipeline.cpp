@@ -77,7 +77,9 @@ void buildLLVMPipeline(OpPassManager &pm) {
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
+  memrefOptions.useGenericFunctions = true; // the runtime's allocator
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
@@ -85,6 +87,7 @@ void buildLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createParallelCallsPass());
+  pm.addPass(createAllocHooksPass());
 }
 
 int64_t hostVectorBits() {
@@ -115,6 +118,7 @@ void registerCpuPasses() {
   PassRegistration<Pass>([] { return createApproximateMathPass(); });
   PassRegistration<Pass>([] { return createParallelCallsPass(); });
   PassRegistration<Pass>([] { return createUntieFillsPass(); });
+  PassRegistration<Pass>([] { return createAllocHooksPass(); });
   PassPipelineRegistration<>(
       "nn-cpu-pipeline",
       "Lower nn to the LLVM dialect: linalg, bufferization, loops, LLVM",

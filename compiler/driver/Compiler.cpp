@@ -4,6 +4,7 @@
 #include "compiler/cpu/Passes.h"
 #include "compiler/import/GraphImporter.h"
 #include "compiler/transforms/Passes.h"
+#include "runtime/Executable.h"
 #include "nn/IR/NNDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -184,7 +185,7 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
     return stageFailed("fusion");
 
   exe::Executable out;
-  out.set_format_version(1);
+  out.set_format_version(rt::kFormatVersion);
   out.set_producer(std::string("nncc ") + NNCC_VERSION);
   out.set_model(graph.graph.name());
   out.set_target("cpu");

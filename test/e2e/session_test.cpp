@@ -4,6 +4,7 @@
 #include "test/e2e/CompileAndRun.h"
 
 #include "compiler/driver/Compiler.h"
+#include "runtime/Allocator.h"
 #include "runtime/ThreadPool.h"
 
 #include <cstdio>
@@ -255,4 +256,36 @@ TEST(Threads, SplitProductsGiveTheSameBits) {
         ref += double(a[i * k + p]) * b[p * n + j];
       EXPECT_NEAR(one[i * n + j], ref, 1e-3) << i << "," << j;
     }
+}
+
+// The steady state of a training loop allocates nothing: after the first
+// steps, every buffer the kernels ask for is one they freed before.
+TEST(Allocator, TrainingStepsReuseTheirBuffers) {
+  auto exe = nncc::test::compileText(R"pb(
+    placeholders { name: "x" dtype: F32 shape { dims: -1 dims: 8 } }
+    placeholders { name: "y" dtype: F32 shape { dims: -1 dims: 2 } }
+    variables { name: "w" dtype: F32 shape: 8 shape: 2 initializer { kind: GLOROT_UNIFORM seed: 1 } }
+    nodes { name: "p" op: "matmul" inputs: "x" inputs: "w" }
+    nodes { name: "t" op: "tanh" inputs: "p" }
+    nodes { name: "loss" op: "mean_squared_error" inputs: "t" inputs: "y" }
+    signatures { name: "train" feeds: "x" feeds: "y" fetches: "loss" loss: "loss"
+                 optimizer { kind: "sgd" learning_rate: 0.1 momentum: 0.9 } }
+  )pb");
+  ASSERT_TRUE(exe);
+  Session s(exe);
+  ASSERT_TRUE(s.initialize().ok());
+  std::vector<float> x(32 * 8, 0.25f), y(32 * 2, 0.5f);
+  auto step = [&] {
+    auto out = s.run("train", {{"x", Tensor::borrow(DType::F32, {32, 8}, x.data())},
+                               {"y", Tensor::borrow(DType::F32, {32, 2}, y.data())}});
+    ASSERT_TRUE(out.ok()) << out.error();
+  };
+  for (int i = 0; i < 3; ++i)
+    step();
+  auto before = nncc::rt::allocatorStats();
+  for (int i = 0; i < 20; ++i)
+    step();
+  auto after = nncc::rt::allocatorStats();
+  EXPECT_EQ(after.fresh, before.fresh) << "new blocks in the steady state";
+  EXPECT_GT(after.reused, before.reused + 20);
 }

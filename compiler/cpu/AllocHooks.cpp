@@ -1,0 +1,84 @@
+// nn-cpu-alloc-hooks: the kernels' buffers come from the runtime's
+// allocator, on the LLVM dialect.
+//
+// finalize-memref-to-llvm (with generic functions) calls
+// _mlir_memref_to_llvm_alloc(size) and _mlir_memref_to_llvm_free(ptr); this
+// pass defines both in the library, each calling through a global hook
+// (`nncc_alloc_hook`, `nncc_free_hook`) that starts out as malloc / free and
+// that the runtime points at its caching allocator when it loads the
+// library, so that a training loop's steady state allocates nothing.
+#include "compiler/cpu/Passes.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+
+using namespace mlir;
+
+namespace nncc::cpu {
+namespace {
+
+struct AllocHooksPass : PassWrapper<AllocHooksPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(AllocHooksPass)
+  StringRef getArgument() const override { return "nn-cpu-alloc-hooks"; }
+  StringRef getDescription() const override {
+    return "Route the kernels' allocations through the runtime's allocator hooks";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<LLVM::LLVMDialect>();
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = IntegerType::get(ctx, 64);
+    auto voidType = LLVM::LLVMVoidType::get(ctx);
+    define(module, "_mlir_memref_to_llvm_alloc", kAllocHook, "malloc",
+           LLVM::LLVMFunctionType::get(ptr, {i64}));
+    define(module, "_mlir_memref_to_llvm_free", kFreeHook, "free",
+           LLVM::LLVMFunctionType::get(voidType, {ptr}));
+  }
+
+  /// Gives the declaration `name` a body calling through global `hook`,
+  /// which initially holds `fallback` (a libc function of the same type).
+  void define(ModuleOp module, StringRef name, StringRef hookName, StringRef fallback,
+              LLVM::LLVMFunctionType type) {
+    // Both hooks always exist (the runtime checks for them), even where
+    // the kernels never allocate or never free.
+    Location loc = module.getLoc();
+    Type ptr = LLVM::LLVMPointerType::get(&getContext());
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    auto func = module.lookupSymbol<LLVM::LLVMFuncOp>(name);
+    if (!func)
+      func = b.create<LLVM::LLVMFuncOp>(loc, name, type);
+    if (!func.isExternal())
+      return;
+    auto libc = module.lookupSymbol<LLVM::LLVMFuncOp>(fallback);
+    if (!libc)
+      libc = b.create<LLVM::LLVMFuncOp>(loc, fallback, type);
+    auto hook = b.create<LLVM::GlobalOp>(loc, ptr, /*isConstant=*/false,
+                                         LLVM::Linkage::External, hookName, Attribute());
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(b.createBlock(&hook.getInitializerRegion()));
+      b.create<LLVM::ReturnOp>(loc, b.create<LLVM::AddressOfOp>(loc, libc).getResult());
+    }
+    func.setLinkage(LLVM::Linkage::Internal);
+    Block *body = func.addEntryBlock(b);
+    b.setInsertionPointToStart(body);
+    Value fn = b.create<LLVM::LoadOp>(loc, ptr, b.create<LLVM::AddressOfOp>(loc, hook));
+    SmallVector<Value> args{fn};
+    args.append(body->getArguments().begin(), body->getArguments().end());
+    auto call = b.create<LLVM::CallOp>(loc, type, args);
+    if (type.getReturnType() == LLVM::LLVMVoidType::get(&getContext()))
+      b.create<LLVM::ReturnOp>(loc, ValueRange{});
+    else
+      b.create<LLVM::ReturnOp>(loc, call.getResult());
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createAllocHooksPass() { return std::make_unique<AllocHooksPass>(); }
+
+} // namespace nncc::cpu
