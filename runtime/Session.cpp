@@ -3,6 +3,7 @@
 #include "runtime/Allocator.h"
 #include "runtime/Initializers.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -27,16 +28,20 @@ std::string specString(const exe::TensorSpec &spec) {
   return s + " " + shapeString(Shape(spec.dims().begin(), spec.dims().end()));
 }
 
-/// A memref descriptor: allocated, aligned, offset, sizes..., strides...
-std::vector<int64_t> descriptor(const void *data, const Shape &shape) {
-  std::vector<int64_t> d = {reinterpret_cast<int64_t>(data),
-                            reinterpret_cast<int64_t>(data), 0};
-  d.insert(d.end(), shape.begin(), shape.end());
-  std::vector<int64_t> strides(shape.size(), 1);
-  for (size_t i = shape.size(); i-- > 1;)
+/// Appends a memref descriptor to `out`: allocated, aligned, offset,
+/// sizes..., strides...; returns where it starts.
+size_t descriptor(std::vector<int64_t> &out, const void *data, const int64_t *shape,
+                  size_t rank) {
+  size_t at = out.size();
+  out.push_back(reinterpret_cast<int64_t>(data));
+  out.push_back(reinterpret_cast<int64_t>(data));
+  out.push_back(0);
+  out.insert(out.end(), shape, shape + rank);
+  out.resize(out.size() + rank, 1);
+  int64_t *strides = out.data() + at + 3 + rank;
+  for (size_t i = rank; i-- > 1;)
     strides[i - 1] = strides[i] * shape[i];
-  d.insert(d.end(), strides.begin(), strides.end());
-  return d;
+  return at;
 }
 
 } // namespace
@@ -93,7 +98,7 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
   if (!sig)
     return Status::error("unknown signature '" + name + "' (the executable has: " +
                          exe_->signatureNames() + ")");
-  std::string where = "signature '" + name + "'";
+  auto where = [&] { return "signature '" + name + "'"; };
 
   // Check every feed before anything runs.
   for (const auto &[feedName, unused] : feeds) {
@@ -104,21 +109,23 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
       std::string list;
       for (const exe::TensorSpec &spec : sig->feeds())
         list += (list.empty() ? "" : ", ") + spec.name();
-      return Status::error(where + " has no feed '" + feedName + "' (it feeds: " +
+      return Status::error(where() + " has no feed '" + feedName + "' (it feeds: " +
                            list + ")");
     }
   }
-  std::vector<std::vector<int64_t>> args;
+  std::vector<int64_t> words;
+  words.reserve(64);
+  std::vector<size_t> args;
   const Shape *flatShape = nullptr;
   for (const exe::TensorSpec &spec : sig->feeds()) {
     auto it = feeds.find(spec.name());
     if (it == feeds.end())
-      return Status::error(where + " needs feed '" + spec.name() + "' (" +
+      return Status::error(where() + " needs feed '" + spec.name() + "' (" +
                            specString(spec) + ")");
     const Tensor &t = it->second;
-    std::string got = std::string(dtypeName(t.dtype())) + " " + shapeString(t.shape());
     auto wrong = [&](const std::string &what) {
-      return Status::error("feed '" + spec.name() + "' of " + where + ": " + what +
+      std::string got = std::string(dtypeName(t.dtype())) + " " + shapeString(t.shape());
+      return Status::error("feed '" + spec.name() + "' of " + where() + ": " + what +
                            ": expected " + specString(spec) + ", got " + got);
     };
     if (t.dtype() != toDType(spec.dtype()))
@@ -130,7 +137,8 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
         return wrong("all feeds of unknown shape must have the same shape, "
                      "another one is " + shapeString(*flatShape));
       flatShape = &t.shape();
-      args.push_back(descriptor(t.data(), {t.size()}));
+      int64_t size = t.size();
+      args.push_back(descriptor(words, t.data(), &size, 1));
       continue;
     }
     if (t.rank() != spec.dims_size())
@@ -138,14 +146,15 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
     for (int i = 0; i < spec.dims_size(); ++i)
       if (spec.dims(i) >= 0 && spec.dims(i) != t.shape()[i])
         return wrong("wrong size of dimension " + std::to_string(i));
-    args.push_back(descriptor(t.data(), t.shape()));
+    args.push_back(descriptor(words, t.data(), t.shape().data(), t.shape().size()));
   }
   for (const std::string &v : sig->variables()) {
     auto it = variables_.find(v);
     if (it == variables_.end())
-      return Status::error(where + " reads variable '" + v +
+      return Status::error(where() + " reads variable '" + v +
                            "', which is not initialized (call initialize)");
-    args.push_back(descriptor(it->second.data(), it->second.shape()));
+    args.push_back(descriptor(words, it->second.data(), it->second.shape().data(),
+                              it->second.shape().size()));
   }
   std::vector<std::string> wanted = fetches;
   if (wanted.empty())
@@ -159,7 +168,7 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
       std::string list;
       for (const exe::TensorSpec &spec : sig->fetches())
         list += (list.empty() ? "" : ", ") + spec.name();
-      return Status::error(where + " cannot fetch '" + f + "' (it fetches: " + list +
+      return Status::error(where() + " cannot fetch '" + f + "' (it fetches: " + list +
                            ")");
     }
   }
@@ -180,15 +189,16 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
     results.push_back({toDType(spec->dtype()), static_cast<size_t>(spec->shape_size()),
                        false});
   }
-  size_t words = 0;
+  size_t resultWords = 0;
   for (const Result &r : results)
-    words += 3 + 2 * r.rank;
-  std::vector<int64_t> out(words, 0);
+    resultWords += 3 + 2 * r.rank;
+  std::vector<int64_t> out(resultWords, 0);
   std::vector<void *> packed;
+  packed.reserve(args.size() + 1);
   if (!results.empty())
     packed.push_back(out.data());
-  for (auto &a : args)
-    packed.push_back(a.data());
+  for (size_t a : args)
+    packed.push_back(words.data() + a);
   exe_->entry(name)(packed.data());
 
   // Adopt the kernel's result buffers (from kernelAlloc; freed with the
@@ -196,7 +206,8 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
   // Two results may share one buffer (identical nodes merged, a reshape
   // fetched with its input): the first adopts it, the others keep it alive.
   std::vector<Tensor> values;
-  std::map<void *, Tensor> owners;
+  values.reserve(results.size());
+  std::vector<std::pair<void *, Tensor>> owners;
   size_t at = 0;
   for (const Result &r : results) {
     auto *allocated = reinterpret_cast<void *>(out[at]);
@@ -206,11 +217,12 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
     if (r.flat && flatShape)
       shape = *flatShape;
     void *data = aligned + offset * dtypeSize(r.dtype);
-    auto owner = owners.find(allocated);
+    auto owner = std::find_if(owners.begin(), owners.end(),
+                              [&](const auto &o) { return o.first == allocated; });
     if (owner == owners.end()) {
       values.push_back(Tensor::adopt(r.dtype, shape, data,
                                      [allocated](void *) { kernelFree(allocated); }));
-      owners.emplace(allocated, values.back());
+      owners.emplace_back(allocated, values.back());
     } else {
       values.push_back(Tensor::adopt(r.dtype, shape, data,
                                      [keep = owner->second](void *) {}));
