@@ -111,7 +111,9 @@ def main():
              f"Peers: {torch_train['env']}.",
              f"BLAS used: PyTorch {blas['PyTorch']}, NumPy {blas['NumPy']}. "
              "PyTorch training at 1 intra-op + 2 BLAS threads (its best setting here).",
-             f"nncc: one thread, {args.epochs} timed epochs after a warm-up (medians).", "",
+             f"nncc: the runtime's thread pool ({os.cpu_count()} threads; products of at least "
+             "2M multiply-adds are split over them), "
+             f"{args.epochs} timed epochs after a warm-up (medians).", "",
              "| what | nncc | peer | peer's figure | nncc faster by |",
              "|---|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} | {r} |" for a, b, c, d, r in rows]
