@@ -8,6 +8,7 @@
 // that the runtime points at its caching allocator when it loads the
 // library, so that a training loop's steady state allocates nothing.
 #include "compiler/cpu/Passes.h"
+#include "compiler/cpu/RuntimeHook.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -46,7 +47,6 @@ struct AllocHooksPass : PassWrapper<AllocHooksPass, OperationPass<ModuleOp>> {
     // Both hooks always exist (the runtime checks for them), even where
     // the kernels never allocate or never free.
     Location loc = module.getLoc();
-    Type ptr = LLVM::LLVMPointerType::get(&getContext());
     OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
     auto func = module.lookupSymbol<LLVM::LLVMFuncOp>(name);
     if (!func)
@@ -56,17 +56,11 @@ struct AllocHooksPass : PassWrapper<AllocHooksPass, OperationPass<ModuleOp>> {
     auto libc = module.lookupSymbol<LLVM::LLVMFuncOp>(fallback);
     if (!libc)
       libc = b.create<LLVM::LLVMFuncOp>(loc, fallback, type);
-    auto hook = b.create<LLVM::GlobalOp>(loc, ptr, /*isConstant=*/false,
-                                         LLVM::Linkage::External, hookName, Attribute());
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(b.createBlock(&hook.getInitializerRegion()));
-      b.create<LLVM::ReturnOp>(loc, b.create<LLVM::AddressOfOp>(loc, libc).getResult());
-    }
+    auto hook = createRuntimeHook(b, loc, hookName, libc);
     func.setLinkage(LLVM::Linkage::Internal);
     Block *body = func.addEntryBlock(b);
     b.setInsertionPointToStart(body);
-    Value fn = b.create<LLVM::LoadOp>(loc, ptr, b.create<LLVM::AddressOfOp>(loc, hook));
+    Value fn = loadRuntimeHook(b, loc, hook);
     SmallVector<Value> args{fn};
     args.append(body->getArguments().begin(), body->getArguments().end());
     auto call = b.create<LLVM::CallOp>(loc, type, args);

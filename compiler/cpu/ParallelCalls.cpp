@@ -9,6 +9,7 @@
 // wrapper that unpacks its arguments (pointers and sizes, as i64 slots) from
 // `ctx`; each call packs them into a stack array and calls the hook.
 #include "compiler/cpu/Passes.h"
+#include "compiler/cpu/RuntimeHook.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -60,15 +61,7 @@ struct ParallelCallsPass : PassWrapper<ParallelCallsPass, OperationPass<ModuleOp
                                         body->getArgument(2), body->getArgument(3)});
       b.create<LLVM::ReturnOp>(loc, ValueRange{});
     }
-    auto hook = b.create<LLVM::GlobalOp>(loc, ptr, /*isConstant=*/false,
-                                         LLVM::Linkage::External, kParallelForHook,
-                                         Attribute());
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(b.createBlock(&hook.getInitializerRegion()));
-      Value fn = b.create<LLVM::AddressOfOp>(loc, serial);
-      b.create<LLVM::ReturnOp>(loc, fn);
-    }
+    auto hook = createRuntimeHook(b, loc, kParallelForHook, serial);
 
     // The calls to route, found before the tasks add calls of their own.
     llvm::MapVector<LLVM::LLVMFuncOp, SmallVector<LLVM::CallOp>> calls;
@@ -131,7 +124,7 @@ struct ParallelCallsPass : PassWrapper<ParallelCallsPass, OperationPass<ModuleOp
                                          ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
       b.create<LLVM::StoreOp>(loc, v, slot);
     }
-    Value fn = b.create<LLVM::LoadOp>(loc, ptr, b.create<LLVM::AddressOfOp>(loc, hook));
+    Value fn = loadRuntimeHook(b, loc, hook);
     Value taskAddr = b.create<LLVM::AddressOfOp>(loc, task);
     Value grainValue = b.create<LLVM::ConstantOp>(loc, i64, b.getI64IntegerAttr(grain));
     b.create<LLVM::CallOp>(loc, hookType,
