@@ -1,5 +1,6 @@
 // nn-cpu-matmul-to-vector: a register-blocked, vectorized kernel for every
-// 2-D linalg.matmul on buffers, specialized to its static column count.
+// 2-D linalg.matmul (and matmul_transpose_a) on buffers, specialized to its
+// static column count.
 //
 // C += A . B is computed in panels of up to `maxVectors` vector registers of
 // columns; within a panel, blocks of `rows` rows keep rows x vectors
@@ -44,9 +45,10 @@ bool identityLayout(Value v) {
 
 class KernelBuilder {
 public:
+  /// With `transA`, A holds A^T (k rows of m): C += A^T . B.
   KernelBuilder(OpBuilder &b, Location loc, Value A, Value B, Value C,
-                const KernelShape &shape)
-      : b(b), loc(loc), A(A), B(B), C(C), shape(shape),
+                const KernelShape &shape, bool transA)
+      : b(b), loc(loc), A(A), B(B), C(C), transA(transA), shape(shape),
         elt(cast<MemRefType>(C.getType()).getElementType()),
         vecType(VectorType::get({shape.width}, elt)) {}
 
@@ -62,7 +64,7 @@ public:
     if (n * elt.getIntOrFloatBitWidth() / 8 >= shape.packRowBytes)
       pack = b.create<memref::AllocaOp>(
           loc, MemRefType::get({shape.kBlock, panelWidth}, elt));
-    Value k = dim(A, 1), kBlock = index(shape.kBlock);
+    Value k = dim(A, transA ? 0 : 1), kBlock = index(shape.kBlock);
     auto kLoop = b.create<scf::ForOp>(loc, index(0), k, kBlock);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(kLoop.getBody());
@@ -178,7 +180,8 @@ private:
       }
       SmallVector<Value> next;
       for (int64_t r = 0; r < rows; ++r) {
-        Value a = b.create<memref::LoadOp>(loc, A, ValueRange{rowIndex[r], kk});
+        Value a = b.create<memref::LoadOp>(
+            loc, A, transA ? ValueRange{kk, rowIndex[r]} : ValueRange{rowIndex[r], kk});
         Value splat = b.create<vector::BroadcastOp>(loc, vecType, a);
         for (int64_t v = 0; v < vectors; ++v)
           next.push_back(
@@ -195,6 +198,7 @@ private:
   OpBuilder &b;
   Location loc;
   Value A, B, C;
+  bool transA;
   const KernelShape &shape;
   Type elt;
   VectorType vecType;
@@ -208,8 +212,9 @@ private:
 /// (200M) run 1.6x faster.
 constexpr int64_t kGrainMacs = 2000000;
 
-int64_t grainFor(MemRefType a, MemRefType c, int64_t blockRows) {
-  int64_t k = a.isDynamicDim(1) ? 64 : a.getDimSize(1);
+int64_t grainFor(MemRefType a, bool transA, MemRefType c, int64_t blockRows) {
+  int64_t kDim = transA ? 0 : 1;
+  int64_t k = a.isDynamicDim(kDim) ? 64 : a.getDimSize(kDim);
   int64_t perRow = std::max<int64_t>(1, k * c.getDimSize(1));
   int64_t rows = std::max<int64_t>(blockRows, (kGrainMacs + perRow - 1) / perRow);
   return (rows + blockRows - 1) / blockRows * blockRows;
@@ -252,8 +257,8 @@ struct MatmulToVectorPass
   /// The kernel for these operand types: a private function computing rows
   /// [begin, end) of C, which the runtime may call from several threads on
   /// disjoint row ranges (nn-cpu-parallel-calls). One per type triple.
-  func::FuncOp kernelFor(ModuleOp module, Type a, Type b, Type c) {
-    auto key = std::make_tuple(a, b, c);
+  func::FuncOp kernelFor(ModuleOp module, Type a, Type b, Type c, bool transA) {
+    auto key = std::make_tuple(a, b, c, unsigned(transA));
     if (auto it = kernels.find(key); it != kernels.end())
       return it->second;
     auto cType = cast<MemRefType>(c);
@@ -267,12 +272,13 @@ struct MatmulToVectorPass
         loc, (kRowKernelPrefix + std::to_string(kernels.size())).str(),
         builder.getFunctionType({a, b, c, index, index}, {}));
     func.setPrivate();
-    func->setAttr(kRowGrainAttr, builder.getI64IntegerAttr(grainFor(
-                                     cast<MemRefType>(a), cType, rowsFor(shape, widest))));
+    func->setAttr(kRowGrainAttr,
+                  builder.getI64IntegerAttr(grainFor(cast<MemRefType>(a), transA, cType,
+                                                     rowsFor(shape, widest))));
     Block *body = func.addEntryBlock();
     builder.setInsertionPointToStart(body);
     KernelBuilder(builder, loc, body->getArgument(0), body->getArgument(1),
-                  body->getArgument(2), shape)
+                  body->getArgument(2), shape, transA)
         .build(body->getArgument(3), body->getArgument(4));
     builder.create<func::ReturnOp>(loc);
     kernels[key] = func;
@@ -280,11 +286,15 @@ struct MatmulToVectorPass
   }
 
   void runOnOperation() override {
-    SmallVector<linalg::MatmulOp> matmuls;
-    getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
-    for (linalg::MatmulOp op : matmuls) {
+    SmallVector<linalg::LinalgOp> matmuls;
+    getOperation().walk([&](Operation *op) {
+      if (isa<linalg::MatmulOp, linalg::MatmulTransposeAOp>(op))
+        matmuls.push_back(cast<linalg::LinalgOp>(op));
+    });
+    for (linalg::LinalgOp op : matmuls) {
       if (!op.hasPureBufferSemantics())
         continue;
+      bool transA = isa<linalg::MatmulTransposeAOp>(op);
       Value A = op.getDpsInputOperand(0)->get(), B = op.getDpsInputOperand(1)->get(),
             C = op.getDpsInitOperand(0)->get();
       auto cType = dyn_cast<MemRefType>(C.getType());
@@ -296,17 +306,18 @@ struct MatmulToVectorPass
       unsigned eltBits = cType.getElementTypeBitWidth();
       if (eltBits != 32 && eltBits != 64)
         continue;
-      func::FuncOp kernel = kernelFor(getOperation(), A.getType(), B.getType(), cType);
+      func::FuncOp kernel =
+          kernelFor(getOperation(), A.getType(), B.getType(), cType, transA);
       OpBuilder b(op);
       Location loc = op.getLoc();
       Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
       Value rows = b.create<memref::DimOp>(loc, C, 0);
       b.create<func::CallOp>(loc, kernel, ValueRange{A, B, C, zero, rows});
-      op.erase();
+      op->erase();
     }
   }
 
-  llvm::DenseMap<std::tuple<Type, Type, Type>, func::FuncOp> kernels;
+  llvm::DenseMap<std::tuple<Type, Type, Type, unsigned>, func::FuncOp> kernels;
 };
 
 } // namespace

@@ -73,16 +73,22 @@ struct MatMulLowering : OpRewritePattern<nn::MatMulOp> {
                                            empty)
                      .getResult(0);
     if (rank == 2 && ta.getRank() == 2 && tb.getRank() == 2) {
-      // A transposed operand is copied once (a small fraction of the
-      // product's work) so that every 2-D product is one linalg.matmul,
-      // which the CPU backend turns into a register-blocked vector kernel.
-      if (transA)
-        a = transposed(rw, loc, a);
+      // A transposed B is copied once (a small fraction of the product's
+      // work), so every 2-D product is a linalg.matmul or, with A
+      // transposed, a linalg.matmul_transpose_a (the kernel reads A^T's
+      // rows directly): the CPU backend makes both register-blocked vector
+      // kernels.
       if (transB)
         b = transposed(rw, loc, b);
-      rw.replaceOp(op, rw.create<linalg::MatmulOp>(loc, ValueRange{a, b},
-                                                   ValueRange{init})
-                           .getResult(0));
+      if (transA && !transB)
+        rw.replaceOp(op, rw.create<linalg::MatmulTransposeAOp>(
+                             loc, ValueRange{a, b}, ValueRange{init})
+                             .getResult(0));
+      else
+        rw.replaceOp(op, rw.create<linalg::MatmulOp>(
+                             loc, ValueRange{transA ? transposed(rw, loc, a) : a, b},
+                             ValueRange{init})
+                             .getResult(0));
       return success();
     }
     // General case: a contraction over loops (batch..., m, n, k).

@@ -72,6 +72,22 @@ func.func @wide(%a: memref<?x1024xf32>, %b: memref<1024x1024xf32>, %c: memref<?x
 
 // -----
 
+// A^T . B (linalg.matmul_transpose_a, the weight gradients X^T . dZ): the
+// same kernel reading A^T's rows, k the rows of A.
+// CHECK-LABEL: func.func @transpose_a
+// CHECK: call @[[KERNEL:.*]](%arg0, %arg1, %arg2
+// CHECK: func.func private @[[KERNEL]]
+// CHECK: %[[K:.*]] = memref.dim %arg0, %c0
+// CHECK: scf.for %[[K0:.*]] = %c0 to %[[K]] step %c128
+// CHECK: scf.for %[[KK:.*]] = {{.*}} iter_args(
+// CHECK: memref.load %arg0[%[[KK]], %{{.*}}] : memref<?x784xf32>
+func.func @transpose_a(%a: memref<?x784xf32>, %b: memref<?x50xf32>, %c: memref<784x50xf32>) {
+  linalg.matmul_transpose_a ins(%a, %b : memref<?x784xf32>, memref<?x50xf32>) outs(%c : memref<784x50xf32>)
+  return
+}
+
+// -----
+
 // Left alone: tensors (before bufferization), a dynamic column count,
 // integers.
 // CHECK-LABEL: func.func @untouched

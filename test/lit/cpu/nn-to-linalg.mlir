@@ -41,7 +41,23 @@ func.func @matmul(%x: tensor<?x784xf32>, %w: tensor<784x50xf32>) -> tensor<?x50x
 
 // -----
 
-// Transposed and batched matmuls are contractions in a generic.
+// 2-D products with a transposed operand: A^T . B is
+// linalg.matmul_transpose_a (the kernel reads A^T in place); A . B^T copies
+// B^T once and is a linalg.matmul.
+// CHECK-LABEL: func.func @matmul_transposed
+// CHECK: linalg.matmul_transpose_a ins(%arg0, %arg1 : tensor<?x784xf32>, tensor<?x50xf32>)
+// CHECK: %[[BT:.*]] = linalg.transpose ins(%arg2 : tensor<784x50xf32>) outs(%{{.*}} : tensor<50x784xf32>) permutation = [1, 0]
+// CHECK: linalg.matmul ins(%arg1, %[[BT]] : tensor<?x50xf32>, tensor<50x784xf32>)
+func.func @matmul_transposed(%x: tensor<?x784xf32>, %dz: tensor<?x50xf32>, %w: tensor<784x50xf32>)
+    -> (tensor<784x50xf32>, tensor<?x784xf32>) {
+  %0 = nn.matmul %x, %dz {transpose_a = true} : (tensor<?x784xf32>, tensor<?x50xf32>) -> tensor<784x50xf32>
+  %1 = nn.matmul %dz, %w {transpose_b = true} : (tensor<?x50xf32>, tensor<784x50xf32>) -> tensor<?x784xf32>
+  return %0, %1 : tensor<784x50xf32>, tensor<?x784xf32>
+}
+
+// -----
+
+// Batched matmuls are contractions in a generic.
 // CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d1)>
 // CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2, d3) -> (d3, d2)>
 // CHECK-LABEL: func.func @matmul_batched_transposed
