@@ -120,6 +120,20 @@ def main():
     lines += ["",
               f"Compile time of the MLP: training function {nncc['compile_train_s']:.2f} s, "
               f"train + predict {nncc['compile_model_s']:.2f} s.", ""]
+    # The project's targets (set against the peers' figures on the 2-core
+    # AMD Zen 4 reference machine, shared/reference/RESULTS-cpu.md).
+    targets = [("MLP training epoch", e, 100, "ms", True),
+               ("inference, 10000 images", nncc["infer_full_ms_median"], 5, "ms", True),
+               ("inference, batch 1", nncc["infer_b1_us_median"], 3, "us", True),
+               ("compute-bound MLP", nncc["big_gflops"], 180, "GFLOP/s", False),
+               ("compile, training function", nncc["compile_train_s"], 1, "s", True)]
+    lines += ["| target | nncc | target | met |", "|---|---|---|---|"]
+    for what, ours, goal, unit, lower in targets:
+        met = ours <= goal if lower else ours >= goal
+        bound = "at most" if lower else "at least"
+        lines.append(f"| {what} | {ours:.3g} {unit} | {bound} {goal} {unit} | "
+                     f"{'yes' if met else 'no'} |")
+    lines.append("")
     text = "\n".join(lines)
     print()
     print(text)
