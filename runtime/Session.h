@@ -18,6 +18,9 @@ namespace nncc::rt {
 
 using TensorMap = std::map<std::string, Tensor>;
 
+/// The checkpoint format version Session::save writes and restore reads.
+constexpr uint32_t kCheckpointVersion = 1;
+
 class Session {
 public:
   explicit Session(std::shared_ptr<const Executable> executable);
@@ -36,6 +39,16 @@ public:
   Expected<Tensor> variable(const std::string &name) const;
   /// Replaces a variable's value; dtype and shape must match.
   Status setVariable(const std::string &name, const Tensor &value);
+
+  /// Writes every variable (weights, optimizer slots, counters) to a
+  /// checkpoint file (proto/checkpoint.proto), atomically: a temporary file,
+  /// then a rename.
+  Status save(const std::string &path) const;
+  /// Reads a checkpoint back. It must hold exactly the model's variables
+  /// with their dtypes and shapes; otherwise the error lists every mismatch
+  /// and the variables are unchanged. Truncated, corrupted (CRC-32) and
+  /// other-version files are refused.
+  Status restore(const std::string &path);
 
   const Executable &executable() const { return *exe_; }
 

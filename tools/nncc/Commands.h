@@ -23,7 +23,8 @@ int runCompile(const CompileArgs &args);
 int runInfo(const std::string &path);
 
 struct RunArgs {
-  std::string model, signature, output;
+  std::string model, signature, output, checkpoint, saveCheckpoint;
+  int repeat = 1;
   std::vector<std::string> feeds, fetches;
   int precision = -1;
 };

@@ -6,6 +6,7 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <algorithm>
 #include <iostream>
 
 namespace nncc::tool {
@@ -74,6 +75,17 @@ int runRun(const RunArgs &args) {
     std::cerr << "error: " << status.message() << "\n";
     return 1;
   }
+  if (!args.checkpoint.empty())
+    if (auto status = session.restore(args.checkpoint); !status.ok()) {
+      std::cerr << "error: " << status.message() << "\n";
+      return 1;
+    }
+  int repeat = std::max(1, args.repeat);
+  for (int i = 1; i < repeat; ++i)
+    if (auto out = session.run(name, feeds, args.fetches); !out) {
+      std::cerr << "error: " << out.error() << "\n";
+      return 1;
+    }
   auto out = session.run(name, feeds, args.fetches);
   if (!out) {
     std::cerr << "error: " << out.error() << "\n";
@@ -83,6 +95,11 @@ int runRun(const RunArgs &args) {
   if (order.empty())
     for (const exe::TensorSpec &spec : sig->fetches())
       order.push_back(spec.name());
+  if (!args.saveCheckpoint.empty())
+    if (auto status = session.save(args.saveCheckpoint); !status.ok()) {
+      std::cerr << "error: " << status.message() << "\n";
+      return 1;
+    }
   if (!args.output.empty()) {
     if (order.size() != 1) {
       std::cerr << "error: -o writes one tensor; fetch exactly one (" << order.size()

@@ -58,6 +58,13 @@ int main(int argc, char **argv) {
                   "write the (single) fetched tensor to this .npy file");
   run->add_option("--precision", runArgs.precision,
                   "print floats with this many digits after the point");
+  run->add_option("--checkpoint", runArgs.checkpoint,
+                  "restore the variables from this checkpoint before running");
+  run->add_option("--save-checkpoint", runArgs.saveCheckpoint,
+                  "write the variables to this checkpoint after running");
+  run->add_option("--repeat", runArgs.repeat,
+                  "run the signature this many times (training steps), print the last")
+      ->check(CLI::Range(1, 1000000000));
 
   CLI11_PARSE(app, argc, argv);
   if (*import)
