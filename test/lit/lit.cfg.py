@@ -13,3 +13,7 @@ config.test_exec_root = os.path.join(config.nncc_obj_root, "test", "lit")
 config.environment["PATH"] = os.pathsep.join(
     [config.nncc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 config.substitutions.append(("%examples", os.path.join(config.nncc_src_root, "examples")))
+
+# Tests on the Debian package dataset-fashion-mnist (installed by setup).
+if os.path.isdir("/usr/share/datasets/fashion-mnist"):
+    config.available_features.add("fashion-mnist")

@@ -1,0 +1,288 @@
+#include "compiler/frontend/Keras.h"
+
+#include "compiler/driver/Jit.h"
+#include "compiler/frontend/Layers.h"
+#include "runtime/data/Idx.h"
+
+#include <chrono>
+#include <cstring>
+#include <unistd.h>
+
+namespace nncc::fe::keras {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool isCrossEntropy(const std::string &loss) {
+  return loss == "categorical_crossentropy" || loss == "sparse_categorical_crossentropy";
+}
+
+/// Rows [begin, end) of `t`, borrowed.
+rt::Tensor rows(const rt::Tensor &t, int64_t begin, int64_t end) {
+  rt::Shape shape = t.shape();
+  int64_t row = shape[0] ? t.size() / shape[0] : 0;
+  shape[0] = end - begin;
+  auto *data = static_cast<char *>(const_cast<void *>(t.data())) +
+               begin * row * static_cast<int64_t>(rt::dtypeSize(t.dtype()));
+  return rt::Tensor::borrow(t.dtype(), shape, data);
+}
+
+std::string bar(int64_t done, int64_t total) {
+  const int width = 30;
+  int filled = total ? static_cast<int>(width * done / total) : width;
+  std::string s(width, '.');
+  for (int i = 0; i < filled; ++i)
+    s[i] = '=';
+  if (filled < width)
+    s[filled] = '>';
+  return "[" + s + "]";
+}
+
+} // namespace
+
+Sequential::Sequential(uint64_t seed, std::string name)
+    : seed_(seed), name_(std::move(name)) {}
+
+void Sequential::add(Dense layer) { layers_.push_back(std::move(layer)); }
+
+rt::Status Sequential::compile(const SGD &optimizer, const std::string &loss,
+                               const std::vector<std::string> &metrics) {
+  if (layers_.empty())
+    return rt::Status::error("Sequential.compile: the model has no layers");
+  if (layers_.front().inputDims <= 0)
+    return rt::Status::error("Sequential.compile: the first layer needs inputDim");
+  if (!isCrossEntropy(loss) && loss != "mse" && loss != "mean_squared_error")
+    return rt::Status::error("Sequential.compile: unknown loss '" + loss +
+                             "' (expected categorical_crossentropy, "
+                             "sparse_categorical_crossentropy or mse)");
+  for (const std::string &m : metrics)
+    if (m != "accuracy" && m != "acc")
+      return rt::Status::error("Sequential.compile: unknown metric '" + m +
+                               "' (expected accuracy)");
+  const Dense &last = layers_.back();
+  if (isCrossEntropy(loss) && last.activation != "softmax")
+    return rt::Status::error("Sequential.compile: " + loss +
+                             " needs a softmax last layer, got activation '" +
+                             last.activation + "'");
+  loss_ = loss;
+  graph_ = std::make_unique<Graph>(name_, seed_);
+  Graph &g = *graph_;
+  Output x = g.placeholder("x", graph::F32, Dims{-1, layers_.front().inputDims});
+  Output h = x;
+  try {
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      const Dense &l = layers_[i];
+      bool fusedSoftmax = i + 1 == layers_.size() && isCrossEntropy(loss);
+      // The last softmax is applied to the logits by the loss itself
+      // (softmax cross-entropy), which is exact where log(softmax) is not.
+      h = layers::dense(h, l.units, fusedSoftmax ? "" : l.activation,
+                        "dense_" + std::to_string(i + 1), l.kernel, l.bias);
+    }
+  } catch (const std::invalid_argument &e) {
+    return rt::Status::error(std::string("Sequential.compile: ") + e.what());
+  }
+  int64_t classes = last.units;
+  bool sparse = loss == "sparse_categorical_crossentropy";
+  Output y = sparse ? g.placeholder("y", graph::I32, Dims{-1})
+                    : g.placeholder("y", graph::F32, Dims{-1, classes});
+  // The model's output: the softmax of the logits, or the last layer itself.
+  Output output = isCrossEntropy(loss) ? g.name(softmax(h), "output") : h;
+  outputName_ = output.name();
+  Output cost = isCrossEntropy(loss)
+                    ? g.name(reduceMean(softmaxCrossEntropy(h, y)), "loss")
+                    : g.name(meanSquaredError(h, y), "loss");
+  Output truth = sparse ? cast(y, graph::I64) : argmax(y, 1);
+  Output accuracy =
+      g.name(reduceMean(cast(equal(argmax(h, 1), truth), graph::F32)), "accuracy");
+  g.signature("train").feed(x).feed(y).fetch(cost).fetch(accuracy).minimize(
+      cost, optimizer.lr, optimizer.mom, optimizer.dec, optimizer.nest);
+  g.signature("evaluate").feed(x).feed(y).fetch(cost).fetch(accuracy);
+  g.signature("predict").feed(x).fetch(output);
+
+  auto exe = compileAndLoad(fromProto(g.proto(), name_));
+  if (!exe)
+    return rt::Status::error("Sequential.compile: " + llvm::toString(exe.takeError()));
+  session_ = std::make_unique<rt::Session>(*exe);
+  return session_->initialize();
+}
+
+rt::Expected<History> Sequential::fit(const rt::Tensor &x, const rt::Tensor &y,
+                                      const FitOptions &options) {
+  if (!session_)
+    return rt::Status::error("Sequential.fit: compile the model first");
+  if (x.rank() < 1 || y.rank() < 1 || x.shape()[0] != y.shape()[0])
+    return rt::Status::error("Sequential.fit: x has " +
+                             rt::shapeString(x.shape()) + " and y " +
+                             rt::shapeString(y.shape()) + ": the sample counts differ");
+  if (options.validationSplit < 0 || options.validationSplit >= 1)
+    return rt::Status::error("Sequential.fit: validationSplit must be in [0, 1)");
+  if (options.batchSize <= 0 || options.epochs < 0)
+    return rt::Status::error("Sequential.fit: batchSize must be positive and epochs "
+                             "not negative");
+  int64_t n = x.shape()[0];
+  int64_t nTrain = static_cast<int64_t>(n * (1 - options.validationSplit));
+  rt::Tensor xTrain = rows(x, 0, nTrain), yTrain = rows(y, 0, nTrain);
+  rt::Tensor xVal = rows(x, nTrain, n), yVal = rows(y, nTrain, n);
+  bool validate = nTrain < n;
+  std::FILE *out = options.out;
+  bool terminal = out && isatty(fileno(out));
+  if (options.verbose && out) {
+    if (validate)
+      std::fprintf(out, "Train on %lld samples, validate on %lld samples\n",
+                   (long long)nTrain, (long long)(n - nTrain));
+    else
+      std::fprintf(out, "Train on %lld samples\n", (long long)nTrain);
+  }
+
+  History history;
+  rt::data::BatchIterator batches(xTrain, yTrain, options.batchSize, seed_, options.shuffle);
+  rt::Tensor xb, yb;
+  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+    if (options.verbose && out)
+      std::fprintf(out, "Epoch %d/%d\n", epoch, options.epochs);
+    auto t0 = Clock::now();
+    batches.startEpoch();
+    double lossSum = 0, accSum = 0;
+    int64_t done = 0;
+    while (batches.next(xb, yb)) {
+      auto result = session_->run("train", {{"x", xb}, {"y", yb}}, {"loss", "accuracy"});
+      if (!result)
+        return rt::Status::error("Sequential.fit: " + result.error());
+      int64_t b = xb.shape()[0];
+      double l = result->at("loss").toDoubles()[0], a = result->at("accuracy").toDoubles()[0];
+      if (!std::isfinite(l))
+        return rt::Status::error("Sequential.fit: the loss became " + std::to_string(l) +
+                                 " in epoch " + std::to_string(epoch) + " after " +
+                                 std::to_string(done) + " samples; stopping");
+      lossSum += l * b;
+      accSum += a * b;
+      done += b;
+      if (options.verbose && terminal && (done == nTrain || (done / b) % 50 == 0)) {
+        std::fprintf(out, "\r%lld/%lld %s - loss: %.4f - acc: %.4f", (long long)done,
+                     (long long)nTrain, bar(done, nTrain).c_str(), lossSum / done,
+                     accSum / done);
+        std::fflush(out);
+      }
+    }
+    double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    history.loss.push_back(done ? lossSum / done : 0);
+    history.accuracy.push_back(done ? accSum / done : 0);
+    std::string line;
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "%lld/%lld %s - %.1fs %.0fus/sample - loss: %.4f - acc: %.4f",
+                  (long long)done, (long long)nTrain, bar(done, nTrain).c_str(), seconds,
+                  done ? seconds / done * 1e6 : 0.0, history.loss.back(),
+                  history.accuracy.back());
+    line = buf;
+    if (validate) {
+      auto val = evaluate(xVal, yVal);
+      if (!val)
+        return val.status();
+      history.valLoss.push_back((*val)[0]);
+      history.valAccuracy.push_back((*val)[1]);
+      std::snprintf(buf, sizeof buf, " - val_loss: %.4f - val_acc: %.4f", (*val)[0], (*val)[1]);
+      line += buf;
+    }
+    if (options.verbose && out) {
+      std::fprintf(out, "%s%s\n", terminal ? "\r" : "", line.c_str());
+      std::fflush(out);
+    }
+  }
+  return history;
+}
+
+rt::Expected<std::vector<rt::Tensor>>
+Sequential::runBatched(const std::string &signature, const rt::Tensor &x, const rt::Tensor *y,
+                       const std::vector<std::string> &fetches, int64_t batchSize) {
+  if (!session_)
+    return rt::Status::error("Sequential: compile the model first");
+  if (x.rank() < 1 || (y && (y->rank() < 1 || y->shape()[0] != x.shape()[0])))
+    return rt::Status::error("Sequential." + signature + ": x and y must have the same "
+                             "number of samples");
+  std::vector<rt::Tensor> parts;
+  int64_t n = x.shape()[0];
+  batchSize = std::max<int64_t>(1, batchSize);
+  for (int64_t at = 0; at < n; at += batchSize) {
+    int64_t end = std::min(n, at + batchSize);
+    rt::TensorMap feeds{{"x", rows(x, at, end)}};
+    if (y)
+      feeds["y"] = rows(*y, at, end);
+    auto result = session_->run(signature, feeds, fetches);
+    if (!result)
+      return rt::Status::error("Sequential." + signature + ": " + result.error());
+    for (const std::string &f : fetches)
+      parts.push_back(result->at(f));
+  }
+  return parts;
+}
+
+rt::Expected<std::vector<double>> Sequential::evaluate(const rt::Tensor &x, const rt::Tensor &y,
+                                                       int64_t batchSize) {
+  auto parts = runBatched("evaluate", x, &y, {"loss", "accuracy"}, batchSize);
+  if (!parts)
+    return parts.status();
+  double loss = 0, acc = 0;
+  int64_t n = x.shape()[0];
+  for (size_t i = 0; i < parts->size(); i += 2) {
+    int64_t at = static_cast<int64_t>(i / 2) * std::max<int64_t>(1, batchSize);
+    int64_t b = std::min(n - at, std::max<int64_t>(1, batchSize));
+    loss += (*parts)[i].toDoubles()[0] * b;
+    acc += (*parts)[i + 1].toDoubles()[0] * b;
+  }
+  return std::vector<double>{n ? loss / n : 0, n ? acc / n : 0};
+}
+
+rt::Expected<rt::Tensor> Sequential::predict(const rt::Tensor &x, int64_t batchSize) {
+  auto parts = runBatched("predict", x, nullptr, {outputName_}, batchSize);
+  if (!parts)
+    return parts.status();
+  int64_t n = x.shape()[0], units = layers_.back().units;
+  rt::Tensor all(rt::DType::F32, {n, units});
+  char *dst = static_cast<char *>(all.data());
+  for (const rt::Tensor &p : *parts) {
+    std::memcpy(dst, p.data(), p.bytes());
+    dst += p.bytes();
+  }
+  return all;
+}
+
+rt::Expected<rt::Tensor> Sequential::predictClasses(const rt::Tensor &x, int64_t batchSize) {
+  auto probs = predict(x, batchSize);
+  if (!probs)
+    return probs.status();
+  int64_t n = probs->shape()[0], units = probs->shape()[1];
+  rt::Tensor classes(rt::DType::I64, {n});
+  const float *p = probs->data<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t best = 0;
+    for (int64_t j = 1; j < units; ++j)
+      if (p[i * units + j] > p[i * units + best])
+        best = j;
+    classes.data<int64_t>()[i] = best;
+  }
+  return classes;
+}
+
+rt::Expected<rt::Tensor> toCategorical(const rt::Tensor &labels, int64_t classes) {
+  if (labels.rank() != 1 || (labels.dtype() != rt::DType::I32 && labels.dtype() != rt::DType::I64))
+    return rt::Status::error("to_categorical: labels must be an i32 or i64 vector, got " +
+                             std::string(rt::dtypeName(labels.dtype())) + " " +
+                             rt::shapeString(labels.shape()));
+  if (classes <= 0)
+    return rt::Status::error("to_categorical: classes must be positive");
+  int64_t n = labels.shape()[0];
+  rt::Tensor out(rt::DType::F32, {n, classes});
+  std::memset(out.data(), 0, out.bytes());
+  auto values = labels.toDoubles();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t c = static_cast<int64_t>(values[i]);
+    if (c < 0 || c >= classes)
+      return rt::Status::error("to_categorical: label " + std::to_string(c) + " of sample " +
+                               std::to_string(i) + " is outside [0, " +
+                               std::to_string(classes) + ")");
+    out.data<float>()[i * classes + c] = 1;
+  }
+  return out;
+}
+
+} // namespace nncc::fe::keras

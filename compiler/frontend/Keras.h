@@ -1,0 +1,104 @@
+// A Keras-style API over the graph builder, the compiler and the runtime:
+// Sequential models of Dense layers, compiled once (compile) into train,
+// evaluate and predict signatures, trained by fit with Keras's progress
+// output and History. It is the same compiler and runtime as everything else.
+//
+//   keras::Sequential model(seed);
+//   model.add(keras::Dense(50, "tanh").inputDim(784));
+//   model.add(keras::Dense(10, "softmax"));
+//   model.compile(keras::SGD(0.001).momentum(0.9), "categorical_crossentropy");
+//   keras::FitOptions fit;  fit.batchSize = 64;  fit.epochs = 50;
+//   auto history = model.fit(x, *keras::toCategorical(y, 10), fit);
+#ifndef NNCC_COMPILER_FRONTEND_KERAS_H
+#define NNCC_COMPILER_FRONTEND_KERAS_H
+
+#include "compiler/frontend/Graph.h"
+#include "runtime/Session.h"
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+namespace nncc::fe::keras {
+
+struct Dense {
+  explicit Dense(int64_t units, std::string activation = "")
+      : units(units), activation(std::move(activation)) {}
+  Dense &inputDim(int64_t d) { inputDims = d; return *this; }
+  Dense &kernelInitializer(graph::Initializer i) { kernel = std::move(i); return *this; }
+  Dense &biasInitializer(graph::Initializer i) { bias = std::move(i); return *this; }
+  int64_t units;
+  std::string activation; // "", "tanh", "sigmoid", "relu", "softmax"
+  int64_t inputDims = 0;
+  std::optional<graph::Initializer> kernel, bias; // glorot_uniform, zeros
+};
+
+struct SGD {
+  explicit SGD(float lr = 0.01f) : lr(lr) {}
+  SGD &momentum(float m) { mom = m; return *this; }
+  SGD &decay(float d) { dec = d; return *this; }
+  SGD &nesterov(bool n = true) { nest = n; return *this; }
+  float lr, mom = 0, dec = 0;
+  bool nest = false;
+};
+
+struct FitOptions {
+  int64_t batchSize = 32;
+  int epochs = 1;
+  int verbose = 1;             // 0: silent; 1: progress (a bar on a terminal)
+  double validationSplit = 0;  // the last fraction of the samples, as Keras
+  bool shuffle = true;
+  std::FILE *out = stdout;     // where progress goes
+};
+
+/// Per epoch: training loss and accuracy (averaged over the batches), and on
+/// the validation split, when there is one.
+struct History {
+  std::vector<double> loss, accuracy, valLoss, valAccuracy;
+};
+
+class Sequential {
+public:
+  explicit Sequential(uint64_t seed = 0, std::string name = "sequential");
+  void add(Dense layer);
+
+  /// Builds the graph and compiles it. loss: "categorical_crossentropy"
+  /// (one-hot or probability labels), "sparse_categorical_crossentropy"
+  /// (integer labels) or "mse"; metrics: {} or {"accuracy"} (accuracy is
+  /// always computed for the cross-entropies).
+  rt::Status compile(const SGD &optimizer, const std::string &loss,
+                     const std::vector<std::string> &metrics = {});
+
+  rt::Expected<History> fit(const rt::Tensor &x, const rt::Tensor &y,
+                            const FitOptions &options = {});
+  /// {loss, accuracy} over (x, y), in batches.
+  rt::Expected<std::vector<double>> evaluate(const rt::Tensor &x, const rt::Tensor &y,
+                                             int64_t batchSize = 1024);
+  /// The last layer's output for each row of x.
+  rt::Expected<rt::Tensor> predict(const rt::Tensor &x, int64_t batchSize = 1024);
+  /// The index of the largest output of each row (i64).
+  rt::Expected<rt::Tensor> predictClasses(const rt::Tensor &x, int64_t batchSize = 1024);
+
+  /// The compiled model's session (variables, checkpoints); null before compile.
+  rt::Session *session() { return session_.get(); }
+  const graph::Graph &graph() const { return graph_->proto(); }
+
+private:
+  rt::Expected<std::vector<rt::Tensor>> runBatched(const std::string &signature,
+                                                   const rt::Tensor &x, const rt::Tensor *y,
+                                                   const std::vector<std::string> &fetches,
+                                                   int64_t batchSize);
+  uint64_t seed_;
+  std::string name_;
+  std::vector<Dense> layers_;
+  std::unique_ptr<Graph> graph_;
+  std::unique_ptr<rt::Session> session_;
+  std::string loss_, outputName_;
+};
+
+/// Integer class labels (I32 or I64, [n]) as one-hot F32 rows [n, classes].
+rt::Expected<rt::Tensor> toCategorical(const rt::Tensor &labels, int64_t classes);
+
+} // namespace nncc::fe::keras
+
+#endif
