@@ -5,6 +5,7 @@
 
 #include "compiler/driver/Jit.h"
 #include "runtime/Session.h"
+#include "runtime/plot/Svg.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -14,9 +15,36 @@ namespace nncc::examples {
 
 /// The example's model: argv[1] if given, else the .pbtxt beside the source.
 inline std::string modelPath(int argc, char **argv, const char *name) {
-  if (argc > 1)
-    return argv[1];
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--plots") {
+      ++i;
+      continue;
+    }
+    return argv[i];
+  }
   return std::string(NNCC_EXAMPLES_DIR) + "/" + name + "/" + name + ".pbtxt";
+}
+
+/// The directory of `--plots DIR` on the command line, or "" (no pictures).
+inline std::string plotDir(int argc, char **argv) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == "--plots")
+      return argv[i + 1];
+  return "";
+}
+
+/// Writes `chart` as DIR/FILE (an SVG picture) when DIR is set, or exits
+/// with the error.
+inline void writePicture(const std::string &dir, const std::string &file,
+                         const plot::Chart &chart) {
+  if (dir.empty())
+    return;
+  std::string path = dir + "/" + file;
+  if (auto s = plot::writeSvg(chart, path); !s.ok()) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    std::exit(1);
+  }
+  std::printf("wrote %s\n", path.c_str());
 }
 
 /// Compiles, loads and initializes the model, or exits with the error.

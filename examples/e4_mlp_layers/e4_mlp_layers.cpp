@@ -2,11 +2,12 @@
 // trained by plain gradient descent on Fashion-MNIST (784-50-50-10, tanh,
 // softmax cross-entropy, lr 0.001, batches of 64 reshuffled every epoch).
 // Prints the average training loss per epoch, then the test accuracy.
-//   e4_mlp_layers [--epochs 50] [--data /usr/share/datasets/fashion-mnist] [--write-model m.pbtxt]
+//   e4_mlp_layers [--epochs 50] [--data /usr/share/datasets/fashion-mnist] [--write-model m.pbtxt] [--plots DIR]
 #include "compiler/driver/Jit.h"
 #include "examples/e4_mlp_layers/MlpModel.h"
 #include "runtime/Session.h"
 #include "runtime/data/Idx.h"
+#include "runtime/plot/Svg.h"
 
 #include <CLI/CLI.hpp>
 
@@ -27,7 +28,8 @@ int main(int argc, char **argv) {
   app.add_option("--epochs", epochs, "training epochs");
   app.add_option("--data", dir, "directory of the idx files (.gz or plain)");
   app.add_option("--seed", seed, "seed of the initializers and the shuffling");
-  std::string modelOut;
+  std::string modelOut, plots;
+  app.add_option("--plots", plots, "write the loss curve (e4_loss.svg) into this directory");
   app.add_option("--write-model", modelOut,
                  "write the model as protobuf text (.pbtxt) and stop");
   CLI11_PARSE(app, argc, argv);
@@ -67,6 +69,7 @@ int main(int argc, char **argv) {
   rt::data::BatchIterator batches(data->trainImages, data->trainLabels, batch, seed);
   rt::Tensor xb, yb;
   double totalSeconds = 0;
+  std::vector<double> losses;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     auto t0 = std::chrono::steady_clock::now();
     batches.startEpoch();
@@ -84,6 +87,7 @@ int main(int argc, char **argv) {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     totalSeconds += seconds;
+    losses.push_back(lossSum / steps);
     std::printf(" -- Epoch %2d  Avg. Training Loss: %.4f  (%.0f ms)\n", epoch,
                 lossSum / steps, seconds * 1000);
     std::fflush(stdout);
@@ -99,6 +103,16 @@ int main(int argc, char **argv) {
   for (int64_t i = 0; i < n; ++i)
     correct += classesOut[i] == labels[i];
   std::printf("Test Accuracy: %.2f%%\n", 100.0 * correct / n);
+  if (!plots.empty()) {
+    plot::Chart chart{"E4: average training loss per epoch", "epoch", "loss", {}};
+    chart.series.push_back(plot::perEpoch("training loss", losses));
+    std::string path = plots + "/e4_loss.svg";
+    if (auto s = plot::writeSvg(chart, path); !s.ok()) {
+      std::fprintf(stderr, "error: %s\n", s.message().c_str());
+      return 1;
+    }
+    std::printf("wrote %s\n", path.c_str());
+  }
   if (epochs > 0)
     std::printf("Time per epoch: %.0f ms (%.1f us per sample)\n", totalSeconds / epochs * 1000,
                 totalSeconds / epochs / data->trainImages.shape()[0] * 1e6);

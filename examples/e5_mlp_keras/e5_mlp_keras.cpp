@@ -4,9 +4,10 @@
 // to_categorical labels; fit(batch 64, 50 epochs, validation_split 0.1).
 // Prints the progress, the first three predicted classes, and the training
 // and test accuracy.
-//   e5_mlp_keras [--epochs 50] [--data /usr/share/datasets/fashion-mnist] [--seed 123]
+//   e5_mlp_keras [--epochs 50] [--data /usr/share/datasets/fashion-mnist] [--seed 123] [--plots DIR]
 #include "compiler/frontend/Keras.h"
 #include "runtime/data/Idx.h"
+#include "runtime/plot/Svg.h"
 
 #include <CLI/CLI.hpp>
 
@@ -23,6 +24,9 @@ int main(int argc, char **argv) {
   app.add_option("--epochs", epochs, "training epochs");
   app.add_option("--data", dir, "directory of the idx files (.gz or plain)");
   app.add_option("--seed", seed, "seed of the initializers and the shuffling");
+  std::string plots;
+  app.add_option("--plots", plots,
+                 "write the loss and accuracy curves (e5_loss.svg, e5_accuracy.svg) here");
   CLI11_PARSE(app, argc, argv);
 
   auto data = rt::data::readMnistDir(dir);
@@ -76,5 +80,21 @@ int main(int argc, char **argv) {
   };
   std::printf("Training accuracy: %.2f%%\n", accuracy(*train, data->trainLabels));
   std::printf("Test accuracy: %.2f%%\n", accuracy(*test, data->testLabels));
+  if (!plots.empty()) {
+    plot::Chart loss{"E5: loss per epoch", "epoch", "categorical cross-entropy", {}};
+    loss.series.push_back(plot::perEpoch("loss", history->loss));
+    loss.series.push_back(plot::perEpoch("val_loss", history->valLoss));
+    plot::Chart acc{"E5: accuracy per epoch", "epoch", "accuracy", {}};
+    acc.series.push_back(plot::perEpoch("accuracy", history->accuracy));
+    acc.series.push_back(plot::perEpoch("val_accuracy", history->valAccuracy));
+    for (auto &[chart, file] : {std::pair{&loss, "e5_loss.svg"}, std::pair{&acc, "e5_accuracy.svg"}}) {
+      std::string path = plots + "/" + file;
+      if (auto s = plot::writeSvg(*chart, path); !s.ok()) {
+        std::fprintf(stderr, "error: %s\n", s.message().c_str());
+        return 1;
+      }
+      std::printf("wrote %s\n", path.c_str());
+    }
+  }
   return 0;
 }

@@ -1,5 +1,7 @@
 // E6: activation functions — logistic regression output, a layer's net
 // input with logistic, argmax and softmax, and the tanh / logistic curves.
+// With --plots DIR: the logistic, tanh and ReLU curves as a picture there.
+//   e6_activations [model.pbtxt] [--plots DIR]
 #include "examples/ExampleUtil.h"
 
 using namespace nncc;
@@ -36,5 +38,17 @@ int main(int argc, char **argv) {
   }
   auto relu = curves.at("relu_z").toDoubles();
   std::printf("relu_z     at z = -1, 0, 1: %g %g %g\n", relu[800], relu[1000], relu[1200]);
+
+  plot::Chart chart{"E6: activation functions", "net input z", "activation", {}};
+  chart.series.push_back({"logistic(z)", z, curves.at("logistic_z").toDoubles()});
+  chart.series.push_back({"tanh(z)", z, curves.at("tanh_z").toDoubles()});
+  std::vector<double> zr, r; // ReLU up to 1 so the other two stay readable
+  for (size_t i = 0; i < z.size(); ++i)
+    if (z[i] <= 1) {
+      zr.push_back(z[i]);
+      r.push_back(relu[i]);
+    }
+  chart.series.push_back({"ReLU(z)", zr, r});
+  examples::writePicture(examples::plotDir(argc, argv), "e6_activations.svg", chart);
   return 0;
 }
