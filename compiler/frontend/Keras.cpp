@@ -38,6 +38,31 @@ std::string bar(int64_t done, int64_t total) {
   return "[" + s + "]";
 }
 
+/// Runs `signature` over the rows of x (and y) in batches; the fetches of
+/// each batch, in order.
+rt::Expected<std::vector<rt::Tensor>>
+runBatched(rt::Session &session, const std::string &signature, const std::string &xName,
+           const rt::Tensor &x, const std::string &yName, const rt::Tensor *y,
+           const std::vector<std::string> &fetches, int64_t batchSize) {
+  if (x.rank() < 1 || (y && (y->rank() < 1 || y->shape()[0] != x.shape()[0])))
+    return rt::Status::error(signature + ": x and y must have the same number of samples");
+  std::vector<rt::Tensor> parts;
+  int64_t n = x.shape()[0];
+  batchSize = std::max<int64_t>(1, batchSize);
+  for (int64_t at = 0; at < n; at += batchSize) {
+    int64_t end = std::min(n, at + batchSize);
+    rt::TensorMap feeds{{xName, rows(x, at, end)}};
+    if (y)
+      feeds[yName] = rows(*y, at, end);
+    auto result = session.run(signature, feeds, fetches);
+    if (!result)
+      return rt::Status::error(result.error());
+    for (const std::string &f : fetches)
+      parts.push_back(result->at(f));
+  }
+  return parts;
+}
+
 } // namespace
 
 Sequential::Sequential(uint64_t seed, std::string name)
@@ -110,20 +135,31 @@ rt::Expected<History> Sequential::fit(const rt::Tensor &x, const rt::Tensor &y,
                                       const FitOptions &options) {
   if (!session_)
     return rt::Status::error("Sequential.fit: compile the model first");
+  auto history = fitSession(*session_, TrainingSignatures(), x, y, options, seed_);
+  if (!history)
+    return rt::Status::error("Sequential.fit: " + history.error());
+  return history;
+}
+
+rt::Expected<History> fitSession(rt::Session &session, const TrainingSignatures &sigs,
+                                 const rt::Tensor &x, const rt::Tensor &y,
+                                 const FitOptions &options, uint64_t seed) {
   if (x.rank() < 1 || y.rank() < 1 || x.shape()[0] != y.shape()[0])
-    return rt::Status::error("Sequential.fit: x has " +
+    return rt::Status::error("x has " +
                              rt::shapeString(x.shape()) + " and y " +
                              rt::shapeString(y.shape()) + ": the sample counts differ");
   if (options.validationSplit < 0 || options.validationSplit >= 1)
-    return rt::Status::error("Sequential.fit: validationSplit must be in [0, 1)");
+    return rt::Status::error("validationSplit must be in [0, 1)");
   if (options.batchSize <= 0 || options.epochs < 0)
-    return rt::Status::error("Sequential.fit: batchSize must be positive and epochs "
-                             "not negative");
+    return rt::Status::error("batchSize must be positive and epochs not negative");
   int64_t n = x.shape()[0];
-  int64_t nTrain = static_cast<int64_t>(n * (1 - options.validationSplit));
+  // Without an evaluation signature nothing is held out.
+  int64_t nTrain = sigs.evaluate.empty()
+                       ? n
+                       : static_cast<int64_t>(n * (1 - options.validationSplit));
   rt::Tensor xTrain = rows(x, 0, nTrain), yTrain = rows(y, 0, nTrain);
   rt::Tensor xVal = rows(x, nTrain, n), yVal = rows(y, nTrain, n);
-  bool validate = nTrain < n;
+  bool validate = nTrain < n && !sigs.evaluate.empty();
   std::FILE *out = options.out;
   bool terminal = out && isatty(fileno(out));
   if (options.verbose && out) {
@@ -135,7 +171,10 @@ rt::Expected<History> Sequential::fit(const rt::Tensor &x, const rt::Tensor &y,
   }
 
   History history;
-  rt::data::BatchIterator batches(xTrain, yTrain, options.batchSize, seed_, options.shuffle);
+  rt::data::BatchIterator batches(xTrain, yTrain, options.batchSize, seed, options.shuffle);
+  std::vector<std::string> fetches{sigs.loss};
+  if (!sigs.accuracy.empty())
+    fetches.push_back(sigs.accuracy);
   rt::Tensor xb, yb;
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     if (options.verbose && out)
@@ -145,43 +184,54 @@ rt::Expected<History> Sequential::fit(const rt::Tensor &x, const rt::Tensor &y,
     double lossSum = 0, accSum = 0;
     int64_t done = 0;
     while (batches.next(xb, yb)) {
-      auto result = session_->run("train", {{"x", xb}, {"y", yb}}, {"loss", "accuracy"});
+      auto result = session.run(sigs.train, {{sigs.x, xb}, {sigs.y, yb}}, fetches);
       if (!result)
-        return rt::Status::error("Sequential.fit: " + result.error());
+        return rt::Status::error(result.error());
       int64_t b = xb.shape()[0];
-      double l = result->at("loss").toDoubles()[0], a = result->at("accuracy").toDoubles()[0];
+      double l = result->at(sigs.loss).toDoubles()[0];
+      double a = sigs.accuracy.empty() ? 0 : result->at(sigs.accuracy).toDoubles()[0];
       if (!std::isfinite(l))
-        return rt::Status::error("Sequential.fit: the loss became " + std::to_string(l) +
+        return rt::Status::error("the loss became " + std::to_string(l) +
                                  " in epoch " + std::to_string(epoch) + " after " +
                                  std::to_string(done) + " samples; stopping");
       lossSum += l * b;
       accSum += a * b;
       done += b;
       if (options.verbose && terminal && (done == nTrain || (done / b) % 50 == 0)) {
-        std::fprintf(out, "\r%lld/%lld %s - loss: %.4f - acc: %.4f", (long long)done,
-                     (long long)nTrain, bar(done, nTrain).c_str(), lossSum / done,
-                     accSum / done);
+        std::fprintf(out, "\r%lld/%lld %s - loss: %.4f", (long long)done, (long long)nTrain,
+                     bar(done, nTrain).c_str(), lossSum / done);
+        if (!sigs.accuracy.empty())
+          std::fprintf(out, " - acc: %.4f", accSum / done);
         std::fflush(out);
       }
     }
     double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     history.loss.push_back(done ? lossSum / done : 0);
-    history.accuracy.push_back(done ? accSum / done : 0);
+    if (!sigs.accuracy.empty())
+      history.accuracy.push_back(done ? accSum / done : 0);
     std::string line;
     char buf[256];
-    std::snprintf(buf, sizeof buf, "%lld/%lld %s - %.1fs %.0fus/sample - loss: %.4f - acc: %.4f",
+    std::snprintf(buf, sizeof buf, "%lld/%lld %s - %.1fs %.0fus/sample - loss: %.4f",
                   (long long)done, (long long)nTrain, bar(done, nTrain).c_str(), seconds,
-                  done ? seconds / done * 1e6 : 0.0, history.loss.back(),
-                  history.accuracy.back());
+                  done ? seconds / done * 1e6 : 0.0, history.loss.back());
     line = buf;
+    if (!sigs.accuracy.empty()) {
+      std::snprintf(buf, sizeof buf, " - acc: %.4f", history.accuracy.back());
+      line += buf;
+    }
     if (validate) {
-      auto val = evaluate(xVal, yVal);
+      auto val = evaluateSession(session, sigs, xVal, yVal);
       if (!val)
         return val.status();
       history.valLoss.push_back((*val)[0]);
-      history.valAccuracy.push_back((*val)[1]);
-      std::snprintf(buf, sizeof buf, " - val_loss: %.4f - val_acc: %.4f", (*val)[0], (*val)[1]);
+      if (!sigs.accuracy.empty())
+        history.valAccuracy.push_back((*val)[1]);
+      std::snprintf(buf, sizeof buf, " - val_loss: %.4f", (*val)[0]);
       line += buf;
+      if (!sigs.accuracy.empty()) {
+        std::snprintf(buf, sizeof buf, " - val_acc: %.4f", (*val)[1]);
+        line += buf;
+      }
     }
     if (options.verbose && out) {
       std::fprintf(out, "%s%s\n", terminal ? "\r" : "", line.c_str());
@@ -191,51 +241,46 @@ rt::Expected<History> Sequential::fit(const rt::Tensor &x, const rt::Tensor &y,
   return history;
 }
 
-rt::Expected<std::vector<rt::Tensor>>
-Sequential::runBatched(const std::string &signature, const rt::Tensor &x, const rt::Tensor *y,
-                       const std::vector<std::string> &fetches, int64_t batchSize) {
-  if (!session_)
-    return rt::Status::error("Sequential: compile the model first");
-  if (x.rank() < 1 || (y && (y->rank() < 1 || y->shape()[0] != x.shape()[0])))
-    return rt::Status::error("Sequential." + signature + ": x and y must have the same "
-                             "number of samples");
-  std::vector<rt::Tensor> parts;
-  int64_t n = x.shape()[0];
-  batchSize = std::max<int64_t>(1, batchSize);
-  for (int64_t at = 0; at < n; at += batchSize) {
-    int64_t end = std::min(n, at + batchSize);
-    rt::TensorMap feeds{{"x", rows(x, at, end)}};
-    if (y)
-      feeds["y"] = rows(*y, at, end);
-    auto result = session_->run(signature, feeds, fetches);
-    if (!result)
-      return rt::Status::error("Sequential." + signature + ": " + result.error());
-    for (const std::string &f : fetches)
-      parts.push_back(result->at(f));
-  }
-  return parts;
-}
-
 rt::Expected<std::vector<double>> Sequential::evaluate(const rt::Tensor &x, const rt::Tensor &y,
                                                        int64_t batchSize) {
-  auto parts = runBatched("evaluate", x, &y, {"loss", "accuracy"}, batchSize);
+  if (!session_)
+    return rt::Status::error("Sequential.evaluate: compile the model first");
+  auto result = evaluateSession(*session_, TrainingSignatures(), x, y, batchSize);
+  if (!result)
+    return rt::Status::error("Sequential.evaluate: " + result.error());
+  return result;
+}
+
+rt::Expected<std::vector<double>> evaluateSession(rt::Session &session,
+                                                  const TrainingSignatures &sigs,
+                                                  const rt::Tensor &x, const rt::Tensor &y,
+                                                  int64_t batchSize) {
+  std::vector<std::string> fetches{sigs.loss};
+  if (!sigs.accuracy.empty())
+    fetches.push_back(sigs.accuracy);
+  batchSize = std::max<int64_t>(1, batchSize);
+  auto parts = runBatched(session, sigs.evaluate, sigs.x, x, sigs.y, &y, fetches, batchSize);
   if (!parts)
     return parts.status();
   double loss = 0, acc = 0;
   int64_t n = x.shape()[0];
-  for (size_t i = 0; i < parts->size(); i += 2) {
-    int64_t at = static_cast<int64_t>(i / 2) * std::max<int64_t>(1, batchSize);
-    int64_t b = std::min(n - at, std::max<int64_t>(1, batchSize));
+  size_t per = fetches.size();
+  for (size_t i = 0; i < parts->size(); i += per) {
+    int64_t at = static_cast<int64_t>(i / per) * batchSize;
+    int64_t b = std::min(n - at, batchSize);
     loss += (*parts)[i].toDoubles()[0] * b;
-    acc += (*parts)[i + 1].toDoubles()[0] * b;
+    if (per > 1)
+      acc += (*parts)[i + 1].toDoubles()[0] * b;
   }
   return std::vector<double>{n ? loss / n : 0, n ? acc / n : 0};
 }
 
 rt::Expected<rt::Tensor> Sequential::predict(const rt::Tensor &x, int64_t batchSize) {
-  auto parts = runBatched("predict", x, nullptr, {outputName_}, batchSize);
+  if (!session_)
+    return rt::Status::error("Sequential.predict: compile the model first");
+  auto parts = runBatched(*session_, "predict", "x", x, "", nullptr, {outputName_}, batchSize);
   if (!parts)
-    return parts.status();
+    return rt::Status::error("Sequential.predict: " + parts.error());
   int64_t n = x.shape()[0], units = layers_.back().units;
   rt::Tensor all(rt::DType::F32, {n, units});
   char *dst = static_cast<char *>(all.data());

@@ -51,11 +51,31 @@ struct FitOptions {
   std::FILE *out = stdout;     // where progress goes
 };
 
-/// Per epoch: training loss and accuracy (averaged over the batches), and on
-/// the validation split, when there is one.
+/// Per epoch: training loss and accuracy (averaged over the samples), and on
+/// the validation split, when there is one (accuracy only where the model
+/// computes it).
 struct History {
   std::vector<double> loss, accuracy, valLoss, valAccuracy;
 };
+
+/// What fit drives in a session: its training signature, optionally an
+/// evaluation one (for the validation figures), and the names of their
+/// feeds and fetches. An empty `evaluate` or `accuracy` means there is none.
+struct TrainingSignatures {
+  std::string train = "train", evaluate = "evaluate";
+  std::string x = "x", y = "y", loss = "loss", accuracy = "accuracy";
+};
+
+/// Keras's fit loop over any session: batches reshuffled every epoch from
+/// `seed`, the progress report, validation on the last `validationSplit`.
+rt::Expected<History> fitSession(rt::Session &session, const TrainingSignatures &sigs,
+                                 const rt::Tensor &x, const rt::Tensor &y,
+                                 const FitOptions &options, uint64_t seed);
+/// {loss, accuracy (0 without one)} of `sigs.evaluate` over (x, y), in batches.
+rt::Expected<std::vector<double>> evaluateSession(rt::Session &session,
+                                                  const TrainingSignatures &sigs,
+                                                  const rt::Tensor &x, const rt::Tensor &y,
+                                                  int64_t batchSize = 1024);
 
 class Sequential {
 public:
@@ -84,10 +104,6 @@ public:
   const graph::Graph &graph() const { return graph_->proto(); }
 
 private:
-  rt::Expected<std::vector<rt::Tensor>> runBatched(const std::string &signature,
-                                                   const rt::Tensor &x, const rt::Tensor *y,
-                                                   const std::vector<std::string> &fetches,
-                                                   int64_t batchSize);
   uint64_t seed_;
   std::string name_;
   std::vector<Dense> layers_;

@@ -2,6 +2,7 @@
 #ifndef NNCC_TOOLS_NNCC_COMMANDS_H
 #define NNCC_TOOLS_NNCC_COMMANDS_H
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,19 @@ struct RunArgs {
   int precision = -1;
 };
 int runRun(const RunArgs &args);
+
+struct TrainArgs {
+  std::string model = "mlp", signature, data = "/usr/share/datasets/fashion-mnist";
+  std::string device = "cpu", checkpoint, restore, history, plots;
+  int epochs = 50;
+  int64_t batch = 64;
+  std::optional<float> lr, momentum, decay;
+  bool nesterov = false, quiet = false;
+  double validationSplit = 0.1;
+  uint64_t seed = 123;
+  std::vector<int64_t> hidden = {50, 50};
+};
+int runTrain(const TrainArgs &args);
 
 } // namespace nncc::tool
 

@@ -3,6 +3,7 @@
 //   nncc compile model.pbtxt -o model.nnx [--emit=nn|autodiff|fused|linalg|llvm-dialect|llvm]
 //   nncc info model.nnx
 //   nncc run model.nnx|model.pbtxt [--signature S] --feed x=1.0 --fetch z [-o out.npy]
+//   nncc train mlp|model.pbtxt --data DIR [--epochs 50 --batch 64 --lr ...]
 #include "tools/nncc/Commands.h"
 
 #include <CLI/CLI.hpp>
@@ -66,7 +67,43 @@ int main(int argc, char **argv) {
                   "run the signature this many times (training steps), print the last")
       ->check(CLI::Range(1, 1000000000));
 
+  nncc::tool::TrainArgs trainArgs;
+  CLI::App *train = app.add_subcommand(
+      "train", "train a model (mlp: the built-in textbook MLP, or a .pbtxt with a "
+               "training signature) on idx data");
+  train->add_option("model", trainArgs.model,
+                    "mlp, or a .pbtxt/.pb model whose training signature feeds images and labels")
+      ->capture_default_str();
+  train->add_option("-s,--signature", trainArgs.signature,
+                    "the training signature (default: the one with a loss)");
+  train->add_option("--data", trainArgs.data, "directory of MNIST-format idx files (.gz or plain)")
+      ->capture_default_str();
+  train->add_option("--epochs", trainArgs.epochs, "epochs")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  train->add_option("--batch", trainArgs.batch, "mini-batch size")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  train->add_option("--lr", trainArgs.lr, "learning rate (mlp: 0.001; a model: its own)");
+  train->add_option("--momentum", trainArgs.momentum, "SGD momentum");
+  train->add_option("--decay", trainArgs.decay, "learning-rate decay (Keras)");
+  train->add_flag("--nesterov", trainArgs.nesterov, "Nesterov momentum");
+  train->add_option("--validation-split", trainArgs.validationSplit,
+                    "fraction of the training samples (the last ones) held out")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.99));
+  train->add_option("--seed", trainArgs.seed, "seed of the shuffling (and of mlp's weights)")
+      ->capture_default_str();
+  train->add_option("--hidden", trainArgs.hidden, "mlp: hidden tanh layer widths")
+      ->capture_default_str();
+  train->add_option("--device", trainArgs.device, "cpu")->capture_default_str();
+  train->add_option("--restore", trainArgs.restore, "start from this checkpoint");
+  train->add_option("--checkpoint", trainArgs.checkpoint, "write the trained variables here");
+  train->add_option("--history", trainArgs.history, "write the per-epoch history as CSV here");
+  train->add_option("--plots", trainArgs.plots,
+                    "write loss.svg (and accuracy.svg) into this directory");
+  train->add_flag("-q,--quiet", trainArgs.quiet, "no progress report");
+
   CLI11_PARSE(app, argc, argv);
+  if (*train)
+    return nncc::tool::runTrain(trainArgs);
   if (*import)
     return nncc::tool::runImport(importArgs);
   if (*compile)

@@ -1,0 +1,212 @@
+// nncc train: trains a model with a training signature (.pbtxt/.pb) or the
+// built-in textbook MLP on MNIST-format idx data, with Keras's progress
+// report; writes a checkpoint, the history as CSV and the curves as SVG.
+#include "compiler/driver/Jit.h"
+#include "compiler/frontend/Keras.h"
+#include "runtime/data/Idx.h"
+#include "runtime/plot/Svg.h"
+#include "tools/nncc/Commands.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+namespace nncc::tool {
+namespace keras = fe::keras;
+namespace {
+
+int fail(const std::string &message) {
+  std::cerr << "error: " << message << "\n";
+  return 1;
+}
+
+/// The built-in MLP: 784, the hidden tanh layers, 10 softmax outputs.
+rt::Expected<std::unique_ptr<keras::Sequential>> builtinMlp(const TrainArgs &args) {
+  auto model = std::make_unique<keras::Sequential>(args.seed, "mlp");
+  for (size_t i = 0; i < args.hidden.size(); ++i) {
+    keras::Dense layer(args.hidden[i], "tanh");
+    if (i == 0)
+      layer.inputDim(784);
+    model->add(layer);
+  }
+  model->add(args.hidden.empty() ? keras::Dense(10, "softmax").inputDim(784)
+                                 : keras::Dense(10, "softmax"));
+  keras::SGD sgd(args.lr ? *args.lr : 0.001f);
+  sgd.momentum(args.momentum ? *args.momentum : 0).decay(args.decay ? *args.decay : 0);
+  sgd.nesterov(args.nesterov);
+  if (auto s = model->compile(sgd, "sparse_categorical_crossentropy", {"accuracy"}); !s.ok())
+    return s;
+  return model;
+}
+
+/// The history as CSV: epoch, loss, accuracy, val_loss, val_accuracy.
+rt::Status writeHistory(const keras::History &h, const std::string &path) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out)
+      return rt::Status::error(path + ": cannot write the history");
+    out << "epoch,loss,accuracy,val_loss,val_accuracy\n";
+    auto cell = [&](const std::vector<double> &v, size_t i) {
+      out << ",";
+      if (i < v.size())
+        out << v[i];
+    };
+    for (size_t i = 0; i < h.loss.size(); ++i) {
+      out << i + 1 << "," << h.loss[i];
+      cell(h.accuracy, i);
+      cell(h.valLoss, i);
+      cell(h.valAccuracy, i);
+      out << "\n";
+    }
+    if (!out)
+      return rt::Status::error(path + ": writing the history failed");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return rt::Status::error(path + ": cannot write the history (rename failed)");
+  return rt::Status();
+}
+
+rt::Status writeCurves(const keras::History &h, const std::string &dir, bool accuracy) {
+  plot::Chart loss{"loss per epoch", "epoch", "loss", {plot::perEpoch("loss", h.loss)}};
+  if (!h.valLoss.empty())
+    loss.series.push_back(plot::perEpoch("val_loss", h.valLoss));
+  if (auto s = plot::writeSvg(loss, dir + "/loss.svg"); !s.ok())
+    return s;
+  if (!accuracy)
+    return rt::Status();
+  plot::Chart acc{"accuracy per epoch", "epoch", "accuracy",
+                  {plot::perEpoch("accuracy", h.accuracy)}};
+  if (!h.valAccuracy.empty())
+    acc.series.push_back(plot::perEpoch("val_accuracy", h.valAccuracy));
+  return plot::writeSvg(acc, dir + "/accuracy.svg");
+}
+
+} // namespace
+
+int runTrain(const TrainArgs &args) {
+  if (args.device != "cpu")
+    return fail("device '" + args.device + "': this build runs on the cpu only "
+                "(the CUDA backend is not built yet)");
+  auto data = rt::data::readMnistDir(args.data);
+  if (!data)
+    return fail(data.error());
+  rt::data::standardize(data->trainImages, data->testImages);
+
+  keras::FitOptions fit;
+  fit.batchSize = args.batch;
+  fit.epochs = args.epochs;
+  fit.validationSplit = args.validationSplit;
+  fit.verbose = args.quiet ? 0 : 1;
+  keras::TrainingSignatures sigs;
+  std::unique_ptr<keras::Sequential> mlp;
+  std::shared_ptr<rt::Executable> exe;
+  std::unique_ptr<rt::Session> owned;
+  rt::Session *session = nullptr;
+  rt::Tensor yTrain = data->trainLabels, yTest = data->testLabels;
+
+  if (args.model == "mlp") {
+    auto model = builtinMlp(args);
+    if (!model)
+      return fail(model.error());
+    mlp = model.take();
+    session = mlp->session();
+  } else {
+    auto loaded = readGraphFile(args.model);
+    if (!loaded)
+      return fail(llvm::toString(loaded.takeError()));
+    graph::Signature *train = nullptr;
+    for (graph::Signature &sig : *loaded->graph.mutable_signatures())
+      if (args.signature.empty() ? !sig.loss().empty() : sig.name() == args.signature)
+        train = &sig;
+    if (!train)
+      return fail(args.model + ": " +
+                  (args.signature.empty() ? std::string("no training signature (one with a loss)")
+                                          : "no signature '" + args.signature + "'"));
+    if (train->loss().empty() || train->feeds_size() != 2)
+      return fail(args.model + ": signature '" + train->name() +
+                  "' must train (have a loss) and feed the images and the labels, in "
+                  "that order");
+    // The flags override the model's optimizer settings.
+    graph::Optimizer &opt = *train->mutable_optimizer();
+    if (opt.kind().empty())
+      opt.set_kind("sgd");
+    if (args.lr)
+      opt.set_learning_rate(*args.lr);
+    if (args.momentum)
+      opt.set_momentum(*args.momentum);
+    if (args.decay)
+      opt.set_decay(*args.decay);
+    if (args.nesterov)
+      opt.set_nesterov(true);
+    sigs.train = train->name();
+    sigs.x = train->feeds(0);
+    sigs.y = train->feeds(1);
+    sigs.loss = train->loss();
+    sigs.accuracy = "";
+    for (const std::string &f : train->fetches())
+      if (f == "accuracy")
+        sigs.accuracy = f;
+    sigs.evaluate = "";
+    for (const graph::Signature &sig : loaded->graph.signatures())
+      if (sig.name() == "evaluate")
+        sigs.evaluate = sig.name();
+    // One-hot labels when the model takes float rows.
+    for (const graph::Placeholder &p : loaded->graph.placeholders())
+      if (p.name() == sigs.y && p.dtype() == graph::F32) {
+        int64_t classes = p.shape().dims_size() == 2 ? p.shape().dims(1) : -1;
+        if (classes <= 0)
+          return fail(args.model + ": labels '" + sigs.y +
+                      "' are float: give them the shape (-1, classes)");
+        auto a = keras::toCategorical(data->trainLabels, classes);
+        auto b = keras::toCategorical(data->testLabels, classes);
+        if (!a || !b)
+          return fail(a ? b.error() : a.error());
+        yTrain = a.take();
+        yTest = b.take();
+      }
+    auto compiled = compileAndLoad(*loaded);
+    if (!compiled)
+      return fail(llvm::toString(compiled.takeError()));
+    exe = *compiled;
+    owned = std::make_unique<rt::Session>(exe);
+    if (auto s = owned->initialize(); !s.ok())
+      return fail(s.message());
+    session = owned.get();
+  }
+  if (!args.restore.empty())
+    if (auto s = session->restore(args.restore); !s.ok())
+      return fail(s.message());
+
+  auto history = keras::fitSession(*session, sigs, data->trainImages, yTrain, fit, args.seed);
+  if (!history)
+    return fail(history.error());
+  if (!sigs.evaluate.empty()) {
+    auto test = keras::evaluateSession(*session, sigs, data->testImages, yTest);
+    if (!test)
+      return fail(test.error());
+    std::printf("Test loss: %.4f", (*test)[0]);
+    if (!sigs.accuracy.empty())
+      std::printf(" - test accuracy: %.2f%%", 100 * (*test)[1]);
+    std::printf("\n");
+  }
+  if (!args.checkpoint.empty()) {
+    if (auto s = session->save(args.checkpoint); !s.ok())
+      return fail(s.message());
+    std::printf("wrote %s\n", args.checkpoint.c_str());
+  }
+  if (!args.history.empty()) {
+    if (auto s = writeHistory(*history, args.history); !s.ok())
+      return fail(s.message());
+    std::printf("wrote %s\n", args.history.c_str());
+  }
+  if (!args.plots.empty()) {
+    if (auto s = writeCurves(*history, args.plots, !sigs.accuracy.empty()); !s.ok())
+      return fail(s.message());
+    std::printf("wrote %s/loss.svg%s\n", args.plots.c_str(),
+                sigs.accuracy.empty() ? "" : (" and " + args.plots + "/accuracy.svg").c_str());
+  }
+  return 0;
+}
+
+} // namespace nncc::tool
