@@ -34,6 +34,7 @@ int runRun(const RunArgs &args);
 struct TrainArgs {
   std::string model = "mlp", signature, data = "/usr/share/datasets/fashion-mnist";
   std::string device = "cpu", checkpoint, restore, history, plots;
+  std::string saveModel, testInputs, predictions;
   int epochs = 50;
   int64_t batch = 64;
   std::optional<float> lr, momentum, decay;

@@ -3,9 +3,12 @@
 // report; writes a checkpoint, the history as CSV and the curves as SVG.
 #include "compiler/driver/Jit.h"
 #include "compiler/frontend/Keras.h"
+#include "runtime/Npy.h"
 #include "runtime/data/Idx.h"
 #include "runtime/plot/Svg.h"
 #include "tools/nncc/Commands.h"
+
+#include <google/protobuf/text_format.h>
 
 #include <cstdio>
 #include <fstream>
@@ -104,6 +107,7 @@ int runTrain(const TrainArgs &args) {
   std::unique_ptr<rt::Session> owned;
   rt::Session *session = nullptr;
   rt::Tensor yTrain = data->trainLabels, yTest = data->testLabels;
+  graph::Graph graph; // the model trained
 
   if (args.model == "mlp") {
     auto model = builtinMlp(args);
@@ -111,6 +115,7 @@ int runTrain(const TrainArgs &args) {
       return fail(model.error());
     mlp = model.take();
     session = mlp->session();
+    graph = mlp->graph();
   } else {
     auto loaded = readGraphFile(args.model);
     if (!loaded)
@@ -165,6 +170,7 @@ int runTrain(const TrainArgs &args) {
         yTrain = a.take();
         yTest = b.take();
       }
+    graph = loaded->graph;
     auto compiled = compileAndLoad(*loaded);
     if (!compiled)
       return fail(llvm::toString(compiled.takeError()));
@@ -194,6 +200,38 @@ int runTrain(const TrainArgs &args) {
     if (auto s = session->save(args.checkpoint); !s.ok())
       return fail(s.message());
     std::printf("wrote %s\n", args.checkpoint.c_str());
+  }
+  // What `nncc run MODEL -s predict --checkpoint CKPT --feed x=INPUTS`
+  // reproduces: the model trained, the test inputs as fed, the predictions.
+  if (!args.saveModel.empty()) {
+    std::string text;
+    google::protobuf::TextFormat::PrintToString(graph, &text);
+    std::ofstream out(args.saveModel, std::ios::trunc);
+    if (!(out << text))
+      return fail(args.saveModel + ": cannot write the model");
+    std::printf("wrote %s\n", args.saveModel.c_str());
+  }
+  if (!args.testInputs.empty()) {
+    if (auto s = rt::writeNpy(args.testInputs, data->testImages); !s.ok())
+      return fail(s.message());
+    std::printf("wrote %s\n", args.testInputs.c_str());
+  }
+  if (!args.predictions.empty()) {
+    const graph::Signature *predict = nullptr;
+    for (const graph::Signature &sig : graph.signatures())
+      if (sig.name() == "predict" && sig.feeds_size() == 1 && sig.fetches_size() >= 1)
+        predict = &sig;
+    if (!predict)
+      return fail("--predictions: the model has no predict signature feeding only the "
+                  "images");
+    auto out = session->run("predict", {{predict->feeds(0), data->testImages}},
+                            {predict->fetches(0)});
+    if (!out)
+      return fail(out.error());
+    if (auto s = rt::writeNpy(args.predictions, out->at(predict->fetches(0))); !s.ok())
+      return fail(s.message());
+    std::printf("wrote %s (%s of the test set)\n", args.predictions.c_str(),
+                predict->fetches(0).c_str());
   }
   if (!args.history.empty()) {
     if (auto s = writeHistory(*history, args.history); !s.ok())

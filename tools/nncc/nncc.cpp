@@ -99,6 +99,12 @@ int main(int argc, char **argv) {
   train->add_option("--history", trainArgs.history, "write the per-epoch history as CSV here");
   train->add_option("--plots", trainArgs.plots,
                     "write loss.svg (and accuracy.svg) into this directory");
+  train->add_option("--save-model", trainArgs.saveModel,
+                    "write the model trained as protobuf text (for nncc run/compile)");
+  train->add_option("--test-inputs", trainArgs.testInputs,
+                    "write the test images as fed (standardized) to this .npy");
+  train->add_option("--predictions", trainArgs.predictions,
+                    "write the predict signature's output on the test set to this .npy");
   train->add_flag("-q,--quiet", trainArgs.quiet, "no progress report");
 
   CLI11_PARSE(app, argc, argv);
