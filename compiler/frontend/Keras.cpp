@@ -198,8 +198,10 @@ rt::Expected<History> fitSession(rt::Session &session, const TrainingSignatures 
       accSum += a * b;
       done += b;
       if (options.verbose && terminal && (done == nTrain || (done / b) % 50 == 0)) {
-        std::fprintf(out, "\r%lld/%lld %s - loss: %.4f", (long long)done, (long long)nTrain,
-                     bar(done, nTrain).c_str(), lossSum / done);
+        double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+        std::fprintf(out, "\r%lld/%lld %s - %.1fs %.0fus/sample - loss: %.4f", (long long)done,
+                     (long long)nTrain, bar(done, nTrain).c_str(), elapsed,
+                     elapsed / done * 1e6, lossSum / done);
         if (!sigs.accuracy.empty())
           std::fprintf(out, " - acc: %.4f", accSum / done);
         std::fflush(out);

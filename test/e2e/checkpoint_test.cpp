@@ -9,7 +9,11 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <csignal>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using nncc::rt::DType;
 using nncc::rt::Session;
@@ -173,6 +177,35 @@ TEST_F(CheckpointTest, FailedSaveLeavesTheOldCheckpoint) {
   EXPECT_THAT(s.message(), HasSubstr("/nonexistent-dir/ckpt: cannot write the checkpoint"));
   EXPECT_EQ(readFile(path), first);
   std::remove(path.c_str());
+}
+
+// A save killed in the middle of writing (here: by the file-size limit,
+// SIGXFSZ, in a child process) leaves the previous checkpoint in place and
+// readable: the data goes to a temporary file that only a finished write
+// renames over it.
+TEST_F(CheckpointTest, InterruptedSaveLeavesTheOldCheckpointIntact) {
+  std::string path = tempPath("interrupted");
+  ASSERT_TRUE(session->save(path).ok());
+  std::string first = readFile(path);
+  train(); // different values to save
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    struct rlimit limit = {64, 64};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    (void)session->save(path); // killed while writing
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the save was not interrupted";
+  EXPECT_EQ(WTERMSIG(status), SIGXFSZ);
+  EXPECT_EQ(readFile(path), first);
+  Session s(exe);
+  ASSERT_TRUE(s.initialize().ok());
+  EXPECT_TRUE(s.restore(path).ok());
+  std::remove(path.c_str());
+  std::remove((path + ".tmp" + std::to_string(child)).c_str());
 }
 
 } // namespace
