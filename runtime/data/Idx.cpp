@@ -166,16 +166,28 @@ BatchIterator::BatchIterator(const Tensor &x, const Tensor &y, int64_t batchSize
   std::iota(order_.begin(), order_.end(), 0);
 }
 
+BatchIterator::~BatchIterator() {
+  if (!worker_.joinable())
+    return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  worker_.join();
+}
+
 void BatchIterator::startEpoch() {
+  wait();
+  spareAt_ = -1;
   at_ = 0;
   if (shuffle_)
     std::shuffle(order_.begin(), order_.end(), rng_);
+  launch(0);
 }
 
-bool BatchIterator::next(Tensor &xb, Tensor &yb) {
-  if (at_ >= rows_)
-    return false;
-  int64_t n = std::min(batch_, rows_ - at_);
+void BatchIterator::gather(int64_t at, Tensor &xb, Tensor &yb) const {
+  int64_t n = std::min(batch_, rows_ - at);
   int64_t xCols = x_.size() / rows_, yCols = y_.size() / rows_;
   Shape xs = x_.shape(), ys = y_.shape();
   xs[0] = ys[0] = n;
@@ -185,13 +197,58 @@ bool BatchIterator::next(Tensor &xb, Tensor &yb) {
     yb = Tensor(y_.dtype(), ys);
   size_t xRow = xCols * dtypeSize(x_.dtype()), yRow = yCols * dtypeSize(y_.dtype());
   for (int64_t i = 0; i < n; ++i) {
-    int64_t r = order_[at_ + i];
+    int64_t r = order_[at + i];
     std::memcpy(static_cast<char *>(xb.data()) + i * xRow,
                 static_cast<const char *>(x_.data()) + r * xRow, xRow);
     std::memcpy(static_cast<char *>(yb.data()) + i * yRow,
                 static_cast<const char *>(y_.data()) + r * yRow, yRow);
   }
-  at_ += n;
+}
+
+void BatchIterator::launch(int64_t at) {
+  if (at >= rows_)
+    return;
+  if (!worker_.joinable())
+    worker_ = std::thread([this] {
+      std::unique_lock<std::mutex> lock(mutex_);
+      for (;;) {
+        changed_.wait(lock, [this] { return job_ || stop_; });
+        if (stop_)
+          return;
+        lock.unlock();
+        gather(spareAt_, spareX_, spareY_);
+        lock.lock();
+        job_ = false;
+        changed_.notify_all();
+      }
+    });
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    spareAt_ = at;
+    job_ = true;
+  }
+  changed_.notify_all();
+}
+
+void BatchIterator::wait() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [this] { return !job_; });
+}
+
+bool BatchIterator::next(Tensor &xb, Tensor &yb) {
+  if (at_ >= rows_)
+    return false;
+  wait();
+  if (spareAt_ == at_) {
+    // Hand out the gathered batch; the caller's previous buffers become the
+    // spare ones for the next gather.
+    std::swap(xb, spareX_);
+    std::swap(yb, spareY_);
+  } else {
+    gather(at_, xb, yb);
+  }
+  at_ += std::min(batch_, rows_ - at_);
+  launch(at_);
   return true;
 }
 

@@ -5,7 +5,10 @@
 
 #include "runtime/Tensor.h"
 
+#include <condition_variable>
+#include <mutex>
 #include <random>
+#include <thread>
 
 namespace nncc::rt::data {
 
@@ -30,11 +33,16 @@ Expected<Dataset> readMnistDir(const std::string &dir);
 void standardize(Tensor &train, Tensor &test);
 
 /// Mini-batches of (x, y) rows in an order reshuffled every epoch from
-/// `seed`; the last, partial batch is included.
+/// `seed`; the last, partial batch is included. The next batch is gathered
+/// on a background thread while the caller trains on the current one; the
+/// batch tensors' storage is reused (a batch is valid until the next call).
 class BatchIterator {
 public:
   BatchIterator(const Tensor &x, const Tensor &y, int64_t batchSize,
                 uint64_t seed, bool shuffle = true);
+  ~BatchIterator();
+  BatchIterator(const BatchIterator &) = delete;
+  BatchIterator &operator=(const BatchIterator &) = delete;
   /// Starts an epoch: a new permutation.
   void startEpoch();
   /// The next batch (copied rows), or false at the end of the epoch.
@@ -42,11 +50,22 @@ public:
   int64_t batchesPerEpoch() const { return (rows_ + batch_ - 1) / batch_; }
 
 private:
+  void gather(int64_t at, Tensor &xb, Tensor &yb) const;
+  void launch(int64_t at);
+  void wait();
+
   const Tensor &x_, &y_;
   int64_t rows_, batch_, at_ = 0;
   bool shuffle_;
   std::mt19937_64 rng_;
   std::vector<int64_t> order_;
+  // The batch gathered in the background: rows from spareAt_ (-1: none).
+  Tensor spareX_, spareY_;
+  int64_t spareAt_ = -1;
+  std::thread worker_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool job_ = false, stop_ = false;
 };
 
 } // namespace nncc::rt::data
