@@ -1,9 +1,8 @@
 // Session::save and Session::restore: checkpoints of every variable, in the
 // versioned, checksummed format of proto/checkpoint.proto.
 #include "proto/checkpoint.pb.h"
+#include "runtime/FramedFile.h"
 #include "runtime/Session.h"
-
-#include <zlib.h>
 
 #include <cstdio>
 #include <cstring>
@@ -13,9 +12,6 @@
 
 namespace nncc::rt {
 namespace {
-
-constexpr char kMagic[8] = {'N', 'N', 'C', 'C', 'K', 'P', 'T', '\n'};
-constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8;
 
 graph::DataType toDataType(DType dtype) {
   switch (dtype) {
@@ -29,28 +25,6 @@ graph::DataType toDataType(DType dtype) {
 
 std::string describe(graph::DataType dtype, const Shape &shape) {
   return std::string(dtypeName(toDType(dtype))) + " " + shapeString(shape);
-}
-
-template <typename T> void put(std::string &out, T value) {
-  char bytes[sizeof(T)];
-  std::memcpy(bytes, &value, sizeof(T));
-  out.append(bytes, sizeof(T));
-}
-template <typename T> T get(const std::string &in, size_t at) {
-  T value;
-  std::memcpy(&value, in.data() + at, sizeof(T));
-  return value;
-}
-
-uint32_t crc32Of(const std::string &bytes) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    uInt chunk = static_cast<uInt>(std::min<size_t>(bytes.size() - done, 1u << 30));
-    crc = crc32(crc, reinterpret_cast<const Bytef *>(bytes.data() + done), chunk);
-    done += chunk;
-  }
-  return static_cast<uint32_t>(crc);
 }
 
 } // namespace
@@ -75,58 +49,15 @@ Status Session::save(const std::string &path) const {
   if (!checkpoint.SerializeToString(&payload))
     return Status::error(path + ": cannot save: the checkpoint does not serialize "
                                 "(over 2 GiB of variables?)");
-  std::string file(kMagic, sizeof(kMagic));
-  put<uint32_t>(file, kCheckpointVersion);
-  put<uint32_t>(file, crc32Of(payload));
-  put<uint64_t>(file, payload.size());
-  file += payload;
-
-  // Atomically: a temporary file next to the target, then a rename.
-  std::string tmp = path + ".tmp" + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      return Status::error(path + ": cannot write the checkpoint");
-    out.write(file.data(), static_cast<std::streamsize>(file.size()));
-    out.flush();
-    if (!out) {
-      out.close();
-      std::remove(tmp.c_str());
-      return Status::error(path + ": writing the checkpoint failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Status::error(path + ": cannot write the checkpoint (rename failed)");
-  }
-  return Status();
+  return writeFramed(kCheckpointFile, payload, path);
 }
 
 Status Session::restore(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Status::error(path + ": cannot open the checkpoint");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  std::string file = buffer.str();
-  if (file.size() < kHeaderBytes || std::memcmp(file.data(), kMagic, sizeof(kMagic)) != 0)
-    return Status::error(path + ": not an nncc checkpoint");
-  uint32_t version = get<uint32_t>(file, 8), crc = get<uint32_t>(file, 12);
-  uint64_t size = get<uint64_t>(file, 16);
-  if (version != kCheckpointVersion)
-    return Status::error(path + ": checkpoint format " + std::to_string(version) +
-                         (version > kCheckpointVersion ? " is newer than" : " differs from") +
-                         " the one this runtime reads (" +
-                         std::to_string(kCheckpointVersion) + ")");
-  if (size != file.size() - kHeaderBytes)
-    return Status::error(path + ": the checkpoint is truncated or has trailing bytes "
-                                "(header says " + std::to_string(size) + " bytes of data, the "
-                                "file has " + std::to_string(file.size() - kHeaderBytes) + ")");
-  std::string payload = file.substr(kHeaderBytes);
-  if (crc32Of(payload) != crc)
-    return Status::error(path + ": the checkpoint is corrupted (checksum mismatch)");
+  auto payload = readFramed(kCheckpointFile, path);
+  if (!payload)
+    return payload.status();
   ckpt::Checkpoint checkpoint;
-  if (!checkpoint.ParseFromString(payload))
+  if (!checkpoint.ParseFromString(*payload))
     return Status::error(path + ": the checkpoint's contents do not parse");
 
   // Every variable of the model must be there with its dtype and shape, and

@@ -1,5 +1,6 @@
 #include "runtime/Executable.h"
 #include "runtime/Allocator.h"
+#include "runtime/FramedFile.h"
 #include "runtime/ThreadPool.h"
 
 #include <atomic>
@@ -12,6 +13,9 @@
 #include <unistd.h>
 
 namespace nncc::rt {
+
+static_assert(kFormatVersion == kExecutableFile.version,
+              "the .nnx envelope and the executable carry one version");
 
 namespace {
 
@@ -51,14 +55,12 @@ Expected<void *> openLibrary(const std::string &bytes, const std::string &name,
 } // namespace
 
 Expected<std::shared_ptr<Executable>> Executable::load(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Status::error(path + ": cannot open the executable");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
+  auto payload = readFramed(kExecutableFile, path);
+  if (!payload)
+    return payload.status();
   exe::Executable proto;
-  if (!proto.ParseFromString(buffer.str()))
-    return Status::error(path + ": not an nncc executable (.nnx)");
+  if (!proto.ParseFromString(*payload))
+    return Status::error(path + ": the executable's contents do not parse");
   return fromProto(std::move(proto), path);
 }
 

@@ -14,14 +14,16 @@ namespace nncc::rt {
 
 /// The .nnx format version this runtime reads and nncc writes. 2: the
 /// kernels allocate through the runtime's hooks and split row loops over its
-/// threads.
-constexpr uint32_t kFormatVersion = 2;
+/// threads; 3: the file is framed (magic, version, CRC-32, size:
+/// runtime/FramedFile.h).
+constexpr uint32_t kFormatVersion = 3;
 
 class Executable {
 public:
   using Entry = void (*)(void **);
 
-  /// Reads and loads a .nnx file.
+  /// Reads and loads a .nnx file; foreign, truncated, corrupted and
+  /// other-version files are refused saying which.
   static Expected<std::shared_ptr<Executable>> load(const std::string &path);
   /// Loads an Executable already in memory (the JIT path of the compiler).
   static Expected<std::shared_ptr<Executable>> fromProto(exe::Executable proto,

@@ -18,7 +18,8 @@ namespace nncc::rt {
 
 using TensorMap = std::map<std::string, Tensor>;
 
-/// The checkpoint format version Session::save writes and restore reads.
+/// The checkpoint format version Session::save writes and restore reads
+/// (runtime/FramedFile.h).
 constexpr uint32_t kCheckpointVersion = 1;
 
 class Session {

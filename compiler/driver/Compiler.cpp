@@ -5,6 +5,7 @@
 #include "compiler/import/GraphImporter.h"
 #include "compiler/transforms/Passes.h"
 #include "runtime/Executable.h"
+#include "runtime/FramedFile.h"
 #include "nn/IR/NNDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -236,28 +237,11 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
 
 llvm::Error writeExecutable(const exe::Executable &executable,
                             const std::string &path) {
-  llvm::SmallString<256> tmp;
-  int fd;
-  llvm::StringRef dir = llvm::sys::path::parent_path(path);
-  llvm::SmallString<256> model(dir.empty() ? "." : dir);
-  llvm::sys::path::append(model, llvm::sys::path::filename(path) + ".tmp%%%%%%");
-  if (auto ec = llvm::sys::fs::createUniqueFile(model, fd, tmp))
-    return fail(path + ": cannot write: " + ec.message());
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    std::string bytes;
-    executable.SerializeToString(&bytes);
-    os << bytes;
-    os.flush();
-    if (os.has_error()) {
-      llvm::sys::fs::remove(tmp);
-      return fail(path + ": write failed: " + os.error().message());
-    }
-  }
-  if (auto ec = llvm::sys::fs::rename(tmp, path)) {
-    llvm::sys::fs::remove(tmp);
-    return fail(path + ": cannot write: " + ec.message());
-  }
+  std::string bytes;
+  if (!executable.SerializeToString(&bytes))
+    return fail(path + ": the executable does not serialize (over 2 GiB?)");
+  if (auto status = rt::writeFramed(rt::kExecutableFile, bytes, path); !status.ok())
+    return fail(status.message());
   return llvm::Error::success();
 }
 

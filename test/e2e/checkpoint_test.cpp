@@ -161,11 +161,11 @@ TEST_F(CheckpointTest, BadFilesAreRefusedAndChangeNothing) {
   EXPECT_THAT(refused(flipped), HasSubstr("corrupted (checksum mismatch)"));
   std::string newer = good;
   newer[8] = static_cast<char>(nncc::rt::kCheckpointVersion + 1);
-  EXPECT_THAT(refused(newer), HasSubstr("is newer than the one this runtime reads"));
+  EXPECT_THAT(refused(newer), HasSubstr("format version 2 is newer than the version this runtime reads (1); update nncc"));
   EXPECT_THAT(refused("PK\x03\x04 a zip file"), HasSubstr("not an nncc checkpoint"));
   std::remove(path.c_str());
   nncc::rt::Status missing = session->restore(path);
-  EXPECT_THAT(missing.message(), HasSubstr(path + ": cannot open the checkpoint"));
+  EXPECT_THAT(missing.message(), HasSubstr(path + ": cannot open the nncc checkpoint"));
 }
 
 TEST_F(CheckpointTest, FailedSaveLeavesTheOldCheckpoint) {
@@ -174,7 +174,7 @@ TEST_F(CheckpointTest, FailedSaveLeavesTheOldCheckpoint) {
   std::string first = readFile(path);
   nncc::rt::Status s = session->save("/nonexistent-dir/ckpt");
   EXPECT_FALSE(s.ok());
-  EXPECT_THAT(s.message(), HasSubstr("/nonexistent-dir/ckpt: cannot write the checkpoint"));
+  EXPECT_THAT(s.message(), HasSubstr("/nonexistent-dir/ckpt: cannot write the nncc checkpoint"));
   EXPECT_EQ(readFile(path), first);
   std::remove(path.c_str());
 }

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 using nncc::rt::DType;
 using nncc::rt::Session;
@@ -136,6 +137,29 @@ TEST_F(SessionTest, ExecutableFileRoundTripAndBadFiles) {
   auto bad = nncc::rt::Executable::load(garbage);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().find("not an nncc executable"), std::string::npos) << bad.error();
+
+  // The file is framed: truncated, corrupted and newer files are told apart.
+  std::string good;
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream all;
+    all << in.rdbuf();
+    good = all.str();
+  }
+  auto loadBytes = [&](const std::string &bytes) {
+    std::ofstream(garbage, std::ios::binary | std::ios::trunc) << bytes;
+    auto r = nncc::rt::Executable::load(garbage);
+    EXPECT_FALSE(r.ok());
+    return r.ok() ? std::string() : r.error();
+  };
+  EXPECT_NE(loadBytes(good.substr(0, good.size() / 2)).find("truncated"), std::string::npos);
+  std::string flipped = good;
+  flipped[good.size() / 2] ^= 0x10;
+  EXPECT_NE(loadBytes(flipped).find("corrupted (checksum mismatch)"), std::string::npos);
+  std::string future = good;
+  future[8] = static_cast<char>(nncc::rt::kFormatVersion + 1);
+  EXPECT_NE(loadBytes(future).find("is newer than the version this runtime reads"),
+            std::string::npos);
 
   nncc::exe::Executable newer = exe->proto();
   newer.set_format_version(nncc::rt::kFormatVersion + 1);
