@@ -46,9 +46,11 @@ bool identityLayout(Value v) {
 class KernelBuilder {
 public:
   /// With `transA`, A holds A^T (k rows of m): C += A^T . B.
+  /// With `zeroInit`, C's contents are ignored: C = A . B (the product of a
+  /// zero-filled init, without the fill).
   KernelBuilder(OpBuilder &b, Location loc, Value A, Value B, Value C,
-                const KernelShape &shape, bool transA)
-      : b(b), loc(loc), A(A), B(B), C(C), transA(transA), shape(shape),
+                const KernelShape &shape, bool transA, bool zeroInit)
+      : b(b), loc(loc), A(A), B(B), C(C), transA(transA), zeroInit(zeroInit), shape(shape),
         elt(cast<MemRefType>(C.getType()).getElementType()),
         vecType(VectorType::get({shape.width}, elt)) {}
 
@@ -157,10 +159,33 @@ private:
       rowIndex.push_back(add(i, r));
     for (int64_t v = 0; v < vectors; ++v)
       column.push_back(add(j, v * shape.width));
+    // The accumulators start from C, or from zero in the first k block
+    // when C's init is a zero fill (which is then never written).
+    auto loadC = [&](OpBuilder &, Location) {
+      SmallVector<Value> values;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t v = 0; v < vectors; ++v)
+          values.push_back(load(C, rowIndex[r], column[v], valid(v, cols)));
+      return values;
+    };
     SmallVector<Value> acc;
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t v = 0; v < vectors; ++v)
-        acc.push_back(load(C, rowIndex[r], column[v], valid(v, cols)));
+    if (zeroInit) {
+      Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, k0, index(0));
+      auto init = b.create<scf::IfOp>(
+          loc, first,
+          [&](OpBuilder &nb, Location l) {
+            Value zero = nb.create<arith::ConstantOp>(l, vecType, nb.getZeroAttr(vecType));
+            nb.create<scf::YieldOp>(l, SmallVector<Value>(rows * vectors, zero));
+          },
+          [&](OpBuilder &nb, Location l) {
+            OpBuilder::InsertionGuard inner(b);
+            b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+            nb.create<scf::YieldOp>(l, loadC(nb, l));
+          });
+      acc.assign(init.getResults().begin(), init.getResults().end());
+    } else {
+      acc = loadC(b, loc);
+    }
 
     auto kLoop = b.create<scf::ForOp>(loc, k0, k1, index(1), acc);
     {
@@ -198,7 +223,7 @@ private:
   OpBuilder &b;
   Location loc;
   Value A, B, C;
-  bool transA;
+  bool transA, zeroInit;
   const KernelShape &shape;
   Type elt;
   VectorType vecType;
@@ -257,8 +282,9 @@ struct MatmulToVectorPass
   /// The kernel for these operand types: a private function computing rows
   /// [begin, end) of C, which the runtime may call from several threads on
   /// disjoint row ranges (nn-cpu-parallel-calls). One per type triple.
-  func::FuncOp kernelFor(ModuleOp module, Type a, Type b, Type c, bool transA) {
-    auto key = std::make_tuple(a, b, c, unsigned(transA));
+  func::FuncOp kernelFor(ModuleOp module, Type a, Type b, Type c, bool transA,
+                         bool zeroInit) {
+    auto key = std::make_tuple(a, b, c, unsigned(transA) | unsigned(zeroInit) << 1);
     if (auto it = kernels.find(key); it != kernels.end())
       return it->second;
     auto cType = cast<MemRefType>(c);
@@ -278,11 +304,36 @@ struct MatmulToVectorPass
     Block *body = func.addEntryBlock();
     builder.setInsertionPointToStart(body);
     KernelBuilder(builder, loc, body->getArgument(0), body->getArgument(1),
-                  body->getArgument(2), shape, transA)
+                  body->getArgument(2), shape, transA, zeroInit)
         .build(body->getArgument(3), body->getArgument(4));
     builder.create<func::ReturnOp>(loc);
     kernels[key] = func;
     return func;
+  }
+
+  /// The fill of `c` with zeros that only initializes `product`: in the
+  /// same block before it, `c` fresh from memref.alloc and used by nothing
+  /// else in between. Null when there is none.
+  static linalg::FillOp zeroFillOf(Value c, Operation *product) {
+    if (!c.getDefiningOp<memref::AllocOp>())
+      return nullptr;
+    linalg::FillOp fill;
+    for (Operation *user : c.getUsers()) {
+      if (user == product || user->getBlock() != product->getBlock() ||
+          product->isBeforeInBlock(user))
+        continue;
+      auto f = dyn_cast<linalg::FillOp>(user);
+      if (!f || fill)
+        return nullptr; // another writer or reader before the product
+      fill = f;
+    }
+    if (!fill)
+      return nullptr;
+    auto value = fill.getDpsInputOperand(0)->get().getDefiningOp<arith::ConstantOp>();
+    auto zero = value ? dyn_cast<FloatAttr>(value.getValue()) : FloatAttr();
+    if (!zero || !zero.getValue().isZero())
+      return nullptr;
+    return fill;
   }
 
   void runOnOperation() override {
@@ -306,8 +357,11 @@ struct MatmulToVectorPass
       unsigned eltBits = cType.getElementTypeBitWidth();
       if (eltBits != 32 && eltBits != 64)
         continue;
+      linalg::FillOp fill = zeroFillOf(C, op);
       func::FuncOp kernel =
-          kernelFor(getOperation(), A.getType(), B.getType(), cType, transA);
+          kernelFor(getOperation(), A.getType(), B.getType(), cType, transA, bool(fill));
+      if (fill)
+        fill->erase();
       OpBuilder b(op);
       Location loc = op.getLoc();
       Value zero = b.create<arith::ConstantIndexOp>(loc, 0);

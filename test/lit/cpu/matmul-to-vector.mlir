@@ -88,6 +88,29 @@ func.func @transpose_a(%a: memref<?x784xf32>, %b: memref<?x50xf32>, %c: memref<7
 
 // -----
 
+// A product into a freshly allocated, zero-filled buffer: the fill goes,
+// and the kernel starts its accumulators from zero in the first k block
+// (C = A . B; C is read only from the second k block on).
+// CHECK-LABEL: func.func @zero_init
+// CHECK: %[[C:.*]] = memref.alloc
+// CHECK-NOT: linalg.fill
+// CHECK: call @[[KERNEL:.*]](%arg0, %arg1, %[[C]]
+// CHECK: func.func private @[[KERNEL]]
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %{{.*}}, %c0
+// CHECK: scf.if %[[FIRST]]
+// CHECK: scf.yield %cst{{.*}}, %cst
+// CHECK: } else {
+// CHECK: vector.load %arg2
+func.func @zero_init(%a: memref<?x?xf32>, %b: memref<?x16xf32>, %n: index) -> memref<?x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc(%n) : memref<?x16xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x16xf32>)
+  linalg.matmul ins(%a, %b : memref<?x?xf32>, memref<?x16xf32>) outs(%c : memref<?x16xf32>)
+  return %c : memref<?x16xf32>
+}
+
+// -----
+
 // Left alone: tensors (before bufferization), a dynamic column count,
 // integers.
 // CHECK-LABEL: func.func @untouched
