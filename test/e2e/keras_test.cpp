@@ -123,6 +123,23 @@ TEST(Keras, SparseLabelsAndMse) {
   EXPECT_LT(rh->loss.back(), 1e-3); // y = x0 + x1 exactly
 }
 
+// A diverging run stops at the first non-finite loss, saying when.
+TEST(Keras, TrainingStopsWhenTheLossIsNoLongerFinite) {
+  keras::Sequential model(3);
+  model.add(keras::Dense(1).inputDim(2));
+  ASSERT_TRUE(model.compile(keras::SGD(1e6f), "mse").ok());
+  Tensor x = Tensor::of<float>({4, 2}, {10, 20, 30, 40, 50, 60, 70, 80});
+  Tensor y = Tensor::of<float>({4, 1}, {1, 2, 3, 4});
+  keras::FitOptions options;
+  options.verbose = 0;
+  options.epochs = 100;
+  options.batchSize = 4;
+  auto h = model.fit(x, y, options);
+  ASSERT_FALSE(h.ok());
+  EXPECT_THAT(h.error(), HasSubstr("the loss became"));
+  EXPECT_THAT(h.error(), HasSubstr("stopping"));
+}
+
 TEST(Keras, ErrorsSayWhatIsWrong) {
   keras::Sequential empty;
   EXPECT_THAT(empty.compile(keras::SGD(), "mse").message(), HasSubstr("no layers"));
