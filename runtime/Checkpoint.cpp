@@ -1,5 +1,6 @@
 // Session::save and Session::restore: checkpoints of every variable, in the
 // versioned, checksummed format of proto/checkpoint.proto.
+#include "runtime/Checkpoint.h"
 #include "proto/checkpoint.pb.h"
 #include "runtime/FramedFile.h"
 #include "runtime/Session.h"
@@ -52,8 +53,9 @@ Status Session::save(const std::string &path) const {
   return writeFramed(kCheckpointFile, payload, path);
 }
 
-Status Session::restore(const std::string &path) {
-  auto payload = readFramed(kCheckpointFile, path);
+Expected<TensorMap> readCheckpointBytes(const std::string &bytes, const std::string &path,
+                                        const exe::Executable &model) {
+  auto payload = unframe(kCheckpointFile, bytes, path);
   if (!payload)
     return payload.status();
   ckpt::Checkpoint checkpoint;
@@ -61,15 +63,14 @@ Status Session::restore(const std::string &path) {
     return Status::error(path + ": the checkpoint's contents do not parse");
 
   // Every variable of the model must be there with its dtype and shape, and
-  // nothing else; all mismatches are listed, and nothing changes unless
-  // everything matches.
+  // nothing else; all mismatches are listed.
   std::vector<std::string> problems;
   TensorMap fresh;
   std::map<std::string, const ckpt::Variable *> saved;
   for (const ckpt::Variable &v : checkpoint.variables())
     if (!saved.emplace(v.name(), &v).second)
       problems.push_back("variable '" + v.name() + "' is saved twice");
-  for (const exe::VariableSpec &spec : exe_->proto().variables()) {
+  for (const exe::VariableSpec &spec : model.variables()) {
     Shape shape(spec.shape().begin(), spec.shape().end());
     auto it = saved.find(spec.name());
     if (it == saved.end()) {
@@ -79,21 +80,21 @@ Status Session::restore(const std::string &path) {
     }
     const ckpt::Variable &v = *it->second;
     Shape got(v.shape().begin(), v.shape().end());
+    size_t need = static_cast<size_t>(numElements(shape)) * dtypeSize(toDType(spec.dtype()));
     if (v.dtype() != spec.dtype() || got != shape) {
       problems.push_back("variable '" + spec.name() + "' is " +
                          describe(v.dtype(), got) + " in the checkpoint but " +
                          describe(spec.dtype(), shape) + " in the model");
+    } else if (v.data().size() != need) {
+      problems.push_back("variable '" + spec.name() + "' has " +
+                         std::to_string(v.data().size()) + " bytes of data, " +
+                         describe(spec.dtype(), shape) + " needs " + std::to_string(need));
     } else {
       Tensor t(toDType(spec.dtype()), shape);
-      if (v.data().size() != t.bytes()) {
-        problems.push_back("variable '" + spec.name() + "' has " +
-                           std::to_string(v.data().size()) + " bytes of data, " +
-                           describe(spec.dtype(), shape) + " needs " +
-                           std::to_string(t.bytes()));
-      } else {
-        std::memcpy(t.data(), v.data().data(), t.bytes());
-        fresh[spec.name()] = std::move(t);
-      }
+      if (!t.valid())
+        return Status::error(path + ": out of memory for variable '" + spec.name() + "'");
+      std::memcpy(t.data(), v.data().data(), t.bytes());
+      fresh[spec.name()] = std::move(t);
     }
     saved.erase(it);
   }
@@ -101,12 +102,23 @@ Status Session::restore(const std::string &path) {
     problems.push_back("variable '" + name + "' is not in the model");
   if (!problems.empty()) {
     std::string message = path + ": the checkpoint does not match model '" +
-                          exe_->proto().model() + "':";
+                          model.model() + "':";
     for (const std::string &p : problems)
       message += "\n  " + p;
     return Status::error(message);
   }
-  variables_ = std::move(fresh);
+  return fresh;
+}
+
+Status Session::restore(const std::string &path) {
+  auto bytes = readFileOf(kCheckpointFile, path);
+  if (!bytes)
+    return bytes.status();
+  auto fresh = readCheckpointBytes(*bytes, path, exe_->proto());
+  if (!fresh)
+    return fresh.status();
+  // Nothing changes unless everything matched.
+  variables_ = std::move(*fresh);
   return Status();
 }
 

@@ -1,6 +1,7 @@
 #include "runtime/Executable.h"
 #include "runtime/Allocator.h"
 #include "runtime/FramedFile.h"
+#include "runtime/Tensor.h"
 #include "runtime/ThreadPool.h"
 
 #include <atomic>
@@ -8,6 +9,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -54,18 +56,7 @@ Expected<void *> openLibrary(const std::string &bytes, const std::string &name,
 
 } // namespace
 
-Expected<std::shared_ptr<Executable>> Executable::load(const std::string &path) {
-  auto payload = readFramed(kExecutableFile, path);
-  if (!payload)
-    return payload.status();
-  exe::Executable proto;
-  if (!proto.ParseFromString(*payload))
-    return Status::error(path + ": the executable's contents do not parse");
-  return fromProto(std::move(proto), path);
-}
-
-Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable proto,
-                                                            const std::string &name) {
+Status validateExecutable(const exe::Executable &proto, const std::string &name) {
   if (proto.format_version() != kFormatVersion)
     return Status::error(
         name + ": format version " + std::to_string(proto.format_version()) +
@@ -77,6 +68,74 @@ Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable prot
                          "', which this runtime cannot run");
   if (proto.shared_library().empty())
     return Status::error(name + ": the executable holds no kernels");
+  std::set<std::string> variables;
+  for (const exe::VariableSpec &v : proto.variables()) {
+    if (!variables.insert(v.name()).second)
+      return Status::error(name + ": variable '" + v.name() + "' is declared twice");
+    Shape shape(v.shape().begin(), v.shape().end());
+    int64_t count = 1;
+    for (int64_t d : shape) {
+      if (d < 0 || (d > 0 && count > kMaxElements / d))
+        return Status::error(name + ": variable '" + v.name() + "' has shape " +
+                             shapeString(shape) + "; every dimension must be 0 or more "
+                             "and the whole at most 2^34 elements");
+      count *= d;
+    }
+  }
+  std::set<std::string> signatures;
+  for (const exe::SignatureSpec &sig : proto.signatures()) {
+    std::string where = name + ": signature '" + sig.name() + "'";
+    if (!signatures.insert(sig.name()).second)
+      return Status::error(where + " is declared twice");
+    if (sig.entry().empty())
+      return Status::error(where + " names no kernel entry point");
+    for (const auto *specs : {&sig.feeds(), &sig.fetches()})
+      for (const exe::TensorSpec &t : *specs)
+        for (int64_t d : t.dims())
+          if (d < -1)
+            return Status::error(where + ": tensor '" + t.name() + "' has dimension " +
+                                 std::to_string(d) + " (expected -1 for unknown, or 0 "
+                                 "or more)");
+    for (const auto *names : {&sig.variables(), &sig.updates()})
+      for (const std::string &v : *names)
+        if (!variables.count(v))
+          return Status::error(where + " uses variable '" + v +
+                               "', which the executable does not declare");
+  }
+  return Status();
+}
+
+Expected<exe::Executable> readExecutableBytes(const std::string &bytes,
+                                              const std::string &path) {
+  auto payload = unframe(kExecutableFile, bytes, path);
+  if (!payload)
+    return payload.status();
+  exe::Executable proto;
+  if (!proto.ParseFromString(*payload))
+    return Status::error(path + ": the executable's contents do not parse");
+  if (Status s = validateExecutable(proto, path); !s.ok())
+    return s;
+  return proto;
+}
+
+Expected<exe::Executable> readExecutable(const std::string &path) {
+  auto bytes = readFileOf(kExecutableFile, path);
+  if (!bytes)
+    return bytes.status();
+  return readExecutableBytes(*bytes, path);
+}
+
+Expected<std::shared_ptr<Executable>> Executable::load(const std::string &path) {
+  auto proto = readExecutable(path);
+  if (!proto)
+    return proto.status();
+  return fromProto(std::move(*proto), path);
+}
+
+Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable proto,
+                                                            const std::string &name) {
+  if (Status s = validateExecutable(proto, name); !s.ok())
+    return s;
   std::shared_ptr<Executable> exe(new Executable());
   exe->proto_ = std::move(proto);
   auto library = openLibrary(exe->proto_.shared_library(), name, exe->libraryFile_);

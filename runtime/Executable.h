@@ -18,6 +18,19 @@ namespace nncc::rt {
 /// runtime/FramedFile.h).
 constexpr uint32_t kFormatVersion = 3;
 
+/// Reads a .nnx file into its proto and checks it (readExecutableBytes)
+/// without loading its kernels.
+Expected<exe::Executable> readExecutable(const std::string &path);
+/// The same on the file's bytes: the frame (magic, version, CRC-32, size),
+/// the contents, and that they hang together — a supported format version
+/// and target, kernels present, every signature's entry named, its feeds'
+/// and fetches' dims -1 or more, its variables and updates among the
+/// executable's variables, every variable's shape within kMaxElements.
+Expected<exe::Executable> readExecutableBytes(const std::string &bytes,
+                                              const std::string &path);
+/// The checks of readExecutableBytes on a proto already in memory.
+Status validateExecutable(const exe::Executable &proto, const std::string &name);
+
 class Executable {
 public:
   using Entry = void (*)(void **);

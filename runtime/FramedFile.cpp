@@ -67,13 +67,20 @@ Expected<std::string> unframe(const FileKind &kind, const std::string &bytes,
   return bytes.substr(kHeaderBytes);
 }
 
-Expected<std::string> readFramed(const FileKind &kind, const std::string &path) {
+Expected<std::string> readFileOf(const FileKind &kind, const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return Status::error(path + ": cannot open the " + std::string(kind.what));
   std::ostringstream buffer;
   buffer << in.rdbuf();
-  return unframe(kind, buffer.str(), path);
+  return buffer.str();
+}
+
+Expected<std::string> readFramed(const FileKind &kind, const std::string &path) {
+  auto bytes = readFileOf(kind, path);
+  if (!bytes)
+    return bytes.status();
+  return unframe(kind, *bytes, path);
 }
 
 Status writeFramed(const FileKind &kind, const std::string &payload, const std::string &path) {

@@ -26,6 +26,8 @@ std::string frame(const FileKind &kind, const std::string &payload);
 /// The payload of `bytes` (the contents of `path`), or why it is refused.
 Expected<std::string> unframe(const FileKind &kind, const std::string &bytes,
                               const std::string &path);
+/// The bytes of `path`, a `kind` file (named in the error).
+Expected<std::string> readFileOf(const FileKind &kind, const std::string &path);
 /// Reads `path` and unframes it.
 Expected<std::string> readFramed(const FileKind &kind, const std::string &path);
 /// Writes frame(kind, payload) to `path` atomically (temporary, rename).

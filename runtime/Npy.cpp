@@ -19,9 +19,6 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 namespace {
 
 constexpr std::string_view kMagic("\x93NUMPY", 6);
-// A corrupt shape must not become a huge allocation; 2^34 elements is far
-// beyond any tensor this runtime feeds.
-constexpr int64_t kMaxElements = int64_t(1) << 34;
 constexpr const char *kSupported = "'<f4', '<f8', '<i4', '<i8', '|b1'";
 
 struct Header {
@@ -346,6 +343,8 @@ Expected<Tensor> readNpyBytes(const std::string &bytes,
   if (!h)
     return h.status();
   Tensor t(h->dtype, h->shape);
+  if (!t.valid())
+    return fail(nameForErrors, "out of memory for an array of shape " + shapeString(h->shape));
   if (t.bytes())
     std::memcpy(t.data(), all.data() + h->dataOffset, t.bytes());
   normalizeBools(t);
@@ -378,6 +377,8 @@ Expected<Tensor> readNpy(const std::string &path) {
   if (!h)
     return h.status();
   Tensor t(h->dtype, h->shape);
+  if (!t.valid())
+    return fail(path, "out of memory for an array of shape " + shapeString(h->shape));
   if (t.bytes() && !readFully(f.fd, static_cast<char *>(t.data()), t.bytes()))
     return fail(path, "data shorter than the shape says (the file shrank while "
                       "being read)");

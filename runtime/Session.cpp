@@ -60,6 +60,9 @@ Status Session::initialize() {
   TensorMap fresh;
   for (const exe::VariableSpec &v : exe_->proto().variables()) {
     Tensor t(toDType(v.dtype()), Shape(v.shape().begin(), v.shape().end()));
+    if (!t.valid())
+      return Status::error("out of memory for variable '" + v.name() + "' of shape " +
+                           shapeString(t.shape()));
     Status s = initializeVariable(t, v.initializer(), v.name());
     if (!s.ok())
       return s;

@@ -47,6 +47,8 @@ Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape
   size_t n = std::max<size_t>(bytes(), 1);
   // 64-byte alignment suits AVX-512 loads.
   void *p = std::aligned_alloc(64, (n + 63) / 64 * 64);
+  if (!p)
+    return;
   std::memset(p, 0, n);
   data_ = p;
   owner_ = std::shared_ptr<void>(p, std::free);

@@ -22,6 +22,9 @@ const char *dtypeName(DType dtype);
 size_t dtypeSize(DType dtype);
 
 using Shape = std::vector<int64_t>;
+/// The most elements one tensor may have: a shape read from a file or an
+/// artifact that claims more is an error, not an allocation.
+constexpr int64_t kMaxElements = int64_t(1) << 34;
 /// "(3, 2)", "()" for a scalar.
 std::string shapeString(const Shape &shape);
 /// The number of elements of `shape` (1 for a scalar).
@@ -30,7 +33,8 @@ int64_t numElements(const Shape &shape);
 class Tensor {
 public:
   Tensor() = default;
-  /// A zero-filled tensor that owns its memory.
+  /// A zero-filled tensor that owns its memory; where the memory cannot be
+  /// had it holds no data (valid() is false).
   Tensor(DType dtype, Shape shape);
   /// A tensor viewing `data`, which the caller keeps alive.
   static Tensor borrow(DType dtype, Shape shape, void *data);

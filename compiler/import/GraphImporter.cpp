@@ -275,9 +275,10 @@ LogicalResult Importer::importVariables(ModuleOp module) {
       ok = false;
       continue;
     }
-    if (!countFits(dims)) {
+    if (!countFits(dims) || ShapedType::getNumElements(dims) > kMaxTensorElements) {
       emit() << "has shape [" << llvm::make_range(dims.begin(), dims.end())
-             << "], more elements than a 64-bit count holds";
+             << "], more than " << kMaxTensorElements
+             << " elements (the most a variable may have)";
       ok = false;
       continue;
     }

@@ -7,9 +7,6 @@ using namespace mlir;
 
 namespace nncc {
 
-// A constant inside a model larger than this is a corrupt size field.
-static constexpr int64_t kMaxTensorElements = int64_t(1) << 31;
-
 Type toElementType(MLIRContext *ctx, graph::DataType dtype) {
   Builder b(ctx);
   switch (dtype) {

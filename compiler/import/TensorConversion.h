@@ -11,6 +11,10 @@ namespace nncc {
 
 using EmitError = llvm::function_ref<mlir::InFlightDiagnostic()>;
 
+/// The most elements a constant or a variable of a model may have (8 GiB
+/// of f32): a larger one is a corrupt size field, not an allocation to try.
+constexpr int64_t kMaxTensorElements = int64_t(1) << 31;
+
 /// f32, f64, i32, i64 or i1; a null type for DT_INVALID or unknown values.
 mlir::Type toElementType(mlir::MLIRContext *ctx, graph::DataType dtype);
 

@@ -74,6 +74,9 @@ Expected<Tensor> readIdx(const std::string &path, DType dtype) {
     raw.insert(raw.end(), chunk.begin(), chunk.begin() + n);
   }
   Tensor t(dtype, shape);
+  if (!t.valid())
+    return Status::error(path + ": out of memory for the idx data of shape " +
+                         shapeString(shape));
   for (int64_t i = 0; i < count; ++i) {
     const unsigned char *p = raw.data() + i * width;
     double v = 0;

@@ -176,6 +176,44 @@ TEST_F(SessionTest, ExecutableFileRoundTripAndBadFiles) {
   std::remove(garbage.c_str());
 }
 
+// An executable whose parts do not hang together (a corrupted or hand-made
+// file with a valid checksum) is refused before anything reads through it.
+TEST_F(SessionTest, InconsistentExecutablesAreRefused) {
+  auto refused = [&](auto edit) {
+    nncc::exe::Executable proto = exe->proto();
+    edit(proto);
+    auto r = nncc::rt::Executable::fromProto(proto, "edited.nnx");
+    EXPECT_FALSE(r.ok());
+    return r.ok() ? std::string() : r.error();
+  };
+  EXPECT_EQ(refused([](auto &p) { p.mutable_signatures(0)->add_updates("ghost"); }),
+            "edited.nnx: signature 'predict' uses variable 'ghost', which the "
+            "executable does not declare");
+  EXPECT_EQ(refused([](auto &p) { p.mutable_signatures(0)->add_variables("ghost"); }),
+            "edited.nnx: signature 'predict' uses variable 'ghost', which the "
+            "executable does not declare");
+  EXPECT_EQ(refused([](auto &p) { p.mutable_signatures(0)->clear_entry(); }),
+            "edited.nnx: signature 'predict' names no kernel entry point");
+  EXPECT_EQ(refused([](auto &p) { *p.add_signatures() = p.signatures(0); }),
+            "edited.nnx: signature 'predict' is declared twice");
+  EXPECT_EQ(refused([](auto &p) { *p.add_variables() = p.variables(0); }),
+            "edited.nnx: variable 'w' is declared twice");
+  EXPECT_EQ(refused([](auto &p) {
+              p.mutable_signatures(0)->mutable_feeds(0)->set_dims(0, -7);
+            }),
+            "edited.nnx: signature 'predict': tensor 'x' has dimension -7 (expected "
+            "-1 for unknown, or 0 or more)");
+  // 10^12 elements: an error, not a 4 TB allocation at initialize().
+  std::string big = refused([](auto &p) {
+    p.mutable_variables(0)->set_shape(0, 1000000);
+    p.mutable_variables(0)->set_shape(1, 1000000);
+  });
+  EXPECT_NE(big.find("variable 'w' has shape (1000000, 1000000); every dimension must "
+                     "be 0 or more and the whole at most 2^34 elements"),
+            std::string::npos)
+      << big;
+}
+
 } // namespace
 
 // Seeded initializers are pure functions of the seed: two compiles and two

@@ -77,8 +77,15 @@ TEST_F(ImporterErrorTest, ShapesWhoseElementCountOverflows) {
     signatures { name: "f" fetches: "w" }
   )pb");
   EXPECT_TRUE(rejected(v, {"variable 'w' has shape [4294967296, 4294967296, "
-                           "4294967296], more elements than a 64-bit count "
-                           "holds"}));
+                           "4294967296], more than 2147483648 elements"}));
+  // 10^12 elements fit a count but not a machine: an error, not a 4 TB
+  // allocation when the session initializes it.
+  auto big = import(R"pb(
+    variables { name: "w" dtype: F32 shape: 1000000 shape: 1000000 }
+    signatures { name: "f" fetches: "w" }
+  )pb");
+  EXPECT_TRUE(rejected(big, {"variable 'w' has shape [1000000, 1000000], more than "
+                             "2147483648 elements (the most a variable may have)"}));
 }
 
 TEST_F(ImporterErrorTest, UnknownInitializerKind) {
