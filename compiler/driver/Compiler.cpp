@@ -150,15 +150,7 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
     module->print(*options.emitTo);
     return exe::Executable();
   }
-  if (failed(runPasses(*module, [](OpPassManager &pm) {
-        pm.addPass(createExpandOptimizerPass());
-        pm.addNestedPass<func::FuncOp>(createAutodiffPass());
-        pm.addPass(createCanonicalizerPass());
-        pm.addPass(createCSEPass());
-        pm.addPass(createExternalizeVariablesPass());
-        pm.addNestedPass<func::FuncOp>(createFlattenUnrankedPass());
-        pm.addPass(createCanonicalizerPass());
-      })))
+  if (failed(runPasses(*module, addPreparationPasses)))
     return stageFailed("preparing the graph");
   if (options.emit == Stage::Autodiff) {
     module->print(*options.emitTo);

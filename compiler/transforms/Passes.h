@@ -47,6 +47,11 @@ std::unique_ptr<mlir::Pass> createFusePass();
 /// the CPU backend, whose linalg fusion fuses the same chains into loops).
 std::unique_ptr<mlir::Pass> createInlineFusionsPass();
 
+/// The backend-independent stages after import, as the compiler runs them:
+/// optimizer expansion, autodiff, canonicalization and CSE, variables made
+/// explicit, unranked code flattened.
+void addPreparationPasses(mlir::OpPassManager &pm);
+
 void registerTransformPasses();
 
 } // namespace nncc

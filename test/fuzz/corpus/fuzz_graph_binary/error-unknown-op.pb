@@ -1,0 +1,7 @@
+
+
+x
+"
+z
+frobnicatex*
+predictxz
