@@ -537,7 +537,7 @@ LogicalResult Importer::importSignature(ModuleOp module, int index) {
   if (sig.fetches_size() == 0 && sig.loss().empty())
     return emitError(loc) << what << " fetches nothing (give fetches or a loss)";
 
-  FunctionState fn{&sig, OpBuilder(&ctx), {}, {}, {}};
+  FunctionState fn{&sig, OpBuilder(&ctx), {}, {}, llvm::DenseMap<int, SmallVector<Value>>()};
   SmallVector<Type> argTypes;
   SmallVector<Attribute> feedNames;
   for (const std::string &feed : sig.feeds()) {

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -92,10 +93,16 @@ Expected<Tensor> readIdx(const std::string &path, DType dtype) {
       break;
     }
     }
-    if (dtype == DType::F32)
+    if (dtype == DType::F32) {
       t.data<float>()[i] = static_cast<float>(v);
-    else
+    } else {
+      // Labels are whole numbers; a float file read as labels may hold
+      // anything (NaN, 1e38), which no int32 holds.
+      if (!(v >= INT32_MIN && v <= INT32_MAX) || v != std::trunc(v))
+        return Status::error(path + ": element " + std::to_string(i) + " is " +
+                             std::to_string(v) + ", not a whole number an i32 holds");
       t.data<int32_t>()[i] = static_cast<int32_t>(v);
+    }
   }
   return t;
 }

@@ -74,6 +74,15 @@ TEST(Idx, BadFilesAreErrorsNamingTheFile) {
       writeFile("h.idx", idxBytes(0x08, {0xffffffffu, 0xffffffffu}, ""), false), DType::F32);
   ASSERT_FALSE(huge.ok());
   EXPECT_NE(huge.error().find("more than 2^32 elements"), std::string::npos) << huge.error();
+
+  // Floats read as labels (found by fuzz_idx: -1.7e38 cast to int32 was
+  // undefined behaviour): values no i32 holds are errors.
+  std::string floats = idxBytes(0x0D, {2}, std::string("\x3f\xc0\x00\x00\xfe\xff\xff\xff", 8));
+  auto labels = data::readIdx(writeFile("f.idx", floats, false), DType::I32);
+  ASSERT_FALSE(labels.ok());
+  EXPECT_NE(labels.error().find("f.idx: element 0 is 1.500000, not a whole number an i32 holds"),
+            std::string::npos)
+      << labels.error();
 }
 
 TEST(Idx, FashionMnistFromDebian) {

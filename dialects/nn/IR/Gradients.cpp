@@ -241,7 +241,7 @@ LogicalResult SoftmaxOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grad
   Location l = getLoc();
   // dx = y * (g - sum(g * y, axis))
   Value y = getResult();
-  Value dot = reduceSum(b, l, mul(b, l, g, y), {getAxis()}, true);
+  Value dot = reduceSum(b, l, mul(b, l, g, y), {static_cast<int64_t>(getAxis())}, true);
   grads.push_back(mul(b, l, y, sub(b, l, g, dot)));
   return success();
 }
@@ -250,7 +250,7 @@ LogicalResult LogSoftmaxOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &g
   Location l = getLoc();
   // dx = g - softmax(x) * sum(g, axis)
   Value p = make<ExpOp>(b, l, {getResult()});
-  Value total = reduceSum(b, l, g, {getAxis()}, true);
+  Value total = reduceSum(b, l, g, {static_cast<int64_t>(getAxis())}, true);
   grads.push_back(sub(b, l, g, mul(b, l, p, total)));
   return success();
 }
