@@ -1,6 +1,7 @@
 #include "runtime/Executable.h"
 #include "runtime/Allocator.h"
 #include "runtime/FramedFile.h"
+#include "runtime/NumericChecks.h"
 #include "runtime/Tensor.h"
 #include "runtime/ThreadPool.h"
 
@@ -154,6 +155,9 @@ Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable prot
                                 "(nncc_alloc_hook, nncc_free_hook)");
   *alloc = reinterpret_cast<void *>(&kernelAlloc);
   *release = reinterpret_cast<void *>(&kernelFree);
+  // Kernels compiled with numeric checks report the first NaN or Inf.
+  if (auto *fault = static_cast<void **>(dlsym(exe->library_, "nncc_numeric_fault_hook")))
+    *fault = reinterpret_cast<void *>(&recordNumericFault);
   for (const exe::SignatureSpec &sig : exe->proto_.signatures()) {
     void *symbol = dlsym(exe->library_, sig.entry().c_str());
     if (!symbol)

@@ -2,6 +2,7 @@
 
 #include "runtime/Allocator.h"
 #include "runtime/Initializers.h"
+#include "runtime/NumericChecks.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -196,6 +197,23 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
   for (const Result &r : results)
     resultWords += 3 + 2 * r.rank;
   std::vector<int64_t> out(resultWords, 0);
+
+  // Compiled with numeric checks: the inputs must be finite, so that a
+  // check that fires names the op that made the NaN or Inf.
+  bool checked = exe_->proto().numeric_checks_size() > 0;
+  if (checked) {
+    for (const exe::TensorSpec &spec : sig->feeds())
+      if (int64_t i = firstNonFinite(feeds.at(spec.name())); i >= 0)
+        return Status::error("feed '" + spec.name() + "' of " + where() +
+                             " holds NaN or Inf (element " + std::to_string(i) +
+                             ", numeric checks are on)");
+    for (const std::string &v : sig->variables())
+      if (int64_t i = firstNonFinite(variables_.at(v)); i >= 0)
+        return Status::error("variable '" + v + "' read by " + where() +
+                             " holds NaN or Inf (element " + std::to_string(i) +
+                             ", numeric checks are on)");
+    takeNumericFault();
+  }
   std::vector<void *> packed;
   packed.reserve(args.size() + 1);
   if (!results.empty())
@@ -231,6 +249,15 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
                                      [keep = owner->second](void *) {}));
     }
     at += 3 + 2 * r.rank;
+  }
+  if (int32_t fault = checked ? takeNumericFault() : -1; fault >= 0) {
+    const std::string &what = fault < exe_->proto().numeric_checks_size()
+                                  ? exe_->proto().numeric_checks(fault)
+                                  : "check " + std::to_string(fault);
+    // The results are dropped (and freed): nothing of the run is kept.
+    return Status::error(where() + ": " + what +
+                         " produced NaN or Inf, the first op that did in this run; "
+                         "the variables are unchanged");
   }
   for (int i = 0; i < sig->updates_size(); ++i)
     variables_[sig->updates(i)] = values[sig->fetches_size() + i];

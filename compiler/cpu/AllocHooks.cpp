@@ -7,6 +7,10 @@
 // (`nncc_alloc_hook`, `nncc_free_hook`) that starts out as malloc / free and
 // that the runtime points at its caching allocator when it loads the
 // library, so that a training loop's steady state allocates nothing.
+//
+// It gives kNumericFaultFunction (called by nn.check_numerics) a body the
+// same way, through `nncc_numeric_fault_hook`, which starts out pointing at
+// a function that does nothing.
 #include "compiler/cpu/Passes.h"
 #include "compiler/cpu/RuntimeHook.h"
 
@@ -23,7 +27,7 @@ struct AllocHooksPass : PassWrapper<AllocHooksPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(AllocHooksPass)
   StringRef getArgument() const override { return "nn-cpu-alloc-hooks"; }
   StringRef getDescription() const override {
-    return "Route the kernels' allocations through the runtime's allocator hooks";
+    return "Route the kernels' allocations (and numeric faults) through the runtime's hooks";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<LLVM::LLVMDialect>();
@@ -38,10 +42,20 @@ struct AllocHooksPass : PassWrapper<AllocHooksPass, OperationPass<ModuleOp>> {
            LLVM::LLVMFunctionType::get(ptr, {i64}));
     define(module, "_mlir_memref_to_llvm_free", kFreeHook, "free",
            LLVM::LLVMFunctionType::get(voidType, {ptr}));
+    if (module.lookupSymbol<LLVM::LLVMFuncOp>(kNumericFaultFunction)) {
+      auto type = LLVM::LLVMFunctionType::get(voidType, {IntegerType::get(ctx, 32)});
+      OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+      auto ignore = b.create<LLVM::LLVMFuncOp>(module.getLoc(), "__nncc_ignore_numeric_fault",
+                                               type, LLVM::Linkage::Internal);
+      b.setInsertionPointToStart(ignore.addEntryBlock(b));
+      b.create<LLVM::ReturnOp>(module.getLoc(), ValueRange{});
+      define(module, kNumericFaultFunction, kNumericFaultHook, ignore.getName(), type);
+    }
   }
 
   /// Gives the declaration `name` a body calling through global `hook`,
-  /// which initially holds `fallback` (a libc function of the same type).
+  /// which initially holds `fallback` (a function of the same type: libc's,
+  /// or one of the library's).
   void define(ModuleOp module, StringRef name, StringRef hookName, StringRef fallback,
               LLVM::LLVMFunctionType type) {
     // Both hooks always exist (the runtime checks for them), even where

@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -28,7 +29,7 @@ struct NNToLinalgPass
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<linalg::LinalgDialect, tensor::TensorDialect,
-                    arith::ArithDialect, math::MathDialect>();
+                    arith::ArithDialect, math::MathDialect, scf::SCFDialect>();
   }
   void runOnOperation() override {
     bool ranked = true;
@@ -50,7 +51,7 @@ struct NNToLinalgPass
     ConversionTarget target(getContext());
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
                            arith::ArithDialect, math::MathDialect,
-                           func::FuncDialect>();
+                           func::FuncDialect, scf::SCFDialect>();
     target.addIllegalDialect<nn::NNDialect>();
     target.addLegalOp<nn::VariableOp, nn::ReadVariableOp,
                       nn::AssignVariableOp>();
@@ -59,6 +60,7 @@ struct NNToLinalgPass
     populateNetworkLowering(patterns);
     populateTensorLowering(patterns);
     populateGradientLowering(patterns);
+    populateNumericsLowering(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

@@ -37,6 +37,11 @@ inline constexpr llvm::StringLiteral kParallelForHook = "nncc_parallel_for_hook"
 std::unique_ptr<mlir::Pass> createAllocHooksPass();
 inline constexpr llvm::StringLiteral kAllocHook = "nncc_alloc_hook";
 inline constexpr llvm::StringLiteral kFreeHook = "nncc_free_hook";
+/// nn.check_numerics calls this function (i32 index) where a value holds a
+/// NaN or an infinity; nn-cpu-alloc-hooks defines it to call through
+/// kNumericFaultHook, which the runtime sets (a fallback ignores it).
+inline constexpr llvm::StringLiteral kNumericFaultFunction = "__nncc_numeric_fault";
+inline constexpr llvm::StringLiteral kNumericFaultHook = "nncc_numeric_fault_hook";
 
 /// nn-cpu-approximate-math: polynomial approximations of f32 exp, log, tanh.
 std::unique_ptr<mlir::Pass> createApproximateMathPass();

@@ -156,7 +156,13 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
     module->print(*options.emitTo);
     return exe::Executable();
   }
-  if (options.fuse && failed(runPasses(*module, [](OpPassManager &pm) {
+  // Checked ops stay ops of their own: the checks sit between them.
+  bool fuse = options.fuse && !options.checkNumerics;
+  if (options.checkNumerics && failed(runPasses(*module, [](OpPassManager &pm) {
+        pm.addPass(createCheckNumericsPass());
+      })))
+    return stageFailed("adding numeric checks");
+  if (fuse && failed(runPasses(*module, [](OpPassManager &pm) {
         pm.addNestedPass<func::FuncOp>(createFusePass());
       })))
     return stageFailed("fusion");
@@ -169,7 +175,8 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
   for (func::FuncOp func : module->getOps<func::FuncOp>())
     for (Operation &op : func.getBody().getOps())
       if (isa<nn::FusionOp>(op) ||
-          (!options.fuse && isa<nn::NNDialect>(op.getDialect()) && !isa<nn::ConstantOp>(op)))
+          (!fuse && isa<nn::NNDialect>(op.getDialect()) &&
+           !isa<nn::ConstantOp, nn::CheckNumericsOp>(op)))
         ++kernelCounts[func.getSymName()];
   // The CPU backend fuses the same chains into loops itself (linalg fusion).
   if (failed(runPasses(*module, [](OpPassManager &pm) {
@@ -182,6 +189,11 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
   out.set_producer(std::string("nncc ") + NNCC_VERSION);
   out.set_model(graph.graph.name());
   out.set_target("cpu");
+  if (auto checks = (*module)->getAttrOfType<ArrayAttr>(kNumericChecksAttr)) {
+    for (Attribute what : checks)
+      out.add_numeric_checks(cast<StringAttr>(what).str());
+    (*module)->removeAttr(kNumericChecksAttr);
+  }
   // The graph's variables and those the optimizer added (slots, counters).
   for (nn::VariableOp var : module->getOps<nn::VariableOp>())
     describeVariable(var, graph.graph, *out.add_variables());

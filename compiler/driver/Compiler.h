@@ -27,6 +27,10 @@ struct CompileOptions {
   /// Group the ops into nn.fusion kernels (off: every op is its own; the
   /// results must not change).
   bool fuse = true;
+  /// Check every floating-point op's result for NaN and infinity at run
+  /// time (nn-check-numerics); a run then fails naming the first op that
+  /// produced one. Slower: the checked ops are not fused.
+  bool checkNumerics = false;
 };
 
 /// Compiles `graph` for the host CPU. Problems are reported through `ctx`'s

@@ -24,11 +24,12 @@ llvm::Expected<std::shared_ptr<rt::Executable>> compileAndLoad(const LoadedGraph
   return *exe;
 }
 
-llvm::Expected<std::shared_ptr<rt::Executable>> compileAndLoad(const std::string &path) {
+llvm::Expected<std::shared_ptr<rt::Executable>> compileAndLoad(const std::string &path,
+                                                               const CompileOptions &options) {
   auto loaded = readGraphFile(path);
   if (!loaded)
     return loaded.takeError();
-  return compileAndLoad(*loaded);
+  return compileAndLoad(*loaded, options);
 }
 
 } // namespace nncc

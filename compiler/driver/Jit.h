@@ -19,7 +19,8 @@ llvm::Expected<std::shared_ptr<rt::Executable>> compileAndLoad(const LoadedGraph
                                                                const CompileOptions &options = {});
 
 /// The same for a model file (.pbtxt or .pb).
-llvm::Expected<std::shared_ptr<rt::Executable>> compileAndLoad(const std::string &path);
+llvm::Expected<std::shared_ptr<rt::Executable>> compileAndLoad(const std::string &path,
+                                                               const CompileOptions &options = {});
 
 } // namespace nncc
 

@@ -88,6 +88,12 @@ public:
   /// always computed for the cross-entropies).
   rt::Status compile(const SGD &optimizer, const std::string &loss,
                      const std::vector<std::string> &metrics = {});
+  /// Compile (the next compile call) with numeric checks: a run, and so
+  /// fit, fails naming the first op that produced a NaN or an infinity.
+  Sequential &checkNumerics(bool on = true) {
+    checkNumerics_ = on;
+    return *this;
+  }
 
   rt::Expected<History> fit(const rt::Tensor &x, const rt::Tensor &y,
                             const FitOptions &options = {});
@@ -104,6 +110,7 @@ public:
   const graph::Graph &graph() const { return graph_->proto(); }
 
 private:
+  bool checkNumerics_ = false;
   uint64_t seed_;
   std::string name_;
   std::vector<Dense> layers_;

@@ -584,8 +584,11 @@ LogicalResult Importer::importSignature(ModuleOp module, int index) {
                             << "' must be a float scalar, got "
                             << loss->getType()
                             << " (reduce it, e.g. with reduce_mean)";
-    results.push_back(*loss);
-    fetchNames.push_back(b.getStringAttr(sig.loss()));
+    // The loss is fetched once, also where the fetches name it.
+    if (!llvm::is_contained(sig.fetches(), sig.loss())) {
+      results.push_back(*loss);
+      fetchNames.push_back(b.getStringAttr(sig.loss()));
+    }
     func->setAttr("nn.loss", b.getStringAttr(sig.loss()));
     const graph::Optimizer &opt = sig.optimizer();
     if (!sig.has_optimizer())

@@ -64,6 +64,7 @@ LogicalResult differentiate(nn::GradientsOp grads) {
     }
     SmallVector<Value> operandGrads;
     b.setInsertionPoint(grads);
+    Operation *before = grads->getPrevNode();
     if (failed(iface.vjp(b, g, operandGrads)))
       return failure();
     for (auto [operand, og] : llvm::zip(op.getOperands(), operandGrads)) {
@@ -76,6 +77,12 @@ LogicalResult differentiate(nn::GradientsOp grads) {
       Value &acc = gradOf[operand];
       acc = acc ? b.create<nn::AddOp>(op.getLoc(), acc, og).getResult() : og;
     }
+    // The op's gradient computation keeps the op's location, marked as
+    // its gradient (nn-check-numerics names it so).
+    for (Operation *made = before ? before->getNextNode() : &block->front();
+         made && made != grads; made = made->getNextNode())
+      made->setLoc(FusedLoc::get(b.getContext(), {made->getLoc()},
+                                 b.getStringAttr(kGradientRole)));
   }
 
   b.setInsertionPoint(grads);

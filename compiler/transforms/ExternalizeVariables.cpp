@@ -97,6 +97,7 @@ void registerTransformPasses() {
   PassRegistration<Pass>([] { return createExpandOptimizerPass(); });
   PassRegistration<Pass>([] { return createFusePass(); });
   PassRegistration<Pass>([] { return createInlineFusionsPass(); });
+  PassRegistration<Pass>([] { return createCheckNumericsPass(); });
 }
 
 } // namespace nncc

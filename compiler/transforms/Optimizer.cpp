@@ -102,7 +102,9 @@ LogicalResult expand(func::FuncOp func, ModuleOp module) {
     rate = b.create<nn::DivOp>(loc, rate, denom);
   }
   for (auto [read, g] : llvm::zip(reads, grads.getGrads())) {
-    Location l = read.getLoc();
+    Location l = FusedLoc::get(
+        b.getContext(), {read.getLoc()},
+        b.getStringAttr("the SGD update of variable '" + read.getVariable() + "'"));
     Value w = read.getResult();
     Type elt = cast<TensorType>(w.getType()).getElementType();
     Value r = elt == f32 ? rate

@@ -47,6 +47,14 @@ std::unique_ptr<mlir::Pass> createFusePass();
 /// the CPU backend, whose linalg fusion fuses the same chains into loops).
 std::unique_ptr<mlir::Pass> createInlineFusionsPass();
 
+/// nn-check-numerics: an nn.check_numerics after every floating-point op of
+/// every function, and the module attribute kNumericChecksAttr listing what
+/// each check is about (the runtime names the first one to fire).
+std::unique_ptr<mlir::Pass> createCheckNumericsPass();
+inline constexpr llvm::StringLiteral kNumericChecksAttr = "nn.numeric_checks";
+/// The metadata of the FusedLoc that autodiff gives the ops it creates.
+inline constexpr llvm::StringLiteral kGradientRole = "gradient";
+
 /// The backend-independent stages after import, as the compiler runs them:
 /// optimizer expansion, autodiff, canonicalization and CSE, variables made
 /// explicit, unranked code flattened.

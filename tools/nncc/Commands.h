@@ -18,6 +18,7 @@ int runImport(const ImportArgs &args);
 
 struct CompileArgs {
   std::string model, output, target = "cpu", emit;
+  bool checkNumerics = false;
 };
 int runCompile(const CompileArgs &args);
 
@@ -28,6 +29,7 @@ struct RunArgs {
   int repeat = 1;
   std::vector<std::string> feeds, fetches;
   int precision = -1;
+  bool checkNumerics = false;
 };
 int runRun(const RunArgs &args);
 
@@ -38,7 +40,7 @@ struct TrainArgs {
   int epochs = 50;
   int64_t batch = 64;
   std::optional<float> lr, momentum, decay;
-  bool nesterov = false, quiet = false;
+  bool nesterov = false, quiet = false, checkNumerics = false;
   double validationSplit = 0.1;
   uint64_t seed = 123;
   std::vector<int64_t> hidden = {50, 50};

@@ -55,6 +55,7 @@ int runCompile(const CompileArgs &args) {
     return 2;
   }
   CompileOptions options;
+  options.checkNumerics = args.checkNumerics;
   if (!args.emit.empty())
     options.emit = *parseStage(args.emit);
   mlir::MLIRContext ctx;

@@ -28,8 +28,15 @@ int runRun(const RunArgs &args) {
       return 1;
     }
     exe = *loaded;
+    if (args.checkNumerics && exe->proto().numeric_checks_size() == 0) {
+      std::cerr << "error: " << args.model << " was compiled without numeric checks; "
+                << "compile it with nncc compile --check-numerics\n";
+      return 2;
+    }
   } else {
-    auto compiled = compileAndLoad(args.model);
+    CompileOptions options;
+    options.checkNumerics = args.checkNumerics;
+    auto compiled = compileAndLoad(args.model, options);
     if (!compiled) {
       std::cerr << llvm::toString(compiled.takeError()) << "\n";
       return 1;

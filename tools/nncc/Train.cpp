@@ -34,6 +34,7 @@ rt::Expected<std::unique_ptr<keras::Sequential>> builtinMlp(const TrainArgs &arg
   }
   model->add(args.hidden.empty() ? keras::Dense(10, "softmax").inputDim(784)
                                  : keras::Dense(10, "softmax"));
+  model->checkNumerics(args.checkNumerics);
   keras::SGD sgd(args.lr ? *args.lr : 0.001f);
   sgd.momentum(args.momentum ? *args.momentum : 0).decay(args.decay ? *args.decay : 0);
   sgd.nesterov(args.nesterov);
@@ -171,7 +172,9 @@ int runTrain(const TrainArgs &args) {
         yTest = b.take();
       }
     graph = loaded->graph;
-    auto compiled = compileAndLoad(*loaded);
+    CompileOptions options;
+    options.checkNumerics = args.checkNumerics;
+    auto compiled = compileAndLoad(*loaded, options);
     if (!compiled)
       return fail(llvm::toString(compiled.takeError()));
     exe = *compiled;

@@ -38,6 +38,9 @@ int main(int argc, char **argv) {
                       "arguments), fused (nn.fusion kernels), linalg, llvm-dialect or "
                       "llvm (optimized LLVM IR)")
       ->check(CLI::IsMember({"nn", "autodiff", "fused", "linalg", "llvm-dialect", "llvm"}));
+  compile->add_flag("--check-numerics", compileArgs.checkNumerics,
+                    "check every floating-point op for NaN and Inf at run time: a run "
+                    "fails naming the first op that produced one (slower, unfused)");
 
   std::string infoPath;
   CLI::App *info = app.add_subcommand(
@@ -63,6 +66,9 @@ int main(int argc, char **argv) {
                   "restore the variables from this checkpoint before running");
   run->add_option("--save-checkpoint", runArgs.saveCheckpoint,
                   "write the variables to this checkpoint after running");
+  run->add_flag("--check-numerics", runArgs.checkNumerics,
+                "fail naming the first op that produces NaN or Inf (a model is "
+                "compiled so; a .nnx must have been)");
   run->add_option("--repeat", runArgs.repeat,
                   "run the signature this many times (training steps), print the last")
       ->check(CLI::Range(1, 1000000000));
@@ -106,6 +112,8 @@ int main(int argc, char **argv) {
   train->add_option("--predictions", trainArgs.predictions,
                     "write the predict signature's output on the test set to this .npy");
   train->add_flag("-q,--quiet", trainArgs.quiet, "no progress report");
+  train->add_flag("--check-numerics", trainArgs.checkNumerics,
+                  "stop at the first op that produces NaN or Inf, naming it (slower)");
 
   CLI11_PARSE(app, argc, argv);
   if (*train)

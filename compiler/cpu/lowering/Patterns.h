@@ -9,6 +9,7 @@ void populateMathLowering(mlir::RewritePatternSet &patterns);
 void populateNetworkLowering(mlir::RewritePatternSet &patterns);
 void populateTensorLowering(mlir::RewritePatternSet &patterns);
 void populateGradientLowering(mlir::RewritePatternSet &patterns);
+void populateNumericsLowering(mlir::RewritePatternSet &patterns);
 } // namespace nncc::cpu
 
 #endif

@@ -42,4 +42,18 @@ def NN_AssignVariableOp : NN_Op<"assign_variable",
   let assemblyFormat = "$variable `,` $value attr-dict `:` type($value)";
 }
 
+def NN_CheckNumericsOp : NN_Op<"check_numerics", [MemoryEffects<[MemWrite]>]> {
+  let summary = "reports a value holding NaN or an infinity to the runtime";
+  let description = [{
+    Inserted after every floating-point op by nn-check-numerics. At run
+    time, where `value` holds a NaN or an infinity, the runtime is told
+    check number `index`; the first check to fire in a run names the op
+    (the executable's table of checks holds `what` at `index`), the run
+    fails, and the variables keep their values. Example:
+      nn.check_numerics %z {index = 3 : i32, what = "node 'layer1' (nn.tanh)"} : tensor<64x50xf32>
+  }];
+  let arguments = (ins NN_FloatTensor:$value, I32Attr:$index, StrAttr:$what);
+  let assemblyFormat = "$value attr-dict `:` type($value)";
+}
+
 #endif // NNCC_NN_STATE_OPS_TD

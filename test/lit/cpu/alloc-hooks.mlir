@@ -1,4 +1,4 @@
-// RUN: nncc-opt %s --nn-cpu-alloc-hooks | FileCheck %s
+// RUN: nncc-opt %s --split-input-file --nn-cpu-alloc-hooks | FileCheck %s
 
 // The generic allocation functions get bodies that call through global
 // hooks, malloc and free until the runtime installs its allocator; the free
@@ -18,4 +18,23 @@ llvm.func @_mlir_memref_to_llvm_alloc(i64) -> !llvm.ptr
 llvm.func @kernel(%n: i64) -> !llvm.ptr {
   %p = llvm.call @_mlir_memref_to_llvm_alloc(%n) : (i64) -> !llvm.ptr
   llvm.return %p : !llvm.ptr
+}
+
+// -----
+
+// Kernels with numeric checks: the fault function calls through its hook,
+// which starts out at a function that ignores the report.
+// RUN: nncc-opt %s --split-input-file --nn-cpu-alloc-hooks | FileCheck %s --check-prefix=FAULT
+// FAULT: llvm.func internal @__nncc_numeric_fault(%[[I:.*]]: i32)
+// FAULT-NEXT: %[[A:.*]] = llvm.mlir.addressof @nncc_numeric_fault_hook
+// FAULT-NEXT: %[[H:.*]] = llvm.load %[[A]] : !llvm.ptr -> !llvm.ptr
+// FAULT-NEXT: llvm.call %[[H]](%[[I]]) : !llvm.ptr, (i32) -> ()
+// FAULT: llvm.func internal @__nncc_ignore_numeric_fault(%{{.*}}: i32)
+// FAULT-NEXT: llvm.return
+// FAULT: llvm.mlir.global external @nncc_numeric_fault_hook() {{.*}} {
+// FAULT-NEXT: llvm.mlir.addressof @__nncc_ignore_numeric_fault
+llvm.func @__nncc_numeric_fault(i32)
+llvm.func @kernel(%i: i32) {
+  llvm.call @__nncc_numeric_fault(%i) : (i32) -> ()
+  llvm.return
 }
