@@ -5,6 +5,8 @@
 #include "runtime/Checkpoint.h"
 #include "runtime/FramedFile.h"
 
+#include "google/protobuf/stubs/logging.h"
+
 #include <cstdint>
 #include <string>
 
@@ -25,6 +27,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     add("iterations", nncc::graph::I64, {});
     return m;
   }();
+  // Protobuf logs every string field with invalid UTF-8; the parse fails
+  // (or not) all the same.
+  static bool quiet = (google::protobuf::SetLogHandler(nullptr), true);
+  (void)quiet;
   std::string bytes(reinterpret_cast<const char *>(data), size);
   if (!bytes.empty() && (bytes[0] & 1))
     bytes = nncc::rt::frame(nncc::rt::kCheckpointFile, bytes.substr(1));

@@ -11,6 +11,8 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 
+#include "google/protobuf/stubs/logging.h"
+
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -23,6 +25,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     nncc::loadImportDialects(*c);
     return c;
   }();
+  // Protobuf logs every string field with invalid UTF-8; the parse fails
+  // (or not) all the same.
+  static bool quiet = (google::protobuf::SetLogHandler(nullptr), true);
+  (void)quiet;
   std::string bytes(reinterpret_cast<const char *>(data), size);
 #ifdef NNCC_FUZZ_BINARY
   nncc::graph::Graph g;

@@ -12,11 +12,19 @@ using namespace nncc::nn;
 namespace {
 
 /// Builds an nn op with its result type inferred; every attribute the op's
-/// type inference reads must be given.
+/// type inference reads must be given. Where no type can be inferred (a
+/// shape the forward ops accept but a gradient op does not) the op gets an
+/// unranked type instead of aborting, and the verifier reports it at the
+/// op's node.
 template <typename OpTy>
 Value make(OpBuilder &b, Location l, ValueRange operands,
            ArrayRef<NamedAttribute> attrs = {}) {
-  return b.create<OpTy>(l, operands, attrs)->getResult(0);
+  SmallVector<Type> types;
+  if (failed(OpTy::inferReturnTypes(b.getContext(), l, operands, b.getDictionaryAttr(attrs),
+                                    OpaqueProperties(nullptr), {}, types)))
+    types.assign(1, UnrankedTensorType::get(
+                        cast<TensorType>(operands[0].getType()).getElementType()));
+  return b.create<OpTy>(l, types, operands, attrs)->getResult(0);
 }
 
 Type elementOf(Value v) { return cast<TensorType>(v.getType()).getElementType(); }
@@ -73,6 +81,13 @@ FailureOr<Value> reshapeTo(OpBuilder &b, Location l, Value g, Value x, Operation
   if (!type || type.getNumDynamicDims() > 1)
     return op->emitOpError("cannot differentiate: the input ")
            << x.getType() << " has more than one unknown dimension";
+  // With a zero-size dimension there is nothing to reshape (and no -1 to
+  // infer): the gradient is the empty tensor of x's shape.
+  if (llvm::is_contained(type.getShape(), 0)) {
+    auto zeroType = RankedTensorType::get({}, type.getElementType());
+    Value zero = b.create<ConstantOp>(l, zeroType, DenseElementsAttr::get(zeroType, b.getZeroAttr(type.getElementType())));
+    return make<BroadcastLikeOp>(b, l, {zero, x});
+  }
   SmallVector<int64_t> shape;
   for (int64_t d : type.getShape())
     shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
