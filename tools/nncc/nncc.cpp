@@ -85,9 +85,9 @@ int main(int argc, char **argv) {
   train->add_option("--data", trainArgs.data, "directory of MNIST-format idx files (.gz or plain)")
       ->capture_default_str();
   train->add_option("--epochs", trainArgs.epochs, "epochs")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 1000000));
   train->add_option("--batch", trainArgs.batch, "mini-batch size")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 31));
   train->add_option("--lr", trainArgs.lr, "learning rate (mlp: 0.001; a model: its own)");
   train->add_option("--momentum", trainArgs.momentum, "SGD momentum");
   train->add_option("--decay", trainArgs.decay, "learning-rate decay (Keras)");
@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
   train->add_option("--seed", trainArgs.seed, "seed of the shuffling (and of mlp's weights)")
       ->capture_default_str();
   train->add_option("--hidden", trainArgs.hidden, "mlp: hidden tanh layer widths")
-      ->capture_default_str();
+      ->capture_default_str()->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   train->add_option("--device", trainArgs.device, "cpu")->capture_default_str();
   train->add_option("--restore", trainArgs.restore, "start from this checkpoint");
   train->add_option("--checkpoint", trainArgs.checkpoint, "write the trained variables here");
