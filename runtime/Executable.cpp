@@ -64,10 +64,11 @@ Status validateExecutable(const exe::Executable &proto, const std::string &name)
         (proto.format_version() > kFormatVersion ? " is newer than" : " differs from") +
         " the version this runtime reads (" + std::to_string(kFormatVersion) +
         "); recompile the model with this nncc");
-  if (proto.target() != "cpu")
+  if (proto.target() != "cpu" && proto.target() != "cuda")
     return Status::error(name + ": compiled for target '" + proto.target() +
-                         "', which this runtime cannot run");
-  if (proto.shared_library().empty())
+                         "', which this runtime does not know (cpu, cuda)");
+  if (proto.target() == "cpu" ? proto.shared_library().empty()
+                              : proto.cuda().ptx().empty() && proto.cuda().cubin().empty())
     return Status::error(name + ": the executable holds no kernels");
   std::set<std::string> variables;
   for (const exe::VariableSpec &v : proto.variables()) {
@@ -88,7 +89,7 @@ Status validateExecutable(const exe::Executable &proto, const std::string &name)
     std::string where = name + ": signature '" + sig.name() + "'";
     if (!signatures.insert(sig.name()).second)
       return Status::error(where + " is declared twice");
-    if (sig.entry().empty())
+    if (proto.target() == "cpu" && sig.entry().empty())
       return Status::error(where + " names no kernel entry point");
     for (const auto *specs : {&sig.feeds(), &sig.fetches()})
       for (const exe::TensorSpec &t : *specs)
@@ -137,6 +138,10 @@ Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable prot
                                                             const std::string &name) {
   if (Status s = validateExecutable(proto, name); !s.ok())
     return s;
+  if (proto.target() != "cpu")
+    return Status::error(name + ": compiled for target '" + proto.target() +
+                         "', which this runtime cannot run yet (its CUDA device is not "
+                         "written); recompile with --target=cpu");
   std::shared_ptr<Executable> exe(new Executable());
   exe->proto_ = std::move(proto);
   auto library = openLibrary(exe->proto_.shared_library(), name, exe->libraryFile_);

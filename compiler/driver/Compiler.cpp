@@ -2,6 +2,7 @@
 
 #include "compiler/cpu/CodeGen.h"
 #include "compiler/cpu/Passes.h"
+#include "compiler/cuda/CudaEmitter.h"
 #include "compiler/import/GraphImporter.h"
 #include "compiler/transforms/Passes.h"
 #include "runtime/Executable.h"
@@ -120,6 +121,49 @@ LogicalResult runPasses(ModuleOp module,
   return pm.run(module);
 }
 
+
+/// The CUDA target: the fused module as a CUDA program, compiled by NVRTC
+/// to PTX (and CUBIN) unless a stage is printed instead.
+llvm::Expected<exe::Executable> compileCuda(ModuleOp module, exe::Executable out,
+                                            const llvm::StringMap<unsigned> &kernelCounts,
+                                            const CompileOptions &options) {
+  auto program = cuda::emitCudaProgram(module);
+  if (failed(program))
+    return fail(out.model() + ": generating the CUDA kernels failed (see above)");
+  if (options.emit == Stage::Cuda) {
+    *options.emitTo << program->source();
+    return exe::Executable();
+  }
+  // A signature's entry is its first kernel.
+  for (exe::SignatureSpec &sig : *out.mutable_signatures()) {
+    sig.set_kernels(kernelCounts.lookup(sig.name()));
+    for (const exe::CudaSignature &c : program->signatures())
+      if (c.name() == sig.name())
+        sig.set_entry(c.launches_size() ? c.launches(0).kernel() : "");
+  }
+  std::string arch = "compute_" + options.cudaArch, sm = "sm_" + options.cudaArch;
+  if (!options.nvrtc) {
+    *out.mutable_cuda() = std::move(*program);
+    return out;
+  }
+  auto ptx = cuda::nvrtcCompile(program->source(), arch, /*cubin=*/false);
+  if (!ptx)
+    return ptx.takeError();
+  if (options.emit == Stage::Ptx) {
+    *options.emitTo << *ptx;
+    return exe::Executable();
+  }
+  auto cubin = cuda::nvrtcCompile(program->source(), sm, /*cubin=*/true);
+  if (!cubin)
+    return cubin.takeError();
+  program->set_ptx(std::move(*ptx));
+  program->set_cubin(std::move(*cubin));
+  program->set_arch(arch);
+  program->set_sm(sm);
+  *out.mutable_cuda() = std::move(*program);
+  return out;
+}
+
 } // namespace
 
 std::optional<Stage> parseStage(llvm::StringRef name) {
@@ -130,6 +174,8 @@ std::optional<Stage> parseStage(llvm::StringRef name) {
       .Case("linalg", Stage::Linalg)
       .Case("llvm-dialect", Stage::LLVMDialect)
       .Case("llvm", Stage::LLVMIR)
+      .Case("cuda", Stage::Cuda)
+      .Case("ptx", Stage::Ptx)
       .Default(std::nullopt);
 }
 
@@ -178,17 +224,11 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
           (!fuse && isa<nn::NNDialect>(op.getDialect()) &&
            !isa<nn::ConstantOp, nn::CheckNumericsOp>(op)))
         ++kernelCounts[func.getSymName()];
-  // The CPU backend fuses the same chains into loops itself (linalg fusion).
-  if (failed(runPasses(*module, [](OpPassManager &pm) {
-        pm.addNestedPass<func::FuncOp>(createInlineFusionsPass());
-      })))
-    return stageFailed("fusion");
-
   exe::Executable out;
   out.set_format_version(rt::kFormatVersion);
   out.set_producer(std::string("nncc ") + NNCC_VERSION);
   out.set_model(graph.graph.name());
-  out.set_target("cpu");
+  out.set_target(options.target == Target::Cuda ? "cuda" : "cpu");
   if (auto checks = (*module)->getAttrOfType<ArrayAttr>(kNumericChecksAttr)) {
     for (Attribute what : checks)
       out.add_numeric_checks(cast<StringAttr>(what).str());
@@ -199,6 +239,14 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
     describeVariable(var, graph.graph, *out.add_variables());
   if (failed(describeSignatures(*module, out)))
     return stageFailed("describing the signatures");
+  if (options.target == Target::Cuda)
+    return compileCuda(*module, std::move(out), kernelCounts, options);
+
+  // The CPU backend fuses the same chains into loops itself (linalg fusion).
+  if (failed(runPasses(*module, [](OpPassManager &pm) {
+        pm.addNestedPass<func::FuncOp>(createInlineFusionsPass());
+      })))
+    return stageFailed("fusion");
 
   // The kernels see variables as arguments only; the declarations go.
   for (auto var : llvm::make_early_inc_range(module->getOps<nn::VariableOp>()))

@@ -15,9 +15,14 @@ namespace nncc {
 /// nn: as imported (shapes inferred); autodiff: with gradients, optimizer
 /// updates and variables as arguments; fused: grouped into nn.fusion
 /// kernels; then the CPU lowering's stages.
-enum class Stage { None, NN, Autodiff, Fused, Linalg, LLVMDialect, LLVMIR };
+enum class Stage { None, NN, Autodiff, Fused, Linalg, LLVMDialect, LLVMIR, Cuda, Ptx };
 
-/// "nn", "autodiff", "fused", "linalg", "llvm-dialect", "llvm" -> Stage; nullopt otherwise.
+/// The host CPU (native code in a shared library) or CUDA (kernels as CUDA
+/// C++, PTX and CUBIN, with their launch sequences).
+enum class Target { Cpu, Cuda };
+
+/// "nn", "autodiff", "fused", "linalg", "llvm-dialect", "llvm", "cuda", "ptx"
+/// -> Stage; nullopt otherwise.
 std::optional<Stage> parseStage(llvm::StringRef name);
 
 struct CompileOptions {
@@ -31,6 +36,13 @@ struct CompileOptions {
   /// time (nn-check-numerics); a run then fails naming the first op that
   /// produced one. Slower: the checked ops are not fused.
   bool checkNumerics = false;
+  Target target = Target::Cpu;
+  /// The CUDA target's compute capability: PTX for compute_<arch>, CUBIN
+  /// for sm_<arch> (90: the H100).
+  std::string cudaArch = "90";
+  /// Compile the CUDA source with NVRTC (off: the executable holds the
+  /// source and the launch plan only, as on a machine without the toolkit).
+  bool nvrtc = true;
 };
 
 /// Compiles `graph` for the host CPU. Problems are reported through `ctx`'s

@@ -17,3 +17,7 @@ config.substitutions.append(("%examples", os.path.join(config.nncc_src_root, "ex
 # Tests on the Debian package dataset-fashion-mnist (installed by setup).
 if os.path.isdir("/usr/share/datasets/fashion-mnist"):
     config.available_features.add("fashion-mnist")
+
+# nncc built with the CUDA toolkit: NVRTC compiles the CUDA target's kernels.
+if config.nncc_cuda:
+    config.available_features.add("nvrtc")

@@ -58,6 +58,9 @@ int runCompile(const CompileArgs &args) {
   options.checkNumerics = args.checkNumerics;
   if (!args.emit.empty())
     options.emit = *parseStage(args.emit);
+  if (args.target == "cuda" || args.emit == "cuda" || args.emit == "ptx")
+    options.target = Target::Cuda;
+  options.cudaArch = args.cudaArch;
   mlir::MLIRContext ctx;
   DiagnosticPrinter printer(ctx);
   auto executable = compileModel(ctx, *loaded, options);
@@ -85,16 +88,21 @@ static std::string specText(const exe::TensorSpec &spec) {
 }
 
 int runInfo(const std::string &path) {
-  auto exe = rt::Executable::load(path);
+  auto exe = rt::readExecutable(path);
   if (!exe) {
     std::cerr << "error: " << exe.error() << "\n";
     return 1;
   }
-  const exe::Executable &p = (*exe)->proto();
+  const exe::Executable &p = *exe;
   std::cout << path << ": model '" << p.model() << "', " << p.producer() << ", format "
-            << p.format_version() << "\n  target " << p.target() << " ("
-            << p.target_triple() << ", tuned for " << p.target_cpu() << "), kernels "
-            << p.shared_library().size() << " bytes\n";
+            << p.format_version() << "\n  target " << p.target();
+  if (p.target() == "cuda")
+    std::cout << " (PTX for " << p.cuda().arch() << ", " << p.cuda().ptx().size()
+              << " bytes; CUBIN for " << p.cuda().sm() << ", " << p.cuda().cubin().size()
+              << " bytes; " << p.cuda().buffers_size() << " buffers)\n";
+  else
+    std::cout << " (" << p.target_triple() << ", tuned for " << p.target_cpu()
+              << "), kernels " << p.shared_library().size() << " bytes\n";
   std::cout << "variables:\n";
   for (const exe::VariableSpec &v : p.variables()) {
     std::cout << "  " << v.name() << ": " << graph::DataType_Name(v.dtype()) << " (";

@@ -30,14 +30,21 @@ int main(int argc, char **argv) {
   compile->add_option("model", compileArgs.model, "model file (.pbtxt or .pb)")
       ->required();
   compile->add_option("-o,--output", compileArgs.output, "the .nnx file to write");
-  compile->add_option("--target", compileArgs.target, "cpu")
-      ->check(CLI::IsMember({"cpu"}));
+  compile->add_option("--target", compileArgs.target,
+                      "cpu (native code for this machine) or cuda (PTX and CUBIN by NVRTC)")
+      ->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+  compile->add_option("--cuda-arch", compileArgs.cudaArch,
+                      "the CUDA target's compute capability: PTX for compute_ARCH, CUBIN "
+                      "for sm_ARCH")
+      ->capture_default_str();
   compile->add_option("--emit", compileArgs.emit,
                       "print a stage instead of writing the executable: nn (as "
                       "imported), autodiff (gradients, updates, variables as "
                       "arguments), fused (nn.fusion kernels), linalg, llvm-dialect or "
-                      "llvm (optimized LLVM IR)")
-      ->check(CLI::IsMember({"nn", "autodiff", "fused", "linalg", "llvm-dialect", "llvm"}));
+                      "llvm (optimized LLVM IR); for the CUDA target cuda (the kernels' CUDA C++) "
+                      "or ptx")
+      ->check(CLI::IsMember({"nn", "autodiff", "fused", "linalg", "llvm-dialect", "llvm",
+                             "cuda", "ptx"}));
   compile->add_flag("--check-numerics", compileArgs.checkNumerics,
                     "check every floating-point op for NaN and Inf at run time: a run "
                     "fails naming the first op that produced one (slower, unfused)");

@@ -1,0 +1,32 @@
+// The CUDA target: a fused module (after nn-fuse) becomes a CUDA program,
+// one kernel per value that a fusion group (or an op left alone) yields,
+// with the buffers a run needs and each signature's launch sequence
+// (proto/executable.proto: CudaProgram), and NVRTC compiles its source to
+// PTX and CUBIN.
+#ifndef NNCC_COMPILER_CUDA_CUDAEMITTER_H
+#define NNCC_COMPILER_CUDA_CUDAEMITTER_H
+
+#include "proto/executable.pb.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+namespace nncc::cuda {
+
+/// The program of `module`. Fails, with a diagnostic at the op, on an op the
+/// target does not compile or an unknown dimension other than the batch.
+mlir::FailureOr<exe::CudaProgram> emitCudaProgram(mlir::ModuleOp module);
+
+/// Whether this nncc was built with NVRTC (the CUDA toolkit).
+bool haveNvrtc();
+/// NVRTC's version, "13.0", or why there is none.
+std::string nvrtcVersion();
+/// Compiles `source` with NVRTC to PTX for `arch` (compute_XX), or to CUBIN
+/// for `sm` (sm_XX) when `cubin`. An error quotes NVRTC's log with the
+/// source lines it points at.
+llvm::Expected<std::string> nvrtcCompile(const std::string &source, const std::string &target,
+                                         bool cubin);
+
+} // namespace nncc::cuda
+
+#endif

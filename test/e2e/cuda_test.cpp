@@ -1,0 +1,160 @@
+// The CUDA target without a GPU: every kernel it generates for the textbook
+// models compiles with NVRTC (where the toolkit is), and every signature's
+// launch plan, run on the host (CudaHostEmulator), gives the CPU backend's
+// results: fetches and updated variables, on feeds drawn at random.
+#include "test/e2e/CompileAndRun.h"
+#include "test/e2e/CudaHostEmulator.h"
+
+#include "compiler/cuda/CudaEmitter.h"
+#include "compiler/driver/Compiler.h"
+#include "compiler/driver/Diagnostics.h"
+#include "examples/e4_mlp_layers/MlpModel.h"
+
+#include <cmath>
+#include <random>
+
+using nncc::rt::DType;
+using nncc::rt::Tensor;
+
+namespace {
+
+nncc::LoadedGraph load(const std::string &name) {
+  if (name == "e4_mlp_layers")
+    return nncc::fromProto(nncc::examples::buildLayersMlp(123, 0.1f).proto(), name);
+  auto loaded = nncc::readGraphFile(std::string(NNCC_EXAMPLES_DIR) + "/" + name + "/" + name +
+                                    ".pbtxt");
+  EXPECT_TRUE(bool(loaded)) << name;
+  return loaded ? std::move(*loaded) : nncc::LoadedGraph();
+}
+
+nncc::exe::Executable compileCuda(const nncc::LoadedGraph &graph, bool nvrtc) {
+  mlir::MLIRContext ctx;
+  nncc::CompileOptions options;
+  options.target = nncc::Target::Cuda;
+  options.nvrtc = nvrtc;
+  auto exe = nncc::compileModel(ctx, graph, options);
+  if (!exe) {
+    ADD_FAILURE() << llvm::toString(exe.takeError());
+    return {};
+  }
+  return *exe;
+}
+
+/// A feed for `spec` with unknown dimensions of size `n`: floats in
+/// [-2, 2), integers (labels) in [0, 3).
+Tensor randomFeed(const nncc::exe::TensorSpec &spec, int64_t n, std::mt19937 &rng) {
+  nncc::rt::Shape shape;
+  if (spec.flat())
+    shape = {n};
+  for (int64_t d : spec.dims())
+    shape.push_back(d < 0 ? n : d);
+  Tensor t(nncc::rt::toDType(spec.dtype()), shape);
+  std::uniform_real_distribution<float> real(-2, 2);
+  for (int64_t i = 0; i < t.size(); ++i) {
+    switch (t.dtype()) {
+    case DType::F32: t.data<float>()[i] = real(rng); break;
+    case DType::F64: t.data<double>()[i] = real(rng); break;
+    case DType::I32: t.data<int32_t>()[i] = static_cast<int32_t>(rng() % 3); break;
+    case DType::I64: t.data<int64_t>()[i] = static_cast<int64_t>(rng() % 3); break;
+    case DType::Bool: t.data<bool>()[i] = rng() % 2; break;
+    }
+  }
+  return t;
+}
+
+void expectClose(const Tensor &cuda, const Tensor &cpu, const std::string &what) {
+  ASSERT_EQ(cuda.shape(), cpu.shape()) << what;
+  auto a = cuda.toDoubles(), b = cpu.toDoubles();
+  for (size_t i = 0; i < a.size(); ++i) {
+    // fp32: the kernels sum in another order than the CPU's tiled products.
+    double tolerance = 1e-5 + 1e-4 * std::abs(b[i]);
+    ASSERT_NEAR(a[i], b[i], tolerance) << what << " element " << i;
+  }
+}
+
+class CudaTarget : public ::testing::TestWithParam<const char *> {};
+
+TEST_P(CudaTarget, NvrtcCompilesEveryKernel) {
+  if (!nncc::cuda::haveNvrtc())
+    GTEST_SKIP() << "nncc was built without the CUDA toolkit (NVRTC)";
+  nncc::exe::Executable exe = compileCuda(load(GetParam()), /*nvrtc=*/true);
+  EXPECT_EQ(exe.target(), "cuda");
+  EXPECT_NE(exe.cuda().ptx().find(".target sm_90"), std::string::npos);
+  EXPECT_FALSE(exe.cuda().cubin().empty());
+  for (const auto &sig : exe.cuda().signatures())
+    for (const auto &launch : sig.launches())
+      EXPECT_NE(exe.cuda().ptx().find(".entry " + launch.kernel() + "("), std::string::npos)
+          << launch.kernel();
+}
+
+TEST_P(CudaTarget, LaunchPlansGiveTheCpuResults) {
+  nncc::LoadedGraph graph = load(GetParam());
+  nncc::exe::Executable cuda = compileCuda(graph, /*nvrtc=*/false);
+  ASSERT_TRUE(cuda.has_cuda());
+  nncc::test::CudaHostEmulator host(cuda);
+  ASSERT_EQ(host.error(), "");
+  auto cpu = nncc::test::orFail(nncc::compileAndLoad(graph));
+  ASSERT_TRUE(cpu);
+  std::mt19937 rng(7);
+  for (const nncc::exe::SignatureSpec &sig : cuda.signatures()) {
+    nncc::rt::Session session(cpu);
+    ASSERT_TRUE(session.initialize().ok());
+    std::vector<Tensor> feeds, variables;
+    nncc::rt::TensorMap feedMap;
+    for (const auto &spec : sig.feeds()) {
+      feeds.push_back(randomFeed(spec, 5, rng));
+      feedMap[spec.name()] = feeds.back();
+    }
+    for (const std::string &v : sig.variables())
+      variables.push_back(*session.variable(v));
+    // Two steps, so that a training signature also runs on updated weights.
+    for (int step = 0; step < 2; ++step) {
+      auto expected = session.run(sig.name(), feedMap);
+      ASSERT_TRUE(expected.ok()) << expected.error();
+      std::vector<Tensor> got = host.run(sig.name(), feeds, variables);
+      ASSERT_EQ(got.size(), size_t(sig.fetches_size() + sig.updates_size()));
+      for (int i = 0; i < sig.fetches_size(); ++i)
+        expectClose(got[i], expected->at(sig.fetches(i).name()),
+                    sig.name() + " fetch " + sig.fetches(i).name());
+      for (int i = 0; i < sig.updates_size(); ++i) {
+        expectClose(got[sig.fetches_size() + i], *session.variable(sig.updates(i)),
+                    sig.name() + " update " + sig.updates(i));
+        for (int j = 0; j < sig.variables_size(); ++j)
+          if (sig.variables(j) == sig.updates(i))
+            variables[j] = got[sig.fetches_size() + i];
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Examples, CudaTarget,
+                         ::testing::Values("e1_net_input", "e2_array_structures",
+                                           "e3_linear_regression", "e6_activations",
+                                           "e4_mlp_layers"));
+
+// An op the CUDA target cannot compile, or a size that is no multiple of the
+// batch, is an error at the node, not a crash.
+TEST(CudaTargetErrors, NodeNamed) {
+  auto loaded = nncc::parseGraphText(R"pb(
+    placeholders { name: "x" dtype: F32 shape { dims: -1 dims: 3 } }
+    nodes { name: "pairs" op: "reshape" inputs: "x"
+            attrs { key: "shape" value { ints { val: -1 val: 2 } } } }
+    signatures { name: "f" feeds: "x" fetches: "pairs" }
+  )pb", "model.pbtxt");
+  ASSERT_TRUE(bool(loaded));
+  mlir::MLIRContext ctx;
+  std::vector<std::string> diagnostics;
+  nncc::DiagnosticPrinter printer(ctx, &diagnostics);
+  nncc::CompileOptions options;
+  options.target = nncc::Target::Cuda;
+  options.nvrtc = false;
+  auto exe = nncc::compileModel(ctx, *loaded, options);
+  ASSERT_FALSE(bool(exe));
+  llvm::consumeError(exe.takeError());
+  ASSERT_FALSE(diagnostics.empty());
+  EXPECT_NE(diagnostics[0].find("node 'pairs'"), std::string::npos) << diagnostics[0];
+  EXPECT_NE(diagnostics[0].find("not a whole multiple of the batch size"), std::string::npos)
+      << diagnostics[0];
+}
+
+} // namespace
