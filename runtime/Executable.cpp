@@ -4,6 +4,7 @@
 #include "runtime/NumericChecks.h"
 #include "runtime/Tensor.h"
 #include "runtime/ThreadPool.h"
+#include "runtime/cuda/CudaModule.h"
 
 #include <atomic>
 #include <cstdlib>
@@ -138,11 +139,15 @@ Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable prot
                                                             const std::string &name) {
   if (Status s = validateExecutable(proto, name); !s.ok())
     return s;
-  if (proto.target() != "cpu")
-    return Status::error(name + ": compiled for target '" + proto.target() +
-                         "', which this runtime cannot run yet (its CUDA device is not "
-                         "written); recompile with --target=cpu");
   std::shared_ptr<Executable> exe(new Executable());
+  if (proto.target() == "cuda") {
+    auto module = cuda::CudaModule::load(proto.cuda(), name);
+    if (!module)
+      return Status::error(module.error() + "; recompile with --target=cpu to run here");
+    exe->cuda_ = std::move(*module);
+    exe->proto_ = std::move(proto);
+    return exe;
+  }
   exe->proto_ = std::move(proto);
   auto library = openLibrary(exe->proto_.shared_library(), name, exe->libraryFile_);
   if (!library)

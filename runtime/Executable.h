@@ -12,6 +12,10 @@
 
 namespace nncc::rt {
 
+namespace cuda {
+class CudaModule;
+}
+
 /// The .nnx format version this runtime reads and nncc writes. 2: the
 /// kernels allocate through the runtime's hooks and split row loops over its
 /// threads; 3: the file is framed (magic, version, CRC-32, size:
@@ -52,6 +56,8 @@ public:
   Entry entry(const std::string &name) const;
   /// Signature names, comma-separated (for messages).
   std::string signatureNames() const;
+  /// The loaded CUDA kernels of a target "cuda" executable, or null.
+  cuda::CudaModule *cudaModule() const { return cuda_.get(); }
 
 private:
   Executable() = default;
@@ -62,6 +68,7 @@ private:
   /// /proc/self/fd/N would hand a second executable the first one's kernels.
   int libraryFile_ = -1;
   std::map<std::string, Entry> entries_;
+  std::unique_ptr<cuda::CudaModule> cuda_;
 };
 
 } // namespace nncc::rt

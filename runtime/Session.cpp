@@ -3,6 +3,7 @@
 #include "runtime/Allocator.h"
 #include "runtime/Initializers.h"
 #include "runtime/NumericChecks.h"
+#include "runtime/cuda/CudaModule.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -177,6 +178,9 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
     }
   }
 
+  if (cuda::CudaModule *gpu = exe_->cudaModule())
+    return runOnCuda(*sig, feeds, wanted, *gpu);
+
   // Results: the fetches, then the updated variables.
   struct Result {
     DType dtype;
@@ -266,6 +270,43 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
     for (int i = 0; i < sig->fetches_size(); ++i)
       if (sig->fetches(i).name() == f)
         fetched[f] = values[i];
+  return fetched;
+}
+
+Expected<TensorMap> Session::runOnCuda(const exe::SignatureSpec &sig, const TensorMap &feeds,
+                                       const std::vector<std::string> &wanted,
+                                       cuda::CudaModule &gpu) {
+  std::vector<Tensor> in, vars;
+  const Shape *flatShape = nullptr;
+  for (const exe::TensorSpec &spec : sig.feeds()) {
+    const Tensor &t = feeds.at(spec.name());
+    if (spec.flat()) { // the kernels see a flat feed's elements in 1-D
+      flatShape = &t.shape();
+      in.push_back(Tensor::borrow(t.dtype(), {t.size()}, const_cast<void *>(t.data())));
+    } else {
+      in.push_back(t);
+    }
+  }
+  for (const std::string &v : sig.variables())
+    vars.push_back(variables_.at(v));
+  auto values = cuda::runPlan(exe_->proto().cuda(), sig.name(), in, vars, gpu);
+  if (!values)
+    return Status::error("signature '" + sig.name() + "': " + values.error() +
+                         "; the variables are unchanged");
+  for (int i = 0; i < sig.updates_size(); ++i)
+    variables_[sig.updates(i)] = (*values)[sig.fetches_size() + i];
+  TensorMap fetched;
+  for (const std::string &f : wanted)
+    for (int i = 0; i < sig.fetches_size(); ++i)
+      if (sig.fetches(i).name() == f) {
+        Tensor t = (*values)[i];
+        if (sig.fetches(i).flat() && flatShape) { // back in the fed shape
+          Tensor shaped(t.dtype(), *flatShape);
+          std::memcpy(shaped.data(), t.data(), t.bytes());
+          t = shaped;
+        }
+        fetched[f] = t;
+      }
   return fetched;
 }
 

@@ -55,6 +55,11 @@ public:
 
 private:
   const exe::VariableSpec *variableSpec(const std::string &name) const;
+  /// run() for a target "cuda" executable: the signature's launch plan on
+  /// the GPU (runtime/cuda/LaunchPlan.h).
+  Expected<TensorMap> runOnCuda(const exe::SignatureSpec &sig, const TensorMap &feeds,
+                                const std::vector<std::string> &wanted,
+                                cuda::CudaModule &gpu);
 
   std::shared_ptr<const Executable> exe_;
   TensorMap variables_;

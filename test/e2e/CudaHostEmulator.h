@@ -10,10 +10,12 @@
 
 #include "proto/executable.pb.h"
 #include "runtime/Session.h"
+#include "runtime/cuda/LaunchPlan.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <dlfcn.h>
 #include <fstream>
 #include <map>
@@ -61,64 +63,47 @@ public:
   const std::string &error() const { return error_; }
 
   /// Runs `signature` on `feeds` and `variables` (in the signature's
-  /// orders); returns its fetches, then its updates.
-  std::vector<rt::Tensor> run(const std::string &signature, const std::vector<rt::Tensor> &feeds,
-                              const std::vector<rt::Tensor> &variables) {
-    const exe::CudaProgram &p = exe_.cuda();
-    const exe::CudaSignature *sig = nullptr;
-    for (const auto &s : p.signatures())
-      if (s.name() == signature)
-        sig = &s;
-    EXPECT_TRUE(sig) << signature;
-    if (!sig)
-      return {};
-    // N: the feeds' unknown dimension.
-    int64_t n = 1;
-    for (int i = 0; i < sig->feeds_size(); ++i) {
-      const exe::CudaBuffer &b = p.buffers(sig->feeds(i));
-      for (int d = 0; d < b.dims_size(); ++d)
-        if (b.dims(d) < 0)
-          n = feeds[i].shape()[d] / -b.dims(d);
-    }
-    std::map<unsigned, rt::Tensor> buffers;
-    auto bufferOf = [&](unsigned id) -> rt::Tensor & {
-      auto it = buffers.find(id);
-      if (it != buffers.end())
-        return it->second;
-      const exe::CudaBuffer &b = p.buffers(id);
-      rt::Shape shape;
-      for (int64_t d : b.dims())
-        shape.push_back(d >= 0 ? d : -d * n);
-      return buffers[id] = rt::Tensor(rt::toDType(b.dtype()), shape);
-    };
-    for (int i = 0; i < sig->feeds_size(); ++i)
-      buffers[sig->feeds(i)] = feeds[i];
-    for (int i = 0; i < sig->variables_size(); ++i)
-      buffers[sig->variables(i)] = variables[i];
-    struct Args {
-      void *p[32];
-      long long n;
-    };
-    for (const exe::CudaLaunch &launch : sig->launches()) {
-      auto kernel = reinterpret_cast<void (*)(Args)>(dlsym(handle_, launch.kernel().c_str()));
-      EXPECT_TRUE(kernel) << launch.kernel();
-      if (!kernel)
-        return {};
-      Args args{};
-      args.n = n;
-      for (int i = 0; i < launch.args_size(); ++i)
-        args.p[i] = bufferOf(launch.args(i)).data();
-      kernel(args);
-    }
-    std::vector<rt::Tensor> out;
-    for (unsigned id : sig->fetches())
-      out.push_back(bufferOf(id).clone());
-    for (unsigned id : sig->updates())
-      out.push_back(bufferOf(id).clone());
-    return out;
+  /// orders) through the runtime's plan runner; returns its fetches, then
+  /// its updates.
+  rt::Expected<std::vector<rt::Tensor>> run(const std::string &signature,
+                                            const std::vector<rt::Tensor> &feeds,
+                                            const std::vector<rt::Tensor> &variables) {
+    Host host(handle_);
+    return rt::cuda::runPlan(exe_.cuda(), signature, feeds, variables, host);
   }
 
 private:
+  /// Host memory; a launch is one call (one thread of one block covers the
+  /// output through the kernel's grid-stride loop).
+  struct Host : rt::cuda::PlanBackend {
+    explicit Host(void *library) : library(library) {}
+    rt::Expected<void *> allocate(size_t bytes) override {
+      void *p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+      if (!p)
+        return rt::Status::error("out of memory");
+      std::memset(p, 0xff, bytes); // garbage, as cuMemAlloc gives
+      return p;
+    }
+    void release(void *p) override { std::free(p); }
+    rt::Status upload(void *p, const void *host, size_t bytes) override {
+      std::memcpy(p, host, bytes);
+      return rt::Status();
+    }
+    rt::Status download(void *host, const void *p, size_t bytes) override {
+      std::memcpy(host, p, bytes);
+      return rt::Status();
+    }
+    rt::Status launch(const std::string &kernel, const rt::cuda::KernelArgs &args,
+                      int64_t) override {
+      auto fn = reinterpret_cast<void (*)(rt::cuda::KernelArgs)>(dlsym(library, kernel.c_str()));
+      if (!fn)
+        return rt::Status::error("no kernel '" + kernel + "'");
+      fn(args);
+      return rt::Status();
+    }
+    rt::Status finish() override { return rt::Status(); }
+    void *library;
+  };
   static int &counter() {
     static int c = 0;
     return c;

@@ -9,8 +9,10 @@
 #include "compiler/driver/Compiler.h"
 #include "compiler/driver/Diagnostics.h"
 #include "examples/e4_mlp_layers/MlpModel.h"
+#include "runtime/cuda/CudaModule.h"
 
 #include <cmath>
+#include <functional>
 #include <random>
 
 using nncc::rt::DType;
@@ -87,12 +89,14 @@ TEST_P(CudaTarget, NvrtcCompilesEveryKernel) {
           << launch.kernel();
 }
 
-TEST_P(CudaTarget, LaunchPlansGiveTheCpuResults) {
-  nncc::LoadedGraph graph = load(GetParam());
-  nncc::exe::Executable cuda = compileCuda(graph, /*nvrtc=*/false);
-  ASSERT_TRUE(cuda.has_cuda());
-  nncc::test::CudaHostEmulator host(cuda);
-  ASSERT_EQ(host.error(), "");
+using Runner = std::function<nncc::rt::Expected<std::vector<Tensor>>(
+    const std::string &, const std::vector<Tensor> &, const std::vector<Tensor> &)>;
+
+/// Every signature of `cuda`, run by `run` twice on random feeds (so that a
+/// training signature also runs on updated weights), against the CPU
+/// backend's session on the same feeds and weights.
+void expectCpuResults(const nncc::LoadedGraph &graph, const nncc::exe::Executable &cuda,
+                      const Runner &run) {
   auto cpu = nncc::test::orFail(nncc::compileAndLoad(graph));
   ASSERT_TRUE(cpu);
   std::mt19937 rng(7);
@@ -107,24 +111,68 @@ TEST_P(CudaTarget, LaunchPlansGiveTheCpuResults) {
     }
     for (const std::string &v : sig.variables())
       variables.push_back(*session.variable(v));
-    // Two steps, so that a training signature also runs on updated weights.
     for (int step = 0; step < 2; ++step) {
       auto expected = session.run(sig.name(), feedMap);
       ASSERT_TRUE(expected.ok()) << expected.error();
-      std::vector<Tensor> got = host.run(sig.name(), feeds, variables);
-      ASSERT_EQ(got.size(), size_t(sig.fetches_size() + sig.updates_size()));
+      auto got = run(sig.name(), feeds, variables);
+      ASSERT_TRUE(got.ok()) << got.error();
+      ASSERT_EQ(got->size(), size_t(sig.fetches_size() + sig.updates_size()));
       for (int i = 0; i < sig.fetches_size(); ++i)
-        expectClose(got[i], expected->at(sig.fetches(i).name()),
+        expectClose((*got)[i], expected->at(sig.fetches(i).name()),
                     sig.name() + " fetch " + sig.fetches(i).name());
       for (int i = 0; i < sig.updates_size(); ++i) {
-        expectClose(got[sig.fetches_size() + i], *session.variable(sig.updates(i)),
+        expectClose((*got)[sig.fetches_size() + i], *session.variable(sig.updates(i)),
                     sig.name() + " update " + sig.updates(i));
         for (int j = 0; j < sig.variables_size(); ++j)
           if (sig.variables(j) == sig.updates(i))
-            variables[j] = got[sig.fetches_size() + i];
+            variables[j] = (*got)[sig.fetches_size() + i];
       }
     }
   }
+}
+
+TEST_P(CudaTarget, LaunchPlansOnTheHostGiveTheCpuResults) {
+  nncc::LoadedGraph graph = load(GetParam());
+  nncc::exe::Executable cuda = compileCuda(graph, /*nvrtc=*/false);
+  ASSERT_TRUE(cuda.has_cuda());
+  nncc::test::CudaHostEmulator host(cuda);
+  ASSERT_EQ(host.error(), "");
+  expectCpuResults(graph, cuda, [&](auto &sig, auto &feeds, auto &variables) {
+    return host.run(sig, feeds, variables);
+  });
+}
+
+// On a machine with a GPU and its driver: the same through the runtime's
+// CUDA device (Session on a target "cuda" executable).
+TEST_P(CudaTarget, RunsOnTheGpu) {
+  if (!nncc::cuda::haveNvrtc())
+    GTEST_SKIP() << "nncc was built without the CUDA toolkit (NVRTC)";
+  if (auto s = nncc::rt::cuda::cudaAvailable(); !s.ok())
+    GTEST_SKIP() << s.message();
+  nncc::LoadedGraph graph = load(GetParam());
+  nncc::exe::Executable cuda = compileCuda(graph, /*nvrtc=*/true);
+  auto exe = nncc::rt::Executable::fromProto(cuda, GetParam());
+  ASSERT_TRUE(exe.ok()) << exe.error();
+  expectCpuResults(graph, cuda, [&](const std::string &sig, auto &feeds, auto &variables) {
+    nncc::rt::Session session(*exe);
+    nncc::rt::Status init = session.initialize();
+    EXPECT_TRUE(init.ok());
+    const nncc::exe::SignatureSpec *spec = (*exe)->signature(sig);
+    nncc::rt::TensorMap feedMap;
+    for (int i = 0; i < spec->feeds_size(); ++i)
+      feedMap[spec->feeds(i).name()] = feeds[i];
+    for (int i = 0; i < spec->variables_size(); ++i)
+      EXPECT_TRUE(session.setVariable(spec->variables(i), variables[i]).ok());
+    auto out = session.run(sig, feedMap);
+    if (!out.ok())
+      return nncc::rt::Expected<std::vector<Tensor>>(out.status());
+    std::vector<Tensor> values;
+    for (const auto &f : spec->fetches())
+      values.push_back(out->at(f.name()));
+    for (const std::string &u : spec->updates())
+      values.push_back(*session.variable(u));
+    return nncc::rt::Expected<std::vector<Tensor>>(values);
+  });
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, CudaTarget,
@@ -155,6 +203,21 @@ TEST(CudaTargetErrors, NodeNamed) {
   EXPECT_NE(diagnostics[0].find("node 'pairs'"), std::string::npos) << diagnostics[0];
   EXPECT_NE(diagnostics[0].find("not a whole multiple of the batch size"), std::string::npos)
       << diagnostics[0];
+}
+
+// Where there is no driver or no GPU, loading a CUDA executable says so.
+TEST(CudaRuntime, MissingDriverIsAClearError) {
+  if (!nncc::cuda::haveNvrtc())
+    GTEST_SKIP() << "nncc was built without the CUDA toolkit (NVRTC)";
+  nncc::rt::Status available = nncc::rt::cuda::cudaAvailable();
+  if (available.ok())
+    GTEST_SKIP() << "a GPU is here: " << nncc::rt::cuda::cudaDeviceName();
+  nncc::exe::Executable cuda = compileCuda(load("e1_net_input"), /*nvrtc=*/true);
+  auto exe = nncc::rt::Executable::fromProto(cuda, "e1.nnx");
+  ASSERT_FALSE(exe.ok());
+  EXPECT_EQ(exe.error(), "e1.nnx: cannot run the CUDA kernels: " + available.message() +
+                             "; recompile with --target=cpu to run here");
+  EXPECT_NE(available.message().find("no CUDA"), std::string::npos) << available.message();
 }
 
 } // namespace

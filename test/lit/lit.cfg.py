@@ -21,3 +21,9 @@ if os.path.isdir("/usr/share/datasets/fashion-mnist"):
 # nncc built with the CUDA toolkit: NVRTC compiles the CUDA target's kernels.
 if config.nncc_cuda:
     config.available_features.add("nvrtc")
+
+# A GPU with its driver (libcuda.so.1 and /dev/nvidia0).
+if os.path.exists("/dev/nvidia0") and any(
+        os.path.exists(os.path.join(d, "libcuda.so.1"))
+        for d in ["/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/local/cuda/lib64/stubs/.."]):
+    config.available_features.add("gpu")

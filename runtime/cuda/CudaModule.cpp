@@ -1,0 +1,205 @@
+#include "runtime/cuda/CudaModule.h"
+
+#include <dlfcn.h>
+
+namespace nncc::rt::cuda {
+namespace {
+
+// The few driver API types and entry points used, declared here so that the
+// runtime builds without the CUDA toolkit.
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+using Handle = void *;
+constexpr int kComputeCapabilityMajor = 75, kComputeCapabilityMinor = 76;
+
+struct Driver {
+  CUresult (*cuInit)(unsigned);
+  CUresult (*cuDeviceGetCount)(int *);
+  CUresult (*cuDeviceGet)(CUdevice *, int);
+  CUresult (*cuDeviceGetAttribute)(int *, int, CUdevice);
+  CUresult (*cuDeviceGetName)(char *, int, CUdevice);
+  CUresult (*cuDevicePrimaryCtxRetain)(Handle *, CUdevice);
+  CUresult (*cuCtxSetCurrent)(Handle);
+  CUresult (*cuModuleLoadData)(Handle *, const void *);
+  CUresult (*cuModuleUnload)(Handle);
+  CUresult (*cuModuleGetFunction)(Handle *, Handle, const char *);
+  CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
+  CUresult (*cuMemFree)(CUdeviceptr);
+  CUresult (*cuMemcpyHtoD)(CUdeviceptr, const void *, size_t);
+  CUresult (*cuMemcpyDtoH)(void *, CUdeviceptr, size_t);
+  CUresult (*cuLaunchKernel)(Handle, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
+                             unsigned, Handle, void **, void **);
+  CUresult (*cuCtxSynchronize)();
+  CUresult (*cuGetErrorString)(CUresult, const char **);
+  CUdevice device = 0;
+  Handle context = nullptr;
+  int major = 0, minor = 0;
+  std::string name;
+};
+
+std::string errorText(const Driver &d, CUresult r) {
+  const char *text = nullptr;
+  if (d.cuGetErrorString && d.cuGetErrorString(r, &text) == 0 && text)
+    return text;
+  return "CUDA error " + std::to_string(r);
+}
+
+/// The driver, opened and initialized once, or why it cannot be.
+const Expected<Driver *> &driver() {
+  static Expected<Driver *> loaded = []() -> Expected<Driver *> {
+    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+      return Status::error(std::string("no CUDA driver: libcuda.so.1 cannot be loaded (") +
+                           dlerror() + ")");
+    static Driver d;
+    bool missing = false;
+    std::string which;
+    auto get = [&](auto &fn, const char *symbol) {
+      void *p = dlsym(lib, symbol);
+      if (!p) {
+        missing = true;
+        which = symbol;
+      }
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(p);
+    };
+    get(d.cuInit, "cuInit");
+    get(d.cuDeviceGetCount, "cuDeviceGetCount");
+    get(d.cuDeviceGet, "cuDeviceGet");
+    get(d.cuDeviceGetAttribute, "cuDeviceGetAttribute");
+    get(d.cuDeviceGetName, "cuDeviceGetName");
+    get(d.cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
+    get(d.cuCtxSetCurrent, "cuCtxSetCurrent");
+    get(d.cuModuleLoadData, "cuModuleLoadData");
+    get(d.cuModuleUnload, "cuModuleUnload");
+    get(d.cuModuleGetFunction, "cuModuleGetFunction");
+    get(d.cuMemAlloc, "cuMemAlloc_v2");
+    get(d.cuMemFree, "cuMemFree_v2");
+    get(d.cuMemcpyHtoD, "cuMemcpyHtoD_v2");
+    get(d.cuMemcpyDtoH, "cuMemcpyDtoH_v2");
+    get(d.cuLaunchKernel, "cuLaunchKernel");
+    get(d.cuCtxSynchronize, "cuCtxSynchronize");
+    get(d.cuGetErrorString, "cuGetErrorString");
+    if (missing)
+      return Status::error("the CUDA driver lacks " + which + " (too old?)");
+    if (CUresult r = d.cuInit(0))
+      return Status::error("the CUDA driver does not start: " + errorText(d, r));
+    int count = 0;
+    if (d.cuDeviceGetCount(&count) != 0 || count == 0)
+      return Status::error("no CUDA device");
+    if (CUresult r = d.cuDeviceGet(&d.device, 0))
+      return Status::error("CUDA device 0: " + errorText(d, r));
+    d.cuDeviceGetAttribute(&d.major, kComputeCapabilityMajor, d.device);
+    d.cuDeviceGetAttribute(&d.minor, kComputeCapabilityMinor, d.device);
+    char name[256] = {};
+    d.cuDeviceGetName(name, sizeof name, d.device);
+    d.name = name;
+    if (CUresult r = d.cuDevicePrimaryCtxRetain(&d.context, d.device))
+      return Status::error("CUDA device 0 has no context: " + errorText(d, r));
+    return &d;
+  }();
+  return loaded;
+}
+
+Status check(CUresult r, const std::string &what) {
+  if (r == 0)
+    return Status();
+  return Status::error(what + ": " + errorText(**driver(), r));
+}
+
+} // namespace
+
+Status cudaAvailable() {
+  const auto &d = driver();
+  return d ? Status() : d.status();
+}
+
+std::string cudaDeviceName() {
+  const auto &d = driver();
+  if (!d)
+    return d.error();
+  return (*d)->name + " (sm_" + std::to_string((*d)->major) + std::to_string((*d)->minor) + ")";
+}
+
+Expected<std::unique_ptr<CudaModule>> CudaModule::load(const exe::CudaProgram &program,
+                                                       const std::string &name) {
+  const auto &loaded = driver();
+  if (!loaded)
+    return Status::error(name + ": cannot run the CUDA kernels: " + loaded.error());
+  Driver &d = **loaded;
+  if (Status s = check(d.cuCtxSetCurrent(d.context), name + ": CUDA context"); !s.ok())
+    return s;
+  std::unique_ptr<CudaModule> m(new CudaModule());
+  std::string sm = "sm_" + std::to_string(d.major) + std::to_string(d.minor);
+  // The CUBIN where it was built for this GPU, the PTX (JIT-compiled by the
+  // driver) otherwise.
+  bool cubin = !program.cubin().empty() && program.sm() == sm;
+  const std::string &image = cubin ? program.cubin() : program.ptx();
+  if (image.empty())
+    return Status::error(name + ": the executable has no CUBIN for " + sm + " and no PTX");
+  std::string ptx = cubin ? std::string() : image + std::string(1, '\0');
+  if (Status s = check(d.cuModuleLoadData(&m->module_, cubin ? image.data() : ptx.data()),
+                       name + ": loading the CUDA kernels (" +
+                           (cubin ? program.sm() : program.arch()) + ") on " + d.name);
+      !s.ok())
+    return s;
+  for (const exe::CudaSignature &sig : program.signatures())
+    for (const exe::CudaLaunch &launch : sig.launches()) {
+      if (m->functions_.count(launch.kernel()))
+        continue;
+      void *f = nullptr;
+      if (Status s = check(d.cuModuleGetFunction(&f, m->module_, launch.kernel().c_str()),
+                           name + ": kernel '" + launch.kernel() + "'");
+          !s.ok())
+        return s;
+      m->functions_[launch.kernel()] = f;
+    }
+  return m;
+}
+
+CudaModule::~CudaModule() {
+  if (module_)
+    (*driver())->cuModuleUnload(module_);
+}
+
+Expected<void *> CudaModule::allocate(size_t bytes) {
+  CUdeviceptr p = 0;
+  if (Status s = check((*driver())->cuMemAlloc(&p, bytes),
+                       "allocating " + std::to_string(bytes) + " bytes on the GPU");
+      !s.ok())
+    return s;
+  return reinterpret_cast<void *>(p);
+}
+
+void CudaModule::release(void *buffer) {
+  (*driver())->cuMemFree(reinterpret_cast<CUdeviceptr>(buffer));
+}
+
+Status CudaModule::upload(void *buffer, const void *host, size_t bytes) {
+  return check((*driver())->cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(buffer), host, bytes),
+               "copying to the GPU");
+}
+
+Status CudaModule::download(void *host, const void *buffer, size_t bytes) {
+  return check((*driver())->cuMemcpyDtoH(host, reinterpret_cast<CUdeviceptr>(buffer), bytes),
+               "copying from the GPU");
+}
+
+Status CudaModule::launch(const std::string &kernel, const KernelArgs &args, int64_t elements) {
+  auto it = functions_.find(kernel);
+  if (it == functions_.end())
+    return Status::error("kernel '" + kernel + "' is not in the loaded module");
+  // Grid-stride kernels: enough blocks to fill the GPU, no more.
+  constexpr unsigned kThreads = 256;
+  int64_t blocks = std::min<int64_t>((elements + kThreads - 1) / kThreads, 8192);
+  void *params[] = {const_cast<KernelArgs *>(&args)};
+  return check((*driver())->cuLaunchKernel(it->second, static_cast<unsigned>(std::max<int64_t>(blocks, 1)),
+                                           1, 1, kThreads, 1, 1, 0, nullptr, params, nullptr),
+               "launching kernel '" + kernel + "'");
+}
+
+Status CudaModule::finish() {
+  return check((*driver())->cuCtxSynchronize(), "running the CUDA kernels");
+}
+
+} // namespace nncc::rt::cuda
