@@ -22,8 +22,14 @@ if os.path.isdir("/usr/share/datasets/fashion-mnist"):
 if config.nncc_cuda:
     config.available_features.add("nvrtc")
 
-# A GPU with its driver (libcuda.so.1 and /dev/nvidia0).
-if os.path.exists("/dev/nvidia0") and any(
-        os.path.exists(os.path.join(d, "libcuda.so.1"))
-        for d in ["/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/local/cuda/lib64/stubs/.."]):
+# A GPU with its driver (libcuda.so.1 loads and /dev/nvidia0 is there).
+def have_gpu():
+    import ctypes
+    try:
+        ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False
+    return os.path.exists("/dev/nvidia0")
+
+if have_gpu():
     config.available_features.add("gpu")
