@@ -19,7 +19,7 @@ done
 build/bin/nncc-gpu-check --expect "$out"
 rm "$out"/*.cpu.nnx "$out"/*.pbtxt
 cp build/bin/nncc-gpu-check "$out/"
-cp "$(find build -name 'libnncc_runtime.so' | head -1)" "$out/"
+for l in libnncc_runtime.so libnncc_proto.so; do cp "$(find build -name "$l" -not -path "*/gpu-bundle/*" | head -1)" "$out/"; done
 for lib in libprotobuf.so.32 libz.so.1; do
   path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
   [ -n "$path" ] && cp "$path" "$out/"
