@@ -128,13 +128,15 @@ private:
              failure();
     std::string kernel = identifier(name);
     KernelWriter writer(kernel, inputs, shapes_);
-    auto text = writer.write(result);
+    unsigned tile = 0;
+    auto text = writer.write(result, tile);
     if (failed(text))
       return failure();
     source += *text + "\n";
     globals += writer.globals();
     exe::CudaLaunch &l = *sig.add_launches();
     l.set_kernel(kernel);
+    l.set_tile(tile);
     for (Value in : inputs)
       l.add_args(buffers_.lookup(in));
     auto out = newBuffer(result);

@@ -8,6 +8,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cstdio>
+#include <functional>
 
 using namespace mlir;
 
@@ -246,6 +247,8 @@ std::string KernelWriter::element(Value v, const std::string &lin) {
   if (auto arg = dyn_cast<BlockArgument>(v))
     if (auto fusion = dyn_cast<nn::FusionOp>(arg.getOwner()->getParentOp()))
       return element(fusion->getOperand(arg.getArgNumber()), lin);
+  if (auto it = overrides_.find(v.getAsOpaquePointer()); it != overrides_.end())
+    return it->second;
   std::pair<void *, std::string> key{v.getAsOpaquePointer(), lin};
   for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it)
     if (auto found = it->find(key); found != it->end())
@@ -527,16 +530,7 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
       });
 }
 
-FailureOr<std::string> KernelWriter::write(Value result) {
-  body_.clear();
-  scopes_.assign(1, {});
-  indent_ = 4;
-  std::string loop;
-  std::string elementName = element(result, "lin");
-  if (failedAt_)
-    return failedAt_->emitOpError("is not supported by the CUDA target yet"), failure();
-  std::string computed = body_;
-
+std::string KernelWriter::header(Value result) {
   std::string s = "extern \"C\" __global__ void " + name_ + "(const nncc_args a) {\n";
   s += "  const long long N = a.n;\n";
   for (auto [i, v] : llvm::enumerate(inputs_)) {
@@ -548,10 +542,131 @@ FailureOr<std::string> KernelWriter::write(Value result) {
   s += "  " + T + " *__restrict__ out = (" + T + " *)a.p[" + std::to_string(inputs_.size()) +
        "];\n";
   s += "  (void)N;\n";
+  return s;
+}
+
+Operation *KernelWriter::tiledProduct(Value result) {
+  auto resultType = tensorOf(result);
+  if (resultType.getRank() != 2 || !isFloat(resultType.getElementType()))
+    return nullptr;
+  auto isInput = [&](Value v) {
+    if (auto arg = dyn_cast<BlockArgument>(v))
+      if (auto fusion = dyn_cast<nn::FusionOp>(arg.getOwner()->getParentOp()))
+        v = fusion->getOperand(arg.getArgNumber());
+    return llvm::is_contained(inputs_, v);
+  };
+  // Walk up from the result through elementwise ops of the result's shape;
+  // exactly one product may be reached, and only through them.
+  Operation *product = nullptr;
+  bool ok = true;
+  std::function<bool(Value)> reaches = [&](Value v) -> bool {
+    Operation *op = v.getDefiningOp();
+    if (!op || isa<nn::FusionOp>(op))
+      return false;
+    if (auto mm = dyn_cast<nn::MatMulOp>(op)) {
+      if (v.getType() != result.getType() || !isInput(mm.getLhs()) || !isInput(mm.getRhs()) ||
+          (product && product != op))
+        ok = false;
+      product = op;
+      return true;
+    }
+    bool any = false;
+    for (Value operand : op->getOperands())
+      any |= reaches(operand);
+    if (any && (v.getType() != result.getType() ||
+                !isa<nn::AddOp, nn::SubOp, nn::MulOp, nn::DivOp, nn::BiasAddOp, nn::NegOp,
+                     nn::SquareOp, nn::ExpOp, nn::LogOp, nn::TanhOp, nn::SigmoidOp,
+                     nn::ReluOp>(op)))
+      ok = false;
+    return any;
+  };
+  reaches(result);
+  return ok ? product : nullptr;
+}
+
+FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product) {
+  auto mm = cast<nn::MatMulOp>(product);
+  Value lhs = mm.getLhs(), rhs = mm.getRhs();
+  auto input = [&](Value v) {
+    if (auto arg = dyn_cast<BlockArgument>(v))
+      if (auto fusion = dyn_cast<nn::FusionOp>(arg.getOwner()->getParentOp()))
+        v = fusion->getOperand(arg.getArgNumber());
+    return "in" + std::to_string(llvm::find(inputs_, v) - inputs_.begin());
+  };
+  bool ta = mm.getTransposeA(), tb = mm.getTransposeB();
+  std::string T = cType(eltOf(result));
+  body_.clear();
+  scopes_.assign(1, {});
+  indent_ = 8;
+  overrides_[mm.getResult().getAsOpaquePointer()] = "accv";
+  std::string elementName = element(result, "lin");
+  if (failedAt_)
+    return failedAt_->emitOpError("is not supported by the CUDA target yet"), failure();
+  std::string rows = dim(result, 0), cols = dim(result, 1), depth = dim(lhs, ta ? 0 : 1);
+  std::string A = input(lhs), B = input(rhs);
+  std::string s = header(result);
+  s += "  const long long M = " + rows + ", C = " + cols + ", K = " + depth + ";\n";
+  s += "  __shared__ " + T + " As[16][64];\n";
+  s += "  __shared__ " + T + " Bs[16][64];\n";
+  s += "  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;\n";
+  s += "  const long long row0 = (long long)blockIdx.y * 64, col0 = (long long)blockIdx.x * 64;\n";
+  s += "  " + T + " acc[4][4] = {};\n";
+  s += "  for (long long k0 = 0; k0 < K; k0 += 16) {\n";
+  s += "    for (int e = threadIdx.x; e < 1024; e += 256) {\n";
+  s += "      const int r = e / 16, k = e % 16;\n";
+  s += "      const long long gr = row0 + r, gk = k0 + k;\n";
+  s += "      As[k][r] = gr < M && gk < K ? " + A + "[" + (ta ? "gk * M + gr" : "gr * K + gk") +
+       "] : (" + T + ")0;\n";
+  s += "    }\n";
+  s += "    for (int e = threadIdx.x; e < 1024; e += 256) {\n";
+  s += "      const int k = e / 64, c = e % 64;\n";
+  s += "      const long long gk = k0 + k, gc = col0 + c;\n";
+  s += "      Bs[k][c] = gk < K && gc < C ? " + B + "[" + (tb ? "gc * K + gk" : "gk * C + gc") +
+       "] : (" + T + ")0;\n";
+  s += "    }\n";
+  s += "    __syncthreads();\n";
+  s += "    for (int k = 0; k < 16; ++k) {\n";
+  s += "      " + T + " x[4], y[4];\n";
+  s += "      for (int i = 0; i < 4; ++i) {\n";
+  s += "        x[i] = As[k][ty * 4 + i];\n";
+  s += "        y[i] = Bs[k][tx * 4 + i];\n";
+  s += "      }\n";
+  s += "      for (int i = 0; i < 4; ++i)\n";
+  s += "        for (int j = 0; j < 4; ++j)\n";
+  s += "          acc[i][j] += x[i] * y[j];\n";
+  s += "    }\n";
+  s += "    __syncthreads();\n";
+  s += "  }\n";
+  s += "  for (int i = 0; i < 4; ++i)\n";
+  s += "    for (int j = 0; j < 4; ++j) {\n";
+  s += "      const long long row = row0 + ty * 4 + i, col = col0 + tx * 4 + j;\n";
+  s += "      if (row < M && col < C) {\n";
+  s += "        const long long lin = row * C + col;\n";
+  s += "        const " + T + " accv = acc[i][j];\n";
+  s += body_;
+  s += "        out[lin] = " + elementName + ";\n";
+  s += "      }\n";
+  s += "    }\n}\n";
+  return s;
+}
+
+FailureOr<std::string> KernelWriter::write(Value result, unsigned &tile) {
+  if (Operation *product = tiledProduct(result)) {
+    tile = 64;
+    return writeTiled(result, product);
+  }
+  tile = 0;
+  body_.clear();
+  scopes_.assign(1, {});
+  indent_ = 4;
+  std::string elementName = element(result, "lin");
+  if (failedAt_)
+    return failedAt_->emitOpError("is not supported by the CUDA target yet"), failure();
+  std::string s = header(result);
   s += "  const long long total = " + elements(result) + ";\n";
   s += "  for (long long lin = (long long)blockIdx.x * blockDim.x + threadIdx.x; lin < total;\n"
        "       lin += (long long)blockDim.x * gridDim.x) {\n";
-  s += computed;
+  s += body_;
   s += "    out[lin] = " + elementName + ";\n";
   s += "  }\n}\n";
   return s;

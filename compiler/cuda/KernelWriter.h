@@ -37,7 +37,9 @@ public:
 
   /// The kernel's source computing `result` into the last argument, or
   /// failure (reported at the op) for an op this target cannot compile.
-  mlir::FailureOr<std::string> write(mlir::Value result);
+  /// `tile` is set to the tile size of a tiled kernel (a product with its
+  /// epilogue), 0 for a grid-stride one.
+  mlir::FailureOr<std::string> write(mlir::Value result, unsigned &tile);
 
   /// File-scope definitions the kernels need (constant arrays).
   const std::string &globals() const { return globals_; }
@@ -57,6 +59,11 @@ private:
   void open(const std::string &header);
   void close();
   std::string constant(mlir::Operation *op, const std::string &lin);
+  /// The product `result` is an elementwise epilogue of, when both its
+  /// operands are kernel inputs: the tiled kernel's case.
+  mlir::Operation *tiledProduct(mlir::Value result);
+  std::string header(mlir::Value result);
+  mlir::FailureOr<std::string> writeTiled(mlir::Value result, mlir::Operation *product);
 
   std::string name_;
   std::vector<mlir::Value> inputs_;
@@ -66,6 +73,9 @@ private:
   /// Elements already computed, per loop scope: (value, index) -> variable.
   std::vector<std::map<std::pair<void *, std::string>, std::string>> scopes_;
   mlir::Operation *failedAt_ = nullptr;
+  /// Values known at every index the kernel reads them (the product's
+  /// accumulator in a tiled kernel's epilogue).
+  std::map<void *, std::string> overrides_;
 };
 
 } // namespace nncc::cuda

@@ -185,16 +185,13 @@ Status CudaModule::download(void *host, const void *buffer, size_t bytes) {
                "copying from the GPU");
 }
 
-Status CudaModule::launch(const std::string &kernel, const KernelArgs &args, int64_t elements) {
+Status CudaModule::launch(const std::string &kernel, const KernelArgs &args, const Grid &grid) {
   auto it = functions_.find(kernel);
   if (it == functions_.end())
     return Status::error("kernel '" + kernel + "' is not in the loaded module");
-  // Grid-stride kernels: enough blocks to fill the GPU, no more.
-  constexpr unsigned kThreads = 256;
-  int64_t blocks = std::min<int64_t>((elements + kThreads - 1) / kThreads, 8192);
   void *params[] = {const_cast<KernelArgs *>(&args)};
-  return check((*driver())->cuLaunchKernel(it->second, static_cast<unsigned>(std::max<int64_t>(blocks, 1)),
-                                           1, 1, kThreads, 1, 1, 0, nullptr, params, nullptr),
+  return check((*driver())->cuLaunchKernel(it->second, grid.x, grid.y, 1, grid.threads, 1, 1, 0,
+                                           nullptr, params, nullptr),
                "launching kernel '" + kernel + "'");
 }
 

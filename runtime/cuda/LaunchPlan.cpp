@@ -1,6 +1,7 @@
 #include "runtime/cuda/LaunchPlan.h"
 #include "runtime/Session.h"
 
+#include <algorithm>
 #include <map>
 
 namespace nncc::rt::cuda {
@@ -101,7 +102,19 @@ Expected<std::vector<Tensor>> runPlan(const exe::CudaProgram &program,
     }
     Shape shape;
     bytesOf(*bufferSpec(launch.args(launch.args_size() - 1)), shape);
-    if (Status s = backend.launch(launch.kernel(), args, numElements(shape)); !s.ok())
+    Grid grid;
+    if (launch.tile()) { // a tile of the (rank-2) output per block
+      if (shape.size() != 2)
+        return fail(Status::error("tiled kernel '" + launch.kernel() + "' has a rank-" +
+                                  std::to_string(shape.size()) + " output"));
+      int64_t t = launch.tile();
+      grid.x = static_cast<unsigned>(std::max<int64_t>((shape[1] + t - 1) / t, 1));
+      grid.y = static_cast<unsigned>(std::max<int64_t>((shape[0] + t - 1) / t, 1));
+    } else { // grid-stride: enough blocks to fill the GPU, no more
+      int64_t blocks = (numElements(shape) + grid.threads - 1) / grid.threads;
+      grid.x = static_cast<unsigned>(std::clamp<int64_t>(blocks, 1, 8192));
+    }
+    if (Status s = backend.launch(launch.kernel(), args, grid); !s.ok())
       return fail(s);
   }
   if (Status s = backend.finish(); !s.ok())

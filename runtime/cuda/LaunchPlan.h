@@ -20,6 +20,11 @@ struct KernelArgs {
   long long n;
 };
 
+/// A launch's blocks (x, y) of `threads` threads.
+struct Grid {
+  unsigned x = 1, y = 1, threads = 256;
+};
+
 /// Memory and launches of one device.
 class PlanBackend {
 public:
@@ -28,8 +33,7 @@ public:
   virtual void release(void *buffer) = 0;
   virtual Status upload(void *buffer, const void *host, size_t bytes) = 0;
   virtual Status download(void *host, const void *buffer, size_t bytes) = 0;
-  /// Launches `kernel` over at least `elements` threads' worth of work.
-  virtual Status launch(const std::string &kernel, const KernelArgs &args, int64_t elements) = 0;
+  virtual Status launch(const std::string &kernel, const KernelArgs &args, const Grid &grid) = 0;
   /// Waits for the launches to finish.
   virtual Status finish() = 0;
 };

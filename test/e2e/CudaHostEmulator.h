@@ -19,21 +19,53 @@
 #include <dlfcn.h>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
 #include <unistd.h>
 
 namespace nncc::test {
 
+// Blocks run one after the other, a block's threads as host threads
+// (__syncthreads is a barrier, __shared__ memory a static); a grid-stride
+// kernel runs as one thread of one block.
 constexpr const char *kCudaHostShim = R"(
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 #define __global__
 #define __device__
+#define __shared__ static
 struct nncc_dim3 { unsigned x, y, z; };
-static const nncc_dim3 blockIdx = {0, 0, 0}, threadIdx = {0, 0, 0};
-static const nncc_dim3 blockDim = {1, 1, 1}, gridDim = {1, 1, 1};
+static thread_local nncc_dim3 blockIdx, threadIdx;
+static nncc_dim3 blockDim, gridDim;
+static pthread_barrier_t nncc_barrier;
+static inline void __syncthreads() { pthread_barrier_wait(&nncc_barrier); }
 static inline float __int_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
 static inline double __longlong_as_double(long long u) { double d; memcpy(&d, &u, 8); return d; }
+)";
+
+constexpr const char *kCudaHostLauncher = R"(
+#include <thread>
+#include <vector>
+extern "C" void nncc_host_launch(void (*kernel)(nncc_args), nncc_args a, unsigned gx,
+                                 unsigned gy, unsigned threads) {
+  gridDim = {gx, gy, 1};
+  blockDim = {threads, 1, 1};
+  pthread_barrier_init(&nncc_barrier, nullptr, threads);
+  for (unsigned by = 0; by < gy; ++by)
+    for (unsigned bx = 0; bx < gx; ++bx) {
+      std::vector<std::thread> block;
+      for (unsigned t = 0; t < threads; ++t)
+        block.emplace_back([=] {
+          blockIdx = {bx, by, 0};
+          threadIdx = {t, 0, 0};
+          kernel(a);
+        });
+      for (std::thread &th : block)
+        th.join();
+    }
+  pthread_barrier_destroy(&nncc_barrier);
+}
 )";
 
 class CudaHostEmulator {
@@ -43,8 +75,8 @@ public:
     std::string dir = ::testing::TempDir() + "/nncc-cuda-" + std::to_string(getpid()) + "-" +
                       std::to_string(counter()++);
     std::string source = dir + ".cpp", library = dir + ".so";
-    std::ofstream(source) << kCudaHostShim << exe.cuda().source();
-    std::string command = "c++ -std=c++17 -O1 -shared -fPIC -w -o " + library + " " + source +
+    std::ofstream(source) << kCudaHostShim << exe.cuda().source() << kCudaHostLauncher;
+    std::string command = "c++ -std=c++17 -O1 -shared -fPIC -pthread -w -o " + library + " " + source +
                           " 2> " + dir + ".log";
     if (std::system(command.c_str()) != 0) {
       std::ifstream log(dir + ".log");
@@ -69,6 +101,10 @@ public:
                                             const std::vector<rt::Tensor> &feeds,
                                             const std::vector<rt::Tensor> &variables) {
     Host host(handle_);
+    for (const auto &sig : exe_.cuda().signatures())
+      for (const auto &l : sig.launches())
+        if (l.tile())
+          host.tiledKernels.insert(l.kernel());
     return rt::cuda::runPlan(exe_.cuda(), signature, feeds, variables, host);
   }
 
@@ -94,13 +130,19 @@ private:
       return rt::Status();
     }
     rt::Status launch(const std::string &kernel, const rt::cuda::KernelArgs &args,
-                      int64_t) override {
-      auto fn = reinterpret_cast<void (*)(rt::cuda::KernelArgs)>(dlsym(library, kernel.c_str()));
-      if (!fn)
+                      const rt::cuda::Grid &grid) override {
+      using Kernel = void (*)(rt::cuda::KernelArgs);
+      auto fn = reinterpret_cast<Kernel>(dlsym(library, kernel.c_str()));
+      auto launch = reinterpret_cast<void (*)(Kernel, rt::cuda::KernelArgs, unsigned, unsigned,
+                                              unsigned)>(dlsym(library, "nncc_host_launch"));
+      if (!fn || !launch)
         return rt::Status::error("no kernel '" + kernel + "'");
-      fn(args);
+      // A grid-stride kernel covers its output from one thread.
+      bool tiled = grid.y > 1 || tiledKernels.count(kernel);
+      tiled ? launch(fn, args, grid.x, grid.y, grid.threads) : launch(fn, args, 1, 1, 1);
       return rt::Status();
     }
+    std::set<std::string> tiledKernels;
     rt::Status finish() override { return rt::Status(); }
     void *library;
   };

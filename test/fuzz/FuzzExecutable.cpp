@@ -13,8 +13,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // Protobuf logs every string field with invalid UTF-8; the parse fails
   // (or not) all the same.
-  static bool quiet = (google::protobuf::SetLogHandler(nullptr), true);
-  (void)quiet;
+  static bool silenced = (google::protobuf::SetLogHandler(nullptr), true);
+  (void)silenced;
   std::string bytes(reinterpret_cast<const char *>(data), size);
   if (!bytes.empty() && (bytes[0] & 1))
     bytes = nncc::rt::frame(nncc::rt::kExecutableFile, bytes.substr(1));
