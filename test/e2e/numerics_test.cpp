@@ -61,6 +61,13 @@ TEST(CheckNumerics, NamesTheFirstNodeThatMadeANaN) {
   ASSERT_FALSE(fed.ok());
   EXPECT_EQ(fed.error(), "feed 'x' of signature 'f' holds NaN or Inf (element 1, "
                          "numeric checks are on)");
+  // So is a variable holding one (restored, or set by the caller).
+  ASSERT_TRUE(s.setVariable("w", Tensor::of<float>({2}, {1, INFINITY})).ok());
+  auto held = s.run("f", {{"x", Tensor::of<float>({2}, {1, 2})}});
+  ASSERT_FALSE(held.ok());
+  EXPECT_EQ(held.error(), "variable 'w' read by signature 'f' holds NaN or Inf (element 1, "
+                          "numeric checks are on)");
+  ASSERT_TRUE(s.setVariable("w", Tensor::of<float>({2}, {1, 1})).ok());
   // Finite runs go on giving the same results as unchecked code.
   auto good = s.run("f", {{"x", Tensor::of<float>({2}, {1, 2})}});
   ASSERT_TRUE(good.ok()) << good.error();
