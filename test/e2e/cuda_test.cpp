@@ -205,6 +205,34 @@ TEST(CudaTargetErrors, NodeNamed) {
       << diagnostics[0];
 }
 
+// An NVRTC error quotes NVRTC's log with the source lines it names and the
+// kernel each belongs to.
+TEST(Nvrtc, ErrorsQuoteTheFailingKernelsLines) {
+  if (!nncc::cuda::haveNvrtc())
+    GTEST_SKIP() << "nncc was built without the CUDA toolkit (NVRTC)";
+  std::string source = "struct nncc_args { void *p[32]; long long n; };\n"
+                       "extern \"C\" __global__ void fine(const nncc_args a) {}\n"
+                       "extern \"C\" __global__ void broken(const nncc_args a) {\n"
+                       "  float x = no_such_thing;\n"
+                       "}\n";
+  auto ptx = nncc::cuda::nvrtcCompile(source, "compute_90", false);
+  ASSERT_FALSE(bool(ptx));
+  std::string error = llvm::toString(ptx.takeError());
+  EXPECT_NE(error.find("NVRTC failed to compile the kernels for compute_90"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("kernels.cu(4): error: identifier \"no_such_thing\" is undefined"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("line 4: float x = no_such_thing;\n    in: extern \"C\" __global__ void "
+                       "broken(const nncc_args a) {"),
+            std::string::npos)
+      << error;
+  auto good = nncc::cuda::nvrtcCompile(source.substr(0, source.find("extern \"C\" __global__ void broken")),
+                                       "sm_90", true);
+  ASSERT_TRUE(bool(good)) << llvm::toString(good.takeError());
+  EXPECT_EQ(good->substr(1, 3), "ELF"); // a CUBIN
+}
+
 // Where there is no driver or no GPU, loading a CUDA executable says so.
 TEST(CudaRuntime, MissingDriverIsAClearError) {
   if (!nncc::cuda::haveNvrtc())
