@@ -28,6 +28,7 @@ struct Driver {
   CUresult (*cuMemFree)(CUdeviceptr);
   CUresult (*cuMemcpyHtoD)(CUdeviceptr, const void *, size_t);
   CUresult (*cuMemcpyDtoH)(void *, CUdeviceptr, size_t);
+  CUresult (*cuMemcpyDtoD)(CUdeviceptr, CUdeviceptr, size_t);
   CUresult (*cuLaunchKernel)(Handle, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                              unsigned, Handle, void **, void **);
   CUresult (*cuCtxSynchronize)();
@@ -77,6 +78,7 @@ const Expected<Driver *> &driver() {
     get(d.cuMemFree, "cuMemFree_v2");
     get(d.cuMemcpyHtoD, "cuMemcpyHtoD_v2");
     get(d.cuMemcpyDtoH, "cuMemcpyDtoH_v2");
+    get(d.cuMemcpyDtoD, "cuMemcpyDtoD_v2");
     get(d.cuLaunchKernel, "cuLaunchKernel");
     get(d.cuCtxSynchronize, "cuCtxSynchronize");
     get(d.cuGetErrorString, "cuGetErrorString");
@@ -183,6 +185,12 @@ Status CudaModule::upload(void *buffer, const void *host, size_t bytes) {
 Status CudaModule::download(void *host, const void *buffer, size_t bytes) {
   return check((*driver())->cuMemcpyDtoH(host, reinterpret_cast<CUdeviceptr>(buffer), bytes),
                "copying from the GPU");
+}
+
+Status CudaModule::copy(void *to, const void *from, size_t bytes) {
+  return check((*driver())->cuMemcpyDtoD(reinterpret_cast<CUdeviceptr>(to),
+                                         reinterpret_cast<CUdeviceptr>(from), bytes),
+               "copying on the GPU");
 }
 
 Status CudaModule::launch(const std::string &kernel, const KernelArgs &args, const Grid &grid) {

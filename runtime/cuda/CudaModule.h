@@ -29,6 +29,7 @@ public:
   void release(void *buffer) override;
   Status upload(void *buffer, const void *host, size_t bytes) override;
   Status download(void *host, const void *buffer, size_t bytes) override;
+  Status copy(void *to, const void *from, size_t bytes) override;
   Status launch(const std::string &kernel, const KernelArgs &args, const Grid &grid) override;
   Status finish() override;
 

@@ -19,6 +19,7 @@
 #include <dlfcn.h>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <unistd.h>
@@ -85,8 +86,15 @@ public:
       return;
     }
     handle_ = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!handle_)
+    if (!handle_) {
       error_ = dlerror();
+      return;
+    }
+    host_ = std::make_unique<Host>(handle_);
+    for (const auto &sig : exe_.cuda().signatures())
+      for (const auto &l : sig.launches())
+        if (l.tile())
+          host_->tiledKernels.insert(l.kernel());
   }
   ~CudaHostEmulator() {
     if (handle_)
@@ -100,13 +108,10 @@ public:
   rt::Expected<std::vector<rt::Tensor>> run(const std::string &signature,
                                             const std::vector<rt::Tensor> &feeds,
                                             const std::vector<rt::Tensor> &variables) {
-    Host host(handle_);
-    for (const auto &sig : exe_.cuda().signatures())
-      for (const auto &l : sig.launches())
-        if (l.tile())
-          host.tiledKernels.insert(l.kernel());
-    return rt::cuda::runPlan(exe_.cuda(), signature, feeds, variables, host);
+    return rt::cuda::runPlan(exe_.cuda(), signature, feeds, variables, *host_);
   }
+  /// The emulated device, for runs with variables kept on it.
+  rt::cuda::PlanBackend &device() { return *host_; }
 
 private:
   /// Host memory; a launch is one call (one thread of one block covers the
@@ -127,6 +132,10 @@ private:
     }
     rt::Status download(void *host, const void *p, size_t bytes) override {
       std::memcpy(host, p, bytes);
+      return rt::Status();
+    }
+    rt::Status copy(void *to, const void *from, size_t bytes) override {
+      std::memcpy(to, from, bytes);
       return rt::Status();
     }
     rt::Status launch(const std::string &kernel, const rt::cuda::KernelArgs &args,
@@ -152,6 +161,7 @@ private:
   }
   const exe::Executable &exe_;
   void *handle_ = nullptr;
+  std::unique_ptr<Host> host_;
   std::string error_;
 };
 

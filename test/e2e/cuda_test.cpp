@@ -233,6 +233,56 @@ TEST(Nvrtc, ErrorsQuoteTheFailingKernelsLines) {
   EXPECT_EQ(good->substr(1, 3), "ELF"); // a CUBIN
 }
 
+// Variables kept on the device between runs (as a Session on a GPU keeps
+// them): each run's updates become the next run's variables without going
+// through the host, E3 trained for five steps ends where the CPU does.
+TEST(CudaRuntime, VariablesStayOnTheDeviceBetweenRuns) {
+  nncc::LoadedGraph graph = load("e3_linear_regression");
+  nncc::exe::Executable cuda = compileCuda(graph, /*nvrtc=*/false);
+  nncc::test::CudaHostEmulator host(cuda);
+  ASSERT_EQ(host.error(), "");
+  nncc::rt::cuda::PlanBackend &device = host.device();
+  auto cpu = nncc::test::orFail(nncc::compileAndLoad(graph));
+  ASSERT_TRUE(cpu);
+  nncc::rt::Session session(cpu);
+  ASSERT_TRUE(session.initialize().ok());
+  const nncc::exe::SignatureSpec *sig = nullptr;
+  for (const auto &s : cuda.signatures())
+    if (s.name() == "train")
+      sig = &s;
+  ASSERT_TRUE(sig);
+  nncc::rt::cuda::DeviceVariables variables;
+  for (const std::string &v : sig->variables()) {
+    Tensor t = *session.variable(v);
+    void *p = *device.allocate(std::max<size_t>(t.bytes(), 1));
+    ASSERT_TRUE(device.upload(p, t.data(), t.bytes()).ok());
+    variables.in.push_back(p);
+  }
+  Tensor x = Tensor::of<float>({10, 1}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  Tensor y = Tensor::of<float>({10}, {1.0, 1.3, 3.1, 2.0, 5.0, 6.3, 6.6, 7.4, 8.0, 9.0});
+  for (int step = 0; step < 5; ++step) {
+    auto fetched = nncc::rt::cuda::runPlan(cuda.cuda(), "train", {x, y}, variables, device);
+    ASSERT_TRUE(fetched.ok()) << fetched.error();
+    auto expected = session.run("train", {{"X", x}, {"y", y}});
+    ASSERT_TRUE(expected.ok());
+    expectClose((*fetched)[0], expected->at("mean_cost"), "cost");
+    ASSERT_EQ(variables.out.size(), size_t(sig->updates_size()));
+    for (int i = 0; i < sig->updates_size(); ++i)
+      for (int j = 0; j < sig->variables_size(); ++j)
+        if (sig->variables(j) == sig->updates(i)) {
+          device.release(variables.in[j]);
+          variables.in[j] = variables.out[i];
+        }
+  }
+  for (int j = 0; j < sig->variables_size(); ++j) {
+    Tensor want = *session.variable(sig->variables(j));
+    Tensor got(want.dtype(), want.shape());
+    ASSERT_TRUE(device.download(got.data(), variables.in[j], got.bytes()).ok());
+    expectClose(got, want, sig->variables(j));
+    device.release(variables.in[j]);
+  }
+}
+
 // Where there is no driver or no GPU, loading a CUDA executable says so.
 TEST(CudaRuntime, MissingDriverIsAClearError) {
   if (!nncc::cuda::haveNvrtc())
