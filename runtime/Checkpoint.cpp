@@ -31,6 +31,7 @@ std::string describe(graph::DataType dtype, const Shape &shape) {
 } // namespace
 
 Status Session::save(const std::string &path) const {
+  syncFromDevice();
   ckpt::Checkpoint checkpoint;
   checkpoint.set_model(exe_->proto().model());
   checkpoint.set_producer(exe_->proto().producer());
@@ -118,6 +119,7 @@ Status Session::restore(const std::string &path) {
   if (!fresh)
     return fresh.status();
   // Nothing changes unless everything matched.
+  dropDevice();
   variables_ = std::move(*fresh);
   return Status();
 }

@@ -51,6 +51,59 @@ size_t descriptor(std::vector<int64_t> &out, const void *data, const int64_t *sh
 Session::Session(std::shared_ptr<const Executable> executable)
     : exe_(std::move(executable)) {}
 
+Session::~Session() { dropDevice(); }
+
+Session::Session(Session &&other) noexcept
+    : exe_(std::move(other.exe_)), variables_(std::move(other.variables_)),
+      onDevice_(std::move(other.onDevice_)), staleOnHost_(std::move(other.staleOnHost_)) {
+  other.onDevice_.clear();
+  other.staleOnHost_.clear();
+}
+
+Session &Session::operator=(Session &&other) noexcept {
+  if (this != &other) {
+    dropDevice();
+    exe_ = std::move(other.exe_);
+    variables_ = std::move(other.variables_);
+    onDevice_ = std::move(other.onDevice_);
+    staleOnHost_ = std::move(other.staleOnHost_);
+    other.onDevice_.clear();
+    other.staleOnHost_.clear();
+  }
+  return *this;
+}
+
+void Session::syncFromDevice() const {
+  if (staleOnHost_.empty())
+    return;
+  cuda::CudaModule *gpu = exe_->cudaModule();
+  for (const std::string &name : staleOnHost_) {
+    const Tensor &old = variables_.at(name);
+    Tensor fresh(old.dtype(), old.shape());
+    if (fresh.valid() && gpu->download(fresh.data(), onDevice_.at(name), fresh.bytes()).ok())
+      variables_[name] = std::move(fresh);
+  }
+  staleOnHost_.clear();
+}
+
+void Session::dropDevice(const std::string &name) {
+  cuda::CudaModule *gpu = exe_ ? exe_->cudaModule() : nullptr;
+  if (!gpu)
+    return;
+  if (!name.empty()) {
+    syncFromDevice();
+    if (auto it = onDevice_.find(name); it != onDevice_.end()) {
+      gpu->release(it->second);
+      onDevice_.erase(it);
+    }
+    return;
+  }
+  staleOnHost_.clear();
+  for (auto &[n, p] : onDevice_)
+    gpu->release(p);
+  onDevice_.clear();
+}
+
 const exe::VariableSpec *Session::variableSpec(const std::string &name) const {
   for (const exe::VariableSpec &v : exe_->proto().variables())
     if (v.name() == name)
@@ -70,11 +123,13 @@ Status Session::initialize() {
       return s;
     fresh[v.name()] = std::move(t);
   }
+  dropDevice();
   variables_ = std::move(fresh);
   return Status();
 }
 
 Expected<Tensor> Session::variable(const std::string &name) const {
+  syncFromDevice();
   auto it = variables_.find(name);
   if (it == variables_.end())
     return Status::error(variableSpec(name)
@@ -93,6 +148,7 @@ Status Session::setVariable(const std::string &name, const Tensor &value) {
                          dtypeName(toDType(spec->dtype())) + " " + shapeString(shape) +
                          ", got " + dtypeName(value.dtype()) + " " +
                          shapeString(value.shape()));
+  dropDevice(name);
   variables_[name] = value.clone();
   return Status();
 }
@@ -276,7 +332,7 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
 Expected<TensorMap> Session::runOnCuda(const exe::SignatureSpec &sig, const TensorMap &feeds,
                                        const std::vector<std::string> &wanted,
                                        cuda::CudaModule &gpu) {
-  std::vector<Tensor> in, vars;
+  std::vector<Tensor> in;
   const Shape *flatShape = nullptr;
   for (const exe::TensorSpec &spec : sig.feeds()) {
     const Tensor &t = feeds.at(spec.name());
@@ -287,14 +343,36 @@ Expected<TensorMap> Session::runOnCuda(const exe::SignatureSpec &sig, const Tens
       in.push_back(t);
     }
   }
-  for (const std::string &v : sig.variables())
-    vars.push_back(variables_.at(v));
-  auto values = cuda::runPlan(exe_->proto().cuda(), sig.name(), in, vars, gpu);
+  // The variables live on the GPU between runs: uploaded once, then each
+  // run's updates replace them there.
+  cuda::DeviceVariables device;
+  for (const std::string &v : sig.variables()) {
+    auto it = onDevice_.find(v);
+    if (it == onDevice_.end()) {
+      const Tensor &t = variables_.at(v);
+      auto p = gpu.allocate(std::max<size_t>(t.bytes(), 1));
+      if (!p)
+        return Status::error("signature '" + sig.name() + "': " + p.error());
+      if (Status s = gpu.upload(*p, t.data(), t.bytes()); !s.ok()) {
+        gpu.release(*p);
+        return Status::error("signature '" + sig.name() + "': " + s.message());
+      }
+      it = onDevice_.emplace(v, *p).first;
+    }
+    device.in.push_back(it->second);
+  }
+  auto values = cuda::runPlan(exe_->proto().cuda(), sig.name(), in, device, gpu);
   if (!values)
     return Status::error("signature '" + sig.name() + "': " + values.error() +
                          "; the variables are unchanged");
-  for (int i = 0; i < sig.updates_size(); ++i)
-    variables_[sig.updates(i)] = (*values)[sig.fetches_size() + i];
+  for (int i = 0; i < sig.updates_size(); ++i) {
+    const std::string &u = sig.updates(i);
+    if (auto it = onDevice_.find(u); it != onDevice_.end())
+      gpu.release(it->second);
+    onDevice_[u] = device.out[i];
+    if (std::find(staleOnHost_.begin(), staleOnHost_.end(), u) == staleOnHost_.end())
+      staleOnHost_.push_back(u);
+  }
   TensorMap fetched;
   for (const std::string &f : wanted)
     for (int i = 0; i < sig.fetches_size(); ++i)

@@ -25,6 +25,12 @@ constexpr uint32_t kCheckpointVersion = 1;
 class Session {
 public:
   explicit Session(std::shared_ptr<const Executable> executable);
+  /// Releases the variables a CUDA executable keeps on the GPU.
+  ~Session();
+  Session(const Session &) = delete;
+  Session &operator=(const Session &) = delete;
+  Session(Session &&other) noexcept;
+  Session &operator=(Session &&other) noexcept;
 
   /// Gives every variable its initial value (the seeded initializers).
   Status initialize();
@@ -61,8 +67,18 @@ private:
                                 const std::vector<std::string> &wanted,
                                 cuda::CudaModule &gpu);
 
+  /// CUDA: brings the variables whose newest value is on the GPU back to
+  /// variables_; forgets (releases) the GPU copy of `name` (all when empty).
+  void syncFromDevice() const;
+  void dropDevice(const std::string &name = {});
+
   std::shared_ptr<const Executable> exe_;
-  TensorMap variables_;
+  /// The variables; for a CUDA executable, those in staleOnHost_ have a
+  /// newer value on the GPU.
+  mutable TensorMap variables_;
+  /// CUDA: the variables' GPU buffers, kept between runs.
+  mutable std::map<std::string, void *> onDevice_;
+  mutable std::vector<std::string> staleOnHost_;
 };
 
 /// The runtime dtype of a graph.proto dtype.
