@@ -51,11 +51,19 @@ size_t descriptor(std::vector<int64_t> &out, const void *data, const int64_t *sh
 Session::Session(std::shared_ptr<const Executable> executable)
     : exe_(std::move(executable)) {}
 
-Session::~Session() { dropDevice(); }
+Session::Session(std::shared_ptr<const Executable> executable, const Device &device)
+    : exe_(std::move(executable)),
+      deviceError_(device.accepts(exe_->proto(), "the executable")) {}
+
+Session::~Session() {
+  dropDevice();
+  runner_.reset(); // before the executable (its module) may go
+}
 
 Session::Session(Session &&other) noexcept
     : exe_(std::move(other.exe_)), variables_(std::move(other.variables_)),
-      onDevice_(std::move(other.onDevice_)), staleOnHost_(std::move(other.staleOnHost_)) {
+      onDevice_(std::move(other.onDevice_)), staleOnHost_(std::move(other.staleOnHost_)),
+      runner_(std::move(other.runner_)), deviceError_(std::move(other.deviceError_)) {
   other.onDevice_.clear();
   other.staleOnHost_.clear();
 }
@@ -67,6 +75,8 @@ Session &Session::operator=(Session &&other) noexcept {
     variables_ = std::move(other.variables_);
     onDevice_ = std::move(other.onDevice_);
     staleOnHost_ = std::move(other.staleOnHost_);
+    runner_ = std::move(other.runner_);
+    deviceError_ = std::move(other.deviceError_);
     other.onDevice_.clear();
     other.staleOnHost_.clear();
   }
@@ -80,7 +90,8 @@ void Session::syncFromDevice() const {
   for (const std::string &name : staleOnHost_) {
     const Tensor &old = variables_.at(name);
     Tensor fresh(old.dtype(), old.shape());
-    if (fresh.valid() && gpu->download(fresh.data(), onDevice_.at(name), fresh.bytes()).ok())
+    if (fresh.valid() && gpu->download(fresh.data(), onDevice_.at(name), fresh.bytes()).ok() &&
+        gpu->finish().ok())
       variables_[name] = std::move(fresh);
   }
   staleOnHost_.clear();
@@ -112,6 +123,8 @@ const exe::VariableSpec *Session::variableSpec(const std::string &name) const {
 }
 
 Status Session::initialize() {
+  if (!deviceError_.ok())
+    return deviceError_;
   TensorMap fresh;
   for (const exe::VariableSpec &v : exe_->proto().variables()) {
     Tensor t(toDType(v.dtype()), Shape(v.shape().begin(), v.shape().end()));
@@ -155,6 +168,8 @@ Status Session::setVariable(const std::string &name, const Tensor &value) {
 
 Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds,
                                  const std::vector<std::string> &fetches) {
+  if (!deviceError_.ok())
+    return deviceError_;
   const exe::SignatureSpec *sig = exe_->signature(name);
   if (!sig)
     return Status::error("unknown signature '" + name + "' (the executable has: " +
@@ -361,14 +376,18 @@ Expected<TensorMap> Session::runOnCuda(const exe::SignatureSpec &sig, const Tens
     }
     device.in.push_back(it->second);
   }
-  auto values = cuda::runPlan(exe_->proto().cuda(), sig.name(), in, device, gpu);
+  if (!runner_)
+    runner_ = std::make_unique<cuda::PlanRunner>(exe_->proto().cuda(), gpu);
+  auto values = runner_->run(sig.name(), in, device);
   if (!values)
     return Status::error("signature '" + sig.name() + "': " + values.error() +
                          "; the variables are unchanged");
+  // The buffers the updates replace go back to the runner, to hold the
+  // same updates next time: a training loop allocates nothing.
   for (int i = 0; i < sig.updates_size(); ++i) {
     const std::string &u = sig.updates(i);
     if (auto it = onDevice_.find(u); it != onDevice_.end())
-      gpu.release(it->second);
+      runner_->recycle(i, it->second, std::max<size_t>(variables_.at(u).bytes(), 1));
     onDevice_[u] = device.out[i];
     if (std::find(staleOnHost_.begin(), staleOnHost_.end(), u) == staleOnHost_.end())
       staleOnHost_.push_back(u);

@@ -6,6 +6,7 @@
 #ifndef NNCC_RUNTIME_SESSION_H
 #define NNCC_RUNTIME_SESSION_H
 
+#include "runtime/Device.h"
 #include "runtime/Executable.h"
 #include "runtime/Tensor.h"
 
@@ -15,6 +16,9 @@
 #include <vector>
 
 namespace nncc::rt {
+namespace cuda {
+class PlanRunner;
+} // namespace cuda
 
 using TensorMap = std::map<std::string, Tensor>;
 
@@ -25,6 +29,9 @@ constexpr uint32_t kCheckpointVersion = 1;
 class Session {
 public:
   explicit Session(std::shared_ptr<const Executable> executable);
+  /// A session on `device`: an executable compiled for another target is
+  /// an error (saying which target it needs) at initialize() and run().
+  Session(std::shared_ptr<const Executable> executable, const Device &device);
   /// Releases the variables a CUDA executable keeps on the GPU.
   ~Session();
   Session(const Session &) = delete;
@@ -79,6 +86,10 @@ private:
   /// CUDA: the variables' GPU buffers, kept between runs.
   mutable std::map<std::string, void *> onDevice_;
   mutable std::vector<std::string> staleOnHost_;
+  /// CUDA: the launch plans' buffers, staging and graphs, kept between runs.
+  std::unique_ptr<cuda::PlanRunner> runner_;
+  /// Why the executable cannot run on the session's device, if it cannot.
+  Status deviceError_;
 };
 
 /// The runtime dtype of a graph.proto dtype.

@@ -12,6 +12,8 @@ using CUdevice = int;
 using CUdeviceptr = unsigned long long;
 using Handle = void *;
 constexpr int kComputeCapabilityMajor = 75, kComputeCapabilityMinor = 76;
+constexpr unsigned kStreamNonBlocking = 1;
+constexpr int kCaptureModeRelaxed = 2;
 
 struct Driver {
   CUresult (*cuInit)(unsigned);
@@ -26,12 +28,22 @@ struct Driver {
   CUresult (*cuModuleGetFunction)(Handle *, Handle, const char *);
   CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
   CUresult (*cuMemFree)(CUdeviceptr);
-  CUresult (*cuMemcpyHtoD)(CUdeviceptr, const void *, size_t);
-  CUresult (*cuMemcpyDtoH)(void *, CUdeviceptr, size_t);
-  CUresult (*cuMemcpyDtoD)(CUdeviceptr, CUdeviceptr, size_t);
+  CUresult (*cuMemAllocHost)(void **, size_t);
+  CUresult (*cuMemFreeHost)(void *);
+  CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr, const void *, size_t, Handle);
+  CUresult (*cuMemcpyDtoHAsync)(void *, CUdeviceptr, size_t, Handle);
+  CUresult (*cuMemcpyDtoDAsync)(CUdeviceptr, CUdeviceptr, size_t, Handle);
   CUresult (*cuLaunchKernel)(Handle, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                              unsigned, Handle, void **, void **);
-  CUresult (*cuCtxSynchronize)();
+  CUresult (*cuStreamCreate)(Handle *, unsigned);
+  CUresult (*cuStreamDestroy)(Handle);
+  CUresult (*cuStreamSynchronize)(Handle);
+  CUresult (*cuStreamBeginCapture)(Handle, int);
+  CUresult (*cuStreamEndCapture)(Handle, Handle *);
+  CUresult (*cuGraphInstantiateWithFlags)(Handle *, Handle, unsigned long long);
+  CUresult (*cuGraphLaunch)(Handle, Handle);
+  CUresult (*cuGraphDestroy)(Handle);
+  CUresult (*cuGraphExecDestroy)(Handle);
   CUresult (*cuGetErrorString)(CUresult, const char **);
   CUdevice device = 0;
   Handle context = nullptr;
@@ -76,11 +88,21 @@ const Expected<Driver *> &driver() {
     get(d.cuModuleGetFunction, "cuModuleGetFunction");
     get(d.cuMemAlloc, "cuMemAlloc_v2");
     get(d.cuMemFree, "cuMemFree_v2");
-    get(d.cuMemcpyHtoD, "cuMemcpyHtoD_v2");
-    get(d.cuMemcpyDtoH, "cuMemcpyDtoH_v2");
-    get(d.cuMemcpyDtoD, "cuMemcpyDtoD_v2");
+    get(d.cuMemAllocHost, "cuMemAllocHost_v2");
+    get(d.cuMemFreeHost, "cuMemFreeHost");
+    get(d.cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2");
+    get(d.cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2");
+    get(d.cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2");
     get(d.cuLaunchKernel, "cuLaunchKernel");
-    get(d.cuCtxSynchronize, "cuCtxSynchronize");
+    get(d.cuStreamCreate, "cuStreamCreate");
+    get(d.cuStreamDestroy, "cuStreamDestroy_v2");
+    get(d.cuStreamSynchronize, "cuStreamSynchronize");
+    get(d.cuStreamBeginCapture, "cuStreamBeginCapture_v2");
+    get(d.cuStreamEndCapture, "cuStreamEndCapture");
+    get(d.cuGraphInstantiateWithFlags, "cuGraphInstantiateWithFlags");
+    get(d.cuGraphLaunch, "cuGraphLaunch");
+    get(d.cuGraphDestroy, "cuGraphDestroy");
+    get(d.cuGraphExecDestroy, "cuGraphExecDestroy");
     get(d.cuGetErrorString, "cuGetErrorString");
     if (missing)
       return Status::error("the CUDA driver lacks " + which + " (too old?)");
@@ -145,6 +167,10 @@ Expected<std::unique_ptr<CudaModule>> CudaModule::load(const exe::CudaProgram &p
                            (cubin ? program.sm() : program.arch()) + ") on " + d.name);
       !s.ok())
     return s;
+  if (Status s = check(d.cuStreamCreate(&m->stream_, kStreamNonBlocking),
+                       name + ": creating a CUDA stream");
+      !s.ok())
+    return s;
   for (const exe::CudaSignature &sig : program.signatures())
     for (const exe::CudaLaunch &launch : sig.launches()) {
       if (m->functions_.count(launch.kernel()))
@@ -160,6 +186,10 @@ Expected<std::unique_ptr<CudaModule>> CudaModule::load(const exe::CudaProgram &p
 }
 
 CudaModule::~CudaModule() {
+  if (stream_) {
+    (*driver())->cuStreamSynchronize(stream_);
+    (*driver())->cuStreamDestroy(stream_);
+  }
   if (module_)
     (*driver())->cuModuleUnload(module_);
 }
@@ -178,18 +208,20 @@ void CudaModule::release(void *buffer) {
 }
 
 Status CudaModule::upload(void *buffer, const void *host, size_t bytes) {
-  return check((*driver())->cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(buffer), host, bytes),
+  return check((*driver())->cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(buffer), host, bytes,
+                                              stream_),
                "copying to the GPU");
 }
 
 Status CudaModule::download(void *host, const void *buffer, size_t bytes) {
-  return check((*driver())->cuMemcpyDtoH(host, reinterpret_cast<CUdeviceptr>(buffer), bytes),
+  return check((*driver())->cuMemcpyDtoHAsync(host, reinterpret_cast<CUdeviceptr>(buffer), bytes,
+                                              stream_),
                "copying from the GPU");
 }
 
 Status CudaModule::copy(void *to, const void *from, size_t bytes) {
-  return check((*driver())->cuMemcpyDtoD(reinterpret_cast<CUdeviceptr>(to),
-                                         reinterpret_cast<CUdeviceptr>(from), bytes),
+  return check((*driver())->cuMemcpyDtoDAsync(reinterpret_cast<CUdeviceptr>(to),
+                                              reinterpret_cast<CUdeviceptr>(from), bytes, stream_),
                "copying on the GPU");
 }
 
@@ -197,14 +229,49 @@ Status CudaModule::launch(const std::string &kernel, const KernelArgs &args, con
   auto it = functions_.find(kernel);
   if (it == functions_.end())
     return Status::error("kernel '" + kernel + "' is not in the loaded module");
+  // The driver copies the argument when the launch is queued (or captured).
   void *params[] = {const_cast<KernelArgs *>(&args)};
   return check((*driver())->cuLaunchKernel(it->second, grid.x, grid.y, 1, grid.threads, 1, 1, 0,
-                                           nullptr, params, nullptr),
+                                           stream_, params, nullptr),
                "launching kernel '" + kernel + "'");
 }
 
 Status CudaModule::finish() {
-  return check((*driver())->cuCtxSynchronize(), "running the CUDA kernels");
+  return check((*driver())->cuStreamSynchronize(stream_), "running the CUDA kernels");
 }
+
+Expected<void *> CudaModule::allocateHost(size_t bytes) {
+  void *p = nullptr;
+  if (Status s = check((*driver())->cuMemAllocHost(&p, bytes),
+                       "allocating " + std::to_string(bytes) + " bytes of pinned host memory");
+      !s.ok())
+    return s;
+  return p;
+}
+
+void CudaModule::releaseHost(void *buffer) { (*driver())->cuMemFreeHost(buffer); }
+
+Status CudaModule::beginCapture() {
+  return check((*driver())->cuStreamBeginCapture(stream_, kCaptureModeRelaxed),
+               "starting a CUDA graph capture");
+}
+
+Expected<void *> CudaModule::endCapture() {
+  Driver &d = **driver();
+  Handle graph = nullptr, exec = nullptr;
+  if (Status s = check(d.cuStreamEndCapture(stream_, &graph), "capturing a CUDA graph"); !s.ok())
+    return s;
+  Status s = check(d.cuGraphInstantiateWithFlags(&exec, graph, 0), "instantiating a CUDA graph");
+  d.cuGraphDestroy(graph);
+  if (!s.ok())
+    return s;
+  return exec;
+}
+
+Status CudaModule::replay(void *graph) {
+  return check((*driver())->cuGraphLaunch(graph, stream_), "launching a CUDA graph");
+}
+
+void CudaModule::releaseGraph(void *graph) { (*driver())->cuGraphExecDestroy(graph); }
 
 } // namespace nncc::rt::cuda

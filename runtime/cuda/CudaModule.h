@@ -32,10 +32,22 @@ public:
   Status copy(void *to, const void *from, size_t bytes) override;
   Status launch(const std::string &kernel, const KernelArgs &args, const Grid &grid) override;
   Status finish() override;
+  /// Page-locked host memory (cuMemAllocHost): copies from it are DMA.
+  Expected<void *> allocateHost(size_t bytes) override;
+  void releaseHost(void *buffer) override;
+  /// CUDA Graphs: the module's stream captured (cuStreamBeginCapture),
+  /// instantiated once, launched with cuGraphLaunch.
+  bool canCapture() const override { return true; }
+  Status beginCapture() override;
+  Expected<void *> endCapture() override;
+  Status replay(void *graph) override;
+  void releaseGraph(void *graph) override;
 
 private:
   CudaModule() = default;
   void *module_ = nullptr;
+  /// Everything of the module is queued on one stream, in order.
+  void *stream_ = nullptr;
   std::map<std::string, void *> functions_;
 };
 

@@ -2,6 +2,8 @@
 #include "runtime/Session.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -43,6 +45,54 @@ Expected<int64_t> runSize(const exe::CudaProgram &program, const exe::CudaSignat
   return n < 0 ? 1 : n;
 }
 
+
+/// One step of a run, queued on the backend as it is or into a graph.
+struct Step {
+  enum Kind { Upload, Launch, Copy, Download } kind;
+  void *to = nullptr;
+  const void *from = nullptr;
+  size_t bytes = 0;
+  const std::string *kernel = nullptr;
+  KernelArgs args{};
+  Grid grid{};
+
+  static Step transfer(Kind kind, void *to, const void *from, size_t bytes) {
+    Step s{kind};
+    s.to = to;
+    s.from = from;
+    s.bytes = bytes;
+    return s;
+  }
+};
+
+Status issue(const std::vector<Step> &steps, PlanBackend &backend) {
+  for (const Step &s : steps) {
+    Status status;
+    switch (s.kind) {
+    case Step::Upload:
+      status = backend.upload(s.to, s.from, s.bytes);
+      break;
+    case Step::Launch:
+      status = backend.launch(*s.kernel, s.args, s.grid);
+      break;
+    case Step::Copy:
+      status = backend.copy(s.to, s.from, s.bytes);
+      break;
+    case Step::Download:
+      status = backend.download(s.to, s.from, s.bytes);
+      break;
+    }
+    if (!status.ok())
+      return status;
+  }
+  return Status();
+}
+
+bool graphsWanted() {
+  const char *env = std::getenv("NNCC_CUDA_GRAPHS");
+  return !env || std::string(env) != "0";
+}
+
 } // namespace
 
 size_t bufferBytes(const exe::CudaBuffer &b, int64_t n, Shape &shape) {
@@ -52,12 +102,96 @@ size_t bufferBytes(const exe::CudaBuffer &b, int64_t n, Shape &shape) {
   return static_cast<size_t>(numElements(shape)) * dtypeSize(toDType(b.dtype()));
 }
 
-Expected<std::vector<Tensor>> runPlan(const exe::CudaProgram &program,
-                                      const std::string &signature,
-                                      const std::vector<Tensor> &feeds,
-                                      DeviceVariables &variables, PlanBackend &backend) {
+Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape) {
+  Grid grid;
+  if (launch.tile()) { // a tile of the (rank-2) output per block
+    if (shape.size() != 2)
+      return Status::error("tiled kernel '" + launch.kernel() + "' has a rank-" +
+                           std::to_string(shape.size()) + " output");
+    int64_t t = launch.tile();
+    grid.x = static_cast<unsigned>(std::max<int64_t>((shape[1] + t - 1) / t, 1));
+    grid.y = static_cast<unsigned>(std::max<int64_t>((shape[0] + t - 1) / t, 1));
+  } else { // grid-stride: enough blocks to fill the GPU, no more
+    int64_t blocks = (numElements(shape) + grid.threads - 1) / grid.threads;
+    grid.x = static_cast<unsigned>(std::clamp<int64_t>(blocks, 1, 8192));
+  }
+  return grid;
+}
+
+// The default backend has no pinned memory and no graphs.
+Expected<void *> PlanBackend::allocateHost(size_t bytes) {
+  void *p = std::malloc(std::max<size_t>(bytes, 1));
+  if (!p)
+    return Status::error("out of host memory for " + std::to_string(bytes) + " bytes");
+  return p;
+}
+void PlanBackend::releaseHost(void *buffer) { std::free(buffer); }
+Status PlanBackend::beginCapture() { return Status::error("this device has no graphs"); }
+Expected<void *> PlanBackend::endCapture() {
+  return Status::error("this device has no graphs");
+}
+Status PlanBackend::replay(void *) { return Status::error("this device has no graphs"); }
+void PlanBackend::releaseGraph(void *) {}
+
+PlanRunner::PlanRunner(const exe::CudaProgram &program, PlanBackend &backend)
+    : program_(program), backend_(backend),
+      graphs_(backend.canCapture() && graphsWanted()) {}
+
+PlanRunner::~PlanRunner() {
+  for (Entry &e : entries_)
+    releaseEntry(e);
+}
+
+void PlanRunner::releaseEntry(Entry &e) {
+  for (auto &[id, b] : e.buffers)
+    if (b.p)
+      backend_.release(b.p);
+  for (Buffer &b : e.copies)
+    if (b.p)
+      backend_.release(b.p);
+  for (Buffer &b : e.stagedFeeds)
+    if (b.p)
+      backend_.releaseHost(b.p);
+  for (Buffer &b : e.stagedFetches)
+    if (b.p)
+      backend_.releaseHost(b.p);
+  for (auto &[key, g] : e.graphs)
+    backend_.releaseGraph(g);
+  e = Entry();
+}
+
+Expected<void *> PlanRunner::ensure(Buffer &b, size_t bytes, bool host) {
+  bytes = std::max<size_t>(bytes, 1);
+  if (b.p && b.bytes == bytes)
+    return b.p;
+  if (b.p)
+    host ? backend_.releaseHost(b.p) : backend_.release(b.p);
+  b = Buffer();
+  auto p = host ? backend_.allocateHost(bytes) : backend_.allocate(bytes);
+  if (!p)
+    return p.status();
+  ++stats_.allocations;
+  b = {*p, bytes};
+  return *p;
+}
+
+Expected<void *> PlanRunner::bufferOf(Entry &e, unsigned id,
+                                      const std::map<unsigned, void *> &variables) {
+  if (auto it = variables.find(id); it != variables.end())
+    return it->second;
+  if (id >= static_cast<unsigned>(program_.buffers_size()))
+    return Status::error("the CUDA program names buffer " + std::to_string(id) +
+                         ", which it does not have");
+  Shape shape;
+  return ensure(e.buffers[id], bufferBytes(program_.buffers(id), e.n, shape), false);
+}
+
+Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
+                                              const std::vector<Tensor> &feeds,
+                                              DeviceVariables &variables) {
   variables.out.clear();
-  const exe::CudaSignature *sig = findSignature(program, signature);
+  last_ = nullptr;
+  const exe::CudaSignature *sig = findSignature(program_, signature);
   if (!sig)
     return Status::error("the CUDA program has no signature '" + signature + "'");
   if (feeds.size() != static_cast<size_t>(sig->feeds_size()) ||
@@ -65,128 +199,192 @@ Expected<std::vector<Tensor>> runPlan(const exe::CudaProgram &program,
     return Status::error("signature '" + signature + "' takes " +
                          std::to_string(sig->feeds_size()) + " feeds and " +
                          std::to_string(sig->variables_size()) + " variables");
-  auto n = runSize(program, *sig, feeds);
+  auto n = runSize(program_, *sig, feeds);
   if (!n)
     return n.status();
-  auto spec = [&](unsigned id) -> const exe::CudaBuffer * {
-    return id < static_cast<unsigned>(program.buffers_size()) ? &program.buffers(id) : nullptr;
-  };
-  std::map<unsigned, void *> memory; // buffers of this run, released at the end
+  ++stats_.runs;
+
+  // This (signature, N)'s entry, moved to the front; the least recently
+  // used beyond a few are released.
+  auto found = std::find_if(entries_.begin(), entries_.end(),
+                            [&](const Entry &e) { return e.sig == sig && e.n == *n; });
+  if (found == entries_.end()) {
+    entries_.emplace_front();
+    entries_.front().sig = sig;
+    entries_.front().n = *n;
+    constexpr size_t kMaxEntries = 8;
+    while (entries_.size() > kMaxEntries) {
+      releaseEntry(entries_.back());
+      entries_.pop_back();
+    }
+  } else {
+    entries_.splice(entries_.begin(), entries_, found);
+  }
+  Entry &e = entries_.front();
   std::map<unsigned, void *> caller; // the variables' buffers
   for (int i = 0; i < sig->variables_size(); ++i)
     caller[sig->variables(i)] = variables.in[i];
-  std::vector<void *> handedOut;
-  auto releaseAll = [&] {
-    for (auto &[id, p] : memory)
-      backend.release(p);
-    for (void *p : handedOut)
-      backend.release(p);
-    handedOut.clear();
-  };
-  auto fail = [&](const Status &s) {
-    releaseAll();
-    return s;
-  };
-  auto bufferOf = [&](unsigned id) -> Expected<void *> {
-    if (auto it = caller.find(id); it != caller.end())
-      return it->second;
-    if (auto it = memory.find(id); it != memory.end())
-      return it->second;
-    const exe::CudaBuffer *b = spec(id);
-    if (!b)
-      return Status::error("the CUDA program names buffer " + std::to_string(id) +
-                           ", which it does not have");
-    Shape shape;
-    auto p = backend.allocate(std::max<size_t>(bufferBytes(*b, *n, shape), 1));
+
+  std::vector<Step> steps;
+  std::vector<void *> key; // every address the steps use
+  auto use = [&](void *p) { key.push_back(p); };
+  e.stagedFeeds.resize(sig->feeds_size());
+  for (int i = 0; i < sig->feeds_size(); ++i) {
+    auto p = bufferOf(e, sig->feeds(i), caller);
     if (!p)
       return p.status();
-    memory[id] = *p;
-    return *p;
-  };
-  for (int i = 0; i < sig->feeds_size(); ++i) {
-    auto p = bufferOf(sig->feeds(i));
-    if (!p)
-      return fail(p.status());
-    if (Status s = backend.upload(*p, feeds[i].data(), feeds[i].bytes()); !s.ok())
-      return fail(s);
+    auto staged = ensure(e.stagedFeeds[i], feeds[i].bytes(), true);
+    if (!staged)
+      return staged.status();
+    std::memcpy(*staged, feeds[i].data(), feeds[i].bytes());
+    steps.push_back(Step::transfer(Step::Upload, *p, *staged, feeds[i].bytes()));
+    use(*p);
+    use(*staged);
   }
   for (const exe::CudaLaunch &launch : sig->launches()) {
     if (launch.args_size() == 0 || launch.args_size() > 32)
-      return fail(Status::error("kernel '" + launch.kernel() + "' has " +
-                                std::to_string(launch.args_size()) + " arguments (1 to 32)"));
-    KernelArgs args{};
-    args.n = *n;
+      return Status::error("kernel '" + launch.kernel() + "' has " +
+                           std::to_string(launch.args_size()) + " arguments (1 to 32)");
+    Step step{Step::Launch};
+    step.kernel = &launch.kernel();
+    step.args.n = *n;
     for (int i = 0; i < launch.args_size(); ++i) {
-      auto p = bufferOf(launch.args(i));
+      auto p = bufferOf(e, launch.args(i), caller);
       if (!p)
-        return fail(p.status());
-      args.p[i] = *p;
+        return p.status();
+      step.args.p[i] = *p;
+      use(*p);
     }
     Shape shape;
-    bufferBytes(*spec(launch.args(launch.args_size() - 1)), *n, shape);
-    Grid grid;
-    if (launch.tile()) { // a tile of the (rank-2) output per block
-      if (shape.size() != 2)
-        return fail(Status::error("tiled kernel '" + launch.kernel() + "' has a rank-" +
-                                  std::to_string(shape.size()) + " output"));
-      int64_t t = launch.tile();
-      grid.x = static_cast<unsigned>(std::max<int64_t>((shape[1] + t - 1) / t, 1));
-      grid.y = static_cast<unsigned>(std::max<int64_t>((shape[0] + t - 1) / t, 1));
-    } else { // grid-stride: enough blocks to fill the GPU, no more
-      int64_t blocks = (numElements(shape) + grid.threads - 1) / grid.threads;
-      grid.x = static_cast<unsigned>(std::clamp<int64_t>(blocks, 1, 8192));
-    }
-    if (Status s = backend.launch(launch.kernel(), args, grid); !s.ok())
-      return fail(s);
-  }
-  if (Status s = backend.finish(); !s.ok())
-    return fail(s);
-  std::vector<Tensor> fetched;
-  for (unsigned id : sig->fetches()) {
-    auto p = bufferOf(id);
-    if (!p)
-      return fail(p.status());
-    Shape shape;
-    size_t bytes = bufferBytes(*spec(id), *n, shape);
-    Tensor t(toDType(spec(id)->dtype()), shape);
-    if (!t.valid())
-      return fail(Status::error("out of host memory for a result of shape " +
-                                shapeString(shape)));
-    if (Status s = backend.download(t.data(), *p, bytes); !s.ok())
-      return fail(s);
-    fetched.push_back(std::move(t));
+    bufferBytes(program_.buffers(launch.args(launch.args_size() - 1)), *n, shape);
+    auto grid = gridFor(launch, shape);
+    if (!grid)
+      return grid.status();
+    step.grid = *grid;
+    steps.push_back(step);
   }
   // The updates: a buffer of this run goes to the caller as it is, once; a
   // variable passed through unchanged, or a buffer already handed out, is
-  // copied.
-  std::set<unsigned> kept;
+  // copied into the update's own buffer.
   std::vector<void *> out;
-  for (unsigned id : sig->updates()) {
-    auto p = bufferOf(id);
+  std::vector<int64_t> handedOut;
+  std::set<unsigned> given;
+  e.copies.resize(sig->updates_size());
+  for (int i = 0; i < sig->updates_size(); ++i) {
+    unsigned id = sig->updates(i);
+    auto p = bufferOf(e, id, caller);
     if (!p)
-      return fail(p.status());
-    if (memory.count(id) && !kept.count(id)) {
-      kept.insert(id);
+      return p.status();
+    if (!caller.count(id) && given.insert(id).second) {
       out.push_back(*p);
+      handedOut.push_back(id);
       continue;
     }
     Shape shape;
-    size_t bytes = std::max<size_t>(bufferBytes(*spec(id), *n, shape), 1);
-    auto copy = backend.allocate(bytes);
+    size_t bytes = bufferBytes(program_.buffers(id), *n, shape);
+    auto copy = ensure(e.copies[i], bytes, false);
     if (!copy)
-      return fail(copy.status());
-    handedOut.push_back(*copy);
+      return copy.status();
+    steps.push_back(Step::transfer(Step::Copy, *copy, *p, bytes));
     out.push_back(*copy);
-    if (Status s = backend.copy(*copy, *p, bytes); !s.ok())
-      return fail(s);
+    handedOut.push_back(-1);
+    use(*copy);
   }
-  if (Status s = backend.finish(); !s.ok())
-    return fail(s);
-  for (auto &[id, p] : memory)
-    if (!kept.count(id))
-      backend.release(p);
+  e.stagedFetches.resize(sig->fetches_size());
+  std::vector<Tensor> fetched;
+  for (int i = 0; i < sig->fetches_size(); ++i) {
+    unsigned id = sig->fetches(i);
+    auto p = bufferOf(e, id, caller);
+    if (!p)
+      return p.status();
+    Shape shape;
+    size_t bytes = bufferBytes(program_.buffers(id), *n, shape);
+    Tensor t(toDType(program_.buffers(id).dtype()), shape);
+    if (!t.valid())
+      return Status::error("out of host memory for a result of shape " + shapeString(shape));
+    auto staged = ensure(e.stagedFetches[i], bytes, true);
+    if (!staged)
+      return staged.status();
+    steps.push_back(Step::transfer(Step::Download, *staged, *p, bytes));
+    use(*p);
+    use(*staged);
+    fetched.push_back(std::move(t));
+  }
+
+  // Queue the steps: replay the graph of these addresses, capture it the
+  // second time they come, or run them as they are.
+  Status status;
+  auto graph = e.graphs.find(key);
+  if (graphs_ && graph == e.graphs.end() && e.seen[key]++ > 0) {
+    // A few sets of addresses per entry (a training loop has two); beyond
+    // that the oldest are forgotten.
+    constexpr size_t kMaxGraphs = 4, kMaxSeen = 16;
+    if (e.graphs.size() >= kMaxGraphs) {
+      for (auto &[k, g] : e.graphs)
+        backend_.releaseGraph(g);
+      e.graphs.clear();
+    }
+    if (e.seen.size() > kMaxSeen)
+      e.seen.clear();
+    status = backend_.beginCapture();
+    if (status.ok()) {
+      Status issued = issue(steps, backend_);
+      auto captured = backend_.endCapture();
+      status = !issued.ok() ? issued : captured.status();
+      if (status.ok()) {
+        ++stats_.captures;
+        e.graphs.emplace(key, *captured);
+        e.seen.erase(key);
+      } else if (captured) {
+        backend_.releaseGraph(*captured);
+      }
+    }
+    if (!status.ok()) // no graph then: the steps run as they are
+      graphs_ = false;
+    graph = e.graphs.find(key);
+  }
+  if (graph != e.graphs.end()) {
+    ++stats_.replays;
+    status = backend_.replay(graph->second);
+  } else {
+    status = issue(steps, backend_);
+  }
+  if (status.ok())
+    status = backend_.finish();
+  if (!status.ok())
+    return status;
+  for (int i = 0; i < sig->fetches_size(); ++i)
+    std::memcpy(fetched[i].data(), e.stagedFetches[i].p, fetched[i].bytes());
+
+  // The updates' buffers are the caller's now.
+  for (size_t i = 0; i < handedOut.size(); ++i)
+    (handedOut[i] >= 0 ? e.buffers[handedOut[i]] : e.copies[i]) = Buffer();
+  e.handedOut = std::move(handedOut);
+  last_ = &e;
   variables.out = std::move(out);
   return fetched;
+}
+
+void PlanRunner::recycle(size_t update, void *buffer, size_t bytes) {
+  if (!buffer)
+    return;
+  Buffer *slot = nullptr;
+  if (last_ && update < last_->handedOut.size()) {
+    int64_t id = last_->handedOut[update];
+    slot = id >= 0 ? &last_->buffers[id] : &last_->copies[update];
+    Shape shape;
+    size_t want = std::max<size_t>(
+        bufferBytes(program_.buffers(id >= 0 ? id : last_->sig->updates(update)), last_->n,
+                    shape),
+        1);
+    if (slot->p || want != std::max<size_t>(bytes, 1))
+      slot = nullptr;
+  }
+  if (!slot) {
+    backend_.release(buffer);
+    return;
+  }
+  *slot = {buffer, std::max<size_t>(bytes, 1)};
 }
 
 Expected<std::vector<Tensor>> runPlan(const exe::CudaProgram &program,
@@ -212,19 +410,23 @@ Expected<std::vector<Tensor>> runPlan(const exe::CudaProgram &program,
       return s;
     }
   }
-  auto fetched = runPlan(program, signature, feeds, device, backend);
+  PlanRunner runner(program, backend);
+  auto fetched = runner.run(signature, feeds, device);
   if (!fetched) {
     releaseAll();
     return fetched.status();
   }
+  std::vector<Tensor> out = std::move(*fetched);
   const exe::CudaSignature *sig = findSignature(program, signature);
   int64_t n = *runSize(program, *sig, feeds);
-  std::vector<Tensor> out = std::move(*fetched);
   for (int i = 0; i < sig->updates_size(); ++i) {
     Shape shape;
     size_t bytes = bufferBytes(program.buffers(sig->updates(i)), n, shape);
     Tensor t(toDType(program.buffers(sig->updates(i)).dtype()), shape);
-    if (Status s = backend.download(t.data(), device.out[i], bytes); !s.ok()) {
+    Status s = backend.download(t.data(), device.out[i], bytes);
+    if (s.ok())
+      s = backend.finish();
+    if (!s.ok()) {
       releaseAll();
       return s;
     }

@@ -1,14 +1,20 @@
-// Running a CUDA program's signature (proto/executable.proto: CudaProgram)
+// Running a CUDA program's signatures (proto/executable.proto: CudaProgram)
 // on some memory and some way of launching kernels: the CUDA device (the
 // driver) or, in tests, the host. The plan's logic — the run's N from the
 // feeds, every buffer's size, the arguments of each launch, which buffers
-// are fetched — lives here once.
+// are fetched — lives here once, and so does the steady state of a loop of
+// runs: buffers kept per signature and size, feeds and fetches staged
+// through pinned host memory, the run's work captured once as a graph and
+// replayed.
 #ifndef NNCC_RUNTIME_CUDA_LAUNCHPLAN_H
 #define NNCC_RUNTIME_CUDA_LAUNCHPLAN_H
 
 #include "proto/executable.pb.h"
 #include "runtime/Tensor.h"
 
+#include <cstdint>
+#include <list>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,7 +31,11 @@ struct Grid {
   unsigned x = 1, y = 1, threads = 256;
 };
 
-/// Memory and launches of one device.
+/// The grid of `launch` whose output has `shape`.
+Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape);
+
+/// Memory and launches of one device. upload, download, copy and launch are
+/// queued in order and may return before they are done; finish() waits.
 class PlanBackend {
 public:
   virtual ~PlanBackend() = default;
@@ -35,8 +45,22 @@ public:
   virtual Status download(void *host, const void *buffer, size_t bytes) = 0;
   virtual Status copy(void *to, const void *from, size_t bytes) = 0;
   virtual Status launch(const std::string &kernel, const KernelArgs &args, const Grid &grid) = 0;
-  /// Waits for the launches to finish.
+  /// Waits for everything queued to finish.
   virtual Status finish() = 0;
+
+  /// Host memory the device copies from and to without staging (pinned).
+  virtual Expected<void *> allocateHost(size_t bytes);
+  virtual void releaseHost(void *buffer);
+
+  /// Graphs: between beginCapture and endCapture, uploads, downloads,
+  /// copies and launches are recorded, not run; endCapture gives the
+  /// recording, which replay() queues as a whole. A backend without graphs
+  /// says so with canCapture().
+  virtual bool canCapture() const { return false; }
+  virtual Status beginCapture();
+  virtual Expected<void *> endCapture();
+  virtual Status replay(void *graph);
+  virtual void releaseGraph(void *graph);
 };
 
 /// Variables that stay on the device between runs.
@@ -50,18 +74,78 @@ struct DeviceVariables {
   std::vector<void *> out;
 };
 
-/// Runs `signature` of `program` with `feeds` (host tensors) and the
-/// variables on the device: uploads the feeds, launches every kernel in
-/// order, returns the fetches as host tensors and the updates in
-/// `variables.out`. Every other buffer is released before it returns (on
-/// failure all of them: `variables.out` stays empty).
-Expected<std::vector<Tensor>> runPlan(const exe::CudaProgram &program,
-                                      const std::string &signature,
-                                      const std::vector<Tensor> &feeds,
-                                      DeviceVariables &variables, PlanBackend &backend);
+/// Counters of a PlanRunner's work, for tests and benchmarks.
+struct PlanStats {
+  int64_t runs = 0, allocations = 0, captures = 0, replays = 0;
+};
 
-/// The same with the variables on the host (uploaded, and the updates
-/// downloaded): returns the fetches, then the updates.
+/// Runs a program's signatures on one backend, keeping what a loop of runs
+/// needs between them: each (signature, N) keeps its device buffers and its
+/// pinned staging buffers, so a steady loop allocates nothing; a run whose
+/// buffers (the variables' included) were all seen in an earlier run is
+/// captured as a graph the second time and replayed from then on. With
+/// variables kept on the device, the caller hands the buffers its updates
+/// replaced back with recycle(), and a training loop alternates between two
+/// sets of buffers, two graphs.
+class PlanRunner {
+public:
+  PlanRunner(const exe::CudaProgram &program, PlanBackend &backend);
+  /// Releases every buffer and graph the runner holds (not those it handed
+  /// out).
+  ~PlanRunner();
+  PlanRunner(const PlanRunner &) = delete;
+  PlanRunner &operator=(const PlanRunner &) = delete;
+
+  /// Runs `signature` with `feeds` (host tensors) and the variables on the
+  /// device: returns the fetches as host tensors and the updates in
+  /// `variables.out`. On failure `variables.out` stays empty and the
+  /// variables are untouched.
+  Expected<std::vector<Tensor>> run(const std::string &signature,
+                                    const std::vector<Tensor> &feeds,
+                                    DeviceVariables &variables);
+
+  /// Gives back `buffer` (`bytes` long), which held the value that update
+  /// `update` of the last run replaced: it becomes that update's buffer in
+  /// the next run of the same signature and size. A buffer that does not fit
+  /// is released.
+  void recycle(size_t update, void *buffer, size_t bytes);
+
+  /// Graphs on (the default where the backend has them; NNCC_CUDA_GRAPHS=0
+  /// turns them off) or off.
+  void useGraphs(bool on) { graphs_ = on && backend_.canCapture(); }
+  const PlanStats &stats() const { return stats_; }
+
+private:
+  struct Buffer {
+    void *p = nullptr;
+    size_t bytes = 0;
+  };
+  /// The steady state of one (signature, N).
+  struct Entry {
+    const exe::CudaSignature *sig = nullptr;
+    int64_t n = 0;
+    std::map<unsigned, Buffer> buffers; // the run's own buffers, by id
+    std::vector<Buffer> copies;         // per update, when it is a copy
+    std::vector<int64_t> handedOut;     // per update of the last run: its id, or -1 (copy)
+    std::vector<Buffer> stagedFeeds, stagedFetches;
+    std::map<std::vector<void *>, void *> graphs; // by every address the run uses
+    std::map<std::vector<void *>, int> seen;
+  };
+
+  Expected<void *> bufferOf(Entry &e, unsigned id, const std::map<unsigned, void *> &variables);
+  Expected<void *> ensure(Buffer &b, size_t bytes, bool host);
+  void releaseEntry(Entry &e);
+
+  const exe::CudaProgram &program_;
+  PlanBackend &backend_;
+  std::list<Entry> entries_; // most recently used first
+  Entry *last_ = nullptr;
+  bool graphs_;
+  PlanStats stats_;
+};
+
+/// One run with the variables on the host (uploaded, and the updates
+/// downloaded): returns the fetches, then the updates. Keeps nothing.
 Expected<std::vector<Tensor>> runPlan(const exe::CudaProgram &program,
                                       const std::string &signature,
                                       const std::vector<Tensor> &feeds,

@@ -29,11 +29,13 @@ nncc::LoadedGraph load(const std::string &name) {
   return loaded ? std::move(*loaded) : nncc::LoadedGraph();
 }
 
-nncc::exe::Executable compileCuda(const nncc::LoadedGraph &graph, bool nvrtc) {
+nncc::exe::Executable compileCuda(const nncc::LoadedGraph &graph, bool nvrtc,
+                                  nncc::cuda::Precision precision = nncc::cuda::Precision::FP32) {
   mlir::MLIRContext ctx;
   nncc::CompileOptions options;
   options.target = nncc::Target::Cuda;
   options.nvrtc = nvrtc;
+  options.cudaPrecision = precision;
   auto exe = nncc::compileModel(ctx, graph, options);
   if (!exe) {
     ADD_FAILURE() << llvm::toString(exe.takeError());
@@ -64,29 +66,61 @@ Tensor randomFeed(const nncc::exe::TensorSpec &spec, int64_t n, std::mt19937 &rn
   return t;
 }
 
-void expectClose(const Tensor &cuda, const Tensor &cpu, const std::string &what) {
+/// |cuda - cpu| <= abs + rel * |cpu| per element.
+struct Tolerance {
+  double abs, rel;
+};
+// fp32: the kernels sum in another order than the CPU's tiled products.
+constexpr Tolerance kFp32{1e-5, 1e-4};
+// The tensor cores' operands keep 10 (TF32) or 7 (BF16) mantissa bits:
+// relative errors of 2^-11 and 2^-8 per operand, over sums of up to 784
+// products, through two steps of training.
+constexpr Tolerance kTf32{2e-3, 2e-3};
+constexpr Tolerance kBf16{2e-2, 2e-2};
+
+Tolerance toleranceOf(nncc::cuda::Precision p) {
+  return p == nncc::cuda::Precision::TF32   ? kTf32
+         : p == nncc::cuda::Precision::BF16 ? kBf16
+                                            : kFp32;
+}
+
+void expectClose(const Tensor &cuda, const Tensor &cpu, const std::string &what,
+                 Tolerance tolerance = kFp32) {
   ASSERT_EQ(cuda.shape(), cpu.shape()) << what;
   auto a = cuda.toDoubles(), b = cpu.toDoubles();
   for (size_t i = 0; i < a.size(); ++i) {
-    // fp32: the kernels sum in another order than the CPU's tiled products.
-    double tolerance = 1e-5 + 1e-4 * std::abs(b[i]);
-    ASSERT_NEAR(a[i], b[i], tolerance) << what << " element " << i;
+    double allowed = tolerance.abs + tolerance.rel * std::abs(b[i]);
+    ASSERT_NEAR(a[i], b[i], allowed) << what << " element " << i;
   }
 }
 
 class CudaTarget : public ::testing::TestWithParam<const char *> {};
 
+constexpr nncc::cuda::Precision kPrecisions[] = {
+    nncc::cuda::Precision::FP32, nncc::cuda::Precision::TF32, nncc::cuda::Precision::BF16};
+
 TEST_P(CudaTarget, NvrtcCompilesEveryKernel) {
   if (!nncc::cuda::haveNvrtc())
     GTEST_SKIP() << "nncc was built without the CUDA toolkit (NVRTC)";
-  nncc::exe::Executable exe = compileCuda(load(GetParam()), /*nvrtc=*/true);
-  EXPECT_EQ(exe.target(), "cuda");
-  EXPECT_NE(exe.cuda().ptx().find(".target sm_90"), std::string::npos);
-  EXPECT_FALSE(exe.cuda().cubin().empty());
-  for (const auto &sig : exe.cuda().signatures())
-    for (const auto &launch : sig.launches())
-      EXPECT_NE(exe.cuda().ptx().find(".entry " + launch.kernel() + "("), std::string::npos)
-          << launch.kernel();
+  nncc::LoadedGraph graph = load(GetParam());
+  for (nncc::cuda::Precision precision : kPrecisions) {
+    std::string name = nncc::cuda::precisionName(precision);
+    nncc::exe::Executable exe = compileCuda(graph, /*nvrtc=*/true, precision);
+    EXPECT_EQ(exe.target(), "cuda");
+    EXPECT_EQ(exe.cuda().precision(), name);
+    EXPECT_NE(exe.cuda().ptx().find(".target sm_90"), std::string::npos) << name;
+    EXPECT_FALSE(exe.cuda().cubin().empty()) << name;
+    bool tiled = false;
+    for (const auto &sig : exe.cuda().signatures())
+      for (const auto &launch : sig.launches()) {
+        tiled |= launch.tile() != 0;
+        EXPECT_NE(exe.cuda().ptx().find(".entry " + launch.kernel() + "("), std::string::npos)
+            << launch.kernel() << " " << name;
+      }
+    // The tiled products on the tensor cores, and only with tf32/bf16.
+    bool tensorCores = exe.cuda().ptx().find("wmma.mma.sync") != std::string::npos;
+    EXPECT_EQ(tensorCores, tiled && precision != nncc::cuda::Precision::FP32) << name;
+  }
 }
 
 using Runner = std::function<nncc::rt::Expected<std::vector<Tensor>>(
@@ -96,7 +130,7 @@ using Runner = std::function<nncc::rt::Expected<std::vector<Tensor>>(
 /// training signature also runs on updated weights), against the CPU
 /// backend's session on the same feeds and weights.
 void expectCpuResults(const nncc::LoadedGraph &graph, const nncc::exe::Executable &cuda,
-                      const Runner &run) {
+                      const Runner &run, Tolerance tolerance = kFp32) {
   auto cpu = nncc::test::orFail(nncc::compileAndLoad(graph));
   ASSERT_TRUE(cpu);
   std::mt19937 rng(7);
@@ -119,10 +153,10 @@ void expectCpuResults(const nncc::LoadedGraph &graph, const nncc::exe::Executabl
       ASSERT_EQ(got->size(), size_t(sig.fetches_size() + sig.updates_size()));
       for (int i = 0; i < sig.fetches_size(); ++i)
         expectClose((*got)[i], expected->at(sig.fetches(i).name()),
-                    sig.name() + " fetch " + sig.fetches(i).name());
+                    sig.name() + " fetch " + sig.fetches(i).name(), tolerance);
       for (int i = 0; i < sig.updates_size(); ++i) {
         expectClose((*got)[sig.fetches_size() + i], *session.variable(sig.updates(i)),
-                    sig.name() + " update " + sig.updates(i));
+                    sig.name() + " update " + sig.updates(i), tolerance);
         for (int j = 0; j < sig.variables_size(); ++j)
           if (sig.variables(j) == sig.updates(i))
             variables[j] = (*got)[sig.fetches_size() + i];
@@ -142,37 +176,49 @@ TEST_P(CudaTarget, LaunchPlansOnTheHostGiveTheCpuResults) {
   });
 }
 
-// On a machine with a GPU and its driver: the same through the runtime's
-// CUDA device (Session on a target "cuda" executable).
-TEST_P(CudaTarget, RunsOnTheGpu) {
-  if (!nncc::cuda::haveNvrtc())
-    GTEST_SKIP() << "nncc was built without the CUDA toolkit (NVRTC)";
-  if (auto s = nncc::rt::cuda::cudaAvailable(); !s.ok())
-    GTEST_SKIP() << s.message();
+bool hasReductions(const nncc::exe::Executable &cuda) {
+  for (const auto &sig : cuda.cuda().signatures())
+    for (const auto &launch : sig.launches())
+      if (launch.lanes() > 1)
+        return true;
+  return false;
+}
+
+// The kernels whose warps or blocks compute an element together are right
+// for any grid and block size: one block of one warp, three blocks of two
+// warps (several warps combining in shared memory, several blocks striding
+// the elements).
+TEST_P(CudaTarget, ReductionsAreRightForAnyGrid) {
   nncc::LoadedGraph graph = load(GetParam());
-  nncc::exe::Executable cuda = compileCuda(graph, /*nvrtc=*/true);
-  auto exe = nncc::rt::Executable::fromProto(cuda, GetParam());
-  ASSERT_TRUE(exe.ok()) << exe.error();
-  expectCpuResults(graph, cuda, [&](const std::string &sig, auto &feeds, auto &variables) {
-    nncc::rt::Session session(*exe);
-    nncc::rt::Status init = session.initialize();
-    EXPECT_TRUE(init.ok());
-    const nncc::exe::SignatureSpec *spec = (*exe)->signature(sig);
-    nncc::rt::TensorMap feedMap;
-    for (int i = 0; i < spec->feeds_size(); ++i)
-      feedMap[spec->feeds(i).name()] = feeds[i];
-    for (int i = 0; i < spec->variables_size(); ++i)
-      EXPECT_TRUE(session.setVariable(spec->variables(i), variables[i]).ok());
-    auto out = session.run(sig, feedMap);
-    if (!out.ok())
-      return nncc::rt::Expected<std::vector<Tensor>>(out.status());
-    std::vector<Tensor> values;
-    for (const auto &f : spec->fetches())
-      values.push_back(out->at(f.name()));
-    for (const std::string &u : spec->updates())
-      values.push_back(*session.variable(u));
-    return nncc::rt::Expected<std::vector<Tensor>>(values);
-  });
+  nncc::exe::Executable cuda = compileCuda(graph, /*nvrtc=*/false);
+  if (!hasReductions(cuda))
+    GTEST_SKIP() << GetParam() << " has no reductions";
+  for (auto [blocks, threads] : {std::pair{1u, 32u}, std::pair{3u, 64u}}) {
+    nncc::test::CudaHostEmulator host(cuda);
+    ASSERT_EQ(host.error(), "");
+    host.setCooperativeGrid(blocks, threads);
+    expectCpuResults(graph, cuda, [&](auto &sig, auto &feeds, auto &variables) {
+      return host.run(sig, feeds, variables);
+    });
+    EXPECT_GT(host.cooperativeLaunches(), 0u);
+  }
+}
+
+// The tiled products on the (emulated) tensor cores: the CPU's results
+// within TF32's and BF16's tolerances.
+TEST_P(CudaTarget, TensorCoreProductsGiveTheCpuResultsWithinTheirPrecision) {
+  nncc::LoadedGraph graph = load(GetParam());
+  for (nncc::cuda::Precision precision :
+       {nncc::cuda::Precision::TF32, nncc::cuda::Precision::BF16}) {
+    SCOPED_TRACE(nncc::cuda::precisionName(precision));
+    nncc::exe::Executable cuda = compileCuda(graph, /*nvrtc=*/false, precision);
+    nncc::test::CudaHostEmulator host(cuda);
+    ASSERT_EQ(host.error(), "");
+    expectCpuResults(
+        graph, cuda,
+        [&](auto &sig, auto &feeds, auto &variables) { return host.run(sig, feeds, variables); },
+        toleranceOf(precision));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, CudaTarget,
@@ -260,8 +306,9 @@ TEST(CudaRuntime, VariablesStayOnTheDeviceBetweenRuns) {
   }
   Tensor x = Tensor::of<float>({10, 1}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
   Tensor y = Tensor::of<float>({10}, {1.0, 1.3, 3.1, 2.0, 5.0, 6.3, 6.6, 7.4, 8.0, 9.0});
+  nncc::rt::cuda::PlanRunner runner(cuda.cuda(), device);
   for (int step = 0; step < 5; ++step) {
-    auto fetched = nncc::rt::cuda::runPlan(cuda.cuda(), "train", {x, y}, variables, device);
+    auto fetched = runner.run("train", {x, y}, variables);
     ASSERT_TRUE(fetched.ok()) << fetched.error();
     auto expected = session.run("train", {{"X", x}, {"y", y}});
     ASSERT_TRUE(expected.ok());
@@ -270,7 +317,7 @@ TEST(CudaRuntime, VariablesStayOnTheDeviceBetweenRuns) {
     for (int i = 0; i < sig->updates_size(); ++i)
       for (int j = 0; j < sig->variables_size(); ++j)
         if (sig->variables(j) == sig->updates(i)) {
-          device.release(variables.in[j]);
+          runner.recycle(i, variables.in[j], (*session.variable(sig->variables(j))).bytes());
           variables.in[j] = variables.out[i];
         }
   }
