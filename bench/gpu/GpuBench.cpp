@@ -1,0 +1,402 @@
+// nncc-gpu-bench: nncc's side of the GPU benchmark, with the thin runtime
+// alone (no compiler), so that it travels to a GPU machine with its .nnx
+// files (scripts/gpu-bundle.sh; gpu-bench.sh there runs it beside PyTorch
+// and JAX). Measures, through rt::Session on the CUDA device:
+//   - the textbook MLP (784-50-50-10 tanh, SGD momentum 0.9, batch 64, 938
+//     steps per epoch, the CPU bench's preprocessing and shuffling) trained
+//     from its initial weights: ms per epoch (median after the first epoch)
+//     and the test accuracy at the end (50 epochs unless told otherwise);
+//   - inference of the 10000 test images in one batch, and batch 1, both
+//     host to host (feeds are host tensors);
+//   - the compute-bound MLP 784-4096-4096-4096-10 (ReLU, batch 4096): ms per
+//     step and TFLOP/s (6 x params x batch), fp32 and TF32 where compiled.
+//   nncc-gpu-bench [--models DIR] [--data DIR] [--json out.json] [--epochs 50]
+//                  [--quick] [--cpu (the CPU-compiled models: a check without a GPU)]
+// Without a CUDA driver or GPU it says so and exits 1.
+#include "runtime/Session.h"
+#include "runtime/cuda/CudaModule.h"
+#include "runtime/data/Idx.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sys/stat.h>
+
+using namespace nncc;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+/// Median, 10th and 90th percentile, as the peers' script computes them
+/// (the sample at index floor(f * n) of the sorted list).
+struct Stats {
+  double median = 0, p10 = 0, p90 = 0, min = 0, max = 0;
+};
+
+Stats stats(std::vector<double> v) {
+  Stats s;
+  if (v.empty())
+    return s;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  auto at = [&](double f) { return v[std::min(n - 1, static_cast<size_t>(f * n))]; };
+  s.median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  s.p10 = at(0.1);
+  s.p90 = at(0.9);
+  s.min = v.front();
+  s.max = v.back();
+  return s;
+}
+
+/// The figures, flat, written as one JSON object: gpu-bench.sh's table
+/// (gpu_bench_table.py) reads them by name.
+struct Report {
+  std::map<std::string, double> numbers;
+  std::map<std::string, std::string> notes;
+  int errors = 0;
+
+  void fail(const std::string &key, const std::string &message) {
+    fmt::print("error: {}: {}\n", key, message);
+    notes[key + "_error"] = message;
+    ++errors;
+  }
+
+  void write(const std::string &path) const {
+    if (path.empty())
+      return;
+    // A temporary file renamed over the old one: a kill mid-write leaves
+    // the previous figures whole.
+    std::string tmp = path + ".tmp";
+    std::ofstream out(tmp);
+    out << "{";
+    const char *sep = "";
+    for (auto &[k, v] : numbers) {
+      out << sep << '"' << k << "\": " << (std::isfinite(v) ? fmt::format("{:.6g}", v) : "null");
+      sep = ", ";
+    }
+    for (auto &[k, v] : notes) {
+      out << sep << '"' << k << "\": \"";
+      for (char c : v) {
+        if (c == '"' || c == '\\')
+          out << '\\' << c;
+        else if (static_cast<unsigned char>(c) < 0x20)
+          out << fmt::format("\\u{:04x}", static_cast<int>(c));
+        else
+          out << c;
+      }
+      out << '"';
+      sep = ", ";
+    }
+    out << "}\n";
+    out.close();
+    if (!out || std::rename(tmp.c_str(), path.c_str()) != 0)
+      fmt::print(stderr, "error: cannot write {}\n", path);
+  }
+};
+
+bool exists(const std::string &path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+/// Loads `path`, timing the load (the CUBIN's, or the driver's JIT of the
+/// PTX where the GPU is not sm_90).
+std::shared_ptr<rt::Executable> load(const std::string &path, const std::string &key,
+                                     Report &r) {
+  auto t0 = Clock::now();
+  auto exe = rt::Executable::load(path);
+  if (!exe) {
+    r.fail(key, exe.error());
+    return nullptr;
+  }
+  r.numbers[key + "_load_ms"] = seconds(t0) * 1e3;
+  return *exe;
+}
+
+struct Options {
+  std::string models = ".", data = "fashion-mnist", json;
+  /// The models' target: "cuda", or "cpu" with --cpu.
+  std::string target = "cuda";
+  int epochs = 50, big_steps = 10;
+  double train_budget_s = 75, big_budget_s = 20;
+  int infer_runs = 20, b1_runs = 1000;
+};
+
+/// The textbook MLP: a training run from the initial weights, then
+/// inference. Returns false where it could not go on.
+bool benchMlp(const Options &o, Report &r) {
+  auto data = rt::data::readMnistDir(o.data);
+  if (!data) {
+    r.fail("mlp", data.error());
+    return false;
+  }
+  rt::data::standardize(data->trainImages, data->testImages);
+  auto exe = load(o.models + "/mlp." + o.target + ".nnx", "mlp", r);
+  if (!exe)
+    return false;
+  rt::Session session(exe);
+  if (rt::Status s = session.initialize(); !s.ok()) {
+    r.fail("mlp", "initialize: " + s.message());
+    return false;
+  }
+
+  // Training: the CPU bench's batches (seed 123, reshuffled every epoch);
+  // the epochs after the first (allocations, first launches) are timed.
+  rt::data::BatchIterator batches(data->trainImages, data->trainLabels, 64, 123);
+  rt::Tensor xb, yb;
+  std::vector<double> epochMs;
+  double firstLoss = 0, lastLoss = 0;
+  int steps = 0, done = 0;
+  auto trainStart = Clock::now();
+  for (int e = 0; e < o.epochs; ++e) {
+    auto t0 = Clock::now();
+    batches.startEpoch();
+    double loss = 0;
+    steps = 0;
+    while (batches.next(xb, yb)) {
+      auto out = session.run("train", {{"x", xb}, {"y", yb}}, {"cost"});
+      if (!out) {
+        r.fail("mlp_train", fmt::format("epoch {} step {}: {}", e + 1, steps + 1, out.error()));
+        return false;
+      }
+      loss += out->at("cost").data<float>()[0];
+      ++steps;
+    }
+    double ms = seconds(t0) * 1e3;
+    if (e > 0)
+      epochMs.push_back(ms);
+    lastLoss = loss / steps;
+    if (e == 0)
+      firstLoss = lastLoss;
+    ++done;
+    if (e < 3 || e + 1 == o.epochs || (e + 1) % 10 == 0)
+      fmt::print("mlp epoch {}: {:.2f} ms, {} steps, avg loss {:.4f}\n", e + 1, ms, steps,
+                 lastLoss);
+    if (!std::isfinite(lastLoss)) {
+      r.fail("mlp_train", fmt::format("the average loss of epoch {} is {}", e + 1, lastLoss));
+      return false;
+    }
+    if (seconds(trainStart) > o.train_budget_s && e + 1 < o.epochs) {
+      r.notes["mlp_train_note"] = fmt::format(
+          "stopped after {} of {} epochs: the training budget of {} s was spent", done,
+          o.epochs, o.train_budget_s);
+      fmt::print("{}\n", r.notes["mlp_train_note"]);
+      break;
+    }
+  }
+  Stats ep = stats(epochMs);
+  r.numbers["mlp_epoch_ms_median"] = ep.median;
+  r.numbers["mlp_epoch_ms_min"] = ep.min;
+  r.numbers["mlp_epoch_ms_max"] = ep.max;
+  r.numbers["mlp_epochs_timed"] = epochMs.size();
+  r.numbers["mlp_steps_per_epoch"] = steps;
+  r.numbers["mlp_train_epochs"] = done;
+  r.numbers["mlp_train_total_s"] = seconds(trainStart);
+  r.numbers["mlp_loss_epoch1"] = firstLoss;
+  r.numbers["mlp_loss_last"] = lastLoss;
+
+  // Test accuracy of the trained weights: argmax of the probabilities.
+  auto probs = session.run("predict", {{"x", data->testImages}}, {"probabilities"});
+  if (!probs) {
+    r.fail("mlp_predict", probs.error());
+    return false;
+  }
+  const rt::Tensor &p = probs->at("probabilities");
+  int64_t n = p.shape()[0], classes = p.shape()[1], right = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float *row = p.data<float>() + i * classes;
+    right += std::max_element(row, row + classes) - row ==
+             data->testLabels.data<int32_t>()[i];
+  }
+  r.numbers["mlp_test_accuracy"] = double(right) / n;
+  fmt::print("mlp: {} epochs, test accuracy {:.2f}%, {:.2f} ms/epoch (median of {})\n", done,
+             100.0 * right / n, ep.median, epochMs.size());
+
+  // Inference, host to host: the whole test set in one batch, then batch 1
+  // (a different image each run).
+  std::vector<double> full, one;
+  for (int i = 0; i < o.infer_runs + 5; ++i) {
+    auto t0 = Clock::now();
+    auto out = session.run("predict", {{"x", data->testImages}}, {"probabilities"});
+    if (!out) {
+      r.fail("mlp_infer", out.error());
+      return false;
+    }
+    if (i >= 5)
+      full.push_back(seconds(t0) * 1e3);
+  }
+  for (int i = 0; i < o.b1_runs + 50; ++i) {
+    auto x1 = rt::Tensor::borrow(rt::DType::F32, {1, 784},
+                                 data->testImages.data<float>() + (i % n) * 784);
+    auto t0 = Clock::now();
+    auto out = session.run("predict", {{"x", x1}}, {"probabilities"});
+    if (!out) {
+      r.fail("mlp_infer_b1", out.error());
+      return false;
+    }
+    if (i >= 50)
+      one.push_back(seconds(t0) * 1e6);
+  }
+  Stats f = stats(full), b = stats(one);
+  r.numbers["infer_full_ms_median"] = f.median;
+  r.numbers["infer_full_ms_p10"] = f.p10;
+  r.numbers["infer_full_ms_p90"] = f.p90;
+  r.numbers["infer_b1_us_median"] = b.median;
+  r.numbers["infer_b1_us_p10"] = b.p10;
+  r.numbers["infer_b1_us_p90"] = b.p90;
+  fmt::print("inference: 10000 images {:.3f} ms ({:.3f}..{:.3f}), batch 1 {:.1f} us "
+             "({:.1f}..{:.1f}), host to host\n",
+             f.median, f.p10, f.p90, b.median, b.p10, b.p90);
+  return true;
+}
+
+/// The compute-bound MLP's training step from `file`.<target>.nnx, keys
+/// "big_<mode>_*".
+void benchBig(const Options &o, const std::string &file, const std::string &mode,
+              Report &r) {
+  const std::string key = "big_" + mode;
+  std::string path = o.models + "/" + file + "." + o.target + ".nnx";
+  if (!exists(path)) {
+    r.notes[key + "_note"] = path + " is not there (not compiled): skipped";
+    fmt::print("compute-bound MLP {}: {}\n", mode, r.notes[key + "_note"]);
+    return;
+  }
+  auto exe = load(path, key, r);
+  if (!exe)
+    return;
+  rt::Session session(exe);
+  if (rt::Status s = session.initialize(); !s.ok())
+    return r.fail(key, "initialize: " + s.message());
+  // 784-4096-4096-4096-10, as scripts/gpu-bundle.sh writes it.
+  const int64_t batch = 4096;
+  const double params = 784.0 * 4096 + 4096 + 2 * (4096.0 * 4096 + 4096) + 4096.0 * 10 + 10;
+  rt::Tensor bx(rt::DType::F32, {batch, 784}), by(rt::DType::I32, {batch});
+  std::mt19937 rng(123);
+  std::normal_distribution<float> normal;
+  for (int64_t i = 0; i < bx.size(); ++i)
+    bx.data<float>()[i] = normal(rng);
+  for (int64_t i = 0; i < batch; ++i)
+    by.data<int32_t>()[i] = static_cast<int32_t>(rng() % 10);
+
+  // Two warm-up steps, then single steps (each ends when its cost is back
+  // on the host) until big_steps or the budget.
+  std::vector<double> ms;
+  double cost = 0;
+  auto start = Clock::now();
+  for (int i = 0; i < o.big_steps + 2; ++i) {
+    if (i >= 3 && seconds(start) > o.big_budget_s) {
+      r.notes[key + "_note"] = fmt::format("stopped after {} timed step(s): the budget of {} s was spent",
+                                           ms.size(), o.big_budget_s);
+      break;
+    }
+    auto t0 = Clock::now();
+    auto out = session.run("train", {{"x", bx}, {"y", by}}, {"cost"});
+    if (!out)
+      return r.fail(key, fmt::format("step {}: {}", i + 1, out.error()));
+    cost = out->at("cost").data<float>()[0];
+    if (i == 0) {
+      r.numbers[key + "_cost_first"] = cost;
+      r.numbers[key + "_first_step_ms"] = seconds(t0) * 1e3;
+    } else if (i >= 2) {
+      ms.push_back(seconds(t0) * 1e3);
+    }
+  }
+  if (ms.empty())
+    return r.fail(key, "no step timed (the warm-up alone spent the budget)");
+  double step = stats(ms).median, flops = 6 * params * batch;
+  r.numbers[key + "_ms_per_step"] = step;
+  r.numbers[key + "_tflops"] = flops / (step * 1e-3) / 1e12;
+  r.numbers[key + "_steps_timed"] = ms.size();
+  r.numbers[key + "_cost_last"] = cost;
+  fmt::print("compute-bound MLP {}: {:.3f} ms/step, {:.1f} TFLOP/s ({} steps, cost {:.4f} -> "
+             "{:.4f})\n",
+             mode, step, r.numbers[key + "_tflops"], ms.size(), r.numbers[key + "_cost_first"],
+             cost);
+  if (!std::isfinite(cost))
+    r.fail(key, fmt::format("the cost after {} steps is {}", ms.size() + 2, cost));
+}
+
+void printTable(const Report &r) {
+  auto num = [&](const std::string &k, const char *f) {
+    auto it = r.numbers.find(k);
+    return it == r.numbers.end() ? std::string("n/a") : fmt::format(fmt::runtime(f), it->second);
+  };
+  fmt::print("\n| nncc on {} | value |\n|---|---|\n", r.notes.at("device"));
+  fmt::print("| MLP training, ms/epoch (median) | {} |\n", num("mlp_epoch_ms_median", "{:.2f}"));
+  fmt::print("| MLP test accuracy after {} epochs | {} |\n", num("mlp_train_epochs", "{:.0f}"),
+             num("mlp_test_accuracy", "{:.4f}"));
+  fmt::print("| inference, 10000 images, ms | {} |\n", num("infer_full_ms_median", "{:.3f}"));
+  fmt::print("| inference, batch 1, us | {} |\n", num("infer_b1_us_median", "{:.1f}"));
+  for (const char *m : {"fp32", "tf32"})
+    fmt::print("| compute-bound MLP {}, ms/step (TFLOP/s) | {} ({}) |\n", m,
+               num(std::string("big_") + m + "_ms_per_step", "{:.3f}"),
+               num(std::string("big_") + m + "_tflops", "{:.1f}"));
+  for (auto &[k, v] : r.notes)
+    if (k != "device")
+      fmt::print("{}: {}\n", k, v);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"nncc's GPU benchmark (gpu-bench.sh compares it with PyTorch and JAX)"};
+  Options o;
+  bool quick = false;
+  app.add_option("--models", o.models, "directory of mlp.cuda.nnx, big_mlp.cuda.nnx "
+                                       "and big_mlp.tf32.cuda.nnx");
+  app.add_option("--data", o.data, "directory of the Fashion-MNIST idx files");
+  app.add_option("--json", o.json, "write the figures as JSON");
+  app.add_option("--epochs", o.epochs, "training epochs from the initial weights; the test "
+                                       "accuracy is taken after them")
+      ->check(CLI::Range(2, 1000));
+  app.add_option("--train-budget-s", o.train_budget_s, "stop training after this");
+  app.add_option("--big-steps", o.big_steps, "timed steps of the compute-bound MLP")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--big-budget-s", o.big_budget_s, "time per precision of the compute-bound MLP");
+  app.add_flag("--quick", quick, "3 epochs, fewer inference runs: to see that it works");
+  bool cpu = false;
+  app.add_flag("--cpu", cpu, "run the CPU-compiled models (mlp.cpu.nnx, ...) instead, without "
+                             "a GPU: to check this program where there is none");
+  CLI11_PARSE(app, argc, argv);
+  if (quick) {
+    o.epochs = 3;
+    o.infer_runs = 5;
+    o.b1_runs = 100;
+    o.big_steps = 2;
+  }
+
+  Report r;
+  if (cpu) {
+    o.target = "cpu";
+    r.notes["device"] = "the host CPU (--cpu)";
+  } else if (rt::Status s = rt::cuda::cudaAvailable(); !s.ok()) {
+    fmt::print("no GPU: {}\n", s.message());
+    r.notes["error"] = "no GPU: " + s.message();
+    r.write(o.json);
+    return 1;
+  } else {
+    r.notes["device"] = rt::cuda::cudaDeviceName();
+  }
+  fmt::print("device: {}\n", r.notes["device"]);
+  // The JSON is rewritten after every part, so that a run killed by a
+  // time limit keeps what it measured.
+  benchMlp(o, r);
+  r.write(o.json);
+  benchBig(o, "big_mlp", "fp32", r);
+  r.write(o.json);
+  benchBig(o, "big_mlp.tf32", "tf32", r);
+  r.write(o.json);
+  printTable(r);
+  return r.errors ? 1 : 0;
+}
