@@ -3,6 +3,7 @@
 // inference, batch-1 latency through the runtime API, a compute-bound MLP's
 // training step, and compile times. Figures are medians of repeated runs.
 //   nncc_bench [--data DIR] [--epochs 3] [--json out.json]
+//   nncc_bench --write-models DIR   the GPU benchmark's models as .pbtxt
 #include "compiler/driver/Jit.h"
 #include "compiler/frontend/Layers.h"
 #include "runtime/Session.h"
@@ -10,6 +11,8 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
+
+#include <google/protobuf/text_format.h>
 
 #include <algorithm>
 #include <chrono>
@@ -54,6 +57,24 @@ fe::Graph buildMlp(const std::vector<int64_t> &sizes, const std::string &activat
   return g;
 }
 
+/// The GPU benchmark's models (bench/gpu/GpuBench.cpp runs them), built as
+/// this benchmark builds its own: DIR/mlp.pbtxt, the textbook MLP with train
+/// and predict; DIR/big_mlp.pbtxt, the compute-bound 784-4096-4096-4096-10.
+int writeModels(const std::string &dir) {
+  std::pair<const char *, fe::Graph> models[] = {
+      {"mlp", buildMlp({784, 50, 50, 10}, "tanh", true)},
+      {"big_mlp", buildMlp({784, 4096, 4096, 4096, 10}, "relu", false)}};
+  for (auto &[name, g] : models) {
+    std::string text, path = dir + "/" + name + ".pbtxt";
+    google::protobuf::TextFormat::PrintToString(g.proto(), &text);
+    if (!(std::ofstream(path) << text)) {
+      fmt::print(stderr, "error: cannot write {}\n", path);
+      return 1;
+    }
+  }
+  return 0;
+}
+
 std::shared_ptr<rt::Executable> compileOrDie(const fe::Graph &g, double *secondsOut) {
   auto start = Clock::now();
   auto exe = compileAndLoad(fromProto(g.proto(), "bench_mlp"));
@@ -78,13 +99,17 @@ void runOrDie(rt::Session &s, const std::string &sig, const rt::TensorMap &feeds
 
 int main(int argc, char **argv) {
   CLI::App app{"nncc's CPU benchmark (bench/run.py compares it with its peers)"};
-  std::string dir = "/usr/share/datasets/fashion-mnist", jsonPath;
+  std::string dir = "/usr/share/datasets/fashion-mnist", jsonPath, modelsDir;
   int epochs = 3, bigSteps = 20;
   app.add_option("--data", dir, "directory of the idx files");
   app.add_option("--epochs", epochs, "timed epochs (after one warm-up epoch)");
   app.add_option("--big-steps", bigSteps, "timed steps of the compute-bound MLP");
   app.add_option("--json", jsonPath, "write the figures as JSON");
+  app.add_option("--write-models", modelsDir,
+                 "write the GPU benchmark's models (mlp.pbtxt, big_mlp.pbtxt) here and stop");
   CLI11_PARSE(app, argc, argv);
+  if (!modelsDir.empty())
+    return writeModels(modelsDir);
   std::map<std::string, double> result;
 
   auto data = rt::data::readMnistDir(dir);
