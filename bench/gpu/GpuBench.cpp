@@ -112,8 +112,7 @@ bool exists(const std::string &path) {
 
 /// Loads `path`, timing the load (the CUBIN's, or the driver's JIT of the
 /// PTX where the GPU is not sm_90).
-std::shared_ptr<rt::Executable> load(const std::string &path, const std::string &key,
-                                     Report &r) {
+std::shared_ptr<rt::Executable> load(const std::string &path, const std::string &key, Report &r) {
   auto t0 = Clock::now();
   auto exe = rt::Executable::load(path);
   if (!exe) {
@@ -188,9 +187,9 @@ bool benchMlp(const Options &o, Report &r) {
       return false;
     }
     if (seconds(trainStart) > o.train_budget_s && e + 1 < o.epochs) {
-      r.notes["mlp_train_note"] = fmt::format(
-          "stopped after {} of {} epochs: the training budget of {} s was spent", done,
-          o.epochs, o.train_budget_s);
+      r.notes["mlp_train_note"] =
+          fmt::format("stopped after {} of {} epochs: the training budget of {} s was spent", done,
+                      o.epochs, o.train_budget_s);
       fmt::print("{}\n", r.notes["mlp_train_note"]);
       break;
     }
@@ -216,8 +215,7 @@ bool benchMlp(const Options &o, Report &r) {
   int64_t n = p.shape()[0], classes = p.shape()[1], right = 0;
   for (int64_t i = 0; i < n; ++i) {
     const float *row = p.data<float>() + i * classes;
-    right += std::max_element(row, row + classes) - row ==
-             data->testLabels.data<int32_t>()[i];
+    right += std::max_element(row, row + classes) - row == data->testLabels.data<int32_t>()[i];
   }
   r.numbers["mlp_test_accuracy"] = double(right) / n;
   fmt::print("mlp: {} epochs, test accuracy {:.2f}%, {:.2f} ms/epoch (median of {})\n", done,
@@ -263,8 +261,7 @@ bool benchMlp(const Options &o, Report &r) {
 
 /// The compute-bound MLP's training step from `file`.<target>.nnx, keys
 /// "big_<mode>_*".
-void benchBig(const Options &o, const std::string &file, const std::string &mode,
-              Report &r) {
+void benchBig(const Options &o, const std::string &file, const std::string &mode, Report &r) {
   const std::string key = "big_" + mode;
   std::string path = o.models + "/" + file + "." + o.target + ".nnx";
   if (!exists(path)) {
@@ -296,8 +293,9 @@ void benchBig(const Options &o, const std::string &file, const std::string &mode
   auto start = Clock::now();
   for (int i = 0; i < o.big_steps + 2; ++i) {
     if (i >= 3 && seconds(start) > o.big_budget_s) {
-      r.notes[key + "_note"] = fmt::format("stopped after {} timed step(s): the budget of {} s was spent",
-                                           ms.size(), o.big_budget_s);
+      r.notes[key + "_note"] =
+          fmt::format("stopped after {} timed step(s): the budget of {} s was spent", ms.size(),
+                      o.big_budget_s);
       break;
     }
     auto t0 = Clock::now();
@@ -353,12 +351,14 @@ int main(int argc, char **argv) {
   CLI::App app{"nncc's GPU benchmark (gpu-bench.sh compares it with PyTorch and JAX)"};
   Options o;
   bool quick = false;
-  app.add_option("--models", o.models, "directory of mlp.cuda.nnx, big_mlp.cuda.nnx "
-                                       "and big_mlp.tf32.cuda.nnx");
+  app.add_option("--models", o.models,
+                 "directory of mlp.cuda.nnx, big_mlp.cuda.nnx "
+                 "and big_mlp.tf32.cuda.nnx");
   app.add_option("--data", o.data, "directory of the Fashion-MNIST idx files");
   app.add_option("--json", o.json, "write the figures as JSON");
-  app.add_option("--epochs", o.epochs, "training epochs from the initial weights; the test "
-                                       "accuracy is taken after them")
+  app.add_option("--epochs", o.epochs,
+                 "training epochs from the initial weights; the test "
+                 "accuracy is taken after them")
       ->check(CLI::Range(2, 1000));
   app.add_option("--train-budget-s", o.train_budget_s, "stop training after this");
   app.add_option("--big-steps", o.big_steps, "timed steps of the compute-bound MLP")
@@ -366,8 +366,9 @@ int main(int argc, char **argv) {
   app.add_option("--big-budget-s", o.big_budget_s, "time per precision of the compute-bound MLP");
   app.add_flag("--quick", quick, "3 epochs, fewer inference runs: to see that it works");
   bool cpu = false;
-  app.add_flag("--cpu", cpu, "run the CPU-compiled models (mlp.cpu.nnx, ...) instead, without "
-                             "a GPU: to check this program where there is none");
+  app.add_flag("--cpu", cpu,
+               "run the CPU-compiled models (mlp.cpu.nnx, ...) instead, without "
+               "a GPU: to check this program where there is none");
   CLI11_PARSE(app, argc, argv);
   if (quick) {
     o.epochs = 3;
