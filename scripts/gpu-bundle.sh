@@ -1,27 +1,87 @@
 #!/usr/bin/env bash
-# Prepares build/gpu-bundle/: the textbook models compiled for the CUDA
-# target and for this CPU, the CPU's results on random feeds, and
-# nncc-gpu-check with the runtime's libraries beside it. On a GPU machine
-# (no compiler there):  cd build/gpu-bundle && LD_LIBRARY_PATH=. ./nncc-gpu-check .
+# Prepares build/gpu-bundle/ for a GPU machine (no compiler there), at most
+# 64 MiB:
+#   - the textbook models compiled for the CUDA target, the CPU's results on
+#     random feeds and nncc-gpu-check:
+#       cd build/gpu-bundle && LD_LIBRARY_PATH=. ./nncc-gpu-check .
+#   - the GPU benchmark: nncc-gpu-bench, its models (models/*.cuda.nnx),
+#     Fashion-MNIST, the peers' script and gpu-bench.sh, which runs them all
+#     and prints the table:
+#       cd build/gpu-bundle && bash gpu-bench.sh
+#   - the runtime's libraries (libnncc_runtime, libnncc_proto, protobuf, zlib).
+# NNCC_BUILD=DIR builds only the targets it needs in the configured build
+# tree DIR and bundles into DIR/gpu-bundle, instead of building all of build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh > /tmp/nncc-build.log 2>&1 || { tail -40 /tmp/nncc-build.log; exit 1; }
-out=build/gpu-bundle
-rm -rf "$out" && mkdir -p "$out"
-build/bin/e4_mlp_layers --write-model "$out/e4_mlp_layers.pbtxt" > /dev/null
+build=${NNCC_BUILD:-build}
+targets=(nncc e4_mlp_layers nncc_bench nncc-gpu-check nncc-gpu-bench)
+if [ "$build" = build ]; then
+  bash scripts/build.sh > /tmp/nncc-build.log 2>&1 || { tail -40 /tmp/nncc-build.log; exit 1; }
+else
+  cmake --build "$build" --target "${targets[@]}" > /tmp/nncc-build.log 2>&1 ||
+    { tail -40 /tmp/nncc-build.log; exit 1; }
+fi
+bin=$build/bin
+out=$build/gpu-bundle
+rm -rf "$out" && mkdir -p "$out/models" "$out/peers" "$out/fashion-mnist"
+
+# nncc-gpu-check's models, beside their CPU results.
+"$bin/e4_mlp_layers" --write-model "$out/e4_mlp_layers.pbtxt" > /dev/null
 for m in examples/e1_net_input/e1_net_input.pbtxt examples/e2_array_structures/e2_array_structures.pbtxt \
          examples/e3_linear_regression/e3_linear_regression.pbtxt examples/e6_activations/e6_activations.pbtxt \
          "$out/e4_mlp_layers.pbtxt"; do
   name=$(basename "$m" .pbtxt)
-  build/bin/nncc compile "$m" --target=cuda -o "$out/$name.cuda.nnx"
-  build/bin/nncc compile "$m" -o "$out/$name.cpu.nnx"
+  "$bin/nncc" compile "$m" --target=cuda -o "$out/$name.cuda.nnx"
+  "$bin/nncc" compile "$m" -o "$out/$name.cpu.nnx"
 done
-build/bin/nncc-gpu-check --expect "$out"
+"$bin/nncc-gpu-check" --expect "$out"
 rm "$out"/*.cpu.nnx "$out"/*.pbtxt
-cp build/bin/nncc-gpu-check "$out/"
-for l in libnncc_runtime.so libnncc_proto.so; do cp "$(find build -name "$l" -not -path "*/gpu-bundle/*" | head -1)" "$out/"; done
+cp "$bin/nncc-gpu-check" "$out/"
+
+# The benchmark's models (built as the CPU benchmark builds them) in a
+# folder of their own: nncc-gpu-check takes every *.cuda.nnx beside it for
+# one of its models. TF32 needs nncc compile's --cuda-precision.
+"$bin/nncc_bench" --write-models "$out/models"
+precision=() info=()
+help=$("$bin/nncc" compile --help 2>&1 || true)
+if grep -q -- --cuda-precision <<< "$help"; then
+  precision=(--cuda-precision=fp32)
+else
+  info+=("TF32: not measured: this nncc compile has no --cuda-precision")
+fi
+"$bin/nncc" compile "$out/models/mlp.pbtxt" --target=cuda "${precision[@]}" -o "$out/models/mlp.cuda.nnx"
+"$bin/nncc" compile "$out/models/big_mlp.pbtxt" --target=cuda "${precision[@]}" -o "$out/models/big_mlp.cuda.nnx"
+if [ ${#precision[@]} -gt 0 ]; then
+  "$bin/nncc" compile "$out/models/big_mlp.pbtxt" --target=cuda --cuda-precision=tf32 \
+    -o "$out/models/big_mlp.tf32.cuda.nnx"
+fi
+rm "$out"/models/*.pbtxt
+cp "$bin/nncc-gpu-bench" bench/gpu/gpu-bench.sh bench/gpu/gpu_bench_table.py "$out/"
+cp bench/peers/gpu_mlp_peers.py "$out/peers/"
+data=${NNCC_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
+for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+  cp "$data/$f.gz" "$out/fashion-mnist/" || { echo "error: $data/$f.gz is missing (Fashion-MNIST, gzipped idx)"; exit 1; }
+done
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit with local changes"
+{
+  echo "commit $commit, bundled $(date -u '+%Y-%m-%d %H:%M') UTC on $(uname -n)"
+  echo "compiled with: nncc compile --target=cuda ${precision[*]}"
+  for line in "${info[@]}"; do echo "$line"; done
+} > "$out/build-info.txt"
+
+for l in libnncc_runtime.so libnncc_proto.so; do
+  cp "$(find "$build" -name "$l" -not -path "*/gpu-bundle/*" | head -1)" "$out/"
+done
 for lib in libprotobuf.so.32 libz.so.1; do
   path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
   [ -n "$path" ] && cp "$path" "$out/"
 done
-echo "gpu-bundle: $(du -sh "$out" | cut -f1) in $out; run there: cd $out && LD_LIBRARY_PATH=. ./nncc-gpu-check ."
+bytes=$(du -sb "$out" | cut -f1)
+if [ "$bytes" -gt $((64 << 20)) ]; then
+  echo "error: $out is $((bytes >> 20)) MiB, over the 64 MiB a GPU machine takes"
+  exit 1
+fi
+echo "gpu-bundle: $((bytes >> 20)) MiB ($bytes bytes) in $out; run there:"
+echo "  cd $out && LD_LIBRARY_PATH=. ./nncc-gpu-check .   # the examples against the CPU"
+echo "  cd $out && bash gpu-bench.sh                      # the benchmark (about 5 minutes)"

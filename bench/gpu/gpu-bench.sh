@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# nncc's GPU benchmark, on the GPU machine, inside the bundle that
+# scripts/gpu-bundle.sh made (no compiler needed there): nncc-gpu-bench, then
+# the peers (gpu_mlp_peers.py: PyTorch eager, PyTorch with the step in a CUDA
+# graph, JAX with the epoch in one jit; the compute-bound MLP in fp32 and
+# TF32), then one Markdown table with the ratios, the device and the date.
+#   cd gpu-bundle && bash gpu-bench.sh [--quick]
+# Writes gpu-bench.md, nncc.json, the logs and the peers' results under $OUT
+# when it is set, ./results otherwise. Every part has a time limit, so the
+# whole stays within NNCC_GPU_BENCH_SECONDS (default 400) plus a minute.
+set -uo pipefail
+cd "$(dirname "$0")"
+res=${OUT:-$PWD/results}
+mkdir -p "$res"
+total=${NNCC_GPU_BENCH_SECONDS:-400}
+quick=
+[ "${1:-}" = --quick ] && quick=--quick
+notes=()
+note() { echo "note: $*"; notes+=(--note "$*"); }
+
+device=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
+[ -n "$device" ] || device="none found"
+echo "device: $device; $(date -u '+%Y-%m-%d %H:%M:%S') UTC"
+
+# 1. nncc. Its own budgets bound it (training 75 s, 20 s per precision of
+# the compute-bound MLP); the timeout is for a hang.
+echo "== nncc-gpu-bench $quick"
+LD_LIBRARY_PATH=.${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} timeout -k 10 200 \
+  ./nncc-gpu-bench --models models --data fashion-mnist --json "$res/nncc.json" $quick \
+  > "$res/nncc.log" 2>&1
+rc=$?
+grep -E '^(device|no GPU|error|mlp|inference|compute-bound|stopped)' "$res/nncc.log" | head -40
+case $rc in
+  0) ;;
+  124|137) note "nncc-gpu-bench was killed after 200 s (exit $rc); its figures are missing" ;;
+  *) # its errors are in its JSON, which the table lists
+     grep -q error "$res/nncc.json" 2> /dev/null ||
+       note "nncc-gpu-bench exited with $rc: $(tail -1 "$res/nncc.log")" ;;
+esac
+
+# 2. The peers, each part only where its framework is there. The
+# compute-bound MLP first: it is short, and the peers' script drops the
+# sections that no longer fit its budget.
+peers=()
+if ! command -v python3 > /dev/null; then
+  note "no python3: the peers were not run"
+else
+  torch_ok=$(python3 -c 'import numpy, torch; print(torch.cuda.is_available())' 2>&1 | tail -1)
+  jax_ok=$(python3 -c 'import numpy, jax; print(jax.devices()[0].platform)' 2>&1 | tail -1)
+  big=() mlp=()
+  if [ "$torch_ok" = True ]; then
+    big=(torch_big) mlp=(latency_floor torch_mlp)
+  else
+    note "PyTorch with CUDA is not there ($torch_ok): its rows are missing"
+  fi
+  case "$jax_ok" in
+    gpu|cuda) mlp+=(jax_mlp) ;;
+    *) note "JAX on a GPU is not there ($jax_ok): its rows are missing" ;;
+  esac
+  run_peers() { # NAME BUDGET SECTIONS...
+    local name=$1 budget=$2
+    shift 2
+    echo "== peers: $* (budget $budget s)"
+    timeout -k 10 $((budget + 60)) python3 -u peers/gpu_mlp_peers.py --data fashion-mnist \
+      --out "$res/peers-$name" --sections "$(IFS=,; echo "$*")" --budget-s "$budget" $quick \
+      > "$res/peers-$name.log" 2>&1 || note "peers ($*) exited with $?"
+    grep -E '^===== section .*rc=' "$res/peers-$name.log"
+    peers+=("$res/peers-$name/results.json")
+  }
+  [ ${#big[@]} -gt 0 ] && run_peers big 90 "${big[@]}"
+  left=$((total - SECONDS - 20))
+  [ $left -gt 300 ] && left=300
+  if [ ${#mlp[@]} -gt 0 ]; then
+    if [ $left -ge 60 ]; then run_peers mlp $left "${mlp[@]}"
+    else note "no time left for the peers' MLP sections (${mlp[*]})"; fi
+  fi
+fi
+
+# 3. The table.
+if command -v python3 > /dev/null; then
+  python3 gpu_bench_table.py --nncc "$res/nncc.json" --peers "${peers[@]}" \
+    --device "$device" --info build-info.txt "${notes[@]}" > "$res/gpu-bench.md"
+  echo
+  cat "$res/gpu-bench.md"
+else
+  tail -12 "$res/nncc.log"
+fi
+echo
+echo "gpu-bench: $SECONDS s; results in $res"
