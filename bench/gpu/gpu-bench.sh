@@ -5,9 +5,10 @@
 # graph, JAX with the epoch in one jit; the compute-bound MLP in fp32 and
 # TF32), then one Markdown table with the ratios, the device and the date.
 #   cd gpu-bundle && bash gpu-bench.sh [--quick]
-# Writes gpu-bench.md, nncc.json, the logs and the peers' results under $OUT
-# when it is set, ./results otherwise. Every part has a time limit, so the
-# whole stays within NNCC_GPU_BENCH_SECONDS (default 400) plus a minute.
+# Runs nncc-gpu-check first (seconds). Writes gpu-bench.md, nncc.json, the
+# logs and the peers' results under $OUT when it is set, ./results otherwise.
+# Every part has a time limit, so the whole stays within
+# NNCC_GPU_BENCH_SECONDS (default 400) plus about a minute.
 set -uo pipefail
 cd "$(dirname "$0")"
 res=${OUT:-$PWD/results}
@@ -21,6 +22,15 @@ note() { echo "note: $*"; notes+=(--note "$*"); }
 device=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
 [ -n "$device" ] || device="none found"
 echo "device: $device; $(date -u '+%Y-%m-%d %H:%M:%S') UTC"
+
+# 0. nncc's results against the CPU's (the bundle's examples; seconds),
+# so that the figures below come with the evidence that they are right.
+LD_LIBRARY_PATH=.${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} timeout -k 5 60 ./nncc-gpu-check . \
+  > "$res/gpu-check.log" 2>&1
+rc=$?
+check="nncc-gpu-check (E1-E6 and the MLP against the CPU): exit $rc, $(grep -c ' ok ' "$res/gpu-check.log") ok, $(grep -c FAILED "$res/gpu-check.log") FAILED"
+[ $rc -eq 0 ] || check="$check; first: $(grep -m1 -E 'FAILED|no GPU' "$res/gpu-check.log")"
+note "$check"
 
 # 1. nncc. Its own budgets bound it (training 75 s, 20 s per precision of
 # the compute-bound MLP); the timeout is for a hang.
