@@ -16,7 +16,8 @@ namespace nncc::examples {
 /// The example's model: argv[1] if given, else the .pbtxt beside the source.
 inline std::string modelPath(int argc, char **argv, const char *name) {
   for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--plots") {
+    if (std::string(argv[i]) == "--plots" ||
+        std::string(argv[i]) == "--device") {
       ++i;
       continue;
     }
@@ -33,6 +34,24 @@ inline std::string plotDir(int argc, char **argv) {
   return "";
 }
 
+/// The device of `--device cpu|cuda|best` (default cpu), or exits with
+/// the reason it is not there.
+inline rt::Device deviceOf(const std::string &name) {
+  auto device = rt::Device::named(name);
+  if (!device) {
+    std::fprintf(stderr, "error: --device %s: %s\n", name.c_str(),
+                 device.error().c_str());
+    std::exit(1);
+  }
+  return *device;
+}
+inline rt::Device deviceOf(int argc, char **argv) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == "--device")
+      return deviceOf(argv[i + 1]);
+  return rt::Device::cpu();
+}
+
 /// Writes `chart` as DIR/FILE (an SVG picture) when DIR is set, or exits
 /// with the error.
 inline void writePicture(const std::string &dir, const std::string &file,
@@ -47,14 +66,16 @@ inline void writePicture(const std::string &dir, const std::string &file,
   std::printf("wrote %s\n", path.c_str());
 }
 
-/// Compiles, loads and initializes the model, or exits with the error.
-inline rt::Session openSession(const std::string &path) {
-  auto exe = compileAndLoad(path);
+/// Compiles the model for `device`, loads and initializes it, or exits
+/// with the error.
+inline rt::Session openSession(const std::string &path,
+                               const rt::Device &device = rt::Device::cpu()) {
+  auto exe = compileAndLoad(path, onDevice(device));
   if (!exe) {
     std::fprintf(stderr, "%s\n", llvm::toString(exe.takeError()).c_str());
     std::exit(1);
   }
-  rt::Session session(*exe);
+  rt::Session session(*exe, device);
   if (auto s = session.initialize(); !s.ok()) {
     std::fprintf(stderr, "error: %s\n", s.message().c_str());
     std::exit(1);
@@ -63,7 +84,8 @@ inline rt::Session openSession(const std::string &path) {
 }
 
 /// Runs or exits with the error.
-inline rt::TensorMap run(rt::Session &s, const std::string &sig, const rt::TensorMap &feeds) {
+inline rt::TensorMap run(rt::Session &s, const std::string &sig,
+                         const rt::TensorMap &feeds) {
   auto out = s.run(sig, feeds);
   if (!out) {
     std::fprintf(stderr, "error: %s\n", out.error().c_str());
@@ -85,7 +107,8 @@ inline std::string numpyFloat(double v) {
 }
 
 /// Prints the elements of `t` as [a b c] with printf `format` each.
-inline void print(const char *label, const rt::Tensor &t, const char *format = "%g") {
+inline void print(const char *label, const rt::Tensor &t,
+                  const char *format = "%g") {
   std::printf("%s", label);
   auto values = t.toDoubles();
   if (t.rank() == 0) {

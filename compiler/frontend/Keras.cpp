@@ -124,12 +124,12 @@ rt::Status Sequential::compile(const SGD &optimizer, const std::string &loss,
   g.signature("evaluate").feed(x).feed(y).fetch(cost).fetch(accuracy);
   g.signature("predict").feed(x).fetch(output);
 
-  CompileOptions options;
+  CompileOptions options = onDevice(device_);
   options.checkNumerics = checkNumerics_;
   auto exe = compileAndLoad(fromProto(g.proto(), name_), options);
   if (!exe)
     return rt::Status::error("Sequential.compile: " + llvm::toString(exe.takeError()));
-  session_ = std::make_unique<rt::Session>(*exe);
+  session_ = std::make_unique<rt::Session>(*exe, device_);
   return session_->initialize();
 }
 

@@ -95,6 +95,12 @@ public:
     return *this;
   }
 
+  /// Compile (the next compile call) for `device` and run there.
+  Sequential &device(const rt::Device &device) {
+    device_ = device;
+    return *this;
+  }
+
   rt::Expected<History> fit(const rt::Tensor &x, const rt::Tensor &y,
                             const FitOptions &options = {});
   /// {loss, accuracy} over (x, y), in batches.
@@ -111,6 +117,7 @@ public:
 
 private:
   bool checkNumerics_ = false;
+  rt::Device device_ = rt::Device::cpu();
   uint64_t seed_;
   std::string name_;
   std::vector<Dense> layers_;

@@ -19,14 +19,16 @@ const exe::CudaSignature *findSignature(const exe::CudaProgram &program,
 }
 
 /// N: the feeds' unknown dimension, the same for all of them.
-Expected<int64_t> runSize(const exe::CudaProgram &program, const exe::CudaSignature &sig,
+Expected<int64_t> runSize(const exe::CudaProgram &program,
+                          const exe::CudaSignature &sig,
                           const std::vector<Tensor> &feeds) {
   int64_t n = -1;
   std::string from;
   for (int i = 0; i < sig.feeds_size(); ++i) {
     if (sig.feeds(i) >= static_cast<unsigned>(program.buffers_size()) ||
         program.buffers(sig.feeds(i)).dims_size() != feeds[i].rank())
-      return Status::error("feed " + std::to_string(i) + " of signature '" + sig.name() +
+      return Status::error("feed " + std::to_string(i) + " of signature '" +
+                           sig.name() +
                            "' does not match the CUDA program's buffer");
     const exe::CudaBuffer &b = program.buffers(sig.feeds(i));
     for (int d = 0; d < b.dims_size(); ++d) {
@@ -34,17 +36,17 @@ Expected<int64_t> runSize(const exe::CudaProgram &program, const exe::CudaSignat
         continue;
       int64_t c = -b.dims(d), got = feeds[i].shape()[d];
       if (got % c != 0 || (n >= 0 && got / c != n))
-        return Status::error("signature '" + sig.name() + "': on CUDA every unknown "
+        return Status::error("signature '" + sig.name() +
+                             "': on CUDA every unknown "
                              "dimension of the feeds is one batch size; feed " +
-                             std::to_string(i) + " has " + std::to_string(got) + " where " +
-                             from + " gave " + std::to_string(n));
+                             std::to_string(i) + " has " + std::to_string(got) +
+                             " where " + from + " gave " + std::to_string(n));
       n = got / c;
       from = "feed " + std::to_string(i);
     }
   }
   return n < 0 ? 1 : n;
 }
-
 
 /// One step of a run, queued on the backend as it is or into a graph.
 struct Step {
@@ -99,18 +101,22 @@ size_t bufferBytes(const exe::CudaBuffer &b, int64_t n, Shape &shape) {
   shape.clear();
   for (int64_t d : b.dims())
     shape.push_back(d >= 0 ? d : -d * n);
-  return static_cast<size_t>(numElements(shape)) * dtypeSize(toDType(b.dtype()));
+  return static_cast<size_t>(numElements(shape)) *
+         dtypeSize(toDType(b.dtype()));
 }
 
 Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape) {
   Grid grid;
   if (launch.tile()) { // a tile of the (rank-2) output per block
     if (shape.size() != 2)
-      return Status::error("tiled kernel '" + launch.kernel() + "' has a rank-" +
-                           std::to_string(shape.size()) + " output");
+      return Status::error("tiled kernel '" + launch.kernel() +
+                           "' has a rank-" + std::to_string(shape.size()) +
+                           " output");
     int64_t t = launch.tile();
-    grid.x = static_cast<unsigned>(std::max<int64_t>((shape[1] + t - 1) / t, 1));
-    grid.y = static_cast<unsigned>(std::max<int64_t>((shape[0] + t - 1) / t, 1));
+    grid.x =
+        static_cast<unsigned>(std::max<int64_t>((shape[1] + t - 1) / t, 1));
+    grid.y =
+        static_cast<unsigned>(std::max<int64_t>((shape[0] + t - 1) / t, 1));
   } else { // grid-stride: enough blocks to fill the GPU, no more
     int64_t blocks = (numElements(shape) + grid.threads - 1) / grid.threads;
     grid.x = static_cast<unsigned>(std::clamp<int64_t>(blocks, 1, 8192));
@@ -122,15 +128,20 @@ Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape) {
 Expected<void *> PlanBackend::allocateHost(size_t bytes) {
   void *p = std::malloc(std::max<size_t>(bytes, 1));
   if (!p)
-    return Status::error("out of host memory for " + std::to_string(bytes) + " bytes");
+    return Status::error("out of host memory for " + std::to_string(bytes) +
+                         " bytes");
   return p;
 }
 void PlanBackend::releaseHost(void *buffer) { std::free(buffer); }
-Status PlanBackend::beginCapture() { return Status::error("this device has no graphs"); }
+Status PlanBackend::beginCapture() {
+  return Status::error("this device has no graphs");
+}
 Expected<void *> PlanBackend::endCapture() {
   return Status::error("this device has no graphs");
 }
-Status PlanBackend::replay(void *) { return Status::error("this device has no graphs"); }
+Status PlanBackend::replay(void *) {
+  return Status::error("this device has no graphs");
+}
 void PlanBackend::releaseGraph(void *) {}
 
 PlanRunner::PlanRunner(const exe::CudaProgram &program, PlanBackend &backend)
@@ -175,15 +186,17 @@ Expected<void *> PlanRunner::ensure(Buffer &b, size_t bytes, bool host) {
   return *p;
 }
 
-Expected<void *> PlanRunner::bufferOf(Entry &e, unsigned id,
-                                      const std::map<unsigned, void *> &variables) {
+Expected<void *>
+PlanRunner::bufferOf(Entry &e, unsigned id,
+                     const std::map<unsigned, void *> &variables) {
   if (auto it = variables.find(id); it != variables.end())
     return it->second;
   if (id >= static_cast<unsigned>(program_.buffers_size()))
     return Status::error("the CUDA program names buffer " + std::to_string(id) +
                          ", which it does not have");
   Shape shape;
-  return ensure(e.buffers[id], bufferBytes(program_.buffers(id), e.n, shape), false);
+  return ensure(e.buffers[id], bufferBytes(program_.buffers(id), e.n, shape),
+                false);
 }
 
 Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
@@ -193,7 +206,8 @@ Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
   last_ = nullptr;
   const exe::CudaSignature *sig = findSignature(program_, signature);
   if (!sig)
-    return Status::error("the CUDA program has no signature '" + signature + "'");
+    return Status::error("the CUDA program has no signature '" + signature +
+                         "'");
   if (feeds.size() != static_cast<size_t>(sig->feeds_size()) ||
       variables.in.size() != static_cast<size_t>(sig->variables_size()))
     return Status::error("signature '" + signature + "' takes " +
@@ -206,8 +220,9 @@ Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
 
   // This (signature, N)'s entry, moved to the front; the least recently
   // used beyond a few are released.
-  auto found = std::find_if(entries_.begin(), entries_.end(),
-                            [&](const Entry &e) { return e.sig == sig && e.n == *n; });
+  auto found =
+      std::find_if(entries_.begin(), entries_.end(),
+                   [&](const Entry &e) { return e.sig == sig && e.n == *n; });
   if (found == entries_.end()) {
     entries_.emplace_front();
     entries_.front().sig = sig;
@@ -237,14 +252,16 @@ Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
     if (!staged)
       return staged.status();
     std::memcpy(*staged, feeds[i].data(), feeds[i].bytes());
-    steps.push_back(Step::transfer(Step::Upload, *p, *staged, feeds[i].bytes()));
+    steps.push_back(
+        Step::transfer(Step::Upload, *p, *staged, feeds[i].bytes()));
     use(*p);
     use(*staged);
   }
   for (const exe::CudaLaunch &launch : sig->launches()) {
     if (launch.args_size() == 0 || launch.args_size() > 32)
       return Status::error("kernel '" + launch.kernel() + "' has " +
-                           std::to_string(launch.args_size()) + " arguments (1 to 32)");
+                           std::to_string(launch.args_size()) +
+                           " arguments (1 to 32)");
     Step step{Step::Launch};
     step.kernel = &launch.kernel();
     step.args.n = *n;
@@ -256,7 +273,8 @@ Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
       use(*p);
     }
     Shape shape;
-    bufferBytes(program_.buffers(launch.args(launch.args_size() - 1)), *n, shape);
+    bufferBytes(program_.buffers(launch.args(launch.args_size() - 1)), *n,
+                shape);
     auto grid = gridFor(launch, shape);
     if (!grid)
       return grid.status();
@@ -301,7 +319,8 @@ Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
     size_t bytes = bufferBytes(program_.buffers(id), *n, shape);
     Tensor t(toDType(program_.buffers(id).dtype()), shape);
     if (!t.valid())
-      return Status::error("out of host memory for a result of shape " + shapeString(shape));
+      return Status::error("out of host memory for a result of shape " +
+                           shapeString(shape));
     auto staged = ensure(e.stagedFetches[i], bytes, true);
     if (!staged)
       return staged.status();
@@ -374,8 +393,9 @@ void PlanRunner::recycle(size_t update, void *buffer, size_t bytes) {
     slot = id >= 0 ? &last_->buffers[id] : &last_->copies[update];
     Shape shape;
     size_t want = std::max<size_t>(
-        bufferBytes(program_.buffers(id >= 0 ? id : last_->sig->updates(update)), last_->n,
-                    shape),
+        bufferBytes(
+            program_.buffers(id >= 0 ? id : last_->sig->updates(update)),
+            last_->n, shape),
         1);
     if (slot->p || want != std::max<size_t>(bytes, 1))
       slot = nullptr;
@@ -390,7 +410,8 @@ void PlanRunner::recycle(size_t update, void *buffer, size_t bytes) {
 Expected<std::vector<Tensor>> runPlan(const exe::CudaProgram &program,
                                       const std::string &signature,
                                       const std::vector<Tensor> &feeds,
-                                      const std::vector<Tensor> &variables, PlanBackend &backend) {
+                                      const std::vector<Tensor> &variables,
+                                      PlanBackend &backend) {
   DeviceVariables device;
   auto releaseAll = [&] {
     for (void *p : device.in)

@@ -44,7 +44,8 @@ public:
   virtual Status upload(void *buffer, const void *host, size_t bytes) = 0;
   virtual Status download(void *host, const void *buffer, size_t bytes) = 0;
   virtual Status copy(void *to, const void *from, size_t bytes) = 0;
-  virtual Status launch(const std::string &kernel, const KernelArgs &args, const Grid &grid) = 0;
+  virtual Status launch(const std::string &kernel, const KernelArgs &args,
+                        const Grid &grid) = 0;
   /// Waits for everything queued to finish.
   virtual Status finish() = 0;
 
@@ -126,13 +127,16 @@ private:
     int64_t n = 0;
     std::map<unsigned, Buffer> buffers; // the run's own buffers, by id
     std::vector<Buffer> copies;         // per update, when it is a copy
-    std::vector<int64_t> handedOut;     // per update of the last run: its id, or -1 (copy)
+    std::vector<int64_t>
+        handedOut; // per update of the last run: its id, or -1 (copy)
     std::vector<Buffer> stagedFeeds, stagedFetches;
-    std::map<std::vector<void *>, void *> graphs; // by every address the run uses
+    std::map<std::vector<void *>, void *>
+        graphs; // by every address the run uses
     std::map<std::vector<void *>, int> seen;
   };
 
-  Expected<void *> bufferOf(Entry &e, unsigned id, const std::map<unsigned, void *> &variables);
+  Expected<void *> bufferOf(Entry &e, unsigned id,
+                            const std::map<unsigned, void *> &variables);
   Expected<void *> ensure(Buffer &b, size_t bytes, bool host);
   void releaseEntry(Entry &e);
 
@@ -149,7 +153,8 @@ private:
 Expected<std::vector<Tensor>> runPlan(const exe::CudaProgram &program,
                                       const std::string &signature,
                                       const std::vector<Tensor> &feeds,
-                                      const std::vector<Tensor> &variables, PlanBackend &backend);
+                                      const std::vector<Tensor> &variables,
+                                      PlanBackend &backend);
 
 /// The bytes of a buffer of `program` for a run of size n, and its shape.
 size_t bufferBytes(const exe::CudaBuffer &buffer, int64_t n, Shape &shape);

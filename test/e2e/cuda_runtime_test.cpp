@@ -100,11 +100,13 @@ nncc::exe::Executable compileCuda(const nncc::LoadedGraph &graph) {
   return *exe;
 }
 
-void expectClose(const Tensor &got, const Tensor &want, const std::string &what) {
+void expectClose(const Tensor &got, const Tensor &want,
+                 const std::string &what) {
   ASSERT_EQ(got.shape(), want.shape()) << what;
   auto a = got.toDoubles(), b = want.toDoubles();
   for (size_t i = 0; i < a.size(); ++i)
-    ASSERT_NEAR(a[i], b[i], 1e-5 + 1e-4 * std::abs(b[i])) << what << " element " << i;
+    ASSERT_NEAR(a[i], b[i], 1e-5 + 1e-4 * std::abs(b[i]))
+        << what << " element " << i;
 }
 
 Tensor randomBatch(nncc::rt::Shape shape, std::mt19937 &rng, int classes = 0) {
@@ -125,8 +127,8 @@ Tensor randomBatch(nncc::rt::Shape shape, std::mt19937 &rng, int classes = 0) {
 struct MlpLoop : ::testing::Test {
   // Compiled once for all the tests (the host compiler takes seconds).
   static void SetUpTestSuite() {
-    graph = new nncc::LoadedGraph(
-        nncc::fromProto(nncc::examples::buildLayersMlp(123, 0.1f).proto(), "e4"));
+    graph = new nncc::LoadedGraph(nncc::fromProto(
+        nncc::examples::buildLayersMlp(123, 0.1f).proto(), "e4"));
     exe = new nncc::exe::Executable(compileCuda(*graph));
     host = new nncc::test::CudaHostEmulator(*exe);
     cpuExe = new std::shared_ptr<nncc::rt::Executable>(
@@ -163,7 +165,8 @@ struct MlpLoop : ::testing::Test {
   }
 
   /// One run of `sig` on both; the device's updates replace its variables.
-  void step(cuda::PlanRunner &runner, const nncc::exe::SignatureSpec &sig, int64_t n) {
+  void step(cuda::PlanRunner &runner, const nncc::exe::SignatureSpec &sig,
+            int64_t n) {
     std::vector<Tensor> feeds;
     nncc::rt::TensorMap feedMap;
     for (const auto &spec : sig.feeds()) {
@@ -183,8 +186,8 @@ struct MlpLoop : ::testing::Test {
     auto want = cpu->run(sig.name(), feedMap);
     ASSERT_TRUE(want.ok()) << want.error();
     for (int i = 0; i < sig.fetches_size(); ++i)
-      expectClose((*got)[i], want->at(sig.fetches(i).name()), sig.name() + " " +
-                                                                   sig.fetches(i).name());
+      expectClose((*got)[i], want->at(sig.fetches(i).name()),
+                  sig.name() + " " + sig.fetches(i).name());
     ASSERT_EQ(device.out.size(), size_t(sig.updates_size()));
     for (int i = 0; i < sig.updates_size(); ++i) {
       const std::string &u = sig.updates(i);
@@ -320,16 +323,19 @@ TEST(Device, SessionChecksTheExecutablesTarget) {
   Status s = nncc::rt::Device::cpu().accepts(forGpu, "mlp.nnx");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(), "mlp.nnx was compiled for cuda and cannot run on " +
-                             nncc::rt::Device::cpu().name() + "; compile it with --target=cpu");
+                             nncc::rt::Device::cpu().name() +
+                             "; compile it with --target=cpu");
   auto gpu = nncc::rt::Device::cuda();
   if (!gpu.ok())
     GTEST_SKIP() << gpu.error();
   nncc::rt::Session onGpu(exe, *gpu);
   s = onGpu.initialize();
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("was compiled for cpu and cannot run on cuda"), std::string::npos)
+  EXPECT_NE(s.message().find("was compiled for cpu and cannot run on cuda"),
+            std::string::npos)
       << s.message();
-  EXPECT_NE(s.message().find("--target=cuda"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("--target=cuda"), std::string::npos)
+      << s.message();
   EXPECT_FALSE(onGpu.run("predict", {}).ok());
 }
 
