@@ -55,8 +55,16 @@ peers=()
 if ! command -v python3 > /dev/null; then
   note "no python3: the peers were not run"
 else
-  torch_ok=$(python3 -c 'import numpy, torch; print(torch.cuda.is_available())' 2>&1 | tail -1)
-  jax_ok=$(python3 -c 'import numpy, jax; print(jax.devices()[0].platform)' 2>&1 | tail -1)
+  probe() { # PYTHON_EXPRESSION: its value, or why not in one line
+    python3 -c "
+try:
+    import numpy
+    print($1)
+except Exception as e:
+    print(type(e).__name__ + ': ' + (str(e).splitlines() or [''])[0])" 2> /dev/null | tail -1
+  }
+  torch_ok=$(probe '__import__("torch").cuda.is_available()')
+  jax_ok=$(probe '__import__("jax").devices()[0].platform')
   big=() mlp=()
   if [ "$torch_ok" = True ]; then
     big=(torch_big) mlp=(latency_floor torch_mlp)
