@@ -6,6 +6,7 @@
 #ifndef NNCC_COMPILER_CUDA_CUDAEMITTER_H
 #define NNCC_COMPILER_CUDA_CUDAEMITTER_H
 
+#include "compiler/cuda/Precision.h"
 #include "proto/executable.pb.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -13,9 +14,11 @@
 
 namespace nncc::cuda {
 
-/// The program of `module`. Fails, with a diagnostic at the op, on an op the
-/// target does not compile or an unknown dimension other than the batch.
-mlir::FailureOr<exe::CudaProgram> emitCudaProgram(mlir::ModuleOp module);
+/// The program of `module`, its tiled products multiplying in `precision`.
+/// Fails, with a diagnostic at the op, on an op the target does not compile
+/// or an unknown dimension other than the batch.
+mlir::FailureOr<exe::CudaProgram> emitCudaProgram(mlir::ModuleOp module,
+                                                  Precision precision = Precision::FP32);
 
 /// Whether this nncc was built with NVRTC (the CUDA toolkit).
 bool haveNvrtc();

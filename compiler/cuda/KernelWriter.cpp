@@ -5,6 +5,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cstdio>
@@ -160,8 +161,10 @@ FailureOr<SmallVector<int64_t>> symbolicShape(Value v, ShapeCache &cache) {
   return dims;
 }
 
-KernelWriter::KernelWriter(std::string name, std::vector<Value> inputs, ShapeCache &shapes)
-    : name_(std::move(name)), inputs_(std::move(inputs)), shapes_(shapes) {}
+KernelWriter::KernelWriter(std::string name, std::vector<Value> inputs, ShapeCache &shapes,
+                           Precision precision)
+    : name_(std::move(name)), inputs_(std::move(inputs)), shapes_(shapes),
+      precision_(precision) {}
 
 std::string KernelWriter::dim(Value v, int64_t i) {
   auto shape = symbolicShape(v, shapes_);
@@ -315,15 +318,6 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
       e.replace(at, 2, x);
     return define(e);
   };
-  /// The elements of `x` along `axis` at the result position `rc` of a
-  /// result that has x's shape minus that axis: x's coordinates with `r`
-  /// inserted.
-  auto alongAxis = [&](Value x, const std::vector<std::string> &rc, int64_t axis,
-                       const std::string &r) {
-    std::vector<std::string> xc(rc.begin(), rc.end());
-    xc.insert(xc.begin() + axis, r);
-    return linear(xc, x);
-  };
   /// Loops over `axis` of `x` (the others fixed at xc) with `body`
   /// receiving x's element there.
   auto loopAxis = [&](Value x, std::vector<std::string> xc, int64_t axis,
@@ -334,6 +328,20 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
     xc[axis] = r;
     body(element(x, linear(xc, x)), r);
     close();
+  };
+  /// The softmax's row statistics along `axis` of x at xc: the max `m`
+  /// and the sum `s` of exp(x - m), each a reduction of its own.
+  auto rowMaxAndSum = [&](Value x, const std::vector<std::string> &xc, int64_t axis,
+                          const std::string &m, const std::string &s) {
+    auto at = [&](const std::string &r) {
+      std::vector<std::string> c(xc);
+      c[axis] = r;
+      return element(x, linear(c, x));
+    };
+    reduce(m, Combine::FMax, elt, "-" + floatLiteral(INFINITY, elt), dim(x, axis), at);
+    reduce(s, Combine::Sum, elt, "(" + T + ")0", dim(x, axis), [&](const std::string &r) {
+      return fn("exp", elt) + "(" + at(r) + " - " + m + ")";
+    });
   };
 
   return llvm::TypeSwitch<Operation *, std::string>(op)
@@ -383,25 +391,31 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
             xc[i] = rc[k - 1];
         }
         std::string acc = fresh("acc");
-        line(T + " " + acc + " = " +
-             (max ? (isFloat(elt) ? "-" + floatLiteral(INFINITY, elt) : "(" + T + ")(-9223372036854775807LL - 1)")
-                  : "(" + T + ")0") + ";");
-        std::function<void(size_t)> nest = [&](size_t a) {
-          if (a == axes.size()) {
-            std::string e = element(x, linear(xc, x));
-            line(max ? acc + " = " + e + " > " + acc + " || " + e + " != " + e + " ? " + e +
-                           " : " + acc + ";"
-                     : acc + " += " + e + ";");
-            return;
-          }
-          std::string r = fresh("i");
-          open("for (long long " + r + " = 0; " + r + " < " + dim(x, axes[a]) +
-               "; ++" + r + ")");
-          xc[axes[a]] = r;
-          nest(a + 1);
-          close();
-        };
-        nest(0);
+        std::string identity =
+            max ? (isFloat(elt)         ? "-" + floatLiteral(INFINITY, elt)
+                   : elt.isInteger(32) ? std::string("(-2147483647 - 1)")
+                                       : "(" + T + ")(-9223372036854775807LL - 1)")
+                : "(" + T + ")0";
+        // One loop over the reduced axes together (the last fastest), so
+        // that threads can stride them all.
+        reduce(acc, max ? Combine::Max : Combine::Sum, elt, identity, elements(x, axes),
+               [&](const std::string &r) {
+                 std::vector<std::string> c(xc);
+                 if (axes.size() == 1) {
+                   c[axes[0]] = r;
+                 } else if (!axes.empty()) {
+                   std::string rest = fresh("q");
+                   line("long long " + rest + " = " + r + ";");
+                   for (size_t a = axes.size(); a-- > 0;) {
+                     c[axes[a]] = fresh("c");
+                     line("const long long " + c[axes[a]] + " = " + rest + " % " +
+                          dim(x, axes[a]) + ";");
+                     if (a)
+                       line(rest + " /= " + dim(x, axes[a]) + ";");
+                   }
+                 }
+                 return element(x, linear(c, x));
+               });
         if (isa<nn::ReduceMeanOp>(op))
           return define(acc + " / (" + T + ")(" + elements(x, axes) + ")");
         return define(acc);
@@ -429,14 +443,7 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
         auto xc = coords(lin, rt);
         std::string here = element(x, lin);
         std::string m = fresh("m"), s = fresh("s");
-        line(T + " " + m + " = -" + floatLiteral(INFINITY, elt) + ";");
-        loopAxis(x, xc, axis, [&](const std::string &e, const std::string &) {
-          line(m + " = " + fn("fmax", elt) + "(" + m + ", " + e + ");");
-        });
-        line(T + " " + s + " = 0;");
-        loopAxis(x, xc, axis, [&](const std::string &e, const std::string &) {
-          line(s + " += " + fn("exp", elt) + "(" + e + " - " + m + ");");
-        });
+        rowMaxAndSum(x, xc, axis, m, s);
         if (isa<nn::LogSoftmaxOp>(op))
           return define(here + " - " + m + " - " + fn("log", elt) + "(" + s + ")");
         return define(fn("exp", elt) + "(" + here + " - " + m + ") / " + s);
@@ -448,26 +455,20 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
         std::vector<std::string> xc(rc);
         xc.push_back("0LL");
         std::string m = fresh("m"), s = fresh("s");
-        line(T + " " + m + " = -" + floatLiteral(INFINITY, elt) + ";");
-        loopAxis(x, xc, axis, [&](const std::string &e, const std::string &) {
-          line(m + " = " + fn("fmax", elt) + "(" + m + ", " + e + ");");
-        });
-        line(T + " " + s + " = 0;");
-        loopAxis(x, xc, axis, [&](const std::string &e, const std::string &) {
-          line(s + " += " + fn("exp", elt) + "(" + e + " - " + m + ");");
-        });
+        rowMaxAndSum(x, xc, axis, m, s);
         std::string logSum = fresh("ls");
         line("const " + T + " " + logSum + " = " + fn("log", elt) + "(" + s + ");");
         if (tensorOf(labels).getRank() == tensorOf(x).getRank()) {
           // -sum(labels * log_softmax) = sum(labels * (logsum - (x - max)))
           std::string acc = fresh("acc");
-          line(T + " " + acc + " = 0;");
-          loopAxis(x, xc, axis, [&](const std::string &e, const std::string &r) {
-            std::vector<std::string> lc(xc);
-            lc[axis] = r;
-            std::string l = element(labels, linear(lc, labels));
-            line(acc + " += (" + T + ")" + l + " * (" + logSum + " - (" + e + " - " + m + "));");
-          });
+          reduce(acc, Combine::Sum, elt, "(" + T + ")0", dim(x, axis),
+                 [&](const std::string &r) {
+                   std::vector<std::string> c(xc);
+                   c[axis] = r;
+                   std::string e = element(x, linear(c, x));
+                   std::string l = element(labels, linear(c, labels));
+                   return "(" + T + ")" + l + " * (" + logSum + " - (" + e + " - " + m + "))";
+                 });
           return define(acc);
         }
         // Sparse labels: NaN for a label outside [0, classes), as on CPU.
@@ -486,14 +487,12 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
       })
       .Case([&](nn::MeanSquaredErrorOp mse) {
         Value p = mse.getPredictions(), t = mse.getTargets();
-        std::string acc = fresh("acc"), i = fresh("i");
-        line(T + " " + acc + " = 0;");
-        open("for (long long " + i + " = 0; " + i + " < " + elements(p) + "; ++" + i +
-             ")");
-        std::string d = fresh("d");
-        line("const " + T + " " + d + " = " + element(p, i) + " - " + element(t, i) + ";");
-        line(acc + " += " + d + " * " + d + ";");
-        close();
+        std::string acc = fresh("acc");
+        reduce(acc, Combine::Sum, elt, "(" + T + ")0", elements(p), [&](const std::string &i) {
+          std::string d = fresh("d");
+          line("const " + T + " " + d + " = " + element(p, i) + " - " + element(t, i) + ";");
+          return d + " * " + d;
+        });
         return define(acc + " / (" + T + ")(" + elements(p) + ")");
       })
       .Case([&](nn::OneHotOp o) {
@@ -512,16 +511,13 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
         }
         bool ta = mm.getTransposeA(), tb = mm.getTransposeB();
         auto rc = coords(lin, rt);
-        std::string acc = fresh("acc"), k = fresh("k");
-        line(T + " " + acc + " = 0;");
+        std::string acc = fresh("acc");
         std::string depth = dim(a, ta ? 0 : 1);
-        open("for (long long " + k + " = 0; " + k + " < " + depth + "; ++" + k + ")");
-        std::string x = element(a, ta ? linear({k, rc[0]}, a)
-                                      : linear({rc[0], k}, a));
-        std::string y = element(b, tb ? linear({rc[1], k}, b)
-                                      : linear({k, rc[1]}, b));
-        line(acc + " += " + x + " * " + y + ";");
-        close();
+        reduce(acc, Combine::Sum, elt, "(" + T + ")0", depth, [&](const std::string &k) {
+          std::string x = element(a, ta ? linear({k, rc[0]}, a) : linear({rc[0], k}, a));
+          std::string y = element(b, tb ? linear({rc[1], k}, b) : linear({k, rc[1]}, b));
+          return x + " * " + y;
+        });
         return define(acc);
       })
       .Default([&](Operation *) {
@@ -545,129 +541,164 @@ std::string KernelWriter::header(Value result) {
   return s;
 }
 
-Operation *KernelWriter::tiledProduct(Value result) {
-  auto resultType = tensorOf(result);
-  if (resultType.getRank() != 2 || !isFloat(resultType.getElementType()))
-    return nullptr;
-  auto isInput = [&](Value v) {
-    if (auto arg = dyn_cast<BlockArgument>(v))
-      if (auto fusion = dyn_cast<nn::FusionOp>(arg.getOwner()->getParentOp()))
-        v = fusion->getOperand(arg.getArgNumber());
-    return llvm::is_contained(inputs_, v);
+KernelWriter::Cooperation KernelWriter::cooperation(Value result) {
+  // Elements reduced per element, by reduction: long ones (over the batch,
+  // or many) take a block, short ones (a row of classes) a warp.
+  bool reduces = false, longRows = false;
+  auto reducing = [&](Value x, llvm::ArrayRef<int64_t> axes) {
+    auto shape = symbolicShape(x, shapes_);
+    if (failed(shape))
+      return;
+    reduces = true;
+    int64_t count = 1;
+    for (int64_t i = 0; i < static_cast<int64_t>(shape->size()); ++i)
+      if (axes.empty() || llvm::is_contained(axes, i)) {
+        longRows |= (*shape)[i] < 0;
+        count *= std::max<int64_t>((*shape)[i], 1);
+      }
+    longRows |= count >= 1024;
   };
-  // Walk up from the result through elementwise ops of the result's shape;
-  // exactly one product may be reached, and only through them.
-  Operation *product = nullptr;
-  bool ok = true;
-  std::function<bool(Value)> reaches = [&](Value v) -> bool {
+  llvm::SmallPtrSet<Operation *, 16> seen;
+  std::function<void(Value)> visit = [&](Value v) {
     Operation *op = v.getDefiningOp();
-    if (!op || isa<nn::FusionOp>(op))
-      return false;
-    if (auto mm = dyn_cast<nn::MatMulOp>(op)) {
-      if (v.getType() != result.getType() || !isInput(mm.getLhs()) || !isInput(mm.getRhs()) ||
-          (product && product != op))
-        ok = false;
-      product = op;
-      return true;
-    }
-    bool any = false;
+    if (!op || llvm::is_contained(inputs_, v) || !seen.insert(op).second)
+      return;
+    auto rank = [&] { return tensorOf(op->getOperand(0)).getRank(); };
+    llvm::TypeSwitch<Operation *>(op)
+        .Case<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp>([&](Operation *) {
+          reducing(op->getOperand(0),
+                   normalized(op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef(),
+                              rank()));
+        })
+        .Case<nn::SoftmaxOp, nn::LogSoftmaxOp>([&](Operation *) {
+          int64_t axis = op->getAttrOfType<IntegerAttr>("axis").getInt();
+          reducing(op->getOperand(0), {axis < 0 ? axis + rank() : axis});
+        })
+        .Case([&](nn::SoftmaxCrossEntropyOp ce) {
+          reducing(ce.getLogits(), {tensorOf(ce.getLogits()).getRank() - 1});
+        })
+        .Case([&](nn::MeanSquaredErrorOp mse) { reducing(mse.getPredictions(), {}); })
+        .Case([&](nn::MatMulOp mm) {
+          if (rank() == 2)
+            reducing(mm.getLhs(), {mm.getTransposeA() ? 0 : 1});
+        });
     for (Value operand : op->getOperands())
-      any |= reaches(operand);
-    if (any && (v.getType() != result.getType() ||
-                !isa<nn::AddOp, nn::SubOp, nn::MulOp, nn::DivOp, nn::BiasAddOp, nn::NegOp,
-                     nn::SquareOp, nn::ExpOp, nn::LogOp, nn::TanhOp, nn::SigmoidOp,
-                     nn::ReluOp>(op)))
-      ok = false;
-    return any;
+      visit(operand);
   };
-  reaches(result);
-  return ok ? product : nullptr;
+  visit(result);
+  if (!reduces)
+    return Cooperation::None;
+  return longRows ? Cooperation::Block : Cooperation::Warp;
 }
 
-FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product) {
-  auto mm = cast<nn::MatMulOp>(product);
-  Value lhs = mm.getLhs(), rhs = mm.getRhs();
-  auto input = [&](Value v) {
-    if (auto arg = dyn_cast<BlockArgument>(v))
-      if (auto fusion = dyn_cast<nn::FusionOp>(arg.getOwner()->getParentOp()))
-        v = fusion->getOperand(arg.getArgNumber());
-    return "in" + std::to_string(llvm::find(inputs_, v) - inputs_.begin());
-  };
-  bool ta = mm.getTransposeA(), tb = mm.getTransposeB();
-  std::string T = cType(eltOf(result));
-  body_.clear();
-  scopes_.assign(1, {});
-  indent_ = 8;
-  overrides_[mm.getResult().getAsOpaquePointer()] = "accv";
-  std::string elementName = element(result, "lin");
-  if (failedAt_)
-    return failedAt_->emitOpError("is not supported by the CUDA target yet"), failure();
-  std::string rows = dim(result, 0), cols = dim(result, 1), depth = dim(lhs, ta ? 0 : 1);
-  std::string A = input(lhs), B = input(rhs);
-  std::string s = header(result);
-  s += "  const long long M = " + rows + ", C = " + cols + ", K = " + depth + ";\n";
-  s += "  __shared__ " + T + " As[16][64];\n";
-  s += "  __shared__ " + T + " Bs[16][64];\n";
-  s += "  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;\n";
-  s += "  const long long row0 = (long long)blockIdx.y * 64, col0 = (long long)blockIdx.x * 64;\n";
-  s += "  " + T + " acc[4][4] = {};\n";
-  s += "  for (long long k0 = 0; k0 < K; k0 += 16) {\n";
-  s += "    for (int e = threadIdx.x; e < 1024; e += 256) {\n";
-  s += "      const int r = e / 16, k = e % 16;\n";
-  s += "      const long long gr = row0 + r, gk = k0 + k;\n";
-  s += "      As[k][r] = gr < M && gk < K ? " + A + "[" + (ta ? "gk * M + gr" : "gr * K + gk") +
-       "] : (" + T + ")0;\n";
-  s += "    }\n";
-  s += "    for (int e = threadIdx.x; e < 1024; e += 256) {\n";
-  s += "      const int k = e / 64, c = e % 64;\n";
-  s += "      const long long gk = k0 + k, gc = col0 + c;\n";
-  s += "      Bs[k][c] = gk < K && gc < C ? " + B + "[" + (tb ? "gc * K + gk" : "gk * C + gc") +
-       "] : (" + T + ")0;\n";
-  s += "    }\n";
-  s += "    __syncthreads();\n";
-  s += "    for (int k = 0; k < 16; ++k) {\n";
-  s += "      " + T + " x[4], y[4];\n";
-  s += "      for (int i = 0; i < 4; ++i) {\n";
-  s += "        x[i] = As[k][ty * 4 + i];\n";
-  s += "        y[i] = Bs[k][tx * 4 + i];\n";
-  s += "      }\n";
-  s += "      for (int i = 0; i < 4; ++i)\n";
-  s += "        for (int j = 0; j < 4; ++j)\n";
-  s += "          acc[i][j] += x[i] * y[j];\n";
-  s += "    }\n";
-  s += "    __syncthreads();\n";
-  s += "  }\n";
-  s += "  for (int i = 0; i < 4; ++i)\n";
-  s += "    for (int j = 0; j < 4; ++j) {\n";
-  s += "      const long long row = row0 + ty * 4 + i, col = col0 + tx * 4 + j;\n";
-  s += "      if (row < M && col < C) {\n";
-  s += "        const long long lin = row * C + col;\n";
-  s += "        const " + T + " accv = acc[i][j];\n";
-  s += body_;
-  s += "        out[lin] = " + elementName + ";\n";
-  s += "      }\n";
-  s += "    }\n}\n";
-  return s;
+std::string KernelWriter::accumulate(const std::string &acc, Combine how, Type elt,
+                                     const std::string &e) {
+  switch (how) {
+  case Combine::Sum:
+    return acc + " += " + e + ";";
+  case Combine::FMax:
+    return acc + " = " + fn("fmax", elt) + "(" + acc + ", " + e + ");";
+  case Combine::Max: // NaN wins, as the CPU's maximumf
+    break;
+  }
+  return acc + " = " + e + " > " + acc + " || " + e + " != " + e + " ? " + e + " : " + acc + ";";
 }
 
-FailureOr<std::string> KernelWriter::write(Value result, unsigned &tile) {
+void KernelWriter::reduce(const std::string &acc, Combine how, Type elt,
+                          const std::string &identity, const std::string &extent,
+                          const std::function<std::string(const std::string &)> &term) {
+  std::string T = cType(elt);
+  line(T + " " + acc + " = " + identity + ";");
+  // Shuffles need every thread of the warp (and a block's barrier every
+  // thread of the block): only where they all are, the element's top level.
+  bool together = coop_ != Cooperation::None && scopes_.size() == topScope_;
+  bool warp = coop_ == Cooperation::Warp;
+  std::string r = fresh("i");
+  std::string first = !together ? "0" : warp ? "lane" : "threadIdx.x";
+  std::string next = !together ? "++" + r : r + " += " + (warp ? "32" : "blockDim.x");
+  open("for (long long " + r + " = " + first + "; " + r + " < " + extent + "; " + next + ")");
+  std::string e = term(r);
+  if (how == Combine::Max) { // e is used three times
+    std::string named = fresh("e");
+    line("const " + T + " " + named + " = " + e + ";");
+    e = named;
+  }
+  line(accumulate(acc, how, elt, e));
+  close();
+  if (together)
+    combineAcross(acc, how, elt, identity);
+}
+
+void KernelWriter::combineAcross(const std::string &acc, Combine how, Type elt,
+                                 const std::string &identity) {
+  std::string T = cType(elt);
+  std::string other = "__shfl_xor_sync(0xffffffff, " + acc + ", off)";
+  auto butterfly = [&] {
+    std::string loop = "for (int off = 16; off > 0; off /= 2) ";
+    if (how == Combine::Max)
+      line(loop + "{ const " + T + " o = " + other + "; " + accumulate(acc, how, elt, "o") +
+           " }");
+    else
+      line(loop + accumulate(acc, how, elt, other));
+  };
+  butterfly();
+  if (coop_ != Cooperation::Block)
+    return;
+  // The warps' totals through shared memory, combined by every warp.
+  std::string slots = fresh("part");
+  shared_ += "  __shared__ " + T + " " + slots + "[32];\n";
+  line("if (lane == 0)");
+  line("  " + slots + "[warp] = " + acc + ";");
+  line("__syncthreads();");
+  line(acc + " = lane < warps ? " + slots + "[lane] : " + identity + ";");
+  butterfly();
+  line("__syncthreads(); // before the slots are written again");
+}
+
+FailureOr<std::string> KernelWriter::write(Value result, LaunchShape &shape) {
   if (Operation *product = tiledProduct(result)) {
-    tile = 64;
+    shape = {64, 256, 1};
     return writeTiled(result, product);
   }
-  tile = 0;
+  shape = {};
+  coop_ = cooperation(result);
   body_.clear();
+  shared_.clear();
   scopes_.assign(1, {});
+  topScope_ = scopes_.size();
   indent_ = 4;
   std::string elementName = element(result, "lin");
   if (failedAt_)
     return failedAt_->emitOpError("is not supported by the CUDA target yet"), failure();
   std::string s = header(result);
+  s += shared_;
   s += "  const long long total = " + elements(result) + ";\n";
-  s += "  for (long long lin = (long long)blockIdx.x * blockDim.x + threadIdx.x; lin < total;\n"
-       "       lin += (long long)blockDim.x * gridDim.x) {\n";
+  std::string store = "    out[lin] = " + elementName + ";\n";
+  switch (coop_) {
+  case Cooperation::None:
+    s += "  for (long long lin = (long long)blockIdx.x * blockDim.x + threadIdx.x; lin < total;\n"
+         "       lin += (long long)blockDim.x * gridDim.x) {\n";
+    break;
+  case Cooperation::Warp:
+    shape.lanes = 32;
+    s += "  // A warp per element (blockDim.x a multiple of 32), its lanes striding\n"
+         "  // the reductions.\n";
+    s += "  const int lane = threadIdx.x % 32;\n";
+    s += "  for (long long lin = ((long long)blockIdx.x * blockDim.x + threadIdx.x) / 32;\n"
+         "       lin < total; lin += (long long)gridDim.x * (blockDim.x / 32)) {\n";
+    store = "    if (lane == 0)\n  " + store;
+    break;
+  case Cooperation::Block:
+    shape.lanes = shape.threads;
+    s += "  // A block per element (blockDim.x a multiple of 32), its threads\n"
+         "  // striding the reductions.\n";
+    s += "  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;\n";
+    s += "  for (long long lin = blockIdx.x; lin < total; lin += gridDim.x) {\n";
+    store = "    if (threadIdx.x == 0)\n  " + store;
+    break;
+  }
   s += body_;
-  s += "    out[lin] = " + elementName + ";\n";
+  s += store;
   s += "  }\n}\n";
   return s;
 }

@@ -1,16 +1,22 @@
 // Writes one CUDA C++ kernel computing one value of a fused group: a
 // grid-stride loop over the value's elements, each element computed from
 // the group's inputs by the ops of the group, inlined (reductions, softmax
-// and matmul become loops inside the element). The first, general
-// generator: correct for every op of the CUDA target, not yet tiled.
+// and matmul become loops inside the element). Where the element's work is
+// a reduction, a warp (short rows) or a whole block (long ones, e.g. over
+// the batch) computes each element together: its threads stride the
+// reduced elements and combine with warp shuffles. A product with an
+// elementwise epilogue is a tiled kernel (TiledKernel.cpp).
 #ifndef NNCC_COMPILER_CUDA_KERNELWRITER_H
 #define NNCC_COMPILER_CUDA_KERNELWRITER_H
+
+#include "compiler/cuda/Precision.h"
 
 #include "mlir/IR/Value.h"
 #include "mlir/Support/LogicalResult.h"
 
 #include "llvm/ADT/DenseMap.h"
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,17 +35,28 @@ using ShapeCache = llvm::DenseMap<mlir::Value, llvm::SmallVector<int64_t>>;
 /// fails at an op giving a size that is no whole multiple of N.
 mlir::FailureOr<llvm::SmallVector<int64_t>> symbolicShape(mlir::Value v, ShapeCache &cache);
 
+/// How a kernel is launched (its CudaLaunch's tile, threads and lanes).
+struct LaunchShape {
+  /// T: one block per T x T tile of the (rank-2) output; 0: grid-stride.
+  unsigned tile = 0;
+  /// Threads per block the kernel is written for.
+  unsigned threads = 256;
+  /// Threads computing one output element together: 1, 32 or `threads`.
+  unsigned lanes = 1;
+};
+
 class KernelWriter {
 public:
   /// `inputs`: the values the kernel reads from buffers, argument i being
-  /// inputs[i]; values defined inside the group are computed.
-  KernelWriter(std::string name, std::vector<mlir::Value> inputs, ShapeCache &shapes);
+  /// inputs[i]; values defined inside the group are computed. `precision`:
+  /// how a tiled product multiplies.
+  KernelWriter(std::string name, std::vector<mlir::Value> inputs, ShapeCache &shapes,
+               Precision precision = Precision::FP32);
 
   /// The kernel's source computing `result` into the last argument, or
-  /// failure (reported at the op) for an op this target cannot compile.
-  /// `tile` is set to the tile size of a tiled kernel (a product with its
-  /// epilogue), 0 for a grid-stride one.
-  mlir::FailureOr<std::string> write(mlir::Value result, unsigned &tile);
+  /// failure (reported at the op) for an op this target cannot compile;
+  /// `shape` is set to how it must be launched.
+  mlir::FailureOr<std::string> write(mlir::Value result, LaunchShape &shape);
 
   /// File-scope definitions the kernels need (constant arrays).
   const std::string &globals() const { return globals_; }
@@ -64,6 +81,32 @@ private:
   mlir::Operation *tiledProduct(mlir::Value result);
   std::string header(mlir::Value result);
   mlir::FailureOr<std::string> writeTiled(mlir::Value result, mlir::Operation *product);
+  /// The tiled product's main loop and accumulators, by `precision_`: FMAs
+  /// on 4x4 accumulators per thread, or WMMA fragments staged through
+  /// shared memory; both end with `accv` the product at (row, col).
+  std::string tiledProductFma(const std::string &T, const std::string &A,
+                              const std::string &B, bool ta, bool tb);
+  std::string tiledProductWmma(const std::string &A, const std::string &B, bool ta, bool tb);
+
+  /// Who computes one element of a grid-stride kernel: one thread, a warp
+  /// or the whole block.
+  enum class Cooperation { None, Warp, Block };
+  Cooperation cooperation(mlir::Value result);
+  enum class Combine { Sum, Max, FMax };
+  /// Declares `acc` = `identity` and folds term(r) for r in [0, extent)
+  /// into it. At the top of a cooperative kernel's element the threads
+  /// stride r and `acc` ends combined across them (every thread holding
+  /// the total); anywhere else (nested in a loop or branch, where the
+  /// threads may diverge) one thread loops alone.
+  void reduce(const std::string &acc, Combine how, mlir::Type elt,
+              const std::string &identity, const std::string &extent,
+              const std::function<std::string(const std::string &)> &term);
+  std::string accumulate(const std::string &acc, Combine how, mlir::Type elt,
+                         const std::string &e);
+  /// acc combined across the warp (xor butterfly), then for a block across
+  /// its warps through shared memory.
+  void combineAcross(const std::string &acc, Combine how, mlir::Type elt,
+                     const std::string &identity);
 
   std::string name_;
   std::vector<mlir::Value> inputs_;
@@ -76,6 +119,12 @@ private:
   /// Values known at every index the kernel reads them (the product's
   /// accumulator in a tiled kernel's epilogue).
   std::map<void *, std::string> overrides_;
+  Precision precision_;
+  Cooperation coop_ = Cooperation::None;
+  /// The scope depth of the element's top level in a cooperative kernel.
+  size_t topScope_ = 0;
+  /// The kernel's __shared__ declarations (the block combine's slots).
+  std::string shared_;
 };
 
 } // namespace nncc::cuda

@@ -65,7 +65,10 @@ llvm::Expected<std::string> nvrtcCompile(const std::string &source, const std::s
       NVRTC_SUCCESS)
     return fail("NVRTC could not create a program");
   std::string arch = "--gpu-architecture=" + target;
-  std::vector<const char *> options = {arch.c_str(), "--std=c++17", "--fmad=false"};
+  // The toolkit's headers for <mma.h> (the tensor-core kernels).
+  std::string include = std::string("--include-path=") + NNCC_CUDA_INCLUDE_DIR;
+  std::vector<const char *> options = {arch.c_str(), "--std=c++17", "--fmad=false",
+                                       include.c_str()};
   nvrtcResult result = nvrtcCompileProgram(program, static_cast<int>(options.size()),
                                            options.data());
   size_t logSize = 0;

@@ -19,6 +19,8 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
+#include <cstdlib>
+
 using namespace mlir;
 
 namespace nncc {
@@ -127,7 +129,12 @@ LogicalResult runPasses(ModuleOp module,
 llvm::Expected<exe::Executable> compileCuda(ModuleOp module, exe::Executable out,
                                             const llvm::StringMap<unsigned> &kernelCounts,
                                             const CompileOptions &options) {
-  auto program = cuda::emitCudaProgram(module);
+  if (options.cudaPrecision != cuda::Precision::FP32 &&
+      std::atoi(options.cudaArch.c_str()) < 80)
+    return fail(std::string("--cuda-precision=") + cuda::precisionName(options.cudaPrecision) +
+                " needs compute capability 80 or newer (tensor cores with TF32 and "
+                "BF16), not " + options.cudaArch + " (--cuda-arch)");
+  auto program = cuda::emitCudaProgram(module, options.cudaPrecision);
   if (failed(program))
     return fail(out.model() + ": generating the CUDA kernels failed (see above)");
   if (options.emit == Stage::Cuda) {

@@ -3,6 +3,7 @@
 #ifndef NNCC_COMPILER_DRIVER_COMPILER_H
 #define NNCC_COMPILER_DRIVER_COMPILER_H
 
+#include "compiler/cuda/Precision.h"
 #include "compiler/import/GraphReader.h"
 #include "proto/executable.pb.h"
 
@@ -40,6 +41,10 @@ struct CompileOptions {
   /// The CUDA target's compute capability: PTX for compute_<arch>, CUBIN
   /// for sm_<arch> (90: the H100).
   std::string cudaArch = "90";
+  /// How the CUDA target's tiled products multiply: exact fp32, or the
+  /// tensor cores on operands rounded to TF32 or BF16 (fp32 accumulation;
+  /// compute capability 80 or newer).
+  cuda::Precision cudaPrecision = cuda::Precision::FP32;
   /// Compile the CUDA source with NVRTC (off: the executable holds the
   /// source and the launch plan only, as on a machine without the toolkit).
   bool nvrtc = true;

@@ -107,6 +107,8 @@ size_t bufferBytes(const exe::CudaBuffer &b, int64_t n, Shape &shape) {
 
 Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape) {
   Grid grid;
+  if (launch.threads()) // the block size the kernel is written for
+    grid.threads = launch.threads();
   if (launch.tile()) { // a tile of the (rank-2) output per block
     if (shape.size() != 2)
       return Status::error("tiled kernel '" + launch.kernel() +
@@ -118,7 +120,10 @@ Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape) {
     grid.y =
         static_cast<unsigned>(std::max<int64_t>((shape[0] + t - 1) / t, 1));
   } else { // grid-stride: enough blocks to fill the GPU, no more
-    int64_t blocks = (numElements(shape) + grid.threads - 1) / grid.threads;
+    // `lanes` threads per element where a warp or a block computes one.
+    int64_t threads =
+        numElements(shape) * std::max<int64_t>(launch.lanes(), 1);
+    int64_t blocks = (threads + grid.threads - 1) / grid.threads;
     grid.x = static_cast<unsigned>(std::clamp<int64_t>(blocks, 1, 8192));
   }
   return grid;

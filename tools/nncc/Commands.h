@@ -17,7 +17,7 @@ struct ImportArgs {
 int runImport(const ImportArgs &args);
 
 struct CompileArgs {
-  std::string model, output, target = "cpu", emit, cudaArch = "90";
+  std::string model, output, target = "cpu", emit, cudaArch = "90", cudaPrecision = "fp32";
   bool checkNumerics = false;
 };
 int runCompile(const CompileArgs &args);

@@ -61,6 +61,7 @@ int runCompile(const CompileArgs &args) {
   if (args.target == "cuda" || args.emit == "cuda" || args.emit == "ptx")
     options.target = Target::Cuda;
   options.cudaArch = args.cudaArch;
+  options.cudaPrecision = *cuda::parsePrecision(args.cudaPrecision); // checked by the CLI
   mlir::MLIRContext ctx;
   DiagnosticPrinter printer(ctx);
   auto executable = compileModel(ctx, *loaded, options);
@@ -99,7 +100,8 @@ int runInfo(const std::string &path) {
   if (p.target() == "cuda")
     std::cout << " (PTX for " << p.cuda().arch() << ", " << p.cuda().ptx().size()
               << " bytes; CUBIN for " << p.cuda().sm() << ", " << p.cuda().cubin().size()
-              << " bytes; " << p.cuda().buffers_size() << " buffers)\n";
+              << " bytes; " << p.cuda().buffers_size() << " buffers; products in "
+              << (p.cuda().precision().empty() ? "fp32" : p.cuda().precision()) << ")\n";
   else
     std::cout << " (" << p.target_triple() << ", tuned for " << p.target_cpu()
               << "), kernels " << p.shared_library().size() << " bytes\n";

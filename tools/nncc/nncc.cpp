@@ -37,6 +37,11 @@ int main(int argc, char **argv) {
                       "the CUDA target's compute capability: PTX for compute_ARCH, CUBIN "
                       "for sm_ARCH")
       ->capture_default_str();
+  compile->add_option("--cuda-precision", compileArgs.cudaPrecision,
+                      "how the CUDA target's tiled products multiply: fp32 (exact), or "
+                      "tf32 or bf16 (tensor cores, operands rounded, fp32 accumulation; "
+                      "--cuda-arch 80 or newer)")
+      ->capture_default_str()->check(CLI::IsMember({"fp32", "tf32", "bf16"}));
   compile->add_option("--emit", compileArgs.emit,
                       "print a stage instead of writing the executable: nn (as "
                       "imported), autodiff (gradients, updates, variables as "
