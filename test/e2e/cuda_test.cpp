@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <functional>
+#include <map>
 #include <random>
 
 using nncc::rt::DType;
@@ -113,11 +114,12 @@ TEST_P(CudaTarget, NvrtcCompilesEveryKernel) {
     bool tiled = false;
     for (const auto &sig : exe.cuda().signatures())
       for (const auto &launch : sig.launches()) {
-        tiled |= launch.tile() != 0;
+        const auto &out = exe.cuda().buffers(launch.args(launch.args_size() - 1));
+        tiled |= launch.tile() != 0 && out.dtype() == nncc::graph::F32; // fp64: no tensor cores
         EXPECT_NE(exe.cuda().ptx().find(".entry " + launch.kernel() + "("), std::string::npos)
             << launch.kernel() << " " << name;
       }
-    // The tiled products on the tensor cores, and only with tf32/bf16.
+    // The tiled float products on the tensor cores, and only with tf32/bf16.
     bool tensorCores = exe.cuda().ptx().find("wmma.mma.sync") != std::string::npos;
     EXPECT_EQ(tensorCores, tiled && precision != nncc::cuda::Precision::FP32) << name;
   }
@@ -130,7 +132,7 @@ using Runner = std::function<nncc::rt::Expected<std::vector<Tensor>>(
 /// training signature also runs on updated weights), against the CPU
 /// backend's session on the same feeds and weights.
 void expectCpuResults(const nncc::LoadedGraph &graph, const nncc::exe::Executable &cuda,
-                      const Runner &run, Tolerance tolerance = kFp32) {
+                      const Runner &run, Tolerance tolerance = kFp32, int64_t batch = 5) {
   auto cpu = nncc::test::orFail(nncc::compileAndLoad(graph));
   ASSERT_TRUE(cpu);
   std::mt19937 rng(7);
@@ -140,7 +142,7 @@ void expectCpuResults(const nncc::LoadedGraph &graph, const nncc::exe::Executabl
     std::vector<Tensor> feeds, variables;
     nncc::rt::TensorMap feedMap;
     for (const auto &spec : sig.feeds()) {
-      feeds.push_back(randomFeed(spec, 5, rng));
+      feeds.push_back(randomFeed(spec, batch, rng));
       feedMap[spec.name()] = feeds.back();
     }
     for (const std::string &v : sig.variables())
@@ -187,7 +189,7 @@ bool hasReductions(const nncc::exe::Executable &cuda) {
 // The kernels whose warps or blocks compute an element together are right
 // for any grid and block size: one block of one warp, three blocks of two
 // warps (several warps combining in shared memory, several blocks striding
-// the elements).
+// the elements), on a batch of 70 so that every warp has rows to reduce.
 TEST_P(CudaTarget, ReductionsAreRightForAnyGrid) {
   nncc::LoadedGraph graph = load(GetParam());
   nncc::exe::Executable cuda = compileCuda(graph, /*nvrtc=*/false);
@@ -197,9 +199,10 @@ TEST_P(CudaTarget, ReductionsAreRightForAnyGrid) {
     nncc::test::CudaHostEmulator host(cuda);
     ASSERT_EQ(host.error(), "");
     host.setCooperativeGrid(blocks, threads);
-    expectCpuResults(graph, cuda, [&](auto &sig, auto &feeds, auto &variables) {
-      return host.run(sig, feeds, variables);
-    });
+    expectCpuResults(
+        graph, cuda,
+        [&](auto &sig, auto &feeds, auto &variables) { return host.run(sig, feeds, variables); },
+        kFp32, /*batch=*/70);
     EXPECT_GT(host.cooperativeLaunches(), 0u);
   }
 }
@@ -218,6 +221,39 @@ TEST_P(CudaTarget, TensorCoreProductsGiveTheCpuResultsWithinTheirPrecision) {
         graph, cuda,
         [&](auto &sig, auto &feeds, auto &variables) { return host.run(sig, feeds, variables); },
         toleranceOf(precision));
+  }
+}
+
+// The emulated tensor cores round their operands as the GPU does: TF32
+// keeps 10 mantissa bits, to nearest with ties away from zero
+// (cvt.rna.tf32.f32), BF16 7, to nearest even; fp32 products stay exact.
+TEST(CudaPrecision, TensorCoreOperandsAreRoundedAsOnTheGpu) {
+  auto loaded = nncc::parseGraphText(R"pb(
+    placeholders { name: "x" dtype: F32 shape { dims: -1 dims: 1 } }
+    variables { name: "w" dtype: F32 shape: 1 shape: 1 initializer { kind: ONES } }
+    nodes { name: "xw" op: "matmul" inputs: "x" inputs: "w" }
+    signatures { name: "f" feeds: "x" fetches: "xw" }
+  )pb", "model.pbtxt");
+  ASSERT_TRUE(bool(loaded));
+  const float u = std::ldexp(1.0f, -12);
+  std::vector<float> x = {1 + u, 1 + 2 * u, 1 + 3 * u, 1 + 16 * u, 1 + 48 * u, 1 + 8 * u,
+                          -(1 + 2 * u)};
+  std::map<nncc::cuda::Precision, std::vector<float>> expected = {
+      {nncc::cuda::Precision::FP32, x},
+      {nncc::cuda::Precision::TF32,
+       {1, 1 + 4 * u, 1 + 4 * u, 1 + 16 * u, 1 + 48 * u, 1 + 8 * u, -(1 + 4 * u)}},
+      {nncc::cuda::Precision::BF16, {1, 1, 1, 1, 1 + 64 * u, 1, -1}}};
+  for (auto &[precision, want] : expected) {
+    SCOPED_TRACE(nncc::cuda::precisionName(precision));
+    nncc::exe::Executable cuda = compileCuda(*loaded, /*nvrtc=*/false, precision);
+    ASSERT_EQ(cuda.cuda().signatures(0).launches(0).tile(), 64u);
+    nncc::test::CudaHostEmulator host(cuda);
+    ASSERT_EQ(host.error(), "");
+    auto got = host.run("f", {Tensor::of<float>({int64_t(x.size()), 1}, x)},
+                        {Tensor::of<float>({1, 1}, {1})});
+    ASSERT_TRUE(got.ok()) << got.error();
+    for (size_t i = 0; i < x.size(); ++i)
+      EXPECT_EQ((*got)[0].data<float>()[i], want[i]) << "x = " << x[i];
   }
 }
 
