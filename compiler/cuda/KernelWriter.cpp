@@ -1,6 +1,7 @@
 #include "compiler/cuda/KernelWriter.h"
 #include "nn/IR/NNDialect.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 
@@ -117,9 +118,12 @@ FailureOr<SmallVector<int64_t>> symbolicShape(Value v, ShapeCache &cache) {
                                "batch size, which the CUDA target needs"),
                failure();
       d = -(coef / knownOut);
-    } else if (auto mm = dyn_cast<nn::MatMulOp>(op)) {
-      d = i == 0 ? from(mm.getLhs(), mm.getTransposeA() ? 1 : 0)
-                 : from(mm.getRhs(), mm.getTransposeB() ? 0 : 1);
+    } else if (auto cast = dyn_cast<tensor::CastOp>(op)) {
+      d = from(cast.getSource(), i);
+    } else if (auto mm = dyn_cast<nn::MatMulOp>(op); mm && i >= rank - 2) {
+      int64_t ra = tensorOf(mm.getLhs()).getRank(), rb = tensorOf(mm.getRhs()).getRank();
+      d = i == rank - 2 ? from(mm.getLhs(), mm.getTransposeA() ? ra - 1 : ra - 2)
+                        : from(mm.getRhs(), mm.getTransposeB() ? rb - 2 : rb - 1);
     } else if (isa<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp>(op)) {
       Value x = op->getOperand(0);
       int64_t xr = tensorOf(x).getRank();
@@ -133,7 +137,8 @@ FailureOr<SmallVector<int64_t>> symbolicShape(Value v, ShapeCache &cache) {
       d = from(x, k);
     } else if (auto am = dyn_cast<nn::ArgMaxOp>(op)) {
       int64_t xr = tensorOf(am.getX()).getRank();
-      int64_t axis = am.getAxis() < 0 ? am.getAxis() + xr : am.getAxis();
+      int64_t axis = static_cast<int64_t>(am.getAxis());
+      axis = axis < 0 ? axis + xr : axis;
       d = from(am.getX(), i < axis ? i : i + 1);
     } else if (auto ce = dyn_cast<nn::SoftmaxCrossEntropyOp>(op)) {
       d = from(ce.getLogits(), i);
@@ -422,8 +427,14 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
       })
       .Case([&](nn::ArgMaxOp a) {
         Value x = a.getX();
-        int64_t axis = a.getAxis() < 0 ? a.getAxis() + tensorOf(x).getRank() : a.getAxis();
+        int64_t axis = static_cast<int64_t>(a.getAxis()); // the accessor is unsigned
+        axis = axis < 0 ? axis + tensorOf(x).getRank() : axis;
         auto rc = coords(lin, rt);
+        if (axis < 0 || axis > static_cast<int64_t>(rc.size()) ||
+            rc.size() + 1 != static_cast<size_t>(tensorOf(x).getRank())) {
+          failedAt_ = op;
+          return std::string("0");
+        }
         std::vector<std::string> xc(rc);
         xc.insert(xc.begin() + axis, "0LL");
         std::string best = fresh("best"), at = fresh("at");
@@ -486,14 +497,39 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
         return define(logSum + " - (" + picked + " - " + m + ")");
       })
       .Case([&](nn::MeanSquaredErrorOp mse) {
+        // The mean over the broadcast shape of predictions and targets.
         Value p = mse.getPredictions(), t = mse.getTargets();
+        int64_t rp = tensorOf(p).getRank(), rt2 = tensorOf(t).getRank();
+        int64_t r = std::max(rp, rt2);
+        std::vector<std::string> dims(r);
+        std::string count = "1LL";
+        for (int64_t j = 0; j < r; ++j) {
+          int64_t jp = j - (r - rp), jt = j - (r - rt2);
+          bool fromP = jp >= 0 && tensorOf(p).getDimSize(jp) != 1;
+          dims[j] = fromP ? dim(p, jp) : jt >= 0 ? dim(t, jt) : "1LL";
+          count = "(" + count + ")*" + dims[j];
+        }
+        auto at = [&](Value x, const std::vector<std::string> &c) {
+          auto xt = tensorOf(x);
+          std::vector<std::string> cx;
+          for (int64_t j = 0; j < xt.getRank(); ++j)
+            cx.push_back(xt.getDimSize(j) == 1 ? "0LL" : c[j + r - xt.getRank()]);
+          return linear(cx, x);
+        };
         std::string acc = fresh("acc");
-        reduce(acc, Combine::Sum, elt, "(" + T + ")0", elements(p), [&](const std::string &i) {
+        reduce(acc, Combine::Sum, elt, "(" + T + ")0", count, [&](const std::string &i) {
+          std::vector<std::string> c(r);
+          std::string rest = i;
+          for (int64_t j = r; j-- > 0;) {
+            c[j] = "((" + rest + ")%" + dims[j] + ")";
+            rest = "((" + rest + ")/" + dims[j] + ")";
+          }
           std::string d = fresh("d");
-          line("const " + T + " " + d + " = " + element(p, i) + " - " + element(t, i) + ";");
+          line("const " + T + " " + d + " = " + element(p, at(p, c)) + " - " +
+               element(t, at(t, c)) + ";");
           return d + " * " + d;
         });
-        return define(acc + " / (" + T + ")(" + elements(p) + ")");
+        return define(acc + " / (" + T + ")(" + count + ")");
       })
       .Case([&](nn::OneHotOp o) {
         auto rc = coords(lin, rt);
@@ -504,22 +540,34 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
                       floatLiteral(o.getOffValue().convertToFloat(), elt) + ")");
       })
       .Case([&](nn::MatMulOp mm) {
+        // [batch..., M, K] x [batch..., K, C]; the operands' batch
+        // dimensions broadcast (right-aligned, 1 stretched).
         Value a = mm.getLhs(), b = mm.getRhs();
-        if (tensorOf(a).getRank() != 2 || tensorOf(b).getRank() != 2) {
-          failedAt_ = op;
-          return std::string("0");
-        }
         bool ta = mm.getTransposeA(), tb = mm.getTransposeB();
         auto rc = coords(lin, rt);
+        int64_t r = tensorOf(rt).getRank();
+        auto at = [&](Value x, const std::string &row, const std::string &col) {
+          auto xt = tensorOf(x);
+          int64_t shift = r - xt.getRank();
+          std::vector<std::string> c;
+          for (int64_t j = 0; j + 2 < xt.getRank(); ++j)
+            c.push_back(xt.getDimSize(j) == 1 ? "0LL" : rc[j + shift]);
+          c.push_back(row);
+          c.push_back(col);
+          return linear(c, x);
+        };
+        const std::string &m = rc[r - 2], &n = rc[r - 1];
+        int64_t ra = tensorOf(a).getRank();
         std::string acc = fresh("acc");
-        std::string depth = dim(a, ta ? 0 : 1);
+        std::string depth = dim(a, ta ? ra - 2 : ra - 1);
         reduce(acc, Combine::Sum, elt, "(" + T + ")0", depth, [&](const std::string &k) {
-          std::string x = element(a, ta ? linear({k, rc[0]}, a) : linear({rc[0], k}, a));
-          std::string y = element(b, tb ? linear({rc[1], k}, b) : linear({k, rc[1]}, b));
+          std::string x = element(a, ta ? at(a, k, m) : at(a, m, k));
+          std::string y = element(b, tb ? at(b, n, k) : at(b, k, n));
           return x + " * " + y;
         });
         return define(acc);
       })
+      .Case([&](tensor::CastOp c) { return element(c.getSource(), lin); })
       .Default([&](Operation *) {
         failedAt_ = op;
         return std::string("0");
@@ -577,10 +625,12 @@ KernelWriter::Cooperation KernelWriter::cooperation(Value result) {
         .Case([&](nn::SoftmaxCrossEntropyOp ce) {
           reducing(ce.getLogits(), {tensorOf(ce.getLogits()).getRank() - 1});
         })
-        .Case([&](nn::MeanSquaredErrorOp mse) { reducing(mse.getPredictions(), {}); })
+        .Case([&](nn::MeanSquaredErrorOp mse) {
+          reducing(mse.getPredictions(), {});
+          reducing(mse.getTargets(), {});
+        })
         .Case([&](nn::MatMulOp mm) {
-          if (rank() == 2)
-            reducing(mm.getLhs(), {mm.getTransposeA() ? 0 : 1});
+          reducing(mm.getLhs(), {mm.getTransposeA() ? rank() - 2 : rank() - 1});
         });
     for (Value operand : op->getOperands())
       visit(operand);

@@ -5,6 +5,14 @@
 #define NNCC_TEST_E2E_OPSTESTSUPPORT_H
 
 #include "test/e2e/CompileAndRun.h"
+#ifdef NNCC_OPS_ON_CUDA
+#include "compiler/driver/Compiler.h"
+#include "test/e2e/CudaHostEmulator.h"
+
+#include <cctype>
+#include <fstream>
+#include <map>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -97,6 +105,112 @@ inline const char *protoName(DType d) {
 // A compiled model with a session
 //===----------------------------------------------------------------------===//
 
+#ifdef NNCC_OPS_ON_CUDA
+/// The same model compiled for the CUDA target and run on the host
+/// (CudaHostEmulator): every run's fetches must be the CPU backend's, to
+/// fp32 (1e-5 + 1e-4 relative: the kernels sum in another order) or fp64
+/// (1e-12 + 1e-9 relative) tolerance, integers and booleans exactly.
+class CudaMirror {
+public:
+  explicit CudaMirror(const std::string &pbtxt) {
+    // NNCC_CUDA_CASES=DIR: write the model there instead (scripts/
+    // gpu-bundle.sh compiles them for nncc-gpu-check on a GPU).
+    if (const char *dir = std::getenv("NNCC_CUDA_CASES")) {
+      const auto *test = ::testing::UnitTest::GetInstance()->current_test_info();
+      static std::map<std::string, int> counts;
+      std::string name = std::string(test->test_suite_name()) + "." + test->name();
+      for (char &c : name)
+        c = std::isalnum(static_cast<unsigned char>(c)) || c == '.' ? c : '_';
+      name += "." + std::to_string(counts[name]++);
+      std::ofstream(std::string(dir) + "/" + name + ".pbtxt") << pbtxt;
+      return;
+    }
+    auto graph = parseGraphText(pbtxt, "model.pbtxt");
+    if (!graph) {
+      ADD_FAILURE() << llvm::toString(graph.takeError());
+      return;
+    }
+    mlir::MLIRContext ctx;
+    CompileOptions options;
+    options.target = Target::Cuda;
+    options.nvrtc = false;
+    auto exe = compileModel(ctx, *graph, options);
+    if (!exe) {
+      ADD_FAILURE() << "the CUDA target: " << llvm::toString(exe.takeError());
+      return;
+    }
+    exe_ = std::make_unique<exe::Executable>(std::move(*exe));
+    host_ = std::make_unique<CudaHostEmulator>(*exe_);
+    if (!host_->error().empty()) {
+      ADD_FAILURE() << host_->error();
+      host_.reset();
+    }
+  }
+
+  /// Runs `signature` on `feeds` (and the variables of `session`) and
+  /// compares its fetches with `cpu`, the CPU backend's.
+  void expectSame(const std::string &signature, const TensorMap &feeds, const TensorMap &cpu,
+                  const rt::Session &session) {
+    if (!host_)
+      return;
+    const exe::SignatureSpec *sig = nullptr;
+    for (const auto &s : exe_->signatures())
+      sig = s.name() == signature ? &s : sig;
+    ASSERT_TRUE(sig) << signature;
+    std::vector<Tensor> in, variables;
+    const Shape *flatShape = nullptr;
+    for (const auto &spec : sig->feeds()) {
+      const Tensor &t = feeds.at(spec.name());
+      if (spec.flat())
+        flatShape = &t.shape();
+      in.push_back(spec.flat() ? Tensor::borrow(t.dtype(), {t.size()}, const_cast<void *>(t.data()))
+                               : t);
+    }
+    for (const std::string &v : sig->variables())
+      variables.push_back(*session.variable(v));
+    auto got = host_->run(signature, in, variables);
+    // The CUDA target sizes every unknown dimension as a multiple of one
+    // batch size N (README, the CUDA target); feeds whose unknown
+    // dimensions differ are refused, saying so.
+    if (!got.ok() && got.error().find("every unknown dimension of the feeds is one batch size") !=
+                         std::string::npos) {
+      std::printf("[ CUDA     ] not run: %s\n", got.error().c_str());
+      return;
+    }
+    ASSERT_TRUE(got.ok()) << "on the CUDA target: " << got.error();
+    for (int i = 0; i < sig->fetches_size(); ++i) {
+      const std::string &name = sig->fetches(i).name();
+      const Tensor &want = cpu.at(name);
+      Tensor t = (*got)[i];
+      if (sig->fetches(i).flat() && flatShape)
+        ASSERT_EQ(t.size(), want.size()) << name;
+      else
+        ASSERT_EQ(t.shape(), want.shape()) << "CUDA fetch " << name;
+      ASSERT_EQ(t.dtype(), want.dtype()) << "CUDA fetch " << name;
+      auto a = t.toDoubles(), b = want.toDoubles();
+      bool f32 = want.dtype() == DType::F32, f64 = want.dtype() == DType::F64;
+      for (size_t j = 0; j < a.size(); ++j) {
+        if (std::isnan(b[j])) {
+          EXPECT_TRUE(std::isnan(a[j])) << "CUDA fetch " << name << " element " << j;
+          continue;
+        }
+        double tolerance = f32 ? 1e-5 + 1e-4 * std::abs(b[j])
+                           : f64 ? 1e-12 + 1e-9 * std::abs(b[j])
+                                 : 0;
+        if (std::isinf(b[j]))
+          EXPECT_EQ(a[j], b[j]) << "CUDA fetch " << name << " element " << j;
+        else
+          ASSERT_NEAR(a[j], b[j], tolerance) << "CUDA fetch " << name << " element " << j;
+      }
+    }
+  }
+
+private:
+  std::unique_ptr<exe::Executable> exe_;
+  std::unique_ptr<CudaHostEmulator> host_;
+};
+#endif
+
 class Model {
 public:
   explicit Model(const std::string &pbtxt) : exe_(compileText(pbtxt)) {
@@ -108,10 +222,15 @@ public:
       ADD_FAILURE() << s.message();
       session_.reset();
     }
+#ifdef NNCC_OPS_ON_CUDA
+    if (session_)
+      cuda_ = std::make_unique<CudaMirror>(pbtxt);
+#endif
   }
   bool ok() const { return session_ != nullptr; }
 
   /// Runs signature "run"; a failed run is a test failure and an empty map.
+  /// Built with NNCC_OPS_ON_CUDA, the CUDA target must give the same.
   TensorMap run(const TensorMap &feeds) {
     if (!session_)
       return {};
@@ -120,12 +239,18 @@ public:
       ADD_FAILURE() << "run failed: " << out.error();
       return {};
     }
+#ifdef NNCC_OPS_ON_CUDA
+    cuda_->expectSame("run", feeds, *out, *session_);
+#endif
     return out.take();
   }
 
 private:
   std::shared_ptr<rt::Executable> exe_;
   std::unique_ptr<rt::Session> session_;
+#ifdef NNCC_OPS_ON_CUDA
+  std::unique_ptr<CudaMirror> cuda_;
+#endif
 };
 
 //===----------------------------------------------------------------------===//

@@ -74,6 +74,10 @@ void checkGradients(const GradCase &c) {
 
   auto analytic = s.run("backward", feeds);
   ASSERT_TRUE(analytic.ok()) << analytic.error();
+#ifdef NNCC_OPS_ON_CUDA
+  // The CUDA target's gradients are the CPU's (which are checked below).
+  CudaMirror(text).expectSame("backward", feeds, *analytic, s);
+#endif
   auto y = [&](const TensorMap &f) {
     auto out = s.run("forward", f);
     EXPECT_TRUE(out.ok()) << out.error();
