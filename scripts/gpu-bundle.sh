@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${NNCC_BUILD:-build}
-targets=(nncc e4_mlp_layers nncc_bench nncc-gpu-check nncc-gpu-bench)
+targets=(nncc e4_mlp_layers nncc_bench nncc-gpu-check nncc-gpu-bench ops_cuda_test gradients_cuda_test)
 if [ "$build" = build ]; then
   bash scripts/build.sh > /tmp/nncc-build.log 2>&1 || { tail -40 /tmp/nncc-build.log; exit 1; }
 else
@@ -37,6 +37,20 @@ done
 "$bin/nncc-gpu-check" --expect "$out"
 rm "$out"/*.cpu.nnx "$out"/*.pbtxt
 cp "$bin/nncc-gpu-check" "$out/"
+
+# Every op test's and gradient check's model (written by the CUDA-mirrored
+# op tests), in ops/ with the CPU's results on random feeds.
+if [ -x "$bin/ops_cuda_test" ] && [ -x "$bin/gradients_cuda_test" ]; then
+  mkdir -p "$out/ops"
+  NNCC_CUDA_CASES="$out/ops" "$bin/ops_cuda_test" > /dev/null
+  NNCC_CUDA_CASES="$out/ops" "$bin/gradients_cuda_test" > /dev/null
+  for m in "$out"/ops/*.pbtxt; do
+    "$bin/nncc" compile "$m" --target=cuda -o "${m%.pbtxt}.cuda.nnx"
+    "$bin/nncc" compile "$m" -o "${m%.pbtxt}.cpu.nnx"
+  done
+  "$bin/nncc-gpu-check" --expect "$out/ops"
+  rm "$out"/ops/*.cpu.nnx "$out"/ops/*.pbtxt
+fi
 
 # The benchmark's models (built as the CPU benchmark builds them) in a
 # folder of their own: nncc-gpu-check takes every *.cuda.nnx beside it for

@@ -31,6 +31,14 @@ rc=$?
 check="nncc-gpu-check (E1-E6 and the MLP against the CPU): exit $rc, $(grep -c ' ok ' "$res/gpu-check.log") ok, $(grep -c FAILED "$res/gpu-check.log") FAILED"
 [ $rc -eq 0 ] || check="$check; first: $(grep -m1 -E 'FAILED|no GPU' "$res/gpu-check.log")"
 note "$check"
+# Every op test's and gradient check's model (ops/, from ops_cuda_test and
+# gradients_cuda_test), five runs each against the CPU's results.
+if [ -d ops ]; then
+  LD_LIBRARY_PATH=.${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} timeout -k 5 120 ./nncc-gpu-check --summary ops \
+    > "$res/gpu-check-ops.log" 2>&1
+  rc=$?
+  note "nncc-gpu-check ops (every op and gradient case against the CPU): exit $rc, $(tail -1 "$res/gpu-check-ops.log")"
+fi
 
 # 1. nncc. Its own budgets bound it (training 75 s, 20 s per precision of
 # the compute-bound MLP); the timeout is for a hang.

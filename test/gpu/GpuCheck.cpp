@@ -3,8 +3,9 @@
 // a GPU machine with its .nnx files (scripts/gpu-bundle.sh).
 //   nncc-gpu-check --expect DIR   (here) for each DIR/<model>.cpu.nnx: random
 //       feeds, five runs of every signature, the results as .npy files
-//   nncc-gpu-check DIR            (on the GPU) each DIR/<model>.cuda.nnx on
+//   nncc-gpu-check [--summary] DIR (on the GPU) each DIR/<model>.cuda.nnx on
 //       the same feeds, compared with those results; the time of a run
+//       (--summary: only the failures and the count)
 #include "runtime/Npy.h"
 #include "runtime/Session.h"
 #include "runtime/cuda/CudaModule.h"
@@ -57,8 +58,8 @@ std::vector<std::string> models(const std::string &dir, const std::string &suffi
 
 /// The results of five runs of every signature, named <model>.<sig>.<step>.<name>.npy,
 /// with the feeds <model>.<sig>.feed.<name>.npy.
-int run(const std::string &dir, bool expect) {
-  int failures = 0;
+int run(const std::string &dir, bool expect, bool summary) {
+  int failures = 0, compared = 0;
   for (const std::string &model : models(dir, expect ? ".cpu.nnx" : ".cuda.nnx")) {
     auto exe = Executable::load(dir + "/" + model + (expect ? ".cpu.nnx" : ".cuda.nnx"));
     if (!exe) {
@@ -123,26 +124,50 @@ int run(const std::string &dir, bool expect) {
           double worst = 0;
           bool ok = true;
           for (size_t i = 0; i < a.size(); ++i) {
+            // NaN where the CPU has NaN, the same infinity where it has one.
+            if (std::isnan(b[i]) || std::isinf(b[i])) {
+              ok &= std::isnan(b[i]) ? std::isnan(a[i]) : a[i] == b[i];
+              continue;
+            }
             double d = std::abs(a[i] - b[i]);
-            worst = std::max(worst, d);
+            worst = std::max(worst, std::isnan(d) ? INFINITY : d);
             ok &= d <= 1e-5 + 1e-4 * std::abs(b[i]);
           }
           failures += !ok;
+          ++compared;
+          if (summary && ok)
+            continue;
           std::printf("%s %s step %d %s: max |cuda - cpu| %.3g %s (%.0f us)\n", model.c_str(),
                       sig.name().c_str(), step, name.c_str(), worst, ok ? "ok" : "FAILED", us);
         }
       }
     }
   }
+  if (!expect)
+    std::printf("%s: %d results compared with the CPU's, %d FAILED\n", dir.c_str(), compared,
+                failures);
   return failures ? 1 : 0;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  bool expect = argc == 3 && std::string(argv[1]) == "--expect";
-  if (argc != 2 && !expect) {
-    std::fprintf(stderr, "usage: nncc-gpu-check [--expect] DIR\n");
+  bool expect = false, summary = false;
+  std::string dir;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--expect")
+      expect = true;
+    else if (a == "--summary")
+      summary = true;
+    else if (dir.empty())
+      dir = a;
+    else
+      dir.clear(), i = argc;
+  }
+  if (dir.empty()) {
+    std::fprintf(stderr, "usage: nncc-gpu-check [--expect] [--summary] DIR\n"
+                         "  --summary: print only the failures and the count\n");
     return 2;
   }
   if (!expect) {
@@ -152,5 +177,5 @@ int main(int argc, char **argv) {
     }
     std::printf("device: %s\n", cuda::cudaDeviceName().c_str());
   }
-  return run(argv[argc - 1], expect);
+  return run(dir, expect, summary);
 }
