@@ -1,6 +1,6 @@
 // nn-cpu-matmul-to-vector: a register-blocked, vectorized kernel for every
-// 2-D linalg.matmul (and matmul_transpose_a) on buffers, specialized to its
-// static column count.
+// 2-D linalg.matmul (and matmul_transpose_a, matmul_transpose_b) on buffers,
+// specialized to its static column count.
 //
 // C += A . B is computed in panels of up to `maxVectors` vector registers of
 // columns; within a panel, blocks of `rows` rows keep rows x vectors
@@ -9,6 +9,12 @@
 // A[i, k] is broadcast into one FMA per vector. k is blocked by `kBlock` so
 // a panel of B stays in L1 while the rows stream through. Rows left over by
 // the blocks run the same loop one row at a time.
+//
+// A . B^T (linalg.matmul_transpose_b, the backward products dZ . W^T) reads
+// B^T's rows in place: its panels are always packed, each k block transposed
+// into the pack through w x w tiles of registers (w the vector width, a
+// butterfly of log2(w) two-source shuffles), instead of a copy of W^T per
+// step.
 #include "compiler/cpu/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -45,12 +51,14 @@ bool identityLayout(Value v) {
 
 class KernelBuilder {
 public:
-  /// With `transA`, A holds A^T (k rows of m): C += A^T . B.
+  /// With `transA`, A holds A^T (k rows of m): C += A^T . B. With
+  /// `transB`, B holds B^T (n rows of k): C += A . B^T.
   /// With `zeroInit`, C's contents are ignored: C = A . B (the product of a
   /// zero-filled init, without the fill).
   KernelBuilder(OpBuilder &b, Location loc, Value A, Value B, Value C,
-                const KernelShape &shape, bool transA, bool zeroInit)
-      : b(b), loc(loc), A(A), B(B), C(C), transA(transA), zeroInit(zeroInit), shape(shape),
+                const KernelShape &shape, bool transA, bool transB, bool zeroInit)
+      : b(b), loc(loc), A(A), B(B), C(C), transA(transA), transB(transB),
+        zeroInit(zeroInit), shape(shape),
         elt(cast<MemRefType>(C.getType()).getElementType()),
         vecType(VectorType::get({shape.width}, elt)) {}
 
@@ -63,7 +71,7 @@ public:
     // long row stride (a 1024-column row is 4 KiB). Narrow ones are read in
     // place: packing would cost a batch-1 product as much as the product.
     Value pack;
-    if (n * elt.getIntOrFloatBitWidth() / 8 >= shape.packRowBytes)
+    if (transB || n * elt.getIntOrFloatBitWidth() / 8 >= shape.packRowBytes)
       pack = b.create<memref::AllocaOp>(
           loc, MemRefType::get({shape.kBlock, panelWidth}, elt));
     Value k = dim(A, transA ? 0 : 1), kBlock = index(shape.kBlock);
@@ -124,7 +132,9 @@ private:
                   Value k0, Value k1) {
     int64_t vectors = (cols + shape.width - 1) / shape.width;
     // Pack B[k0:k1, j:j+cols] into pack[0:k1-k0, 0:vectors*width].
-    if (pack) {
+    if (transB) {
+      packTransposed(j, cols, pack, k0, k1);
+    } else if (pack) {
       auto packLoop = b.create<scf::ForOp>(loc, k0, k1, index(1));
       OpBuilder::InsertionGuard inner(b);
       b.setInsertionPointToStart(packLoop.getBody());
@@ -145,6 +155,58 @@ private:
     buildRowLoop(rowBegin, blocksEnd, rows, j, cols, pack, k0, k1);
     if (rows > 1)
       buildRowLoop(blocksEnd, rowEnd, 1, j, cols, pack, k0, k1);
+  }
+
+  /// pack[kk - k0, c] = B^T[j + c, kk] for kk in [k0, k1), c < cols, in
+  /// tiles of w x w: w rows of B^T (masked to the k block, zeros beyond
+  /// `cols`) transposed in registers, stored as w rows of the pack. Rows of
+  /// the pack past k1 - k0 in the last tile get zeros (kBlock is a multiple
+  /// of w, so they are inside the pack).
+  void packTransposed(Value j, int64_t cols, Value pack, Value k0, Value k1) {
+    int64_t w = shape.width;
+    auto tiles = b.create<scf::ForOp>(loc, k0, k1, index(w));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(tiles.getBody());
+    Value kk = tiles.getInductionVar();
+    Value count = b.create<arith::MinSIOp>(loc, index(w),
+                                           b.create<arith::SubIOp>(loc, k1, kk));
+    Value inK = b.create<vector::CreateMaskOp>(
+        loc, VectorType::get({w}, b.getI1Type()), ValueRange{count});
+    Value zero = b.create<arith::ConstantOp>(loc, vecType, b.getZeroAttr(vecType));
+    Value packRow = b.create<arith::SubIOp>(loc, kk, k0);
+    for (int64_t v = 0; v * w < cols; ++v) {
+      SmallVector<Value> rows;
+      for (int64_t r = 0; r < w; ++r)
+        rows.push_back(v * w + r < cols
+                           ? b.create<vector::MaskedLoadOp>(
+                                 loc, vecType, B, ValueRange{add(j, v * w + r), kk}, inK, zero)
+                                 .getResult()
+                           : zero);
+      transposeInRegisters(rows);
+      for (int64_t r = 0; r < w; ++r)
+        b.create<vector::StoreOp>(loc, rows[r], pack,
+                                  ValueRange{add(packRow, r), index(v * w)});
+    }
+  }
+
+  /// rows[a][b] <- rows[b][a]: for s = 1, 2, .., w/2, rows i and i + s
+  /// (bit s of i clear) swap their off-diagonal s-blocks.
+  void transposeInRegisters(SmallVector<Value> &rows) {
+    int64_t w = rows.size();
+    for (int64_t s = 1; s < w; s *= 2) {
+      SmallVector<int64_t> low(w), high(w);
+      for (int64_t l = 0; l < w; ++l) {
+        low[l] = (l & s) ? w + (l ^ s) : l;
+        high[l] = (l & s) ? w + l : (l ^ s);
+      }
+      for (int64_t i = 0; i < w; ++i) {
+        if (i & s)
+          continue;
+        Value x = rows[i], y = rows[i | s];
+        rows[i] = b.create<vector::ShuffleOp>(loc, x, y, low);
+        rows[i | s] = b.create<vector::ShuffleOp>(loc, x, y, high);
+      }
+    }
   }
 
   void buildRowLoop(Value from, Value to, int64_t rows, Value j, int64_t cols,
@@ -223,7 +285,7 @@ private:
   OpBuilder &b;
   Location loc;
   Value A, B, C;
-  bool transA, zeroInit;
+  bool transA, transB, zeroInit;
   const KernelShape &shape;
   Type elt;
   VectorType vecType;
@@ -283,8 +345,10 @@ struct MatmulToVectorPass
   /// [begin, end) of C, which the runtime may call from several threads on
   /// disjoint row ranges (nn-cpu-parallel-calls). One per type triple.
   func::FuncOp kernelFor(ModuleOp module, Type a, Type b, Type c, bool transA,
-                         bool zeroInit) {
-    auto key = std::make_tuple(a, b, c, unsigned(transA) | unsigned(zeroInit) << 1);
+                         bool transB, bool zeroInit) {
+    auto key = std::make_tuple(a, b, c,
+                               unsigned(transA) | unsigned(transB) << 1 |
+                                   unsigned(zeroInit) << 2);
     if (auto it = kernels.find(key); it != kernels.end())
       return it->second;
     auto cType = cast<MemRefType>(c);
@@ -304,7 +368,7 @@ struct MatmulToVectorPass
     Block *body = func.addEntryBlock();
     builder.setInsertionPointToStart(body);
     KernelBuilder(builder, loc, body->getArgument(0), body->getArgument(1),
-                  body->getArgument(2), shape, transA, zeroInit)
+                  body->getArgument(2), shape, transA, transB, zeroInit)
         .build(body->getArgument(3), body->getArgument(4));
     builder.create<func::ReturnOp>(loc);
     kernels[key] = func;
@@ -339,13 +403,14 @@ struct MatmulToVectorPass
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> matmuls;
     getOperation().walk([&](Operation *op) {
-      if (isa<linalg::MatmulOp, linalg::MatmulTransposeAOp>(op))
+      if (isa<linalg::MatmulOp, linalg::MatmulTransposeAOp, linalg::MatmulTransposeBOp>(op))
         matmuls.push_back(cast<linalg::LinalgOp>(op));
     });
     for (linalg::LinalgOp op : matmuls) {
       if (!op.hasPureBufferSemantics())
         continue;
       bool transA = isa<linalg::MatmulTransposeAOp>(op);
+      bool transB = isa<linalg::MatmulTransposeBOp>(op);
       Value A = op.getDpsInputOperand(0)->get(), B = op.getDpsInputOperand(1)->get(),
             C = op.getDpsInitOperand(0)->get();
       auto cType = dyn_cast<MemRefType>(C.getType());
@@ -359,7 +424,8 @@ struct MatmulToVectorPass
         continue;
       linalg::FillOp fill = zeroFillOf(C, op);
       func::FuncOp kernel =
-          kernelFor(getOperation(), A.getType(), B.getType(), cType, transA, bool(fill));
+          kernelFor(getOperation(), A.getType(), B.getType(), cType, transA, transB,
+                    bool(fill));
       if (fill)
         fill->erase();
       OpBuilder b(op);

@@ -77,6 +77,22 @@ TEST_P(MatMul, UnknownRowsOrContractionFedSeveralSizes) {
   checkMatMul(dtype, operandShape({}, 5, -1, ta), operandShape({}, -1, 4, tb), ta, tb, depth);
 }
 
+// The CPU kernels' edges: several k blocks of 128 with a partial last one
+// (and partial tiles of the transposed pack), full column panels and a
+// masked tail, a wide B that is packed, rows left over by the row blocks,
+// and rows fed at several sizes.
+TEST_P(MatMul, KernelBlocksPanelsAndTails) {
+  auto [dtype, ta, tb] = GetParam();
+  for (auto [m, k, n] : {std::array<int64_t, 3>{70, 300, 113}, {9, 140, 1030}, {3, 5, 50}}) {
+    checkMatMul(dtype, operandShape({}, m, k, ta), operandShape({}, k, n, tb), ta, tb,
+                {{operandShape({}, m, k, ta), operandShape({}, k, n, tb)}});
+    std::vector<std::pair<Shape, Shape>> rows;
+    for (int64_t size : {1, 37})
+      rows.push_back({operandShape({}, size, k, ta), operandShape({}, k, n, tb)});
+    checkMatMul(dtype, operandShape({}, -1, k, ta), operandShape({}, k, n, tb), ta, tb, rows);
+  }
+}
+
 TEST_P(MatMul, Batched) {
   auto [dtype, ta, tb] = GetParam();
   Shape a = operandShape({3}, 4, 5, ta), b = operandShape({3}, 5, 2, tb);

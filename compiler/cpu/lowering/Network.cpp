@@ -73,22 +73,25 @@ struct MatMulLowering : OpRewritePattern<nn::MatMulOp> {
                                            empty)
                      .getResult(0);
     if (rank == 2 && ta.getRank() == 2 && tb.getRank() == 2) {
-      // A transposed B is copied once (a small fraction of the product's
-      // work), so every 2-D product is a linalg.matmul or, with A
-      // transposed, a linalg.matmul_transpose_a (the kernel reads A^T's
-      // rows directly): the CPU backend makes both register-blocked vector
-      // kernels.
+      // Every 2-D product is a linalg.matmul, a linalg.matmul_transpose_a
+      // (A^T . B, the weight gradients) or a linalg.matmul_transpose_b
+      // (A . B^T, the backward products through the weights): the CPU
+      // backend makes all three register-blocked vector kernels that read
+      // the transposed operand in place. Only A^T . B^T copies A^T.
+      Value product;
       if (transB)
-        b = transposed(rw, loc, b);
-      if (transA && !transB)
-        rw.replaceOp(op, rw.create<linalg::MatmulTransposeAOp>(
-                             loc, ValueRange{a, b}, ValueRange{init})
-                             .getResult(0));
+        product = rw.create<linalg::MatmulTransposeBOp>(
+                        loc, ValueRange{transA ? transposed(rw, loc, a) : a, b},
+                        ValueRange{init})
+                      .getResult(0);
+      else if (transA)
+        product = rw.create<linalg::MatmulTransposeAOp>(loc, ValueRange{a, b},
+                                                        ValueRange{init})
+                      .getResult(0);
       else
-        rw.replaceOp(op, rw.create<linalg::MatmulOp>(
-                             loc, ValueRange{transA ? transposed(rw, loc, a) : a, b},
-                             ValueRange{init})
-                             .getResult(0));
+        product =
+            rw.create<linalg::MatmulOp>(loc, ValueRange{a, b}, ValueRange{init}).getResult(0);
+      rw.replaceOp(op, product);
       return success();
     }
     // General case: a contraction over loops (batch..., m, n, k).

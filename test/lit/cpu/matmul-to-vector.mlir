@@ -88,6 +88,34 @@ func.func @transpose_a(%a: memref<?x784xf32>, %b: memref<?x50xf32>, %c: memref<7
 
 // -----
 
+// A . B^T (linalg.matmul_transpose_b, the backward products dZ . W^T): B^T's
+// rows (784 of 50) are read in place, always packed: per k block, 16x16
+// tiles of B^T (16 masked loads along k, the mask the k left in the block)
+// are transposed in registers by 4 stages of 8 shuffle pairs and stored as
+// 16 rows of the pack; the kernel then reads the pack as for a packed B.
+// CHECK-LABEL: func.func @transpose_b
+// CHECK-NOT: linalg.transpose
+// CHECK: call @[[KERNEL:.*]](%arg0, %arg1, %arg2
+// CHECK: func.func private @[[KERNEL]]
+// CHECK: %[[PACK:.*]] = memref.alloca() : memref<128x48xf32>
+// CHECK: scf.for %[[J:.*]] = %c0 to %c768 step %c48
+// CHECK: scf.for %[[KK:.*]] = %c0 to %c50 step %c16
+// CHECK: %[[MASK:.*]] = vector.create_mask %{{.*}} : vector<16xi1>
+// CHECK: vector.maskedload %arg1[%[[J]], %[[KK]]], %[[MASK]]
+// CHECK-COUNT-15: vector.maskedload %arg1
+// CHECK: vector.shuffle {{.*}} [0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30]
+// CHECK-COUNT-63: vector.shuffle
+// CHECK: vector.store {{.*}}, %[[PACK]][%[[KK]], %c0]
+// CHECK: scf.for {{.*}} iter_args(
+// CHECK: vector.load %[[PACK]]
+// CHECK: vector.fma
+func.func @transpose_b(%a: memref<?x50xf32>, %b: memref<784x50xf32>, %c: memref<?x784xf32>) {
+  linalg.matmul_transpose_b ins(%a, %b : memref<?x50xf32>, memref<784x50xf32>) outs(%c : memref<?x784xf32>)
+  return
+}
+
+// -----
+
 // A product into a freshly allocated, zero-filled buffer: the fill goes,
 // and the kernel starts its accumulators from zero in the first k block
 // (C = A . B; C is read only from the second k block on).
