@@ -172,7 +172,8 @@ void standardize(Tensor &train, Tensor &test) {
 BatchIterator::BatchIterator(const Tensor &x, const Tensor &y, int64_t batchSize,
                              uint64_t seed, bool shuffle)
     : x_(x), y_(y), rows_(x.shape()[0]), batch_(batchSize), shuffle_(shuffle),
-      rng_(seed), order_(static_cast<size_t>(rows_)) {
+      rng_(seed), order_(static_cast<size_t>(rows_)), ready_(kChunk), filling_(kChunk),
+      taken_(kChunk) {
   std::iota(order_.begin(), order_.end(), 0);
 }
 
@@ -189,7 +190,10 @@ BatchIterator::~BatchIterator() {
 
 void BatchIterator::startEpoch() {
   wait();
-  spareAt_ = -1;
+  for (Batch &b : ready_)
+    b.at = -1;
+  taken_ = ready_.size();
+  fillAt_ = -1;
   at_ = 0;
   if (shuffle_)
     std::shuffle(order_.begin(), order_.end(), rng_);
@@ -226,7 +230,14 @@ void BatchIterator::launch(int64_t at) {
         if (stop_)
           return;
         lock.unlock();
-        gather(spareAt_, spareX_, spareY_);
+        for (size_t i = 0; i < filling_.size(); ++i) {
+          Batch &b = filling_[i];
+          b.at = fillAt_ + static_cast<int64_t>(i) * batch_;
+          if (b.at < rows_)
+            gather(b.at, b.x, b.y);
+          else
+            b.at = -1;
+        }
         lock.lock();
         job_ = false;
         changed_.notify_all();
@@ -234,7 +245,7 @@ void BatchIterator::launch(int64_t at) {
     });
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    spareAt_ = at;
+    fillAt_ = at;
     job_ = true;
   }
   changed_.notify_all();
@@ -248,17 +259,27 @@ void BatchIterator::wait() {
 bool BatchIterator::next(Tensor &xb, Tensor &yb) {
   if (at_ >= rows_)
     return false;
-  wait();
-  if (spareAt_ == at_) {
-    // Hand out the gathered batch; the caller's previous buffers become the
-    // spare ones for the next gather.
-    std::swap(xb, spareX_);
-    std::swap(yb, spareY_);
+  if (taken_ >= ready_.size() || ready_[taken_].at != at_) {
+    // This chunk is used up: take the one gathered in the background and
+    // start on the next.
+    wait();
+    if (fillAt_ == at_) {
+      std::swap(ready_, filling_);
+      taken_ = 0;
+      launch(at_ + static_cast<int64_t>(ready_.size()) * batch_);
+    }
+  }
+  if (taken_ < ready_.size() && ready_[taken_].at == at_) {
+    // Hand out a gathered batch; the caller's previous buffers take its
+    // place, to be gathered into with the next chunk.
+    Batch &b = ready_[taken_++];
+    std::swap(xb, b.x);
+    std::swap(yb, b.y);
+    b.at = -1;
   } else {
     gather(at_, xb, yb);
   }
   at_ += std::min(batch_, rows_ - at_);
-  launch(at_);
   return true;
 }
 

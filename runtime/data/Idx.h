@@ -33,9 +33,11 @@ Expected<Dataset> readMnistDir(const std::string &dir);
 void standardize(Tensor &train, Tensor &test);
 
 /// Mini-batches of (x, y) rows in an order reshuffled every epoch from
-/// `seed`; the last, partial batch is included. The next batch is gathered
-/// on a background thread while the caller trains on the current one; the
-/// batch tensors' storage is reused (a batch is valid until the next call).
+/// `seed`; the last, partial batch is included. The next batches are
+/// gathered on a background thread, a chunk of kChunk at a time, while the
+/// caller trains on the current ones (one wake-up of the thread per chunk: a
+/// wake-up costs as much as a small model's step); the batch tensors'
+/// storage is reused (a batch is valid until the next call).
 class BatchIterator {
 public:
   BatchIterator(const Tensor &x, const Tensor &y, int64_t batchSize,
@@ -49,7 +51,13 @@ public:
   bool next(Tensor &xBatch, Tensor &yBatch);
   int64_t batchesPerEpoch() const { return (rows_ + batch_ - 1) / batch_; }
 
+  static constexpr size_t kChunk = 8;
+
 private:
+  struct Batch {
+    Tensor x, y;
+    int64_t at = -1; // its first row; -1: empty
+  };
   void gather(int64_t at, Tensor &xb, Tensor &yb) const;
   void launch(int64_t at);
   void wait();
@@ -59,9 +67,11 @@ private:
   bool shuffle_;
   std::mt19937_64 rng_;
   std::vector<int64_t> order_;
-  // The batch gathered in the background: rows from spareAt_ (-1: none).
-  Tensor spareX_, spareY_;
-  int64_t spareAt_ = -1;
+  // The chunk handed out from (taken_ of them so far), and the chunk the
+  // background thread gathers: batches from fillAt_ on (-1: none).
+  std::vector<Batch> ready_, filling_;
+  size_t taken_ = 0;
+  int64_t fillAt_ = -1;
   std::thread worker_;
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <numeric>
 #include <set>
 
 using nncc::rt::DType;
@@ -155,6 +157,46 @@ TEST(BatchIterator, EveryRowOncePerEpochLastBatchPartial) {
   Tensor xb, yb;
   ASSERT_TRUE(again.next(xb, yb));
   EXPECT_EQ(yb.data<int32_t>()[0], orders[0][0]); // same seed, same order
+}
+
+// More batches than a prefetched chunk holds: every chunk boundary, a last
+// batch of one row, an epoch restarted halfway through a chunk.
+TEST(BatchIterator, ManyChunksInOrderAndRestartedMidChunk) {
+  const int rows = 100, batch = 3; // 34 batches, the last of 1 row
+  ASSERT_GT(34u, 4 * data::BatchIterator::kChunk);
+  std::vector<float> xs;
+  std::vector<int32_t> ys;
+  for (int i = 0; i < rows; ++i) {
+    xs.push_back(static_cast<float>(i));
+    ys.push_back(i);
+  }
+  Tensor x = Tensor::of<float>({rows, 1}, xs), y = Tensor::of<int32_t>({rows}, ys);
+  auto epoch = [&](data::BatchIterator &it, int stopAfter) {
+    std::vector<int> seen;
+    Tensor xb, yb;
+    it.startEpoch();
+    for (int b = 0; b != stopAfter && it.next(xb, yb); ++b) {
+      EXPECT_LE(yb.size(), batch);
+      for (int64_t r = 0; r < yb.size(); ++r) {
+        EXPECT_EQ(xb.data<float>()[r], yb.data<int32_t>()[r]);
+        seen.push_back(yb.data<int32_t>()[r]);
+      }
+    }
+    return seen;
+  };
+  data::BatchIterator inOrder(x, y, batch, 1, /*shuffle=*/false);
+  std::vector<int> expected(rows);
+  std::iota(expected.begin(), expected.end(), 0);
+  EXPECT_EQ(epoch(inOrder, 11).size(), 33u); // stopped inside the second chunk
+  EXPECT_EQ(epoch(inOrder, -1), expected);
+  data::BatchIterator shuffled(x, y, batch, 7);
+  for (int e = 0; e < 2; ++e) {
+    std::vector<int> seen = epoch(shuffled, e == 0 ? 13 : -1);
+    if (e == 1) {
+      std::sort(seen.begin(), seen.end());
+      EXPECT_EQ(seen, expected);
+    }
+  }
 }
 
 } // namespace
