@@ -95,6 +95,55 @@ void runOrDie(rt::Session &s, const std::string &sig, const rt::TensorMap &feeds
   }
 }
 
+/// Each product of the two MLPs' training steps alone, its operands hot in
+/// the caches: microseconds per Session::run and GFLOP/s, to see which
+/// kernel falls short of the machine's peak (the runs' overhead included).
+int benchProducts() {
+  struct Product {
+    const char *what;
+    int64_t m, k, n;
+    bool ta, tb;
+  };
+  const Product products[] = {
+      {"textbook forward  x . W1     ", 64, 784, 50, false, false},
+      {"textbook gradient x^T . dZ1  ", 784, 64, 50, true, false},
+      {"textbook forward  h1 . W2    ", 64, 50, 50, false, false},
+      {"textbook backward dZ2 . W2^T ", 64, 50, 50, false, true},
+      {"big forward       h1 . W2    ", 256, 1024, 1024, false, false},
+      {"big gradient      h1^T . dZ2 ", 1024, 256, 1024, true, false},
+      {"big backward      dZ2 . W2^T ", 256, 1024, 1024, false, true}};
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> uniform(-1, 1);
+  for (const Product &p : products) {
+    fe::Graph g("product", 1);
+    fe::Dims aDims = p.ta ? fe::Dims{p.k, p.m} : fe::Dims{p.m, p.k};
+    fe::Dims bDims = p.tb ? fe::Dims{p.n, p.k} : fe::Dims{p.k, p.n};
+    auto a = g.placeholder("a", graph::F32, aDims), b = g.placeholder("b", graph::F32, bDims);
+    auto c = g.name(fe::matmul(a, b, p.ta, p.tb), "c");
+    g.signature("product").feed(a).feed(b).fetch(c);
+    double compile;
+    rt::Session session(compileOrDie(g, &compile));
+    if (!session.initialize().ok())
+      return 1;
+    rt::Tensor at(rt::DType::F32, {aDims[0], aDims[1]}), bt(rt::DType::F32, {bDims[0], bDims[1]});
+    for (rt::Tensor *t : {&at, &bt})
+      for (int64_t i = 0; i < t->size(); ++i)
+        t->data<float>()[i] = uniform(rng);
+    int reps = std::max<int64_t>(10, 200000000 / (p.m * p.k * p.n));
+    std::vector<double> times;
+    for (int round = 0; round < 7; ++round) {
+      auto t0 = Clock::now();
+      for (int i = 0; i < reps; ++i)
+        runOrDie(session, "product", {{"a", at}, {"b", bt}}, {"c"});
+      times.push_back(seconds(t0) / reps);
+    }
+    double t = median(times);
+    fmt::print("product {} [{}x{}] . [{}x{}]: {:8.2f} us, {:6.1f} GFLOP/s\n", p.what, p.m,
+               p.k, p.k, p.n, t * 1e6, 2.0 * p.m * p.k * p.n / t / 1e9);
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -107,9 +156,14 @@ int main(int argc, char **argv) {
   app.add_option("--json", jsonPath, "write the figures as JSON");
   app.add_option("--write-models", modelsDir,
                  "write the GPU benchmark's models (mlp.pbtxt, big_mlp.pbtxt) here and stop");
+  bool products = false;
+  app.add_flag("--products", products,
+               "time each product of the MLPs' steps alone (hot operands) and stop");
   CLI11_PARSE(app, argc, argv);
   if (!modelsDir.empty())
     return writeModels(modelsDir);
+  if (products)
+    return benchProducts();
   std::map<std::string, double> result;
 
   auto data = rt::data::readMnistDir(dir);
