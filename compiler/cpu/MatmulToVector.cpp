@@ -359,7 +359,7 @@ struct MatmulToVectorPass
     Location loc = module.getLoc();
     Type index = builder.getIndexType();
     auto func = builder.create<func::FuncOp>(
-        loc, (kRowKernelPrefix + std::to_string(kernels.size())).str(),
+        loc, (kRowKernelPrefix + "matmul_" + std::to_string(kernels.size())).str(),
         builder.getFunctionType({a, b, c, index, index}, {}));
     func.setPrivate();
     func->setAttr(kRowGrainAttr,

@@ -19,11 +19,18 @@ std::unique_ptr<mlir::Pass> createNNToLinalgPass();
 /// nn-cpu-matmul-to-vector: every 2-D linalg.matmul on buffers with a static
 /// column count becomes a call of a register-blocked kernel of vector FMAs
 /// for `vectorBits`-bit registers (256: AVX2, 512: AVX-512). Kernels are
-/// row-range functions: `kRowKernelPrefix`N(A, B, C, begin, end), with the
-/// rows per task worth a thread in their `kRowGrainAttr`.
+/// row-range functions: `kRowKernelPrefix`matmul_N(A, B, C, begin, end), with
+/// the rows per task worth a thread in their `kRowGrainAttr`.
 std::unique_ptr<mlir::Pass> createMatmulToVectorPass(int64_t vectorBits = 512);
-inline constexpr llvm::StringLiteral kRowKernelPrefix = "__nncc_rows_matmul_";
+inline constexpr llvm::StringLiteral kRowKernelPrefix = "__nncc_rows_";
 inline constexpr llvm::StringLiteral kRowGrainAttr = "nncc.row_grain";
+
+/// nn-cpu-parallel-rows: a linalg.generic on buffers whose first loop is
+/// parallel and which has at least two tasks of kMinElementsPerTask
+/// iterations (or an unknown row count) becomes a call of a row-range
+/// function `kRowKernelPrefix`map_N(buffers..., begin, end).
+std::unique_ptr<mlir::Pass> createParallelRowsPass();
+inline constexpr int64_t kMinElementsPerTask = 32768;
 
 /// nn-cpu-parallel-calls (on the LLVM dialect): every call of a row-range
 /// kernel goes through the library's `nncc_parallel_for_hook`, which runs it

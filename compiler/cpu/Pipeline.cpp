@@ -66,6 +66,7 @@ void buildLLVMPipeline(OpPassManager &pm) {
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createBufferizationToMemRefPass());
   pm.addPass(createMatmulToVectorPass(hostVectorBits()));
+  pm.addPass(createParallelRowsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
@@ -117,6 +118,7 @@ void registerCpuPasses() {
   PassRegistration<Pass>([] { return createMatmulToVectorPass(); });
   PassRegistration<Pass>([] { return createApproximateMathPass(); });
   PassRegistration<Pass>([] { return createParallelCallsPass(); });
+  PassRegistration<Pass>([] { return createParallelRowsPass(); });
   PassRegistration<Pass>([] { return createUntieFillsPass(); });
   PassRegistration<Pass>([] { return createAllocHooksPass(); });
   PassPipelineRegistration<>(
