@@ -156,7 +156,9 @@ int main(int argc, char **argv) {
   app.add_option("--json", jsonPath, "write the figures as JSON");
   app.add_option("--write-models", modelsDir,
                  "write the GPU benchmark's models (mlp.pbtxt, big_mlp.pbtxt) here and stop");
-  bool products = false;
+  bool products = false, trainOnly = false;
+  app.add_flag("--train-only", trainOnly,
+               "time the textbook MLP's training epochs alone and stop (for profiling)");
   app.add_flag("--products", products,
                "time each product of the MLPs' steps alone (hot operands) and stop");
   CLI11_PARSE(app, argc, argv);
@@ -210,6 +212,8 @@ int main(int argc, char **argv) {
                e ? "timed" : "warm-up", dt * 1e3, steps, loss / steps);
   }
   result["epoch_ms_median"] = median(epochTimes) * 1e3;
+  if (trainOnly)
+    return 0;
 
   // Inference: the 10000 test images in one batch, and batch-1 latency.
   std::vector<double> full, one;

@@ -112,7 +112,7 @@ def main():
              f"BLAS used: PyTorch {blas['PyTorch']}, NumPy {blas['NumPy']}. "
              "PyTorch training at 1 intra-op + 2 BLAS threads (its best setting here).",
              f"nncc: the runtime's thread pool ({os.cpu_count()} threads; products of at least "
-             "2M multiply-adds are split over them), "
+             "1M multiply-adds and maps of 64K elements are split over them), "
              f"{args.epochs} timed epochs after a warm-up (medians).", "",
              "| what | nncc | peer | peer's figure | nncc faster by |",
              "|---|---|---|---|---|"]

@@ -42,6 +42,26 @@ public:
       t.join();
   }
 
+  /// Publishes `job` to the workers; false when another one is published.
+  bool publish(BackgroundJob *job) {
+    BackgroundJob *none = nullptr;
+    if (size_ <= 1 || !background_.compare_exchange_strong(none, job))
+      return false;
+    if (sleeping_.load() > 0) {
+      std::lock_guard<std::mutex> lock(sleepMutex_);
+      wake_.notify_all();
+    }
+    return true;
+  }
+  /// Takes `job` back from the workers: when this returns, none of them
+  /// touches it any more.
+  void withdraw(BackgroundJob *job) {
+    BackgroundJob *expected = job;
+    background_.compare_exchange_strong(expected, nullptr);
+    while (visitors_.load() > 0)
+      NNCC_PAUSE();
+  }
+
   int size() const { return size_; }
   int limit() const { return limit_.load(); }
   void setLimit(int n) { limit_ = std::clamp(n, 1, size_); }
@@ -84,18 +104,26 @@ private:
     for (;;) {
       // Spin a while (a training step's kernels come microseconds apart),
       // then sleep until the next job.
+      // Background pieces run only while no kernel rows are waiting.
       uint64_t now = generation_.load(std::memory_order_acquire);
       for (int spin = 0; now == seen && spin < 200000; ++spin) {
-        NNCC_PAUSE();
+        if (runBackgroundPiece())
+          spin = 0;
+        else
+          NNCC_PAUSE();
         now = generation_.load(std::memory_order_acquire);
       }
       if (now == seen) {
         std::unique_lock<std::mutex> lock(sleepMutex_);
         sleeping_.fetch_add(1);
-        wake_.wait(lock, [&] { return generation_.load() != seen; });
+        wake_.wait(lock, [&] {
+          return generation_.load() != seen || background_.load() != nullptr;
+        });
         sleeping_.fetch_sub(1);
         now = generation_.load();
       }
+      if (now == seen)
+        continue; // woken for background work
       seen = now;
       if (stop_)
         return;
@@ -106,8 +134,24 @@ private:
     }
   }
 
+  bool runBackgroundPiece() {
+    if (!background_.load(std::memory_order_relaxed))
+      return false;
+    visitors_.fetch_add(1);
+    BackgroundJob *job = background_.load();
+    bool ran = job && job->runOne();
+    if (job && !ran) {
+      BackgroundJob *expected = job; // all claimed: stop looking at it
+      background_.compare_exchange_strong(expected, nullptr);
+    }
+    visitors_.fetch_sub(1);
+    return ran;
+  }
+
   int size_;
   std::atomic<int> limit_;
+  std::atomic<BackgroundJob *> background_{nullptr};
+  std::atomic<int> visitors_{0};
   std::vector<std::thread> workers_;
   std::mutex busy_, sleepMutex_;
   std::condition_variable wake_;
@@ -132,6 +176,35 @@ void setThreadCount(int n) { pool().setLimit(n); }
 
 void parallelFor(RowTask task, void *ctx, int64_t begin, int64_t end, int64_t grain) {
   pool().run(task, ctx, begin, end, grain);
+}
+
+void BackgroundJob::start(std::function<void(int64_t)> piece, int64_t pieces) {
+  finish();
+  piece_ = std::move(piece);
+  pieces_ = pieces;
+  done_.store(0);
+  next_.store(0);
+  published_ = pieces > 0 && pool().publish(this);
+}
+
+bool BackgroundJob::runOne() {
+  int64_t i = next_.fetch_add(1);
+  if (i >= pieces_)
+    return false;
+  piece_(i);
+  done_.fetch_add(1, std::memory_order_release);
+  return true;
+}
+
+void BackgroundJob::finish() {
+  while (runOne()) {
+  }
+  while (done_.load(std::memory_order_acquire) < pieces_)
+    NNCC_PAUSE();
+  if (published_)
+    pool().withdraw(this);
+  published_ = false;
+  pieces_ = 0;
 }
 
 } // namespace nncc::rt

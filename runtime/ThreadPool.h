@@ -1,11 +1,15 @@
 // The runtime's thread pool: a fixed set of worker threads, started once,
-// that the kernels' row-range loops (matmuls) are split over. The compiled
-// library calls it through its `nncc_parallel_for_hook`, which the runtime
-// points at parallelFor when it loads the library.
+// that the kernels' row-range loops (matmuls, large maps) are split over. The
+// compiled library calls it through its `nncc_parallel_for_hook`, which the
+// runtime points at parallelFor when it loads the library. Between those
+// jobs the workers run background work (the next training batches) in
+// short pieces, so that no other thread competes with them for the cores.
 #ifndef NNCC_RUNTIME_THREADPOOL_H
 #define NNCC_RUNTIME_THREADPOOL_H
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 
 namespace nncc::rt {
 
@@ -25,6 +29,34 @@ void setThreadCount(int n);
 /// Serial when the range is small, when called from a pool thread, or when
 /// another thread is using the pool.
 void parallelFor(RowTask task, void *ctx, int64_t begin, int64_t end, int64_t grain);
+
+/// Work for the pool's threads while they have no kernel rows to run:
+/// `piece(i)` for every i in [0, pieces), each claimed by one thread at a
+/// time, so a kernel waits behind at most one piece. finish() runs the
+/// pieces no worker has taken on the calling thread and waits for the
+/// others: with a pool of one thread (NNCC_THREADS=1) all of them run there.
+/// One job is published to the workers at a time; a job started while
+/// another one is, runs entirely in its finish().
+class BackgroundJob {
+public:
+  BackgroundJob() = default;
+  ~BackgroundJob() { finish(); }
+  BackgroundJob(const BackgroundJob &) = delete;
+  BackgroundJob &operator=(const BackgroundJob &) = delete;
+
+  /// Starts the pieces (the previous ones must be finished).
+  void start(std::function<void(int64_t)> piece, int64_t pieces);
+  /// Returns when every piece has run; the job may then be started again.
+  void finish();
+  /// Runs one unclaimed piece; false when none is left.
+  bool runOne();
+
+private:
+  std::function<void(int64_t)> piece_;
+  int64_t pieces_ = 0;
+  bool published_ = false;
+  std::atomic<int64_t> next_{0}, done_{0};
+};
 
 } // namespace nncc::rt
 

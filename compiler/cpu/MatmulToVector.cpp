@@ -292,12 +292,13 @@ private:
 };
 
 /// Rows per task when the runtime splits a kernel over threads: at least a
-/// block of rows and about 2M multiply-adds. Smaller splits lose more than
-/// they gain: the textbook MLP's products (2.5M multiply-adds at most) ran
-/// slower on two threads than on one (the operands and results have to move
-/// between the cores' caches every step), while the 784-1024-1024-10 MLP's
-/// (200M) run 1.6x faster.
-constexpr int64_t kGrainMacs = 2000000;
+/// block of rows and about 1M multiply-adds (some 10 us on one core). The
+/// textbook MLP's two 2.5M products (x . W1 and x^T . dZ1) split in two:
+/// their epoch went from 160-175 to 110-125 ms on the 2-core reference
+/// machine once the batches were gathered by the pool itself (a thread of
+/// their own competed with the split kernels for the cores); its 160K
+/// products stay on one thread, where the split costs more than it saves.
+constexpr int64_t kGrainMacs = 1000000;
 
 int64_t grainFor(MemRefType a, bool transA, MemRefType c, int64_t blockRows) {
   int64_t kDim = transA ? 0 : 1;

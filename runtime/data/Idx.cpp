@@ -177,16 +177,7 @@ BatchIterator::BatchIterator(const Tensor &x, const Tensor &y, int64_t batchSize
   std::iota(order_.begin(), order_.end(), 0);
 }
 
-BatchIterator::~BatchIterator() {
-  if (!worker_.joinable())
-    return;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
-  }
-  changed_.notify_all();
-  worker_.join();
-}
+BatchIterator::~BatchIterator() { job_.finish(); }
 
 void BatchIterator::startEpoch() {
   wait();
@@ -200,17 +191,22 @@ void BatchIterator::startEpoch() {
   launch(0);
 }
 
-void BatchIterator::gather(int64_t at, Tensor &xb, Tensor &yb) const {
+void BatchIterator::shape(int64_t at, Tensor &xb, Tensor &yb) const {
   int64_t n = std::min(batch_, rows_ - at);
-  int64_t xCols = x_.size() / rows_, yCols = y_.size() / rows_;
   Shape xs = x_.shape(), ys = y_.shape();
   xs[0] = ys[0] = n;
   if (xb.shape() != xs || xb.dtype() != x_.dtype())
     xb = Tensor(x_.dtype(), xs);
   if (yb.shape() != ys || yb.dtype() != y_.dtype())
     yb = Tensor(y_.dtype(), ys);
+}
+
+void BatchIterator::copyRows(int64_t at, Tensor &xb, Tensor &yb, int64_t begin,
+                             int64_t end) const {
+  end = std::min(end, xb.shape()[0]);
+  int64_t xCols = x_.size() / rows_, yCols = y_.size() / rows_;
   size_t xRow = xCols * dtypeSize(x_.dtype()), yRow = yCols * dtypeSize(y_.dtype());
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = begin; i < end; ++i) {
     int64_t r = order_[at + i];
     std::memcpy(static_cast<char *>(xb.data()) + i * xRow,
                 static_cast<const char *>(x_.data()) + r * xRow, xRow);
@@ -219,42 +215,37 @@ void BatchIterator::gather(int64_t at, Tensor &xb, Tensor &yb) const {
   }
 }
 
+void BatchIterator::gather(int64_t at, Tensor &xb, Tensor &yb) const {
+  shape(at, xb, yb);
+  copyRows(at, xb, yb, 0, xb.shape()[0]);
+}
+
 void BatchIterator::launch(int64_t at) {
   if (at >= rows_)
     return;
-  if (!worker_.joinable())
-    worker_ = std::thread([this] {
-      std::unique_lock<std::mutex> lock(mutex_);
-      for (;;) {
-        changed_.wait(lock, [this] { return job_ || stop_; });
-        if (stop_)
-          return;
-        lock.unlock();
-        for (size_t i = 0; i < filling_.size(); ++i) {
-          Batch &b = filling_[i];
-          b.at = fillAt_ + static_cast<int64_t>(i) * batch_;
-          if (b.at < rows_)
-            gather(b.at, b.x, b.y);
-          else
-            b.at = -1;
-        }
-        lock.lock();
-        job_ = false;
-        changed_.notify_all();
-      }
-    });
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    fillAt_ = at;
-    job_ = true;
+  fillAt_ = at;
+  for (size_t i = 0; i < filling_.size(); ++i) {
+    Batch &b = filling_[i];
+    b.at = fillAt_ + static_cast<int64_t>(i) * batch_;
+    if (b.at < rows_)
+      shape(b.at, b.x, b.y);
+    else
+      b.at = -1;
   }
-  changed_.notify_all();
+  // Pieces of kRowsPerPiece rows, so that a kernel never waits long for a
+  // worker busy with them.
+  int64_t perBatch = (batch_ + kRowsPerPiece - 1) / kRowsPerPiece;
+  job_.start(
+      [this, perBatch](int64_t piece) {
+        Batch &b = filling_[piece / perBatch];
+        int64_t first = piece % perBatch * kRowsPerPiece;
+        if (b.at >= 0)
+          copyRows(b.at, b.x, b.y, first, first + kRowsPerPiece);
+      },
+      static_cast<int64_t>(filling_.size()) * perBatch);
 }
 
-void BatchIterator::wait() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  changed_.wait(lock, [this] { return !job_; });
-}
+void BatchIterator::wait() { job_.finish(); }
 
 bool BatchIterator::next(Tensor &xb, Tensor &yb) {
   if (at_ >= rows_)

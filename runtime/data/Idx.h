@@ -4,11 +4,9 @@
 #define NNCC_RUNTIME_DATA_IDX_H
 
 #include "runtime/Tensor.h"
+#include "runtime/ThreadPool.h"
 
-#include <condition_variable>
-#include <mutex>
 #include <random>
-#include <thread>
 
 namespace nncc::rt::data {
 
@@ -34,10 +32,11 @@ void standardize(Tensor &train, Tensor &test);
 
 /// Mini-batches of (x, y) rows in an order reshuffled every epoch from
 /// `seed`; the last, partial batch is included. The next batches are
-/// gathered on a background thread, a chunk of kChunk at a time, while the
-/// caller trains on the current ones (one wake-up of the thread per chunk: a
-/// wake-up costs as much as a small model's step); the batch tensors'
-/// storage is reused (a batch is valid until the next call).
+/// gathered a chunk of kChunk at a time by the thread pool's workers between
+/// the kernels' jobs (a BackgroundJob: no thread of its own competing with
+/// the kernels for the cores), while the caller trains on the current ones;
+/// the batch tensors' storage is reused (a batch is valid until the next
+/// call).
 class BatchIterator {
 public:
   BatchIterator(const Tensor &x, const Tensor &y, int64_t batchSize,
@@ -52,12 +51,17 @@ public:
   int64_t batchesPerEpoch() const { return (rows_ + batch_ - 1) / batch_; }
 
   static constexpr size_t kChunk = 8;
+  static constexpr int64_t kRowsPerPiece = 8;
 
 private:
   struct Batch {
     Tensor x, y;
     int64_t at = -1; // its first row; -1: empty
   };
+  /// Gives the batch at row `at` its shape (allocating only when it changes).
+  void shape(int64_t at, Tensor &xb, Tensor &yb) const;
+  /// Copies rows [begin, end) of the batch at row `at` into shaped buffers.
+  void copyRows(int64_t at, Tensor &xb, Tensor &yb, int64_t begin, int64_t end) const;
   void gather(int64_t at, Tensor &xb, Tensor &yb) const;
   void launch(int64_t at);
   void wait();
@@ -68,14 +72,11 @@ private:
   std::mt19937_64 rng_;
   std::vector<int64_t> order_;
   // The chunk handed out from (taken_ of them so far), and the chunk the
-  // background thread gathers: batches from fillAt_ on (-1: none).
+  // pool gathers in the background: batches from fillAt_ on (-1: none).
   std::vector<Batch> ready_, filling_;
   size_t taken_ = 0;
   int64_t fillAt_ = -1;
-  std::thread worker_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool job_ = false, stop_ = false;
+  BackgroundJob job_;
 };
 
 } // namespace nncc::rt::data

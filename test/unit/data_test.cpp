@@ -199,4 +199,42 @@ TEST(BatchIterator, ManyChunksInOrderAndRestartedMidChunk) {
   }
 }
 
+// Batches longer than a piece of the background gathering (8 rows) are
+// gathered in several pieces: every row of every batch is there, in order.
+TEST(BatchIterator, BatchesOfSeveralPieces) {
+  const int rows = 1000, batch = 21, cols = 5; // 48 batches of 21, one of 13
+  std::vector<float> xs;
+  std::vector<int32_t> ys;
+  for (int i = 0; i < rows; ++i) {
+    ys.push_back(i);
+    for (int c = 0; c < cols; ++c)
+      xs.push_back(static_cast<float>(i * cols + c));
+  }
+  Tensor x = Tensor::of<float>({rows, cols}, xs), y = Tensor::of<int32_t>({rows}, ys);
+  for (bool shuffle : {false, true}) {
+    data::BatchIterator it(x, y, batch, 3, shuffle);
+    for (int e = 0; e < 2; ++e) {
+      it.startEpoch();
+      Tensor xb, yb;
+      std::vector<int> seen;
+      while (it.next(xb, yb)) {
+        ASSERT_EQ(xb.shape()[0], yb.size());
+        for (int64_t r = 0; r < yb.size(); ++r) {
+          int32_t row = yb.data<int32_t>()[r];
+          for (int c = 0; c < cols; ++c)
+            ASSERT_EQ(xb.data<float>()[r * cols + c], static_cast<float>(row * cols + c));
+          seen.push_back(row);
+        }
+      }
+      ASSERT_EQ(seen.size(), static_cast<size_t>(rows));
+      if (!shuffle)
+        for (int i = 0; i < rows; ++i)
+          ASSERT_EQ(seen[i], i);
+      std::sort(seen.begin(), seen.end());
+      for (int i = 0; i < rows; ++i)
+        ASSERT_EQ(seen[i], i);
+    }
+  }
+}
+
 } // namespace

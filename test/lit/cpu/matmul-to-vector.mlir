@@ -7,12 +7,12 @@
 // blocks of 128): B's row is loaded once per k, in place (a narrow B is not
 // packed), A's element broadcast per row. The kernel is a function of a row
 // range [begin, end) that the runtime may split over threads, in tasks of
-// at least 54 rows (2M multiply-adds).
+// at least 30 rows (1M multiply-adds).
 // CHECK-LABEL: func.func @layer
 // CHECK-NOT: linalg.matmul
 // CHECK: %[[M:.*]] = memref.dim %arg2, %c0
 // CHECK: call @[[KERNEL:__nncc_rows_matmul_0]](%arg0, %arg1, %arg2, %c0, %[[M]])
-// CHECK: func.func private @[[KERNEL]]({{.*}}, %[[BEGIN:.*]]: index, %[[END:.*]]: index) attributes {nncc.row_grain = 54 : i64}
+// CHECK: func.func private @[[KERNEL]]({{.*}}, %[[BEGIN:.*]]: index, %[[END:.*]]: index) attributes {nncc.row_grain = 30 : i64}
 // CHECK-NOT: memref.alloca
 // CHECK: scf.for %[[K0:.*]] = %c0 to %c784 step %c128
 // CHECK: arith.subi %[[END]], %[[BEGIN]]

@@ -1,0 +1,90 @@
+// The runtime's thread pool: row-range jobs and the background jobs its
+// workers run between them (the training batches' gathering).
+#include "runtime/ThreadPool.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+using nncc::rt::BackgroundJob;
+
+namespace {
+
+// Every piece runs exactly once, whoever runs it, also while the caller
+// keeps the workers busy with row-range jobs; the job can be started again.
+TEST(BackgroundJob, EveryPieceOnceBetweenRowJobs) {
+  const int64_t pieces = 5000;
+  std::vector<std::atomic<int>> runs(pieces);
+  BackgroundJob job;
+  for (int round = 0; round < 3; ++round) {
+    for (auto &r : runs)
+      r = 0;
+    job.start([&](int64_t i) { runs[i].fetch_add(1); }, pieces);
+    std::vector<int64_t> rows(4096, 0);
+    for (int j = 0; j < 50; ++j)
+      nncc::rt::parallelFor(
+          [](void *ctx, int64_t begin, int64_t end) {
+            auto *r = static_cast<std::vector<int64_t> *>(ctx);
+            for (int64_t i = begin; i < end; ++i)
+              ++(*r)[i];
+          },
+          &rows, 0, 4096, 64);
+    job.finish();
+    for (int64_t i = 0; i < pieces; ++i)
+      ASSERT_EQ(runs[i].load(), 1) << "piece " << i << " of round " << round;
+    for (int64_t v : rows)
+      ASSERT_EQ(v, 50);
+  }
+}
+
+// With more than one thread, the workers take pieces without being asked:
+// a job started and left alone gets done off the calling thread.
+TEST(BackgroundJob, WorkersRunPiecesWhileTheCallerWaits) {
+  if (std::thread::hardware_concurrency() < 2 || nncc::rt::threadCount() < 2)
+    GTEST_SKIP() << "one thread: finish() runs every piece";
+  std::atomic<int> done{0}, offCaller{0};
+  std::thread::id caller = std::this_thread::get_id();
+  BackgroundJob job;
+  job.start(
+      [&](int64_t) {
+        offCaller += std::this_thread::get_id() != caller;
+        ++done;
+      },
+      16);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (done.load() < 16 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  job.finish();
+  EXPECT_EQ(done.load(), 16);
+  EXPECT_EQ(offCaller.load(), 16);
+}
+
+// One job is published at a time: a second one started meanwhile runs all
+// its pieces in its own finish(), on the caller.
+TEST(BackgroundJob, ASecondJobRunsInItsFinish) {
+  std::atomic<bool> release{false};
+  BackgroundJob first, second;
+  first.start(
+      [&](int64_t) {
+        while (!release.load())
+          std::this_thread::yield();
+      },
+      1);
+  std::thread::id caller = std::this_thread::get_id();
+  int onCaller = 0, total = 0;
+  second.start(
+      [&](int64_t) {
+        onCaller += std::this_thread::get_id() == caller;
+        ++total;
+      },
+      8);
+  release = true;
+  second.finish();
+  first.finish();
+  EXPECT_EQ(total, 8);
+  EXPECT_EQ(onCaller, 8);
+}
+
+} // namespace
