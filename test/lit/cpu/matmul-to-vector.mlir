@@ -1,33 +1,34 @@
 // RUN: nncc-opt %s --split-input-file --nn-cpu-matmul-to-vector --canonicalize | FileCheck %s
 // RUN: nncc-opt %s --split-input-file --nn-cpu-matmul-to-vector=vector-bits=256 --canonicalize | FileCheck %s --check-prefix=AVX2
 
-// 50 columns on AVX-512: one panel of four 16-wide vectors, the last masked
-// to its 2 columns, in blocks of 6 rows (24 accumulators); rows left over by
-// the blocks one at a time. The accumulators are loop-carried through k (in
-// blocks of 128): B's row is loaded once per k, in place (a narrow B is not
-// packed), A's element broadcast per row. The kernel is a function of a row
-// range [begin, end) that the runtime may split over threads, in tasks of
-// at least 30 rows (1M multiply-adds).
+// 50 columns on AVX-512: one panel of seven 8-wide vectors (56 lanes, where
+// 16-wide ones would take 64), the last masked to its 2 columns, in blocks
+// of 3 rows (21 accumulators); rows left over by the blocks one at a time.
+// The accumulators are loop-carried through k (in blocks of 128): B's row is
+// loaded once per k, in place (a narrow B is not packed), A's element
+// broadcast per row. The kernel is a function of a row range [begin, end)
+// that the runtime may split over threads, in tasks of at least 27 rows (1M
+// multiply-adds).
 // CHECK-LABEL: func.func @layer
 // CHECK-NOT: linalg.matmul
 // CHECK: %[[M:.*]] = memref.dim %arg2, %c0
 // CHECK: call @[[KERNEL:__nncc_rows_matmul_0]](%arg0, %arg1, %arg2, %c0, %[[M]])
-// CHECK: func.func private @[[KERNEL]]({{.*}}, %[[BEGIN:.*]]: index, %[[END:.*]]: index) attributes {nncc.row_grain = 30 : i64}
+// CHECK: func.func private @[[KERNEL]]({{.*}}, %[[BEGIN:.*]]: index, %[[END:.*]]: index) attributes {nncc.row_grain = 27 : i64}
 // CHECK-NOT: memref.alloca
 // CHECK: scf.for %[[K0:.*]] = %c0 to %c784 step %c128
 // CHECK: arith.subi %[[END]], %[[BEGIN]]
-// CHECK: scf.for %[[I:.*]] = %[[BEGIN]] to %{{.*}} step %c6
-// CHECK-COUNT-3: vector.load %arg2
+// CHECK: scf.for %[[I:.*]] = %[[BEGIN]] to %{{.*}} step %c3
+// CHECK-COUNT-6: vector.load %arg2
 // CHECK: vector.maskedload %arg2
 // CHECK: scf.for {{.*}} iter_args(
-// CHECK-COUNT-3: vector.load %arg1
-// CHECK: %[[MASK:.*]] = vector.constant_mask [2] : vector<16xi1>
+// CHECK-COUNT-6: vector.load %arg1
+// CHECK: %[[MASK:.*]] = vector.constant_mask [2] : vector<8xi1>
 // CHECK: vector.maskedload %arg1[{{.*}}], %[[MASK]]
 // CHECK: memref.load %arg0
-// CHECK: vector.broadcast {{.*}} : f32 to vector<16xf32>
-// CHECK-COUNT-4: vector.fma
+// CHECK: vector.broadcast {{.*}} : f32 to vector<8xf32>
+// CHECK-COUNT-7: vector.fma
 // CHECK: scf.yield
-// CHECK-COUNT-3: vector.store
+// CHECK-COUNT-6: vector.store
 // CHECK: vector.maskedstore %arg2
 // CHECK: scf.for {{.*}} to %[[END]] step %c1
 // AVX2-LABEL: func.func @layer
