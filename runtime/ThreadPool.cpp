@@ -70,8 +70,12 @@ public:
     int64_t n = end - begin;
     grain = std::max<int64_t>(grain, 1);
     int64_t chunks = std::min<int64_t>(limit_.load(), n / grain);
+    if (chunks <= 1 || inPool) { // most calls of a small model: no lock taken
+      task(ctx, begin, end);
+      return;
+    }
     std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
-    if (chunks <= 1 || inPool || !busy.owns_lock()) {
+    if (!busy.owns_lock()) {
       task(ctx, begin, end);
       return;
     }

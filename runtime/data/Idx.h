@@ -51,7 +51,9 @@ public:
   int64_t batchesPerEpoch() const { return (rows_ + batch_ - 1) / batch_; }
 
   static constexpr size_t kChunk = 8;
-  static constexpr int64_t kRowsPerPiece = 8;
+  /// Rows a piece of the background gathering copies (12 KiB of the
+  /// textbook's images: a few microseconds that a kernel job may wait).
+  static constexpr int64_t kRowsPerPiece = 4;
 
 private:
   struct Batch {

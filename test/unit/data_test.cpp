@@ -199,7 +199,7 @@ TEST(BatchIterator, ManyChunksInOrderAndRestartedMidChunk) {
   }
 }
 
-// Batches longer than a piece of the background gathering (8 rows) are
+// Batches longer than a piece of the background gathering (4 rows) are
 // gathered in several pieces: every row of every batch is there, in order.
 TEST(BatchIterator, BatchesOfSeveralPieces) {
   const int rows = 1000, batch = 21, cols = 5; // 48 batches of 21, one of 13
