@@ -156,9 +156,10 @@ int main(int argc, char **argv) {
   app.add_option("--json", jsonPath, "write the figures as JSON");
   app.add_option("--write-models", modelsDir,
                  "write the GPU benchmark's models (mlp.pbtxt, big_mlp.pbtxt) here and stop");
-  bool products = false, trainOnly = false;
-  app.add_flag("--train-only", trainOnly,
-               "time the textbook MLP's training epochs alone and stop (for profiling)");
+  bool products = false;
+  std::string only;
+  app.add_option("--only", only, "time one part alone, for profiling")
+      ->check(CLI::IsMember({"train", "infer"}));
   app.add_flag("--products", products,
                "time each product of the MLPs' steps alone (hot operands) and stop");
   CLI11_PARSE(app, argc, argv);
@@ -191,7 +192,7 @@ int main(int argc, char **argv) {
   rt::data::BatchIterator batches(data->trainImages, data->trainLabels, 64, 123);
   rt::Tensor xb, yb;
   std::vector<double> epochTimes;
-  for (int e = 0; e <= epochs; ++e) {
+  for (int e = 0; e <= (only == "infer" ? -1 : epochs); ++e) {
     auto t0 = Clock::now();
     batches.startEpoch();
     double loss = 0;
@@ -212,12 +213,12 @@ int main(int argc, char **argv) {
                e ? "timed" : "warm-up", dt * 1e3, steps, loss / steps);
   }
   result["epoch_ms_median"] = median(epochTimes) * 1e3;
-  if (trainOnly)
+  if (only == "train")
     return 0;
 
   // Inference: the 10000 test images in one batch, and batch-1 latency.
   std::vector<double> full, one;
-  for (int i = 0; i < 23; ++i) {
+  for (int i = 0; i < (only == "infer" ? 500 : 23); ++i) {
     auto t0 = Clock::now();
     runOrDie(session, "predict", {{"x", data->testImages}}, {"probabilities"});
     if (i >= 3)
@@ -234,6 +235,8 @@ int main(int argc, char **argv) {
   result["infer_b1_us_median"] = median(one) * 1e6;
   fmt::print("inference: 10000 images {:.3f} ms, batch 1 {:.2f} us\n",
              result["infer_full_ms_median"], result["infer_b1_us_median"]);
+  if (only == "infer")
+    return 0;
 
   // Compute-bound: 784-1024-1024-10, ReLU, batch 256, SGD momentum.
   double bigCompile;

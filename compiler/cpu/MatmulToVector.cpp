@@ -71,9 +71,36 @@ public:
     // long row stride (a 1024-column row is 4 KiB). Narrow ones are read in
     // place: packing would cost a batch-1 product as much as the product.
     Value pack;
-    if (transB || n * elt.getIntOrFloatBitWidth() / 8 >= shape.packRowBytes)
+    int64_t rowBytes = n * elt.getIntOrFloatBitWidth() / 8;
+    if (transB || rowBytes >= shape.packRowBytes)
       pack = b.create<memref::AllocaOp>(
           loc, MemRefType::get({shape.kBlock, panelWidth}, elt));
+    // Unpacked, the rows go in tiles whose part of C (about 32 KiB) stays in
+    // the caches through the k blocks: 10000 images . W1 otherwise read and
+    // wrote their whole C (2 MB) from memory once per k block (inference of
+    // the 10000 test images 9.5 -> 6.8-7.1 ms here; tiles of 16 to 256 KiB
+    // were within 5%, 32 the best). A packed B is packed once per k block
+    // for all the rows, so those are not tiled.
+    if (!pack) {
+      int64_t block = rowsFor(shape, std::min(shape.maxVectors,
+                                              (n + shape.width - 1) / shape.width));
+      int64_t tile = std::max<int64_t>(1, (32 << 10) / rowBytes / block) * block;
+      auto tiles = b.create<scf::ForOp>(loc, rowBegin, rowEnd, index(tile));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(tiles.getBody());
+      Value tileEnd = b.create<arith::MinSIOp>(
+          loc, b.create<arith::AddIOp>(loc, tiles.getInductionVar(), index(tile)), rowEnd);
+      buildKBlocks(pack, tiles.getInductionVar(), tileEnd);
+      return;
+    }
+    buildKBlocks(pack, rowBegin, rowEnd);
+  }
+
+private:
+  /// C[rowBegin:rowEnd, :] += A[rowBegin:rowEnd, :] . B, k block by k block.
+  void buildKBlocks(Value pack, Value rowBegin, Value rowEnd) {
+    int64_t n = cast<MemRefType>(C.getType()).getDimSize(1);
+    int64_t panelWidth = shape.width * shape.maxVectors;
     Value k = dim(A, transA ? 0 : 1), kBlock = index(shape.kBlock);
     auto kLoop = b.create<scf::ForOp>(loc, index(0), k, kBlock);
     OpBuilder::InsertionGuard guard(b);
@@ -92,7 +119,6 @@ public:
       buildPanel(index(fullPanels * panelWidth), tail, pack, rowBegin, rowEnd, k0, k1);
   }
 
-private:
   Value index(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
   Value dim(Value memref, int64_t d) {
     return b.create<memref::DimOp>(loc, memref, d);

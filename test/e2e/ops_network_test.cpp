@@ -80,10 +80,12 @@ TEST_P(MatMul, UnknownRowsOrContractionFedSeveralSizes) {
 // The CPU kernels' edges: several k blocks of 128 with a partial last one
 // (and partial tiles of the transposed pack), full column panels and a
 // masked tail, a wide B that is packed, rows left over by the row blocks,
-// and rows fed at several sizes.
+// several row tiles of an unpacked B with a partial last one (400 rows of
+// 50 columns: tiles of 162 rows in f32), and rows fed at several sizes.
 TEST_P(MatMul, KernelBlocksPanelsAndTails) {
   auto [dtype, ta, tb] = GetParam();
-  for (auto [m, k, n] : {std::array<int64_t, 3>{70, 300, 113}, {9, 140, 1030}, {3, 5, 50}}) {
+  for (auto [m, k, n] : {std::array<int64_t, 3>{70, 300, 113}, {9, 140, 1030}, {3, 5, 50},
+                         {400, 300, 50}}) {
     checkMatMul(dtype, operandShape({}, m, k, ta), operandShape({}, k, n, tb), ta, tb,
                 {{operandShape({}, m, k, ta), operandShape({}, k, n, tb)}});
     std::vector<std::pair<Shape, Shape>> rows;
