@@ -5,6 +5,7 @@
 #include "test/e2e/CompileAndRun.h"
 
 #include "examples/e4_mlp_layers/MlpModel.h"
+#include "runtime/ThreadPool.h"
 #include "runtime/data/Idx.h"
 
 #include <random>
@@ -100,4 +101,48 @@ TEST(Mlp, FusedAndUnfusedAgreeBitForBit) {
   auto pa = sa.run("predict", {{"tf_x", x}}), pb = sb.run("predict", {{"tf_x", x}});
   ASSERT_TRUE(pa.ok() && pb.ok());
   EXPECT_EQ(pa->at("softmax_tensor").toDoubles(), pb->at("softmax_tensor").toDoubles());
+}
+
+// Splitting over threads changes speed, not results: the MLP trained on one
+// thread and on the whole pool ends at the same weights, bit for bit. Batches
+// of 64 split x . W1 and x^T . dZ1 (1M multiply-adds a task); a predict of
+// 2000 rows splits its maps too (100K elements: nn-cpu-parallel-rows).
+TEST(Mlp, OneThreadAndThePoolAgreeBitForBit) {
+  auto exe = nncc::test::orFail(nncc::compileAndLoad(
+      nncc::fromProto(nncc::examples::buildLayersMlp(5).proto(), "e4")));
+  ASSERT_TRUE(exe);
+  nncc::rt::setThreadCount(256);
+  int pool = nncc::rt::threadCount();
+  if (pool == 1)
+    GTEST_LOG_(INFO) << "one hardware thread: nothing is split";
+  auto train = [&](int threads) {
+    nncc::rt::setThreadCount(threads);
+    nncc::rt::Session s(exe);
+    EXPECT_TRUE(s.initialize().ok());
+    std::mt19937 rng(11);
+    std::normal_distribution<float> normal;
+    nncc::rt::Tensor x(nncc::rt::DType::F32, {64, 784}), y(nncc::rt::DType::I32, {64});
+    for (int step = 0; step < 20; ++step) {
+      for (int64_t i = 0; i < x.size(); ++i)
+        x.data<float>()[i] = normal(rng);
+      for (int64_t i = 0; i < y.size(); ++i)
+        y.data<int32_t>()[i] = static_cast<int32_t>(rng() % 10);
+      EXPECT_TRUE(s.run("train", {{"tf_x", x}, {"tf_y", y}}, {"cost"}).ok());
+    }
+    nncc::rt::Tensor big(nncc::rt::DType::F32, {2000, 784});
+    for (int64_t i = 0; i < big.size(); ++i)
+      big.data<float>()[i] = normal(rng);
+    auto p = s.run("predict", {{"tf_x", big}});
+    EXPECT_TRUE(p.ok());
+    std::vector<double> all = p->at("softmax_tensor").toDoubles();
+    for (const char *v : {"layer1/kernel", "layer1/bias", "layer2/kernel", "layer3/bias"}) {
+      std::vector<double> w = s.variable(v)->toDoubles();
+      all.insert(all.end(), w.begin(), w.end());
+    }
+    return all;
+  };
+  std::vector<double> one = train(1), all = train(pool);
+  nncc::rt::setThreadCount(pool);
+  ASSERT_EQ(one.size(), all.size());
+  EXPECT_TRUE(one == all);
 }
