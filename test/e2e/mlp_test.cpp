@@ -67,6 +67,15 @@ TEST(Mlp, E4TrainsOnFashionMnist) {
   EXPECT_NEAR(rowSum, 1.0, 1e-5);
 }
 
+/// Normal images and labels in [0, 10) for the MLP.
+void randomBatch(std::mt19937 &rng, nncc::rt::Tensor &x, nncc::rt::Tensor &y) {
+  std::normal_distribution<float> normal;
+  for (int64_t i = 0; i < x.size(); ++i)
+    x.data<float>()[i] = normal(rng);
+  for (int64_t i = 0; i < y.size(); ++i)
+    y.data<int32_t>()[i] = static_cast<int32_t>(rng() % 10);
+}
+
 } // namespace
 
 // Fusion changes speed, not results: the MLP compiled with and without
@@ -84,13 +93,9 @@ TEST(Mlp, FusedAndUnfusedAgreeBitForBit) {
   nncc::rt::Session sa(a), sb(b);
   ASSERT_TRUE(sa.initialize().ok() && sb.initialize().ok());
   std::mt19937 rng(3);
-  std::normal_distribution<float> normal;
   nncc::rt::Tensor x(nncc::rt::DType::F32, {64, 784}), y(nncc::rt::DType::I32, {64});
   for (int step = 0; step < 50; ++step) {
-    for (int64_t i = 0; i < x.size(); ++i)
-      x.data<float>()[i] = normal(rng);
-    for (int64_t i = 0; i < y.size(); ++i)
-      y.data<int32_t>()[i] = static_cast<int32_t>(rng() % 10);
+    randomBatch(rng, x, y);
     auto oa = sa.run("train", {{"tf_x", x}, {"tf_y", y}}, {"cost"});
     auto ob = sb.run("train", {{"tf_x", x}, {"tf_y", y}}, {"cost"});
     ASSERT_TRUE(oa.ok() && ob.ok());
@@ -123,10 +128,7 @@ TEST(Mlp, OneThreadAndThePoolAgreeBitForBit) {
     std::normal_distribution<float> normal;
     nncc::rt::Tensor x(nncc::rt::DType::F32, {64, 784}), y(nncc::rt::DType::I32, {64});
     for (int step = 0; step < 20; ++step) {
-      for (int64_t i = 0; i < x.size(); ++i)
-        x.data<float>()[i] = normal(rng);
-      for (int64_t i = 0; i < y.size(); ++i)
-        y.data<int32_t>()[i] = static_cast<int32_t>(rng() % 10);
+      randomBatch(rng, x, y);
       EXPECT_TRUE(s.run("train", {{"tf_x", x}, {"tf_y", y}}, {"cost"}).ok());
     }
     nncc::rt::Tensor big(nncc::rt::DType::F32, {2000, 784});
