@@ -5,6 +5,10 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -16,6 +20,11 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Transforms/Utils/Cloning.h"
+
+#include <algorithm>
+#include <functional>
+#include <thread>
 
 namespace nncc::cpu {
 
@@ -49,25 +58,32 @@ static llvm::Error addPackedEntry(llvm::Module &module, llvm::StringRef name) {
   return llvm::Error::success();
 }
 
-static llvm::Expected<std::string> linkSharedLibrary(llvm::StringRef object) {
-  llvm::SmallString<128> objPath, soPath;
-  int fd;
-  if (auto ec = llvm::sys::fs::createTemporaryFile("nncc", "o", fd, objPath))
-    return fail("cannot create a temporary object file: " + ec.message());
-  {
+static llvm::Expected<std::string>
+linkSharedLibrary(const std::vector<std::string> &objects) {
+  llvm::SmallVector<llvm::SmallString<128>> objPaths;
+  auto removeObjects = llvm::make_scope_exit([&] {
+    for (auto &path : objPaths)
+      llvm::sys::fs::remove(path);
+  });
+  for (const std::string &object : objects) {
+    int fd;
+    if (auto ec = llvm::sys::fs::createTemporaryFile("nncc", "o", fd, objPaths.emplace_back()))
+      return fail("cannot create a temporary object file: " + ec.message());
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os << object;
   }
+  llvm::SmallString<128> soPath;
   if (auto ec = llvm::sys::fs::createTemporaryFile("nncc", "so", soPath))
     return fail("cannot create a temporary library file: " + ec.message());
   auto cc = llvm::sys::findProgramByName("cc");
   if (!cc)
     return fail("no C compiler driver 'cc' on PATH to link the kernels");
-  llvm::SmallVector<llvm::StringRef> argv = {*cc, "-shared", "-o", soPath,
-                                             objPath, "-lm"};
+  llvm::SmallVector<llvm::StringRef> argv = {*cc, "-shared", "-o", soPath};
+  for (auto &path : objPaths)
+    argv.push_back(path);
+  argv.push_back("-lm");
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, {}, 0, 0, &message);
-  llvm::sys::fs::remove(objPath);
   auto bytes = llvm::MemoryBuffer::getFile(soPath);
   llvm::sys::fs::remove(soPath);
   if (rc != 0 || !bytes)
@@ -75,53 +91,238 @@ static llvm::Expected<std::string> linkSharedLibrary(llvm::StringRef object) {
   return (*bytes)->getBuffer().str();
 }
 
-llvm::Expected<NativeCode> emitNativeCode(mlir::ModuleOp module,
-                                          const std::vector<std::string> &signatures,
-                                          llvm::raw_ostream *irOut) {
+/// What a thread needs to build its own TargetMachine for the host.
+struct HostMachine {
+  const llvm::Target *target;
+  std::string triple, cpu, features;
+
+  std::unique_ptr<llvm::TargetMachine> create() const {
+    return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
+        triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt,
+        llvm::CodeGenOptLevel::Aggressive));
+  }
+};
+
+/// O3, then object code.
+static llvm::Expected<std::string> optimizeAndEmit(llvm::Module &module,
+                                                   llvm::TargetMachine &machine,
+                                                   llvm::function_ref<void(llvm::StringRef)> done) {
+  if (auto err = mlir::makeOptimizingTransformer(3, 0, &machine)(&module))
+    return std::move(err);
+  done("LLVM optimization (O3)");
+  llvm::SmallVector<char> object;
+  llvm::raw_svector_ostream os(object);
+  llvm::legacy::PassManager pm;
+  if (machine.addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
+    return fail("the target cannot emit object files");
+  pm.run(module);
+  done("code generation");
+  return std::string(object.data(), object.size());
+}
+
+/// A function's group: a kernel with its task wrapper, a signature with its
+/// C interface and packed entry. Each group goes whole to one partition, so
+/// LLVM still inlines within it.
+static llvm::StringRef groupName(llvm::StringRef name) {
+  name.consume_back("_task");
+  if (!name.consume_front("_mlir_ciface_"))
+    name.consume_front("nncc_entry_");
+  return name;
+}
+
+/// Splits `module` into at most `parts` modules of about the same size for
+/// parallel optimization and code generation, as bitcode (each thread reads
+/// its part into a context of its own). Internal symbols used from another
+/// part become hidden external ones. Empty when the module does not split.
+static std::vector<std::string> splitModule(llvm::Module &module, unsigned parts) {
+  if (parts < 2 || !module.alias_empty() || !module.ifunc_empty())
+    return {};
+  for (const llvm::GlobalVariable &gv : module.globals())
+    if (gv.hasAppendingLinkage() || gv.hasComdat())
+      return {};
+  // Groups in module order; a global variable joins its first user's group.
+  llvm::MapVector<llvm::StringRef, uint64_t> groupSize;
+  llvm::DenseMap<const llvm::GlobalValue *, llvm::StringRef> group;
+  for (const llvm::Function &f : module) {
+    if (f.isDeclaration())
+      continue;
+    if (f.hasComdat())
+      return {};
+    llvm::StringRef g = groupName(f.getName());
+    group[&f] = g;
+    groupSize[g] += f.getInstructionCount() + 1;
+  }
+  if (groupSize.size() < 2)
+    return {};
+  // The groups whose code uses `v` (through constants and initializers).
+  std::function<void(const llvm::Value *, llvm::SmallVectorImpl<llvm::StringRef> &)> users =
+      [&](const llvm::Value *v, llvm::SmallVectorImpl<llvm::StringRef> &out) {
+        for (const llvm::User *u : v->users()) {
+          if (auto *inst = llvm::dyn_cast<llvm::Instruction>(u))
+            out.push_back(group.lookup(inst->getFunction()));
+          else if (auto *gv = llvm::dyn_cast<llvm::GlobalValue>(u))
+            out.push_back(group.lookup(gv));
+          else
+            users(u, out);
+        }
+      };
+  for (llvm::GlobalVariable &gv : module.globals()) {
+    if (gv.isDeclaration())
+      continue;
+    llvm::SmallVector<llvm::StringRef> used;
+    users(&gv, used);
+    group[&gv] = used.empty() || used.front().empty() ? groupSize.front().first
+                                                      : used.front();
+  }
+  auto externalize = [](llvm::GlobalValue &gv) {
+    if (!gv.hasLocalLinkage())
+      return;
+    if (!gv.hasName())
+      gv.setName("__nncc_unnamed");
+    gv.setLinkage(llvm::GlobalValue::ExternalLinkage);
+    gv.setVisibility(llvm::GlobalValue::HiddenVisibility);
+  };
+  for (llvm::GlobalValue *gv : [&] {
+         llvm::SmallVector<llvm::GlobalValue *> defs;
+         for (llvm::Function &f : module)
+           if (!f.isDeclaration())
+             defs.push_back(&f);
+         for (llvm::GlobalVariable &v : module.globals())
+           if (!v.isDeclaration())
+             defs.push_back(&v);
+         return defs;
+       }()) {
+    llvm::SmallVector<llvm::StringRef> used;
+    users(gv, used);
+    if (llvm::any_of(used, [&](llvm::StringRef g) { return g != group.lookup(gv); }))
+      externalize(*gv);
+  }
+  // The largest groups first, each to the least loaded part.
+  std::vector<std::pair<uint64_t, llvm::StringRef>> bySize;
+  for (auto &[name, size] : groupSize)
+    bySize.push_back({size, name});
+  std::stable_sort(bySize.begin(), bySize.end(),
+                   [](auto &a, auto &b) { return a.first > b.first; });
+  parts = std::min<unsigned>(parts, bySize.size());
+  std::vector<uint64_t> load(parts, 0);
+  llvm::StringMap<unsigned> partOf;
+  for (auto &[size, name] : bySize) {
+    unsigned p = std::min_element(load.begin(), load.end()) - load.begin();
+    load[p] += size;
+    partOf[name] = p;
+  }
+  std::vector<std::string> bitcode(parts);
+  for (unsigned p = 0; p < parts; ++p) {
+    llvm::ValueToValueMapTy map;
+    auto part = llvm::CloneModule(module, map, [&](const llvm::GlobalValue *gv) {
+      return partOf.lookup(group.lookup(gv)) == p;
+    });
+    llvm::raw_string_ostream os(bitcode[p]);
+    llvm::WriteBitcodeToFile(*part, os);
+  }
+  return bitcode;
+}
+
+/// Optimizes and compiles each part on a thread of its own.
+static llvm::Expected<std::vector<std::string>>
+compileParts(const std::vector<std::string> &bitcode, const HostMachine &host) {
+  std::vector<llvm::Expected<std::string>> objects;
+  for (size_t i = 0; i < bitcode.size(); ++i)
+    objects.push_back(std::string());
+  auto compile = [&](size_t i) {
+    llvm::LLVMContext ctx;
+    auto part = llvm::parseBitcodeFile(
+        llvm::MemoryBufferRef(bitcode[i], "nncc-part"), ctx);
+    if (!part) {
+      objects[i] = part.takeError();
+      return;
+    }
+    auto machine = host.create();
+    objects[i] = optimizeAndEmit(**part, *machine, [](llvm::StringRef) {});
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < bitcode.size(); ++i)
+    threads.emplace_back(compile, i);
+  compile(0);
+  for (std::thread &t : threads)
+    t.join();
+  std::vector<std::string> out;
+  llvm::Error errors = llvm::Error::success();
+  for (auto &object : objects) {
+    if (object)
+      out.push_back(std::move(*object));
+    else
+      errors = llvm::joinErrors(std::move(errors), object.takeError());
+  }
+  if (errors)
+    return std::move(errors);
+  return out;
+}
+
+llvm::Expected<NativeCode>
+emitNativeCode(mlir::ModuleOp module, const std::vector<std::string> &signatures,
+               llvm::raw_ostream *irOut,
+               llvm::function_ref<void(llvm::StringRef)> phaseDone) {
+  auto done = [&](llvm::StringRef phase) {
+    if (phaseDone)
+      phaseDone(phase);
+  };
   mlir::registerBuiltinDialectTranslation(*module.getContext());
   mlir::registerLLVMDialectTranslation(*module.getContext());
   llvm::LLVMContext ctx;
   auto llvmModule = mlir::translateModuleToLLVMIR(module, ctx, "nncc");
   if (!llvmModule)
     return fail("translation to LLVM IR failed");
+  done("translation to LLVM IR");
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   NativeCode code;
-  code.triple = llvm::sys::getProcessTriple();
-  code.cpu = llvm::sys::getHostCPUName().str();
+  HostMachine host;
+  host.triple = code.triple = llvm::sys::getProcessTriple();
+  host.cpu = code.cpu = llvm::sys::getHostCPUName().str();
   std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(code.triple, error);
-  if (!target)
+  host.target = llvm::TargetRegistry::lookupTarget(code.triple, error);
+  if (!host.target)
     return fail("no LLVM target for " + code.triple + ": " + error);
   llvm::SubtargetFeatures features;
   for (const auto &feature : llvm::sys::getHostCPUFeatures())
     features.AddFeature(feature.first(), feature.second);
-  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      code.triple, code.cpu, features.getString(), llvm::TargetOptions(),
-      llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  host.features = features.getString();
+  std::unique_ptr<llvm::TargetMachine> machine = host.create();
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(code.triple);
   for (const std::string &name : signatures)
     if (auto err = addPackedEntry(*llvmModule, name))
       return std::move(err);
-  if (auto err = mlir::makeOptimizingTransformer(3, 0, machine.get())(
-          llvmModule.get()))
-    return std::move(err);
   if (irOut) {
+    if (auto err = mlir::makeOptimizingTransformer(3, 0, machine.get())(llvmModule.get()))
+      return std::move(err);
     llvmModule->print(*irOut, nullptr);
     return code;
   }
-  llvm::SmallVector<char> object;
-  llvm::raw_svector_ostream os(object);
-  llvm::legacy::PassManager pm;
-  if (machine->addPassesToEmitFile(pm, os, nullptr,
-                                   llvm::CodeGenFileType::ObjectFile))
-    return fail("the target cannot emit object files");
-  pm.run(*llvmModule);
-  auto library = linkSharedLibrary(llvm::StringRef(object.data(), object.size()));
+  // One part per core: LLVM's optimization and code generation take most
+  // of a compilation, and the kernels are independent functions.
+  std::vector<std::string> objects;
+  std::vector<std::string> parts =
+      splitModule(*llvmModule, std::max(1u, std::thread::hardware_concurrency()));
+  if (parts.empty()) {
+    auto object = optimizeAndEmit(*llvmModule, *machine, done);
+    if (!object)
+      return object.takeError();
+    objects.push_back(std::move(*object));
+  } else {
+    done("splitting into " + std::to_string(parts.size()) + " parts");
+    auto compiled = compileParts(parts, host);
+    if (!compiled)
+      return compiled.takeError();
+    objects = std::move(*compiled);
+    done("optimization and code generation");
+  }
+  auto library = linkSharedLibrary(objects);
   if (!library)
     return library.takeError();
+  done("linking");
   code.sharedLibrary = std::move(*library);
   return code;
 }

@@ -5,6 +5,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
@@ -24,10 +25,12 @@ std::string entrySymbol(llvm::StringRef signature);
 
 /// Compiles `module` (LLVM dialect; `signatures` were lowered with
 /// llvm.emit_c_interface). When `irOut` is given, the optimized LLVM IR is
-/// printed there and no library is produced.
-llvm::Expected<NativeCode> emitNativeCode(mlir::ModuleOp module,
-                                          const std::vector<std::string> &signatures,
-                                          llvm::raw_ostream *irOut = nullptr);
+/// printed there and no library is produced. `phaseDone` (when given) is
+/// called with each phase's name as it ends.
+llvm::Expected<NativeCode>
+emitNativeCode(mlir::ModuleOp module, const std::vector<std::string> &signatures,
+               llvm::raw_ostream *irOut = nullptr,
+               llvm::function_ref<void(llvm::StringRef)> phaseDone = nullptr);
 
 } // namespace nncc::cpu
 

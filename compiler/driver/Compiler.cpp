@@ -17,8 +17,10 @@
 
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
 
+#include <chrono>
 #include <cstdlib>
 
 using namespace mlir;
@@ -186,15 +188,37 @@ std::optional<Stage> parseStage(llvm::StringRef name) {
       .Default(std::nullopt);
 }
 
+namespace {
+/// Prints the wall time of each phase since the previous one (or nothing).
+class PhaseTimer {
+public:
+  explicit PhaseTimer(llvm::raw_ostream *os) : os_(os) {}
+  void done(llvm::StringRef phase) {
+    if (!os_)
+      return;
+    auto now = std::chrono::steady_clock::now();
+    *os_ << llvm::format("%-36s %8.1f ms\n", (phase + ":").str().c_str(),
+                         std::chrono::duration<double, std::milli>(now - last_).count());
+    last_ = now;
+  }
+
+private:
+  llvm::raw_ostream *os_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+} // namespace
+
 llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
                                              const LoadedGraph &graph,
                                              const CompileOptions &options) {
+  PhaseTimer timer(options.timingTo);
   DialectRegistry registry;
   cpu::registerCpuDialects(registry);
   ctx.appendDialectRegistry(registry);
   OwningOpRef<ModuleOp> module = importGraph(ctx, graph);
   if (!module)
     return fail(graph.path + ": the model has errors (see above)");
+  timer.done("import");
   auto stageFailed = [&](const char *stage) {
     return fail(graph.path + ": " + stage + " failed (see above)");
   };
@@ -205,6 +229,7 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
   }
   if (failed(runPasses(*module, addPreparationPasses)))
     return stageFailed("preparing the graph");
+  timer.done("autodiff and optimizer");
   if (options.emit == Stage::Autodiff) {
     module->print(*options.emitTo);
     return exe::Executable();
@@ -219,6 +244,7 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
         pm.addNestedPass<func::FuncOp>(createFusePass());
       })))
     return stageFailed("fusion");
+  timer.done("fusion");
   if (options.emit == Stage::Fused) {
     module->print(*options.emitTo);
     return exe::Executable();
@@ -270,6 +296,7 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
 
   if (failed(runPasses(*module, cpu::buildLinalgPipeline)))
     return stageFailed("lowering to linalg");
+  timer.done("lowering to linalg");
   for (exe::SignatureSpec &sig : *out.mutable_signatures())
     sig.set_kernels(kernelCounts.lookup(sig.name()));
   if (options.emit == Stage::Linalg) {
@@ -278,12 +305,14 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
   }
   if (failed(runPasses(*module, cpu::buildLLVMPipeline)))
     return stageFailed("lowering to LLVM");
+  timer.done("lowering to the LLVM dialect");
   if (options.emit == Stage::LLVMDialect) {
     module->print(*options.emitTo);
     return exe::Executable();
   }
   auto code = cpu::emitNativeCode(
-      *module, entries, options.emit == Stage::LLVMIR ? options.emitTo : nullptr);
+      *module, entries, options.emit == Stage::LLVMIR ? options.emitTo : nullptr,
+      [&](llvm::StringRef phase) { timer.done(phase); });
   if (!code)
     return code.takeError();
   if (options.emit == Stage::LLVMIR)

@@ -48,6 +48,9 @@ struct CompileOptions {
   /// Compile the CUDA source with NVRTC (off: the executable holds the
   /// source and the launch plan only, as on a machine without the toolkit).
   bool nvrtc = true;
+  /// When set, each phase's wall time (import, autodiff, fusion, lowering,
+  /// LLVM's optimization, code generation, linking) is printed here.
+  llvm::raw_ostream *timingTo = nullptr;
 };
 
 /// Compiles `graph` for the host CPU. Problems are reported through `ctx`'s

@@ -18,7 +18,7 @@ int runImport(const ImportArgs &args);
 
 struct CompileArgs {
   std::string model, output, target = "cpu", emit, cudaArch = "90", cudaPrecision = "fp32";
-  bool checkNumerics = false;
+  bool checkNumerics = false, timing = false;
 };
 int runCompile(const CompileArgs &args);
 

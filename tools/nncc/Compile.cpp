@@ -56,6 +56,8 @@ int runCompile(const CompileArgs &args) {
   }
   CompileOptions options;
   options.checkNumerics = args.checkNumerics;
+  if (args.timing)
+    options.timingTo = &llvm::errs();
   if (!args.emit.empty())
     options.emit = *parseStage(args.emit);
   if (args.target == "cuda" || args.emit == "cuda" || args.emit == "ptx")

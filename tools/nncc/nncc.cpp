@@ -50,6 +50,9 @@ int main(int argc, char **argv) {
                       "or ptx")
       ->check(CLI::IsMember({"nn", "autodiff", "fused", "linalg", "llvm-dialect", "llvm",
                              "cuda", "ptx"}));
+  compile->add_flag("--timing", compileArgs.timing,
+                    "print each phase's wall time (import, autodiff, fusion, lowering, "
+                    "LLVM optimization, code generation, linking) to stderr");
   compile->add_flag("--check-numerics", compileArgs.checkNumerics,
                     "check every floating-point op for NaN and Inf at run time: a run "
                     "fails naming the first op that produced one (slower, unfused)");
