@@ -402,6 +402,18 @@ struct MatmulToVectorPass
     func->setAttr(kRowGrainAttr,
                   builder.getI64IntegerAttr(grainFor(cast<MemRefType>(a), transA, cType,
                                                      rowsFor(shape, widest))));
+    // A^T's rows are C's columns: then A is read whole.
+    func->setAttr(kRowArgsAttr,
+                  builder.getDenseI64ArrayAttr(
+                      {transA ? kReads : kRowWise | kReads, kReads,
+                       kRowWise | kWrites | (zeroInit ? 0 : kReads)}));
+    // A dynamic dimension of B (the batch, in A^T . B) counted as 256.
+    auto bType = cast<MemRefType>(b);
+    int64_t bBytes = bType.getElementTypeBitWidth() / 8;
+    for (int64_t d : bType.getShape())
+      bBytes *= ShapedType::isDynamic(d) ? 256 : d;
+    if (bBytes > kChainableBytes)
+      func->setAttr(kRowUnchainedAttr, builder.getUnitAttr());
     Block *body = func.addEntryBlock();
     builder.setInsertionPointToStart(body);
     KernelBuilder(builder, loc, body->getArgument(0), body->getArgument(1),

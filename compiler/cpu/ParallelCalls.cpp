@@ -68,11 +68,20 @@ struct ParallelCallsPass : PassWrapper<ParallelCallsPass, OperationPass<ModuleOp
     for (LLVM::LLVMFuncOp kernel : kernels)
       calls[kernel];
     module.walk([&](LLVM::CallOp call) {
+      // A chain calls its kernels on its own range, directly.
+      if (call->getParentOfType<LLVM::LLVMFuncOp>().getName().starts_with(kRowKernelPrefix))
+        return;
       for (LLVM::LLVMFuncOp kernel : kernels)
         if (call.getCallee() == kernel.getName())
           calls[kernel].push_back(call);
     });
     for (auto &[kernel, sites] : calls) {
+      // Only its task or a chain calls it now: internal, LLVM inlines it
+      // there and drops the copy (and a split code generation keeps it with
+      // its task).
+      kernel.setLinkage(LLVM::Linkage::Internal);
+      if (sites.empty())
+        continue;
       LLVM::LLVMFuncOp task = buildTask(b, kernel);
       auto grain = kernel->getAttrOfType<IntegerAttr>(kRowGrainAttr);
       for (LLVM::CallOp call : sites)

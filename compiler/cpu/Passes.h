@@ -24,6 +24,19 @@ std::unique_ptr<mlir::Pass> createNNToLinalgPass();
 std::unique_ptr<mlir::Pass> createMatmulToVectorPass(int64_t vectorBits = 512);
 inline constexpr llvm::StringLiteral kRowKernelPrefix = "__nncc_rows_";
 inline constexpr llvm::StringLiteral kRowGrainAttr = "nncc.row_grain";
+/// A row kernel's use of each buffer argument (an i64 array, one entry per
+/// argument but the range): kRowWise when a task touches only its rows
+/// (the first dimension, cut to [begin, end)), otherwise the whole buffer;
+/// kReads and kWrites as the kernel reads and writes it.
+inline constexpr llvm::StringLiteral kRowArgsAttr = "nncc.row_args";
+enum RowArgFlags : int64_t { kRowWise = 1, kReads = 2, kWrites = 4 };
+/// A row kernel that reads a whole operand too big for a core's share of
+/// the L2 cache (a product's B of more than kChainableBytes, a dynamic
+/// dimension counted as 256): called on
+/// small tiles of rows it would stream that operand from memory once per
+/// tile, so nn-cpu-row-chains leaves it out of chains.
+inline constexpr llvm::StringLiteral kRowUnchainedAttr = "nncc.row_unchained";
+inline constexpr int64_t kChainableBytes = 256 << 10;
 
 /// nn-cpu-parallel-rows: a linalg.generic on buffers whose first loop is
 /// parallel and which has at least two tasks of kMinElementsPerTask
@@ -32,9 +45,18 @@ inline constexpr llvm::StringLiteral kRowGrainAttr = "nncc.row_grain";
 std::unique_ptr<mlir::Pass> createParallelRowsPass();
 inline constexpr int64_t kMinElementsPerTask = 32768;
 
+/// nn-cpu-row-chains: consecutive calls of row kernels over the same rows,
+/// each row of whose buffers one kernel writes and a later one reads
+/// (row-wise both), become one row kernel `kRowKernelPrefix`chain_N that
+/// runs them tile by tile of rows: a tile's intermediate rows stay in the
+/// caches, and the runtime splits the chain once instead of each kernel.
+/// Zero-and-constant fills of such buffers join the chains.
+std::unique_ptr<mlir::Pass> createRowChainsPass();
+
 /// nn-cpu-parallel-calls (on the LLVM dialect): every call of a row-range
 /// kernel goes through the library's `nncc_parallel_for_hook`, which runs it
-/// serially until the runtime installs its thread pool there.
+/// serially until the runtime installs its thread pool there. Calls inside
+/// a row kernel (a chain's) are direct: the kernel already runs on a range.
 std::unique_ptr<mlir::Pass> createParallelCallsPass();
 inline constexpr llvm::StringLiteral kParallelForHook = "nncc_parallel_for_hook";
 

@@ -10,12 +10,13 @@
 // loaded once per k, in place (a narrow B is not packed), A's element
 // broadcast per row. The kernel is a function of a row range [begin, end)
 // that the runtime may split over threads, in tasks of at least 27 rows (1M
-// multiply-adds).
+// multiply-adds). It reads A by rows (1|2), B whole (2), and reads and
+// writes C by rows (1|2|4).
 // CHECK-LABEL: func.func @layer
 // CHECK-NOT: linalg.matmul
 // CHECK: %[[M:.*]] = memref.dim %arg2, %c0
 // CHECK: call @[[KERNEL:__nncc_rows_matmul_0]](%arg0, %arg1, %arg2, %c0, %[[M]])
-// CHECK: func.func private @[[KERNEL]]({{.*}}, %[[BEGIN:.*]]: index, %[[END:.*]]: index) attributes {nncc.row_grain = 27 : i64}
+// CHECK: func.func private @[[KERNEL]]({{.*}}, %[[BEGIN:.*]]: index, %[[END:.*]]: index) attributes {nncc.row_args = array<i64: 3, 2, 7>, nncc.row_grain = 27 : i64}
 // CHECK-NOT: memref.alloca
 // CHECK: scf.for %[[T:.*]] = %[[BEGIN]] to %[[END]] step %c162
 // CHECK: %[[TEND:.*]] = arith.minsi %{{.*}}, %[[END]]
@@ -60,9 +61,10 @@ func.func @dynamic_k(%a: memref<?x?xf64>, %b: memref<?x8xf64>, %c: memref<?x8xf6
 
 // A wide B (1024 columns, 4 KiB rows) is packed per k block into a
 // contiguous, zero-padded 128x48 block; the 21 full panels are a loop, the
-// 16 columns left a panel of their own.
+// 16 columns left a panel of their own. B (4 MiB) is too big to read once
+// per tile of a few rows: the kernel stays out of row chains.
 // CHECK-LABEL: func.func @wide
-// CHECK: func.func private @__nncc_rows_matmul_0({{.*}}) attributes {nncc.row_grain = 8 : i64}
+// CHECK: func.func private @__nncc_rows_matmul_0({{.*}}) attributes {nncc.row_args = {{.*}}, nncc.row_grain = 8 : i64, nncc.row_unchained}
 // CHECK: %[[PACK:.*]] = memref.alloca() : memref<128x48xf32>
 // CHECK: scf.for {{.*}} = %c0 to %c1008 step %c48
 // CHECK: vector.load %arg1
@@ -78,10 +80,11 @@ func.func @wide(%a: memref<?x1024xf32>, %b: memref<1024x1024xf32>, %c: memref<?x
 // -----
 
 // A^T . B (linalg.matmul_transpose_a, the weight gradients X^T . dZ): the
-// same kernel reading A^T's rows, k the rows of A.
+// same kernel reading A^T's rows, k the rows of A. C's rows are A's
+// columns: A is read whole (2), not by rows.
 // CHECK-LABEL: func.func @transpose_a
 // CHECK: call @[[KERNEL:.*]](%arg0, %arg1, %arg2
-// CHECK: func.func private @[[KERNEL]]
+// CHECK: func.func private @[[KERNEL]]({{.*}}) attributes {nncc.row_args = array<i64: 2, 2, 7>
 // CHECK: %[[K:.*]] = memref.dim %arg0, %c0
 // CHECK: scf.for %[[K0:.*]] = %c0 to %[[K]] step %c128
 // CHECK: scf.for %[[KK:.*]] = {{.*}} iter_args(

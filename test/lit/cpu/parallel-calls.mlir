@@ -16,6 +16,8 @@
 // CHECK: %[[GRAIN:.*]] = llvm.mlir.constant(56 : i64)
 // CHECK: llvm.call %[[HOOK]](%[[TASK]], %[[PACK]], %arg2, %arg3, %[[GRAIN]])
 // CHECK-NOT: llvm.call @__nncc_rows_matmul_0(
+// Only the task calls the kernel now: it becomes internal.
+// CHECK: llvm.func internal @__nncc_rows_matmul_0(
 // CHECK: llvm.func internal @__nncc_serial_for(
 // CHECK: llvm.mlir.global external @nncc_parallel_for_hook()
 // CHECK: llvm.mlir.addressof @__nncc_serial_for

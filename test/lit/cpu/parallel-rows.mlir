@@ -5,14 +5,16 @@
 // unknown size) becomes a row-range function: the buffers indexed by the
 // first loop are cut to rows [begin, end) by subviews, the bias is passed
 // whole, the captured constant is cloned in; the grain is the rows worth
-// 32768 iterations (32768 / 512 = 64). The call covers all the rows.
+// 32768 iterations (32768 / 512 = 64). The call covers all the rows. The
+// function says how it uses each buffer (nn-cpu-row-chains reads it): x
+// read row-wise (1|2), the bias read whole (2), y written row-wise (1|4).
 #row = affine_map<(d0, d1) -> (d0, d1)>
 #col = affine_map<(d0, d1) -> (d1)>
 // CHECK-LABEL: func.func @bias_add
 // CHECK-NOT: linalg.generic
 // CHECK: %[[N:.*]] = memref.dim %arg0, %c0
 // CHECK: call @[[F:__nncc_rows_map_0]](%arg0, %arg1, %arg2, %c0{{.*}}, %[[N]])
-// CHECK: func.func private @[[F]](%[[X:.*]]: memref<?x512xf32>, %[[B:.*]]: memref<512xf32>, %[[Y:.*]]: memref<?x512xf32>, %[[BEGIN:.*]]: index, %[[END:.*]]: index) attributes {nncc.row_grain = 64 : i64}
+// CHECK: func.func private @[[F]](%[[X:.*]]: memref<?x512xf32>, %[[B:.*]]: memref<512xf32>, %[[Y:.*]]: memref<?x512xf32>, %[[BEGIN:.*]]: index, %[[END:.*]]: index) attributes {nncc.row_args = array<i64: 3, 2, 5>, nncc.row_grain = 64 : i64}
 // CHECK: %[[ROWS:.*]] = arith.subi %[[END]], %[[BEGIN]]
 // CHECK: %[[XS:.*]] = memref.subview %[[X]][%[[BEGIN]], 0] [%[[ROWS]], 512] [1, 1]
 // CHECK: %[[YS:.*]] = memref.subview %[[Y]][%[[BEGIN]], 0] [%[[ROWS]], 512] [1, 1]
@@ -33,7 +35,9 @@ func.func @bias_add(%x: memref<?x512xf32>, %b: memref<512xf32>, %y: memref<?x512
 // -----
 
 // A row reduction (softmax's row sums) splits by its rows too: each task
-// owns its rows' sums. The optimizer's update of a 1024x1024 weight splits
+// owns its rows' sums. Its rows of 16 are too short for LLVM's loop
+// vectorizer: each row is one vector load and an (in-order) vector.reduction
+// onto the row's sum. The optimizer's update of a 1024x1024 weight splits
 // (32 rows a task); one of 50x50 (2500 iterations) stays inline, and so
 // does the 1024x1024 one where a task must be worth 1M iterations.
 #row = affine_map<(d0, d1) -> (d0, d1)>
@@ -47,10 +51,16 @@ func.func @bias_add(%x: memref<?x512xf32>, %b: memref<512xf32>, %y: memref<?x512
 // LARGE-NEXT: linalg.generic
 // LARGE-NOT: call @__nncc_rows_map
 // CHECK: call @__nncc_rows_map_
-// CHECK: func.func private @__nncc_rows_map_{{.*}}(%{{.*}}: memref<?x16xf32>, %{{.*}}: memref<?xf32>, {{.*}}) attributes {nncc.row_grain = 2048 : i64}
-// CHECK: memref.subview {{.*}} : memref<?xf32> to memref<?xf32, strided<[1], offset: ?>>
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
-// CHECK: func.func private @__nncc_rows_map_{{.*}}(%{{.*}}: memref<1024x1024xf32>, %{{.*}}: memref<1024x1024xf32>, {{.*}}) attributes {nncc.row_grain = 32 : i64}
+// CHECK: func.func private @__nncc_rows_map_{{.*}}(%{{.*}}: memref<?x16xf32>, %{{.*}}: memref<?xf32>, {{.*}}) attributes {nncc.row_args = array<i64: 3, 7>, nncc.row_grain = 2048 : i64}
+// CHECK: scf.for %[[ROW:.*]] = %arg2 to %arg3 step %c1
+// CHECK: %[[X:.*]] = memref.subview %arg0[%[[ROW]], 0] [1, 16] [1, 1]
+// CHECK: %[[S:.*]] = memref.subview %arg1[%[[ROW]]] [1] [1]
+// CHECK: %[[V:.*]] = vector.load %[[X]]{{.*}} vector<16xf32>
+// CHECK: %[[ACC:.*]] = memref.load %[[S]]
+// CHECK: %[[SUM:.*]] = vector.reduction <add>, %[[V]], %[[ACC]] : vector<16xf32> into f32
+// CHECK-NOT: linalg.generic
+// CHECK: memref.store {{.*}}, %[[S]]
+// CHECK: func.func private @__nncc_rows_map_{{.*}}(%{{.*}}: memref<1024x1024xf32>, %{{.*}}: memref<1024x1024xf32>, {{.*}}) attributes {nncc.row_args = array<i64: 3, 7>, nncc.row_grain = 32 : i64}
 func.func @row_sums(%x: memref<?x16xf32>, %s: memref<?xf32>) {
   linalg.generic {indexing_maps = [#row, #red], iterator_types = ["parallel", "reduction"]}
       ins(%x : memref<?x16xf32>) outs(%s : memref<?xf32>) {
@@ -109,6 +119,29 @@ func.func @not_split(%x: memref<512x512xf32>, %y: memref<512x512xf32>, %c: memre
   ^bb0(%a: f32, %acc: f32):
     %t = arith.addf %a, %acc : f32
     linalg.yield %t : f32
+  }
+  return
+}
+
+// -----
+
+// Rows of booleans are left to LLVM, row by row in scalars: a vector of i1
+// would be stored as packed bits where the buffer has a byte per element.
+#row = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @to_bool
+// LARGE-LABEL: func.func @to_bool
+// CHECK: call @__nncc_rows_map_
+// CHECK: func.func private @__nncc_rows_map_{{.*}}(%{{.*}}: memref<?x16xf32>, %{{.*}}: memref<?x16xi1>
+// CHECK-NOT: vector.
+// CHECK: linalg.generic
+// CHECK-NOT: vector.
+func.func @to_bool(%x: memref<?x16xf32>, %y: memref<?x16xi1>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [#row, #row], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<?x16xf32>) outs(%y : memref<?x16xi1>) {
+  ^bb0(%a: f32, %out: i1):
+    %b = arith.cmpf une, %a, %zero : f32
+    linalg.yield %b : i1
   }
   return
 }

@@ -1,0 +1,327 @@
+// nn-cpu-row-chains: a run of row kernels over the same rows becomes one.
+//
+// A network's forward pass is row by row: x . W1, its bias and activation,
+// h1 . W2, ..., softmax, each a row kernel (nn-cpu-matmul-to-vector,
+// nn-cpu-parallel-rows) that the runtime splits by rows on its own. Called
+// one after the other, each kernel writes its whole result (10000 images x
+// 50 floats: 2 MB) before the next reads it back, and each is a separate
+// split of the pool. When every buffer that one kernel writes and a later
+// one reads is used row-wise by both, the later kernel's rows depend only on
+// the same rows of the earlier ones, so the run can go tile by tile of rows:
+// `kRowKernelPrefix`chain_N(buffers..., begin, end) calls each kernel on a
+// tile (a few dozen rows whose intermediate rows fit in the L1 cache) before
+// the next tile, and the runtime splits the chain once. Each row is computed
+// by the same code as before, so the results do not change by a bit.
+//
+// A chain is made of consecutive kernel calls in a block whose row ranges
+// are all the rows of the same count (a static size or the same dynamic
+// size, traced through allocations and memref.dim), with only pure ops and
+// allocations between them. Fills of a row-indexed buffer with a constant
+// (a reduction's initial value) join as members too, and so do the
+// row-splittable linalg.generic ops nn-cpu-parallel-rows left inline (too
+// small to split alone: the optimizer's update of a 784x50 weight after the
+// product that computes its gradient).
+#include "compiler/cpu/Passes.h"
+#include "compiler/cpu/RowKernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+#include "llvm/ADT/SetVector.h"
+
+using namespace mlir;
+
+namespace nncc::cpu {
+namespace {
+
+/// Bytes of a tile's rows that the chain writes: tiles are sized so these
+/// stay in the L1 cache (32 KiB on the reference Zen 4, 48 on newer cores).
+constexpr int64_t kTileBytes = 24 << 10;
+
+/// A row count: a static size, or the value (or buffer dimension) a dynamic
+/// one comes from.
+struct RowCount {
+  const void *source = nullptr;
+  int64_t size = 0;
+  bool operator==(const RowCount &o) const { return source == o.source && size == o.size; }
+};
+
+RowCount rowCountOf(Value buffer, int64_t dim);
+
+RowCount rowCountOf(Value size) {
+  if (auto c = getConstantIntValue(size))
+    return {nullptr, *c};
+  if (auto d = size.getDefiningOp<memref::DimOp>())
+    if (auto index = getConstantIntValue(d.getIndex()))
+      return rowCountOf(d.getSource(), *index);
+  return {size.getAsOpaquePointer(), -1};
+}
+
+RowCount rowCountOf(Value buffer, int64_t dim) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (!type.isDynamicDim(dim))
+    return {nullptr, type.getDimSize(dim)};
+  if (auto alloc = buffer.getDefiningOp<memref::AllocOp>())
+    return rowCountOf(alloc.getDynamicSizes()[type.getDynamicDimIndex(dim)]);
+  return {buffer.getAsOpaquePointer(), dim};
+}
+
+/// The allocation (or argument) a buffer is a view of.
+Value rootOf(Value buffer) {
+  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
+    buffer = view.getViewSource();
+  return buffer;
+}
+
+struct Access {
+  Value buffer;
+  int64_t flags;
+};
+
+/// A kernel call or a fill, with its buffers and the rows per task it is
+/// worth a thread at.
+struct Member {
+  Operation *op;
+  RowCount rows;
+  SmallVector<Access> accesses;
+  int64_t grain;
+};
+
+std::optional<Member> asMember(Operation *op, int64_t minElements) {
+  if (auto call = dyn_cast<func::CallOp>(op)) {
+    if (!call.getCallee().starts_with(kRowKernelPrefix))
+      return std::nullopt;
+    auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(op, call.getCalleeAttr());
+    auto flags = callee ? callee->getAttrOfType<DenseI64ArrayAttr>(kRowArgsAttr) : nullptr;
+    auto grain = callee ? callee->getAttrOfType<IntegerAttr>(kRowGrainAttr) : nullptr;
+    auto operands = call.getArgOperands();
+    if (!flags || !grain || callee->hasAttr(kRowUnchainedAttr) || operands.size() != flags.size() + 2 ||
+        getConstantIntValue(operands[flags.size()]) != 0)
+      return std::nullopt;
+    Member m{op, rowCountOf(operands.back()), {}, std::max<int64_t>(1, grain.getInt())};
+    for (auto [buffer, f] : llvm::zip(operands.drop_back(2), flags.asArrayRef()))
+      m.accesses.push_back({buffer, f});
+    return m;
+  }
+  if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
+    auto perRow = rowIterations(generic);
+    if (!perRow)
+      return std::nullopt;
+    Member m{op, {}, {}, rowGrain(*perRow, minElements)};
+    for (auto [operand, f] : llvm::zip(op->getOperands(), rowArgFlags(generic))) {
+      if ((f & kRowWise) && !m.rows.source && !m.rows.size)
+        m.rows = rowCountOf(operand, 0);
+      m.accesses.push_back({operand, f});
+    }
+    return m;
+  }
+  if (auto fill = dyn_cast<linalg::FillOp>(op)) {
+    Value out = fill.getDpsInitOperand(0)->get();
+    auto type = dyn_cast<MemRefType>(out.getType());
+    if (!type || type.getRank() == 0 || !type.getLayout().isIdentity() ||
+        !fill.getDpsInputOperand(0)->get().getDefiningOp<arith::ConstantOp>())
+      return std::nullopt;
+    int64_t perRow = 1;
+    for (int64_t d = 1; d < type.getRank(); ++d) {
+      if (type.isDynamicDim(d))
+        return std::nullopt;
+      perRow *= type.getDimSize(d);
+    }
+    return Member{op, rowCountOf(out, 0), {{out, kRowWise | kWrites}},
+                  std::max<int64_t>(1, minElements / std::max<int64_t>(1, perRow))};
+  }
+  return std::nullopt;
+}
+
+/// Whether `m` may run tile by tile with the chain's members before it: a
+/// buffer one writes and the other uses must be the same buffer, used
+/// row-wise by both.
+bool fitsAfter(ArrayRef<Member> chain, const Member &m) {
+  for (const Member &earlier : chain)
+    for (const Access &a : earlier.accesses)
+      for (const Access &b : m.accesses) {
+        if (!((a.flags | b.flags) & kWrites) || rootOf(a.buffer) != rootOf(b.buffer))
+          continue;
+        if (a.buffer != b.buffer || !(a.flags & b.flags & kRowWise))
+          return false;
+      }
+  return true;
+}
+
+struct RowChainsPass : PassWrapper<RowChainsPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RowChainsPass)
+  RowChainsPass() = default;
+  RowChainsPass(const RowChainsPass &other) : PassWrapper(other) {}
+
+  StringRef getArgument() const override { return "nn-cpu-row-chains"; }
+  StringRef getDescription() const override {
+    return "Run consecutive row kernels over the same rows tile by tile, as one";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<func::FuncDialect, memref::MemRefDialect, arith::ArithDialect,
+                    scf::SCFDialect, linalg::LinalgDialect>();
+  }
+  Option<int64_t> minElements{
+      *this, "min-elements",
+      llvm::cl::desc("iterations per task worth a thread (a fill's grain)"),
+      llvm::cl::init(kMinElementsPerTask)};
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<Block *> blocks;
+    for (auto func : module.getOps<func::FuncOp>())
+      if (!func.getName().starts_with(kRowKernelPrefix))
+        func.walk([&](Block *block) { blocks.push_back(block); });
+    for (Block *block : blocks)
+      chainBlock(module, *block);
+  }
+
+  void chainBlock(ModuleOp module, Block &block) {
+    SmallVector<Member> chain;
+    SmallVector<SmallVector<Member>> chains;
+    auto close = [&] {
+      if (chain.size() >= 2 && llvm::any_of(chain, [](const Member &m) {
+            return isa<func::CallOp>(m.op);
+          }))
+        chains.push_back(chain);
+      chain.clear();
+    };
+    for (Operation &op : block) {
+      if (auto m = asMember(&op, minElements)) {
+        if (chain.empty() || !(chain.front().rows == m->rows) || !fitsAfter(chain, *m))
+          close();
+        chain.push_back(std::move(*m));
+      } else if (!isMemoryEffectFree(&op) && !isa<memref::AllocOp>(op)) {
+        close();
+      }
+    }
+    close();
+    for (auto &c : chains)
+      build(module, c);
+  }
+
+  /// The chain's function, called where its last member was.
+  void build(ModuleOp module, MutableArrayRef<Member> chain) {
+    // Its generic ops become row kernels first (their accesses stay).
+    for (Member &m : chain)
+      if (auto generic = dyn_cast<linalg::GenericOp>(m.op))
+        m.op = outlineRowKernel(module, generic, m.grain);
+    Location loc = chain.back().op->getLoc();
+    // Its buffers, in order of first use, and what it does with each.
+    llvm::SetVector<Value> buffers;
+    SmallVector<int64_t> flags;
+    for (const Member &m : chain)
+      for (const Access &a : m.accesses) {
+        if (buffers.insert(a.buffer)) {
+          flags.push_back(a.flags);
+        } else {
+          size_t i = llvm::find(buffers, a.buffer) - buffers.begin();
+          flags[i] = combine(flags[i], a.flags);
+        }
+      }
+    // Tiles whose written rows take about kTileBytes; a multiple of 24 rows
+    // (the matmul kernels' row blocks are 3, 6 or 8).
+    int64_t rowBytes = 0;
+    for (auto [buffer, f] : llvm::zip(buffers, flags))
+      if ((f & kWrites) && (f & kRowWise)) {
+        auto type = cast<MemRefType>(buffer.getType());
+        int64_t bytes = type.getElementTypeBitWidth() / 8;
+        for (int64_t d = 1; d < type.getRank(); ++d)
+          bytes *= type.isDynamicDim(d) ? 64 : type.getDimSize(d);
+        rowBytes += bytes;
+      }
+    int64_t tile = std::clamp<int64_t>(kTileBytes / std::max<int64_t>(rowBytes, 1), 8, 1024);
+    tile = tile >= 24 ? tile / 24 * 24 : tile;
+    // A task's rows are worth a thread when their work in all the members is.
+    double perRow = 0;
+    for (const Member &m : chain)
+      perRow += 1.0 / m.grain;
+    int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(1.0 / perRow)));
+
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    SmallVector<Type> types;
+    for (Value v : buffers)
+      types.push_back(v.getType());
+    Type index = b.getIndexType();
+    types.append({index, index});
+    auto func = b.create<func::FuncOp>(
+        loc, (kRowKernelPrefix + "chain_" + std::to_string(count++)).str(),
+        b.getFunctionType(types, {}));
+    func.setPrivate();
+    func->setAttr(kRowGrainAttr, b.getI64IntegerAttr(grain));
+    func->setAttr(kRowArgsAttr, b.getDenseI64ArrayAttr(flags));
+    Block *body = func.addEntryBlock();
+    b.setInsertionPointToStart(body);
+    IRMapping args;
+    for (auto [i, v] : llvm::enumerate(buffers))
+      args.map(v, body->getArgument(i));
+    Value begin = body->getArgument(buffers.size()), end = body->getArgument(buffers.size() + 1);
+    auto tiles = b.create<scf::ForOp>(loc, begin, end,
+                                      b.create<arith::ConstantIndexOp>(loc, tile));
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(tiles.getBody());
+      Value t = tiles.getInductionVar();
+      Value tileEnd = b.create<arith::MinSIOp>(
+          loc, b.create<arith::AddIOp>(loc, t, b.create<arith::ConstantIndexOp>(loc, tile)),
+          end);
+      for (const Member &m : chain) {
+        if (auto call = dyn_cast<func::CallOp>(m.op)) {
+          SmallVector<Value> operands;
+          for (Value v : call.getArgOperands().drop_back(2))
+            operands.push_back(args.lookup(v));
+          operands.append({t, tileEnd});
+          b.create<func::CallOp>(call.getLoc(), call.getCallee(), TypeRange{}, operands);
+          continue;
+        }
+        auto fill = cast<linalg::FillOp>(m.op);
+        Value out = args.lookup(fill.getDpsInitOperand(0)->get());
+        auto type = cast<MemRefType>(out.getType());
+        SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)),
+            sizes{b.create<arith::SubIOp>(loc, tileEnd, t).getResult()},
+            strides(type.getRank(), b.getIndexAttr(1));
+        offsets[0] = t;
+        for (int64_t d = 1; d < type.getRank(); ++d)
+          sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+        Value rows = b.create<memref::SubViewOp>(fill.getLoc(), out, offsets, sizes, strides);
+        Value value = b.clone(*fill.getDpsInputOperand(0)->get().getDefiningOp())->getResult(0);
+        b.create<linalg::FillOp>(fill.getLoc(), value, rows);
+      }
+    }
+    b.create<func::ReturnOp>(loc);
+
+    // The call, where the last member was: every buffer and the row count
+    // are defined by then.
+    OpBuilder at(chain.back().op);
+    SmallVector<Value> operands(buffers.begin(), buffers.end());
+    operands.push_back(at.create<arith::ConstantIndexOp>(loc, 0));
+    if (auto call = dyn_cast<func::CallOp>(chain.back().op))
+      operands.push_back(call.getArgOperands().back());
+    else
+      operands.push_back(at.createOrFold<memref::DimOp>(
+          loc, chain.back().accesses.front().buffer, 0));
+    at.create<func::CallOp>(loc, func, operands);
+    for (const Member &m : chain)
+      m.op->erase();
+  }
+
+  /// One flag set for a buffer two members use: row-wise only when both
+  /// use it so.
+  static int64_t combine(int64_t a, int64_t b) {
+    return ((a & b) & kRowWise) | ((a | b) & (kReads | kWrites));
+  }
+
+  int64_t count = 0;
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createRowChainsPass() { return std::make_unique<RowChainsPass>(); }
+
+} // namespace nncc::cpu
