@@ -106,6 +106,7 @@ int benchProducts() {
   };
   const Product products[] = {
       {"textbook forward  x . W1     ", 64, 784, 50, false, false},
+      {"inference         x . W1     ", 10000, 784, 50, false, false},
       {"textbook gradient x^T . dZ1  ", 784, 64, 50, true, false},
       {"textbook forward  h1 . W2    ", 64, 50, 50, false, false},
       {"textbook backward dZ2 . W2^T ", 64, 50, 50, false, true},

@@ -4,9 +4,8 @@
 // 50 columns on AVX-512: one panel of seven 8-wide vectors (56 lanes, where
 // 16-wide ones would take 64), the last masked to its 2 columns, in blocks
 // of 3 rows (21 accumulators); rows left over by the blocks one at a time.
-// The rows go in tiles of 162 (32 KiB of C) that stay in the caches through
-// the k blocks.
-// The accumulators are loop-carried through k (in blocks of 128): B's row is
+// B (157 KB) fits in the L2 cache: the accumulators are loop-carried through
+// all of k, not blocked. B's row is
 // loaded once per k, in place (a narrow B is not packed), A's element
 // broadcast per row. The kernel is a function of a row range [begin, end)
 // that the runtime may split over threads, in tasks of at least 27 rows (1M
@@ -18,11 +17,9 @@
 // CHECK: call @[[KERNEL:__nncc_rows_matmul_0]](%arg0, %arg1, %arg2, %c0, %[[M]])
 // CHECK: func.func private @[[KERNEL]]({{.*}}, %[[BEGIN:.*]]: index, %[[END:.*]]: index) attributes {nncc.row_args = array<i64: 3, 2, 7>, nncc.row_grain = 27 : i64}
 // CHECK-NOT: memref.alloca
-// CHECK: scf.for %[[T:.*]] = %[[BEGIN]] to %[[END]] step %c162
-// CHECK: %[[TEND:.*]] = arith.minsi %{{.*}}, %[[END]]
-// CHECK: scf.for %[[K0:.*]] = %c0 to %c784 step %c128
-// CHECK: arith.subi %[[TEND]], %[[T]]
-// CHECK: scf.for %[[I:.*]] = %[[T]] to %{{.*}} step %c3
+// CHECK-NOT: step %c128
+// CHECK: arith.subi %[[END]], %[[BEGIN]]
+// CHECK: scf.for %[[I:.*]] = %[[BEGIN]] to %{{.*}} step %c3
 // CHECK-COUNT-6: vector.load %arg2
 // CHECK: vector.maskedload %arg2
 // CHECK: scf.for {{.*}} iter_args(
@@ -35,12 +32,32 @@
 // CHECK: scf.yield
 // CHECK-COUNT-6: vector.store
 // CHECK: vector.maskedstore %arg2
-// CHECK: scf.for {{.*}} to %[[TEND]] step %c1
+// CHECK: scf.for {{.*}} to %[[END]] step %c1
 // AVX2-LABEL: func.func @layer
 // AVX2: vector.broadcast {{.*}} : f32 to vector<8xf32>
 // AVX2: vector.constant_mask [2] : vector<8xi1>
 func.func @layer(%a: memref<?x784xf32>, %b: memref<784x50xf32>, %c: memref<?x50xf32>) {
   linalg.matmul ins(%a, %b : memref<?x784xf32>, memref<784x50xf32>) outs(%c : memref<?x50xf32>)
+  return
+}
+
+// -----
+
+// A narrow B too big for the L2 cache (784 x 200: 627 KB) is read k block
+// by k block (128 rows of B, 100 KB), the rows in tiles of 40 (32 KiB of C)
+// that stay in the caches through the k blocks.
+// CHECK-LABEL: func.func @big_b
+// CHECK: func.func private @{{.*}}(%{{.*}}, %[[BEGIN:.*]]: index, %[[END:.*]]: index)
+// CHECK-NOT: memref.alloca
+// CHECK: scf.for %[[T:.*]] = %[[BEGIN]] to %[[END]] step %c40
+// CHECK: %[[TEND:.*]] = arith.minsi %{{.*}}, %[[END]]
+// CHECK: scf.for %{{.*}} = %c0 to %c784 step %c128
+// CHECK: arith.subi %[[TEND]], %[[T]]
+// CHECK: scf.for %{{.*}} = %[[T]] to %{{.*}} step %c
+// CHECK: vector.fma
+// CHECK: scf.for {{.*}} to %[[TEND]] step %c1
+func.func @big_b(%a: memref<?x784xf32>, %b: memref<784x200xf32>, %c: memref<?x200xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x784xf32>, memref<784x200xf32>) outs(%c : memref<?x200xf32>)
   return
 }
 
