@@ -50,7 +50,11 @@ inline constexpr int64_t kMinElementsPerTask = 32768;
 /// (row-wise both), become one row kernel `kRowKernelPrefix`chain_N that
 /// runs them tile by tile of rows: a tile's intermediate rows stay in the
 /// caches, and the runtime splits the chain once instead of each kernel.
-/// Zero-and-constant fills of such buffers join the chains.
+/// Zero-and-constant fills of such buffers join the chains. A buffer
+/// allocated for the chain alone, written whole by the first member that
+/// uses it, becomes a scratch of one tile on the chain's stack; the members
+/// then run on views of the tile (copies `..._tiles` of their kernels whose
+/// row-wise parameters take any offset).
 std::unique_ptr<mlir::Pass> createRowChainsPass();
 
 /// nn-cpu-parallel-calls (on the LLVM dialect): every call of a row-range

@@ -21,6 +21,13 @@
 // row-splittable linalg.generic ops nn-cpu-parallel-rows left inline (too
 // small to split alone: the optimizer's update of a 784x50 weight after the
 // product that computes its gradient).
+//
+// A buffer allocated for the chain alone (used by its members, then freed)
+// whose rows the first member to touch them writes whole never needs to
+// exist beyond a tile: the chain gets a scratch of one tile's rows on its
+// stack instead (the 10000 images' hidden layers: 2 MB each written back to
+// memory, now 10 KB that stay in L1), and its members run on views of the
+// tile, rows [0, tile) (their row-wise parameters become strided views).
 #include "compiler/cpu/Passes.h"
 #include "compiler/cpu/RowKernels.h"
 
@@ -29,6 +36,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -165,7 +174,7 @@ struct RowChainsPass : PassWrapper<RowChainsPass, OperationPass<ModuleOp>> {
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<func::FuncDialect, memref::MemRefDialect, arith::ArithDialect,
-                    scf::SCFDialect, linalg::LinalgDialect>();
+                    scf::SCFDialect, linalg::LinalgDialect, vector::VectorDialect>();
   }
   Option<int64_t> minElements{
       *this, "min-elements",
@@ -178,8 +187,18 @@ struct RowChainsPass : PassWrapper<RowChainsPass, OperationPass<ModuleOp>> {
     for (auto func : module.getOps<func::FuncOp>())
       if (!func.getName().starts_with(kRowKernelPrefix))
         func.walk([&](Block *block) { blocks.push_back(block); });
+    tiledKernels.clear();
     for (Block *block : blocks)
       chainBlock(module, *block);
+    // Kernels now called only on tiles go, and copies no chain called; not
+    // before, or a kernel outlined later could take a gone kernel's name
+    // and find its copy.
+    for (auto &entry : tiledKernels) {
+      for (StringRef name : {entry.first(), entry.second.getName()})
+        if (auto kernel = module.lookupSymbol<func::FuncOp>(name))
+          if (SymbolTable::symbolKnownUseEmpty(kernel, module))
+            kernel->erase();
+    }
   }
 
   void chainBlock(ModuleOp module, Block &block) {
@@ -213,18 +232,24 @@ struct RowChainsPass : PassWrapper<RowChainsPass, OperationPass<ModuleOp>> {
       if (auto generic = dyn_cast<linalg::GenericOp>(m.op))
         m.op = outlineRowKernel(module, generic, m.grain);
     Location loc = chain.back().op->getLoc();
-    // Its buffers, in order of first use, and what it does with each.
+    // Its buffers, in order of first use, what it does with each, and what
+    // the first member to use each does with it.
     llvm::SetVector<Value> buffers;
-    SmallVector<int64_t> flags;
-    for (const Member &m : chain)
+    SmallVector<int64_t> flags, first;
+    for (const Member &m : chain) {
+      llvm::SmallDenseMap<Value, int64_t> own;
+      for (const Access &a : m.accesses)
+        own[a.buffer] = own.count(a.buffer) ? combine(own[a.buffer], a.flags) : a.flags;
       for (const Access &a : m.accesses) {
         if (buffers.insert(a.buffer)) {
           flags.push_back(a.flags);
+          first.push_back(own[a.buffer]);
         } else {
           size_t i = llvm::find(buffers, a.buffer) - buffers.begin();
           flags[i] = combine(flags[i], a.flags);
         }
       }
+    }
     // Tiles whose written rows take about kTileBytes; a multiple of 24 rows
     // (the matmul kernels' row blocks are 3, 6 or 8).
     int64_t rowBytes = 0;
@@ -244,24 +269,61 @@ struct RowChainsPass : PassWrapper<RowChainsPass, OperationPass<ModuleOp>> {
       perRow += 1.0 / m.grain;
     int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(1.0 / perRow)));
 
+    // The buffers that live in a tile's scratch, and the members' kernels
+    // on views of the tile (all their calls must take them).
+    llvm::SmallPtrSet<Operation *, 8> members;
+    for (const Member &m : chain)
+      members.insert(m.op);
+    SmallVector<bool> scratch(buffers.size(), false);
+    for (auto [i, buffer] : llvm::enumerate(buffers))
+      scratch[i] = isPrivate(buffer, flags[i], first[i], members);
+    llvm::StringMap<func::FuncOp> tiled;
+    if (llvm::is_contained(scratch, true)) {
+      for (const Member &m : chain)
+        if (auto call = dyn_cast<func::CallOp>(m.op)) {
+          func::FuncOp kernel = tiledKernel(module, call);
+          if (!kernel) {
+            scratch.assign(buffers.size(), false);
+            break;
+          }
+          tiled[call.getCallee()] = kernel;
+        }
+    }
+    bool onTiles = llvm::is_contained(scratch, true);
+
     OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
     SmallVector<Type> types;
-    for (Value v : buffers)
-      types.push_back(v.getType());
+    for (auto [i, v] : llvm::enumerate(buffers))
+      if (!scratch[i])
+        types.push_back(v.getType());
     Type index = b.getIndexType();
     types.append({index, index});
+    SmallVector<int64_t> argFlags;
+    for (auto [i, f] : llvm::enumerate(flags))
+      if (!scratch[i])
+        argFlags.push_back(f);
     auto func = b.create<func::FuncOp>(
         loc, (kRowKernelPrefix + "chain_" + std::to_string(count++)).str(),
         b.getFunctionType(types, {}));
     func.setPrivate();
     func->setAttr(kRowGrainAttr, b.getI64IntegerAttr(grain));
-    func->setAttr(kRowArgsAttr, b.getDenseI64ArrayAttr(flags));
+    func->setAttr(kRowArgsAttr, b.getDenseI64ArrayAttr(argFlags));
     Block *body = func.addEntryBlock();
     b.setInsertionPointToStart(body);
     IRMapping args;
-    for (auto [i, v] : llvm::enumerate(buffers))
-      args.map(v, body->getArgument(i));
-    Value begin = body->getArgument(buffers.size()), end = body->getArgument(buffers.size() + 1);
+    unsigned arg = 0;
+    for (auto [i, v] : llvm::enumerate(buffers)) {
+      if (!scratch[i]) {
+        args.map(v, body->getArgument(arg++));
+        continue;
+      }
+      auto type = cast<MemRefType>(v.getType());
+      SmallVector<int64_t> shape(type.getShape());
+      shape[0] = tile;
+      args.map(v, b.create<memref::AllocaOp>(loc, MemRefType::get(shape, type.getElementType()),
+                                             b.getI64IntegerAttr(64)));
+    }
+    Value begin = body->getArgument(arg), end = body->getArgument(arg + 1);
     auto tiles = b.create<scf::ForOp>(loc, begin, end,
                                       b.create<arith::ConstantIndexOp>(loc, tile));
     {
@@ -271,27 +333,41 @@ struct RowChainsPass : PassWrapper<RowChainsPass, OperationPass<ModuleOp>> {
       Value tileEnd = b.create<arith::MinSIOp>(
           loc, b.create<arith::AddIOp>(loc, t, b.create<arith::ConstantIndexOp>(loc, tile)),
           end);
+      Value rows = b.create<arith::SubIOp>(loc, tileEnd, t);
+      // On tiles, a member's row-wise buffers are views of the tile's rows:
+      // the scratch's first rows, or the buffer's rows from t.
+      Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+      llvm::DenseMap<Value, Value> views;
+      auto tileOf = [&](Value v) {
+        Value &view = views[v];
+        if (!view) {
+          size_t i = llvm::find(buffers, v) - buffers.begin();
+          view = b.create<memref::CastOp>(
+              loc, tiledType(cast<MemRefType>(v.getType())),
+              rowsOf(b, loc, args.lookup(v), scratch[i] ? zero : t, rows));
+        }
+        return view;
+      };
       for (const Member &m : chain) {
         if (auto call = dyn_cast<func::CallOp>(m.op)) {
           SmallVector<Value> operands;
-          for (Value v : call.getArgOperands().drop_back(2))
-            operands.push_back(args.lookup(v));
-          operands.append({t, tileEnd});
-          b.create<func::CallOp>(call.getLoc(), call.getCallee(), TypeRange{}, operands);
+          auto rowArgs = rowArgsOf(call);
+          for (auto [v, f] : llvm::zip(call.getArgOperands().drop_back(2), rowArgs))
+            operands.push_back(onTiles && (f & kRowWise) ? tileOf(v) : args.lookup(v));
+          if (onTiles) {
+            operands.append({zero, rows});
+            b.create<func::CallOp>(call.getLoc(), tiled.lookup(call.getCallee()), operands);
+          } else {
+            operands.append({t, tileEnd});
+            b.create<func::CallOp>(call.getLoc(), call.getCallee(), TypeRange{}, operands);
+          }
           continue;
         }
         auto fill = cast<linalg::FillOp>(m.op);
-        Value out = args.lookup(fill.getDpsInitOperand(0)->get());
-        auto type = cast<MemRefType>(out.getType());
-        SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)),
-            sizes{b.create<arith::SubIOp>(loc, tileEnd, t).getResult()},
-            strides(type.getRank(), b.getIndexAttr(1));
-        offsets[0] = t;
-        for (int64_t d = 1; d < type.getRank(); ++d)
-          sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
-        Value rows = b.create<memref::SubViewOp>(fill.getLoc(), out, offsets, sizes, strides);
+        Value out = fill.getDpsInitOperand(0)->get();
+        Value tileRows = onTiles ? tileOf(out) : rowsOf(b, fill.getLoc(), args.lookup(out), t, rows);
         Value value = b.clone(*fill.getDpsInputOperand(0)->get().getDefiningOp())->getResult(0);
-        b.create<linalg::FillOp>(fill.getLoc(), value, rows);
+        b.create<linalg::FillOp>(fill.getLoc(), value, tileRows);
       }
     }
     b.create<func::ReturnOp>(loc);
@@ -299,7 +375,10 @@ struct RowChainsPass : PassWrapper<RowChainsPass, OperationPass<ModuleOp>> {
     // The call, where the last member was: every buffer and the row count
     // are defined by then.
     OpBuilder at(chain.back().op);
-    SmallVector<Value> operands(buffers.begin(), buffers.end());
+    SmallVector<Value> operands;
+    for (auto [i, v] : llvm::enumerate(buffers))
+      if (!scratch[i])
+        operands.push_back(v);
     operands.push_back(at.create<arith::ConstantIndexOp>(loc, 0));
     if (auto call = dyn_cast<func::CallOp>(chain.back().op))
       operands.push_back(call.getArgOperands().back());
@@ -309,6 +388,119 @@ struct RowChainsPass : PassWrapper<RowChainsPass, OperationPass<ModuleOp>> {
     at.create<func::CallOp>(loc, func, operands);
     for (const Member &m : chain)
       m.op->erase();
+    // The scratch buffers' allocations go: their sizes replace their
+    // dimensions.
+    for (auto [i, v] : llvm::enumerate(buffers)) {
+      if (!scratch[i])
+        continue;
+      auto alloc = v.getDefiningOp<memref::AllocOp>();
+      for (Operation *user : llvm::make_early_inc_range(alloc->getUsers())) {
+        if (auto dim = dyn_cast<memref::DimOp>(user)) {
+          auto type = alloc.getType();
+          int64_t d = *dim.getConstantIndex();
+          OpBuilder here(dim);
+          dim.replaceAllUsesWith(
+              type.isDynamicDim(d)
+                  ? alloc.getDynamicSizes()[type.getDynamicDimIndex(d)]
+                  : here.create<arith::ConstantIndexOp>(dim.getLoc(), type.getDimSize(d))
+                        .getResult());
+        }
+        user->erase();
+      }
+      alloc->erase();
+    }
+  }
+
+  /// Whether `buffer` may live in a tile's scratch: allocated for the chain
+  /// alone (its other users free it or ask its size) and written whole,
+  /// row by row, by the first member to use it.
+  static bool isPrivate(Value buffer, int64_t flags, int64_t first,
+                        const llvm::SmallPtrSetImpl<Operation *> &members) {
+    auto alloc = buffer.getDefiningOp<memref::AllocOp>();
+    auto type = cast<MemRefType>(buffer.getType());
+    if (!alloc || !(flags & kRowWise) || !(first & kWrites) || (first & kReads) ||
+        !type.getLayout().isIdentity() || type.getRank() == 0)
+      return false;
+    for (int64_t d = 1; d < type.getRank(); ++d)
+      if (type.isDynamicDim(d))
+        return false;
+    return llvm::all_of(alloc->getUsers(), [&](Operation *user) {
+      if (auto dim = dyn_cast<memref::DimOp>(user))
+        return dim.getConstantIndex().has_value();
+      return members.contains(user) || isa<memref::DeallocOp>(user);
+    });
+  }
+
+  /// `buffer`'s `rows` rows from `from`, as a strided view.
+  static Value rowsOf(OpBuilder &b, Location loc, Value buffer, Value from, Value rows) {
+    auto type = cast<MemRefType>(buffer.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)), sizes{rows},
+        strides(type.getRank(), b.getIndexAttr(1));
+    offsets[0] = from;
+    for (int64_t d = 1; d < type.getRank(); ++d)
+      sizes.push_back(type.isDynamicDim(d) ? OpFoldResult(b.createOrFold<memref::DimOp>(loc, buffer, d))
+                                           : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+    return b.create<memref::SubViewOp>(loc, buffer, offsets, sizes, strides);
+  }
+
+  /// A row-wise parameter's type on tiles: any offset.
+  static MemRefType tiledType(MemRefType type) {
+    SmallVector<int64_t> strides(type.getRank(), 1);
+    for (int64_t d = type.getRank() - 2; d >= 0; --d)
+      strides[d] = ShapedType::isDynamic(strides[d + 1]) || type.isDynamicDim(d + 1)
+                       ? ShapedType::kDynamic
+                       : strides[d + 1] * type.getDimSize(d + 1);
+    SmallVector<int64_t> shape(type.getShape());
+    shape[0] = ShapedType::kDynamic;
+    return MemRefType::get(shape, type.getElementType(),
+                           StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic, strides));
+  }
+
+  static ArrayRef<int64_t> rowArgsOf(func::CallOp call) {
+    auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(call, call.getCalleeAttr());
+    return callee->getAttrOfType<DenseI64ArrayAttr>(kRowArgsAttr).asArrayRef();
+  }
+
+  /// A copy of `call`'s kernel whose row-wise parameters are views of any
+  /// offset, or null when its body uses one otherwise than through loads,
+  /// stores, dimensions and subviews (whose types do not change).
+  func::FuncOp tiledKernel(ModuleOp module, func::CallOp call) {
+    if (auto it = tiledKernels.find(call.getCallee()); it != tiledKernels.end())
+      return it->second;
+    auto kernel = module.lookupSymbol<func::FuncOp>(call.getCallee());
+    if (!kernel || kernel.isExternal())
+      return nullptr;
+    ArrayRef<int64_t> rowArgs = rowArgsOf(call);
+    auto keepsTypes = [&](Operation *user, MemRefType newType) {
+      if (isa<memref::LoadOp, memref::StoreOp, memref::DimOp, vector::LoadOp, vector::StoreOp,
+              vector::MaskedLoadOp, vector::MaskedStoreOp>(user))
+        return true;
+      auto view = dyn_cast<memref::SubViewOp>(user);
+      return view &&
+             memref::SubViewOp::inferResultType(newType, view.getStaticOffsets(),
+                                                view.getStaticSizes(),
+                                                view.getStaticStrides()) == view.getType();
+    };
+    for (auto [i, f] : llvm::enumerate(rowArgs)) {
+      if (!(f & kRowWise))
+        continue;
+      MemRefType newType = tiledType(cast<MemRefType>(kernel.getArgument(i).getType()));
+      for (Operation *user : kernel.getArgument(i).getUsers())
+        if (!keepsTypes(user, newType))
+          return nullptr;
+    }
+    auto copy = cast<func::FuncOp>(kernel->clone());
+    copy.setName((kernel.getName() + "_tiles").str());
+    SymbolTable(module).insert(copy);
+    SmallVector<Type> types(copy.getArgumentTypes());
+    for (auto [i, f] : llvm::enumerate(rowArgs))
+      if (f & kRowWise) {
+        types[i] = tiledType(cast<MemRefType>(types[i]));
+        copy.getArgument(i).setType(types[i]);
+      }
+    copy.setType(FunctionType::get(module.getContext(), types, {}));
+    tiledKernels[call.getCallee()] = copy;
+    return copy;
   }
 
   /// One flag set for a buffer two members use: row-wise only when both
@@ -318,6 +510,7 @@ struct RowChainsPass : PassWrapper<RowChainsPass, OperationPass<ModuleOp>> {
   }
 
   int64_t count = 0;
+  llvm::StringMap<func::FuncOp> tiledKernels;
 };
 
 } // namespace
