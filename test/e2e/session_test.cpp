@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 using nncc::rt::DType;
 using nncc::rt::Session;
@@ -66,6 +67,38 @@ TEST_F(SessionTest, RunsWithResidentVariables) {
   auto k = session->run("square", {{"k", Tensor::of<int32_t>({2}, {-3, 7})}});
   ASSERT_TRUE(k.ok()) << k.error();
   EXPECT_EQ(k->at("k2").toDoubles(), (std::vector<double>{9, 49}));
+}
+
+// A run's bookkeeping is reused from run to run (per thread): the results
+// of earlier runs keep their values through later runs, failed ones too,
+// and runs on two threads at once each get their own.
+TEST_F(SessionTest, ResultsOutliveLaterRunsAndThreadsDoNotMix) {
+  auto first = session->run("predict", {{"x", Tensor::of<float>({1, 3}, {1, 1, 1})}});
+  ASSERT_TRUE(first.ok()) << first.error();
+  auto second = session->run("predict", {{"x", Tensor::of<float>({2, 3}, {2, 2, 2, 4, 4, 4})}});
+  ASSERT_TRUE(second.ok()) << second.error();
+  EXPECT_FALSE(session->run("predict", {{"x", Tensor::of<float>({1, 2}, {1, 1})}}).ok());
+  EXPECT_EQ(first->at("y").toDoubles(), (std::vector<double>{2.5, 2.5}));
+  EXPECT_EQ(second->at("y").toDoubles(), (std::vector<double>{4, 4, 7, 7}));
+
+  std::vector<std::vector<double>> seen(2);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t)
+    threads.emplace_back([&, t] {
+      float v = static_cast<float>(t + 1);
+      for (int i = 0; i < 200; ++i) {
+        auto out = session->run("predict", {{"x", Tensor::of<float>({1, 3}, {v, v, v})}});
+        if (!out.ok())
+          return;
+        seen[t] = out->at("y").toDoubles();
+        if (seen[t][0] != 1.5 * v + 1)
+          return;
+      }
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  EXPECT_EQ(seen[0], (std::vector<double>{2.5, 2.5}));
+  EXPECT_EQ(seen[1], (std::vector<double>{4, 4}));
 }
 
 TEST_F(SessionTest, WrongDtypeNamesFeedAndTypes) {
