@@ -98,6 +98,13 @@ public:
         if (failed(made))
           return failure();
         buffers_[op.getResult(j)] = *made;
+        // The group's later kernels read this value where they need it
+        // rather than compute it again (a momentum update's new velocity
+        // in the new weights: its product once, not twice).
+        if (v.getDefiningOp() && j + 1 < computed.size() && inputs.size() + 2 <= kMaxKernelArgs) {
+          buffers_[v] = *made;
+          inputs.push_back(v);
+        }
       }
     }
     return success();
@@ -136,8 +143,14 @@ private:
     source += *text + "\n";
     globals += writer.globals();
     exe::CudaLaunch &l = *sig.add_launches();
-    l.set_kernel(kernel);
+    l.set_kernel(shape.tilings.empty() ? kernel : shape.tilings.front().kernel);
     l.set_tile(shape.tile);
+    for (const TiledVariant &t : shape.tilings) {
+      exe::CudaTiling &tiling = *l.add_tilings();
+      tiling.set_kernel(t.kernel);
+      tiling.set_tile_m(t.tileM);
+      tiling.set_tile_n(t.tileN);
+    }
     l.set_threads(shape.threads);
     if (shape.lanes > 1)
       l.set_lanes(shape.lanes);

@@ -24,11 +24,15 @@ mlir::FailureOr<exe::CudaProgram> emitCudaProgram(mlir::ModuleOp module,
 bool haveNvrtc();
 /// NVRTC's version, "13.0", or why there is none.
 std::string nvrtcVersion();
-/// Compiles `source` with NVRTC to PTX for `arch` (compute_XX), or to CUBIN
-/// for `sm` (sm_XX) when `cubin`. An error quotes NVRTC's log with the
-/// source lines it points at.
-llvm::Expected<std::string> nvrtcCompile(const std::string &source, const std::string &target,
-                                         bool cubin);
+/// What NVRTC made of a program: PTX, and CUBIN when compiled for a real
+/// GPU (sm_XX).
+struct NvrtcImages {
+  std::string ptx, cubin;
+};
+/// Compiles `source` with NVRTC once for `target`: PTX for compute_XX, PTX
+/// and CUBIN for sm_XX. An error quotes NVRTC's log with the source lines
+/// it points at.
+llvm::Expected<NvrtcImages> nvrtcCompile(const std::string &source, const std::string &target);
 
 } // namespace nncc::cuda
 

@@ -574,8 +574,8 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
       });
 }
 
-std::string KernelWriter::header(Value result) {
-  std::string s = "extern \"C\" __global__ void " + name_ + "(const nncc_args a) {\n";
+std::string KernelWriter::header(Value result, const std::string &kernel) {
+  std::string s = "extern \"C\" __global__ void " + kernel + "(const nncc_args a) {\n";
   s += "  const long long N = a.n;\n";
   for (auto [i, v] : llvm::enumerate(inputs_)) {
     std::string T = cType(eltOf(v));
@@ -706,10 +706,8 @@ void KernelWriter::combineAcross(const std::string &acc, Combine how, Type elt,
 }
 
 FailureOr<std::string> KernelWriter::write(Value result, LaunchShape &shape) {
-  if (Operation *product = tiledProduct(result)) {
-    shape = {64, 256, 1};
-    return writeTiled(result, product);
-  }
+  if (Operation *product = tiledProduct(result))
+    return writeTiled(result, product, shape);
   shape = {};
   coop_ = cooperation(result);
   body_.clear();
@@ -720,7 +718,7 @@ FailureOr<std::string> KernelWriter::write(Value result, LaunchShape &shape) {
   std::string elementName = element(result, "lin");
   if (failedAt_)
     return failedAt_->emitOpError("is not supported by the CUDA target yet"), failure();
-  std::string s = header(result);
+  std::string s = header(result, name_);
   s += shared_;
   s += "  const long long total = " + elements(result) + ";\n";
   std::string store = "    out[lin] = " + elementName + ";\n";

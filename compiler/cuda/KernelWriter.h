@@ -35,10 +35,27 @@ using ShapeCache = llvm::DenseMap<mlir::Value, llvm::SmallVector<int64_t>>;
 /// fails at an op giving a size that is no whole multiple of N.
 mlir::FailureOr<llvm::SmallVector<int64_t>> symbolicShape(mlir::Value v, ShapeCache &cache);
 
-/// How a kernel is launched (its CudaLaunch's tile, threads and lanes).
+/// A tiled product kernel's shape: bm x bn output tiles, tm x tn outputs
+/// per thread, slices bk deep, the contraction split `splits` ways among
+/// the block's 256 threads.
+struct Tiling {
+  int bm, bn, bk, tm, tn, splits;
+};
+
+/// A product kernel written for one tile shape.
+struct TiledVariant {
+  std::string kernel;
+  unsigned tileM, tileN;
+};
+
+/// How a kernel is launched (its CudaLaunch's tile, tilings, threads and
+/// lanes).
 struct LaunchShape {
   /// T: one block per T x T tile of the (rank-2) output; 0: grid-stride.
   unsigned tile = 0;
+  /// A product written for several tile shapes, biggest first: the
+  /// runtime picks one by the output's size and the device.
+  std::vector<TiledVariant> tilings;
   /// Threads per block the kernel is written for.
   unsigned threads = 256;
   /// Threads computing one output element together: 1, 32 or `threads`.
@@ -79,13 +96,15 @@ private:
   /// The product `result` is an elementwise epilogue of, when both its
   /// operands are kernel inputs: the tiled kernel's case.
   mlir::Operation *tiledProduct(mlir::Value result);
-  std::string header(mlir::Value result);
-  mlir::FailureOr<std::string> writeTiled(mlir::Value result, mlir::Operation *product);
-  /// The tiled product's main loop and accumulators, by `precision_`: FMAs
-  /// on 4x4 accumulators per thread, or WMMA fragments staged through
-  /// shared memory; both end with `accv` the product at (row, col).
-  std::string tiledProductFma(const std::string &T, const std::string &A,
-                              const std::string &B, bool ta, bool tb);
+  std::string header(mlir::Value result, const std::string &kernel);
+  mlir::FailureOr<std::string> writeTiled(mlir::Value result, mlir::Operation *product,
+                                          LaunchShape &shape);
+  /// The tiled product's main loop and accumulators: FMAs on a tile of
+  /// accumulators per thread, or WMMA fragments staged through shared
+  /// memory (by `precision_`); both end with `accv` the product at
+  /// (row, col).
+  std::string tiledProductFma(const Tiling &tiling, const std::string &T,
+                              const std::string &A, const std::string &B, bool ta, bool tb);
   std::string tiledProductWmma(const std::string &A, const std::string &B, bool ta, bool tb);
 
   /// Who computes one element of a grid-stride kernel: one thread, a warp

@@ -58,8 +58,7 @@ std::string nvrtcVersion() {
   return std::to_string(major) + "." + std::to_string(minor);
 }
 
-llvm::Expected<std::string> nvrtcCompile(const std::string &source, const std::string &target,
-                                         bool cubin) {
+llvm::Expected<NvrtcImages> nvrtcCompile(const std::string &source, const std::string &target) {
   nvrtcProgram program;
   if (nvrtcCreateProgram(&program, source.c_str(), "kernels.cu", 0, nullptr, nullptr) !=
       NVRTC_SUCCESS)
@@ -83,19 +82,18 @@ llvm::Expected<std::string> nvrtcCompile(const std::string &source, const std::s
     return fail("NVRTC failed to compile the kernels for " + target + ": " +
                 nvrtcGetErrorString(result) + "\n" + withSourceLines(log, source));
   }
+  NvrtcImages out;
   size_t size = 0;
-  std::string out;
-  if (cubin) {
+  if (target.rfind("sm_", 0) == 0) {
     nvrtcGetCUBINSize(program, &size);
-    out.resize(size);
-    nvrtcGetCUBIN(program, out.data());
-  } else {
-    nvrtcGetPTXSize(program, &size);
-    out.resize(size);
-    nvrtcGetPTX(program, out.data());
-    while (!out.empty() && out.back() == '\0')
-      out.pop_back();
+    out.cubin.resize(size);
+    nvrtcGetCUBIN(program, out.cubin.data());
   }
+  nvrtcGetPTXSize(program, &size);
+  out.ptx.resize(size);
+  nvrtcGetPTX(program, out.ptx.data());
+  while (!out.ptx.empty() && out.ptx.back() == '\0')
+    out.ptx.pop_back();
   nvrtcDestroyProgram(&program);
   return out;
 }
@@ -106,8 +104,7 @@ bool haveNvrtc() { return false; }
 
 std::string nvrtcVersion() { return "none (nncc was built without the CUDA toolkit)"; }
 
-llvm::Expected<std::string> nvrtcCompile(const std::string &source, const std::string &target,
-                                         bool) {
+llvm::Expected<NvrtcImages> nvrtcCompile(const std::string &source, const std::string &target) {
   (void)withSourceLines;
   return fail("cannot compile the CUDA kernels for " + target +
               ": nncc was built without the CUDA toolkit (NVRTC); the source is "

@@ -1,9 +1,15 @@
-// The tiled kernel of a product with an elementwise epilogue: one block of
-// 256 threads per 64x64 output tile, 16-deep slices of both operands staged
-// in shared memory, the epilogue applied before the store. The product
-// itself is exact fp32 (or fp64) FMAs on 4x4 accumulators per thread, or,
-// with --cuda-precision=tf32|bf16, the tensor cores through WMMA on
-// operands rounded to TF32 or BF16 as they are staged, accumulating in fp32.
+// The tiled kernels of a product with an elementwise epilogue, the
+// epilogue applied before the store. In exact fp32 (or fp64) there is one
+// kernel per tile shape (kTilings), from 128x128 tiles of 8x8 outputs per
+// thread for big products down to 8x8 tiles whose block splits the
+// contraction four ways for small ones (64x50 . 784: 56 blocks, not one);
+// the runtime launches the biggest tiles that still give every
+// multiprocessor a block. Slices of both operands are staged in shared
+// memory, the next slice loaded into registers while the current one is
+// multiplied, and the products are fused multiply-adds, as on the CPU.
+// With --cuda-precision=tf32|bf16 one kernel of 64x64 tiles runs the
+// tensor cores through WMMA on operands rounded to TF32 or BF16 as they are
+// staged, accumulating in fp32.
 #include "compiler/cuda/KernelWriter.h"
 #include "nn/IR/NNDialect.h"
 
@@ -66,6 +72,8 @@ Operation *KernelWriter::tiledProduct(Value result) {
   Operation *product = nullptr;
   bool ok = true;
   std::function<bool(Value)> reaches = [&](Value v) -> bool {
+    if (llvm::is_contained(inputs_, v)) // read, not computed
+      return false;
     Operation *op = v.getDefiningOp();
     if (!op || isa<nn::FusionOp>(op))
       return false;
@@ -90,36 +98,112 @@ Operation *KernelWriter::tiledProduct(Value result) {
   return ok ? product : nullptr;
 }
 
-std::string KernelWriter::tiledProductFma(const std::string &T,
-                                          const std::string &A,
-                                          const std::string &B, bool ta,
-                                          bool tb) {
+const Tiling kTilings[] = {
+    {128, 128, 8, 8, 8, 1},
+    {64, 64, 16, 4, 4, 1},
+    {16, 16, 16, 1, 1, 1},
+    {8, 8, 16, 1, 1, 4},
+};
+
+std::string KernelWriter::tiledProductFma(const Tiling &t, const std::string &T,
+                                          const std::string &A, const std::string &B,
+                                          bool ta, bool tb) {
+  // 256 threads: (bm/tm) x (bn/tn) per split of the contraction.
+  const int depth = t.bk * t.splits, perSplit = 256 / t.splits;
+  const int loadsA = t.bm * depth / 256, loadsB = t.bn * depth / 256;
+  const int rowStep = t.bm / t.tm, colStep = t.bn / t.tn;
+  auto str = [](int v) { return std::to_string(v); };
+  std::string fma = T == "double" ? "fma" : "fmaf";
+  // Element e of a slice -> its row (or column) and depth, consecutive
+  // threads reading consecutive addresses of the operand's layout.
+  auto slotA = [&](const std::string &e) {
+    return ta ? "const int kk = " + e + " / " + str(t.bm) + ", r = " + e + " % " + str(t.bm) + ";"
+              : "const int r = " + e + " / " + str(depth) + ", kk = " + e + " % " + str(depth) + ";";
+  };
+  auto slotB = [&](const std::string &e) {
+    return tb ? "const int c = " + e + " / " + str(depth) + ", kk = " + e + " % " + str(depth) + ";"
+              : "const int kk = " + e + " / " + str(t.bn) + ", c = " + e + " % " + str(t.bn) + ";";
+  };
   std::string s;
-  s += "  __shared__ " + T + " As[16][64];\n";
-  s += "  __shared__ " + T + " Bs[16][64];\n";
-  s += "  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;\n";
-  s += "  const long long row0 = (long long)blockIdx.y * 64, col0 = (long "
-       "long)blockIdx.x * 64;\n";
-  s += "  " + T + " acc[4][4] = {};\n";
-  s += "  for (long long k0 = 0; k0 < K; k0 += 16) {\n";
-  s += stageSlices(A, B, ta, tb, "(" + T + ")0", "");
+  s += "  // " + str(t.bm) + "x" + str(t.bn) + " tiles, " + str(t.tm) + "x" + str(t.tn) +
+       " outputs per thread" +
+       (t.splits > 1 ? ", the contraction split " + str(t.splits) + " ways in the block" : "") +
+       ", slices " + str(depth) + " deep.\n";
+  s += "  __shared__ " + T + " As[" + str(depth) + "][" + str(t.bm) + "];\n";
+  s += "  __shared__ " + T + " Bs[" + str(depth) + "][" + str(t.bn) + "];\n";
+  s += "  const int split = threadIdx.x / " + str(perSplit) + ", t = threadIdx.x % " +
+       str(perSplit) + ";\n";
+  s += "  const int tx = t % " + str(colStep) + ", ty = t / " + str(colStep) + ";\n";
+  s += "  (void)split;\n";
+  s += "  const long long row0 = (long long)blockIdx.y * " + str(t.bm) +
+       ", col0 = (long long)blockIdx.x * " + str(t.bn) + ";\n";
+  s += "  " + T + " ra[" + str(loadsA) + "], rb[" + str(loadsB) + "];\n";
+  s += "  " + T + " acc[" + str(t.tm) + "][" + str(t.tn) + "];\n";
+  s += "#pragma unroll\n  for (int i = 0; i < " + str(t.tm) + "; ++i)\n";
+  s += "#pragma unroll\n    for (int j = 0; j < " + str(t.tn) + "; ++j)\n";
+  s += "      acc[i][j] = (" + T + ")0;\n";
+  auto load = [&](const std::string &k0) {
+    std::string l;
+    l += "#pragma unroll\n    for (int l = 0; l < " + str(loadsA) + "; ++l) {\n";
+    l += "      " + slotA("(threadIdx.x + l * 256)") + "\n";
+    l += "      const long long gr = row0 + r, gk = " + k0 + " + kk;\n";
+    l += "      ra[l] = gr < M && gk < K ? " + A + "[" + (ta ? "gk * M + gr" : "gr * K + gk") +
+         "] : (" + T + ")0;\n";
+    l += "    }\n";
+    l += "#pragma unroll\n    for (int l = 0; l < " + str(loadsB) + "; ++l) {\n";
+    l += "      " + slotB("(threadIdx.x + l * 256)") + "\n";
+    l += "      const long long gk = " + k0 + " + kk, gc = col0 + c;\n";
+    l += "      rb[l] = gk < K && gc < C ? " + B + "[" + (tb ? "gc * K + gk" : "gk * C + gc") +
+         "] : (" + T + ")0;\n";
+    l += "    }\n";
+    return l;
+  };
+  s += "  {\n" + load("0LL") + "  }\n";
+  s += "  for (long long k0 = 0; k0 < K; k0 += " + str(depth) + ") {\n";
+  s += "#pragma unroll\n    for (int l = 0; l < " + str(loadsA) + "; ++l) {\n";
+  s += "      " + slotA("(threadIdx.x + l * 256)") + "\n";
+  s += "      As[kk][r] = ra[l];\n    }\n";
+  s += "#pragma unroll\n    for (int l = 0; l < " + str(loadsB) + "; ++l) {\n";
+  s += "      " + slotB("(threadIdx.x + l * 256)") + "\n";
+  s += "      Bs[kk][c] = rb[l];\n    }\n";
   s += "    __syncthreads();\n";
-  s += "    for (int k = 0; k < 16; ++k) {\n";
-  s += "      " + T + " x[4], y[4];\n";
-  s += "      for (int i = 0; i < 4; ++i) {\n";
-  s += "        x[i] = As[k][ty * 4 + i];\n";
-  s += "        y[i] = Bs[k][tx * 4 + i];\n";
-  s += "      }\n";
-  s += "      for (int i = 0; i < 4; ++i)\n";
-  s += "        for (int j = 0; j < 4; ++j)\n";
-  s += "          acc[i][j] += x[i] * y[j];\n";
+  s += "    if (k0 + " + str(depth) + " < K) { // the next slice, while this one multiplies\n";
+  s += load("(k0 + " + str(depth) + ")");
+  s += "    }\n";
+  s += "#pragma unroll\n    for (int k = 0; k < " + str(t.bk) + "; ++k) {\n";
+  s += "      const int kk = split * " + str(t.bk) + " + k;\n";
+  s += "      " + T + " x[" + str(t.tm) + "], y[" + str(t.tn) + "];\n";
+  s += "#pragma unroll\n      for (int i = 0; i < " + str(t.tm) + "; ++i)\n";
+  s += "        x[i] = As[kk][ty + i * " + str(rowStep) + "];\n";
+  s += "#pragma unroll\n      for (int j = 0; j < " + str(t.tn) + "; ++j)\n";
+  s += "        y[j] = Bs[kk][tx + j * " + str(colStep) + "];\n";
+  s += "#pragma unroll\n      for (int i = 0; i < " + str(t.tm) + "; ++i)\n";
+  s += "#pragma unroll\n        for (int j = 0; j < " + str(t.tn) + "; ++j)\n";
+  s += "          acc[i][j] = " + fma + "(x[i], y[j], acc[i][j]);\n";
   s += "    }\n";
   s += "    __syncthreads();\n";
   s += "  }\n";
-  s += "  for (int i = 0; i < 4; ++i)\n";
-  s += "    for (int j = 0; j < 4; ++j) {\n";
-  s += "      const long long row = row0 + ty * 4 + i, col = col0 + tx * 4 + "
-       "j;\n";
+  if (t.splits > 1) {
+    // The splits' partial sums added in a fixed order: the same result
+    // every run.
+    s += "  __shared__ " + T + " partial[" + str(t.splits - 1) + "][" + str(t.bm * t.bn) + "];\n";
+    s += "  if (split > 0)\n";
+    s += "#pragma unroll\n    for (int i = 0; i < " + str(t.tm) + "; ++i)\n";
+    s += "#pragma unroll\n      for (int j = 0; j < " + str(t.tn) + "; ++j)\n";
+    s += "        partial[split - 1][(ty + i * " + str(rowStep) + ") * " + str(t.bn) +
+         " + tx + j * " + str(colStep) + "] = acc[i][j];\n";
+    s += "  __syncthreads();\n";
+    s += "  if (split > 0)\n    return;\n";
+    s += "  for (int p = 0; p < " + str(t.splits - 1) + "; ++p)\n";
+    s += "#pragma unroll\n    for (int i = 0; i < " + str(t.tm) + "; ++i)\n";
+    s += "#pragma unroll\n      for (int j = 0; j < " + str(t.tn) + "; ++j)\n";
+    s += "        acc[i][j] += partial[p][(ty + i * " + str(rowStep) + ") * " + str(t.bn) +
+         " + tx + j * " + str(colStep) + "];\n";
+  }
+  s += "#pragma unroll\n  for (int i = 0; i < " + str(t.tm) + "; ++i)\n";
+  s += "#pragma unroll\n    for (int j = 0; j < " + str(t.tn) + "; ++j) {\n";
+  s += "      const long long row = row0 + ty + i * " + str(rowStep) + ", col = col0 + tx + j * " +
+       str(colStep) + ";\n";
   s += "      if (row < M && col < C) {\n";
   s += "        const long long lin = row * C + col;\n";
   s += "        const " + T + " accv = acc[i][j];\n";
@@ -181,8 +265,8 @@ std::string KernelWriter::tiledProductWmma(const std::string &A,
   return s;
 }
 
-FailureOr<std::string> KernelWriter::writeTiled(Value result,
-                                                Operation *product) {
+FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product,
+                                                LaunchShape &shape) {
   auto mm = cast<nn::MatMulOp>(product);
   Value lhs = mm.getLhs(), rhs = mm.getRhs();
   auto input = [&](Value v) {
@@ -202,19 +286,39 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result,
   overrides_[mm.getResult().getAsOpaquePointer()] = "accv";
   std::string elementName = element(result, "lin");
   if (failedAt_)
-    return failedAt_->emitOpError("is not supported by the CUDA target yet"),
-           failure();
-  std::string rows = dim(result, 0), cols = dim(result, 1),
-              depth = dim(lhs, ta ? 0 : 1);
+    return failedAt_->emitOpError("is not supported by the CUDA target yet"), failure();
+  std::string rows = dim(result, 0), cols = dim(result, 1), depth = dim(lhs, ta ? 0 : 1);
   std::string A = input(lhs), B = input(rhs);
-  std::string s = header(result);
-  s += "  const long long M = " + rows + ", C = " + cols + ", K = " + depth +
-       ";\n";
-  s += wmma ? tiledProductWmma(A, B, ta, tb) : tiledProductFma(T, A, B, ta, tb);
   std::string pad(indent_, ' ');
-  s += body_;
-  s += pad + "out[lin] = " + elementName + ";\n";
-  s += pad.substr(2) + "}\n" + pad.substr(4) + "}\n}\n";
+  // The epilogue, the same in every tiling.
+  std::string tail = body_ + pad + "out[lin] = " + elementName + ";\n" + pad.substr(2) + "}\n" +
+                     pad.substr(4) + "}\n}\n";
+  std::string sizes =
+      "  const long long M = " + rows + ", C = " + cols + ", K = " + depth + ";\n";
+  shape = {};
+  shape.threads = 256;
+  if (wmma) {
+    shape.tile = 64;
+    return header(result, name_) + sizes + tiledProductWmma(A, B, ta, tb) + tail;
+  }
+  // Where a dimension of the output is known, tilings that leave half a
+  // tile's rows or columns idle are left out (a smaller tiling has as many
+  // blocks or more, and every kernel costs NVRTC time); the smallest
+  // always stays.
+  auto known = symbolicShape(result, shapes_);
+  auto halfIdle = [&](int64_t size, int tile) { return size >= 0 && 2 * size <= tile; };
+  std::string s;
+  for (const Tiling &t : kTilings) {
+    bool last = &t == &kTilings[std::size(kTilings) - 1];
+    if (!last && succeeded(known) &&
+        (halfIdle((*known)[0], t.bm) || halfIdle((*known)[1], t.bn)))
+      continue;
+    std::string kernel = name_ + "_t" + std::to_string(t.bm);
+    s += header(result, kernel) + sizes + tiledProductFma(t, T, A, B, ta, tb) + tail;
+    if (&t != &kTilings[std::size(kTilings) - 1])
+      s += "\n";
+    shape.tilings.push_back({kernel, static_cast<unsigned>(t.bm), static_cast<unsigned>(t.bn)});
+  }
   return s;
 }
 

@@ -155,18 +155,18 @@ llvm::Expected<exe::Executable> compileCuda(ModuleOp module, exe::Executable out
     *out.mutable_cuda() = std::move(*program);
     return out;
   }
-  auto ptx = cuda::nvrtcCompile(program->source(), arch, /*cubin=*/false);
-  if (!ptx)
-    return ptx.takeError();
-  if (options.emit == Stage::Ptx) {
-    *options.emitTo << *ptx;
+  // One compilation for the GPU gives both images; only --emit=ptx wants
+  // the virtual architecture's PTX alone.
+  bool ptxOnly = options.emit == Stage::Ptx;
+  auto images = cuda::nvrtcCompile(program->source(), ptxOnly ? arch : sm);
+  if (!images)
+    return images.takeError();
+  if (ptxOnly) {
+    *options.emitTo << images->ptx;
     return exe::Executable();
   }
-  auto cubin = cuda::nvrtcCompile(program->source(), sm, /*cubin=*/true);
-  if (!cubin)
-    return cubin.takeError();
-  program->set_ptx(std::move(*ptx));
-  program->set_cubin(std::move(*cubin));
+  program->set_ptx(std::move(images->ptx));
+  program->set_cubin(std::move(images->cubin));
   program->set_arch(arch);
   program->set_sm(sm);
   *out.mutable_cuda() = std::move(*program);

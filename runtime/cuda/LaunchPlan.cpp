@@ -105,27 +105,40 @@ size_t bufferBytes(const exe::CudaBuffer &b, int64_t n, Shape &shape) {
          dtypeSize(toDType(b.dtype()));
 }
 
-Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape) {
+Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape,
+                       unsigned multiprocessors, const std::string *&kernel) {
   Grid grid;
+  kernel = &launch.kernel();
   if (launch.threads()) // the block size the kernel is written for
     grid.threads = launch.threads();
-  if (launch.tile()) { // a tile of the (rank-2) output per block
-    if (shape.size() != 2)
-      return Status::error("tiled kernel '" + launch.kernel() +
-                           "' has a rank-" + std::to_string(shape.size()) +
-                           " output");
-    int64_t t = launch.tile();
-    grid.x =
-        static_cast<unsigned>(std::max<int64_t>((shape[1] + t - 1) / t, 1));
-    grid.y =
-        static_cast<unsigned>(std::max<int64_t>((shape[0] + t - 1) / t, 1));
-  } else { // grid-stride: enough blocks to fill the GPU, no more
-    // `lanes` threads per element where a warp or a block computes one.
-    int64_t threads =
-        numElements(shape) * std::max<int64_t>(launch.lanes(), 1);
-    int64_t blocks = (threads + grid.threads - 1) / grid.threads;
-    grid.x = static_cast<unsigned>(std::clamp<int64_t>(blocks, 1, 8192));
+  auto tiles = [&](int64_t tileM, int64_t tileN) -> Expected<Grid> {
+    if (shape.size() != 2 || tileM <= 0 || tileN <= 0)
+      return Status::error("tiled kernel '" + launch.kernel() + "' has a rank-" +
+                           std::to_string(shape.size()) + " output or no tile");
+    Grid g = grid;
+    g.x = static_cast<unsigned>(std::max<int64_t>((shape[1] + tileN - 1) / tileN, 1));
+    g.y = static_cast<unsigned>(std::max<int64_t>((shape[0] + tileM - 1) / tileM, 1));
+    return g;
+  };
+  if (launch.tilings_size()) { // biggest tiles that give every SM a block
+    Expected<Grid> chosen = Status::error("no tiling");
+    for (const exe::CudaTiling &t : launch.tilings()) {
+      chosen = tiles(t.tile_m(), t.tile_n());
+      if (!chosen)
+        return chosen;
+      kernel = &t.kernel();
+      if (static_cast<uint64_t>(chosen->x) * chosen->y >= multiprocessors)
+        break;
+    }
+    return chosen;
   }
+  if (launch.tile()) // a tile of the (rank-2) output per block
+    return tiles(launch.tile(), launch.tile());
+  // grid-stride: enough blocks to fill the GPU, no more; `lanes` threads
+  // per element where a warp or a block computes one.
+  int64_t threads = numElements(shape) * std::max<int64_t>(launch.lanes(), 1);
+  int64_t blocks = (threads + grid.threads - 1) / grid.threads;
+  grid.x = static_cast<unsigned>(std::clamp<int64_t>(blocks, 1, 8192));
   return grid;
 }
 
@@ -280,7 +293,7 @@ Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
     Shape shape;
     bufferBytes(program_.buffers(launch.args(launch.args_size() - 1)), *n,
                 shape);
-    auto grid = gridFor(launch, shape);
+    auto grid = gridFor(launch, shape, backend_.multiprocessors(), step.kernel);
     if (!grid)
       return grid.status();
     step.grid = *grid;

@@ -31,8 +31,11 @@ struct Grid {
   unsigned x = 1, y = 1, threads = 256;
 };
 
-/// The grid of `launch` whose output has `shape`.
-Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape);
+/// The grid of `launch` whose output has `shape`, on a device of
+/// `multiprocessors`; `kernel` is set to the kernel to launch (of a
+/// product's tilings, the biggest tiles that still fill the device).
+Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape,
+                       unsigned multiprocessors, const std::string *&kernel);
 
 /// Memory and launches of one device. upload, download, copy and launch are
 /// queued in order and may return before they are done; finish() waits.
@@ -62,6 +65,10 @@ public:
   virtual Expected<void *> endCapture();
   virtual Status replay(void *graph);
   virtual void releaseGraph(void *graph);
+
+  /// Blocks that run at once at most one per multiprocessor: what a
+  /// product's tiling must fill (1 where unknown: the biggest tiles).
+  virtual unsigned multiprocessors() const { return 1; }
 };
 
 /// Variables that stay on the device between runs.

@@ -227,8 +227,11 @@ public:
     }
     host_ = std::make_unique<Host>(handle_);
     for (const auto &sig : exe_.cuda().signatures())
-      for (const auto &l : sig.launches())
+      for (const auto &l : sig.launches()) {
         host_->kernels[l.kernel()] = l;
+        for (const auto &t : l.tilings()) // a product's kernel per tile shape
+          host_->kernels[t.kernel()] = l;
+      }
   }
   ~CudaHostEmulator() {
     if (handle_)
@@ -254,6 +257,9 @@ public:
     host_->coopBlocks = blocks;
     host_->coopThreads = threads;
   }
+  /// Multiprocessors the plan fills with a product's tiles (1: the biggest
+  /// tiles; many: the smallest).
+  void setMultiprocessors(unsigned sms) { host_->sms = sms; }
   /// Launches of kernels whose threads compute elements together so far.
   unsigned cooperativeLaunches() const { return host_->coopLaunches; }
 
@@ -292,7 +298,9 @@ private:
         return rt::Status::error("no kernel '" + kernel + "'");
       auto known = kernels.find(kernel);
       unsigned lanes = known == kernels.end() ? 0 : known->second.lanes();
-      if (grid.y > 1 || (known != kernels.end() && known->second.tile())) {
+      bool tiled = known != kernels.end() &&
+                   (known->second.tile() || known->second.tilings_size());
+      if (grid.y > 1 || tiled) {
         launch(fn, args, grid.x, grid.y, grid.threads);
       } else if (lanes > 1) {
         unsigned threads = coopThreads ? coopThreads : grid.threads;
@@ -309,6 +317,10 @@ private:
     }
     std::map<std::string, exe::CudaLaunch> kernels;
     unsigned coopBlocks = 2, coopThreads = 0, coopLaunches = 0;
+    /// The device's multiprocessors, as the plan sees them: 1 launches a
+    /// product's biggest tiles, many its smallest.
+    unsigned sms = 1;
+    unsigned multiprocessors() const override { return sms; }
     rt::Status finish() override { return rt::Status(); }
     void *library;
   };

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <set>
 
 using nncc::rt::DType;
 using nncc::rt::Tensor;
@@ -115,9 +116,13 @@ TEST_P(CudaTarget, NvrtcCompilesEveryKernel) {
     for (const auto &sig : exe.cuda().signatures())
       for (const auto &launch : sig.launches()) {
         const auto &out = exe.cuda().buffers(launch.args(launch.args_size() - 1));
-        tiled |= launch.tile() != 0 && out.dtype() == nncc::graph::F32; // fp64: no tensor cores
+        tiled |= (launch.tile() != 0 || launch.tilings_size() != 0) &&
+                 out.dtype() == nncc::graph::F32; // fp64: no tensor cores
         EXPECT_NE(exe.cuda().ptx().find(".entry " + launch.kernel() + "("), std::string::npos)
             << launch.kernel() << " " << name;
+        for (const auto &tiling : launch.tilings())
+          EXPECT_NE(exe.cuda().ptx().find(".entry " + tiling.kernel() + "("), std::string::npos)
+              << tiling.kernel() << " " << name;
       }
     // The tiled float products on the tensor cores, and only with tf32/bf16.
     bool tensorCores = exe.cuda().ptx().find("wmma.mma.sync") != std::string::npos;
@@ -246,7 +251,11 @@ TEST(CudaPrecision, TensorCoreOperandsAreRoundedAsOnTheGpu) {
   for (auto &[precision, want] : expected) {
     SCOPED_TRACE(nncc::cuda::precisionName(precision));
     nncc::exe::Executable cuda = compileCuda(*loaded, /*nvrtc=*/false, precision);
-    ASSERT_EQ(cuda.cuda().signatures(0).launches(0).tile(), 64u);
+    const auto &launch = cuda.cuda().signatures(0).launches(0);
+    if (precision == nncc::cuda::Precision::FP32)
+      ASSERT_GT(launch.tilings_size(), 0); // exact products: a kernel per tile shape
+    else
+      ASSERT_EQ(launch.tile(), 64u);
     nncc::test::CudaHostEmulator host(cuda);
     ASSERT_EQ(host.error(), "");
     auto got = host.run("f", {Tensor::of<float>({int64_t(x.size()), 1}, x)},
@@ -255,6 +264,91 @@ TEST(CudaPrecision, TensorCoreOperandsAreRoundedAsOnTheGpu) {
     for (size_t i = 0; i < x.size(); ++i)
       EXPECT_EQ((*got)[0].data<float>()[i], want[i]) << "x = " << x[i];
   }
+}
+
+// A product with an epilogue is a kernel per tile shape, from 128x128 tiles
+// down to 8x8 tiles whose block splits the contraction four ways; the plan
+// launches the biggest tiles that give every multiprocessor a block. Each
+// of them gives the CPU's results on sizes that are no multiple of any tile
+// or slice (70 rows, 37 deep, 45 columns), with either operand transposed
+// (x^T.h: the batch is the contraction), in fp32 and fp64.
+TEST(CudaProducts, EveryTilingGivesTheCpuResults) {
+  for (const char *dtype : {"F32", "F64"}) {
+    SCOPED_TRACE(dtype);
+    std::string text = R"pb(
+      placeholders { name: "x" dtype: DT shape { dims: -1 dims: 37 } }
+      variables { name: "w" dtype: DT shape: 37 shape: 45
+                  initializer { kind: GLOROT_UNIFORM seed: 3 } }
+      variables { name: "b" dtype: DT shape: 45
+                  initializer { kind: RANDOM_UNIFORM seed: 4 } }
+      nodes { name: "xw" op: "matmul" inputs: "x" inputs: "w" }
+      nodes { name: "z" op: "add" inputs: "xw" inputs: "b" }
+      nodes { name: "h" op: "tanh" inputs: "z" }
+      nodes { name: "xh" op: "matmul" inputs: "x" inputs: "h"
+              attrs { key: "transpose_a" value { b: true } } }
+      nodes { name: "hw" op: "matmul" inputs: "h" inputs: "w"
+              attrs { key: "transpose_b" value { b: true } } }
+      signatures { name: "f" feeds: "x" fetches: "h" fetches: "xh" fetches: "hw" }
+    )pb";
+    for (size_t at; (at = text.find("DT")) != std::string::npos;)
+      text.replace(at, 2, dtype);
+    auto graph = nncc::parseGraphText(text, "products.pbtxt");
+    ASSERT_TRUE(bool(graph)) << llvm::toString(graph.takeError());
+    nncc::exe::Executable cuda = compileCuda(*graph, /*nvrtc=*/false);
+    ASSERT_TRUE(cuda.has_cuda());
+    std::set<std::string> tilings, launched;
+    for (const auto &launch : cuda.cuda().signatures(0).launches())
+      for (const auto &t : launch.tilings())
+        tilings.insert(t.kernel());
+    ASSERT_GE(tilings.size(), 9u); // three products, three or four tile shapes each
+    for (unsigned sms : {1u, 4u, 30u, 100000u}) {
+      SCOPED_TRACE("multiprocessors " + std::to_string(sms));
+      for (const auto &launch : cuda.cuda().signatures(0).launches()) {
+        nncc::rt::Shape shape;
+        nncc::rt::cuda::bufferBytes(cuda.cuda().buffers(launch.args(launch.args_size() - 1)),
+                                    70, shape);
+        const std::string *kernel = nullptr;
+        ASSERT_TRUE(nncc::rt::cuda::gridFor(launch, shape, sms, kernel).ok());
+        launched.insert(*kernel);
+      }
+      nncc::test::CudaHostEmulator host(cuda);
+      ASSERT_EQ(host.error(), "");
+      host.setMultiprocessors(sms);
+      expectCpuResults(
+          *graph, cuda,
+          [&](auto &sig, auto &feeds, auto &variables) { return host.run(sig, feeds, variables); },
+          kFp32, /*batch=*/70);
+    }
+    for (const std::string &t : tilings)
+      EXPECT_TRUE(launched.count(t)) << t << " was never chosen";
+  }
+}
+
+// The plan's choice: the biggest tiles whose grid gives every
+// multiprocessor a block, else the smallest.
+TEST(CudaProducts, ThePlanPicksTheBiggestTilesThatFillTheDevice) {
+  nncc::exe::CudaLaunch launch;
+  launch.set_kernel("p_t128");
+  for (unsigned t : {128u, 64u, 16u, 8u}) {
+    auto *tiling = launch.add_tilings();
+    tiling->set_kernel("p_t" + std::to_string(t));
+    tiling->set_tile_m(t);
+    tiling->set_tile_n(t);
+  }
+  auto pick = [&](int64_t rows, int64_t cols, unsigned sms) {
+    const std::string *kernel = nullptr;
+    auto grid = nncc::rt::cuda::gridFor(launch, {rows, cols}, sms, kernel);
+    EXPECT_TRUE(grid.ok());
+    return *kernel + " " + std::to_string(grid->x) + "x" + std::to_string(grid->y);
+  };
+  EXPECT_EQ(pick(64, 50, 132), "p_t8 7x8");        // x.W1 of a batch of 64: 56 blocks
+  EXPECT_EQ(pick(784, 50, 132), "p_t16 4x49");     // x^T.dZ1: 196 blocks
+  EXPECT_EQ(pick(10000, 50, 132), "p_t64 1x157");  // inference of 10000 images
+  EXPECT_EQ(pick(4096, 4096, 132), "p_t128 32x32"); // the compute-bound MLP
+  EXPECT_EQ(pick(64, 50, 1), "p_t128 1x1");        // one multiprocessor: the biggest tiles
+  EXPECT_EQ(pick(1, 1, 132), "p_t8 1x1");
+  const std::string *kernel = nullptr;
+  EXPECT_FALSE(nncc::rt::cuda::gridFor(launch, {4, 5, 6}, 132, kernel).ok()); // rank 3
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, CudaTarget,
@@ -297,7 +391,7 @@ TEST(Nvrtc, ErrorsQuoteTheFailingKernelsLines) {
                        "extern \"C\" __global__ void broken(const nncc_args a) {\n"
                        "  float x = no_such_thing;\n"
                        "}\n";
-  auto ptx = nncc::cuda::nvrtcCompile(source, "compute_90", false);
+  auto ptx = nncc::cuda::nvrtcCompile(source, "compute_90");
   ASSERT_FALSE(bool(ptx));
   std::string error = llvm::toString(ptx.takeError());
   EXPECT_NE(error.find("NVRTC failed to compile the kernels for compute_90"), std::string::npos)
@@ -310,9 +404,10 @@ TEST(Nvrtc, ErrorsQuoteTheFailingKernelsLines) {
             std::string::npos)
       << error;
   auto good = nncc::cuda::nvrtcCompile(source.substr(0, source.find("extern \"C\" __global__ void broken")),
-                                       "sm_90", true);
+                                       "sm_90");
   ASSERT_TRUE(bool(good)) << llvm::toString(good.takeError());
-  EXPECT_EQ(good->substr(1, 3), "ELF"); // a CUBIN
+  EXPECT_EQ(good->cubin.substr(1, 3), "ELF"); // a CUBIN, and its PTX, from one compilation
+  EXPECT_NE(good->ptx.find(".target sm_90"), std::string::npos);
 }
 
 // Variables kept on the device between runs (as a Session on a GPU keeps
