@@ -440,9 +440,13 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
         std::string best = fresh("best"), at = fresh("at");
         line(cType(eltOf(x)) + " " + best + " = " + element(x, linear(xc, x)) + ";");
         line("long long " + at + " = 0;");
+        // The first NaN is the maximum, as in NumPy (and on the CPU).
+        bool nan = isFloat(eltOf(x));
         loopAxis(x, xc, axis, [&](const std::string &e, const std::string &r) {
-          line("if (" + e + " > " + best + ") { " + best + " = " + e + "; " + at + " = " + r +
-               "; }");
+          std::string beats = e + " > " + best;
+          if (nan)
+            beats += " || (" + e + " != " + e + " && " + best + " == " + best + ")";
+          line("if (" + beats + ") { " + best + " = " + e + "; " + at + " = " + r + "; }");
         });
         return define(at);
       })

@@ -154,7 +154,9 @@ struct ArgMaxLowering : OpRewritePattern<nn::ArgMaxOp> {
       axis += rank;
     Value maxInit = reduce(rw, loc, x, {axis}, Reduction::Max);
     auto type = cast<RankedTensorType>(op.getType());
-    // The first index of the maximum: compare with the row's max.
+    // The first index of the maximum: compare with the row's max. A NaN is
+    // the maximum, as in NumPy: the row's max is then NaN (maximumf
+    // propagates it) and the first NaN is taken.
     Value empty = rw.create<tensor::EmptyOp>(loc, type.getShape(),
                                              type.getElementType(),
                                              dynamicSizes(rw, loc, maxInit));
@@ -178,8 +180,10 @@ struct ArgMaxLowering : OpRewritePattern<nn::ArgMaxOp> {
           Value index = b.create<arith::IndexCastOp>(
               l, b.getI64Type(), b.create<linalg::IndexOp>(l, axis));
           Value isMax =
-              isFloat ? b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
-                                                a[0], a[1])
+              isFloat ? b.create<arith::OrIOp>(
+                            l,
+                            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, a[0], a[1]),
+                            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, a[0], a[0]))
                             .getResult()
                       : b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
                                                 a[0], a[1])
