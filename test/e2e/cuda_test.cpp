@@ -11,6 +11,7 @@
 #include "examples/e4_mlp_layers/MlpModel.h"
 #include "runtime/cuda/CudaModule.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -270,16 +271,16 @@ TEST(CudaPrecision, TensorCoreOperandsAreRoundedAsOnTheGpu) {
 // down to 8x8 tiles whose block splits the contraction four ways; the plan
 // launches the biggest tiles that give every multiprocessor a block. Each
 // of them gives the CPU's results on sizes that are no multiple of any tile
-// or slice (70 rows, 37 deep, 45 columns), with either operand transposed
+// or slice (70 rows, 37 deep, 150 columns), with either operand transposed
 // (x^T.h: the batch is the contraction), in fp32 and fp64.
 TEST(CudaProducts, EveryTilingGivesTheCpuResults) {
   for (const char *dtype : {"F32", "F64"}) {
     SCOPED_TRACE(dtype);
     std::string text = R"pb(
       placeholders { name: "x" dtype: DT shape { dims: -1 dims: 37 } }
-      variables { name: "w" dtype: DT shape: 37 shape: 45
+      variables { name: "w" dtype: DT shape: 37 shape: 150
                   initializer { kind: GLOROT_UNIFORM seed: 3 } }
-      variables { name: "b" dtype: DT shape: 45
+      variables { name: "b" dtype: DT shape: 150
                   initializer { kind: RANDOM_UNIFORM seed: 4 } }
       nodes { name: "xw" op: "matmul" inputs: "x" inputs: "w" }
       nodes { name: "z" op: "add" inputs: "xw" inputs: "b" }
@@ -300,7 +301,12 @@ TEST(CudaProducts, EveryTilingGivesTheCpuResults) {
     for (const auto &launch : cuda.cuda().signatures(0).launches())
       for (const auto &t : launch.tilings())
         tilings.insert(t.kernel());
-    ASSERT_GE(tilings.size(), 9u); // three products, three or four tile shapes each
+    // Three products, three or four tile shapes each: x.w (150 columns)
+    // also has 128x128 tiles.
+    ASSERT_EQ(tilings.size(), 10u);
+    ASSERT_EQ(std::count_if(tilings.begin(), tilings.end(),
+                            [](const std::string &k) { return k.find("_t128") != k.npos; }),
+              1);
     for (unsigned sms : {1u, 4u, 30u, 100000u}) {
       SCOPED_TRACE("multiprocessors " + std::to_string(sms));
       for (const auto &launch : cuda.cuda().signatures(0).launches()) {
