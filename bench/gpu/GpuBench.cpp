@@ -12,6 +12,11 @@
 //     step and TFLOP/s (6 x params x batch), fp32 and TF32 where compiled.
 //   nncc-gpu-bench [--models DIR] [--data DIR] [--json out.json] [--epochs 50]
 //                  [--quick] [--cpu (the CPU-compiled models: a check without a GPU)]
+// With --kernels it measures instead where a run's time goes: each kernel
+// of a training step of the textbook MLP, of its inference of the 10000
+// test images and of a step of the compute-bound MLP, between CUDA events
+// with graphs off (CudaModule's profile mode): the median per kernel, its
+// grid, and the sum per run, as tables and as the JSON's "kernels" array.
 // Without a CUDA driver or GPU it says so and exits 1.
 #include "runtime/Session.h"
 #include "runtime/cuda/CudaModule.h"
@@ -24,10 +29,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <sys/stat.h>
+#include <vector>
 
 using namespace nncc;
 using Clock = std::chrono::steady_clock;
@@ -59,11 +67,24 @@ Stats stats(std::vector<double> v) {
   return s;
 }
 
+/// One kernel of a run timed with --kernels: its launch's median over the
+/// runs (each run launches the same kernels in the same order).
+struct KernelRow {
+  /// The run: "mlp_train", "mlp_infer_10000", "big_fp32_train", ...; its
+  /// figures are "kernels_<part>_sum_us", ...
+  std::string part;
+  std::string kernel;
+  rt::cuda::Grid grid;
+  Stats us;
+};
+
 /// The figures, flat, written as one JSON object: gpu-bench.sh's table
-/// (gpu_bench_table.py) reads them by name.
+/// (gpu_bench_table.py) reads them by name; --kernels adds the array
+/// "kernels" of {part, kernel, us, us_p10, us_p90, grid_x, grid_y, threads}.
 struct Report {
   std::map<std::string, double> numbers;
   std::map<std::string, std::string> notes;
+  std::vector<KernelRow> kernels;
   int errors = 0;
 
   void fail(const std::string &key, const std::string &message) {
@@ -79,24 +100,42 @@ struct Report {
     // the previous figures whole.
     std::string tmp = path + ".tmp";
     std::ofstream out(tmp);
+    auto number = [](double v) {
+      return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string("null");
+    };
+    auto quoted = [](const std::string &v) {
+      std::string q = "\"";
+      for (char c : v) {
+        if (c == '"' || c == '\\')
+          q += {'\\', c};
+        else if (static_cast<unsigned char>(c) < 0x20)
+          q += fmt::format("\\u{:04x}", static_cast<int>(c));
+        else
+          q += c;
+      }
+      return q + '"';
+    };
     out << "{";
     const char *sep = "";
     for (auto &[k, v] : numbers) {
-      out << sep << '"' << k << "\": " << (std::isfinite(v) ? fmt::format("{:.6g}", v) : "null");
+      out << sep << quoted(k) << ": " << number(v);
       sep = ", ";
     }
     for (auto &[k, v] : notes) {
-      out << sep << '"' << k << "\": \"";
-      for (char c : v) {
-        if (c == '"' || c == '\\')
-          out << '\\' << c;
-        else if (static_cast<unsigned char>(c) < 0x20)
-          out << fmt::format("\\u{:04x}", static_cast<int>(c));
-        else
-          out << c;
-      }
-      out << '"';
+      out << sep << quoted(k) << ": " << quoted(v);
       sep = ", ";
+    }
+    if (!kernels.empty()) {
+      out << sep << "\"kernels\": [";
+      for (size_t i = 0; i < kernels.size(); ++i) {
+        const KernelRow &k = kernels[i];
+        out << (i ? ",\n  " : "\n  ") << "{\"part\": " << quoted(k.part)
+            << ", \"kernel\": " << quoted(k.kernel) << ", \"us\": " << number(k.us.median)
+            << ", \"us_p10\": " << number(k.us.p10) << ", \"us_p90\": " << number(k.us.p90)
+            << ", \"grid_x\": " << k.grid.x << ", \"grid_y\": " << k.grid.y
+            << ", \"threads\": " << k.grid.threads << "}";
+      }
+      out << "]";
     }
     out << "}\n";
     out.close();
@@ -130,7 +169,23 @@ struct Options {
   int epochs = 50, big_steps = 10;
   double train_budget_s = 75, big_budget_s = 20;
   int infer_runs = 20, b1_runs = 1000;
+  /// --kernels: untimed runs, then runs with each kernel timed (fewer of
+  /// the compute-bound MLP's, ~0.1 s a step).
+  int profile_warmup = 5, profile_runs = 20, profile_big_runs = 5;
 };
+
+/// The compute-bound MLP's batch: 4096 random images and labels.
+void bigBatch(rt::Tensor &x, rt::Tensor &y) {
+  const int64_t batch = 4096;
+  x = rt::Tensor(rt::DType::F32, {batch, 784});
+  y = rt::Tensor(rt::DType::I32, {batch});
+  std::mt19937 rng(123);
+  std::normal_distribution<float> normal;
+  for (int64_t i = 0; i < x.size(); ++i)
+    x.data<float>()[i] = normal(rng);
+  for (int64_t i = 0; i < batch; ++i)
+    y.data<int32_t>()[i] = static_cast<int32_t>(rng() % 10);
+}
 
 /// The textbook MLP: a training run from the initial weights, then
 /// inference. Returns false where it could not go on.
@@ -278,13 +333,8 @@ void benchBig(const Options &o, const std::string &file, const std::string &mode
   // 784-4096-4096-4096-10, as scripts/gpu-bundle.sh writes it.
   const int64_t batch = 4096;
   const double params = 784.0 * 4096 + 4096 + 2 * (4096.0 * 4096 + 4096) + 4096.0 * 10 + 10;
-  rt::Tensor bx(rt::DType::F32, {batch, 784}), by(rt::DType::I32, {batch});
-  std::mt19937 rng(123);
-  std::normal_distribution<float> normal;
-  for (int64_t i = 0; i < bx.size(); ++i)
-    bx.data<float>()[i] = normal(rng);
-  for (int64_t i = 0; i < batch; ++i)
-    by.data<int32_t>()[i] = static_cast<int32_t>(rng() % 10);
+  rt::Tensor bx, by;
+  bigBatch(bx, by);
 
   // Two warm-up steps, then single steps (each ends when its cost is back
   // on the host) until big_steps or the budget.
@@ -323,6 +373,166 @@ void benchBig(const Options &o, const std::string &file, const std::string &mode
              cost);
   if (!std::isfinite(cost))
     r.fail(key, fmt::format("the cost after {} steps is {}", ms.size() + 2, cost));
+}
+
+/// --kernels: `warmup` untimed calls of `run`, then `runs` with each kernel
+/// launch timed on `exe`'s GPU: a row per kernel in r.kernels and the
+/// figures "kernels_<part>_*". Returns false where it could not go on.
+bool profileRuns(const rt::Executable &exe, const std::string &part, int warmup, int runs,
+                 const std::function<rt::Status()> &run, Report &r) {
+  const std::string key = "kernels_" + part;
+  for (int i = 0; i < warmup; ++i)
+    if (rt::Status s = run(); !s.ok()) {
+      r.fail(key, fmt::format("warm-up run {}: {}", i + 1, s.message()));
+      return false;
+    }
+  rt::cuda::CudaModule *gpu = exe.cudaModule();
+  if (!gpu) {
+    r.notes[key + "_note"] = "a CPU executable: no CUDA kernels to time";
+    return true;
+  }
+  gpu->clearProfile();
+  gpu->setProfiling(true);
+  std::vector<std::vector<rt::cuda::KernelTime>> timed;
+  std::vector<double> wallUs;
+  rt::Status status;
+  for (int i = 0; i < runs && status.ok(); ++i) {
+    auto t0 = Clock::now();
+    status = run();
+    wallUs.push_back(seconds(t0) * 1e6);
+    timed.push_back(gpu->profile());
+    gpu->clearProfile();
+  }
+  gpu->setProfiling(false);
+  if (!status.ok()) {
+    r.fail(key, fmt::format("run {}: {}", timed.size(), status.message()));
+    return false;
+  }
+  const auto &first = timed.front();
+  if (first.empty()) {
+    r.fail(key, "no kernel launch was timed (CUDA graphs on? NNCC_CUDA_GRAPHS=0 turns them off)");
+    return false;
+  }
+  for (size_t i = 1; i < timed.size(); ++i) {
+    bool same = timed[i].size() == first.size();
+    for (size_t j = 0; same && j < first.size(); ++j)
+      same = timed[i][j].kernel == first[j].kernel;
+    if (!same) {
+      r.fail(key, fmt::format("run {} launched {} kernels, run 1 {}: not the same launches in "
+                              "every run",
+                              i + 1, timed[i].size(), first.size()));
+      return false;
+    }
+  }
+  std::vector<double> sums(timed.size(), 0.0);
+  for (size_t j = 0; j < first.size(); ++j) {
+    std::vector<double> us;
+    for (size_t i = 0; i < timed.size(); ++i) {
+      us.push_back(timed[i][j].microseconds);
+      sums[i] += timed[i][j].microseconds;
+    }
+    r.kernels.push_back({part, first[j].kernel, first[j].grid, stats(us)});
+  }
+  r.numbers[key + "_sum_us"] = stats(sums).median;
+  r.numbers[key + "_run_us"] = stats(wallUs).median;
+  r.numbers[key + "_launches"] = first.size();
+  r.numbers[key + "_runs"] = timed.size();
+  return true;
+}
+
+/// --kernels: where the time of a training step, of inference and of a
+/// step of the compute-bound MLP goes, kernel by kernel.
+void profileKernels(const Options &o, Report &r) {
+  // The runs must launch their kernels, not replay a graph. LaunchPlan
+  // reads this when a session's first run makes its plan runner.
+  setenv("NNCC_CUDA_GRAPHS", "0", 1);
+  r.notes["kernels_method"] = fmt::format(
+      "each launch between two CUDA events, CUDA graphs off; the median of {} runs after {} "
+      "untimed ones ({} after 1 for the compute-bound MLP). mlp_train: a training step of the "
+      "textbook MLP (batch 64); mlp_infer_10000: its inference of the 10000 test images; "
+      "big_<precision>_train: a step of the compute-bound MLP (batch 4096)",
+      o.profile_runs, o.profile_warmup, o.profile_big_runs);
+  auto data = rt::data::readMnistDir(o.data);
+  if (!data)
+    return r.fail("kernels_mlp", data.error());
+  rt::data::standardize(data->trainImages, data->testImages);
+  if (auto exe = load(o.models + "/mlp." + o.target + ".nnx", "kernels_mlp", r)) {
+    rt::Session session(exe);
+    if (rt::Status s = session.initialize(); !s.ok())
+      return r.fail("kernels_mlp", "initialize: " + s.message());
+    // Steps on an epoch's batches, from the initial weights.
+    rt::data::BatchIterator batches(data->trainImages, data->trainLabels, 64, 123);
+    batches.startEpoch();
+    rt::Tensor xb, yb;
+    auto step = [&]() -> rt::Status {
+      if (!batches.next(xb, yb)) {
+        batches.startEpoch();
+        batches.next(xb, yb);
+      }
+      auto out = session.run("train", {{"x", xb}, {"y", yb}}, {"cost"});
+      return out ? rt::Status() : out.status();
+    };
+    profileRuns(*exe, "mlp_train", o.profile_warmup, o.profile_runs, step, r);
+    auto infer = [&]() -> rt::Status {
+      auto out = session.run("predict", {{"x", data->testImages}}, {"probabilities"});
+      return out ? rt::Status() : out.status();
+    };
+    profileRuns(*exe, "mlp_infer_10000", o.profile_warmup, o.profile_runs, infer, r);
+  }
+  for (auto [file, mode] : {std::pair{"big_mlp", "fp32"}, std::pair{"big_mlp.tf32", "tf32"}}) {
+    std::string path = o.models + "/" + file + "." + o.target + ".nnx";
+    std::string part = std::string("big_") + mode + "_train", key = "kernels_" + part;
+    if (!exists(path)) {
+      r.notes[key + "_note"] = path + " is not there (not compiled): skipped";
+      continue;
+    }
+    auto exe = load(path, key, r);
+    if (!exe)
+      continue;
+    rt::Session session(exe);
+    if (rt::Status s = session.initialize(); !s.ok()) {
+      r.fail(key, "initialize: " + s.message());
+      continue;
+    }
+    rt::Tensor bx, by;
+    bigBatch(bx, by);
+    auto step = [&]() -> rt::Status {
+      auto out = session.run("train", {{"x", bx}, {"y", by}}, {"cost"});
+      return out ? rt::Status() : out.status();
+    };
+    profileRuns(*exe, part, 1, o.profile_big_runs, step, r);
+  }
+}
+
+/// --kernels' tables: a row per kernel of each part, then its sum per run.
+void printKernels(const Report &r) {
+  std::string part;
+  auto num = [&](const std::string &name) {
+    auto it = r.numbers.find("kernels_" + part + name);
+    return it == r.numbers.end() ? std::nan("") : it->second;
+  };
+  auto footer = [&] {
+    if (part.empty())
+      return;
+    fmt::print("| sum of the {:.0f} launches | {:.1f} | | | |\n", num("_launches"), num("_sum_us"));
+    fmt::print("| the run, host to host (events on) | {:.1f} | | | |\n", num("_run_us"));
+  };
+  for (const KernelRow &k : r.kernels) {
+    if (k.part != part) {
+      footer();
+      part = k.part;
+      fmt::print("\n{}: kernels on {} (us: median, p10..p90)\n\n"
+                 "| kernel | us | p10..p90 | grid (x, y) | threads |\n|---|---|---|---|---|\n",
+                 part, r.notes.at("device"));
+    }
+    fmt::print("| {} | {:.1f} | {:.1f}..{:.1f} | {}, {} | {} |\n", k.kernel, k.us.median, k.us.p10,
+               k.us.p90, k.grid.x, k.grid.y, k.grid.threads);
+  }
+  footer();
+  fmt::print("\n");
+  for (auto &[k, v] : r.notes)
+    if (k != "device")
+      fmt::print("{}: {}\n", k, v);
 }
 
 void printTable(const Report &r) {
@@ -369,12 +579,20 @@ int main(int argc, char **argv) {
   app.add_flag("--cpu", cpu,
                "run the CPU-compiled models (mlp.cpu.nnx, ...) instead, without "
                "a GPU: to check this program where there is none");
+  bool kernels = false;
+  app.add_flag("--kernels", kernels,
+               "instead: each kernel of an MLP training step, of inference of 10000 "
+               "images and of a compute-bound MLP step timed between CUDA events "
+               "(graphs off): tables, and the JSON's \"kernels\"");
   CLI11_PARSE(app, argc, argv);
   if (quick) {
     o.epochs = 3;
     o.infer_runs = 5;
     o.b1_runs = 100;
     o.big_steps = 2;
+    o.profile_warmup = 2;
+    o.profile_runs = 5;
+    o.profile_big_runs = 2;
   }
 
   Report r;
@@ -390,6 +608,12 @@ int main(int argc, char **argv) {
     r.notes["device"] = rt::cuda::cudaDeviceName();
   }
   fmt::print("device: {}\n", r.notes["device"]);
+  if (kernels) {
+    profileKernels(o, r);
+    r.write(o.json);
+    printKernels(r);
+    return r.errors ? 1 : 0;
+  }
   // The JSON is rewritten after every part, so that a run killed by a
   // time limit keeps what it measured.
   benchMlp(o, r);

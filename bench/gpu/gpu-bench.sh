@@ -5,7 +5,9 @@
 # graph, JAX with the epoch in one jit; the compute-bound MLP in fp32 and
 # TF32), then one Markdown table with the ratios, the device and the date.
 #   cd gpu-bundle && bash gpu-bench.sh [--quick]
-# Runs nncc-gpu-check first (seconds). Writes gpu-bench.md, nncc.json, the
+# Runs nncc-gpu-check first (seconds; ops/ unpacked from the bundle's
+# ops.tar.xz), then nncc-gpu-bench, nncc-gpu-bench --kernels (each kernel's
+# time) and the peers. Writes gpu-bench.md, nncc.json, nncc-kernels.json, the
 # logs and the peers' results under $OUT when it is set, ./results otherwise.
 # Every part has a time limit, so the whole stays within
 # NNCC_GPU_BENCH_SECONDS (default 400) plus about a minute.
@@ -18,6 +20,32 @@ quick=
 [ "${1:-}" = --quick ] && quick=--quick
 notes=()
 note() { echo "note: $*"; notes+=(--note "$*"); }
+# The timings are with CUDA graphs, as the runtime runs by default
+# (nncc-gpu-bench --kernels turns them off for itself).
+if [ -n "${NNCC_CUDA_GRAPHS+set}" ]; then
+  note "NNCC_CUDA_GRAPHS was set (to '$NNCC_CUDA_GRAPHS'): unset for this run"
+  unset NNCC_CUDA_GRAPHS
+fi
+# nncc's programs find the bundle's libraries; the peers' Python does not.
+libs=.${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# nncc-gpu-check's verdict from its last line, "DIR: N results compared
+# with the CPU's, F FAILED", with its exit code and, where something failed,
+# the first failure; a log without that line (a crash, no GPU) gives its
+# last line.
+check_note() { # WHAT LOG EXIT
+  local what=$1 log=$2 rc=$3 summary first
+  summary=$(grep -E ': [0-9]+ results compared with the CPU.s, [0-9]+ FAILED$' "$log" | tail -1)
+  if [ -z "$summary" ]; then
+    note "$what: exit $rc, no summary; last line: $(tail -1 "$log")"
+    return
+  fi
+  summary=${summary##*: }
+  first=
+  if [ "$rc" -ne 0 ] || [ "$(grep -oE '[0-9]+ FAILED$' <<< "$summary" | cut -d' ' -f1)" != 0 ]; then
+    first="; first: $(grep -v 'results compared with the CPU' "$log" | grep -m1 -E 'FAILED|no GPU|error')"
+  fi
+  note "$what: exit $rc, $summary$first"
+}
 
 device=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
 [ -n "$device" ] || device="none found"
@@ -25,25 +53,29 @@ echo "device: $device; $(date -u '+%Y-%m-%d %H:%M:%S') UTC"
 
 # 0. nncc's results against the CPU's (the bundle's examples; seconds),
 # so that the figures below come with the evidence that they are right.
-LD_LIBRARY_PATH=.${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} timeout -k 5 60 ./nncc-gpu-check . \
-  > "$res/gpu-check.log" 2>&1
-rc=$?
-check="nncc-gpu-check (E1-E6 and the MLP against the CPU): exit $rc, $(grep -c ' ok ' "$res/gpu-check.log") ok, $(grep -c FAILED "$res/gpu-check.log") FAILED"
-[ $rc -eq 0 ] || check="$check; first: $(grep -m1 -E 'FAILED|no GPU' "$res/gpu-check.log")"
-note "$check"
+LD_LIBRARY_PATH=$libs timeout -k 5 60 ./nncc-gpu-check . > "$res/gpu-check.log" 2>&1
+check_note "nncc-gpu-check (E1-E6 and the MLP against the CPU)" "$res/gpu-check.log" $?
 # Every op test's and gradient check's model (ops/, from ops_cuda_test and
-# gradients_cuda_test), five runs each against the CPU's results.
+# gradients_cuda_test), five runs each against the CPU's results. The
+# bundle carries them packed (ops.tar.xz, or .tar.gz where the bundling
+# machine had no xz); Python unpacks them where tar cannot.
+for packed in ops.tar.xz ops.tar.gz; do
+  [ -f "$packed" ] && [ ! -d ops ] || continue
+  tar -xf "$packed" 2> "$res/ops-unpack.log" ||
+    python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall()" "$packed" \
+      2>> "$res/ops-unpack.log" ||
+    { rm -rf ops; note "$packed cannot be unpacked: $(tail -1 "$res/ops-unpack.log")"; }
+done
 if [ -d ops ]; then
-  LD_LIBRARY_PATH=.${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} timeout -k 5 120 ./nncc-gpu-check --summary ops \
-    > "$res/gpu-check-ops.log" 2>&1
-  rc=$?
-  note "nncc-gpu-check ops (every op and gradient case against the CPU): exit $rc, $(tail -1 "$res/gpu-check-ops.log")"
+  LD_LIBRARY_PATH=$libs timeout -k 5 120 ./nncc-gpu-check --summary ops > "$res/gpu-check-ops.log" 2>&1
+  check_note "nncc-gpu-check ops (every op and gradient case against the CPU)" \
+    "$res/gpu-check-ops.log" $?
 fi
 
 # 1. nncc. Its own budgets bound it (training 75 s, 20 s per precision of
 # the compute-bound MLP); the timeout is for a hang.
 echo "== nncc-gpu-bench $quick"
-LD_LIBRARY_PATH=.${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} timeout -k 10 200 \
+LD_LIBRARY_PATH=$libs timeout -k 10 200 \
   ./nncc-gpu-bench --models models --data fashion-mnist --json "$res/nncc.json" $quick \
   > "$res/nncc.log" 2>&1
 rc=$?
@@ -54,6 +86,19 @@ case $rc in
   *) # its errors are in its JSON, which the table lists
      grep -q error "$res/nncc.json" 2> /dev/null ||
        note "nncc-gpu-bench exited with $rc: $(tail -1 "$res/nncc.log")" ;;
+esac
+# Where the time goes: each kernel between CUDA events, graphs off (seconds).
+echo "== nncc-gpu-bench --kernels $quick"
+LD_LIBRARY_PATH=$libs timeout -k 10 90 \
+  ./nncc-gpu-bench --kernels --models models --data fashion-mnist \
+  --json "$res/nncc-kernels.json" $quick > "$res/nncc-kernels.log" 2>&1
+rc=$?
+grep -E '^(no GPU|error|[a-z0-9_]+: kernels on|\| sum|\| the run)' "$res/nncc-kernels.log" | head -30
+case $rc in
+  0) ;;
+  124|137) note "nncc-gpu-bench --kernels was killed after 90 s (exit $rc)" ;;
+  *) grep -q error "$res/nncc-kernels.json" 2> /dev/null ||
+       note "nncc-gpu-bench --kernels exited with $rc: $(tail -1 "$res/nncc-kernels.log")" ;;
 esac
 
 # 2. The peers, each part only where its framework is there. The
@@ -104,12 +149,14 @@ fi
 
 # 3. The table.
 if command -v python3 > /dev/null; then
-  python3 gpu_bench_table.py --nncc "$res/nncc.json" --peers "${peers[@]}" \
+  python3 gpu_bench_table.py --nncc "$res/nncc.json" --kernels "$res/nncc-kernels.json" \
+    --peers "${peers[@]}" \
     --device "$device" --info build-info.txt "${notes[@]}" > "$res/gpu-bench.md"
   echo
   cat "$res/gpu-bench.md"
 else
   tail -12 "$res/nncc.log"
+  grep -E '^(\||kernels_)' "$res/nncc-kernels.log"
 fi
 echo
 echo "gpu-bench: $SECONDS s; results in $res"

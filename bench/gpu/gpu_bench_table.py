@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """The GPU benchmark's table: nncc-gpu-bench's JSON beside the peers'
 (gpu_mlp_peers.py's results.json, one or more), with the ratios, the device
-and the date, as Markdown on stdout. gpu-bench.sh runs it on the GPU machine;
-it needs nothing but Python's standard library.
+and the date, as Markdown on stdout; with --kernels, nncc-gpu-bench
+--kernels' JSON (its "kernels" array) as a table per run of each kernel's
+time. gpu-bench.sh runs it on the GPU machine; it needs nothing but Python's
+standard library.
 
   gpu_bench_table.py --nncc nncc.json --peers a/results.json [b/results.json]
+                     [--kernels nncc-kernels.json]
                      [--device NAME] [--info build-info.txt] [--note TEXT]...
 A missing file or figure is a row that says so, never an exception.
 """
@@ -40,17 +43,54 @@ def err_line(text):
     return (named[-1] if named else (lines[-1] if lines else "?"))[:200]
 
 
+def kernel_tables(k):
+    """nncc-gpu-bench --kernels' JSON `k` as Markdown lines: a table per part
+    (a training step, an inference run), in the order run."""
+    rows = k.get("kernels") or []
+    if not rows:
+        return []
+    L = ["", "## nncc's kernels, one by one (nncc-gpu-bench --kernels)", "",
+         f"On {k.get('device', 'n/a')}: {k.get('kernels_method', 'n/a')}. Grid: blocks (x, y) "
+         "of the threads shown. A kernel's time runs from a CUDA event before its launch to one "
+         "after, so it includes any wait for the host to queue it where the GPU had nothing else "
+         "queued."]
+    parts = []
+    for r in rows:
+        if r.get("part") not in parts:
+            parts.append(r.get("part"))
+
+    def us(v):
+        return "n/a" if v is None else f"{v:.1f}"
+
+    for part in parts:
+        key = f"kernels_{part}"
+        L += ["", f"### {part}", "", "| kernel | us (median) | p10..p90 | grid (x, y) | threads |",
+              "|---|---|---|---|---|"]
+        for r in rows:
+            if r.get("part") == part:
+                L.append(f"| {r.get('kernel')} | {us(r.get('us'))} | {us(r.get('us_p10'))}.."
+                         f"{us(r.get('us_p90'))} | {r.get('grid_x')}, {r.get('grid_y')} | "
+                         f"{r.get('threads')} |")
+        launches = k.get(key + "_launches")
+        L.append(f"| sum of the {'n/a' if launches is None else f'{launches:.0f}'} launches | "
+                 f"{us(k.get(key + '_sum_us'))} | | | |")
+        L.append(f"| the run, host to host (events on) | {us(k.get(key + '_run_us'))} | | | |")
+    return L
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nncc", required=True)
     ap.add_argument("--peers", nargs="*", default=[])
+    ap.add_argument("--kernels", default=None, help="nncc-gpu-bench --kernels' JSON")
     ap.add_argument("--device", default="unknown")
     ap.add_argument("--info", default=None, help="the bundle's build-info.txt")
     ap.add_argument("--note", action="append", default=[])
     args = ap.parse_args()
     notes = list(args.note)
     n = load(args.nncc, notes)
+    k = load(args.kernels, notes) if args.kernels else {}
     secs, env = {}, {}
     for p in args.peers:
         d = load(p, notes)
@@ -166,9 +206,12 @@ def main():
           "from the host (12.8 MB); PyTorch's data is on the GPU.", "",
           "| target | nncc | target | met |", "|---|---|---|---|"]
     L += targets
-    for k, v in sorted(n.items()):
-        if k.endswith(("_error", "_note")) or k == "error":
-            notes.append(f"nncc {k}: {v}")
+    for key, v in sorted(n.items()):
+        if key.endswith(("_error", "_note")) or key == "error":
+            notes.append(f"nncc {key}: {v}")
+    for key, v in sorted(k.items()):
+        if key.endswith(("_error", "_note")) or key == "error":
+            notes.append(f"nncc --kernels {key}: {v}")
     for name, s in secs.items():
         if not s.get("ok", True) and s.get("error"):
             notes.append(f"peers {name}: {err_line(s['error'])}")
@@ -181,6 +224,7 @@ def main():
                      f"executable loaded in {n.get('mlp_load_ms', float('nan')):.1f} ms.")
     if notes:
         L += ["", "Notes:"] + [f"- {x}" for x in notes]
+    L += kernel_tables(k)
     print("\n".join(L))
 
 

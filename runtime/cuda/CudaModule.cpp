@@ -1,6 +1,8 @@
 #include "runtime/cuda/CudaModule.h"
 
+#include <algorithm>
 #include <dlfcn.h>
+#include <vector>
 
 namespace nncc::rt::cuda {
 namespace {
@@ -12,6 +14,7 @@ using CUdevice = int;
 using CUdeviceptr = unsigned long long;
 using Handle = void *;
 constexpr int kComputeCapabilityMajor = 75, kComputeCapabilityMinor = 76;
+constexpr int kMultiprocessorCount = 16;
 constexpr unsigned kStreamNonBlocking = 1;
 constexpr int kCaptureModeRelaxed = 2;
 
@@ -45,10 +48,15 @@ struct Driver {
   CUresult (*cuGraphLaunch)(Handle, Handle);
   CUresult (*cuGraphDestroy)(Handle);
   CUresult (*cuGraphExecDestroy)(Handle);
+  CUresult (*cuEventCreate)(Handle *, unsigned);
+  CUresult (*cuEventRecord)(Handle, Handle);
+  CUresult (*cuEventSynchronize)(Handle);
+  CUresult (*cuEventElapsedTime)(float *, Handle, Handle);
+  CUresult (*cuEventDestroy)(Handle);
   CUresult (*cuGetErrorString)(CUresult, const char **);
   CUdevice device = 0;
   Handle context = nullptr;
-  int major = 0, minor = 0;
+  int major = 0, minor = 0, multiprocessors = 1;
   std::string name;
 };
 
@@ -105,6 +113,16 @@ const Expected<Driver *> &driver() {
     get(d.cuGraphLaunch, "cuGraphLaunch");
     get(d.cuGraphDestroy, "cuGraphDestroy");
     get(d.cuGraphExecDestroy, "cuGraphExecDestroy");
+    get(d.cuEventCreate, "cuEventCreate");
+    get(d.cuEventRecord, "cuEventRecord");
+    get(d.cuEventSynchronize, "cuEventSynchronize");
+    get(d.cuEventDestroy, "cuEventDestroy_v2");
+    // cuda.h maps cuEventElapsedTime to _v2 from CUDA 12.8; older drivers
+    // export the first version alone.
+    if (dlsym(lib, "cuEventElapsedTime_v2"))
+      get(d.cuEventElapsedTime, "cuEventElapsedTime_v2");
+    else
+      get(d.cuEventElapsedTime, "cuEventElapsedTime");
     get(d.cuGetErrorString, "cuGetErrorString");
     if (missing)
       return Status::error("the CUDA driver lacks " + which + " (too old?)");
@@ -118,6 +136,7 @@ const Expected<Driver *> &driver() {
       return Status::error("CUDA device 0: " + errorText(d, r));
     d.cuDeviceGetAttribute(&d.major, kComputeCapabilityMajor, d.device);
     d.cuDeviceGetAttribute(&d.minor, kComputeCapabilityMinor, d.device);
+    d.cuDeviceGetAttribute(&d.multiprocessors, kMultiprocessorCount, d.device);
     char name[256] = {};
     d.cuDeviceGetName(name, sizeof name, d.device);
     d.name = name;
@@ -181,16 +200,22 @@ CudaModule::load(const exe::CudaProgram &program, const std::string &name) {
     return s;
   for (const exe::CudaSignature &sig : program.signatures())
     for (const exe::CudaLaunch &launch : sig.launches()) {
-      if (m->functions_.count(launch.kernel()))
-        continue;
-      void *f = nullptr;
-      if (Status s = check(
-              d.cuModuleGetFunction(&f, m->module_, launch.kernel().c_str()),
-              name + ": kernel '" + launch.kernel() + "'");
-          !s.ok())
-        return s;
-      m->functions_[launch.kernel()] = f;
+      std::vector<const std::string *> kernels{&launch.kernel()};
+      for (const exe::CudaTiling &t : launch.tilings())
+        kernels.push_back(&t.kernel());
+      for (const std::string *kernel : kernels) {
+        if (m->functions_.count(*kernel))
+          continue;
+        void *f = nullptr;
+        if (Status s = check(
+                d.cuModuleGetFunction(&f, m->module_, kernel->c_str()),
+                name + ": kernel '" + *kernel + "'");
+            !s.ok())
+          return s;
+        m->functions_[*kernel] = f;
+      }
     }
+  m->multiprocessors_ = static_cast<unsigned>(std::max(d.multiprocessors, 1));
   return m;
 }
 
@@ -199,6 +224,12 @@ CudaModule::~CudaModule() {
     (*driver())->cuStreamSynchronize(stream_);
     (*driver())->cuStreamDestroy(stream_);
   }
+  for (const Pending &p : pending_) {
+    (*driver())->cuEventDestroy(p.start);
+    (*driver())->cuEventDestroy(p.end);
+  }
+  for (void *event : events_)
+    (*driver())->cuEventDestroy(event);
   if (module_)
     (*driver())->cuModuleUnload(module_);
 }
@@ -241,17 +272,81 @@ Status CudaModule::launch(const std::string &kernel, const KernelArgs &args,
   auto it = functions_.find(kernel);
   if (it == functions_.end())
     return Status::error("kernel '" + kernel + "' is not in the loaded module");
+  Driver &d = **driver();
   // The driver copies the argument when the launch is queued (or captured).
   void *params[] = {const_cast<KernelArgs *>(&args)};
-  return check((*driver())->cuLaunchKernel(it->second, grid.x, grid.y, 1,
-                                           grid.threads, 1, 1, 0, stream_,
-                                           params, nullptr),
-               "launching kernel '" + kernel + "'");
+  auto queue = [&] {
+    return check(d.cuLaunchKernel(it->second, grid.x, grid.y, 1, grid.threads,
+                                  1, 1, 0, stream_, params, nullptr),
+                 "launching kernel '" + kernel + "'");
+  };
+  if (!profiling_ || capturing_)
+    return queue();
+  // Profile mode: the launch between two events (reused once timed), which
+  // finish() reads.
+  Pending timed{profile_.size(), nullptr, nullptr};
+  Status s;
+  for (void **event : {&timed.start, &timed.end}) {
+    if (!events_.empty()) {
+      *event = events_.back();
+      events_.pop_back();
+    } else if (s.ok()) {
+      s = check(d.cuEventCreate(event, 0), "creating a CUDA event");
+    }
+  }
+  const std::string recording = "recording a CUDA event to time kernels";
+  if (s.ok())
+    s = check(d.cuEventRecord(timed.start, stream_), recording);
+  if (s.ok())
+    s = queue();
+  if (s.ok())
+    s = check(d.cuEventRecord(timed.end, stream_), recording);
+  if (!s.ok()) {
+    for (void *event : {timed.start, timed.end})
+      if (event)
+        events_.push_back(event);
+    return s;
+  }
+  pending_.push_back(timed);
+  profile_.push_back({kernel, grid, 0});
+  return s;
 }
 
 Status CudaModule::finish() {
-  return check((*driver())->cuStreamSynchronize(stream_),
-               "running the CUDA kernels");
+  Status s = check((*driver())->cuStreamSynchronize(stream_),
+                   "running the CUDA kernels");
+  return pending_.empty() ? s : timePending(std::move(s));
+}
+
+Status CudaModule::timePending(Status s) {
+  Driver &d = **driver();
+  size_t first = pending_.front().entry;
+  for (const Pending &p : pending_) {
+    float ms = 0;
+    if (s.ok())
+      s = check(d.cuEventSynchronize(p.end), "waiting for a CUDA event");
+    if (s.ok())
+      s = check(d.cuEventElapsedTime(&ms, p.start, p.end),
+                "timing kernel '" + profile_[p.entry].kernel + "'");
+    profile_[p.entry].microseconds = ms * 1e3;
+    events_.push_back(p.start);
+    events_.push_back(p.end);
+  }
+  pending_.clear();
+  if (!s.ok()) // no times then: the launches' entries go
+    profile_.resize(first);
+  return s;
+}
+
+void CudaModule::clearProfile() {
+  // A launch still queued keeps its events: re-recording them is fine,
+  // but its entry goes.
+  for (const Pending &p : pending_) {
+    events_.push_back(p.start);
+    events_.push_back(p.end);
+  }
+  pending_.clear();
+  profile_.clear();
 }
 
 Expected<void *> CudaModule::allocateHost(size_t bytes) {
@@ -269,13 +364,17 @@ void CudaModule::releaseHost(void *buffer) {
 }
 
 Status CudaModule::beginCapture() {
-  return check((*driver())->cuStreamBeginCapture(stream_, kCaptureModeRelaxed),
-               "starting a CUDA graph capture");
+  Status s =
+      check((*driver())->cuStreamBeginCapture(stream_, kCaptureModeRelaxed),
+            "starting a CUDA graph capture");
+  capturing_ = s.ok();
+  return s;
 }
 
 Expected<void *> CudaModule::endCapture() {
   Driver &d = **driver();
   Handle graph = nullptr, exec = nullptr;
+  capturing_ = false;
   if (Status s = check(d.cuStreamEndCapture(stream_, &graph),
                        "capturing a CUDA graph");
       !s.ok())

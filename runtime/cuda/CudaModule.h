@@ -1,7 +1,8 @@
 // The runtime's CUDA device: the driver API opened at run time
 // (dlopen("libcuda.so.1"), no link-time dependency), a CUDA program's
 // module loaded from its CUBIN where the GPU matches and from its PTX
-// otherwise, and launch plans run on it (runtime/cuda/LaunchPlan.h).
+// otherwise, and launch plans run on it (runtime/cuda/LaunchPlan.h), each
+// launch timed where a benchmark asks (profile mode).
 #ifndef NNCC_RUNTIME_CUDA_CUDAMODULE_H
 #define NNCC_RUNTIME_CUDA_CUDAMODULE_H
 
@@ -9,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <vector>
 
 namespace nncc::rt::cuda {
 
@@ -17,6 +19,16 @@ namespace nncc::rt::cuda {
 Status cudaAvailable();
 /// "NVIDIA H100 80GB HBM3 (sm_90)", for messages and benchmarks.
 std::string cudaDeviceName();
+
+/// One kernel launch timed in a CudaModule's profile mode.
+struct KernelTime {
+  std::string kernel;
+  Grid grid;
+  /// From a CUDA event recorded before the launch to one after it: the
+  /// kernel's time, plus any wait for the host to queue it where the GPU
+  /// ran out of queued work.
+  double microseconds = 0;
+};
 
 class CudaModule : public PlanBackend {
 public:
@@ -42,6 +54,17 @@ public:
   Expected<void *> endCapture() override;
   Status replay(void *graph) override;
   void releaseGraph(void *graph) override;
+  unsigned multiprocessors() const override { return multiprocessors_; }
+
+  /// Profile mode, off by default, for benchmarks (nncc-gpu-bench
+  /// --kernels): each launch that is not being captured into a graph runs
+  /// between two CUDA events, and finish() adds its time to profile(). A
+  /// graph's replay launches nothing, so a run loop to profile has graphs
+  /// off (NNCC_CUDA_GRAPHS=0). Not for runs of several threads at once.
+  void setProfiling(bool on) { profiling_ = on; }
+  /// The launches timed up to the last finish(), in the order queued.
+  const std::vector<KernelTime> &profile() const { return profile_; }
+  void clearProfile();
 
 private:
   CudaModule() = default;
@@ -49,6 +72,22 @@ private:
   /// Everything of the module is queued on one stream, in order.
   void *stream_ = nullptr;
   std::map<std::string, void *> functions_;
+  unsigned multiprocessors_ = 1;
+
+  // Profile mode: launches queued between events (pending_, their entries
+  // of profile_ still without a time) and events free for reuse.
+  struct Pending {
+    size_t entry;
+    void *start, *end;
+  };
+  /// Reads the pending launches' times into profile_ (or drops their
+  /// entries where `s`, the run's status, or the driver says it failed)
+  /// and frees their events.
+  Status timePending(Status s);
+  bool profiling_ = false, capturing_ = false;
+  std::vector<KernelTime> profile_;
+  std::vector<Pending> pending_;
+  std::vector<void *> events_;
 };
 
 } // namespace nncc::rt::cuda

@@ -2,11 +2,12 @@
 # nncc-gpu-bench where there is no CUDA driver or GPU (the only path of it a
 # GPU-less machine can run): it must say so in one line, write the error to
 # its JSON for gpu-bench.sh's table, and exit non-zero. Exit 77 (skipped)
-# where a GPU is there.
-#   gpu_bench_no_driver.sh NNCC_GPU_BENCH SCRATCH_JSON
+# where a GPU is there. ARGS (e.g. --kernels) pick the mode.
+#   gpu_bench_no_driver.sh NNCC_GPU_BENCH SCRATCH_JSON [ARGS...]
 bench=$1 json=$2
+shift 2
 rm -f "$json"
-out=$("$bench" --models /nonexistent --json "$json" 2>&1)
+out=$("$bench" --models /nonexistent --json "$json" "$@" 2>&1)
 rc=$?
 case $out in
   "device: "*) echo "a GPU is here ($out): skipped"; exit 77 ;;
