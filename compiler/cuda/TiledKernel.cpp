@@ -87,10 +87,7 @@ Operation *KernelWriter::tiledProduct(Value result) {
     bool any = false;
     for (Value operand : op->getOperands())
       any |= reaches(operand);
-    if (any && (v.getType() != result.getType() ||
-                !isa<nn::AddOp, nn::SubOp, nn::MulOp, nn::DivOp, nn::BiasAddOp,
-                     nn::NegOp, nn::SquareOp, nn::ExpOp, nn::LogOp, nn::TanhOp,
-                     nn::SigmoidOp, nn::ReluOp>(op)))
+    if (any && (v.getType() != result.getType() || !op->hasTrait<nn::Elementwise>()))
       ok = false;
     return any;
   };

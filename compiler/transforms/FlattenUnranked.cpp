@@ -10,11 +10,7 @@ using namespace mlir;
 namespace nncc {
 namespace {
 
-bool isElementwise(Operation *op) {
-  return isa<nn::AddOp, nn::SubOp, nn::MulOp, nn::DivOp, nn::EqualOp,
-             nn::NegOp, nn::SquareOp, nn::ExpOp, nn::LogOp, nn::TanhOp,
-             nn::SigmoidOp, nn::ReluOp, nn::CastOp>(op);
-}
+bool isElementwise(Operation *op) { return op->hasTrait<nn::Elementwise>(); }
 
 bool isUnranked(Type t) { return isa<UnrankedTensorType>(t); }
 

@@ -33,10 +33,11 @@ Role roleOf(Operation *op) {
           nn::MeanSquaredErrorOp, nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp,
           nn::ArgMaxOp>(op))
     return Role::Reduction;
-  if (isa<nn::AddOp, nn::SubOp, nn::MulOp, nn::DivOp, nn::EqualOp, nn::GreaterOp,
-          nn::NegOp, nn::SquareOp, nn::ExpOp, nn::LogOp, nn::TanhOp, nn::SigmoidOp,
-          nn::ReluOp, nn::BiasAddOp, nn::CastOp, nn::OneHotOp, nn::ExpandDimsOp,
-          nn::BroadcastLikeOp, nn::NumElementsOp, nn::ReshapeOp, nn::SqueezeOp>(op))
+  // Elementwise ops, and ops that are elementwise in the index space of
+  // their result (a gather of one element each).
+  if (op->hasTrait<nn::Elementwise>() ||
+      isa<nn::OneHotOp, nn::ExpandDimsOp, nn::BroadcastLikeOp, nn::NumElementsOp, nn::ReshapeOp,
+          nn::SqueezeOp>(op))
     return Role::Elementwise;
   return Role::None;
 }

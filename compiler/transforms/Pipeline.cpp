@@ -12,6 +12,7 @@ void addPreparationPasses(mlir::OpPassManager &pm) {
   pm.addPass(mlir::createCSEPass());
   pm.addPass(createExternalizeVariablesPass());
   pm.addNestedPass<mlir::func::FuncOp>(createFlattenUnrankedPass());
+  pm.addNestedPass<mlir::func::FuncOp>(createInferShapesPass());
   pm.addPass(mlir::createCanonicalizerPass());
 }
 

@@ -5,7 +5,7 @@
 
 include "NNBase.td"
 
-def NN_GreaterOp : NN_InferredOp<"greater", [Pure]> {
+def NN_GreaterOp : NN_InferredOp<"greater", [Pure, NN_Elementwise]> {
   let summary = "elementwise lhs > rhs, broadcasting; the result is i1";
   let arguments = (ins NN_NumericTensor:$lhs, NN_NumericTensor:$rhs);
   let results = (outs TensorOf<[I1]>:$result);

@@ -6,7 +6,7 @@ include "NNBase.td"
 
 // NumPy broadcasting: shapes align from the right; a dimension of 1 stretches.
 class NN_BinaryOp<string mnemonic, Type resultType, list<Trait> traits = []>
-    : NN_InferredOp<mnemonic, !listconcat(traits, [Pure])> {
+    : NN_InferredOp<mnemonic, !listconcat(traits, [Pure, NN_Elementwise])> {
   let arguments = (ins NN_Tensor:$lhs, NN_Tensor:$rhs);
   let results = (outs resultType:$result);
   let assemblyFormat =
@@ -34,7 +34,7 @@ def NN_EqualOp : NN_BinaryOp<"equal", TensorOf<[I1]>, [Commutative]> {
 }
 
 class NN_UnaryOp<string mnemonic, Type type, list<Trait> traits = []>
-    : NN_InferredOp<mnemonic, !listconcat(traits, [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>])> {
+    : NN_InferredOp<mnemonic, !listconcat(traits, [Pure, NN_Elementwise, DeclareOpInterfaceMethods<NN_GradientOpInterface>])> {
   let arguments = (ins type:$x);
   let results = (outs type:$result);
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";

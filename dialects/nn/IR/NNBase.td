@@ -34,6 +34,12 @@ def NN_NumericTensor : TensorOf<[F32, F64, I32, I64]>;
 def NN_Tensor : TensorOf<[F32, F64, I32, I64, I1]>;
 def NN_StaticTensor : StaticShapeTensorOf<[F32, F64, I32, I64, I1]>;
 
+// Elementwise with NumPy broadcasting (nn/IR/NNTraits.h): fusion,
+// flattening and shape refinement ask for it.
+def NN_Elementwise : NativeOpTrait<"Elementwise"> {
+  let cppNamespace = "::nncc::nn";
+}
+
 class NN_Op<string mnemonic, list<Trait> traits = []>
     : Op<NN_Dialect, mnemonic, traits>;
 

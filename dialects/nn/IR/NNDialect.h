@@ -12,6 +12,8 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "nn/IR/NNTraits.h"
+
 #include "nn/IR/NNDialect.h.inc"
 #include "nn/IR/GradientInterface.h.inc"
 

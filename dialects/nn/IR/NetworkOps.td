@@ -19,7 +19,7 @@ def NN_MatMulOp : NN_InferredOp<"matmul", [Pure, DeclareOpInterfaceMethods<NN_Gr
       "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
-def NN_BiasAddOp : NN_InferredOp<"bias_add", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+def NN_BiasAddOp : NN_InferredOp<"bias_add", [Pure, NN_Elementwise, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "adds a rank-1 bias along the last dimension";
   let arguments = (ins NN_NumericTensor:$x, NN_NumericTensor:$bias);
   let results = (outs NN_NumericTensor:$result);

@@ -65,7 +65,7 @@ def NN_OneHotOp : NN_InferredOp<"one_hot", [Pure]> {
   let assemblyFormat = "$indices attr-dict `:` type($indices) `->` type($result)";
 }
 
-def NN_CastOp : NN_InferredOp<"cast", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+def NN_CastOp : NN_InferredOp<"cast", [Pure, NN_Elementwise, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "converts elements to `dtype` (floats truncate toward zero)";
   let arguments = (ins NN_Tensor:$x, TypeAttr:$dtype);
   let results = (outs NN_Tensor:$result);
