@@ -123,6 +123,13 @@ int run(const std::string &dir, bool expect, bool summary) {
             continue;
           }
           auto a = t.toDoubles(), b = want->toDoubles();
+          // An element near zero in a tensor of large values keeps the
+          // rounding of the large terms that cancelled in it, which the GPU
+          // adds in another order (a product's split contraction): it is
+          // allowed 1e-5 of the tensor's largest magnitude.
+          double largest = 0;
+          for (double x : b)
+            largest = std::isfinite(x) ? std::max(largest, std::abs(x)) : largest;
           double worst = 0;
           bool ok = true;
           for (size_t i = 0; i < a.size(); ++i) {
@@ -133,7 +140,7 @@ int run(const std::string &dir, bool expect, bool summary) {
             }
             double d = std::abs(a[i] - b[i]);
             worst = std::max(worst, std::isnan(d) ? INFINITY : d);
-            ok &= d <= 1e-5 + 1e-4 * std::abs(b[i]);
+            ok &= d <= 1e-5 + 1e-4 * std::abs(b[i]) + 1e-5 * largest;
           }
           failures += !ok;
           ++compared;
