@@ -42,6 +42,13 @@ struct Tiling {
   int bm, bn, bk, tm, tn, splits;
 };
 
+/// A tensor-core product kernel's shape: bm x bn output tiles over 8 warps
+/// in wm x wn, or, with splits 8, each warp the whole tile over its share of
+/// the contraction.
+struct WmmaTiling {
+  int bm, bn, wm, wn, splits;
+};
+
 /// A product kernel written for one tile shape.
 struct TiledVariant {
   std::string kernel;
@@ -99,13 +106,15 @@ private:
   std::string header(mlir::Value result, const std::string &kernel);
   mlir::FailureOr<std::string> writeTiled(mlir::Value result, mlir::Operation *product,
                                           LaunchShape &shape);
-  /// The tiled product's main loop and accumulators: FMAs on a tile of
-  /// accumulators per thread, or WMMA fragments staged through shared
-  /// memory (by `precision_`); both end with `accv` the product at
-  /// (row, col).
+  /// A tiled product kernel's body after its sizes: FMAs on a tile of
+  /// accumulators per thread, or WMMA fragments (by `precision_`); both
+  /// run `epilogue` for each element with `accv` the product at `lin`.
   std::string tiledProductFma(const Tiling &tiling, const std::string &T,
-                              const std::string &A, const std::string &B, bool ta, bool tb);
-  std::string tiledProductWmma(const std::string &A, const std::string &B, bool ta, bool tb);
+                              const std::string &A, const std::string &B, bool ta, bool tb,
+                              const std::string &epilogue);
+  std::string tiledProductWmma(const WmmaTiling &tiling, const std::string &A,
+                               const std::string &B, bool ta, bool tb,
+                               const std::string &epilogue);
 
   /// Who computes one element of a grid-stride kernel: one thread, a warp
   /// or the whole block.

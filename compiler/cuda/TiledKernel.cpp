@@ -1,15 +1,16 @@
 // The tiled kernels of a product with an elementwise epilogue, the
-// epilogue applied before the store. In exact fp32 (or fp64) there is one
-// kernel per tile shape (kTilings), from 128x128 tiles of 8x8 outputs per
-// thread for big products down to 8x8 tiles whose block splits the
-// contraction four ways for small ones (64x50 . 784: 56 blocks, not one);
-// the runtime launches the biggest tiles that still give every
-// multiprocessor a block. Slices of both operands are staged in shared
-// memory, the next slice loaded into registers while the current one is
-// multiplied, and the products are fused multiply-adds, as on the CPU.
-// With --cuda-precision=tf32|bf16 one kernel of 64x64 tiles runs the
-// tensor cores through WMMA on operands rounded to TF32 or BF16 as they are
-// staged, accumulating in fp32.
+// epilogue applied before the store. A product is one kernel per tile
+// shape; the runtime launches the biggest tiles that still give every
+// multiprocessor a block. In exact fp32 (or fp64) the tiles go from
+// 128x128, 8x8 outputs per thread, for big products down to 8x8 tiles whose
+// block splits the contraction four ways for small ones (64x50 . 784: 56
+// blocks, not one); the products are fused multiply-adds, as on the CPU.
+// With --cuda-precision=tf32|bf16 the tensor cores multiply through WMMA
+// (operands rounded to TF32 or BF16 as they are staged, fp32 accumulation):
+// 128x128 tiles of 64x32 per warp, 64x64 tiles of 16x32 per warp, and 16x16
+// tiles whose eight warps split the contraction. Slices of both operands
+// are staged in shared memory, the next slice loaded into registers while
+// the current one is multiplied.
 #include "compiler/cuda/KernelWriter.h"
 #include "nn/IR/NNDialect.h"
 
@@ -26,34 +27,73 @@ RankedTensorType tensorOf(Value v) {
   return cast<RankedTensorType>(v.getType());
 }
 
-/// The statements staging slice k0 of A (As[k][r], 64 rows by 16) and B
-/// (Bs[k][c], 16 by 64) in shared memory, each element through `stage`
-/// (the rounding of a tensor-core path).
-std::string stageSlices(const std::string &A, const std::string &B, bool ta,
-                        bool tb, const std::string &zero,
-                        const std::string &stage) {
-  auto staged = [&](const std::string &x) {
-    return stage.empty() ? x : stage + "(" + x + ")";
-  };
-  std::string s;
-  s += "    for (int e = threadIdx.x; e < 1024; e += blockDim.x) {\n";
-  s += "      const int r = e / 16, k = e % 16;\n";
-  s += "      const long long gr = row0 + r, gk = k0 + k;\n";
-  s += "      As[k][r] = " +
-       staged("gr < M && gk < K ? " + A + "[" +
-              (ta ? "gk * M + gr" : "gr * K + gk") + "] : " + zero) +
-       ";\n";
-  s += "    }\n";
-  s += "    for (int e = threadIdx.x; e < 1024; e += blockDim.x) {\n";
-  s += "      const int k = e / 64, c = e % 64;\n";
-  s += "      const long long gk = k0 + k, gc = col0 + c;\n";
-  s += "      Bs[k][c] = " +
-       staged("gk < K && gc < C ? " + B + "[" +
-              (tb ? "gc * K + gk" : "gk * C + gc") + "] : " + zero) +
-       ";\n";
-  s += "    }\n";
-  return s;
-}
+/// How a block stages slices of A (As[kk][r], bm rows) and B (Bs[kk][c],
+/// bn columns), `depth` deep, through registers ra, rb: consecutive threads
+/// read consecutive addresses of each operand's layout.
+struct Staging {
+  int bm, bn, depth;
+  std::string A, B, T;
+  bool ta, tb;
+
+  int loadsA() const { return bm * depth / 256; }
+  int loadsB() const { return bn * depth / 256; }
+  std::string slotA(const std::string &e) const {
+    std::string m = std::to_string(bm), d = std::to_string(depth);
+    return ta ? "const int kk = " + e + " / " + m + ", r = " + e + " % " + m + ";"
+              : "const int r = " + e + " / " + d + ", kk = " + e + " % " + d + ";";
+  }
+  std::string slotB(const std::string &e) const {
+    std::string n = std::to_string(bn), d = std::to_string(depth);
+    return tb ? "const int c = " + e + " / " + d + ", kk = " + e + " % " + d + ";"
+              : "const int kk = " + e + " / " + n + ", c = " + e + " % " + n + ";";
+  }
+  std::string registers() const {
+    return "  " + T + " ra[" + std::to_string(loadsA()) + "], rb[" + std::to_string(loadsB()) +
+           "];\n";
+  }
+  /// Loads the slice at depth k0 into the registers.
+  std::string load(const std::string &k0) const {
+    std::string l;
+    l += "#pragma unroll\n    for (int l = 0; l < " + std::to_string(loadsA()) + "; ++l) {\n";
+    l += "      " + slotA("(threadIdx.x + l * 256)") + "\n";
+    l += "      const long long gr = row0 + r, gk = " + k0 + " + kk;\n";
+    l += "      ra[l] = gr < M && gk < K ? " + A + "[" + (ta ? "gk * M + gr" : "gr * K + gk") +
+         "] : (" + T + ")0;\n";
+    l += "    }\n";
+    l += "#pragma unroll\n    for (int l = 0; l < " + std::to_string(loadsB()) + "; ++l) {\n";
+    l += "      " + slotB("(threadIdx.x + l * 256)") + "\n";
+    l += "      const long long gk = " + k0 + " + kk, gc = col0 + c;\n";
+    l += "      rb[l] = gk < K && gc < C ? " + B + "[" + (tb ? "gc * K + gk" : "gk * C + gc") +
+         "] : (" + T + ")0;\n";
+    l += "    }\n";
+    return l;
+  }
+  /// Stores the registers into As and Bs, each element through `round`.
+  std::string store(const std::string &round) const {
+    auto r = [&](const std::string &x) { return round.empty() ? x : round + "(" + x + ")"; };
+    std::string l;
+    l += "#pragma unroll\n    for (int l = 0; l < " + std::to_string(loadsA()) + "; ++l) {\n";
+    l += "      " + slotA("(threadIdx.x + l * 256)") + "\n";
+    l += "      As[kk][r] = " + r("ra[l]") + ";\n    }\n";
+    l += "#pragma unroll\n    for (int l = 0; l < " + std::to_string(loadsB()) + "; ++l) {\n";
+    l += "      " + slotB("(threadIdx.x + l * 256)") + "\n";
+    l += "      Bs[kk][c] = " + r("rb[l]") + ";\n    }\n";
+    return l;
+  }
+  /// The main loop's head: the staged slice stored, the block met, the
+  /// next slice's loads issued before this one is multiplied.
+  std::string loopHead(const std::string &round) const {
+    std::string d = std::to_string(depth);
+    std::string l = "  {\n" + load("0LL") + "  }\n";
+    l += "  for (long long k0 = 0; k0 < K; k0 += " + d + ") {\n";
+    l += store(round);
+    l += "    __syncthreads();\n";
+    l += "    if (k0 + " + d + " < K) { // the next slice, while this one multiplies\n";
+    l += load("(k0 + " + d + ")");
+    l += "    }\n";
+    return l;
+  }
+};
 
 } // namespace
 
@@ -102,25 +142,24 @@ const Tiling kTilings[] = {
     {8, 8, 16, 1, 1, 4},
 };
 
+// 8 warps in wm x wn, each a (bm/wm) x (bn/wn) part of the tile in 16x16
+// fragments; splits > 1: every warp computes the whole tile over its share
+// of the contraction.
+const WmmaTiling kWmmaTilings[] = {
+    {128, 128, 2, 4, 1},
+    {64, 64, 4, 2, 1},
+    {16, 16, 1, 1, 8},
+};
+
 std::string KernelWriter::tiledProductFma(const Tiling &t, const std::string &T,
                                           const std::string &A, const std::string &B,
-                                          bool ta, bool tb) {
+                                          bool ta, bool tb, const std::string &epilogue) {
   // 256 threads: (bm/tm) x (bn/tn) per split of the contraction.
   const int depth = t.bk * t.splits, perSplit = 256 / t.splits;
-  const int loadsA = t.bm * depth / 256, loadsB = t.bn * depth / 256;
   const int rowStep = t.bm / t.tm, colStep = t.bn / t.tn;
+  Staging stage{t.bm, t.bn, depth, A, B, T, ta, tb};
   auto str = [](int v) { return std::to_string(v); };
   std::string fma = T == "double" ? "fma" : "fmaf";
-  // Element e of a slice -> its row (or column) and depth, consecutive
-  // threads reading consecutive addresses of the operand's layout.
-  auto slotA = [&](const std::string &e) {
-    return ta ? "const int kk = " + e + " / " + str(t.bm) + ", r = " + e + " % " + str(t.bm) + ";"
-              : "const int r = " + e + " / " + str(depth) + ", kk = " + e + " % " + str(depth) + ";";
-  };
-  auto slotB = [&](const std::string &e) {
-    return tb ? "const int c = " + e + " / " + str(depth) + ", kk = " + e + " % " + str(depth) + ";"
-              : "const int kk = " + e + " / " + str(t.bn) + ", c = " + e + " % " + str(t.bn) + ";";
-  };
   std::string s;
   s += "  // " + str(t.bm) + "x" + str(t.bn) + " tiles, " + str(t.tm) + "x" + str(t.tn) +
        " outputs per thread" +
@@ -134,39 +173,12 @@ std::string KernelWriter::tiledProductFma(const Tiling &t, const std::string &T,
   s += "  (void)split;\n";
   s += "  const long long row0 = (long long)blockIdx.y * " + str(t.bm) +
        ", col0 = (long long)blockIdx.x * " + str(t.bn) + ";\n";
-  s += "  " + T + " ra[" + str(loadsA) + "], rb[" + str(loadsB) + "];\n";
+  s += stage.registers();
   s += "  " + T + " acc[" + str(t.tm) + "][" + str(t.tn) + "];\n";
   s += "#pragma unroll\n  for (int i = 0; i < " + str(t.tm) + "; ++i)\n";
   s += "#pragma unroll\n    for (int j = 0; j < " + str(t.tn) + "; ++j)\n";
   s += "      acc[i][j] = (" + T + ")0;\n";
-  auto load = [&](const std::string &k0) {
-    std::string l;
-    l += "#pragma unroll\n    for (int l = 0; l < " + str(loadsA) + "; ++l) {\n";
-    l += "      " + slotA("(threadIdx.x + l * 256)") + "\n";
-    l += "      const long long gr = row0 + r, gk = " + k0 + " + kk;\n";
-    l += "      ra[l] = gr < M && gk < K ? " + A + "[" + (ta ? "gk * M + gr" : "gr * K + gk") +
-         "] : (" + T + ")0;\n";
-    l += "    }\n";
-    l += "#pragma unroll\n    for (int l = 0; l < " + str(loadsB) + "; ++l) {\n";
-    l += "      " + slotB("(threadIdx.x + l * 256)") + "\n";
-    l += "      const long long gk = " + k0 + " + kk, gc = col0 + c;\n";
-    l += "      rb[l] = gk < K && gc < C ? " + B + "[" + (tb ? "gc * K + gk" : "gk * C + gc") +
-         "] : (" + T + ")0;\n";
-    l += "    }\n";
-    return l;
-  };
-  s += "  {\n" + load("0LL") + "  }\n";
-  s += "  for (long long k0 = 0; k0 < K; k0 += " + str(depth) + ") {\n";
-  s += "#pragma unroll\n    for (int l = 0; l < " + str(loadsA) + "; ++l) {\n";
-  s += "      " + slotA("(threadIdx.x + l * 256)") + "\n";
-  s += "      As[kk][r] = ra[l];\n    }\n";
-  s += "#pragma unroll\n    for (int l = 0; l < " + str(loadsB) + "; ++l) {\n";
-  s += "      " + slotB("(threadIdx.x + l * 256)") + "\n";
-  s += "      Bs[kk][c] = rb[l];\n    }\n";
-  s += "    __syncthreads();\n";
-  s += "    if (k0 + " + str(depth) + " < K) { // the next slice, while this one multiplies\n";
-  s += load("(k0 + " + str(depth) + ")");
-  s += "    }\n";
+  s += stage.loopHead("");
   s += "#pragma unroll\n    for (int k = 0; k < " + str(t.bk) + "; ++k) {\n";
   s += "      const int kk = split * " + str(t.bk) + " + k;\n";
   s += "      " + T + " x[" + str(t.tm) + "], y[" + str(t.tn) + "];\n";
@@ -204,61 +216,96 @@ std::string KernelWriter::tiledProductFma(const Tiling &t, const std::string &T,
   s += "      if (row < M && col < C) {\n";
   s += "        const long long lin = row * C + col;\n";
   s += "        const " + T + " accv = acc[i][j];\n";
+  s += epilogue;
+  s += "      }\n    }\n}\n";
   return s;
 }
 
-std::string KernelWriter::tiledProductWmma(const std::string &A,
-                                           const std::string &B, bool ta,
-                                           bool tb) {
+std::string KernelWriter::tiledProductWmma(const WmmaTiling &t, const std::string &A,
+                                           const std::string &B, bool ta, bool tb,
+                                           const std::string &epilogue) {
   bool bf16 = precision_ == Precision::BF16;
+  auto str = [](int v) { return std::to_string(v); };
   // TF32 fragments are 16x16x8 on float storage (rounded with
   // __float_to_tf32, as the tensor cores expect), BF16 ones 16x16x16.
   std::string S = bf16 ? "__nv_bfloat16" : "float";
   std::string depth = bf16 ? "16" : "8";
   std::string operand = bf16 ? "__nv_bfloat16" : "wmma::precision::tf32";
+  std::string round = bf16 ? "__float2bfloat16" : "wmma::__float_to_tf32";
+  const int slice = 16 * t.splits;
+  const int fm = t.bm / t.wm / 16, fn = t.bn / t.wn / 16;
+  Staging stage{t.bm, t.bn, slice, A, B, "float", ta, tb};
+  std::string fragA = "wmma::fragment<wmma::matrix_a, 16, 16, " + depth + ", " + operand +
+                      ", wmma::col_major>";
+  std::string fragB = "wmma::fragment<wmma::matrix_b, 16, 16, " + depth + ", " + operand +
+                      ", wmma::row_major>";
   std::string s;
-  s += "  // Tensor cores (" + std::string(precisionName(precision_)) +
-       "): each of the 8 warps computes a 16x32 strip of the 64x64\n"
-       "  // tile as two 16x16 fragments accumulating in fp32.\n";
-  s += "  __shared__ __align__(32) " + S + " As[16][64];\n";
-  s += "  __shared__ __align__(32) " + S + " Bs[16][64];\n";
-  s += "  __shared__ __align__(32) float Cs[64][64];\n";
-  s += "  const int warp = threadIdx.x / 32;\n";
-  s += "  const int fr = (warp / 2) * 16, fc = (warp % 2) * 32;\n";
-  s += "  const long long row0 = (long long)blockIdx.y * 64, col0 = (long "
-       "long)blockIdx.x * 64;\n";
-  s += "  wmma::fragment<wmma::accumulator, 16, 16, " + depth +
-       ", float> acc[2];\n";
-  s += "  wmma::fill_fragment(acc[0], 0.0f);\n";
-  s += "  wmma::fill_fragment(acc[1], 0.0f);\n";
-  s += "  for (long long k0 = 0; k0 < K; k0 += 16) {\n";
-  s += stageSlices(A, B, ta, tb, "0.0f",
-                   bf16 ? "__float2bfloat16" : "wmma::__float_to_tf32");
-  s += "    __syncthreads();\n";
-  s += "    for (int k = 0; k < 16; k += " + depth + ") {\n";
-  s += "      wmma::fragment<wmma::matrix_a, 16, 16, " + depth + ", " +
-       operand + ", wmma::col_major> fa;\n";
-  s += "      wmma::load_matrix_sync(fa, &As[k][fr], 64);\n";
-  s += "      for (int f = 0; f < 2; ++f) {\n";
-  s += "        wmma::fragment<wmma::matrix_b, 16, 16, " + depth + ", " +
-       operand + ", wmma::row_major> fb;\n";
-  s += "        wmma::load_matrix_sync(fb, &Bs[k][fc + f * 16], 64);\n";
-  s += "        wmma::mma_sync(acc[f], fa, fb, acc[f]);\n";
+  s += "  // Tensor cores (" + std::string(precisionName(precision_)) + "): " + str(t.bm) + "x" +
+       str(t.bn) + " tiles, " +
+       (t.splits > 1 ? "each of the 8 warps the whole tile over an eighth of each slice"
+                     : "8 warps of " + str(t.bm / t.wm) + "x" + str(t.bn / t.wn)) +
+       ", 16x16 fragments accumulating in fp32.\n";
+  s += "  __shared__ __align__(32) " + S + " As[" + str(slice) + "][" + str(t.bm) + "];\n";
+  s += "  __shared__ __align__(32) " + S + " Bs[" + str(slice) + "][" + str(t.bn) + "];\n";
+  s += "  __shared__ __align__(32) float Cs[8][256];\n";
+  s += "  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;\n";
+  s += "  (void)lane;\n";
+  if (t.splits > 1)
+    s += "  const int wr = 0, wc = 0, k1 = warp * 16;\n";
+  else
+    s += "  const int wr = (warp / " + str(t.wn) + ") * " + str(t.bm / t.wm) + ", wc = (warp % " +
+         str(t.wn) + ") * " + str(t.bn / t.wn) + ", k1 = 0;\n";
+  s += "  const long long row0 = (long long)blockIdx.y * " + str(t.bm) +
+       ", col0 = (long long)blockIdx.x * " + str(t.bn) + ";\n";
+  s += stage.registers();
+  s += "  wmma::fragment<wmma::accumulator, 16, 16, " + depth + ", float> acc[" + str(fm) + "][" +
+       str(fn) + "];\n";
+  s += "  for (int i = 0; i < " + str(fm) + "; ++i)\n";
+  s += "    for (int j = 0; j < " + str(fn) + "; ++j)\n";
+  s += "      wmma::fill_fragment(acc[i][j], 0.0f);\n";
+  s += stage.loopHead(round);
+  s += "    for (int k = k1; k < k1 + 16; k += " + depth + ") {\n";
+  s += "      " + fragA + " fa[" + str(fm) + "];\n";
+  s += "      for (int i = 0; i < " + str(fm) + "; ++i)\n";
+  s += "        wmma::load_matrix_sync(fa[i], &As[k][wr + i * 16], " + str(t.bm) + ");\n";
+  s += "      for (int j = 0; j < " + str(fn) + "; ++j) {\n";
+  s += "        " + fragB + " fb;\n";
+  s += "        wmma::load_matrix_sync(fb, &Bs[k][wc + j * 16], " + str(t.bn) + ");\n";
+  s += "        for (int i = 0; i < " + str(fm) + "; ++i)\n";
+  s += "          wmma::mma_sync(acc[i][j], fa[i], fb, acc[i][j]);\n";
   s += "      }\n";
   s += "    }\n";
   s += "    __syncthreads();\n";
   s += "  }\n";
-  // The fragments' layout is opaque: the epilogue reads the tile back
-  // from shared memory.
-  s += "  for (int f = 0; f < 2; ++f)\n";
-  s += "    wmma::store_matrix_sync(&Cs[fr][fc + f * 16], acc[f], 64, "
-       "wmma::mem_row_major);\n";
-  s += "  __syncthreads();\n";
-  s += "  for (int e = threadIdx.x; e < 64 * 64; e += blockDim.x) {\n";
-  s += "    const long long row = row0 + e / 64, col = col0 + e % 64;\n";
-  s += "    if (row < M && col < C) {\n";
-  s += "      const long long lin = row * C + col;\n";
-  s += "      const float accv = Cs[e / 64][e % 64];\n";
+  // The fragments' layout is opaque: the epilogue reads them back from
+  // shared memory, a 16x16 fragment at a time per warp.
+  if (t.splits > 1) {
+    s += "  wmma::store_matrix_sync(Cs[warp], acc[0][0], 16, wmma::mem_row_major);\n";
+    s += "  __syncthreads();\n";
+    s += "  {\n";
+    s += "    const int e = threadIdx.x; // the warps' partial sums in a fixed order\n";
+    s += "    float sum = Cs[0][e];\n";
+    s += "    for (int w = 1; w < 8; ++w)\n";
+    s += "      sum += Cs[w][e];\n";
+    s += "    const long long row = row0 + e / 16, col = col0 + e % 16;\n";
+    s += "    if (row < M && col < C) {\n";
+    s += "      const long long lin = row * C + col;\n";
+    s += "      const float accv = sum;\n";
+    s += epilogue;
+    s += "    }\n  }\n}\n";
+    return s;
+  }
+  s += "  for (int i = 0; i < " + str(fm) + "; ++i)\n";
+  s += "    for (int j = 0; j < " + str(fn) + "; ++j) {\n";
+  s += "      wmma::store_matrix_sync(Cs[warp], acc[i][j], 16, wmma::mem_row_major);\n";
+  s += "      __syncwarp();\n";
+  s += "      for (int e = lane; e < 256; e += 32) {\n";
+  s += "        const long long row = row0 + wr + i * 16 + e / 16, col = col0 + wc + j * 16 + e % 16;\n";
+  s += "        if (row < M && col < C) {\n";
+  s += "          const long long lin = row * C + col;\n";
+  s += "          const float accv = Cs[warp][e];\n";
+  s += epilogue;
+  s += "        }\n      }\n      __syncwarp();\n    }\n}\n";
   return s;
 }
 
@@ -279,43 +326,45 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product
   bool wmma = precision_ != Precision::FP32 && elt.isF32();
   body_.clear();
   scopes_.assign(1, {});
-  indent_ = wmma ? 6 : 8;
+  indent_ = 8;
   overrides_[mm.getResult().getAsOpaquePointer()] = "accv";
   std::string elementName = element(result, "lin");
   if (failedAt_)
     return failedAt_->emitOpError("is not supported by the CUDA target yet"), failure();
   std::string rows = dim(result, 0), cols = dim(result, 1), depth = dim(lhs, ta ? 0 : 1);
   std::string A = input(lhs), B = input(rhs);
-  std::string pad(indent_, ' ');
-  // The epilogue, the same in every tiling.
-  std::string tail = body_ + pad + "out[lin] = " + elementName + ";\n" + pad.substr(2) + "}\n" +
-                     pad.substr(4) + "}\n}\n";
+  // The epilogue, the same in every tiling: `accv` the product at `lin`.
+  std::string epilogue = body_ + std::string(indent_, ' ') + "out[lin] = " + elementName + ";\n";
   std::string sizes =
       "  const long long M = " + rows + ", C = " + cols + ", K = " + depth + ";\n";
   shape = {};
   shape.threads = 256;
-  if (wmma) {
-    shape.tile = 64;
-    return header(result, name_) + sizes + tiledProductWmma(A, B, ta, tb) + tail;
-  }
   // Where a dimension of the output is known, tilings that leave half a
   // tile's rows or columns idle are left out (a smaller tiling has as many
   // blocks or more, and every kernel costs NVRTC time); the smallest
   // always stays.
   auto known = symbolicShape(result, shapes_);
-  auto halfIdle = [&](int64_t size, int tile) { return size >= 0 && 2 * size <= tile; };
+  auto wanted = [&](int bm, int bn, bool last) {
+    auto halfIdle = [](int64_t size, int tile) { return size >= 0 && 2 * size <= tile; };
+    return last || failed(known) || !(halfIdle((*known)[0], bm) || halfIdle((*known)[1], bn));
+  };
   std::string s;
-  for (const Tiling &t : kTilings) {
-    bool last = &t == &kTilings[std::size(kTilings) - 1];
-    if (!last && succeeded(known) &&
-        (halfIdle((*known)[0], t.bm) || halfIdle((*known)[1], t.bn)))
-      continue;
-    std::string kernel = name_ + "_t" + std::to_string(t.bm);
-    s += header(result, kernel) + sizes + tiledProductFma(t, T, A, B, ta, tb) + tail;
-    if (&t != &kTilings[std::size(kTilings) - 1])
-      s += "\n";
-    shape.tilings.push_back({kernel, static_cast<unsigned>(t.bm), static_cast<unsigned>(t.bn)});
+  auto add = [&](const std::string &suffix, int bm, int bn, const std::string &body) {
+    std::string kernel = name_ + suffix;
+    s += (s.empty() ? "" : "\n") + header(result, kernel) + sizes + body;
+    shape.tilings.push_back({kernel, static_cast<unsigned>(bm), static_cast<unsigned>(bn)});
+  };
+  if (wmma) {
+    for (const WmmaTiling &t : kWmmaTilings)
+      if (wanted(t.bm, t.bn, &t == &kWmmaTilings[std::size(kWmmaTilings) - 1]))
+        add("_w" + std::to_string(t.bm), t.bm, t.bn,
+            tiledProductWmma(t, A, B, ta, tb, epilogue));
+    return s;
   }
+  for (const Tiling &t : kTilings)
+    if (wanted(t.bm, t.bn, &t == &kTilings[std::size(kTilings) - 1]))
+      add("_t" + std::to_string(t.bm), t.bm, t.bn,
+          tiledProductFma(t, T, A, B, ta, tb, epilogue));
   return s;
 }
 
