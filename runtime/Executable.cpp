@@ -154,20 +154,20 @@ Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable prot
     return library.status();
   exe->library_ = *library;
   // The kernels split their row loops over the runtime's threads.
-  if (auto *hook = static_cast<void **>(dlsym(exe->library_, "nncc_parallel_for_hook")))
-    *hook = reinterpret_cast<void *>(&parallelFor);
+  if (auto *hook = static_cast<abi::ParallelForFn *>(dlsym(exe->library_, abi::kParallelForHook)))
+    *hook = &parallelFor;
   // Their buffers come from the runtime's caching allocator (the session
   // frees the results it adopts with kernelFree).
-  auto *alloc = static_cast<void **>(dlsym(exe->library_, "nncc_alloc_hook"));
-  auto *release = static_cast<void **>(dlsym(exe->library_, "nncc_free_hook"));
+  auto *alloc = static_cast<abi::AllocFn *>(dlsym(exe->library_, abi::kAllocHook));
+  auto *release = static_cast<abi::FreeFn *>(dlsym(exe->library_, abi::kFreeHook));
   if (!alloc || !release)
-    return Status::error(name + ": the kernels lack the runtime's allocator hooks "
-                                "(nncc_alloc_hook, nncc_free_hook)");
-  *alloc = reinterpret_cast<void *>(&kernelAlloc);
-  *release = reinterpret_cast<void *>(&kernelFree);
+    return Status::error(name + ": the kernels lack the runtime's allocator hooks (" +
+                         abi::kAllocHook + ", " + abi::kFreeHook + ")");
+  *alloc = &kernelAlloc;
+  *release = &kernelFree;
   // Kernels compiled with numeric checks report the first NaN or Inf.
-  if (auto *fault = static_cast<void **>(dlsym(exe->library_, "nncc_numeric_fault_hook")))
-    *fault = reinterpret_cast<void *>(&recordNumericFault);
+  if (auto *fault = static_cast<abi::NumericFaultFn *>(dlsym(exe->library_, abi::kNumericFaultHook)))
+    *fault = &recordNumericFault;
   for (const exe::SignatureSpec &sig : exe->proto_.signatures()) {
     void *symbol = dlsym(exe->library_, sig.entry().c_str());
     if (!symbol)

@@ -7,6 +7,7 @@
 #ifndef NNCC_RUNTIME_THREADPOOL_H
 #define NNCC_RUNTIME_THREADPOOL_H
 
+#include "runtime/Abi.h"
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -14,7 +15,7 @@
 namespace nncc::rt {
 
 /// A task runs rows [begin, end) of a kernel with its packed arguments.
-using RowTask = void (*)(void *ctx, int64_t begin, int64_t end);
+using RowTask = abi::RowTask;
 
 /// Threads the kernels use, the calling thread included: NNCC_THREADS if
 /// set, otherwise the machine's hardware threads.

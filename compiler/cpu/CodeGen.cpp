@@ -1,4 +1,5 @@
 #include "compiler/cpu/CodeGen.h"
+#include "runtime/Abi.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -34,7 +35,7 @@ static llvm::Error fail(const llvm::Twine &message) {
 }
 
 std::string entrySymbol(llvm::StringRef signature) {
-  return ("nncc_entry_" + signature).str();
+  return (abi::kEntryPrefix + signature).str();
 }
 
 /// void nncc_entry_S(void **args) { _mlir_ciface_S(args[0], args[1], ...); }
@@ -126,7 +127,7 @@ static llvm::Expected<std::string> optimizeAndEmit(llvm::Module &module,
 static llvm::StringRef groupName(llvm::StringRef name) {
   name.consume_back("_task");
   if (!name.consume_front("_mlir_ciface_"))
-    name.consume_front("nncc_entry_");
+    name.consume_front(abi::kEntryPrefix);
   return name;
 }
 

@@ -3,6 +3,7 @@
 #ifndef NNCC_COMPILER_CPU_PASSES_H
 #define NNCC_COMPILER_CPU_PASSES_H
 
+#include "runtime/Abi.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
@@ -62,19 +63,19 @@ std::unique_ptr<mlir::Pass> createRowChainsPass();
 /// serially until the runtime installs its thread pool there. Calls inside
 /// a row kernel (a chain's) are direct: the kernel already runs on a range.
 std::unique_ptr<mlir::Pass> createParallelCallsPass();
-inline constexpr llvm::StringLiteral kParallelForHook = "nncc_parallel_for_hook";
+inline constexpr llvm::StringLiteral kParallelForHook = abi::kParallelForHook;
 
 /// nn-cpu-alloc-hooks (on the LLVM dialect): the kernels' allocations and
 /// frees call through `nncc_alloc_hook` / `nncc_free_hook`, malloc and free
 /// until the runtime installs its caching allocator there.
 std::unique_ptr<mlir::Pass> createAllocHooksPass();
-inline constexpr llvm::StringLiteral kAllocHook = "nncc_alloc_hook";
-inline constexpr llvm::StringLiteral kFreeHook = "nncc_free_hook";
+inline constexpr llvm::StringLiteral kAllocHook = abi::kAllocHook;
+inline constexpr llvm::StringLiteral kFreeHook = abi::kFreeHook;
 /// nn.check_numerics calls this function (i32 index) where a value holds a
 /// NaN or an infinity; nn-cpu-alloc-hooks defines it to call through
 /// kNumericFaultHook, which the runtime sets (a fallback ignores it).
 inline constexpr llvm::StringLiteral kNumericFaultFunction = "__nncc_numeric_fault";
-inline constexpr llvm::StringLiteral kNumericFaultHook = "nncc_numeric_fault_hook";
+inline constexpr llvm::StringLiteral kNumericFaultHook = abi::kNumericFaultHook;
 
 /// nn-cpu-approximate-math: polynomial approximations of f32 exp, log, tanh.
 std::unique_ptr<mlir::Pass> createApproximateMathPass();

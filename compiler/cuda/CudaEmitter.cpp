@@ -189,8 +189,8 @@ FailureOr<exe::CudaProgram> emitCudaProgram(ModuleOp module, Precision precision
                      "// Every kernel takes its buffers (the output last) and N, the run's\n"
                      "// unknown size, and covers its output with a grid-stride loop or,\n"
                      "// for a product, one block per tile of it.\n" + includes +
-                     "struct nncc_args { void *p[" + std::to_string(kMaxKernelArgs) +
-                     "]; long long n; };\n\n" + builder.globals +
+                     "struct " + abi::kKernelArgsName + " { void *p[" +
+                     std::to_string(kMaxKernelArgs) + "]; long long n; };\n\n" + builder.globals +
                      (builder.globals.empty() ? "" : "\n") + builder.source);
   return program;
 }

@@ -579,7 +579,8 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
 }
 
 std::string KernelWriter::header(Value result, const std::string &kernel) {
-  std::string s = "extern \"C\" __global__ void " + kernel + "(const nncc_args a) {\n";
+  std::string s = "extern \"C\" __global__ void " + kernel + "(const " + abi::kKernelArgsName +
+                  " a) {\n";
   s += "  const long long N = a.n;\n";
   for (auto [i, v] : llvm::enumerate(inputs_)) {
     std::string T = cType(eltOf(v));

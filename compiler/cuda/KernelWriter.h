@@ -10,6 +10,7 @@
 #define NNCC_COMPILER_CUDA_KERNELWRITER_H
 
 #include "compiler/cuda/Precision.h"
+#include "runtime/Abi.h"
 
 #include "mlir/IR/Value.h"
 #include "mlir/Support/LogicalResult.h"
@@ -23,8 +24,7 @@
 
 namespace nncc::cuda {
 
-/// The most buffers one kernel takes (inputs and its output).
-constexpr unsigned kMaxKernelArgs = 32;
+using abi::kMaxKernelArgs;
 
 /// The C++ type of an element type: float, double, int, long long, bool.
 std::string cType(mlir::Type elt);

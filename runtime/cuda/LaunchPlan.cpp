@@ -276,10 +276,11 @@ Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
     use(*staged);
   }
   for (const exe::CudaLaunch &launch : sig->launches()) {
-    if (launch.args_size() == 0 || launch.args_size() > 32)
+    if (launch.args_size() == 0 ||
+        launch.args_size() > static_cast<int>(abi::kMaxKernelArgs))
       return Status::error("kernel '" + launch.kernel() + "' has " +
-                           std::to_string(launch.args_size()) +
-                           " arguments (1 to 32)");
+                           std::to_string(launch.args_size()) + " arguments (1 to " +
+                           std::to_string(abi::kMaxKernelArgs) + ")");
     Step step{Step::Launch};
     step.kernel = &launch.kernel();
     step.args.n = *n;

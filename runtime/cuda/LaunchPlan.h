@@ -9,6 +9,7 @@
 #ifndef NNCC_RUNTIME_CUDA_LAUNCHPLAN_H
 #define NNCC_RUNTIME_CUDA_LAUNCHPLAN_H
 
+#include "runtime/Abi.h"
 #include "proto/executable.pb.h"
 #include "runtime/Tensor.h"
 
@@ -21,10 +22,7 @@
 namespace nncc::rt::cuda {
 
 /// The kernels' one argument: their buffers (the output last) and N.
-struct KernelArgs {
-  void *p[32];
-  long long n;
-};
+using KernelArgs = abi::KernelArgs;
 
 /// A launch's blocks (x, y) of `threads` threads.
 struct Grid {
