@@ -51,34 +51,30 @@ struct Staging {
     return "  " + T + " ra[" + std::to_string(loadsA()) + "], rb[" + std::to_string(loadsB()) +
            "];\n";
   }
+  /// An unrolled loop over a thread's `n` elements of a slice, each at
+  /// its place by `slot`.
+  static std::string perElement(int n, const std::string &slot, const std::string &body) {
+    return "#pragma unroll\n    for (int l = 0; l < " + std::to_string(n) + "; ++l) {\n      " +
+           slot + "\n" + body + "    }\n";
+  }
   /// Loads the slice at depth k0 into the registers.
   std::string load(const std::string &k0) const {
-    std::string l;
-    l += "#pragma unroll\n    for (int l = 0; l < " + std::to_string(loadsA()) + "; ++l) {\n";
-    l += "      " + slotA("(threadIdx.x + l * 256)") + "\n";
-    l += "      const long long gr = row0 + r, gk = " + k0 + " + kk;\n";
-    l += "      ra[l] = gr < M && gk < K ? " + A + "[" + (ta ? "gk * M + gr" : "gr * K + gk") +
-         "] : (" + T + ")0;\n";
-    l += "    }\n";
-    l += "#pragma unroll\n    for (int l = 0; l < " + std::to_string(loadsB()) + "; ++l) {\n";
-    l += "      " + slotB("(threadIdx.x + l * 256)") + "\n";
-    l += "      const long long gk = " + k0 + " + kk, gc = col0 + c;\n";
-    l += "      rb[l] = gk < K && gc < C ? " + B + "[" + (tb ? "gc * K + gk" : "gk * C + gc") +
-         "] : (" + T + ")0;\n";
-    l += "    }\n";
-    return l;
+    const std::string e = "(threadIdx.x + l * 256)";
+    return perElement(loadsA(), slotA(e),
+                      "      const long long gr = row0 + r, gk = " + k0 + " + kk;\n"
+                      "      ra[l] = gr < M && gk < K ? " + A + "[" +
+                          (ta ? "gk * M + gr" : "gr * K + gk") + "] : (" + T + ")0;\n") +
+           perElement(loadsB(), slotB(e),
+                      "      const long long gk = " + k0 + " + kk, gc = col0 + c;\n"
+                      "      rb[l] = gk < K && gc < C ? " + B + "[" +
+                          (tb ? "gc * K + gk" : "gk * C + gc") + "] : (" + T + ")0;\n");
   }
   /// Stores the registers into As and Bs, each element through `round`.
   std::string store(const std::string &round) const {
     auto r = [&](const std::string &x) { return round.empty() ? x : round + "(" + x + ")"; };
-    std::string l;
-    l += "#pragma unroll\n    for (int l = 0; l < " + std::to_string(loadsA()) + "; ++l) {\n";
-    l += "      " + slotA("(threadIdx.x + l * 256)") + "\n";
-    l += "      As[kk][r] = " + r("ra[l]") + ";\n    }\n";
-    l += "#pragma unroll\n    for (int l = 0; l < " + std::to_string(loadsB()) + "; ++l) {\n";
-    l += "      " + slotB("(threadIdx.x + l * 256)") + "\n";
-    l += "      Bs[kk][c] = " + r("rb[l]") + ";\n    }\n";
-    return l;
+    const std::string e = "(threadIdx.x + l * 256)";
+    return perElement(loadsA(), slotA(e), "      As[kk][r] = " + r("ra[l]") + ";\n") +
+           perElement(loadsB(), slotB(e), "      Bs[kk][c] = " + r("rb[l]") + ";\n");
   }
   /// The main loop's head: the staged slice stored, the block met, the
   /// next slice's loads issued before this one is multiplied.
@@ -94,6 +90,17 @@ struct Staging {
     return l;
   }
 };
+
+/// The epilogue of the element at (row, col) of the output, where it is
+/// one, with `accv` its product: `indent` spaces deep.
+std::string storeElement(int indent, const std::string &row, const std::string &col,
+                         const std::string &T, const std::string &accv,
+                         const std::string &epilogue) {
+  std::string pad(indent, ' ');
+  return pad + "const long long row = " + row + ", col = " + col + ";\n" + pad +
+         "if (row < M && col < C) {\n" + pad + "  const long long lin = row * C + col;\n" +
+         pad + "  const " + T + " accv = " + accv + ";\n" + epilogue + pad + "}\n";
+}
 
 } // namespace
 
@@ -211,13 +218,9 @@ std::string KernelWriter::tiledProductFma(const Tiling &t, const std::string &T,
   }
   s += "#pragma unroll\n  for (int i = 0; i < " + str(t.tm) + "; ++i)\n";
   s += "#pragma unroll\n    for (int j = 0; j < " + str(t.tn) + "; ++j) {\n";
-  s += "      const long long row = row0 + ty + i * " + str(rowStep) + ", col = col0 + tx + j * " +
-       str(colStep) + ";\n";
-  s += "      if (row < M && col < C) {\n";
-  s += "        const long long lin = row * C + col;\n";
-  s += "        const " + T + " accv = acc[i][j];\n";
-  s += epilogue;
-  s += "      }\n    }\n}\n";
+  s += storeElement(6, "row0 + ty + i * " + str(rowStep), "col0 + tx + j * " + str(colStep), T,
+                    "acc[i][j]", epilogue);
+  s += "    }\n}\n";
   return s;
 }
 
@@ -287,12 +290,8 @@ std::string KernelWriter::tiledProductWmma(const WmmaTiling &t, const std::strin
     s += "    float sum = Cs[0][e];\n";
     s += "    for (int w = 1; w < 8; ++w)\n";
     s += "      sum += Cs[w][e];\n";
-    s += "    const long long row = row0 + e / 16, col = col0 + e % 16;\n";
-    s += "    if (row < M && col < C) {\n";
-    s += "      const long long lin = row * C + col;\n";
-    s += "      const float accv = sum;\n";
-    s += epilogue;
-    s += "    }\n  }\n}\n";
+    s += storeElement(4, "row0 + e / 16", "col0 + e % 16", "float", "sum", epilogue);
+    s += "  }\n}\n";
     return s;
   }
   s += "  for (int i = 0; i < " + str(fm) + "; ++i)\n";
@@ -300,12 +299,9 @@ std::string KernelWriter::tiledProductWmma(const WmmaTiling &t, const std::strin
   s += "      wmma::store_matrix_sync(Cs[warp], acc[i][j], 16, wmma::mem_row_major);\n";
   s += "      __syncwarp();\n";
   s += "      for (int e = lane; e < 256; e += 32) {\n";
-  s += "        const long long row = row0 + wr + i * 16 + e / 16, col = col0 + wc + j * 16 + e % 16;\n";
-  s += "        if (row < M && col < C) {\n";
-  s += "          const long long lin = row * C + col;\n";
-  s += "          const float accv = Cs[warp][e];\n";
-  s += epilogue;
-  s += "        }\n      }\n      __syncwarp();\n    }\n}\n";
+  s += storeElement(8, "row0 + wr + i * 16 + e / 16", "col0 + wc + j * 16 + e % 16", "float",
+                    "Cs[warp][e]", epilogue);
+  s += "      }\n      __syncwarp();\n    }\n}\n";
   return s;
 }
 
