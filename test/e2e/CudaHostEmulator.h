@@ -3,11 +3,12 @@
 // names, so compiled by the host compiler with a small shim they compute on
 // the host what a launch on a GPU would: a grid-stride kernel as one thread
 // of one block, a kernel whose warps or blocks reduce together (warp
-// shuffles, shared memory) and a tiled one with real threads, warps of 32
-// exchanging through barriers, and WMMA fragments emulated with the
-// hardware's TF32/BF16 rounding. This checks the CUDA target's kernels and
-// launch plans against the CPU backend without a GPU; on a GPU the same
-// plans run through the driver.
+// shuffles, shared memory) and a tiled one with a block's every thread (a
+// fiber each, switched at the barriers), warps of 32 exchanging through
+// barriers, and WMMA fragments emulated with the hardware's TF32/BF16
+// rounding. This checks the CUDA target's kernels and launch plans against
+// the CPU backend without a GPU; on a GPU the same plans run through the
+// driver.
 #ifndef NNCC_TEST_E2E_CUDAHOSTEMULATOR_H
 #define NNCC_TEST_E2E_CUDAHOSTEMULATOR_H
 
@@ -31,29 +32,103 @@
 
 namespace nncc::test {
 
-// Blocks run one after the other, a block's threads as host threads
-// (__syncthreads is a barrier, __shared__ memory a static); each warp of 32
-// has a barrier of its own and an exchange slot per lane, through which
-// __shfl_xor_sync passes values (so every lane of the warp must call it,
-// as on a GPU).
+// Blocks run one after the other, a block's threads as fibers on the
+// calling thread (a stack each, switched in user space: no OS threads to
+// start per block, no futex per barrier), taken in turn by the scheduler in
+// nncc_host_launch: each runs until it returns or waits at a barrier.
+// __syncthreads is the block's barrier; each warp of 32 has a barrier of its
+// own and an exchange slot per lane, through which __shfl_xor_sync passes
+// values. A waiting thread runs again only once every thread the barrier
+// counts has arrived, so, as on a GPU, every thread of the block must reach
+// each __syncthreads and every lane of the warp each shuffle; where they do
+// not, the launch fails instead of hanging. __shared__ memory is a static.
 constexpr const char *kCudaHostShim = R"(
 #include <math.h>
-#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #define __global__
 #define __device__
 #define __shared__ static
 #define __align__(n) __attribute__((aligned(n)))
 struct nncc_dim3 { unsigned x, y, z; };
-static thread_local nncc_dim3 blockIdx, threadIdx;
+// The running fiber's: the scheduler sets them before it resumes one.
+static nncc_dim3 blockIdx, threadIdx;
 static nncc_dim3 blockDim, gridDim;
-static pthread_barrier_t nncc_barrier;
-static inline void __syncthreads() { pthread_barrier_wait(&nncc_barrier); }
 static inline float __int_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
 static inline double __longlong_as_double(long long u) { double d; memcpy(&d, &u, 8); return d; }
-struct nncc_warp_state { pthread_barrier_t barrier; unsigned long long slot[32]; };
+
+// nncc_switch(from, to) saves on the current stack what a call preserves,
+// leaves its stack pointer in `from` and resumes `to`.
+#if defined(__x86_64__)
+// rbx, rbp, r12-r15; the kernels never change the SSE and x87 control
+// words, which the fibers share. Unlike swapcontext, no system call (for
+// the signal mask) per switch: a block switches thousands of times.
+struct nncc_context { void *sp; };
+extern "C" __attribute__((visibility("hidden"))) void nncc_switch(nncc_context *from,
+                                                                  nncc_context *to);
+asm(".pushsection .text\n"
+    ".globl nncc_switch\n.hidden nncc_switch\n.type nncc_switch, @function\n"
+    "nncc_switch:\n"
+    "  pushq %rbp\n  pushq %rbx\n  pushq %r12\n  pushq %r13\n  pushq %r14\n  pushq %r15\n"
+    "  movq %rsp, (%rdi)\n  movq (%rsi), %rsp\n"
+    "  popq %r15\n  popq %r14\n  popq %r13\n  popq %r12\n  popq %rbx\n  popq %rbp\n  ret\n"
+    ".size nncc_switch, .-nncc_switch\n.popsection\n");
+// A fresh fiber: its stack as nncc_switch leaves one, returning into
+// `entry` with the stack aligned as after a call (entry never returns).
+static void nncc_start(nncc_context *c, char *stack, unsigned long size, void (*entry)()) {
+  void **top = (void **)(stack + size);
+  top[-1] = 0;              // entry's return address
+  top[-2] = (void *)entry;  // nncc_switch's
+  for (int i = 3; i <= 8; ++i)
+    top[-i] = 0;            // the six registers, rbp 0 ending backtraces
+  c->sp = top - 8;
+}
+#else
+#include <ucontext.h>
+struct nncc_context { ucontext_t uc; };
+static void nncc_switch(nncc_context *from, nncc_context *to) { swapcontext(&from->uc, &to->uc); }
+static void nncc_start(nncc_context *c, char *stack, unsigned long size, void (*entry)()) {
+  getcontext(&c->uc);
+  c->uc.uc_stack.ss_sp = stack;
+  c->uc.uc_stack.ss_size = size;
+  c->uc.uc_link = 0;
+  makecontext(&c->uc, entry, 0);
+}
+#endif
+
+// A block's thread; `waits` is the generation of the barrier it waits at
+// (null: it can run), `seen` the generation it arrived in.
+struct nncc_fiber { nncc_context context; const unsigned *waits; unsigned seen; bool done; };
+static nncc_fiber nncc_fibers[1024], *nncc_running;
+static nncc_context nncc_scheduler;
+static void (*nncc_body)();
+static void nncc_fiber_main() {
+  nncc_body();
+  nncc_running->done = true;
+  nncc_switch(&nncc_running->context, &nncc_scheduler); // never resumed
+}
+// A barrier of `count` threads: the last to arrive starts the next
+// generation and goes on; the others yield to the scheduler, which resumes
+// them once the generation has changed.
+struct nncc_barrier { unsigned count, arrived, generation; };
+static inline void nncc_wait(nncc_barrier &b) {
+  if (++b.arrived == b.count) {
+    b.arrived = 0;
+    ++b.generation;
+    return;
+  }
+  nncc_running->waits = &b.generation;
+  nncc_running->seen = b.generation;
+  nncc_switch(&nncc_running->context, &nncc_scheduler);
+}
+static nncc_barrier nncc_block_barrier;
+static inline void __syncthreads() { nncc_wait(nncc_block_barrier); }
+struct nncc_warp_state { nncc_barrier barrier; unsigned long long slot[32]; };
 static nncc_warp_state nncc_warps[32];
-static inline void nncc_warp_sync() { pthread_barrier_wait(&nncc_warps[threadIdx.x / 32].barrier); }
+static inline void nncc_warp_sync() { nncc_wait(nncc_warps[threadIdx.x / 32].barrier); }
+static inline void __syncwarp() { nncc_warp_sync(); }
 // Every lane posts its value, the warp meets, each reads its partner's,
 // and the warp meets again before a slot can be overwritten.
 template <class T> static inline T __shfl_xor_sync(unsigned, T v, int laneMask) {
@@ -172,54 +247,123 @@ void store_matrix_sync(float *p, const fragment<accumulator, M, N, K, float> &f,
 } // namespace nvcuda
 )";
 
-constexpr const char *kCudaHostLauncher = R"(
-#include <thread>
-#include <vector>
-extern "C" void nncc_host_launch(void (*kernel)(nncc_args), nncc_args a, unsigned gx,
-                                 unsigned gy, unsigned threads) {
+// The launch: a grid of `gx` x `gy` blocks of `threads` threads; returns
+// null, or what went wrong.
+constexpr const char *kCudaHostLauncher = R"launcher(
+static void (*nncc_kernel)(nncc_args);
+static nncc_args nncc_kernel_args;
+static void nncc_run_kernel() { nncc_kernel(nncc_kernel_args); }
+
+// The fibers' stacks, kept from launch to launch (until dlclose): 256 KiB
+// each, touched only as deep as a kernel goes, with a guard page below
+// that turns an overflow into a fault.
+static const unsigned long nncc_stack_bytes = 256 << 10;
+static char *nncc_stacks;
+static unsigned nncc_stack_count;
+static unsigned long nncc_stride() { return nncc_stack_bytes + sysconf(_SC_PAGESIZE); }
+__attribute__((destructor)) static void nncc_release_stacks() {
+  if (nncc_stacks)
+    munmap(nncc_stacks, nncc_stack_count * nncc_stride());
+  nncc_stacks = 0;
+  nncc_stack_count = 0;
+}
+static bool nncc_reserve_stacks(unsigned threads) {
+  if (threads <= nncc_stack_count)
+    return true;
+  nncc_release_stacks();
+  void *p = mmap(0, threads * nncc_stride(), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED)
+    return false;
+  nncc_stacks = (char *)p;
+  nncc_stack_count = threads;
+  for (unsigned t = 0; t < threads; ++t)
+    mprotect(nncc_stacks + t * nncc_stride(), nncc_stride() - nncc_stack_bytes, PROT_NONE);
+  return true;
+}
+
+// Runs the current block's threads in turn, each until it returns or waits;
+// a waiting one only once its barrier's generation has changed. A round in
+// which none could run is a deadlock: a barrier some threads never reach.
+static const char *nncc_run_block(unsigned threads) {
+  for (unsigned t = 0; t < threads; ++t) {
+    nncc_fiber &f = nncc_fibers[t];
+    nncc_start(&f.context, nncc_stacks + t * nncc_stride() + (nncc_stride() - nncc_stack_bytes),
+               nncc_stack_bytes, nncc_fiber_main);
+    f.waits = 0;
+    f.done = false;
+  }
+  for (unsigned live = threads; live;) {
+    bool ran = false;
+    for (unsigned t = 0; t < threads; ++t) {
+      nncc_fiber &f = nncc_fibers[t];
+      if (f.done || (f.waits && *f.waits == f.seen))
+        continue;
+      f.waits = 0;
+      ran = true;
+      threadIdx = {t, 0, 0};
+      nncc_running = &f;
+      nncc_switch(&nncc_scheduler, &f.context);
+      live -= f.done;
+    }
+    if (!ran) {
+      static char error[200];
+      unsigned t = 0;
+      while (nncc_fibers[t].done)
+        ++t;
+      char where[64] = "__syncthreads";
+      if (nncc_fibers[t].waits != &nncc_block_barrier.generation)
+        snprintf(where, sizeof where, "a shuffle or __syncwarp of warp %u", t / 32);
+      snprintf(error, sizeof error,
+               "block (%u, %u): %u of its %u threads wait at a barrier that the others "
+               "never reach (thread %u at %s)", blockIdx.x, blockIdx.y, live, threads, t, where);
+      return error;
+    }
+  }
+  return 0;
+}
+
+extern "C" const char *nncc_host_launch(void (*kernel)(nncc_args), nncc_args a, unsigned gx,
+                                        unsigned gy, unsigned threads) {
+  if (threads == 0 || threads > 1024)
+    return "blocks of 1 to 1024 threads only";
   gridDim = {gx, gy, 1};
   blockDim = {threads, 1, 1};
-  pthread_barrier_init(&nncc_barrier, nullptr, threads);
+  nncc_block_barrier = {threads, 0, 0};
   const unsigned lanes = threads < 32 ? threads : 32;
   for (unsigned w = 0; w < (threads + 31) / 32; ++w)
-    pthread_barrier_init(&nncc_warps[w].barrier, nullptr, lanes);
+    nncc_warps[w].barrier = {lanes, 0, 0};
+  if (threads == 1) { // nothing to wait for: no fibers
+    threadIdx = {0, 0, 0};
+    for (unsigned by = 0; by < gy; ++by)
+      for (unsigned bx = 0; bx < gx; ++bx) {
+        blockIdx = {bx, by, 0};
+        kernel(a);
+      }
+    return 0;
+  }
+  if (!nncc_reserve_stacks(threads))
+    return "no memory for the threads' stacks";
+  nncc_kernel = kernel;
+  nncc_kernel_args = a;
+  nncc_body = nncc_run_kernel;
   for (unsigned by = 0; by < gy; ++by)
     for (unsigned bx = 0; bx < gx; ++bx) {
-      std::vector<std::thread> block;
-      for (unsigned t = 0; t < threads; ++t)
-        block.emplace_back([=] {
-          blockIdx = {bx, by, 0};
-          threadIdx = {t, 0, 0};
-          kernel(a);
-        });
-      for (std::thread &th : block)
-        th.join();
+      blockIdx = {bx, by, 0};
+      if (const char *error = nncc_run_block(threads))
+        return error;
     }
-  pthread_barrier_destroy(&nncc_barrier);
-  for (unsigned w = 0; w < (threads + 31) / 32; ++w)
-    pthread_barrier_destroy(&nncc_warps[w].barrier);
+  return 0;
 }
-)";
+)launcher";
 
 class CudaHostEmulator {
 public:
   /// Compiles the program's source for the host; empty error() on success.
   explicit CudaHostEmulator(const exe::Executable &exe) : exe_(exe) {
-    std::string dir = ::testing::TempDir() + "/nncc-cuda-" + std::to_string(getpid()) + "-" +
-                      std::to_string(counter()++);
-    std::string source = dir + ".cpp", library = dir + ".so", include = dir + "-include";
-    std::filesystem::create_directories(include);
-    std::ofstream(include + "/mma.h") << kCudaHostMma;
-    std::ofstream(include + "/cuda_bf16.h") << kCudaHostBf16;
-    std::ofstream(source) << kCudaHostShim << exe.cuda().source() << kCudaHostLauncher;
-    std::string command = "c++ -std=c++17 -O1 -shared -fPIC -pthread -w -I " + include +
-                          " -o " + library + " " + source + " 2> " + dir + ".log";
-    if (std::system(command.c_str()) != 0) {
-      std::ifstream log(dir + ".log");
-      error_ = "the host compiler rejected the CUDA source: " +
-               std::string(std::istreambuf_iterator<char>(log), {});
+    std::string library = compile(exe.cuda().source(), error_);
+    if (library.empty())
       return;
-    }
     handle_ = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle_) {
       error_ = dlerror();
@@ -251,8 +395,8 @@ public:
   rt::cuda::PlanBackend &device() { return *host_; }
   /// Kernels whose threads compute elements together run with at most
   /// `blocks` blocks of `threads` threads (0: the plan's) instead of the
-  /// plan's grid: they must be right for any grid, and fewer host threads
-  /// run faster.
+  /// plan's grid: they must be right for any grid, and fewer threads
+  /// emulate faster.
   void setCooperativeGrid(unsigned blocks, unsigned threads) {
     host_->coopBlocks = blocks;
     host_->coopThreads = threads;
@@ -292,16 +436,18 @@ private:
                       const rt::cuda::Grid &grid) override {
       using Kernel = void (*)(rt::cuda::KernelArgs);
       auto fn = reinterpret_cast<Kernel>(dlsym(library, kernel.c_str()));
-      auto launch = reinterpret_cast<void (*)(Kernel, rt::cuda::KernelArgs, unsigned, unsigned,
-                                              unsigned)>(dlsym(library, "nncc_host_launch"));
+      auto launch =
+          reinterpret_cast<const char *(*)(Kernel, rt::cuda::KernelArgs, unsigned, unsigned,
+                                           unsigned)>(dlsym(library, "nncc_host_launch"));
       if (!fn || !launch)
         return rt::Status::error("no kernel '" + kernel + "'");
       auto known = kernels.find(kernel);
       unsigned lanes = known == kernels.end() ? 0 : known->second.lanes();
       bool tiled = known != kernels.end() &&
                    (known->second.tile() || known->second.tilings_size());
+      const char *failed = nullptr;
       if (grid.y > 1 || tiled) {
-        launch(fn, args, grid.x, grid.y, grid.threads);
+        failed = launch(fn, args, grid.x, grid.y, grid.threads);
       } else if (lanes > 1) {
         unsigned threads = coopThreads ? coopThreads : grid.threads;
         if (threads % 32 != 0 || (lanes > 32 && lanes != grid.threads))
@@ -309,10 +455,12 @@ private:
                                    std::to_string(lanes) + " threads; cannot run it in "
                                    "blocks of " + std::to_string(threads));
         ++coopLaunches;
-        launch(fn, args, std::min(grid.x, coopBlocks ? coopBlocks : grid.x), 1, threads);
+        failed = launch(fn, args, std::min(grid.x, coopBlocks ? coopBlocks : grid.x), 1, threads);
       } else { // a grid-stride kernel covers its output from one thread
-        launch(fn, args, 1, 1, 1);
+        failed = launch(fn, args, 1, 1, 1);
       }
+      if (failed)
+        return rt::Status::error("kernel '" + kernel + "': " + failed);
       return rt::Status();
     }
     std::map<std::string, exe::CudaLaunch> kernels;
@@ -327,6 +475,76 @@ private:
   static int &counter() {
     static int c = 0;
     return c;
+  }
+  /// The library of kCudaHostShim, `source` and kCudaHostLauncher in the
+  /// temporary directory: its path, or "" and `error`. A process compiles
+  /// each source once (tests emulate a program on several grids) and
+  /// removes the libraries when it exits; a rejected source stays.
+  static std::string compile(const std::string &source, std::string &error) {
+    static struct Libraries : std::map<std::string, std::string> {
+      ~Libraries() {
+        std::error_code ignored;
+        for (const auto &compiled : *this)
+          std::filesystem::remove(compiled.second, ignored);
+      }
+    } libraries;
+    auto known = libraries.find(source);
+    if (known != libraries.end())
+      return known->second;
+    std::string dir = ::testing::TempDir() + "/nncc-cuda-" + std::to_string(getpid()) + "-" +
+                      std::to_string(counter()++);
+    std::string file = dir + ".cpp", library = dir + ".so", include = dir + "-include";
+    std::filesystem::create_directories(include);
+    std::ofstream(include + "/mma.h") << kCudaHostMma;
+    std::ofstream(include + "/cuda_bf16.h") << kCudaHostBf16;
+    std::ofstream(file) << source << kCudaHostLauncher;
+    std::string command = std::string(kCompile) + " -shared -include " + shimHeader() + " -I " +
+                          include + " -o " + library + " " + file + " 2> " + dir + ".log";
+    bool compiled = std::system(command.c_str()) == 0;
+    if (!compiled) {
+      std::ifstream log(dir + ".log");
+      error = "the host compiler rejected the CUDA source (kept in " + file +
+              "): " + std::string(std::istreambuf_iterator<char>(log), {});
+    }
+    std::error_code ignored;
+    if (compiled)
+      std::filesystem::remove(file, ignored);
+    std::filesystem::remove(dir + ".log", ignored);
+    std::filesystem::remove_all(include, ignored);
+    if (!compiled)
+      return "";
+    return libraries[source] = library;
+  }
+  /// The host compiler and the flags of every kernel library and of the
+  /// shim's precompiled header, which serves only the flags it was made with.
+  static constexpr const char *kCompile = "c++ -std=c++17 -O1 -fPIC -w";
+  /// kCudaHostShim as a header in the temporary directory, precompiled once
+  /// for every emulator of every test process (the system headers it
+  /// includes were half of each kernel library's compile time). Both files
+  /// are written under names of this process's and renamed, so processes
+  /// running at once (ctest -j) can race; a compiler that cannot use the
+  /// .gch reads the header instead.
+  static const std::string &shimHeader() {
+    static const std::string header = [] {
+      std::string key = std::string(kCudaHostShim) + kCompile + __VERSION__;
+      std::string path = ::testing::TempDir() + "/nncc-cuda-shim-" +
+                         std::to_string(std::hash<std::string>()(key)) + ".h";
+      std::string mine = "." + std::to_string(getpid());
+      std::error_code ignored;
+      if (!std::filesystem::exists(path)) {
+        std::ofstream(path + mine) << kCudaHostShim;
+        std::filesystem::rename(path + mine, path, ignored);
+      }
+      if (!std::filesystem::exists(path + ".gch")) {
+        std::string command = std::string(kCompile) + " -x c++-header " + path + " -o " + path +
+                              mine + ".gch 2> /dev/null";
+        if (std::system(command.c_str()) == 0)
+          std::filesystem::rename(path + mine + ".gch", path + ".gch", ignored);
+        std::filesystem::remove(path + mine + ".gch", ignored);
+      }
+      return path;
+    }();
+    return header;
   }
   const exe::Executable &exe_;
   void *handle_ = nullptr;
