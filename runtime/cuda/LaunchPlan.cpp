@@ -217,6 +217,143 @@ PlanRunner::bufferOf(Entry &e, unsigned id,
                 false);
 }
 
+struct PlanRunner::Plan {
+  std::vector<Step> steps;
+  std::vector<void *> key;        // every address the steps use
+  std::vector<void *> out;        // the updates' buffers, handed to the caller
+  std::vector<int64_t> handedOut; // per update: the run's buffer id, or -1 (a copy)
+  std::vector<Tensor> fetched;    // filled from the staging after the run
+};
+
+Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> &feeds,
+                                            const std::map<unsigned, void *> &caller) {
+  const exe::CudaSignature *sig = e.sig;
+  Plan plan;
+  auto use = [&](void *p) { plan.key.push_back(p); };
+  e.stagedFeeds.resize(sig->feeds_size());
+  for (int i = 0; i < sig->feeds_size(); ++i) {
+    auto p = bufferOf(e, sig->feeds(i), caller);
+    if (!p)
+      return p.status();
+    auto staged = ensure(e.stagedFeeds[i], feeds[i].bytes(), true);
+    if (!staged)
+      return staged.status();
+    std::memcpy(*staged, feeds[i].data(), feeds[i].bytes());
+    plan.steps.push_back(Step::transfer(Step::Upload, *p, *staged, feeds[i].bytes()));
+    use(*p);
+    use(*staged);
+  }
+  for (const exe::CudaLaunch &launch : sig->launches()) {
+    if (launch.args_size() == 0 ||
+        launch.args_size() > static_cast<int>(abi::kMaxKernelArgs))
+      return Status::error("kernel '" + launch.kernel() + "' has " +
+                           std::to_string(launch.args_size()) + " arguments (1 to " +
+                           std::to_string(abi::kMaxKernelArgs) + ")");
+    Step step{Step::Launch};
+    step.kernel = &launch.kernel();
+    step.args.n = e.n;
+    for (int i = 0; i < launch.args_size(); ++i) {
+      auto p = bufferOf(e, launch.args(i), caller);
+      if (!p)
+        return p.status();
+      step.args.p[i] = *p;
+      use(*p);
+    }
+    Shape shape;
+    bufferBytes(program_.buffers(launch.args(launch.args_size() - 1)), e.n, shape);
+    auto grid = gridFor(launch, shape, backend_.multiprocessors(), step.kernel);
+    if (!grid)
+      return grid.status();
+    step.grid = *grid;
+    plan.steps.push_back(step);
+  }
+  // The updates: a buffer of this run goes to the caller as it is, once; a
+  // variable passed through unchanged, or a buffer already handed out, is
+  // copied into the update's own buffer.
+  std::set<unsigned> given;
+  e.copies.resize(sig->updates_size());
+  for (int i = 0; i < sig->updates_size(); ++i) {
+    unsigned id = sig->updates(i);
+    auto p = bufferOf(e, id, caller);
+    if (!p)
+      return p.status();
+    if (!caller.count(id) && given.insert(id).second) {
+      plan.out.push_back(*p);
+      plan.handedOut.push_back(id);
+      continue;
+    }
+    Shape shape;
+    size_t bytes = bufferBytes(program_.buffers(id), e.n, shape);
+    auto copy = ensure(e.copies[i], bytes, false);
+    if (!copy)
+      return copy.status();
+    plan.steps.push_back(Step::transfer(Step::Copy, *copy, *p, bytes));
+    plan.out.push_back(*copy);
+    plan.handedOut.push_back(-1);
+    use(*copy);
+  }
+  e.stagedFetches.resize(sig->fetches_size());
+  for (int i = 0; i < sig->fetches_size(); ++i) {
+    unsigned id = sig->fetches(i);
+    auto p = bufferOf(e, id, caller);
+    if (!p)
+      return p.status();
+    Shape shape;
+    size_t bytes = bufferBytes(program_.buffers(id), e.n, shape);
+    Tensor t(toDType(program_.buffers(id).dtype()), shape);
+    if (!t.valid())
+      return Status::error("out of host memory for a result of shape " + shapeString(shape));
+    auto staged = ensure(e.stagedFetches[i], bytes, true);
+    if (!staged)
+      return staged.status();
+    plan.steps.push_back(Step::transfer(Step::Download, *staged, *p, bytes));
+    use(*p);
+    use(*staged);
+    plan.fetched.push_back(std::move(t));
+  }
+  return plan;
+}
+
+Status PlanRunner::execute(Entry &e, const Plan &plan) {
+  Status status;
+  auto graph = e.graphs.find(plan.key);
+  if (graphs_ && graph == e.graphs.end() && e.seen[plan.key]++ > 0) {
+    // A few sets of addresses per entry (a training loop has two); beyond
+    // that the oldest are forgotten.
+    constexpr size_t kMaxGraphs = 4, kMaxSeen = 16;
+    if (e.graphs.size() >= kMaxGraphs) {
+      for (auto &[k, g] : e.graphs)
+        backend_.releaseGraph(g);
+      e.graphs.clear();
+    }
+    if (e.seen.size() > kMaxSeen)
+      e.seen.clear();
+    status = backend_.beginCapture();
+    if (status.ok()) {
+      Status issued = issue(plan.steps, backend_);
+      auto captured = backend_.endCapture();
+      status = !issued.ok() ? issued : captured.status();
+      if (status.ok()) {
+        ++stats_.captures;
+        e.graphs.emplace(plan.key, *captured);
+        e.seen.erase(plan.key);
+      } else if (captured) {
+        backend_.releaseGraph(*captured);
+      }
+    }
+    if (!status.ok()) // no graph then: the steps run as they are
+      graphs_ = false;
+    graph = e.graphs.find(plan.key);
+  }
+  if (graph != e.graphs.end()) {
+    ++stats_.replays;
+    status = backend_.replay(graph->second);
+  } else {
+    status = issue(plan.steps, backend_);
+  }
+  return status.ok() ? backend_.finish() : status;
+}
+
 Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
                                               const std::vector<Tensor> &feeds,
                                               DeviceVariables &variables) {
@@ -224,8 +361,7 @@ Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
   last_ = nullptr;
   const exe::CudaSignature *sig = findSignature(program_, signature);
   if (!sig)
-    return Status::error("the CUDA program has no signature '" + signature +
-                         "'");
+    return Status::error("the CUDA program has no signature '" + signature + "'");
   if (feeds.size() != static_cast<size_t>(sig->feeds_size()) ||
       variables.in.size() != static_cast<size_t>(sig->variables_size()))
     return Status::error("signature '" + signature + "' takes " +
@@ -238,9 +374,8 @@ Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
 
   // This (signature, N)'s entry, moved to the front; the least recently
   // used beyond a few are released.
-  auto found =
-      std::find_if(entries_.begin(), entries_.end(),
-                   [&](const Entry &e) { return e.sig == sig && e.n == *n; });
+  auto found = std::find_if(entries_.begin(), entries_.end(),
+                            [&](const Entry &e) { return e.sig == sig && e.n == *n; });
   if (found == entries_.end()) {
     entries_.emplace_front();
     entries_.front().sig = sig;
@@ -258,149 +393,22 @@ Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
   for (int i = 0; i < sig->variables_size(); ++i)
     caller[sig->variables(i)] = variables.in[i];
 
-  std::vector<Step> steps;
-  std::vector<void *> key; // every address the steps use
-  auto use = [&](void *p) { key.push_back(p); };
-  e.stagedFeeds.resize(sig->feeds_size());
-  for (int i = 0; i < sig->feeds_size(); ++i) {
-    auto p = bufferOf(e, sig->feeds(i), caller);
-    if (!p)
-      return p.status();
-    auto staged = ensure(e.stagedFeeds[i], feeds[i].bytes(), true);
-    if (!staged)
-      return staged.status();
-    std::memcpy(*staged, feeds[i].data(), feeds[i].bytes());
-    steps.push_back(
-        Step::transfer(Step::Upload, *p, *staged, feeds[i].bytes()));
-    use(*p);
-    use(*staged);
-  }
-  for (const exe::CudaLaunch &launch : sig->launches()) {
-    if (launch.args_size() == 0 ||
-        launch.args_size() > static_cast<int>(abi::kMaxKernelArgs))
-      return Status::error("kernel '" + launch.kernel() + "' has " +
-                           std::to_string(launch.args_size()) + " arguments (1 to " +
-                           std::to_string(abi::kMaxKernelArgs) + ")");
-    Step step{Step::Launch};
-    step.kernel = &launch.kernel();
-    step.args.n = *n;
-    for (int i = 0; i < launch.args_size(); ++i) {
-      auto p = bufferOf(e, launch.args(i), caller);
-      if (!p)
-        return p.status();
-      step.args.p[i] = *p;
-      use(*p);
-    }
-    Shape shape;
-    bufferBytes(program_.buffers(launch.args(launch.args_size() - 1)), *n,
-                shape);
-    auto grid = gridFor(launch, shape, backend_.multiprocessors(), step.kernel);
-    if (!grid)
-      return grid.status();
-    step.grid = *grid;
-    steps.push_back(step);
-  }
-  // The updates: a buffer of this run goes to the caller as it is, once; a
-  // variable passed through unchanged, or a buffer already handed out, is
-  // copied into the update's own buffer.
-  std::vector<void *> out;
-  std::vector<int64_t> handedOut;
-  std::set<unsigned> given;
-  e.copies.resize(sig->updates_size());
-  for (int i = 0; i < sig->updates_size(); ++i) {
-    unsigned id = sig->updates(i);
-    auto p = bufferOf(e, id, caller);
-    if (!p)
-      return p.status();
-    if (!caller.count(id) && given.insert(id).second) {
-      out.push_back(*p);
-      handedOut.push_back(id);
-      continue;
-    }
-    Shape shape;
-    size_t bytes = bufferBytes(program_.buffers(id), *n, shape);
-    auto copy = ensure(e.copies[i], bytes, false);
-    if (!copy)
-      return copy.status();
-    steps.push_back(Step::transfer(Step::Copy, *copy, *p, bytes));
-    out.push_back(*copy);
-    handedOut.push_back(-1);
-    use(*copy);
-  }
-  e.stagedFetches.resize(sig->fetches_size());
-  std::vector<Tensor> fetched;
-  for (int i = 0; i < sig->fetches_size(); ++i) {
-    unsigned id = sig->fetches(i);
-    auto p = bufferOf(e, id, caller);
-    if (!p)
-      return p.status();
-    Shape shape;
-    size_t bytes = bufferBytes(program_.buffers(id), *n, shape);
-    Tensor t(toDType(program_.buffers(id).dtype()), shape);
-    if (!t.valid())
-      return Status::error("out of host memory for a result of shape " +
-                           shapeString(shape));
-    auto staged = ensure(e.stagedFetches[i], bytes, true);
-    if (!staged)
-      return staged.status();
-    steps.push_back(Step::transfer(Step::Download, *staged, *p, bytes));
-    use(*p);
-    use(*staged);
-    fetched.push_back(std::move(t));
-  }
-
-  // Queue the steps: replay the graph of these addresses, capture it the
-  // second time they come, or run them as they are.
-  Status status;
-  auto graph = e.graphs.find(key);
-  if (graphs_ && graph == e.graphs.end() && e.seen[key]++ > 0) {
-    // A few sets of addresses per entry (a training loop has two); beyond
-    // that the oldest are forgotten.
-    constexpr size_t kMaxGraphs = 4, kMaxSeen = 16;
-    if (e.graphs.size() >= kMaxGraphs) {
-      for (auto &[k, g] : e.graphs)
-        backend_.releaseGraph(g);
-      e.graphs.clear();
-    }
-    if (e.seen.size() > kMaxSeen)
-      e.seen.clear();
-    status = backend_.beginCapture();
-    if (status.ok()) {
-      Status issued = issue(steps, backend_);
-      auto captured = backend_.endCapture();
-      status = !issued.ok() ? issued : captured.status();
-      if (status.ok()) {
-        ++stats_.captures;
-        e.graphs.emplace(key, *captured);
-        e.seen.erase(key);
-      } else if (captured) {
-        backend_.releaseGraph(*captured);
-      }
-    }
-    if (!status.ok()) // no graph then: the steps run as they are
-      graphs_ = false;
-    graph = e.graphs.find(key);
-  }
-  if (graph != e.graphs.end()) {
-    ++stats_.replays;
-    status = backend_.replay(graph->second);
-  } else {
-    status = issue(steps, backend_);
-  }
-  if (status.ok())
-    status = backend_.finish();
-  if (!status.ok())
+  auto planned = plan(e, feeds, caller);
+  if (!planned)
+    return planned.status();
+  if (Status status = execute(e, *planned); !status.ok())
     return status;
-  for (int i = 0; i < sig->fetches_size(); ++i)
-    std::memcpy(fetched[i].data(), e.stagedFetches[i].p, fetched[i].bytes());
 
-  // The updates' buffers are the caller's now.
-  for (size_t i = 0; i < handedOut.size(); ++i)
-    (handedOut[i] >= 0 ? e.buffers[handedOut[i]] : e.copies[i]) = Buffer();
-  e.handedOut = std::move(handedOut);
+  // The results: the fetches from the staging, the updates' buffers the
+  // caller's now.
+  for (int i = 0; i < sig->fetches_size(); ++i)
+    std::memcpy(planned->fetched[i].data(), e.stagedFetches[i].p, planned->fetched[i].bytes());
+  for (size_t i = 0; i < planned->handedOut.size(); ++i)
+    (planned->handedOut[i] >= 0 ? e.buffers[planned->handedOut[i]] : e.copies[i]) = Buffer();
+  e.handedOut = std::move(planned->handedOut);
   last_ = &e;
-  variables.out = std::move(out);
-  return fetched;
+  variables.out = std::move(planned->out);
+  return std::move(planned->fetched);
 }
 
 void PlanRunner::recycle(size_t update, void *buffer, size_t bytes) {

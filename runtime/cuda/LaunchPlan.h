@@ -140,6 +140,17 @@ private:
     std::map<std::vector<void *>, int> seen;
   };
 
+  /// A run's steps, and what they hand back.
+  struct Plan;
+  /// Planning: the steps of one run of e's signature on `feeds` (copied
+  /// into the pinned staging) with the caller's variables, its buffers
+  /// allocated where they are not yet.
+  Expected<Plan> plan(Entry &e, const std::vector<Tensor> &feeds,
+                      const std::map<unsigned, void *> &variables);
+  /// Execution: replays the graph of the plan's addresses, captures one the
+  /// second time they come, or issues the steps as they are; then waits.
+  Status execute(Entry &e, const Plan &plan);
+
   Expected<void *> bufferOf(Entry &e, unsigned id,
                             const std::map<unsigned, void *> &variables);
   Expected<void *> ensure(Buffer &b, size_t bytes, bool host);
