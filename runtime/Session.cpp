@@ -206,33 +206,34 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
   if (!sig)
     return Status::error("unknown signature '" + name + "' (the executable has: " +
                          exe_->signatureNames() + ")");
-  auto where = [&] { return "signature '" + name + "'"; };
+  const Shape *flatShape = nullptr;
+  std::vector<std::string> wanted;
+  if (Status s = validate(*sig, feeds, fetches, flatShape, wanted); !s.ok())
+    return s;
+  if (cuda::CudaModule *gpu = exe_->cudaModule())
+    return runOnCuda(*sig, feeds, wanted, *gpu);
+  return runOnCpu(*sig, feeds, wanted, flatShape);
+}
 
-  // Check every feed before anything runs.
+Status Session::validate(const exe::SignatureSpec &sig, const TensorMap &feeds,
+                         const std::vector<std::string> &fetches, const Shape *&flatShape,
+                         std::vector<std::string> &wanted) const {
+  auto where = [&] { return "signature '" + sig.name() + "'"; };
+  auto list = [](const auto &specs) {
+    std::string names;
+    for (const exe::TensorSpec &spec : specs)
+      names += (names.empty() ? "" : ", ") + spec.name();
+    return names;
+  };
   for (const auto &[feedName, unused] : feeds) {
     bool known = false;
-    for (const exe::TensorSpec &spec : sig->feeds())
+    for (const exe::TensorSpec &spec : sig.feeds())
       known |= spec.name() == feedName;
-    if (!known) {
-      std::string list;
-      for (const exe::TensorSpec &spec : sig->feeds())
-        list += (list.empty() ? "" : ", ") + spec.name();
+    if (!known)
       return Status::error(where() + " has no feed '" + feedName + "' (it feeds: " +
-                           list + ")");
-    }
+                           list(sig.feeds()) + ")");
   }
-  // The run's descriptors and bookkeeping live in this thread's scratch,
-  // reused from run to run: a batch-1 run takes about 2 us, and a dozen
-  // allocations of small vectors were a sixth of it.
-  RunScratch &scratch = runScratch();
-  struct ClearAtReturn {
-    RunScratch &scratch;
-    ~ClearAtReturn() { scratch.clear(); }
-  } clearAtReturn{scratch};
-  std::vector<int64_t> &words = scratch.words;
-  std::vector<size_t> &args = scratch.args;
-  const Shape *flatShape = nullptr;
-  for (const exe::TensorSpec &spec : sig->feeds()) {
+  for (const exe::TensorSpec &spec : sig.feeds()) {
     auto it = feeds.find(spec.name());
     if (it == feeds.end())
       return Status::error(where() + " needs feed '" + spec.name() + "' (" +
@@ -252,8 +253,6 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
         return wrong("all feeds of unknown shape must have the same shape, "
                      "another one is " + shapeString(*flatShape));
       flatShape = &t.shape();
-      int64_t size = t.size();
-      args.push_back(descriptor(words, t.data(), &size, 1));
       continue;
     }
     if (t.rank() != spec.dims_size())
@@ -261,44 +260,61 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
     for (int i = 0; i < spec.dims_size(); ++i)
       if (spec.dims(i) >= 0 && spec.dims(i) != t.shape()[i])
         return wrong("wrong size of dimension " + std::to_string(i));
-    args.push_back(descriptor(words, t.data(), t.shape().data(), t.shape().size()));
   }
-  for (const std::string &v : sig->variables()) {
-    auto it = variables_.find(v);
-    if (it == variables_.end())
+  for (const std::string &v : sig.variables())
+    if (!variables_.count(v))
       return Status::error(where() + " reads variable '" + v +
                            "', which is not initialized (call initialize)");
-    args.push_back(descriptor(words, it->second.data(), it->second.shape().data(),
-                              it->second.shape().size()));
-  }
-  std::vector<std::string> all;
   if (fetches.empty())
-    for (const exe::TensorSpec &spec : sig->fetches())
-      all.push_back(spec.name());
-  const std::vector<std::string> &wanted = fetches.empty() ? all : fetches;
-  for (const std::string &f : wanted) {
+    for (const exe::TensorSpec &spec : sig.fetches())
+      wanted.push_back(spec.name());
+  for (const std::string &f : fetches) {
     bool known = false;
-    for (const exe::TensorSpec &spec : sig->fetches())
+    for (const exe::TensorSpec &spec : sig.fetches())
       known |= spec.name() == f;
-    if (!known) {
-      std::string list;
-      for (const exe::TensorSpec &spec : sig->fetches())
-        list += (list.empty() ? "" : ", ") + spec.name();
-      return Status::error(where() + " cannot fetch '" + f + "' (it fetches: " + list +
-                           ")");
+    if (!known)
+      return Status::error(where() + " cannot fetch '" + f + "' (it fetches: " +
+                           list(sig.fetches()) + ")");
+    wanted.push_back(f);
+  }
+  return Status();
+}
+
+Expected<TensorMap> Session::runOnCpu(const exe::SignatureSpec &sig, const TensorMap &feeds,
+                                      const std::vector<std::string> &wanted,
+                                      const Shape *flatShape) {
+  auto where = [&] { return "signature '" + sig.name() + "'"; };
+  // The run's descriptors and bookkeeping live in this thread's scratch,
+  // reused from run to run: a batch-1 run takes about 2 us, and a dozen
+  // allocations of small vectors were a sixth of it.
+  RunScratch &scratch = runScratch();
+  struct ClearAtReturn {
+    RunScratch &scratch;
+    ~ClearAtReturn() { scratch.clear(); }
+  } clearAtReturn{scratch};
+  std::vector<int64_t> &words = scratch.words;
+  std::vector<size_t> &args = scratch.args;
+  for (const exe::TensorSpec &spec : sig.feeds()) {
+    const Tensor &t = feeds.at(spec.name());
+    if (spec.flat()) {
+      int64_t size = t.size();
+      args.push_back(descriptor(words, t.data(), &size, 1));
+    } else {
+      args.push_back(descriptor(words, t.data(), t.shape().data(), t.shape().size()));
     }
   }
-
-  if (cuda::CudaModule *gpu = exe_->cudaModule())
-    return runOnCuda(*sig, feeds, wanted, *gpu);
+  for (const std::string &v : sig.variables()) {
+    const Tensor &t = variables_.at(v);
+    args.push_back(descriptor(words, t.data(), t.shape().data(), t.shape().size()));
+  }
 
   // Results: the fetches, then the updated variables.
   std::vector<RunScratch::Result> &results = scratch.results;
-  for (const exe::TensorSpec &spec : sig->fetches())
+  for (const exe::TensorSpec &spec : sig.fetches())
     results.push_back({toDType(spec.dtype()),
                        spec.flat() ? 1u : static_cast<size_t>(spec.dims_size()),
                        spec.flat()});
-  for (const std::string &v : sig->updates()) {
+  for (const std::string &v : sig.updates()) {
     const exe::VariableSpec *spec = variableSpec(v);
     results.push_back({toDType(spec->dtype()), static_cast<size_t>(spec->shape_size()),
                        false});
@@ -313,12 +329,12 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
   // check that fires names the op that made the NaN or Inf.
   bool checked = exe_->proto().numeric_checks_size() > 0;
   if (checked) {
-    for (const exe::TensorSpec &spec : sig->feeds())
+    for (const exe::TensorSpec &spec : sig.feeds())
       if (int64_t i = firstNonFinite(feeds.at(spec.name())); i >= 0)
         return Status::error("feed '" + spec.name() + "' of " + where() +
                              " holds NaN or Inf (element " + std::to_string(i) +
                              ", numeric checks are on)");
-    for (const std::string &v : sig->variables())
+    for (const std::string &v : sig.variables())
       if (int64_t i = firstNonFinite(variables_.at(v)); i >= 0)
         return Status::error("variable '" + v + "' read by " + where() +
                              " holds NaN or Inf (element " + std::to_string(i) +
@@ -330,7 +346,7 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
     packed.push_back(out.data());
   for (size_t a : args)
     packed.push_back(words.data() + a);
-  exe_->entry(name)(packed.data());
+  exe_->entry(sig.name())(packed.data());
 
   // Adopt the kernel's result buffers (from kernelAlloc; freed with the
   // tensors).
@@ -368,12 +384,12 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
                          " produced NaN or Inf, the first op that did in this run; "
                          "the variables are unchanged");
   }
-  for (int i = 0; i < sig->updates_size(); ++i)
-    variables_[sig->updates(i)] = values[sig->fetches_size() + i];
+  for (int i = 0; i < sig.updates_size(); ++i)
+    variables_[sig.updates(i)] = values[sig.fetches_size() + i];
   TensorMap fetched;
   for (const std::string &f : wanted)
-    for (int i = 0; i < sig->fetches_size(); ++i)
-      if (sig->fetches(i).name() == f)
+    for (int i = 0; i < sig.fetches_size(); ++i)
+      if (sig.fetches(i).name() == f)
         fetched[f] = values[i];
   return fetched;
 }

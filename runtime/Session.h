@@ -68,6 +68,18 @@ public:
 
 private:
   const exe::VariableSpec *variableSpec(const std::string &name) const;
+  /// run()'s checks before anything runs: every feed known, present and of
+  /// its spec's dtype, rank and fixed sizes (`flatShape`: the shape of the
+  /// feeds of unknown shape), every variable initialized, every fetch
+  /// known; `wanted` the fetches to return.
+  Status validate(const exe::SignatureSpec &sig, const TensorMap &feeds,
+                  const std::vector<std::string> &fetches, const Shape *&flatShape,
+                  std::vector<std::string> &wanted) const;
+  /// run() for a target "cpu" executable: the signature's entry point on
+  /// the feeds and variables, its results adopted, the updates replacing
+  /// the variables only when the run succeeded.
+  Expected<TensorMap> runOnCpu(const exe::SignatureSpec &sig, const TensorMap &feeds,
+                               const std::vector<std::string> &wanted, const Shape *flatShape);
   /// run() for a target "cuda" executable: the signature's launch plan on
   /// the GPU (runtime/cuda/LaunchPlan.h).
   Expected<TensorMap> runOnCuda(const exe::SignatureSpec &sig, const TensorMap &feeds,
