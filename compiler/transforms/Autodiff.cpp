@@ -14,6 +14,10 @@
 using namespace mlir;
 
 namespace nncc {
+
+#define GEN_PASS_DEF_AUTODIFF
+#include "compiler/transforms/Passes.h.inc"
+
 namespace {
 
 Value scalarOne(OpBuilder &b, Location loc, Type type) {
@@ -112,15 +116,7 @@ LogicalResult differentiate(nn::GradientsOp grads) {
   return success();
 }
 
-struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(AutodiffPass)
-  StringRef getArgument() const override { return "nn-autodiff"; }
-  StringRef getDescription() const override {
-    return "Replace nn.gradients by reverse-mode gradient computations";
-  }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<tensor::TensorDialect>();
-  }
+struct AutodiffPass : impl::AutodiffBase<AutodiffPass> {
   void runOnOperation() override {
     SmallVector<nn::GradientsOp> all;
     getOperation().walk([&](nn::GradientsOp op) { all.push_back(op); });

@@ -13,6 +13,10 @@
 using namespace mlir;
 
 namespace nncc {
+
+#define GEN_PASS_DEF_CHECKNUMERICS
+#include "compiler/transforms/Passes.h.inc"
+
 namespace {
 
 /// The node name (a NameLoc), the role (a FusedLoc's string metadata:
@@ -53,12 +57,7 @@ bool isFloatTensor(Type t) {
   return tensor && isa<FloatType>(tensor.getElementType());
 }
 
-struct CheckNumericsPass : PassWrapper<CheckNumericsPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CheckNumericsPass)
-  StringRef getArgument() const override { return "nn-check-numerics"; }
-  StringRef getDescription() const override {
-    return "Check every floating-point op's result for NaN and infinity at run time";
-  }
+struct CheckNumericsPass : impl::CheckNumericsBase<CheckNumericsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();

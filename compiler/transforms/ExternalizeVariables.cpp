@@ -10,15 +10,13 @@
 using namespace mlir;
 
 namespace nncc {
+
+#define GEN_PASS_DEF_EXTERNALIZEVARIABLES
+#include "compiler/transforms/Passes.h.inc"
+
 namespace {
 
-struct ExternalizeVariablesPass
-    : PassWrapper<ExternalizeVariablesPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ExternalizeVariablesPass)
-  StringRef getArgument() const override { return "nn-externalize-variables"; }
-  StringRef getDescription() const override {
-    return "Turn variable reads into arguments and assigns into results";
-  }
+struct ExternalizeVariablesPass : impl::ExternalizeVariablesBase<ExternalizeVariablesPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     // Variables in declaration order, so argument order is stable.
@@ -89,15 +87,5 @@ std::unique_ptr<Pass> createExternalizeVariablesPass() {
   return std::make_unique<ExternalizeVariablesPass>();
 }
 
-void registerTransformPasses() {
-  PassRegistration<Pass>([] { return createInferShapesPass(); });
-  PassRegistration<Pass>([] { return createFlattenUnrankedPass(); });
-  PassRegistration<Pass>([] { return createExternalizeVariablesPass(); });
-  PassRegistration<Pass>([] { return createAutodiffPass(); });
-  PassRegistration<Pass>([] { return createExpandOptimizerPass(); });
-  PassRegistration<Pass>([] { return createFusePass(); });
-  PassRegistration<Pass>([] { return createInlineFusionsPass(); });
-  PassRegistration<Pass>([] { return createCheckNumericsPass(); });
-}
 
 } // namespace nncc

@@ -8,6 +8,10 @@
 using namespace mlir;
 
 namespace nncc {
+
+#define GEN_PASS_DEF_FLATTENUNRANKED
+#include "compiler/transforms/Passes.h.inc"
+
 namespace {
 
 bool isElementwise(Operation *op) { return op->hasTrait<nn::Elementwise>(); }
@@ -34,13 +38,7 @@ bool canFlatten(func::FuncOp func) {
   return !walk.wasInterrupted();
 }
 
-struct FlattenUnrankedPass
-    : PassWrapper<FlattenUnrankedPass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FlattenUnrankedPass)
-  StringRef getArgument() const override { return "nn-flatten-unranked"; }
-  StringRef getDescription() const override {
-    return "Compile elementwise code over unranked tensors as 1-D code";
-  }
+struct FlattenUnrankedPass : impl::FlattenUnrankedBase<FlattenUnrankedPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     if (func.isExternal() ||

@@ -22,6 +22,11 @@
 using namespace mlir;
 
 namespace nncc {
+
+#define GEN_PASS_DEF_INLINEFUSIONS
+#define GEN_PASS_DEF_FUSE
+#include "compiler/transforms/Passes.h.inc"
+
 namespace {
 
 enum class Role { None, Elementwise, Reduction, Matmul };
@@ -212,12 +217,7 @@ private:
   std::vector<std::unique_ptr<Group>> groups;
 };
 
-struct FusePass : PassWrapper<FusePass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FusePass)
-  StringRef getArgument() const override { return "nn-fuse"; }
-  StringRef getDescription() const override {
-    return "Group elementwise chains, reductions and matmul epilogues into nn.fusion";
-  }
+struct FusePass : impl::FuseBase<FusePass> {
   void runOnOperation() override {
     for (Block &block : getOperation().getBody()) {
       FusionBuilder builder(block);
@@ -232,12 +232,7 @@ struct FusePass : PassWrapper<FusePass, OperationPass<func::FuncOp>> {
   }
 };
 
-struct InlineFusionsPass : PassWrapper<InlineFusionsPass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(InlineFusionsPass)
-  StringRef getArgument() const override { return "nn-inline-fusions"; }
-  StringRef getDescription() const override {
-    return "Dissolve nn.fusion kernels back into their ops";
-  }
+struct InlineFusionsPass : impl::InlineFusionsBase<InlineFusionsPass> {
   void runOnOperation() override {
     SmallVector<nn::FusionOp> fusions;
     getOperation().walk([&](nn::FusionOp f) { fusions.push_back(f); });

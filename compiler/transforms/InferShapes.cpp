@@ -14,6 +14,10 @@ using namespace mlir;
 
 namespace nncc {
 
+#define GEN_PASS_DEF_INFERSHAPES
+#include "compiler/transforms/Passes.h.inc"
+
+
 namespace {
 
 /// `v` with the dimensions of `shape` that it leaves unknown; whether any
@@ -129,14 +133,7 @@ LogicalResult refineShapes(func::FuncOp func) {
 }
 
 namespace {
-struct InferShapesPass
-    : PassWrapper<InferShapesPass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(InferShapesPass)
-  StringRef getArgument() const override { return "nn-infer-shapes"; }
-  StringRef getDescription() const override {
-    return "Re-infer nn result types from the function's argument types, and make "
-           "known the argument dimensions that the ops fix";
-  }
+struct InferShapesPass : impl::InferShapesBase<InferShapesPass> {
   void runOnOperation() override {
     if (failed(refineShapes(getOperation())))
       signalPassFailure();

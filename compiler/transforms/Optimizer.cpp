@@ -15,6 +15,10 @@
 using namespace mlir;
 
 namespace nncc {
+
+#define GEN_PASS_DEF_EXPANDOPTIMIZER
+#include "compiler/transforms/Passes.h.inc"
+
 namespace {
 
 Value scalar(OpBuilder &b, Location l, Type elt, double v) {
@@ -135,13 +139,7 @@ LogicalResult expand(func::FuncOp func, ModuleOp module) {
   return success();
 }
 
-struct ExpandOptimizerPass
-    : PassWrapper<ExpandOptimizerPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ExpandOptimizerPass)
-  StringRef getArgument() const override { return "nn-expand-optimizer"; }
-  StringRef getDescription() const override {
-    return "Add gradients and SGD updates to training signatures";
-  }
+struct ExpandOptimizerPass : impl::ExpandOptimizerBase<ExpandOptimizerPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     for (func::FuncOp func : llvm::to_vector(module.getOps<func::FuncOp>()))

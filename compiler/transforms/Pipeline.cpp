@@ -5,6 +5,11 @@
 
 namespace nncc {
 
+#define GEN_PASS_REGISTRATION
+#include "compiler/transforms/Passes.h.inc"
+
+void registerTransformPasses() { registerNNTransformsPasses(); }
+
 void addPreparationPasses(mlir::OpPassManager &pm) {
   pm.addPass(createExpandOptimizerPass());
   pm.addNestedPass<mlir::func::FuncOp>(createAutodiffPass());
