@@ -21,17 +21,13 @@
 using namespace mlir;
 
 namespace nncc::cpu {
+
+#define GEN_PASS_DEF_ALLOCHOOKS
+#include "compiler/cpu/Passes.h.inc"
+
 namespace {
 
-struct AllocHooksPass : PassWrapper<AllocHooksPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(AllocHooksPass)
-  StringRef getArgument() const override { return "nn-cpu-alloc-hooks"; }
-  StringRef getDescription() const override {
-    return "Route the kernels' allocations (and numeric faults) through the runtime's hooks";
-  }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<LLVM::LLVMDialect>();
-  }
+struct AllocHooksPass : impl::AllocHooksBase<AllocHooksPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();

@@ -14,6 +14,10 @@
 using namespace mlir;
 
 namespace nncc::cpu {
+
+#define GEN_PASS_DEF_APPROXIMATEMATH
+#include "compiler/cpu/Passes.h.inc"
+
 namespace {
 
 /// The approximations' math.fma as a contractable multiply and add: LLVM
@@ -30,16 +34,7 @@ struct FmaAsMulAdd : OpRewritePattern<math::FmaOp> {
   }
 };
 
-struct ApproximateMathPass
-    : PassWrapper<ApproximateMathPass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ApproximateMathPass)
-  StringRef getArgument() const override { return "nn-cpu-approximate-math"; }
-  StringRef getDescription() const override {
-    return "Polynomial approximations of f32 exp, log and tanh";
-  }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<arith::ArithDialect, math::MathDialect, vector::VectorDialect>();
-  }
+struct ApproximateMathPass : impl::ApproximateMathBase<ApproximateMathPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(patterns);

@@ -28,6 +28,11 @@
 using namespace mlir;
 
 namespace nncc::cpu {
+
+#define GEN_PASS_DECL_MATMULTOVECTOR
+#define GEN_PASS_DEF_MATMULTOVECTOR
+#include "compiler/cpu/Passes.h.inc"
+
 namespace {
 
 struct KernelShape {
@@ -351,24 +356,8 @@ int64_t grainFor(MemRefType a, bool transA, MemRefType c, int64_t blockRows) {
   return (rows + blockRows - 1) / blockRows * blockRows;
 }
 
-struct MatmulToVectorPass
-    : PassWrapper<MatmulToVectorPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MatmulToVectorPass)
-  MatmulToVectorPass() = default;
-  MatmulToVectorPass(const MatmulToVectorPass &other) : PassWrapper(other) {}
-  explicit MatmulToVectorPass(int64_t bits) { vectorBits = bits; }
-
-  StringRef getArgument() const override { return "nn-cpu-matmul-to-vector"; }
-  StringRef getDescription() const override {
-    return "Register-blocked vector kernels for 2-D linalg.matmul on buffers";
-  }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<vector::VectorDialect, scf::SCFDialect, memref::MemRefDialect,
-                    arith::ArithDialect, func::FuncDialect>();
-  }
-  Option<int64_t> vectorBits{*this, "vector-bits",
-                             llvm::cl::desc("bits of a vector register (256 or 512)"),
-                             llvm::cl::init(512)};
+struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
+  using MatmulToVectorBase::MatmulToVectorBase;
 
   /// Panels of 3 vectors (2 with 16 registers); C up to one more vector
   /// wide is one panel, so A is read once rather than once per panel. With
@@ -509,7 +498,7 @@ struct MatmulToVectorPass
 } // namespace
 
 std::unique_ptr<Pass> createMatmulToVectorPass(int64_t vectorBits) {
-  return std::make_unique<MatmulToVectorPass>(vectorBits);
+  return std::make_unique<MatmulToVectorPass>(MatmulToVectorOptions{vectorBits});
 }
 
 } // namespace nncc::cpu

@@ -14,23 +14,17 @@
 using namespace mlir;
 
 namespace nncc::cpu {
+
+#define GEN_PASS_DEF_NNTOLINALG
+#include "compiler/cpu/Passes.h.inc"
+
 namespace {
 
 bool isStateOp(Operation *op) {
   return isa<nn::VariableOp, nn::ReadVariableOp, nn::AssignVariableOp>(op);
 }
 
-struct NNToLinalgPass
-    : PassWrapper<NNToLinalgPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(NNToLinalgPass)
-  StringRef getArgument() const override { return "nn-to-linalg"; }
-  StringRef getDescription() const override {
-    return "Lower nn ops to linalg, tensor, arith and math";
-  }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<linalg::LinalgDialect, tensor::TensorDialect,
-                    arith::ArithDialect, math::MathDialect, scf::SCFDialect>();
-  }
+struct NNToLinalgPass : impl::NNToLinalgBase<NNToLinalgPass> {
   void runOnOperation() override {
     bool ranked = true;
     getOperation().walk([&](Operation *op) {

@@ -20,17 +20,13 @@
 using namespace mlir;
 
 namespace nncc::cpu {
+
+#define GEN_PASS_DEF_PARALLELCALLS
+#include "compiler/cpu/Passes.h.inc"
+
 namespace {
 
-struct ParallelCallsPass : PassWrapper<ParallelCallsPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ParallelCallsPass)
-  StringRef getArgument() const override { return "nn-cpu-parallel-calls"; }
-  StringRef getDescription() const override {
-    return "Route row-range kernel calls through the runtime's thread hook";
-  }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<LLVM::LLVMDialect>();
-  }
+struct ParallelCallsPass : impl::ParallelCallsBase<ParallelCallsPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();

@@ -27,6 +27,11 @@ using namespace mlir;
 
 namespace nncc::cpu {
 
+#define GEN_PASS_DECL_PARALLELROWS
+#define GEN_PASS_DEF_PARALLELROWS
+#include "compiler/cpu/Passes.h.inc"
+
+
 std::optional<int64_t> rowIterations(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumLoops() == 0 ||
       op.getIteratorTypesArray()[0] != utils::IteratorType::parallel)
@@ -211,26 +216,8 @@ func::CallOp outlineRowKernel(ModuleOp module, linalg::GenericOp op, int64_t gra
 
 namespace {
 
-struct ParallelRowsPass
-    : PassWrapper<ParallelRowsPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ParallelRowsPass)
-  ParallelRowsPass() = default;
-  ParallelRowsPass(const ParallelRowsPass &other) : PassWrapper(other) {}
-
-  StringRef getArgument() const override { return "nn-cpu-parallel-rows"; }
-  StringRef getDescription() const override {
-    return "Row-range functions for large linalg.generic ops whose first loop "
-           "is parallel";
-  }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<func::FuncDialect, memref::MemRefDialect, arith::ArithDialect,
-                    scf::SCFDialect, vector::VectorDialect>();
-  }
-  Option<int64_t> minElements{
-      *this, "min-elements",
-      llvm::cl::desc(
-          "iterations per task worth a thread (ops with fewer stay inline)"),
-      llvm::cl::init(kMinElementsPerTask)};
+struct ParallelRowsPass : impl::ParallelRowsBase<ParallelRowsPass> {
+  using ParallelRowsBase::ParallelRowsBase;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();

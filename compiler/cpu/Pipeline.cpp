@@ -120,15 +120,11 @@ void registerCpuDialects(DialectRegistry &registry) {
       registry);
 }
 
+#define GEN_PASS_REGISTRATION
+#include "compiler/cpu/Passes.h.inc"
+
 void registerCpuPasses() {
-  PassRegistration<Pass>([] { return createNNToLinalgPass(); });
-  PassRegistration<Pass>([] { return createMatmulToVectorPass(); });
-  PassRegistration<Pass>([] { return createApproximateMathPass(); });
-  PassRegistration<Pass>([] { return createParallelCallsPass(); });
-  PassRegistration<Pass>([] { return createParallelRowsPass(); });
-  PassRegistration<Pass>([] { return createRowChainsPass(); });
-  PassRegistration<Pass>([] { return createUntieFillsPass(); });
-  PassRegistration<Pass>([] { return createAllocHooksPass(); });
+  registerNNCpuPasses();
   PassPipelineRegistration<>(
       "nn-cpu-pipeline",
       "Lower nn to the LLVM dialect: linalg, bufferization, loops, LLVM",

@@ -47,6 +47,11 @@
 using namespace mlir;
 
 namespace nncc::cpu {
+
+#define GEN_PASS_DECL_ROWCHAINS
+#define GEN_PASS_DEF_ROWCHAINS
+#include "compiler/cpu/Passes.h.inc"
+
 namespace {
 
 /// Bytes of a tile's rows that the chain writes: tiles are sized so these
@@ -163,23 +168,8 @@ bool fitsAfter(ArrayRef<Member> chain, const Member &m) {
   return true;
 }
 
-struct RowChainsPass : PassWrapper<RowChainsPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RowChainsPass)
-  RowChainsPass() = default;
-  RowChainsPass(const RowChainsPass &other) : PassWrapper(other) {}
-
-  StringRef getArgument() const override { return "nn-cpu-row-chains"; }
-  StringRef getDescription() const override {
-    return "Run consecutive row kernels over the same rows tile by tile, as one";
-  }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<func::FuncDialect, memref::MemRefDialect, arith::ArithDialect,
-                    scf::SCFDialect, linalg::LinalgDialect, vector::VectorDialect>();
-  }
-  Option<int64_t> minElements{
-      *this, "min-elements",
-      llvm::cl::desc("iterations per task worth a thread (a fill's grain)"),
-      llvm::cl::init(kMinElementsPerTask)};
+struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
+  using RowChainsBase::RowChainsBase;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();

@@ -12,14 +12,13 @@
 using namespace mlir;
 
 namespace nncc::cpu {
+
+#define GEN_PASS_DEF_UNTIEFILLS
+#include "compiler/cpu/Passes.h.inc"
+
 namespace {
 
-struct UntieFillsPass : PassWrapper<UntieFillsPass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(UntieFillsPass)
-  StringRef getArgument() const override { return "nn-cpu-untie-fills"; }
-  StringRef getDescription() const override {
-    return "One linalg.fill per destination it initializes";
-  }
+struct UntieFillsPass : impl::UntieFillsBase<UntieFillsPass> {
   void runOnOperation() override {
     SmallVector<linalg::FillOp> shared;
     getOperation().walk([&](linalg::FillOp fill) {

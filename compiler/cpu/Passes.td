@@ -1,0 +1,71 @@
+// The CPU backend's passes, declared for MLIR's pass TableGen: names,
+// summaries, options, the op each runs on, the dialects they create, and
+// their registration (nncc-opt).
+#ifndef NNCC_COMPILER_CPU_PASSES_TD
+#define NNCC_COMPILER_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def NNToLinalg : Pass<"nn-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Lower nn ops to linalg, tensor, arith and math";
+  let constructor = "nncc::cpu::createNNToLinalgPass()";
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
+def MatmulToVector : Pass<"nn-cpu-matmul-to-vector", "mlir::ModuleOp"> {
+  let summary = "Register-blocked vector kernels for 2-D linalg.matmul on buffers";
+  let constructor = "nncc::cpu::createMatmulToVectorPass()";
+  let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect",
+                           "mlir::memref::MemRefDialect", "mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect"];
+  let options = [Option<"vectorBits", "vector-bits", "int64_t", "512",
+                        "bits of a vector register (256 or 512)">];
+}
+
+def ApproximateMath : Pass<"nn-cpu-approximate-math", "mlir::func::FuncOp"> {
+  let summary = "Polynomial approximations of f32 exp, log and tanh";
+  let constructor = "nncc::cpu::createApproximateMathPass()";
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
+def ParallelRows : Pass<"nn-cpu-parallel-rows", "mlir::ModuleOp"> {
+  let summary = "Row-range functions for large linalg.generic ops whose first loop is parallel";
+  let constructor = "nncc::cpu::createParallelRowsPass()";
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect", "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+  let options = [Option<"minElements", "min-elements", "int64_t", "kMinElementsPerTask",
+                        "iterations per task worth a thread (ops with fewer stay inline)">];
+}
+
+def RowChains : Pass<"nn-cpu-row-chains", "mlir::ModuleOp"> {
+  let summary = "Run consecutive row kernels over the same rows tile by tile, as one";
+  let constructor = "nncc::cpu::createRowChainsPass()";
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect", "mlir::scf::SCFDialect",
+                           "mlir::linalg::LinalgDialect", "mlir::vector::VectorDialect"];
+  let options = [Option<"minElements", "min-elements", "int64_t", "kMinElementsPerTask",
+                        "iterations per task worth a thread (a fill's grain)">];
+}
+
+def ParallelCalls : Pass<"nn-cpu-parallel-calls", "mlir::ModuleOp"> {
+  let summary = "Route row-range kernel calls through the runtime's thread hook";
+  let constructor = "nncc::cpu::createParallelCallsPass()";
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
+def UntieFills : Pass<"nn-cpu-untie-fills", "mlir::func::FuncOp"> {
+  let summary = "One linalg.fill per destination it initializes";
+  let constructor = "nncc::cpu::createUntieFillsPass()";
+}
+
+def AllocHooks : Pass<"nn-cpu-alloc-hooks", "mlir::ModuleOp"> {
+  let summary = "Route the kernels' allocations (and numeric faults) through the runtime's hooks";
+  let constructor = "nncc::cpu::createAllocHooksPass()";
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
+#endif
