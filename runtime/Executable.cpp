@@ -178,6 +178,18 @@ Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable prot
   return exe;
 }
 
+Expected<std::shared_ptr<Executable>> Executable::withoutKernels(exe::Executable proto,
+                                                                 const std::string &name) {
+  if (Status s = validateExecutable(proto, name); !s.ok())
+    return s;
+  if (proto.target() != "cuda")
+    return Status::error(name + ": only a CUDA executable runs without its kernels loaded "
+                                "here (its device loads them)");
+  std::shared_ptr<Executable> exe(new Executable());
+  exe->proto_ = std::move(proto);
+  return exe;
+}
+
 Executable::~Executable() {
   if (library_)
     dlclose(library_);

@@ -45,6 +45,11 @@ public:
   /// Loads an Executable already in memory (the JIT path of the compiler).
   static Expected<std::shared_ptr<Executable>> fromProto(exe::Executable proto,
                                                          const std::string &name);
+  /// A CUDA executable's table and program without loading its kernels on
+  /// a GPU: for a Session on another implementation of the device (the
+  /// tests' host emulator) that loads them itself.
+  static Expected<std::shared_ptr<Executable>> withoutKernels(exe::Executable proto,
+                                                              const std::string &name);
   ~Executable();
   Executable(const Executable &) = delete;
   Executable &operator=(const Executable &) = delete;

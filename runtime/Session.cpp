@@ -80,45 +80,150 @@ RunScratch &runScratch() {
 
 } // namespace
 
+/// The device memory of a session's device tensors: what is still in use,
+/// released with the session. On the CPU there is none (the tensors hold
+/// host memory); the object is still what says whose a tensor is.
+struct Session::DeviceMemory {
+  explicit DeviceMemory(cuda::PlanBackend *gpu) : gpu(gpu) {}
+  ~DeviceMemory() {
+    for (void *p : live)
+      gpu->release(p);
+  }
+  cuda::PlanBackend *gpu;
+  std::set<void *> live;
+};
+
+struct DeviceTensor::Memory {
+  ~Memory() {
+    if (auto owner = session.lock(); owner && data) {
+      owner->live.erase(data);
+      owner->gpu->release(data);
+    }
+  }
+  std::weak_ptr<Session::DeviceMemory> session;
+  void *data = nullptr; // CUDA
+  Tensor host;          // CPU
+};
+
 Session::Session(std::shared_ptr<const Executable> executable)
-    : exe_(std::move(executable)) {}
+    : exe_(std::move(executable)), gpu_(exe_->cudaModule()),
+      deviceMemory_(std::make_shared<DeviceMemory>(gpu_)) {}
 
 Session::Session(std::shared_ptr<const Executable> executable, const Device &device)
     : exe_(std::move(executable)),
-      deviceError_(device.accepts(exe_->proto(), "the executable")) {}
+      deviceError_(device.accepts(exe_->proto(), "the executable")), gpu_(exe_->cudaModule()),
+      deviceMemory_(std::make_shared<DeviceMemory>(gpu_)) {}
+
+Session::Session(std::shared_ptr<const Executable> executable, cuda::PlanBackend &backend)
+    : exe_(std::move(executable)), gpu_(&backend),
+      deviceMemory_(std::make_shared<DeviceMemory>(gpu_)) {
+  if (exe_->proto().target() != "cuda")
+    deviceError_ = Status::error("the executable is compiled for target '" +
+                                 exe_->proto().target() + "', not for a CUDA device");
+}
 
 Session::~Session() {
   dropDevice();
   runner_.reset(); // before the executable (its module) may go
+  deviceMemory_.reset();
 }
 
 Session::Session(Session &&other) noexcept
     : exe_(std::move(other.exe_)), variables_(std::move(other.variables_)),
       onDevice_(std::move(other.onDevice_)), staleOnHost_(std::move(other.staleOnHost_)),
-      runner_(std::move(other.runner_)), deviceError_(std::move(other.deviceError_)) {
+      runner_(std::move(other.runner_)), deviceError_(std::move(other.deviceError_)),
+      gpu_(other.gpu_), deviceMemory_(std::move(other.deviceMemory_)) {
   other.onDevice_.clear();
   other.staleOnHost_.clear();
+  other.gpu_ = nullptr;
 }
 
 Session &Session::operator=(Session &&other) noexcept {
   if (this != &other) {
     dropDevice();
+    runner_.reset();
+    deviceMemory_.reset(); // while the executable (its module) is still there
     exe_ = std::move(other.exe_);
     variables_ = std::move(other.variables_);
     onDevice_ = std::move(other.onDevice_);
     staleOnHost_ = std::move(other.staleOnHost_);
     runner_ = std::move(other.runner_);
     deviceError_ = std::move(other.deviceError_);
+    gpu_ = other.gpu_;
+    deviceMemory_ = std::move(other.deviceMemory_);
     other.onDevice_.clear();
     other.staleOnHost_.clear();
+    other.gpu_ = nullptr;
   }
   return *this;
+}
+
+DeviceTensor Session::adoptDevice(DType dtype, Shape shape, void *data, Tensor host) const {
+  DeviceTensor t;
+  t.dtype_ = dtype;
+  t.shape_ = std::move(shape);
+  t.memory_ = std::make_shared<DeviceTensor::Memory>();
+  t.memory_->session = deviceMemory_;
+  t.memory_->data = data;
+  t.memory_->host = std::move(host);
+  if (data)
+    deviceMemory_->live.insert(data);
+  return t;
+}
+
+Status Session::owns(const DeviceTensor &tensor, const std::string &what) const {
+  if (!tensor.valid())
+    return Status::error(what + " is an empty device tensor (from no upload or run)");
+  auto owner = tensor.memory_->session.lock();
+  if (!owner)
+    return Status::error(what + " is a device tensor of a session that was released");
+  if (owner != deviceMemory_)
+    return Status::error(what + " is a device tensor of another session");
+  return Status();
+}
+
+Expected<DeviceTensor> Session::upload(const Tensor &tensor) {
+  if (!deviceError_.ok())
+    return deviceError_;
+  if (!tensor.valid())
+    return Status::error("upload: the tensor holds no data");
+  if (!gpu_)
+    return adoptDevice(tensor.dtype(), tensor.shape(), nullptr, tensor.clone());
+  auto p = gpu_->allocate(std::max<size_t>(tensor.bytes(), 1));
+  if (!p)
+    return Status::error("upload of a tensor of shape " + shapeString(tensor.shape()) + ": " +
+                         p.error());
+  Status s = gpu_->upload(*p, tensor.data(), tensor.bytes());
+  if (s.ok())
+    s = gpu_->finish();
+  if (!s.ok()) {
+    gpu_->release(*p);
+    return Status::error("upload: " + s.message());
+  }
+  return adoptDevice(tensor.dtype(), tensor.shape(), *p, Tensor());
+}
+
+Expected<Tensor> Session::download(const DeviceTensor &tensor) const {
+  if (Status s = owns(tensor, "download: the tensor"); !s.ok())
+    return s;
+  if (!gpu_)
+    return tensor.memory_->host.clone();
+  Tensor host(tensor.dtype(), tensor.shape());
+  if (!host.valid())
+    return Status::error("download: out of host memory for a tensor of shape " +
+                         shapeString(tensor.shape()));
+  Status s = gpu_->download(host.data(), tensor.memory_->data, host.bytes());
+  if (s.ok())
+    s = gpu_->finish();
+  if (!s.ok())
+    return Status::error("download: " + s.message());
+  return host;
 }
 
 void Session::syncFromDevice() const {
   if (staleOnHost_.empty())
     return;
-  cuda::CudaModule *gpu = exe_->cudaModule();
+  cuda::PlanBackend *gpu = gpu_;
   for (const std::string &name : staleOnHost_) {
     const Tensor &old = variables_.at(name);
     Tensor fresh(old.dtype(), old.shape());
@@ -130,7 +235,7 @@ void Session::syncFromDevice() const {
 }
 
 void Session::dropDevice(const std::string &name) {
-  cuda::CudaModule *gpu = exe_ ? exe_->cudaModule() : nullptr;
+  cuda::PlanBackend *gpu = gpu_;
   if (!gpu)
     return;
   if (!name.empty()) {
@@ -210,9 +315,97 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
   std::vector<std::string> wanted;
   if (Status s = validate(*sig, feeds, fetches, flatShape, wanted); !s.ok())
     return s;
-  if (cuda::CudaModule *gpu = exe_->cudaModule())
-    return runOnCuda(*sig, feeds, wanted, *gpu);
+  if (sig->has_loop())
+    if (Status s = validateLoop(*sig, feeds, {}); !s.ok())
+      return s;
+  if (gpu_) {
+    auto results = runOnCuda(*sig, feeds, {}, wanted, {});
+    if (!results)
+      return results.status();
+    return std::move(results->host);
+  }
   return runOnCpu(*sig, feeds, wanted, flatShape);
+}
+
+Expected<RunResults> Session::run(const std::string &name, const TensorMap &feeds,
+                                  const DeviceTensorMap &deviceFeeds,
+                                  const std::vector<std::string> &fetches,
+                                  const std::vector<std::string> &deviceFetches) {
+  if (!deviceError_.ok())
+    return deviceError_;
+  const exe::SignatureSpec *sig = exe_->signature(name);
+  if (!sig)
+    return Status::error("unknown signature '" + name + "' (the executable has: " +
+                         exe_->signatureNames() + ")");
+  // The device feeds join the host ones as views: of host memory on the
+  // CPU (fed as they are), of device memory for the CUDA plan.
+  TensorMap all = feeds;
+  std::set<std::string> onDevice;
+  for (const auto &[feedName, t] : deviceFeeds) {
+    std::string what = "device feed '" + feedName + "' of signature '" + name + "'";
+    if (Status s = owns(t, what); !s.ok())
+      return s;
+    if (!all.emplace(feedName, gpu_ ? Tensor::borrow(t.dtype(), t.shape(), t.memory_->data)
+                                    : t.memory_->host)
+             .second)
+      return Status::error("signature '" + name + "': feed '" + feedName +
+                           "' is fed twice, on the host and on the device");
+    onDevice.insert(feedName);
+  }
+  std::vector<std::string> all_fetches = fetches;
+  all_fetches.insert(all_fetches.end(), deviceFetches.begin(), deviceFetches.end());
+  const Shape *flatShape = nullptr;
+  std::vector<std::string> wanted;
+  if (Status s = validate(*sig, all, all_fetches, flatShape, wanted); !s.ok())
+    return s;
+  if (sig->has_loop())
+    if (Status s = validateLoop(*sig, all, onDevice); !s.ok())
+      return s;
+  wanted.resize(wanted.size() - deviceFetches.size());
+  if (gpu_)
+    return runOnCuda(*sig, all, onDevice, wanted, deviceFetches);
+  std::vector<std::string> cpuWanted = wanted;
+  cpuWanted.insert(cpuWanted.end(), deviceFetches.begin(), deviceFetches.end());
+  auto fetched = runOnCpu(*sig, all, cpuWanted, flatShape);
+  if (!fetched)
+    return fetched.status();
+  RunResults results;
+  for (const std::string &f : deviceFetches) {
+    const Tensor &t = fetched->at(f);
+    results.device[f] = adoptDevice(t.dtype(), t.shape(), nullptr, t);
+  }
+  for (const std::string &f : wanted)
+    results.host[f] = fetched->at(f);
+  return results;
+}
+
+Status Session::validateLoop(const exe::SignatureSpec &sig, const TensorMap &feeds,
+                             const std::set<std::string> &onDevice) const {
+  auto where = [&] { return "loop signature '" + sig.name() + "'"; };
+  int data = sig.feeds_size() - 2;
+  int64_t rows = feeds.at(sig.feeds(0).name()).shape()[0];
+  for (int i = 1; i < data; ++i)
+    if (feeds.at(sig.feeds(i).name()).shape()[0] != rows)
+      return Status::error(where() + ": the dataset's feeds '" + sig.feeds(0).name() + "' and '" +
+                           sig.feeds(i).name() + "' have different numbers of rows (" +
+                           std::to_string(rows) + " and " +
+                           std::to_string(feeds.at(sig.feeds(i).name()).shape()[0]) + ")");
+  const Tensor &order = feeds.at("order");
+  if (order.shape()[0] != rows)
+    return Status::error(where() + ": feed 'order' has " + std::to_string(order.shape()[0]) +
+                         " entries for a dataset of " + std::to_string(rows) + " rows");
+  if (!onDevice.count("order"))
+    for (int64_t i = 0; i < rows; ++i)
+      if (int32_t r = order.data<int32_t>()[i]; r < 0 || r >= rows)
+        return Status::error(where() + ": feed 'order' names row " + std::to_string(r) +
+                             " (entry " + std::to_string(i) + ") of a dataset of " +
+                             std::to_string(rows) + " rows");
+  if (onDevice.count("first"))
+    return Status::error(where() + ": feed 'first' must be fed from the host");
+  if (int32_t first = *feeds.at("first").data<int32_t>(); first < 0)
+    return Status::error(where() + ": feed 'first' is " + std::to_string(first) +
+                         ", a batch index must not be negative");
+  return Status();
 }
 
 Status Session::validate(const exe::SignatureSpec &sig, const TensorMap &feeds,
@@ -394,13 +587,18 @@ Expected<TensorMap> Session::runOnCpu(const exe::SignatureSpec &sig, const Tenso
   return fetched;
 }
 
-Expected<TensorMap> Session::runOnCuda(const exe::SignatureSpec &sig, const TensorMap &feeds,
-                                       const std::vector<std::string> &wanted,
-                                       cuda::CudaModule &gpu) {
+Expected<RunResults> Session::runOnCuda(const exe::SignatureSpec &sig, const TensorMap &feeds,
+                                        const std::set<std::string> &onDevice,
+                                        const std::vector<std::string> &wanted,
+                                        const std::vector<std::string> &deviceFetches) {
+  cuda::PlanBackend &gpu = *gpu_;
   std::vector<Tensor> in;
+  cuda::DeviceIo io;
   const Shape *flatShape = nullptr;
   for (const exe::TensorSpec &spec : sig.feeds()) {
     const Tensor &t = feeds.at(spec.name());
+    bool resident = onDevice.count(spec.name()) > 0;
+    io.feeds.push_back(resident ? t.data() : nullptr);
     if (spec.flat()) { // the kernels see a flat feed's elements in 1-D
       flatShape = &t.shape();
       in.push_back(Tensor::borrow(t.dtype(), {t.size()}, const_cast<void *>(t.data())));
@@ -408,6 +606,9 @@ Expected<TensorMap> Session::runOnCuda(const exe::SignatureSpec &sig, const Tens
       in.push_back(t);
     }
   }
+  for (const exe::TensorSpec &spec : sig.fetches())
+    io.keep.push_back(std::find(deviceFetches.begin(), deviceFetches.end(), spec.name()) !=
+                      deviceFetches.end());
   // The variables live on the GPU between runs: uploaded once, then each
   // run's updates replace them there.
   cuda::DeviceVariables device;
@@ -428,7 +629,7 @@ Expected<TensorMap> Session::runOnCuda(const exe::SignatureSpec &sig, const Tens
   }
   if (!runner_)
     runner_ = std::make_unique<cuda::PlanRunner>(exe_->proto().cuda(), gpu);
-  auto values = runner_->run(sig.name(), in, device);
+  auto values = runner_->run(sig.name(), in, device, &io);
   if (!values)
     return Status::error("signature '" + sig.name() + "': " + values.error() +
                          "; the variables are unchanged");
@@ -442,19 +643,27 @@ Expected<TensorMap> Session::runOnCuda(const exe::SignatureSpec &sig, const Tens
     if (std::find(staleOnHost_.begin(), staleOnHost_.end(), u) == staleOnHost_.end())
       staleOnHost_.push_back(u);
   }
-  TensorMap fetched;
-  for (const std::string &f : wanted)
-    for (int i = 0; i < sig.fetches_size(); ++i)
-      if (sig.fetches(i).name() == f) {
-        Tensor t = (*values)[i];
-        if (sig.fetches(i).flat() && flatShape) { // back in the fed shape
-          Tensor shaped(t.dtype(), *flatShape);
-          std::memcpy(shaped.data(), t.data(), t.bytes());
-          t = shaped;
-        }
-        fetched[f] = t;
-      }
-  return fetched;
+  RunResults results;
+  for (int i = 0; i < sig.fetches_size(); ++i) {
+    const exe::TensorSpec &spec = sig.fetches(i);
+    bool flat = spec.flat() && flatShape;
+    if (io.keep[i]) {
+      Shape shape = flat ? *flatShape : io.keptShapes[i];
+      results.device[spec.name()] =
+          adoptDevice(toDType(spec.dtype()), std::move(shape), io.kept[i], Tensor());
+      continue;
+    }
+    if (std::find(wanted.begin(), wanted.end(), spec.name()) == wanted.end())
+      continue;
+    Tensor t = (*values)[i];
+    if (flat) { // back in the fed shape
+      Tensor shaped(t.dtype(), *flatShape);
+      std::memcpy(shaped.data(), t.data(), t.bytes());
+      t = shaped;
+    }
+    results.host[spec.name()] = t;
+  }
+  return results;
 }
 
 } // namespace nncc::rt

@@ -12,15 +12,50 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace nncc::rt {
 namespace cuda {
+class PlanBackend;
 class PlanRunner;
 } // namespace cuda
 
 using TensorMap = std::map<std::string, Tensor>;
+
+/// A tensor in a session's device memory: uploaded once (Session::upload),
+/// fed by handle, left there by a run (deviceFetches), downloaded on request.
+/// On the CPU the device memory is host memory and nothing is copied. A
+/// device tensor belongs to the session that made it; fed to another, or
+/// after its session is gone, it is refused. Its memory is released with its
+/// last copy (or with the session).
+class DeviceTensor {
+public:
+  DeviceTensor() = default;
+  DType dtype() const { return dtype_; }
+  const Shape &shape() const { return shape_; }
+  int64_t size() const { return numElements(shape_); }
+  size_t bytes() const { return static_cast<size_t>(size()) * dtypeSize(dtype_); }
+  /// False for a default-constructed one.
+  bool valid() const { return memory_ != nullptr; }
+
+private:
+  friend class Session;
+  struct Memory;
+  DType dtype_ = DType::F32;
+  Shape shape_;
+  std::shared_ptr<Memory> memory_;
+};
+
+using DeviceTensorMap = std::map<std::string, DeviceTensor>;
+
+/// What a run with device tensors gives back: the fetches brought to the
+/// host and those left on the device.
+struct RunResults {
+  TensorMap host;
+  DeviceTensorMap device;
+};
 
 /// The checkpoint format version Session::save writes and restore reads
 /// (runtime/FramedFile.h).
@@ -32,7 +67,12 @@ public:
   /// A session on `device`: an executable compiled for another target is
   /// an error (saying which target it needs) at initialize() and run().
   Session(std::shared_ptr<const Executable> executable, const Device &device);
-  /// Releases the variables a CUDA executable keeps on the GPU.
+  /// A session running a CUDA executable on `backend` (which the caller
+  /// keeps alive): another implementation of the device, e.g. the tests'
+  /// host emulator (the executable from Executable::withoutKernels).
+  Session(std::shared_ptr<const Executable> executable, cuda::PlanBackend &backend);
+  /// Releases the variables a CUDA executable keeps on the GPU, and the
+  /// device tensors of the session.
   ~Session();
   Session(const Session &) = delete;
   Session &operator=(const Session &) = delete;
@@ -48,6 +88,19 @@ public:
   /// unchanged.
   Expected<TensorMap> run(const std::string &signature, const TensorMap &feeds,
                           const std::vector<std::string> &fetches = {});
+  /// The same with feeds on the device too (`deviceFeeds`, each name fed
+  /// once in all), the `fetches` brought to the host and the
+  /// `deviceFetches` left on the device (all fetches to the host when both
+  /// are empty).
+  Expected<RunResults> run(const std::string &signature, const TensorMap &feeds,
+                           const DeviceTensorMap &deviceFeeds,
+                           const std::vector<std::string> &fetches,
+                           const std::vector<std::string> &deviceFetches);
+
+  /// A copy of `tensor` in the session's device memory.
+  Expected<DeviceTensor> upload(const Tensor &tensor);
+  /// A host copy of a device tensor of this session.
+  Expected<Tensor> download(const DeviceTensor &tensor) const;
 
   /// The current value of a variable (a copy).
   Expected<Tensor> variable(const std::string &name) const;
@@ -75,16 +128,28 @@ private:
   Status validate(const exe::SignatureSpec &sig, const TensorMap &feeds,
                   const std::vector<std::string> &fetches, const Shape *&flatShape,
                   std::vector<std::string> &wanted) const;
+  /// Whether `tensor`, fed or downloaded as `what`, is this session's.
+  Status owns(const DeviceTensor &tensor, const std::string &what) const;
+  /// A device tensor of this session holding `data` (CUDA) or `host` (CPU).
+  DeviceTensor adoptDevice(DType dtype, Shape shape, void *data, Tensor host) const;
   /// run() for a target "cpu" executable: the signature's entry point on
   /// the feeds and variables, its results adopted, the updates replacing
   /// the variables only when the run succeeded.
   Expected<TensorMap> runOnCpu(const exe::SignatureSpec &sig, const TensorMap &feeds,
                                const std::vector<std::string> &wanted, const Shape *flatShape);
+  /// A loop signature's checks beyond the feeds' specs: its dataset feeds
+  /// have the same rows, `order` one entry per row (when on the host, each
+  /// a row), `first` is not negative.
+  Status validateLoop(const exe::SignatureSpec &sig, const TensorMap &feeds,
+                      const std::set<std::string> &onDevice) const;
   /// run() for a target "cuda" executable: the signature's launch plan on
   /// the GPU (runtime/cuda/LaunchPlan.h).
-  Expected<TensorMap> runOnCuda(const exe::SignatureSpec &sig, const TensorMap &feeds,
-                                const std::vector<std::string> &wanted,
-                                cuda::CudaModule &gpu);
+  /// `feeds` hold the device feeds as views of device memory (those named
+  /// in `onDevice`); the `deviceFetches` are left on the device.
+  Expected<RunResults> runOnCuda(const exe::SignatureSpec &sig, const TensorMap &feeds,
+                                 const std::set<std::string> &onDevice,
+                                 const std::vector<std::string> &wanted,
+                                 const std::vector<std::string> &deviceFetches);
 
   /// CUDA: brings the variables whose newest value is on the GPU back to
   /// variables_; forgets (releases) the GPU copy of `name` (all when empty).
@@ -102,6 +167,12 @@ private:
   std::unique_ptr<cuda::PlanRunner> runner_;
   /// Why the executable cannot run on the session's device, if it cannot.
   Status deviceError_;
+  /// CUDA: the device (the executable's module, or the caller's backend).
+  cuda::PlanBackend *gpu_ = nullptr;
+  /// The device memory of the session's device tensors (runtime/Session.cpp).
+  struct DeviceMemory;
+  friend struct DeviceTensor::Memory;
+  std::shared_ptr<DeviceMemory> deviceMemory_;
 };
 
 /// The runtime dtype of a graph.proto dtype.

@@ -17,6 +17,11 @@ namespace nncc::cpu {
 /// arith and math. Unranked tensors are an error naming the op.
 std::unique_ptr<mlir::Pass> createNNToLinalgPass();
 
+/// nn-cpu-loops: each loop signature (nn::kLoopsAttr, graph.proto: Loop)
+/// becomes a function calling its step's function in a native loop over
+/// batches gathered from the fed dataset; the attribute goes.
+std::unique_ptr<mlir::Pass> createLoopsPass();
+
 /// nn-cpu-matmul-to-vector: every 2-D linalg.matmul on buffers with a static
 /// column count becomes a call of a register-blocked kernel of vector FMAs
 /// for `vectorBits`-bit registers (256: AVX2, 512: AVX-512). Kernels are

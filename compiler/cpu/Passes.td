@@ -14,6 +14,22 @@ def NNToLinalg : Pass<"nn-to-linalg", "mlir::ModuleOp"> {
                            "mlir::scf::SCFDialect"];
 }
 
+def Loops : Pass<"nn-cpu-loops", "mlir::ModuleOp"> {
+  let summary = "Compile the loop signatures: a native loop of steps over a dataset";
+  let description = [{
+    Each loop signature of the module (the `nn.loops` attribute, from graph.proto's Loop)
+    becomes a function: the step's feeds with all the rows of the dataset, `order` (i32, a
+    permutation of the rows) and `first` (i32, the first batch), then the step's variables;
+    it calls the step's function `steps` times in an scf.for (fewer at the dataset's end),
+    each time on the rows order[(first + k) * batch_size ...] gathered from the dataset,
+    carrying the variables, and returns each scalar fetch per step and the final updates.
+  }];
+  let constructor = "nncc::cpu::createLoopsPass()";
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect", "mlir::scf::SCFDialect",
+                           "mlir::func::FuncDialect"];
+}
+
 def MatmulToVector : Pass<"nn-cpu-matmul-to-vector", "mlir::ModuleOp"> {
   let summary = "Register-blocked vector kernels for 2-D linalg.matmul on buffers";
   let constructor = "nncc::cpu::createMatmulToVectorPass()";

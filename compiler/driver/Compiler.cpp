@@ -57,6 +57,60 @@ void fillSpec(exe::TensorSpec &spec, StringRef name, Type type, bool flat) {
     spec.add_dims(ShapedType::isDynamic(d) ? -1 : d);
 }
 
+/// The loop signatures' entries in the table (graph.proto: Loop): the
+/// step's feeds with all the rows, then `order` and `first`; each of the
+/// step's fetches, which must be scalars, per step; the step's variables
+/// and updates.
+LogicalResult describeLoops(ModuleOp module, exe::Executable &out) {
+  auto loops = module->getAttrOfType<ArrayAttr>(nn::kLoopsAttr);
+  if (!loops)
+    return success();
+  for (Attribute a : loops) {
+    auto loop = cast<DictionaryAttr>(a);
+    auto text = [&](StringRef key) { return loop.getAs<StringAttr>(key).str(); };
+    auto number = [&](StringRef key) { return loop.getAs<IntegerAttr>(key).getInt(); };
+    const exe::SignatureSpec *step = nullptr;
+    for (const exe::SignatureSpec &sig : out.signatures())
+      if (sig.name() == text("step"))
+        step = &sig;
+    if (!step)
+      return module.emitError() << "loop signature '" << text("name") << "': no step signature '"
+                                << text("step") << "'";
+    exe::SignatureSpec sig = *step;
+    sig.set_name(text("name"));
+    sig.set_entry(cpu::entrySymbol(sig.name()));
+    sig.mutable_loop()->set_step(text("step"));
+    sig.mutable_loop()->set_batch_size(number("batch_size"));
+    sig.mutable_loop()->set_steps(number("steps"));
+    for (exe::TensorSpec &feed : *sig.mutable_feeds()) {
+      if (feed.flat() || feed.dims_size() == 0)
+        return module.emitError() << "loop signature '" << sig.name() << "': the step's feed '"
+                                  << feed.name() << "' is not a batch of rows";
+      feed.set_dims(0, -1);
+    }
+    for (const exe::TensorSpec &feed : sig.feeds())
+      if (feed.name() == "order" || feed.name() == "first")
+        return module.emitError() << "loop signature '" << sig.name() << "': the step feeds '"
+                                  << feed.name() << "', the name of the loop's own feed";
+    exe::TensorSpec &order = *sig.add_feeds();
+    order.set_name("order");
+    order.set_dtype(graph::I32);
+    order.add_dims(-1);
+    exe::TensorSpec &first = *sig.add_feeds();
+    first.set_name("first");
+    first.set_dtype(graph::I32);
+    for (exe::TensorSpec &fetch : *sig.mutable_fetches()) {
+      if (fetch.flat() || fetch.dims_size() != 0)
+        return module.emitError() << "loop signature '" << sig.name() << "': the step's fetch '"
+                                  << fetch.name() << "' is not a scalar (a loop returns one "
+                                                     "value of each fetch per step)";
+      fetch.add_dims(number("steps"));
+    }
+    *out.add_signatures() = std::move(sig);
+  }
+  return success();
+}
+
 /// The signature table, read off the functions before they are lowered.
 LogicalResult describeSignatures(ModuleOp module, exe::Executable &out) {
   for (func::FuncOp func : module.getOps<func::FuncOp>()) {
@@ -97,7 +151,7 @@ LogicalResult describeSignatures(ModuleOp module, exe::Executable &out) {
     if (auto loss = func->getAttrOfType<StringAttr>("nn.loss"))
       sig.set_loss(loss.str());
   }
-  return success();
+  return describeLoops(module, out);
 }
 
 /// A variable's spec: the graph's own initializer when it has one (its
@@ -136,6 +190,11 @@ llvm::Expected<exe::Executable> compileCuda(ModuleOp module, exe::Executable out
     return fail(std::string("--cuda-precision=") + cuda::precisionName(options.cudaPrecision) +
                 " needs compute capability 80 or newer (tensor cores with TF32 and "
                 "BF16), not " + options.cudaArch + " (--cuda-arch)");
+  for (const exe::SignatureSpec &sig : out.signatures())
+    if (sig.has_loop())
+      return fail(out.model() + ": loop signature '" + sig.name() +
+                  "': the CUDA target does not compile loops yet (compile for the CPU, "
+                  "or run signature '" + sig.loop().step() + "' step by step)");
   auto program = cuda::emitCudaProgram(module, options.cudaPrecision);
   if (failed(program))
     return fail(out.model() + ": generating the CUDA kernels failed (see above)");
@@ -280,6 +339,10 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
         pm.addNestedPass<func::FuncOp>(createInlineFusionsPass());
       })))
     return stageFailed("fusion");
+
+  // The loop signatures: a native loop around their step's function.
+  if (failed(runPasses(*module, [](OpPassManager &pm) { pm.addPass(cpu::createLoopsPass()); })))
+    return stageFailed("compiling the loop signatures");
 
   // The kernels see variables as arguments only; the declarations go.
   for (auto var : llvm::make_early_inc_range(module->getOps<nn::VariableOp>()))

@@ -167,6 +167,10 @@ private:
   LogicalResult checkPlaceholders();
   LogicalResult importVariables(ModuleOp module);
   LogicalResult importSignature(ModuleOp module, int index);
+  /// A loop signature (graph.proto: Loop), recorded in the module's
+  /// kLoopsAttr for the backends.
+  LogicalResult importLoop(ModuleOp module, const graph::Signature &sig, Location loc,
+                           const std::string &what);
   FailureOr<Value> resolve(FunctionState &fn, const std::string &ref,
                            Location userLoc, const std::string &user);
   LogicalResult importNode(FunctionState &fn, int root);
@@ -534,6 +538,8 @@ LogicalResult Importer::importSignature(ModuleOp module, int index) {
       module.lookupSymbol(sig.name()))
     return emitError(loc) << what << ": the name is already used by another "
                              "signature or variable";
+  if (sig.has_loop())
+    return importLoop(module, sig, loc, what);
   if (sig.fetches_size() == 0 && sig.loss().empty())
     return emitError(loc) << what << " fetches nothing (give fetches or a loss)";
 
@@ -623,6 +629,47 @@ LogicalResult Importer::importSignature(ModuleOp module, int index) {
   func.setType(b.getFunctionType(argTypes, TypeRange(ValueRange(results))));
   func->setAttr("nn.feeds", b.getArrayAttr(feedNames));
   func->setAttr("nn.fetches", b.getArrayAttr(fetchNames));
+  return success();
+}
+
+LogicalResult Importer::importLoop(ModuleOp module, const graph::Signature &sig,
+                                   Location loc, const std::string &what) {
+  const graph::Loop &loop = sig.loop();
+  if (sig.feeds_size() || sig.fetches_size() || !sig.loss().empty() || sig.has_optimizer())
+    return emitError(loc) << what << " loops over signature '" << loop.step()
+                          << "' and so has no feeds, fetches, loss or optimizer of its own";
+  if (loop.batch_size() < 1 || loop.steps() < 1)
+    return emitError(loc) << what << ": the loop's batch_size and steps must be 1 or more, got "
+                          << loop.batch_size() << " and " << loop.steps();
+  const graph::Signature *step = nullptr;
+  for (const graph::Signature &other : g.signatures())
+    if (other.name() == loop.step() && !other.has_loop())
+      step = &other;
+  if (!step)
+    return emitError(loc) << what << " loops over signature '" << loop.step()
+                          << "', which is not a signature of the graph (or is a loop)";
+  // Every step feeds a batch of rows of the dataset: the batch is the first
+  // dimension, of unknown size (the last batch is short).
+  for (const std::string &feed : step->feeds()) {
+    auto it = names.find(feed);
+    if (it == names.end() || it->second.kind != Kind::Placeholder)
+      continue; // reported with the step's signature
+    const graph::Placeholder &p = g.placeholders(it->second.index);
+    if (p.shape().unknown_rank() || p.shape().dims_size() == 0 || p.shape().dims(0) != -1)
+      return emitError(loc) << what << ": the step's feed '" << feed
+                            << "' must be a batch of rows, with an unknown first dimension "
+                               "(-1), to take its rows from the dataset";
+  }
+  NamedAttrList attrs;
+  attrs.append("name", b.getStringAttr(sig.name()));
+  attrs.append("step", b.getStringAttr(loop.step()));
+  attrs.append("batch_size", b.getI64IntegerAttr(loop.batch_size()));
+  attrs.append("steps", b.getI64IntegerAttr(loop.steps()));
+  SmallVector<Attribute> loops;
+  if (auto old = module->getAttrOfType<ArrayAttr>(nn::kLoopsAttr))
+    loops.append(old.begin(), old.end());
+  loops.push_back(attrs.getDictionary(&ctx));
+  module->setAttr(nn::kLoopsAttr, b.getArrayAttr(loops));
   return success();
 }
 

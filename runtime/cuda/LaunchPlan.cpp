@@ -223,15 +223,23 @@ struct PlanRunner::Plan {
   std::vector<void *> out;        // the updates' buffers, handed to the caller
   std::vector<int64_t> handedOut; // per update: the run's buffer id, or -1 (a copy)
   std::vector<Tensor> fetched;    // filled from the staging after the run
+  std::vector<void *> kept;       // per fetch: its buffer when kept on the device
+  std::vector<Shape> keptShapes;
+  std::vector<Buffer> keptCopies; // allocated for kept fetches that had to be copied
 };
 
 Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> &feeds,
-                                            const std::map<unsigned, void *> &caller) {
+                                            const std::map<unsigned, void *> &caller,
+                                            const DeviceIo *io) {
   const exe::CudaSignature *sig = e.sig;
   Plan plan;
   auto use = [&](void *p) { plan.key.push_back(p); };
   e.stagedFeeds.resize(sig->feeds_size());
   for (int i = 0; i < sig->feeds_size(); ++i) {
+    if (io && io->feeds[i]) { // on the device already: read where it is
+      use(const_cast<void *>(io->feeds[i]));
+      continue;
+    }
     auto p = bufferOf(e, sig->feeds(i), caller);
     if (!p)
       return p.status();
@@ -293,6 +301,8 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
     use(*copy);
   }
   e.stagedFetches.resize(sig->fetches_size());
+  plan.kept.assign(sig->fetches_size(), nullptr);
+  plan.keptShapes.resize(sig->fetches_size());
   for (int i = 0; i < sig->fetches_size(); ++i) {
     unsigned id = sig->fetches(i);
     auto p = bufferOf(e, id, caller);
@@ -300,6 +310,24 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
       return p.status();
     Shape shape;
     size_t bytes = bufferBytes(program_.buffers(id), e.n, shape);
+    if (io && io->keep[i]) {
+      // Left on the device: the run's buffer goes to the caller as it is,
+      // once, like an update's; otherwise a copy in a new buffer.
+      plan.keptShapes[i] = shape;
+      plan.fetched.emplace_back();
+      if (!caller.count(id) && given.insert(id).second) {
+        plan.kept[i] = *p;
+        continue;
+      }
+      plan.keptCopies.emplace_back();
+      auto copy = ensure(plan.keptCopies.back(), bytes, false);
+      if (!copy)
+        return copy.status();
+      plan.steps.push_back(Step::transfer(Step::Copy, *copy, *p, bytes));
+      plan.kept[i] = *copy;
+      use(*copy);
+      continue;
+    }
     Tensor t(toDType(program_.buffers(id).dtype()), shape);
     if (!t.valid())
       return Status::error("out of host memory for a result of shape " + shapeString(shape));
@@ -356,7 +384,7 @@ Status PlanRunner::execute(Entry &e, const Plan &plan) {
 
 Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
                                               const std::vector<Tensor> &feeds,
-                                              DeviceVariables &variables) {
+                                              DeviceVariables &variables, DeviceIo *io) {
   variables.out.clear();
   last_ = nullptr;
   const exe::CudaSignature *sig = findSignature(program_, signature);
@@ -389,22 +417,51 @@ Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
     entries_.splice(entries_.begin(), entries_, found);
   }
   Entry &e = entries_.front();
-  std::map<unsigned, void *> caller; // the variables' buffers
+  if (io && (io->feeds.size() != feeds.size() ||
+             io->keep.size() != static_cast<size_t>(sig->fetches_size())))
+    return Status::error("signature '" + signature + "': the device feeds and fetches do not "
+                         "match its feeds and fetches");
+  std::map<unsigned, void *> caller; // the variables' buffers, the device feeds
   for (int i = 0; i < sig->variables_size(); ++i)
     caller[sig->variables(i)] = variables.in[i];
+  for (int i = 0; io && i < sig->feeds_size(); ++i)
+    if (io->feeds[i])
+      caller[sig->feeds(i)] = const_cast<void *>(io->feeds[i]);
 
-  auto planned = plan(e, feeds, caller);
-  if (!planned)
+  auto planned = plan(e, feeds, caller, io);
+  auto releaseCopies = [&] {
+    if (planned)
+      for (Buffer &b : planned->keptCopies)
+        if (b.p)
+          backend_.release(b.p);
+  };
+  if (!planned) {
     return planned.status();
-  if (Status status = execute(e, *planned); !status.ok())
+  }
+  if (Status status = execute(e, *planned); !status.ok()) {
+    releaseCopies();
     return status;
+  }
 
   // The results: the fetches from the staging, the updates' buffers the
   // caller's now.
   for (int i = 0; i < sig->fetches_size(); ++i)
-    std::memcpy(planned->fetched[i].data(), e.stagedFetches[i].p, planned->fetched[i].bytes());
+    if (!planned->kept[i])
+      std::memcpy(planned->fetched[i].data(), e.stagedFetches[i].p,
+                  planned->fetched[i].bytes());
   for (size_t i = 0; i < planned->handedOut.size(); ++i)
     (planned->handedOut[i] >= 0 ? e.buffers[planned->handedOut[i]] : e.copies[i]) = Buffer();
+  if (io) {
+    // The kept fetches' own buffers are the caller's now: the entry
+    // allocates new ones next time.
+    for (int i = 0; i < sig->fetches_size(); ++i)
+      if (void *p = planned->kept[i])
+        for (auto &[id, b] : e.buffers)
+          if (b.p == p)
+            b = Buffer();
+    io->kept = planned->kept;
+    io->keptShapes = planned->keptShapes;
+  }
   e.handedOut = std::move(planned->handedOut);
   last_ = &e;
   variables.out = std::move(planned->out);

@@ -80,6 +80,19 @@ struct DeviceVariables {
   std::vector<void *> out;
 };
 
+/// Feeds already on the device and fetches left there.
+struct DeviceIo {
+  /// Per feed, in the signature's order: a device buffer holding it (the
+  /// caller's; the run only reads it) or null, to upload the host tensor.
+  std::vector<const void *> feeds;
+  /// Per fetch: whether it stays on the device (else it is downloaded).
+  std::vector<bool> keep;
+  /// Set by a successful run, per fetch kept: its buffer, the caller's now
+  /// (null for the others), and its shape.
+  std::vector<void *> kept;
+  std::vector<Shape> keptShapes;
+};
+
 /// Counters of a PlanRunner's work, for tests and benchmarks.
 struct PlanStats {
   int64_t runs = 0, allocations = 0, captures = 0, replays = 0;
@@ -106,9 +119,12 @@ public:
   /// device: returns the fetches as host tensors and the updates in
   /// `variables.out`. On failure `variables.out` stays empty and the
   /// variables are untouched.
+  /// With `io`, the feeds it names are read on the device where they are
+  /// (their host tensors give only the shapes) and the fetches it keeps are
+  /// left there (their host tensors come back empty).
   Expected<std::vector<Tensor>> run(const std::string &signature,
                                     const std::vector<Tensor> &feeds,
-                                    DeviceVariables &variables);
+                                    DeviceVariables &variables, DeviceIo *io = nullptr);
 
   /// Gives back `buffer` (`bytes` long), which held the value that update
   /// `update` of the last run replaced: it becomes that update's buffer in
@@ -146,7 +162,7 @@ private:
   /// into the pinned staging) with the caller's variables, its buffers
   /// allocated where they are not yet.
   Expected<Plan> plan(Entry &e, const std::vector<Tensor> &feeds,
-                      const std::map<unsigned, void *> &variables);
+                      const std::map<unsigned, void *> &variables, const DeviceIo *io);
   /// Execution: replays the graph of the plan's addresses, captures one the
   /// second time they come, or issues the steps as they are; then waits.
   Status execute(Entry &e, const Plan &plan);

@@ -23,6 +23,10 @@
 namespace nncc::nn {
 /// True when `attr` is a dense splat whose value equals `value`.
 bool isSplatOf(mlir::Attribute attr, double value);
+/// The module attribute listing the loop signatures (graph.proto: Loop):
+/// dictionaries {name, step, batch_size, steps}, which each backend compiles
+/// into a loop around the step's function.
+inline constexpr llvm::StringLiteral kLoopsAttr = "nn.loops";
 } // namespace nncc::nn
 
 #endif
