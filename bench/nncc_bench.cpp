@@ -18,6 +18,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <random>
 
 using namespace nncc;
@@ -151,9 +152,13 @@ int main(int argc, char **argv) {
   CLI::App app{"nncc's CPU benchmark (bench/run.py compares it with its peers)"};
   std::string dir = "/usr/share/datasets/fashion-mnist", jsonPath, modelsDir;
   int epochs = 3, bigSteps = 20;
+  int64_t stepsPerCall = 128;
   app.add_option("--data", dir, "directory of the idx files");
   app.add_option("--epochs", epochs, "timed epochs (after one warm-up epoch)");
   app.add_option("--big-steps", bigSteps, "timed steps of the compute-bound MLP");
+  app.add_option("--steps-per-call", stepsPerCall,
+                 "training steps per call of the compiled loop's epoch")
+      ->check(CLI::PositiveNumber);
   app.add_option("--json", jsonPath, "write the figures as JSON");
   app.add_option("--write-models", modelsDir,
                  "write the GPU benchmark's models (mlp.pbtxt, big_mlp.pbtxt) here and stop");
@@ -180,7 +185,10 @@ int main(int argc, char **argv) {
   // Compile time: the training function alone, then the whole model.
   double trainCompile, modelCompile;
   compileOrDie(buildMlp({784, 50, 50, 10}, "tanh", false), &trainCompile);
-  auto exe = compileOrDie(buildMlp({784, 50, 50, 10}, "tanh", true), &modelCompile);
+  // With a compiled loop of `stepsPerCall` training steps over the data.
+  fe::Graph model = buildMlp({784, 50, 50, 10}, "tanh", true);
+  model.loop("train_loop", "train", stepsPerCall);
+  auto exe = compileOrDie(std::move(model), &modelCompile);
   result["compile_train_s"] = trainCompile;
   result["compile_model_s"] = modelCompile;
   fmt::print("compile: training function {:.3f} s, train + predict {:.3f} s\n",
@@ -214,6 +222,50 @@ int main(int argc, char **argv) {
                e ? "timed" : "warm-up", dt * 1e3, steps, loss / steps);
   }
   result["epoch_ms_median"] = median(epochTimes) * 1e3;
+
+  // The same epochs (the same batches) as a compiled loop: the training set
+  // uploaded once, `stepsPerCall` steps per call.
+  rt::Session looped(exe);
+  if (!looped.initialize().ok())
+    return 1;
+  auto xd = looped.upload(data->trainImages), yd = looped.upload(data->trainLabels);
+  if (!xd || !yd)
+    return 1;
+  int64_t rows = data->trainImages.shape()[0];
+  std::vector<int32_t> order(rows);
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 shuffler(123); // a BatchIterator's shuffle
+  std::vector<double> loopTimes;
+  rt::Tensor batchOf64 = rt::Tensor::of<int32_t>({}, {64});
+  for (int e = 0; e <= (only == "infer" || only == "batch1" ? -1 : epochs); ++e) {
+    auto t0 = Clock::now();
+    std::shuffle(order.begin(), order.end(), shuffler);
+    auto od = looped.upload(rt::Tensor::of<int32_t>({rows}, order));
+    if (!od)
+      return 1;
+    double loss = 0;
+    int64_t steps = 0, count = (rows + 63) / 64;
+    for (int64_t first = 0; first < count; first += stepsPerCall) {
+      auto out = looped.run("train_loop",
+                            {{"first", rt::Tensor::of<int32_t>({}, {int32_t(first)})},
+                             {"batch", batchOf64}},
+                            {{"x", *xd}, {"y", *yd}, {"order", *od}}, {"cost"}, {});
+      if (!out) {
+        fmt::print(stderr, "error: {}\n", out.error());
+        return 1;
+      }
+      const float *l = out->host.at("cost").data<float>();
+      for (int64_t k = 0; k < stepsPerCall && first + k < count; ++k, ++steps)
+        loss += l[k];
+    }
+    double dt = seconds(t0);
+    if (e > 0)
+      loopTimes.push_back(dt);
+    fmt::print("epoch {} ({}, compiled loop of {} steps): {:.1f} ms, {} steps, avg loss {:.4f}\n",
+               e + 1, e ? "timed" : "warm-up", stepsPerCall, dt * 1e3, steps, loss / steps);
+  }
+  result["loop_epoch_ms_median"] = median(loopTimes) * 1e3;
+  result["loop_steps_per_call"] = stepsPerCall;
   if (only == "train")
     return 0;
 

@@ -94,6 +94,11 @@ def main():
     e = nncc["epoch_ms_median"]
     row("MLP training epoch", e, "PyTorch eager", torch_train["epoch_ms_median"], "ms")
     row("MLP training epoch", e, "NumPy by hand", numpy_train["epoch_ms_median"], "ms")
+    if "loop_epoch_ms_median" in nncc:
+        what = f"MLP epoch, compiled loop ({int(nncc['loop_steps_per_call'])} steps/call)"
+        row(what, nncc["loop_epoch_ms_median"], "PyTorch eager",
+            torch_train["epoch_ms_median"], "ms")
+        row(what, nncc["loop_epoch_ms_median"], "nncc step by step", e, "ms")
     row("inference, 10000 images", nncc["infer_full_ms_median"], "PyTorch eager",
         torch_infer["full_ms_median"], "ms")
     row("inference, batch 1", nncc["infer_b1_us_median"], "PyTorch eager",

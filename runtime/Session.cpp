@@ -382,7 +382,7 @@ Expected<RunResults> Session::run(const std::string &name, const TensorMap &feed
 Status Session::validateLoop(const exe::SignatureSpec &sig, const TensorMap &feeds,
                              const std::set<std::string> &onDevice) const {
   auto where = [&] { return "loop signature '" + sig.name() + "'"; };
-  int data = sig.feeds_size() - 2;
+  int data = sig.feeds_size() - 3;
   int64_t rows = feeds.at(sig.feeds(0).name()).shape()[0];
   for (int i = 1; i < data; ++i)
     if (feeds.at(sig.feeds(i).name()).shape()[0] != rows)
@@ -400,11 +400,14 @@ Status Session::validateLoop(const exe::SignatureSpec &sig, const TensorMap &fee
         return Status::error(where() + ": feed 'order' names row " + std::to_string(r) +
                              " (entry " + std::to_string(i) + ") of a dataset of " +
                              std::to_string(rows) + " rows");
-  if (onDevice.count("first"))
-    return Status::error(where() + ": feed 'first' must be fed from the host");
+  if (onDevice.count("first") || onDevice.count("batch"))
+    return Status::error(where() + ": feeds 'first' and 'batch' come from the host");
   if (int32_t first = *feeds.at("first").data<int32_t>(); first < 0)
     return Status::error(where() + ": feed 'first' is " + std::to_string(first) +
                          ", a batch index must not be negative");
+  if (int32_t batch = *feeds.at("batch").data<int32_t>(); batch < 1)
+    return Status::error(where() + ": feed 'batch' is " + std::to_string(batch) +
+                         ", a batch must have a row or more");
   return Status();
 }
 

@@ -139,7 +139,7 @@ private:
                                const std::vector<std::string> &wanted, const Shape *flatShape);
   /// A loop signature's checks beyond the feeds' specs: its dataset feeds
   /// have the same rows, `order` one entry per row (when on the host, each
-  /// a row), `first` is not negative.
+  /// a row), `first` is not negative and `batch` positive, both on the host.
   Status validateLoop(const exe::SignatureSpec &sig, const TensorMap &feeds,
                       const std::set<std::string> &onDevice) const;
   /// run() for a target "cuda" executable: the signature's launch plan on

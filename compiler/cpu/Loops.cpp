@@ -1,7 +1,8 @@
 // nn-cpu-loops: each loop signature of the module (nn::kLoopsAttr) becomes
 // a function that runs its step's function `steps` times in a native loop,
 // each time on a batch of rows gathered from the fed dataset in the fed
-// order, with the variables carried from step to step (graph.proto: Loop).
+// order and batch size, with the variables carried from step to step
+// (graph.proto: Loop).
 #include "compiler/cpu/Passes.h"
 #include "nn/IR/NNDialect.h"
 
@@ -66,16 +67,23 @@ struct LoopsPass : impl::LoopsBase<LoopsPass> {
     auto loops = module->getAttrOfType<ArrayAttr>(nn::kLoopsAttr);
     if (!loops)
       return;
-    for (Attribute a : loops)
-      if (failed(build(module, cast<DictionaryAttr>(a))))
+    for (Attribute a : loops) {
+      auto loop = dyn_cast<DictionaryAttr>(a);
+      if (!loop || !loop.getAs<StringAttr>("name") || !loop.getAs<StringAttr>("step") ||
+          !loop.getAs<IntegerAttr>("steps") || loop.getAs<IntegerAttr>("steps").getInt() < 1) {
+        module.emitError() << nn::kLoopsAttr << " holds " << a
+                           << ", not a {name, step, steps >= 1} dictionary";
         return signalPassFailure();
+      }
+      if (failed(build(module, loop)))
+        return signalPassFailure();
+    }
     module->removeAttr(nn::kLoopsAttr);
   }
 
   LogicalResult build(ModuleOp module, DictionaryAttr loop) {
     StringRef name = loop.getAs<StringAttr>("name").getValue();
     StringRef stepName = loop.getAs<StringAttr>("step").getValue();
-    int64_t batch = loop.getAs<IntegerAttr>("batch_size").getInt();
     int64_t steps = loop.getAs<IntegerAttr>("steps").getInt();
     auto step = module.lookupSymbol<func::FuncOp>(stepName);
     if (!step)
@@ -106,6 +114,7 @@ struct LoopsPass : impl::LoopsBase<LoopsPass> {
     }
     inputs.push_back(RankedTensorType::get({ShapedType::kDynamic}, i32));
     inputs.push_back(RankedTensorType::get({}, i32));
+    inputs.push_back(RankedTensorType::get({}, i32));
     for (size_t i = 0; i < variables.size(); ++i)
       inputs.push_back(stepType.getInput(feeds.size() + i));
     for (size_t i = 0; i < fetches.size(); ++i) {
@@ -126,6 +135,7 @@ struct LoopsPass : impl::LoopsBase<LoopsPass> {
     SmallVector<Attribute> feedNames(step->getAttrOfType<ArrayAttr>("nn.feeds").getValue());
     feedNames.push_back(b.getStringAttr("order"));
     feedNames.push_back(b.getStringAttr("first"));
+    feedNames.push_back(b.getStringAttr("batch"));
     func->setAttr("nn.feeds", b.getArrayAttr(feedNames));
     Block *entry = func.addEntryBlock();
     b.setInsertionPointToStart(entry);
@@ -133,17 +143,21 @@ struct LoopsPass : impl::LoopsBase<LoopsPass> {
     ValueRange data = args.take_front(feeds.size());
     Value order = args[feeds.size()];
     Value firstTensor = args[feeds.size() + 1];
-    ValueRange vars = args.drop_front(feeds.size() + 2);
+    Value batchTensor = args[feeds.size() + 2];
+    ValueRange vars = args.drop_front(feeds.size() + 3);
 
     // count = min(steps, max(ceil(rows / batch) - first, 0))
     auto constant = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
-    Value zero = constant(0), one = constant(1), batchSize = constant(batch);
+    Value zero = constant(0), one = constant(1);
+    Value batchSize = b.create<arith::IndexCastOp>(
+        loc, index, b.create<tensor::ExtractOp>(loc, batchTensor, ValueRange{}));
     Value rows = b.create<tensor::DimOp>(loc, data[0], 0);
     Value lastRow = b.create<arith::MaxSIOp>(loc, b.create<arith::SubIOp>(loc, rows, one), zero);
     Value first = b.create<arith::IndexCastOp>(
         loc, index, b.create<tensor::ExtractOp>(loc, firstTensor, ValueRange{}));
     Value batches = b.create<arith::DivUIOp>( // rows >= 0; arith.ceildivsi has no LLVM lowering
-        loc, b.create<arith::AddIOp>(loc, rows, constant(batch - 1)), batchSize);
+        loc, b.create<arith::AddIOp>(loc, rows, b.create<arith::SubIOp>(loc, batchSize, one)),
+        batchSize);
     Value left = b.create<arith::MaxSIOp>(loc, b.create<arith::SubIOp>(loc, batches, first),
                                           zero);
     Value count = b.create<arith::MinSIOp>(loc, left, constant(steps));

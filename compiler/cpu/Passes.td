@@ -19,9 +19,10 @@ def Loops : Pass<"nn-cpu-loops", "mlir::ModuleOp"> {
   let description = [{
     Each loop signature of the module (the `nn.loops` attribute, from graph.proto's Loop)
     becomes a function: the step's feeds with all the rows of the dataset, `order` (i32, a
-    permutation of the rows) and `first` (i32, the first batch), then the step's variables;
-    it calls the step's function `steps` times in an scf.for (fewer at the dataset's end),
-    each time on the rows order[(first + k) * batch_size ...] gathered from the dataset,
+    permutation of the rows), `first` (i32, the first batch) and `batch` (i32, rows per
+    batch), then the step's variables; it calls the step's function `steps` times in an
+    scf.for (fewer at the dataset's end), each time on the rows order[(first + k) * batch
+    ...] gathered from the dataset,
     carrying the variables, and returns each scalar fetch per step and the final updates.
   }];
   let constructor = "nncc::cpu::createLoopsPass()";

@@ -58,7 +58,7 @@ void fillSpec(exe::TensorSpec &spec, StringRef name, Type type, bool flat) {
 }
 
 /// The loop signatures' entries in the table (graph.proto: Loop): the
-/// step's feeds with all the rows, then `order` and `first`; each of the
+/// step's feeds with all the rows, then `order`, `first` and `batch`; each of the
 /// step's fetches, which must be scalars, per step; the step's variables
 /// and updates.
 LogicalResult describeLoops(ModuleOp module, exe::Executable &out) {
@@ -80,7 +80,6 @@ LogicalResult describeLoops(ModuleOp module, exe::Executable &out) {
     sig.set_name(text("name"));
     sig.set_entry(cpu::entrySymbol(sig.name()));
     sig.mutable_loop()->set_step(text("step"));
-    sig.mutable_loop()->set_batch_size(number("batch_size"));
     sig.mutable_loop()->set_steps(number("steps"));
     for (exe::TensorSpec &feed : *sig.mutable_feeds()) {
       if (feed.flat() || feed.dims_size() == 0)
@@ -89,16 +88,18 @@ LogicalResult describeLoops(ModuleOp module, exe::Executable &out) {
       feed.set_dims(0, -1);
     }
     for (const exe::TensorSpec &feed : sig.feeds())
-      if (feed.name() == "order" || feed.name() == "first")
+      if (feed.name() == "order" || feed.name() == "first" || feed.name() == "batch")
         return module.emitError() << "loop signature '" << sig.name() << "': the step feeds '"
                                   << feed.name() << "', the name of the loop's own feed";
     exe::TensorSpec &order = *sig.add_feeds();
     order.set_name("order");
     order.set_dtype(graph::I32);
     order.add_dims(-1);
-    exe::TensorSpec &first = *sig.add_feeds();
-    first.set_name("first");
-    first.set_dtype(graph::I32);
+    for (const char *scalar : {"first", "batch"}) {
+      exe::TensorSpec &spec = *sig.add_feeds();
+      spec.set_name(scalar);
+      spec.set_dtype(graph::I32);
+    }
     for (exe::TensorSpec &fetch : *sig.mutable_fetches()) {
       if (fetch.flat() || fetch.dims_size() != 0)
         return module.emitError() << "loop signature '" << sig.name() << "': the step's fetch '"

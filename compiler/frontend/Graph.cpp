@@ -193,6 +193,13 @@ SignatureBuilder Graph::signature(const std::string &name) {
   return SignatureBuilder(s);
 }
 
+void Graph::loop(const std::string &name, const std::string &step, int64_t steps) {
+  graph::Signature *s = proto_.add_signatures();
+  s->set_name(name);
+  s->mutable_loop()->set_step(step);
+  s->mutable_loop()->set_steps(steps);
+}
+
 namespace {
 
 /// The shape of an elementwise result, when it is obvious.

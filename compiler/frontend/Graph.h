@@ -88,6 +88,9 @@ public:
   Output name(const Output &x, const std::string &name);
 
   SignatureBuilder signature(const std::string &name);
+  /// Adds loop signature `name`: `steps` runs of signature `step` per call
+  /// over a dataset (graph.proto: Loop).
+  void loop(const std::string &name, const std::string &step, int64_t steps);
   /// The next seed for a random initializer (graph seed + a counter).
   uint64_t nextSeed() { return seed_ + counter_++; }
   /// A fresh node name with `prefix` ("dense", "add", ...).

@@ -5,6 +5,9 @@
 #include "runtime/data/Idx.h"
 
 #include <chrono>
+#include <numeric>
+#include <optional>
+#include <random>
 #include <cstring>
 #include <unistd.h>
 
@@ -123,6 +126,11 @@ rt::Status Sequential::compile(const SGD &optimizer, const std::string &loss,
       cost, optimizer.lr, optimizer.mom, optimizer.dec, optimizer.nest);
   g.signature("evaluate").feed(x).feed(y).fetch(cost).fetch(accuracy);
   g.signature("predict").feed(x).fetch(output);
+  if (stepsPerExecution_ < 1)
+    return rt::Status::error("Sequential.compile: stepsPerExecution must be 1 or more, got " +
+                             std::to_string(stepsPerExecution_));
+  if (stepsPerExecution_ > 1)
+    g.loop("train_loop", "train", stepsPerExecution_);
 
   CompileOptions options = onDevice(device_);
   options.checkNumerics = checkNumerics_;
@@ -173,40 +181,104 @@ rt::Expected<History> fitSession(rt::Session &session, const TrainingSignatures 
   }
 
   History history;
-  rt::data::BatchIterator batches(xTrain, yTrain, options.batchSize, seed, options.shuffle);
   std::vector<std::string> fetches{sigs.loss};
   if (!sigs.accuracy.empty())
     fetches.push_back(sigs.accuracy);
+  // A step's figures, added up over the epoch; false where the loss is not
+  // finite (after the message).
+  double lossSum = 0, accSum = 0;
+  int64_t done = 0;
+  rt::Status stopped;
+  auto took = [&](int epoch, int64_t b, double l, double a, Clock::time_point t0) {
+    if (!std::isfinite(l)) {
+      stopped = rt::Status::error("the loss became " + std::to_string(l) + " in epoch " +
+                                  std::to_string(epoch) + " after " + std::to_string(done) +
+                                  " samples; stopping");
+      return false;
+    }
+    lossSum += l * b;
+    accSum += a * b;
+    done += b;
+    if (options.verbose && terminal && (done == nTrain || (done / b) % 50 == 0)) {
+      double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+      std::fprintf(out, "\r%lld/%lld %s - %.1fs %.0fus/sample - loss: %.4f", (long long)done,
+                   (long long)nTrain, bar(done, nTrain).c_str(), elapsed,
+                   elapsed / done * 1e6, lossSum / done);
+      if (!sigs.accuracy.empty())
+        std::fprintf(out, " - acc: %.4f", accSum / done);
+      std::fflush(out);
+    }
+    return true;
+  };
+
+  // The compiled loop, where the executable has one over the training
+  // signature: the training set on the device once, `steps` batches a call,
+  // in the order a BatchIterator of the same seed takes them.
+  const exe::SignatureSpec *loop =
+      sigs.loop.empty() ? nullptr : session.executable().signature(sigs.loop);
+  if (loop && !(loop->has_loop() && loop->loop().step() == sigs.train))
+    loop = nullptr;
+  rt::DeviceTensorMap dataset;
+  std::vector<int32_t> order;
+  std::mt19937_64 rng(seed);
+  if (loop) {
+    if (nTrain > INT32_MAX)
+      return rt::Status::error("a compiled loop takes at most 2^31 - 1 samples, got " +
+                               std::to_string(nTrain));
+    auto xd = session.upload(xTrain), yd = session.upload(yTrain);
+    if (!xd || !yd)
+      return rt::Status::error(xd ? yd.error() : xd.error());
+    dataset = {{sigs.x, *xd}, {sigs.y, *yd}};
+    order.resize(nTrain);
+    std::iota(order.begin(), order.end(), 0);
+  }
+  std::optional<rt::data::BatchIterator> batches;
+  if (!loop)
+    batches.emplace(xTrain, yTrain, options.batchSize, seed, options.shuffle);
   rt::Tensor xb, yb;
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     if (options.verbose && out)
       std::fprintf(out, "Epoch %d/%d\n", epoch, options.epochs);
     auto t0 = Clock::now();
-    batches.startEpoch();
-    double lossSum = 0, accSum = 0;
-    int64_t done = 0;
-    while (batches.next(xb, yb)) {
-      auto result = session.run(sigs.train, {{sigs.x, xb}, {sigs.y, yb}}, fetches);
-      if (!result)
-        return rt::Status::error(result.error());
-      int64_t b = xb.shape()[0];
-      double l = result->at(sigs.loss).toDoubles()[0];
-      double a = sigs.accuracy.empty() ? 0 : result->at(sigs.accuracy).toDoubles()[0];
-      if (!std::isfinite(l))
-        return rt::Status::error("the loss became " + std::to_string(l) +
-                                 " in epoch " + std::to_string(epoch) + " after " +
-                                 std::to_string(done) + " samples; stopping");
-      lossSum += l * b;
-      accSum += a * b;
-      done += b;
-      if (options.verbose && terminal && (done == nTrain || (done / b) % 50 == 0)) {
-        double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-        std::fprintf(out, "\r%lld/%lld %s - %.1fs %.0fus/sample - loss: %.4f", (long long)done,
-                     (long long)nTrain, bar(done, nTrain).c_str(), elapsed,
-                     elapsed / done * 1e6, lossSum / done);
+    lossSum = accSum = 0;
+    done = 0;
+    if (loop) {
+      if (options.shuffle)
+        std::shuffle(order.begin(), order.end(), rng);
+      auto orderOnDevice = session.upload(rt::Tensor::of<int32_t>({nTrain}, order));
+      if (!orderOnDevice)
+        return orderOnDevice.status();
+      dataset["order"] = *orderOnDevice;
+      int64_t steps = loop->loop().steps();
+      int64_t count = (nTrain + options.batchSize - 1) / options.batchSize;
+      rt::Tensor batch = rt::Tensor::of<int32_t>({}, {static_cast<int32_t>(options.batchSize)});
+      for (int64_t first = 0; first < count; first += steps) {
+        auto result = session.run(sigs.loop,
+                                  {{"first", rt::Tensor::of<int32_t>(
+                                                 {}, {static_cast<int32_t>(first)})},
+                                   {"batch", batch}},
+                                  dataset, fetches, {});
+        if (!result)
+          return rt::Status::error(result.error());
+        std::vector<double> l = result->host.at(sigs.loss).toDoubles(), a;
         if (!sigs.accuracy.empty())
-          std::fprintf(out, " - acc: %.4f", accSum / done);
-        std::fflush(out);
+          a = result->host.at(sigs.accuracy).toDoubles();
+        for (int64_t k = 0; k < steps && first + k < count; ++k) {
+          int64_t b = std::min(options.batchSize, nTrain - (first + k) * options.batchSize);
+          if (!took(epoch, b, l[k], a.empty() ? 0 : a[k], t0))
+            return stopped;
+        }
+      }
+    } else {
+      batches->startEpoch();
+      while (batches->next(xb, yb)) {
+        auto result = session.run(sigs.train, {{sigs.x, xb}, {sigs.y, yb}}, fetches);
+        if (!result)
+          return rt::Status::error(result.error());
+        double l = result->at(sigs.loss).toDoubles()[0];
+        double a = sigs.accuracy.empty() ? 0 : result->at(sigs.accuracy).toDoubles()[0];
+        if (!took(epoch, xb.shape()[0], l, a, t0))
+          return stopped;
       }
     }
     double seconds = std::chrono::duration<double>(Clock::now() - t0).count();

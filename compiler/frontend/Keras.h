@@ -64,10 +64,17 @@ struct History {
 struct TrainingSignatures {
   std::string train = "train", evaluate = "evaluate";
   std::string x = "x", y = "y", loss = "loss", accuracy = "accuracy";
+  /// A loop signature over `train` (graph.proto: Loop), used where the
+  /// executable has it: many steps per call over the training set, which
+  /// stays on the device.
+  std::string loop = "train_loop";
 };
 
 /// Keras's fit loop over any session: batches reshuffled every epoch from
 /// `seed`, the progress report, validation on the last `validationSplit`.
+/// Where the executable has `sigs.loop`, the training set is uploaded once
+/// and each call runs that many steps on the device, on the same batches
+/// (the same shuffle) as a call per step.
 rt::Expected<History> fitSession(rt::Session &session, const TrainingSignatures &sigs,
                                  const rt::Tensor &x, const rt::Tensor &y,
                                  const FitOptions &options, uint64_t seed);
@@ -95,6 +102,15 @@ public:
     return *this;
   }
 
+  /// Compile (the next compile call) with a loop signature "train_loop"
+  /// that runs `steps` training steps per call over the training set,
+  /// uploaded to the device once per fit (Keras's steps_per_execution); fit
+  /// then takes `steps` batches per call. 1: a call per step.
+  Sequential &stepsPerExecution(int64_t steps) {
+    stepsPerExecution_ = steps;
+    return *this;
+  }
+
   /// Compile (the next compile call) for `device` and run there.
   Sequential &device(const rt::Device &device) {
     device_ = device;
@@ -117,6 +133,7 @@ public:
 
 private:
   bool checkNumerics_ = false;
+  int64_t stepsPerExecution_ = 1;
   rt::Device device_ = rt::Device::cpu();
   uint64_t seed_;
   std::string name_;

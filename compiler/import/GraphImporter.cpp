@@ -638,9 +638,9 @@ LogicalResult Importer::importLoop(ModuleOp module, const graph::Signature &sig,
   if (sig.feeds_size() || sig.fetches_size() || !sig.loss().empty() || sig.has_optimizer())
     return emitError(loc) << what << " loops over signature '" << loop.step()
                           << "' and so has no feeds, fetches, loss or optimizer of its own";
-  if (loop.batch_size() < 1 || loop.steps() < 1)
-    return emitError(loc) << what << ": the loop's batch_size and steps must be 1 or more, got "
-                          << loop.batch_size() << " and " << loop.steps();
+  if (loop.steps() < 1)
+    return emitError(loc) << what << ": the loop's steps must be 1 or more, got "
+                          << loop.steps();
   const graph::Signature *step = nullptr;
   for (const graph::Signature &other : g.signatures())
     if (other.name() == loop.step() && !other.has_loop())
@@ -663,7 +663,6 @@ LogicalResult Importer::importLoop(ModuleOp module, const graph::Signature &sig,
   NamedAttrList attrs;
   attrs.append("name", b.getStringAttr(sig.name()));
   attrs.append("step", b.getStringAttr(loop.step()));
-  attrs.append("batch_size", b.getI64IntegerAttr(loop.batch_size()));
   attrs.append("steps", b.getI64IntegerAttr(loop.steps()));
   SmallVector<Attribute> loops;
   if (auto old = module->getAttrOfType<ArrayAttr>(nn::kLoopsAttr))

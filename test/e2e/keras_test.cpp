@@ -123,6 +123,41 @@ TEST(Keras, SparseLabelsAndMse) {
   EXPECT_LT(rh->loss.back(), 1e-3); // y = x0 + x1 exactly
 }
 
+// stepsPerExecution: the compiled loop takes the same batches (the same
+// shuffle) as a call per step, so the history and the weights are the same,
+// bit for bit, with a short last batch and a last call of fewer steps.
+TEST(Keras, StepsPerExecutionTrainsAsStepByStep) {
+  Tensor x(DType::F32, {45, 784}), y(DType::I32, {45});
+  for (int64_t i = 0; i < x.size(); ++i)
+    x.data<float>()[i] = static_cast<float>((i * 37) % 11) / 11.0f - 0.5f;
+  for (int64_t i = 0; i < 45; ++i)
+    y.data<int32_t>()[i] = static_cast<int32_t>((i * 7) % 10);
+  keras::FitOptions quiet;
+  quiet.verbose = 0;
+  quiet.epochs = 3;
+  quiet.batchSize = 4;        // 11 batches of 4, one of 1 (10% held out: 40 rows, 10 batches)
+  quiet.validationSplit = 0.1;
+  std::vector<keras::History> histories;
+  std::vector<std::vector<double>> weights;
+  for (int64_t steps : {1, 3}) {
+    auto model = textbookModel(5);
+    model.stepsPerExecution(steps);
+    ASSERT_TRUE(model.compile(keras::SGD(0.05f).momentum(0.9f),
+                              "sparse_categorical_crossentropy", {"accuracy"})
+                    .ok());
+    EXPECT_EQ(model.session()->executable().signature("train_loop") != nullptr, steps > 1);
+    auto h = model.fit(x, y, quiet);
+    ASSERT_TRUE(h.ok()) << h.error();
+    histories.push_back(*h);
+    weights.push_back(model.session()->variable("dense_1/kernel")->toDoubles());
+  }
+  EXPECT_EQ(histories[0].loss, histories[1].loss);
+  EXPECT_EQ(histories[0].accuracy, histories[1].accuracy);
+  EXPECT_EQ(histories[0].valLoss, histories[1].valLoss);
+  EXPECT_EQ(weights[0], weights[1]);
+  EXPECT_LT(histories[1].loss.back(), histories[1].loss.front());
+}
+
 // A diverging run stops at the first non-finite loss, saying when.
 TEST(Keras, TrainingStopsWhenTheLossIsNoLongerFinite) {
   keras::Sequential model(3);

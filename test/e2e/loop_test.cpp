@@ -15,13 +15,13 @@ using nncc::rt::Tensor;
 namespace {
 
 /// E3 (least squares) with a loop signature over its training step.
-std::string e3WithLoop(int64_t batch, int64_t steps) {
+std::string e3WithLoop(int64_t steps) {
   std::ifstream in(std::string(NNCC_EXAMPLES_DIR) +
                    "/e3_linear_regression/e3_linear_regression.pbtxt");
   std::stringstream text;
   text << in.rdbuf();
-  return text.str() + "signatures { name: \"epoch\" loop { step: \"train\" batch_size: " +
-         std::to_string(batch) + " steps: " + std::to_string(steps) + " } }\n";
+  return text.str() + "signatures { name: \"epoch\" loop { step: \"train\" steps: " +
+         std::to_string(steps) + " } }\n";
 }
 
 struct Data {
@@ -59,7 +59,7 @@ float value(Session &s, const std::string &v) { return s.variable(v)->data<float
 class Loop : public ::testing::Test {
 protected:
   void SetUp() override {
-    exe = nncc::test::compileText(e3WithLoop(4, 2));
+    exe = nncc::test::compileText(e3WithLoop(2));
     ASSERT_TRUE(exe);
   }
   std::shared_ptr<nncc::rt::Executable> exe;
@@ -80,11 +80,11 @@ TEST_F(Loop, StepsInOneCallEqualSingleStepsBitForBit) {
     losses.push_back(out->at("mean_cost").data<float>()[0]);
   }
   // The loop: batches 0 and 1 in one call, then batch 2 (and nothing more).
-  Tensor order = Tensor::of<int32_t>({10}, d.order);
+  Tensor order = Tensor::of<int32_t>({10}, d.order), four = Tensor::of<int32_t>({}, {4});
   std::vector<float> looping;
   for (int32_t first : {0, 2}) {
     auto out = looped.run("epoch", {{"X", d.x}, {"y", d.y}, {"order", order},
-                                    {"first", Tensor::of<int32_t>({}, {first})}});
+                                    {"first", Tensor::of<int32_t>({}, {first})}, {"batch", four}});
     ASSERT_TRUE(out.ok()) << out.error();
     const Tensor &l = out->at("mean_cost");
     ASSERT_EQ(l.shape(), nncc::rt::Shape{2});
@@ -101,7 +101,7 @@ TEST_F(Loop, StepsInOneCallEqualSingleStepsBitForBit) {
   // Past the end: nothing runs, the variables stay.
   float w = value(looped, "weight");
   auto past = looped.run("epoch", {{"X", d.x}, {"y", d.y}, {"order", order},
-                                   {"first", Tensor::of<int32_t>({}, {5})}});
+                                   {"first", Tensor::of<int32_t>({}, {5})}, {"batch", four}});
   ASSERT_TRUE(past.ok()) << past.error();
   EXPECT_EQ(past->at("mean_cost").toDoubles(), (std::vector<double>{0, 0}));
   EXPECT_EQ(value(looped, "weight"), w);
@@ -116,10 +116,12 @@ TEST_F(Loop, ADatasetUploadedOnceIsFedByHandle) {
   auto order = device.upload(Tensor::of<int32_t>({10}, d.order));
   ASSERT_TRUE(x.ok() && y.ok() && order.ok());
   EXPECT_EQ(x->shape(), d.x.shape());
-  Tensor first = Tensor::of<int32_t>({}, {0});
+  Tensor first = Tensor::of<int32_t>({}, {0}), four = Tensor::of<int32_t>({}, {4});
   auto a = host.run("epoch", {{"X", d.x}, {"y", d.y},
-                              {"order", Tensor::of<int32_t>({10}, d.order)}, {"first", first}});
-  auto b = device.run("epoch", {{"first", first}}, {{"X", *x}, {"y", *y}, {"order", *order}},
+                              {"order", Tensor::of<int32_t>({10}, d.order)}, {"first", first},
+                              {"batch", four}});
+  auto b = device.run("epoch", {{"first", first}, {"batch", four}},
+                      {{"X", *x}, {"y", *y}, {"order", *order}},
                       {}, {"mean_cost"});
   ASSERT_TRUE(a.ok()) << a.error();
   ASSERT_TRUE(b.ok()) << b.error();
@@ -140,27 +142,32 @@ TEST_F(Loop, WrongLoopFeedsAreRefusedAndTheVariablesKept) {
   Session s(exe);
   ASSERT_TRUE(s.initialize().ok());
   Tensor order = Tensor::of<int32_t>({10}, d.order);
-  Tensor first = Tensor::of<int32_t>({}, {0});
+  Tensor first = Tensor::of<int32_t>({}, {0}), four = Tensor::of<int32_t>({}, {4});
   auto expectError = [&](const nncc::rt::TensorMap &feeds, const std::string &message) {
     auto out = s.run("epoch", feeds);
     ASSERT_FALSE(out.ok());
     EXPECT_NE(out.error().find(message), std::string::npos) << out.error();
     EXPECT_EQ(value(s, "weight"), 0.0f);
   };
-  expectError({{"X", d.x}, {"y", rows(d.y, d.order, 0, 8)}, {"order", order}, {"first", first}},
+  expectError({{"X", d.x}, {"y", rows(d.y, d.order, 0, 8)}, {"order", order}, {"first", first},
+               {"batch", four}},
               "different numbers of rows (10 and 8)");
   expectError({{"X", d.x}, {"y", d.y}, {"order", Tensor::of<int32_t>({9}, d.order)},
-               {"first", first}},
+               {"first", first}, {"batch", four}},
               "feed 'order' has 9 entries for a dataset of 10 rows");
   std::vector<int32_t> bad = d.order;
   bad[4] = 10;
   expectError({{"X", d.x}, {"y", d.y}, {"order", Tensor::of<int32_t>({10}, bad)},
-               {"first", first}},
+               {"first", first}, {"batch", four}},
               "feed 'order' names row 10 (entry 4) of a dataset of 10 rows");
   expectError({{"X", d.x}, {"y", d.y}, {"order", order},
-               {"first", Tensor::of<int32_t>({}, {-1})}},
+               {"first", Tensor::of<int32_t>({}, {-1})}, {"batch", four}},
               "feed 'first' is -1");
-  expectError({{"X", d.x}, {"y", d.y}, {"order", order}}, "needs feed 'first' (i32 ())");
+  expectError({{"X", d.x}, {"y", d.y}, {"order", order}, {"first", first},
+               {"batch", Tensor::of<int32_t>({}, {0})}},
+              "feed 'batch' is 0");
+  expectError({{"X", d.x}, {"y", d.y}, {"order", order}, {"batch", four}},
+              "needs feed 'first' (i32 ())");
 }
 
 TEST_F(Loop, DeviceTensorsOfAnotherOrAReleasedSessionAreRefused) {

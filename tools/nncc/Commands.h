@@ -39,6 +39,7 @@ struct TrainArgs {
   std::string saveModel, testInputs, predictions;
   int epochs = 50;
   int64_t batch = 64;
+  int64_t stepsPerCall = 1;
   std::optional<float> lr, momentum, decay;
   bool nesterov = false, quiet = false, checkNumerics = false;
   double validationSplit = 0.1;

@@ -35,6 +35,7 @@ rt::Expected<std::unique_ptr<keras::Sequential>> builtinMlp(const TrainArgs &arg
   model->add(args.hidden.empty() ? keras::Dense(10, "softmax").inputDim(784)
                                  : keras::Dense(10, "softmax"));
   model->checkNumerics(args.checkNumerics);
+  model->stepsPerExecution(args.stepsPerCall);
   keras::SGD sgd(args.lr ? *args.lr : 0.001f);
   sgd.momentum(args.momentum ? *args.momentum : 0).decay(args.decay ? *args.decay : 0);
   sgd.nesterov(args.nesterov);
@@ -171,6 +172,13 @@ int runTrain(const TrainArgs &args) {
         yTrain = a.take();
         yTest = b.take();
       }
+    if (args.stepsPerCall > 1) {
+      sigs.loop = train->name() + "_loop";
+      graph::Signature *loop = loaded->graph.add_signatures();
+      loop->set_name(sigs.loop);
+      loop->mutable_loop()->set_step(sigs.train);
+      loop->mutable_loop()->set_steps(args.stepsPerCall);
+    }
     graph = loaded->graph;
     CompileOptions options;
     options.checkNumerics = args.checkNumerics;

@@ -103,6 +103,11 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(0, 1000000));
   train->add_option("--batch", trainArgs.batch, "mini-batch size")->capture_default_str()
       ->check(CLI::Range(int64_t(1), int64_t(1) << 31));
+  train->add_option("--steps-per-call", trainArgs.stepsPerCall,
+                    "training steps per call, compiled as one loop over the training set "
+                    "(on the device, uploaded once)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   train->add_option("--lr", trainArgs.lr, "learning rate (mlp: 0.001; a model: its own)");
   train->add_option("--momentum", trainArgs.momentum, "SGD momentum");
   train->add_option("--decay", trainArgs.decay, "learning-rate decay (Keras)");

@@ -24,7 +24,7 @@ namespace nncc::nn {
 /// True when `attr` is a dense splat whose value equals `value`.
 bool isSplatOf(mlir::Attribute attr, double value);
 /// The module attribute listing the loop signatures (graph.proto: Loop):
-/// dictionaries {name, step, batch_size, steps}, which each backend compiles
+/// dictionaries {name, step, steps}, which each backend compiles
 /// into a loop around the step's function.
 inline constexpr llvm::StringLiteral kLoopsAttr = "nn.loops";
 } // namespace nncc::nn
