@@ -58,7 +58,8 @@ Expected<void *> openLibrary(const std::string &bytes, const std::string &name,
 
 } // namespace
 
-Status validateExecutable(const exe::Executable &proto, const std::string &name) {
+Status validateExecutable(const exe::Executable &proto, const std::string &name,
+                          bool sourceIsEnough) {
   if (proto.format_version() != kFormatVersion)
     return Status::error(
         name + ": format version " + std::to_string(proto.format_version()) +
@@ -69,7 +70,8 @@ Status validateExecutable(const exe::Executable &proto, const std::string &name)
     return Status::error(name + ": compiled for target '" + proto.target() +
                          "', which this runtime does not know (cpu, cuda)");
   if (proto.target() == "cpu" ? proto.shared_library().empty()
-                              : proto.cuda().ptx().empty() && proto.cuda().cubin().empty())
+                              : proto.cuda().ptx().empty() && proto.cuda().cubin().empty() &&
+                                    !(sourceIsEnough && !proto.cuda().source().empty()))
     return Status::error(name + ": the executable holds no kernels");
   std::set<std::string> variables;
   for (const exe::VariableSpec &v : proto.variables()) {
@@ -180,7 +182,7 @@ Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable prot
 
 Expected<std::shared_ptr<Executable>> Executable::withoutKernels(exe::Executable proto,
                                                                  const std::string &name) {
-  if (Status s = validateExecutable(proto, name); !s.ok())
+  if (Status s = validateExecutable(proto, name, true); !s.ok())
     return s;
   if (proto.target() != "cuda")
     return Status::error(name + ": only a CUDA executable runs without its kernels loaded "

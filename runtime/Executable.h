@@ -32,8 +32,11 @@ Expected<exe::Executable> readExecutable(const std::string &path);
 /// executable's variables, every variable's shape within kMaxElements.
 Expected<exe::Executable> readExecutableBytes(const std::string &bytes,
                                               const std::string &path);
-/// The checks of readExecutableBytes on a proto already in memory.
-Status validateExecutable(const exe::Executable &proto, const std::string &name);
+/// The checks of readExecutableBytes on a proto already in memory. With
+/// `sourceIsEnough`, a CUDA program of source alone passes (a device that
+/// compiles it itself: Executable::withoutKernels).
+Status validateExecutable(const exe::Executable &proto, const std::string &name,
+                          bool sourceIsEnough = false);
 
 class Executable {
 public:

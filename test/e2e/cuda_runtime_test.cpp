@@ -287,6 +287,51 @@ TEST_F(MlpLoop, RecycledBuffersOfTheWrongSizeAreReleased) {
   EXPECT_EQ(recorder->live, static_cast<int>(onDevice.size()));
 }
 
+// A Session on the (emulated) CUDA device with device tensors: a batch
+// uploaded once and fed by handle, a fetch left on the device and fed to
+// the next run, downloads that equal the CPU's results; a device tensor of
+// another session is refused; the session's device memory all goes with it.
+TEST_F(MlpLoop, SessionsFeedAndFetchDeviceTensors) {
+  auto gpuExe = nncc::rt::Executable::withoutKernels(*exe, "e4");
+  ASSERT_TRUE(gpuExe.ok()) << gpuExe.error();
+  int before = recorder->live;
+  {
+    nncc::rt::Session gpu(*gpuExe, *recorder);
+    ASSERT_TRUE(gpu.initialize().ok());
+    Tensor x = randomBatch({6, 784}, rng, 0), y = randomBatch({6}, rng, 10);
+    auto xd = gpu.upload(x), yd = gpu.upload(y);
+    ASSERT_TRUE(xd.ok() && yd.ok());
+    for (int i = 0; i < 3; ++i) {
+      auto got = gpu.run("train", {}, {{"tf_x", *xd}, {"tf_y", *yd}}, {}, {});
+      ASSERT_TRUE(got.ok()) << got.error();
+      auto want = cpu->run("train", {{"tf_x", x}, {"tf_y", y}});
+      ASSERT_TRUE(want.ok()) << want.error();
+      for (const auto &[name, t] : *want)
+        expectClose(got->host.at(name), t, "train " + name);
+    }
+    auto probs = gpu.run("predict", {}, {{"tf_x", *xd}}, {}, {"softmax_tensor"});
+    ASSERT_TRUE(probs.ok()) << probs.error();
+    ASSERT_TRUE(probs->host.empty());
+    const nncc::rt::DeviceTensor &kept = probs->device.at("softmax_tensor");
+    EXPECT_EQ(kept.shape(), (nncc::rt::Shape{6, 10}));
+    auto down = gpu.download(kept);
+    ASSERT_TRUE(down.ok()) << down.error();
+    auto want = cpu->run("predict", {{"tf_x", x}});
+    ASSERT_TRUE(want.ok());
+    expectClose(*down, want->at("softmax_tensor"), "predict probabilities");
+    // The host feed and the device feed of the same tensor agree.
+    auto host = gpu.run("predict", {{"tf_x", x}});
+    ASSERT_TRUE(host.ok()) << host.error();
+    expectClose(host->at("softmax_tensor"), *down, "host-fed predict");
+    nncc::rt::Session other(*gpuExe, *recorder);
+    ASSERT_TRUE(other.initialize().ok());
+    auto foreign = other.run("predict", {}, {{"tf_x", *xd}}, {}, {});
+    ASSERT_FALSE(foreign.ok());
+    EXPECT_NE(foreign.error().find("another session"), std::string::npos) << foreign.error();
+  }
+  EXPECT_EQ(recorder->live, before);
+}
+
 TEST(Device, CpuIsAlwaysThereAndNamesItsThreads) {
   nncc::rt::Device cpu = nncc::rt::Device::cpu();
   EXPECT_EQ(cpu.kind(), nncc::rt::Device::Kind::Cpu);
