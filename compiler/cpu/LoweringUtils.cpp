@@ -91,6 +91,28 @@ Value scalarConstant(OpBuilder &b, Location loc, Type type, double value) {
       loc, b.getIntegerAttr(type, static_cast<int64_t>(value)));
 }
 
+Value divide(OpBuilder &b, Location loc, Value a, Value d) {
+  Type t = a.getType();
+  if (isa<FloatType>(t))
+    return b.create<arith::DivFOp>(loc, a, d);
+  // divsi is undefined (a trap on x86) for both edges: divide by 1 there
+  // instead, which already gives MIN / -1 its result, and put 0 for a / 0.
+  // (It also keeps LLVM from folding x / x to 1.)
+  auto cmp = [&](Value x, Value y) {
+    return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, x, y);
+  };
+  Value zero = scalarConstant(b, loc, t, 0);
+  Value byZero = cmp(d, zero);
+  Value min = b.create<arith::ConstantOp>(
+      loc, b.getIntegerAttr(t, APInt::getSignedMinValue(t.getIntOrFloatBitWidth())));
+  Value overflow = b.create<arith::AndIOp>(loc, cmp(a, min),
+                                           cmp(d, scalarConstant(b, loc, t, -1)));
+  Value safe = b.create<arith::SelectOp>(
+      loc, b.create<arith::OrIOp>(loc, byZero, overflow), scalarConstant(b, loc, t, 1), d);
+  Value q = b.create<arith::DivSIOp>(loc, a, safe);
+  return b.create<arith::SelectOp>(loc, byZero, zero, q);
+}
+
 static Value identityOf(OpBuilder &b, Location loc, Type elt, Reduction kind) {
   if (kind == Reduction::Sum)
     return scalarConstant(b, loc, elt, 0);

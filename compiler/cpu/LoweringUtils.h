@@ -44,6 +44,12 @@ mlir::Value elementwise(mlir::OpBuilder &b, mlir::Location loc,
                         mlir::RankedTensorType type, mlir::ValueRange operands,
                         BodyFn body);
 
+/// a / d of two scalars: divf for floats; for integers, division truncated
+/// toward zero that never traps, with NumPy's answers at the edges: a / 0 is
+/// 0 and MIN / -1 is MIN (the CUDA KernelWriter's div renders the same).
+mlir::Value divide(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a,
+                   mlir::Value d);
+
 /// A constant of element type `type` (float or integer).
 mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Type type, double value);

@@ -43,15 +43,23 @@ std::string fn(const char *name, Type elt) {
   return elt.isF32() ? std::string(name) + "f" : std::string(name);
 }
 
-std::vector<int64_t> normalized(llvm::ArrayRef<int64_t> axes, int64_t rank) {
-  std::vector<int64_t> out;
-  for (int64_t a : axes)
-    out.push_back(a < 0 ? a + rank : a);
-  if (axes.empty())
-    for (int64_t i = 0; i < rank; ++i)
-      out.push_back(i);
-  llvm::sort(out);
-  return out;
+/// The smallest value of an integer type, as a C expression.
+std::string lowest(Type elt) {
+  return elt.isInteger(32) ? "(-2147483647 - 1)" : "(-9223372036854775807LL - 1)";
+}
+
+/// The axes a reduce_sum, reduce_mean or reduce_max reduces, as the op
+/// states them.
+SmallVector<int64_t> reducedAxes(Operation *op) {
+  return llvm::TypeSwitch<Operation *, SmallVector<int64_t>>(op)
+      .Case<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp>(
+          [](auto r) { return r.getNormalizedAxes(); });
+}
+
+/// The axis a softmax or log_softmax normalizes along.
+int64_t softmaxAxis(Operation *op) {
+  return llvm::TypeSwitch<Operation *, int64_t>(op).Case<nn::SoftmaxOp, nn::LogSoftmaxOp>(
+      [](auto s) { return s.getNormalizedAxis(); });
 }
 
 } // namespace
@@ -127,7 +135,7 @@ FailureOr<SmallVector<int64_t>> symbolicShape(Value v, ShapeCache &cache) {
     } else if (isa<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp>(op)) {
       Value x = op->getOperand(0);
       int64_t xr = tensorOf(x).getRank();
-      auto axes = normalized(op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef(), xr);
+      auto axes = reducedAxes(op);
       bool keep = op->getAttrOfType<BoolAttr>("keep_dims").getValue();
       int64_t k = -1;
       for (int64_t j = 0, seen = -1; j < xr; ++j)
@@ -136,9 +144,7 @@ FailureOr<SmallVector<int64_t>> symbolicShape(Value v, ShapeCache &cache) {
             k = j;
       d = from(x, k);
     } else if (auto am = dyn_cast<nn::ArgMaxOp>(op)) {
-      int64_t xr = tensorOf(am.getX()).getRank();
-      int64_t axis = static_cast<int64_t>(am.getAxis());
-      axis = axis < 0 ? axis + xr : axis;
+      int64_t axis = am.getNormalizedAxis();
       d = from(am.getX(), i < axis ? i : i + 1);
     } else if (auto ce = dyn_cast<nn::SoftmaxCrossEntropyOp>(op)) {
       d = from(ce.getLogits(), i);
@@ -323,6 +329,17 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
       e.replace(at, 2, x);
     return define(e);
   };
+  /// a / b, as the CPU lowering's divide(): for integers a / 0 is 0 and
+  /// MIN / -1 is MIN, through a divisor of 1 there, so no division traps.
+  auto quotient = [&](const std::string &a, const std::string &b) {
+    if (isFloat(elt))
+      return define("(" + a + " / " + b + ")");
+    std::string d = fresh("d"), safe = fresh("d");
+    line("const " + T + " " + d + " = " + b + ";");
+    line("const " + T + " " + safe + " = " + d + " == 0 || (" + d + " == -1 && " + a +
+         " == " + lowest(elt) + ") ? (" + T + ")1 : " + d + ";");
+    return define("(" + d + " == 0 ? (" + T + ")0 : " + a + " / " + safe + ")");
+  };
   /// Loops over `axis` of `x` (the others fixed at xc) with `body`
   /// receiving x's element there.
   auto loopAxis = [&](Value x, std::vector<std::string> xc, int64_t axis,
@@ -353,7 +370,11 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
       .Case([&](nn::AddOp) { return binary("(%s + %s)"); })
       .Case([&](nn::SubOp) { return binary("(%s - %s)"); })
       .Case([&](nn::MulOp) { return binary("(%s * %s)"); })
-      .Case([&](nn::DivOp) { return binary("(%s / %s)"); })
+      .Case([&](nn::DivOp) {
+        auto rc = coords(lin, rt);
+        std::string a = operandAt(rc, op->getOperand(0));
+        return quotient(a, operandAt(rc, op->getOperand(1)));
+      })
       .Case([&](nn::EqualOp) { return binary("(%s == %s)"); })
       .Case([&](nn::GreaterOp) { return binary("(%s > %s)"); })
       .Case([&](nn::BiasAddOp) { return binary("(%s + %s)"); })
@@ -377,13 +398,13 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
       .Case([&](nn::ConstantOp) { return define(constant(op, lin)); })
       .Case([&](nn::NumElementsOp n) {
         Value x = n.getX();
-        auto axes = normalized(n.getAxes(), tensorOf(x).getRank());
+        auto axes = n.getNormalizedAxes();
         return define("(" + T + ")(" + elements(x, axes) + ")");
       })
       .Case<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp>([&](Operation *) {
         Value x = op->getOperand(0);
         int64_t rank = tensorOf(x).getRank();
-        auto axes = normalized(op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef(), rank);
+        auto axes = reducedAxes(op);
         bool keep = op->getAttrOfType<BoolAttr>("keep_dims").getValue();
         bool max = isa<nn::ReduceMaxOp>(op);
         auto rc = coords(lin, rt);
@@ -396,11 +417,9 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
             xc[i] = rc[k - 1];
         }
         std::string acc = fresh("acc");
-        std::string identity =
-            max ? (isFloat(elt)         ? "-" + floatLiteral(INFINITY, elt)
-                   : elt.isInteger(32) ? std::string("(-2147483647 - 1)")
-                                       : "(" + T + ")(-9223372036854775807LL - 1)")
-                : "(" + T + ")0";
+        std::string identity = max ? (isFloat(elt) ? "-" + floatLiteral(INFINITY, elt)
+                                                   : "(" + T + ")" + lowest(elt))
+                                   : "(" + T + ")0";
         // One loop over the reduced axes together (the last fastest), so
         // that threads can stride them all.
         reduce(acc, max ? Combine::Max : Combine::Sum, elt, identity, elements(x, axes),
@@ -421,14 +440,13 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
                  }
                  return element(x, linear(c, x));
                });
-        if (isa<nn::ReduceMeanOp>(op))
-          return define(acc + " / (" + T + ")(" + elements(x, axes) + ")");
+        if (isa<nn::ReduceMeanOp>(op)) // over no elements: NaN, or 0 for integers
+          return quotient(acc, "(" + T + ")(" + elements(x, axes) + ")");
         return define(acc);
       })
       .Case([&](nn::ArgMaxOp a) {
         Value x = a.getX();
-        int64_t axis = static_cast<int64_t>(a.getAxis()); // the accessor is unsigned
-        axis = axis < 0 ? axis + tensorOf(x).getRank() : axis;
+        int64_t axis = a.getNormalizedAxis();
         auto rc = coords(lin, rt);
         if (axis < 0 || axis > static_cast<int64_t>(rc.size()) ||
             rc.size() + 1 != static_cast<size_t>(tensorOf(x).getRank())) {
@@ -438,12 +456,14 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
         std::vector<std::string> xc(rc);
         xc.insert(xc.begin() + axis, "0LL");
         std::string best = fresh("best"), at = fresh("at");
-        line(cType(eltOf(x)) + " " + best + " = " + element(x, linear(xc, x)) + ";");
-        line("long long " + at + " = 0;");
+        // The first element is taken as it comes; an empty axis leaves -1,
+        // as on the CPU.
+        line(cType(eltOf(x)) + " " + best + " = 0;");
+        line("long long " + at + " = -1;");
         // The first NaN is the maximum, as in NumPy (and on the CPU).
         bool nan = isFloat(eltOf(x));
         loopAxis(x, xc, axis, [&](const std::string &e, const std::string &r) {
-          std::string beats = e + " > " + best;
+          std::string beats = at + " < 0 || " + e + " > " + best;
           if (nan)
             beats += " || (" + e + " != " + e + " && " + best + " == " + best + ")";
           line("if (" + beats + ") { " + best + " = " + e + "; " + at + " = " + r + "; }");
@@ -452,9 +472,7 @@ std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin
       })
       .Case<nn::SoftmaxOp, nn::LogSoftmaxOp>([&](Operation *) {
         Value x = op->getOperand(0);
-        int64_t rank = tensorOf(x).getRank();
-        int64_t axis = op->getAttrOfType<IntegerAttr>("axis").getInt();
-        axis = axis < 0 ? axis + rank : axis;
+        int64_t axis = softmaxAxis(op);
         auto xc = coords(lin, rt);
         std::string here = element(x, lin);
         std::string m = fresh("m"), s = fresh("s");
@@ -619,13 +637,10 @@ KernelWriter::Cooperation KernelWriter::cooperation(Value result) {
     auto rank = [&] { return tensorOf(op->getOperand(0)).getRank(); };
     llvm::TypeSwitch<Operation *>(op)
         .Case<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp>([&](Operation *) {
-          reducing(op->getOperand(0),
-                   normalized(op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef(),
-                              rank()));
+          reducing(op->getOperand(0), reducedAxes(op));
         })
         .Case<nn::SoftmaxOp, nn::LogSoftmaxOp>([&](Operation *) {
-          int64_t axis = op->getAttrOfType<IntegerAttr>("axis").getInt();
-          reducing(op->getOperand(0), {axis < 0 ? axis + rank() : axis});
+          reducing(op->getOperand(0), {softmaxAxis(op)});
         })
         .Case([&](nn::SoftmaxCrossEntropyOp ce) {
           reducing(ce.getLogits(), {tensorOf(ce.getLogits()).getRank() - 1});

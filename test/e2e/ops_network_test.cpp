@@ -366,28 +366,4 @@ TEST(Ops, MeanSquaredError) {
   }
 }
 
-TEST(Ops, EmptyBatch) {
-  // A batch of 0 runs every kind of kernel over no elements.
-  Model model(placeholder("x", "F32", {-1, 3}) + placeholder("w", "F32", {3, 2}) +
-              placeholder("k", "I32", {-1}) + node("xw", "matmul", {"x", "w"}) +
-              node("sm", "softmax", {"x"}) +
-              node("col_sum", "reduce_sum", {"x"}, intsAttr("axes", {0})) +
-              node("col_mean", "reduce_mean", {"x"}, intsAttr("axes", {0})) +
-              node("am", "argmax", {"x"}, intAttr("axis", 1)) +
-              node("oh", "one_hot", {"k"}, intAttr("depth", 4)) +
-              node("ce", "softmax_cross_entropy", {"x", "k"}) +
-              signature({"x", "w", "k"}, {"xw", "sm", "col_sum", "col_mean", "am", "oh", "ce"}));
-  ASSERT_TRUE(model.ok());
-  auto out = model.run({{"x", Tensor(DType::F32, {0, 3})},
-                        {"w", Tensor(DType::F32, {3, 2})},
-                        {"k", Tensor(DType::I32, {0})}});
-  expectEqual(out, "xw", DType::F32, {{0, 2}, {}});
-  expectEqual(out, "sm", DType::F32, {{0, 3}, {}});
-  expectEqual(out, "col_sum", DType::F32, {{3}, {0, 0, 0}});
-  expectEqual(out, "col_mean", DType::F32, {{3}, {NAN, NAN, NAN}}); // 0 / 0, as NumPy
-  expectEqual(out, "am", DType::I64, {{0}, {}});
-  expectEqual(out, "oh", DType::F32, {{0, 4}, {}});
-  expectEqual(out, "ce", DType::F32, {{0}, {}});
-}
-
 } // namespace

@@ -294,30 +294,6 @@ TEST(Ops, ArgMaxOfRandomFloatsAndConstantRows) {
   expectEqual(out, "i", DType::I64, want);
 }
 
-// NaN is the largest value, as in NumPy: np.argmax([1, nan, 3]) is 1 (the
-// first NaN), np.max of a row with a NaN is NaN; -inf and +inf order as
-// numbers.
-TEST(Ops, ArgMaxAndMaxTakeNaNAsNumPyDoes) {
-  for (DType dtype : {DType::F32, DType::F64}) {
-    SCOPED_TRACE(protoName(dtype));
-    const std::string t = protoName(dtype);
-    Model model(placeholder("x", t, {-1, 3}) + node("i", "argmax", {"x"}, intAttr("axis", 1)) +
-                node("m", "reduce_max", {"x"}, intsAttr("axes", {1})) +
-                node("c", "argmax", {"x"}, intAttr("axis", 0)) + signature({"x"}, {"i", "m", "c"}));
-    ASSERT_TRUE(model.ok());
-    Array x{{5, 3},
-            {1, NAN, 3,  //
-             NAN, 0, 1,  //
-             2, 5, NAN,  //
-             -INFINITY, INFINITY, 4, //
-             NAN, NAN, -1}};
-    auto out = model.run({{"x", tensor(x, dtype)}});
-    expectEqual(out, "i", DType::I64, Array{{5}, {1, 0, 2, 1, 0}});
-    expectEqual(out, "m", dtype, Array{{5}, {NAN, NAN, NAN, INFINITY, NAN}});
-    expectEqual(out, "c", DType::I64, Array{{3}, {1, 0, 2}});
-  }
-}
-
 /// one_hot of integer `indices`: on where the last index equals the value.
 Array oneHotRef(const Array &indices, int64_t depth, double on, double off) {
   Shape shape = indices.shape;

@@ -37,14 +37,13 @@ struct ExpandDimsLowering : OpRewritePattern<nn::ExpandDimsOp> {
       return rw.notifyMatchFailure(op, "unranked tensors");
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
-    SmallVector<bool> inserted(type.getRank(), false);
-    for (int64_t a : op.getAxes())
-      inserted[a < 0 ? a + type.getRank() : a] = true;
+    SmallVector<int64_t> inserted = op.getNormalizedAxes();
     SmallVector<Value> sizes;
     int64_t next = 0;
     for (int64_t i = 0; i < type.getRank(); ++i)
-      sizes.push_back(inserted[i] ? rw.create<arith::ConstantIndexOp>(loc, 1).getResult()
-                                  : dimSize(rw, loc, op.getX(), next++));
+      sizes.push_back(llvm::is_contained(inserted, i)
+                          ? rw.create<arith::ConstantIndexOp>(loc, 1).getResult()
+                          : dimSize(rw, loc, op.getX(), next++));
     Value shape = rw.create<tensor::FromElementsOp>(loc, sizes);
     rw.replaceOpWithNewOp<tensor::ReshapeOp>(op, type, op.getX(), shape);
     return success();
@@ -77,13 +76,7 @@ struct NumElementsLowering : OpRewritePattern<nn::NumElementsOp> {
   LogicalResult matchAndRewrite(nn::NumElementsOp op, PatternRewriter &rw) const override {
     if (!allRanked(op))
       return rw.notifyMatchFailure(op, "unranked tensors");
-    auto in = cast<RankedTensorType>(op.getX().getType());
-    SmallVector<int64_t> axes;
-    for (int64_t a : op.getAxes())
-      axes.push_back(a < 0 ? a + in.getRank() : a);
-    if (axes.empty())
-      for (int64_t i = 0; i < in.getRank(); ++i)
-        axes.push_back(i);
+    SmallVector<int64_t> axes = op.getNormalizedAxes();
     Type elt = cast<RankedTensorType>(op.getType()).getElementType();
     Value count = countOver(rw, op.getLoc(), op.getX(), axes, elt);
     rw.replaceOpWithNewOp<tensor::FromElementsOp>(op, op.getType(), ValueRange{count});

@@ -33,6 +33,12 @@ template <typename FOp, typename IOp> struct Arith {
   }
 };
 
+struct Div {
+  static Value build(OpBuilder &b, Location loc, ValueRange a) {
+    return divide(b, loc, a[0], a[1]);
+  }
+};
+
 struct Equal {
   static Value build(OpBuilder &b, Location loc, ValueRange a) {
     if (isa<FloatType>(a[0].getType()))
@@ -90,7 +96,7 @@ void populateMathLowering(RewritePatternSet &patterns) {
       ElementwiseLowering<nn::AddOp, Arith<arith::AddFOp, arith::AddIOp>>,
       ElementwiseLowering<nn::SubOp, Arith<arith::SubFOp, arith::SubIOp>>,
       ElementwiseLowering<nn::MulOp, Arith<arith::MulFOp, arith::MulIOp>>,
-      ElementwiseLowering<nn::DivOp, Arith<arith::DivFOp, arith::DivSIOp>>,
+      ElementwiseLowering<nn::DivOp, Div>,
       ElementwiseLowering<nn::EqualOp, Equal>,
       ElementwiseLowering<nn::NegOp, Neg>,
       ElementwiseLowering<nn::SquareOp, Square>,

@@ -175,11 +175,7 @@ struct SoftmaxLowering : OpRewritePattern<NNOp> {
       return rw.notifyMatchFailure(op, "unranked tensors");
     Location loc = op.getLoc();
     Value x = op.getX();
-    int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
-    // I64Attr reads back as uint64_t: make it signed before normalizing.
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < 0)
-      axis += rank;
+    int64_t axis = op.getNormalizedAxis();
     auto [shifted, logSum] = shiftedAndLogSum(rw, loc, x, axis);
     Value y = combineWithReduced(
         rw, loc, shifted, logSum, {axis},

@@ -76,31 +76,15 @@ struct SqueezeLowering : OpRewritePattern<nn::SqueezeOp> {
     Location loc = op.getLoc();
     auto in = cast<RankedTensorType>(op.getX().getType());
     auto type = cast<RankedTensorType>(op.getType());
-    SmallVector<bool> dropped(in.getRank(), op.getAxes().empty());
-    if (op.getAxes().empty())
-      for (int64_t i = 0; i < in.getRank(); ++i)
-        dropped[i] = in.getDimSize(i) == 1;
-    for (int64_t a : op.getAxes())
-      dropped[a < 0 ? a + in.getRank() : a] = true;
+    SmallVector<int64_t> dropped = op.getNormalizedAxes();
     SmallVector<Value> sizes;
     for (int64_t i = 0; i < in.getRank(); ++i)
-      if (!dropped[i])
+      if (!llvm::is_contained(dropped, i))
         sizes.push_back(dimSize(rw, loc, op.getX(), i));
     rw.replaceOp(op, reshapeTo(rw, loc, op.getX(), type, sizes));
     return success();
   }
 };
-
-SmallVector<int64_t> normalizedAxes(ArrayRef<int64_t> axes, int64_t rank) {
-  SmallVector<int64_t> out;
-  if (axes.empty())
-    for (int64_t i = 0; i < rank; ++i)
-      out.push_back(i);
-  for (int64_t a : axes)
-    out.push_back(a < 0 ? a + rank : a);
-  llvm::sort(out);
-  return out;
-}
 
 template <typename NNOp, Reduction kind, bool mean>
 struct ReduceLowering : OpRewritePattern<NNOp> {
@@ -112,17 +96,16 @@ struct ReduceLowering : OpRewritePattern<NNOp> {
     Value x = op.getX();
     auto in = cast<RankedTensorType>(x.getType());
     auto type = cast<RankedTensorType>(op.getType());
-    SmallVector<int64_t> axes = normalizedAxes(op.getAxes(), in.getRank());
+    SmallVector<int64_t> axes = op.getNormalizedAxes();
     Value r = reduce(rw, loc, x, axes, kind);
     auto reducedType = cast<RankedTensorType>(r.getType());
     if (mean) {
       Type elt = in.getElementType();
       Value count = countOver(rw, loc, x, axes, elt);
+      // Over no elements: 0 / 0, NaN for floats (as NumPy), 0 for integers.
       r = elementwise(rw, loc, reducedType, {r},
-                      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                        if (isa<FloatType>(elt))
-                          return b.create<arith::DivFOp>(l, a[0], count);
-                        return b.create<arith::DivSIOp>(l, a[0], count);
+                      [&](OpBuilder &b, Location l, ValueRange a) {
+                        return divide(b, l, a[0], count);
                       });
     }
     if (reducedType != type) { // keep_dims: put the 1s back
@@ -148,21 +131,19 @@ struct ArgMaxLowering : OpRewritePattern<nn::ArgMaxOp> {
     Value x = op.getX();
     auto in = cast<RankedTensorType>(x.getType());
     int64_t rank = in.getRank();
-    // I64Attr reads back as uint64_t: make it signed before normalizing.
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < 0)
-      axis += rank;
+    int64_t axis = op.getNormalizedAxis();
     Value maxInit = reduce(rw, loc, x, {axis}, Reduction::Max);
     auto type = cast<RankedTensorType>(op.getType());
     // The first index of the maximum: compare with the row's max. A NaN is
     // the maximum, as in NumPy: the row's max is then NaN (maximumf
-    // propagates it) and the first NaN is taken.
+    // propagates it) and the first NaN is taken. The first index is an
+    // unsigned min starting from -1, which an empty axis leaves as its
+    // result (NumPy refuses an empty axis).
     Value empty = rw.create<tensor::EmptyOp>(loc, type.getShape(),
                                              type.getElementType(),
                                              dynamicSizes(rw, loc, maxInit));
-    Value big = rw.create<arith::ConstantOp>(
-        loc, rw.getI64IntegerAttr(std::numeric_limits<int64_t>::max()));
-    Value init = rw.create<linalg::FillOp>(loc, big, empty).getResult(0);
+    Value none = rw.create<arith::ConstantOp>(loc, rw.getI64IntegerAttr(-1));
+    Value init = rw.create<linalg::FillOp>(loc, none, empty).getResult(0);
     MLIRContext *ctx = rw.getContext();
     SmallVector<AffineExpr> kept;
     for (int64_t i = 0; i < rank; ++i)
@@ -190,7 +171,7 @@ struct ArgMaxLowering : OpRewritePattern<nn::ArgMaxOp> {
                             .getResult();
           Value candidate = b.create<arith::SelectOp>(l, isMax, index, a[2]);
           b.create<linalg::YieldOp>(
-              l, Value(b.create<arith::MinSIOp>(l, candidate, a[2])));
+              l, Value(b.create<arith::MinUIOp>(l, candidate, a[2])));
         });
     rw.replaceOp(op, generic.getResult(0));
     return success();

@@ -36,6 +36,10 @@ LogicalResult ExpandDimsOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+SmallVector<int64_t> ExpandDimsOp::getNormalizedAxes() {
+  return normalizedAxes(getAxes(), cast<RankedTensorType>(getType()).getRank(), false);
+}
+
 LogicalResult BroadcastLikeOp::inferReturnTypes(MLIRContext *,
                                                 std::optional<Location> loc,
                                                 Adaptor adaptor,
@@ -79,6 +83,10 @@ LogicalResult NumElementsOp::inferReturnTypes(MLIRContext *,
         return failure();
   types.push_back(RankedTensorType::get({}, adaptor.getDtype()));
   return success();
+}
+
+SmallVector<int64_t> NumElementsOp::getNormalizedAxes() {
+  return normalizedAxes(getAxes(), cast<RankedTensorType>(getX().getType()).getRank(), true);
 }
 
 LogicalResult GradientsOp::verify() {

@@ -18,6 +18,11 @@ def NN_ExpandDimsOp : NN_InferredOp<"expand_dims", [Pure, DeclareOpInterfaceMeth
   let arguments = (ins NN_Tensor:$x, DenseI64ArrayAttr:$axes);
   let results = (outs NN_Tensor:$result);
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+  let extraClassDeclaration = [{
+    /// `axes` in [0, rank of the result) and sorted. The result must be
+    /// ranked.
+    ::llvm::SmallVector<int64_t> getNormalizedAxes();
+  }];
 }
 
 def NN_BroadcastLikeOp : NN_InferredOp<"broadcast_like", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
@@ -36,6 +41,11 @@ def NN_NumElementsOp : NN_InferredOp<"num_elements", [Pure]> {
                    TypeAttr:$dtype);
   let results = (outs 0DTensorOf<[F32, F64, I32, I64]>:$result);
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+  let extraClassDeclaration = [{
+    /// The counted axes, in [0, rank) and sorted: every axis of x when
+    /// `axes` is empty. x must be ranked.
+    ::llvm::SmallVector<int64_t> getNormalizedAxes();
+  }];
 }
 
 def NN_GradientsOp : NN_Op<"gradients", [Pure]> {

@@ -118,19 +118,6 @@ Value reduceTo(OpBuilder &b, Location l, Value g, Value operand) {
   return expandDims(b, l, reduceSum(b, l, g, axes, false), ones);
 }
 
-/// Axes of a reduction, normalized and sorted (all of them when empty).
-SmallVector<int64_t> reducedAxes(Value x, ArrayRef<int64_t> axes) {
-  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
-  SmallVector<int64_t> out;
-  if (axes.empty())
-    for (int64_t i = 0; i < rank; ++i)
-      out.push_back(i);
-  for (int64_t a : axes)
-    out.push_back(a < 0 ? a + rank : a);
-  llvm::sort(out);
-  return out;
-}
-
 bool isFloat(Value v) { return isa<FloatType>(elementOf(v)); }
 
 LogicalResult needsRank(Operation *op, Value x) {
@@ -256,7 +243,7 @@ LogicalResult SoftmaxOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grad
   Location l = getLoc();
   // dx = y * (g - sum(g * y, axis))
   Value y = getResult();
-  Value dot = reduceSum(b, l, mul(b, l, g, y), {static_cast<int64_t>(getAxis())}, true);
+  Value dot = reduceSum(b, l, mul(b, l, g, y), {getAxis()}, true);
   grads.push_back(mul(b, l, y, sub(b, l, g, dot)));
   return success();
 }
@@ -265,7 +252,7 @@ LogicalResult LogSoftmaxOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &g
   Location l = getLoc();
   // dx = g - softmax(x) * sum(g, axis)
   Value p = make<ExpOp>(b, l, {getResult()});
-  Value total = reduceSum(b, l, g, {static_cast<int64_t>(getAxis())}, true);
+  Value total = reduceSum(b, l, g, {getAxis()}, true);
   grads.push_back(sub(b, l, g, mul(b, l, p, total)));
   return success();
 }
@@ -358,7 +345,7 @@ LogicalResult ReduceSumOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &gr
   if (failed(needsRank(*this, getX())))
     return failure();
   Location l = getLoc();
-  auto axes = reducedAxes(getX(), getAxes());
+  auto axes = getNormalizedAxes();
   grads.push_back(broadcastLike(b, l, keptGrad(b, l, g, axes, getKeepDims()), getX()));
   return success();
 }
@@ -367,7 +354,7 @@ LogicalResult ReduceMeanOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &g
   if (failed(needsRank(*this, getX())))
     return failure();
   Location l = getLoc();
-  auto axes = reducedAxes(getX(), getAxes());
+  auto axes = getNormalizedAxes();
   Value spread = broadcastLike(b, l, keptGrad(b, l, g, axes, getKeepDims()), getX());
   grads.push_back(div(b, l, spread, numElements(b, l, getX(), axes, elementOf(g))));
   return success();
@@ -378,7 +365,7 @@ LogicalResult ReduceMaxOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &gr
     return failure();
   Location l = getLoc();
   // The gradient goes to the maxima, shared equally among ties.
-  auto axes = reducedAxes(getX(), getAxes());
+  auto axes = getNormalizedAxes();
   Type elt = elementOf(getX());
   Value max = keptGrad(b, l, getResult(), axes, getKeepDims());
   Value mask = castTo(b, l, make<EqualOp>(b, l, {getX(), max}), elt);

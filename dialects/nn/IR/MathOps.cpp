@@ -151,8 +151,10 @@ OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
         return a;
       },
       [](const APInt &a, const APInt &b) -> std::optional<APInt> {
-        if (b.isZero()) // leave the division by zero to run time
-          return std::nullopt;
+        // As the kernels compute it (cpu::divide): a / 0 is 0; sdiv already
+        // wraps MIN / -1 to MIN.
+        if (b.isZero())
+          return APInt::getZero(a.getBitWidth());
         return a.sdiv(b);
       });
 }

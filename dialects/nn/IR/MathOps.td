@@ -27,6 +27,10 @@ def NN_MulOp : NN_BinaryOp<"mul", NN_NumericTensor, [Commutative, DeclareOpInter
 }
 def NN_DivOp : NN_BinaryOp<"div", NN_NumericTensor, [DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "elementwise quotient, broadcasting";
+  let description = [{
+    Floats divide as IEEE (x / 0 is +-inf, 0 / 0 NaN). Integers truncate
+    toward zero and never trap: x / 0 is 0 and MIN / -1 is MIN, as NumPy.
+  }];
   let hasFolder = 1;
 }
 def NN_EqualOp : NN_BinaryOp<"equal", TensorOf<[I1]>, [Commutative]> {

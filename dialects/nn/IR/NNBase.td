@@ -40,6 +40,13 @@ def NN_Elementwise : NativeOpTrait<"Elementwise"> {
   let cppNamespace = "::nncc::nn";
 }
 
+// An axis (negative counts from the end): an i64 attribute, as I64Attr, that
+// reads back as int64_t; I64Attr's accessor is uint64_t, which makes -1 huge.
+def NN_AxisAttr : TypedSignlessIntegerAttrBase<I64, "int64_t",
+                                               "64-bit signless integer attribute"> {
+  let convertFromStorage = "$_self.getValue().getSExtValue()";
+}
+
 class NN_Op<string mnemonic, list<Trait> traits = []>
     : Op<NN_Dialect, mnemonic, traits>;
 

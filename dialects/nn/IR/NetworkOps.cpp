@@ -126,6 +126,14 @@ LogicalResult LogSoftmaxOp::inferReturnTypes(MLIRContext *,
                       adaptor.getAxis(), types);
 }
 
+int64_t SoftmaxOp::getNormalizedAxis() {
+  return normalizedAxis(getAxis(), cast<RankedTensorType>(getX().getType()).getRank());
+}
+
+int64_t LogSoftmaxOp::getNormalizedAxis() {
+  return normalizedAxis(getAxis(), cast<RankedTensorType>(getX().getType()).getRank());
+}
+
 LogicalResult SoftmaxCrossEntropyOp::inferReturnTypes(
     MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
     SmallVectorImpl<Type> &types) {

@@ -30,9 +30,13 @@ def NN_BiasAddOp : NN_InferredOp<"bias_add", [Pure, NN_Elementwise, DeclareOpInt
 class NN_SoftmaxLikeOp<string mnemonic>
     : NN_InferredOp<mnemonic, [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let arguments = (ins NN_FloatTensor:$x,
-                   DefaultValuedAttr<I64Attr, "-1">:$axis);
+                   DefaultValuedAttr<NN_AxisAttr, "-1">:$axis);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+  let extraClassDeclaration = [{
+    /// `axis` in [0, rank). x must be ranked.
+    int64_t getNormalizedAxis();
+  }];
 }
 def NN_SoftmaxOp : NN_SoftmaxLikeOp<"softmax"> {
   let summary = "exp(x) / sum(exp(x)) along `axis`";

@@ -53,6 +53,22 @@ FailureOr<int64_t> normalizeAxis(std::optional<Location> loc, StringRef opName,
     return shapeError(loc, opName, what, " ", axis,
                       " is out of range for rank ", rank, " (expected in [",
                       -rank, ", ", rank, "))");
+  return normalizedAxis(axis, rank);
+}
+
+SmallVector<int64_t> normalizedAxes(ArrayRef<int64_t> axes, int64_t rank,
+                                    bool emptyIsAll) {
+  SmallVector<int64_t> out;
+  for (int64_t a : axes)
+    out.push_back(normalizedAxis(a, rank));
+  if (axes.empty() && emptyIsAll)
+    for (int64_t i = 0; i < rank; ++i)
+      out.push_back(i);
+  llvm::sort(out);
+  return out;
+}
+
+int64_t normalizedAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 

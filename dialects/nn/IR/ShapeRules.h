@@ -39,6 +39,15 @@ mlir::FailureOr<int64_t> normalizeAxis(std::optional<mlir::Location> loc,
                                        llvm::StringRef opName, int64_t axis,
                                        int64_t rank, llvm::StringRef what);
 
+/// The normalized axes an op acts on, for its getNormalizedAxes(): `axes`
+/// (already checked by the op's shape rule) in [0, `rank`) and sorted; every
+/// axis of the rank when `axes` is empty and `emptyIsAll`.
+llvm::SmallVector<int64_t> normalizedAxes(llvm::ArrayRef<int64_t> axes,
+                                          int64_t rank, bool emptyIsAll);
+
+/// One checked `axis` in [0, `rank`), for an op's getNormalizedAxis().
+int64_t normalizedAxis(int64_t axis, int64_t rank);
+
 /// A ranked tensor type with `shape`, or unranked when `shape` is nullopt.
 mlir::TensorType
 makeTensor(std::optional<llvm::ArrayRef<int64_t>> shape, mlir::Type element);

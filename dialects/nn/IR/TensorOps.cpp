@@ -125,6 +125,17 @@ LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+SmallVector<int64_t> SqueezeOp::getNormalizedAxes() {
+  auto x = cast<RankedTensorType>(getX().getType());
+  if (!getAxes().empty())
+    return normalizedAxes(getAxes(), x.getRank(), false);
+  SmallVector<int64_t> ones;
+  for (auto [i, d] : llvm::enumerate(x.getShape()))
+    if (d == 1)
+      ones.push_back(i);
+  return ones;
+}
+
 OpFoldResult SqueezeOp::fold(FoldAdaptor adaptor) {
   auto type = cast<TensorType>(getType());
   // An unranked squeeze keeps its type but may still drop dimensions.
@@ -186,6 +197,16 @@ NN_REDUCE_INFER(ReduceMeanOp)
 NN_REDUCE_INFER(ReduceMaxOp)
 #undef NN_REDUCE_INFER
 
+#define NN_REDUCE_AXES(Op)                                                     \
+  SmallVector<int64_t> Op::getNormalizedAxes() {                               \
+    return normalizedAxes(                                                     \
+        getAxes(), cast<RankedTensorType>(getX().getType()).getRank(), true);  \
+  }
+NN_REDUCE_AXES(ReduceSumOp)
+NN_REDUCE_AXES(ReduceMeanOp)
+NN_REDUCE_AXES(ReduceMaxOp)
+#undef NN_REDUCE_AXES
+
 LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *ctx,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
@@ -208,6 +229,10 @@ LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *ctx,
   shape.erase(shape.begin() + *axis);
   types.push_back(RankedTensorType::get(shape, i64));
   return success();
+}
+
+int64_t ArgMaxOp::getNormalizedAxis() {
+  return normalizedAxis(getAxis(), cast<RankedTensorType>(getX().getType()).getRank());
 }
 
 //===----------------------------------------------------------------------===//

@@ -27,26 +27,48 @@ def NN_SqueezeOp : NN_InferredOp<"squeeze", [Pure, DeclareOpInterfaceMethods<NN_
   let results = (outs NN_Tensor:$result);
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
   let hasFolder = 1;
+  let extraClassDeclaration = [{
+    /// The dimensions that go, in [0, rank) and sorted: `axes`, or those of
+    /// x known to be 1 when `axes` is empty. x must be ranked.
+    ::llvm::SmallVector<int64_t> getNormalizedAxes();
+  }];
 }
 
-class NN_ReduceOp<string mnemonic, string what>
+class NN_ReduceOp<string mnemonic, string what, string empty>
     : NN_InferredOp<mnemonic, [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = what # " over `axes` (all axes when empty)";
+  let description = "Over no elements: " # empty # ".";
   let arguments = (ins NN_NumericTensor:$x,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes,
                    DefaultValuedAttr<BoolAttr, "false">:$keep_dims);
   let results = (outs NN_NumericTensor:$result);
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+  let extraClassDeclaration = [{
+    /// The reduced axes, in [0, rank) and sorted: every axis of x when
+    /// `axes` is empty. x must be ranked.
+    ::llvm::SmallVector<int64_t> getNormalizedAxes();
+  }];
 }
-def NN_ReduceSumOp : NN_ReduceOp<"reduce_sum", "sum">;
-def NN_ReduceMeanOp : NN_ReduceOp<"reduce_mean", "mean">;
-def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max", "maximum">;
+def NN_ReduceSumOp : NN_ReduceOp<"reduce_sum", "sum", "0">;
+def NN_ReduceMeanOp : NN_ReduceOp<"reduce_mean", "mean",
+                                  "NaN (as NumPy), 0 for integers (their 0 / 0)">;
+// NaN is the largest value, as in NumPy.
+def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max", "maximum",
+                                 "-inf or the lowest integer (as TensorFlow; NumPy refuses)">;
 
 def NN_ArgMaxOp : NN_InferredOp<"argmax", [Pure]> {
   let summary = "index (i64) of the largest value along `axis`";
-  let arguments = (ins NN_NumericTensor:$x, I64Attr:$axis);
+  let description = [{
+    The first of ties. NaN is the largest value, as in NumPy (the first NaN
+    wins). An empty axis gives -1 (NumPy refuses it).
+  }];
+  let arguments = (ins NN_NumericTensor:$x, NN_AxisAttr:$axis);
   let results = (outs TensorOf<[I64]>:$result);
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+  let extraClassDeclaration = [{
+    /// `axis` in [0, rank). x must be ranked.
+    int64_t getNormalizedAxis();
+  }];
 }
 
 def NN_OneHotOp : NN_InferredOp<"one_hot", [Pure]> {

@@ -51,7 +51,7 @@ func.func @fold_i32() -> (tensor<2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2x
   %0 = nn.add %a, %b : (tensor<2xi32>, tensor<2xi32>) -> tensor<2xi32>
   %1 = nn.sub %a, %b : (tensor<2xi32>, tensor<2xi32>) -> tensor<2xi32>
   %2 = nn.mul %a, %b : (tensor<2xi32>, tensor<2xi32>) -> tensor<2xi32>
-  // Integer division truncates toward zero (as the CPU lowering's divsi):
+  // Integer division truncates toward zero (as the kernels' divsi):
   // 7 / 2 = 3 and -7 / 5 = -1.
   %c = nn.constant dense<[7, -7]> : tensor<2xi32>
   %3 = nn.div %c, %b : (tensor<2xi32>, tensor<2xi32>) -> tensor<2xi32>
@@ -81,25 +81,31 @@ func.func @fold_broadcast() -> (tensor<2x2xf32>, tensor<3xi64>) {
 
 // -----
 
-// Integer division by zero is left to run time, even for one element of
-// many; a float one folds to IEEE infinity.
+// Integer division folds as the kernels divide (never a trap): x / 0 is 0
+// and MIN / -1 is MIN, as in NumPy. Float ones fold to IEEE inf and NaN.
 // CHECK-LABEL: func.func @division_by_zero
+// CHECK-DAG: %[[D0:.*]] = nn.constant dense<[3, 0]> : tensor<2xi32>
+// CHECK-DAG: %[[D1:.*]] = nn.constant dense<0> : tensor<i64>
+// CHECK-DAG: %[[D2:.*]] = nn.constant dense<-2147483648> : tensor<i32>
 // CHECK-DAG: %[[INF:.*]] = nn.constant dense<0x7F800000> : tensor<f32>
-// CHECK-DAG: %[[D0:.*]] = nn.div %{{.*}}, %{{.*}} : (tensor<2xi32>, tensor<2xi32>) -> tensor<2xi32>
-// CHECK-DAG: %[[D1:.*]] = nn.div %{{.*}}, %{{.*}} : (tensor<i64>, tensor<i64>) -> tensor<i64>
+// CHECK-DAG: %[[NAN:.*]] = nn.constant dense<0x7FC00000> : tensor<f32>
 // CHECK-NOT: nn.div
-// CHECK: return %[[D0]], %[[D1]], %[[INF]]
-func.func @division_by_zero() -> (tensor<2xi32>, tensor<i64>, tensor<f32>) {
+// CHECK: return %[[D0]], %[[D1]], %[[D2]], %[[INF]], %[[NAN]]
+func.func @division_by_zero() -> (tensor<2xi32>, tensor<i64>, tensor<i32>, tensor<f32>, tensor<f32>) {
   %a = nn.constant dense<[6, 8]> : tensor<2xi32>
   %b = nn.constant dense<[2, 0]> : tensor<2xi32>
   %c = nn.constant dense<1> : tensor<i64>
   %z = nn.constant dense<0> : tensor<i64>
+  %min = nn.constant dense<-2147483648> : tensor<i32>
+  %m1 = nn.constant dense<-1> : tensor<i32>
   %f = nn.constant dense<1.0> : tensor<f32>
   %fz = nn.constant dense<0.0> : tensor<f32>
   %0 = nn.div %a, %b : (tensor<2xi32>, tensor<2xi32>) -> tensor<2xi32>
   %1 = nn.div %c, %z : (tensor<i64>, tensor<i64>) -> tensor<i64>
-  %2 = nn.div %f, %fz : (tensor<f32>, tensor<f32>) -> tensor<f32>
-  return %0, %1, %2 : tensor<2xi32>, tensor<i64>, tensor<f32>
+  %2 = nn.div %min, %m1 : (tensor<i32>, tensor<i32>) -> tensor<i32>
+  %3 = nn.div %f, %fz : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %4 = nn.div %fz, %fz : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %0, %1, %2, %3, %4 : tensor<2xi32>, tensor<i64>, tensor<i32>, tensor<f32>, tensor<f32>
 }
 
 // -----

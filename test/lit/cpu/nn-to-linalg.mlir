@@ -30,6 +30,24 @@ func.func @unary(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf
 
 // -----
 
+// Integer div never traps: the divisor is 1 where it is 0 or where MIN / -1
+// would overflow (giving MIN, as NumPy), and x / 0 is 0.
+// CHECK-LABEL: func.func @div_int
+// CHECK: linalg.generic
+// CHECK: ^bb0(%[[A:.*]]: i32, %[[D:.*]]: i32, %{{.*}}: i32):
+// CHECK: %[[ZERO:.*]] = arith.cmpi eq, %[[D]], %c0_i32
+// CHECK: %[[EDGE:.*]] = arith.ori %[[ZERO]]
+// CHECK: %[[SAFE:.*]] = arith.select %[[EDGE]], %c1_i32, %[[D]]
+// CHECK: %[[Q:.*]] = arith.divsi %[[A]], %[[SAFE]]
+// CHECK: %[[R:.*]] = arith.select %[[ZERO]], %c0_i32, %[[Q]]
+// CHECK: linalg.yield %[[R]]
+func.func @div_int(%a: tensor<?xi32>, %b: tensor<?xi32>) -> tensor<?xi32> {
+  %0 = nn.div %a, %b : (tensor<?xi32>, tensor<?xi32>) -> tensor<?xi32>
+  return %0 : tensor<?xi32>
+}
+
+// -----
+
 // A plain 2-D matmul becomes linalg.matmul on a zero-filled accumulator.
 // CHECK-LABEL: func.func @matmul
 // CHECK: linalg.fill
@@ -123,12 +141,14 @@ func.func @sparse_xent(%logits: tensor<?x10xf32>, %labels: tensor<?xi32>) -> ten
 
 // -----
 
-// argmax: the row's max, then the smallest index holding it.
+// argmax: the row's max, then the smallest index holding it (an unsigned
+// min from -1, what an empty row gives).
 // CHECK-LABEL: func.func @argmax
 // CHECK: arith.maximumf
+// CHECK: linalg.fill ins(%c-1_i64
 // CHECK: linalg.index 1
 // CHECK: arith.cmpf oeq
-// CHECK: arith.minsi
+// CHECK: arith.minui
 func.func @argmax(%x: tensor<?x10xf32>) -> tensor<?xi64> {
   %0 = nn.argmax %x {axis = 1 : i64} : tensor<?x10xf32> -> tensor<?xi64>
   return %0 : tensor<?xi64>
