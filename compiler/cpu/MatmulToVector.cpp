@@ -488,6 +488,19 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
       Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
       Value rows = b.create<memref::DimOp>(loc, C, 0);
       b.create<func::CallOp>(loc, kernel, ValueRange{A, B, C, zero, rows});
+      // Without its fill C is written by the kernel's first k block, of
+      // which a product over no terms (K = 0) has none: C is its fill's zeros.
+      auto aType = cast<MemRefType>(A.getType());
+      int64_t kDim = transA ? 0 : 1;
+      if (fill && aType.getDimSize(kDim) <= 0) {
+        Value k = b.create<memref::DimOp>(loc, A, kDim);
+        Value none = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, k, zero);
+        b.create<scf::IfOp>(loc, none, [&](OpBuilder &nb, Location l) {
+          Value z = nb.create<arith::ConstantOp>(l, nb.getZeroAttr(cType.getElementType()));
+          nb.create<linalg::FillOp>(l, z, C);
+          nb.create<scf::YieldOp>(l);
+        });
+      }
       op->erase();
     }
   }

@@ -175,3 +175,35 @@ func.func @untouched(%t: tensor<4x4xf32>, %a: memref<?x?xf32>, %c: memref<?x?xf3
   linalg.matmul ins(%i, %i : memref<4x4xi32>, memref<4x4xi32>) outs(%i : memref<4x4xi32>)
   return %0 : tensor<4x4xf32>
 }
+
+// -----
+
+// x^T . dZ (a weight gradient): the contraction runs over the batch, whose
+// size is unknown. The zero fill of the fresh C goes (the kernel's first k
+// block starts from zeros), but a batch of none has no k block: then C is
+// filled after the call. With K known and positive there is no such fill.
+// CHECK-LABEL: func.func @over_the_batch
+// CHECK: %[[DW:.*]] = memref.alloc
+// CHECK-NOT: linalg.fill
+// CHECK: call @{{.*}}(%arg0, %arg1, %[[DW]]
+// CHECK: %[[K:.*]] = memref.dim %arg0, %c0
+// CHECK: %[[NONE:.*]] = arith.cmpi eq, %[[K]], %c0
+// CHECK: scf.if %[[NONE]] {
+// CHECK-NEXT: linalg.fill ins(%{{.*}} : f32) outs(%[[DW]] : memref<784x50xf32>)
+// CHECK-LABEL: func.func @known_k
+// CHECK-NOT: scf.if
+// CHECK: return
+func.func @over_the_batch(%x: memref<?x784xf32>, %dz: memref<?x50xf32>) -> memref<784x50xf32> {
+  %zero = arith.constant 0.0 : f32
+  %dw = memref.alloc() : memref<784x50xf32>
+  linalg.fill ins(%zero : f32) outs(%dw : memref<784x50xf32>)
+  linalg.matmul_transpose_a ins(%x, %dz : memref<?x784xf32>, memref<?x50xf32>) outs(%dw : memref<784x50xf32>)
+  return %dw : memref<784x50xf32>
+}
+func.func @known_k(%a: memref<?x784xf32>, %b: memref<784x50xf32>, %n: index) -> memref<?x50xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc(%n) : memref<?x50xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x50xf32>)
+  linalg.matmul ins(%a, %b : memref<?x784xf32>, memref<784x50xf32>) outs(%c : memref<?x50xf32>)
+  return %c : memref<?x50xf32>
+}
