@@ -31,10 +31,40 @@ SmallVector<StringRef> names(func::FuncOp func, StringRef attr) {
 }
 
 /// The rows `indices` (i32, clamped into the table) of `table`: a batch
-/// gathered from the dataset.
+/// gathered from the dataset. Rows of static size are copied whole, one
+/// slice each (a memcpy once bufferized); otherwise element by element.
 Value gatherRows(OpBuilder &b, Location loc, Value table, Value indices, Value rows,
                  Value lastRow) {
   auto type = cast<RankedTensorType>(table.getType());
+  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+  auto rowOf = [&](OpBuilder &nb, Location nloc, Value i) {
+    Value row = nb.create<arith::IndexCastOp>(
+        nloc, nb.getIndexType(), nb.create<tensor::ExtractOp>(nloc, indices, ValueRange{i}));
+    return nb.create<arith::MinSIOp>(nloc, nb.create<arith::MaxSIOp>(nloc, row, zero), lastRow)
+        .getResult();
+  };
+  if (type.getRank() >= 2 && llvm::none_of(type.getShape().drop_front(), ShapedType::isDynamic)) {
+    Value init = b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(),
+                                           ValueRange{rows});
+    SmallVector<OpFoldResult> sizes{b.getIndexAttr(1)}, strides(type.getRank(), b.getIndexAttr(1));
+    for (int64_t d : type.getShape().drop_front())
+      sizes.push_back(b.getIndexAttr(d));
+    Value one = b.create<arith::ConstantIndexOp>(loc, 1);
+    auto copy = b.create<scf::ForOp>(
+        loc, zero, rows, one, ValueRange{init},
+        [&](OpBuilder &lb, Location lloc, Value i, ValueRange acc) {
+          SmallVector<OpFoldResult> from{rowOf(lb, lloc, i)}, to{i};
+          from.append(type.getRank() - 1, lb.getIndexAttr(0));
+          to.append(type.getRank() - 1, lb.getIndexAttr(0));
+          auto rowType = RankedTensorType::get(SmallVector<int64_t>(type.getShape().drop_front()),
+                                               type.getElementType());
+          Value slice = lb.create<tensor::ExtractSliceOp>(lloc, rowType, table, from, sizes,
+                                                          strides);
+          Value next = lb.create<tensor::InsertSliceOp>(lloc, slice, acc[0], to, sizes, strides);
+          lb.create<scf::YieldOp>(lloc, next);
+        });
+    return copy.getResult(0);
+  }
   SmallVector<Value> dynamic{rows};
   for (int64_t d = 1; d < type.getRank(); ++d)
     if (type.isDynamicDim(d))
@@ -45,14 +75,7 @@ Value gatherRows(OpBuilder &b, Location loc, Value table, Value indices, Value r
   auto generic = b.create<linalg::GenericOp>(
       loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init}, maps, iterators,
       [&](OpBuilder &nb, Location nloc, ValueRange) {
-        SmallVector<Value> at;
-        Value i = nb.create<linalg::IndexOp>(nloc, 0);
-        Value row = nb.create<arith::IndexCastOp>(
-            nloc, nb.getIndexType(), nb.create<tensor::ExtractOp>(nloc, indices, ValueRange{i}));
-        Value zero = nb.create<arith::ConstantIndexOp>(nloc, 0);
-        row = nb.create<arith::MinSIOp>(nloc, nb.create<arith::MaxSIOp>(nloc, row, zero),
-                                        lastRow);
-        at.push_back(row);
+        SmallVector<Value> at{rowOf(nb, nloc, nb.create<linalg::IndexOp>(nloc, 0))};
         for (int64_t d = 1; d < type.getRank(); ++d)
           at.push_back(nb.create<linalg::IndexOp>(nloc, d));
         nb.create<linalg::YieldOp>(nloc,
