@@ -350,6 +350,8 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
     var.erase();
   std::vector<std::string> entries;
   for (func::FuncOp func : module->getOps<func::FuncOp>()) {
+    if (func.isExternal()) // a runtime hook's declaration (a loop's gather ahead)
+      continue;
     func->setAttr("llvm.emit_c_interface", UnitAttr::get(&ctx));
     // Feeds are the caller's memory and variables the session's: kernels
     // read them in place but never write into them.
