@@ -123,6 +123,16 @@ Expected<exe::Executable> readExecutableBytes(const std::string &bytes,
   return proto;
 }
 
+DType toDType(graph::DataType dtype) {
+  switch (dtype) {
+  case graph::F64: return DType::F64;
+  case graph::I32: return DType::I32;
+  case graph::I64: return DType::I64;
+  case graph::BOOL: return DType::Bool;
+  default: return DType::F32;
+  }
+}
+
 Expected<exe::Executable> readExecutable(const std::string &path) {
   auto bytes = readFileOf(kExecutableFile, path);
   if (!bytes)

@@ -5,6 +5,7 @@
 
 #include "proto/executable.pb.h"
 #include "runtime/Status.h"
+#include "runtime/Tensor.h"
 
 #include <map>
 #include <memory>
@@ -37,6 +38,9 @@ Expected<exe::Executable> readExecutableBytes(const std::string &bytes,
 /// compiles it itself: Executable::withoutKernels).
 Status validateExecutable(const exe::Executable &proto, const std::string &name,
                           bool sourceIsEnough = false);
+
+/// The runtime dtype of a graph.proto dtype.
+DType toDType(graph::DataType dtype);
 
 class Executable {
 public:

@@ -1,6 +1,6 @@
 #include "runtime/Session.h"
 
-#include "runtime/Allocator.h"
+#include "runtime/Executor.h"
 #include "runtime/Initializers.h"
 #include "runtime/NumericChecks.h"
 #include "runtime/cuda/CudaModule.h"
@@ -11,16 +11,6 @@
 
 namespace nncc::rt {
 
-DType toDType(graph::DataType dtype) {
-  switch (dtype) {
-  case graph::F64: return DType::F64;
-  case graph::I32: return DType::I32;
-  case graph::I64: return DType::I64;
-  case graph::BOOL: return DType::Bool;
-  default: return DType::F32;
-  }
-}
-
 namespace {
 
 std::string specString(const exe::TensorSpec &spec) {
@@ -28,54 +18,6 @@ std::string specString(const exe::TensorSpec &spec) {
   if (spec.flat())
     return s + " of any shape";
   return s + " " + shapeString(Shape(spec.dims().begin(), spec.dims().end()));
-}
-
-/// Appends a memref descriptor to `out`: allocated, aligned, offset,
-/// sizes..., strides...; returns where it starts.
-size_t descriptor(std::vector<int64_t> &out, const void *data, const int64_t *shape,
-                  size_t rank) {
-  size_t at = out.size();
-  out.push_back(reinterpret_cast<int64_t>(data));
-  out.push_back(reinterpret_cast<int64_t>(data));
-  out.push_back(0);
-  out.insert(out.end(), shape, shape + rank);
-  out.resize(out.size() + rank, 1);
-  int64_t *strides = out.data() + at + 3 + rank;
-  for (size_t i = rank; i-- > 1;)
-    strides[i - 1] = strides[i] * shape[i];
-  return at;
-}
-
-/// What one run of a signature builds and drops: kept per thread and
-/// cleared when each run returns (the tensors it holds are the
-/// run's results, which must not outlive the run here).
-struct RunScratch {
-  struct Result {
-    DType dtype;
-    size_t rank;
-    bool flat;
-  };
-  std::vector<int64_t> words, out;
-  std::vector<size_t> args;
-  std::vector<void *> packed;
-  std::vector<Result> results;
-  std::vector<Tensor> values;
-  std::vector<std::pair<void *, Tensor>> owners;
-
-  void clear() {
-    words.clear();
-    out.clear();
-    args.clear();
-    packed.clear();
-    results.clear();
-    values.clear();
-    owners.clear();
-  }
-};
-
-RunScratch &runScratch() {
-  thread_local RunScratch scratch;
-  return scratch;
 }
 
 } // namespace
@@ -105,57 +47,65 @@ struct DeviceTensor::Memory {
   Tensor host;          // CPU
 };
 
+namespace {
+/// The executor of `exe`: its CUDA module's where it has one.
+std::unique_ptr<Executor> executorOf(const Executable &exe) {
+  if (cuda::CudaModule *module = exe.cudaModule())
+    return cudaExecutor(exe, *module);
+  return cpuExecutor(exe);
+}
+} // namespace
+
 Session::Session(std::shared_ptr<const Executable> executable)
-    : exe_(std::move(executable)), gpu_(exe_->cudaModule()),
-      deviceMemory_(std::make_shared<DeviceMemory>(gpu_)) {}
+    : exe_(std::move(executable)), executor_(executorOf(*exe_)),
+      deviceMemory_(std::make_shared<DeviceMemory>(executor_->memory())) {}
 
 Session::Session(std::shared_ptr<const Executable> executable, const Device &device)
-    : exe_(std::move(executable)),
-      deviceError_(device.accepts(exe_->proto(), "the executable")), gpu_(exe_->cudaModule()),
-      deviceMemory_(std::make_shared<DeviceMemory>(gpu_)) {}
+    : exe_(std::move(executable)), executor_(executorOf(*exe_)),
+      deviceMemory_(std::make_shared<DeviceMemory>(executor_->memory())),
+      deviceError_(device.accepts(exe_->proto(), "the executable")) {}
 
 Session::Session(std::shared_ptr<const Executable> executable, cuda::PlanBackend &backend)
-    : exe_(std::move(executable)), gpu_(&backend),
-      deviceMemory_(std::make_shared<DeviceMemory>(gpu_)) {
+    : exe_(std::move(executable)), executor_(cudaExecutor(*exe_, backend)),
+      deviceMemory_(std::make_shared<DeviceMemory>(&backend)) {
   if (exe_->proto().target() != "cuda")
     deviceError_ = Status::error("the executable is compiled for target '" +
                                  exe_->proto().target() + "', not for a CUDA device");
 }
 
-Session::~Session() {
-  dropDevice();
-  runner_.reset(); // before the executable (its module) may go
+Session::~Session() { release(); }
+
+void Session::release() {
+  // Device memory first, while the executable (its module) is still there.
   deviceMemory_.reset();
+  executor_.reset();
 }
 
 Session::Session(Session &&other) noexcept
     : exe_(std::move(other.exe_)), variables_(std::move(other.variables_)),
-      onDevice_(std::move(other.onDevice_)), staleOnHost_(std::move(other.staleOnHost_)),
-      runner_(std::move(other.runner_)), deviceError_(std::move(other.deviceError_)),
-      gpu_(other.gpu_), deviceMemory_(std::move(other.deviceMemory_)) {
-  other.onDevice_.clear();
-  other.staleOnHost_.clear();
-  other.gpu_ = nullptr;
-}
+      executor_(std::move(other.executor_)), deviceMemory_(std::move(other.deviceMemory_)),
+      deviceError_(std::move(other.deviceError_)) {}
 
 Session &Session::operator=(Session &&other) noexcept {
   if (this != &other) {
-    dropDevice();
-    runner_.reset();
-    deviceMemory_.reset(); // while the executable (its module) is still there
+    release();
     exe_ = std::move(other.exe_);
     variables_ = std::move(other.variables_);
-    onDevice_ = std::move(other.onDevice_);
-    staleOnHost_ = std::move(other.staleOnHost_);
-    runner_ = std::move(other.runner_);
-    deviceError_ = std::move(other.deviceError_);
-    gpu_ = other.gpu_;
+    executor_ = std::move(other.executor_);
     deviceMemory_ = std::move(other.deviceMemory_);
-    other.onDevice_.clear();
-    other.staleOnHost_.clear();
-    other.gpu_ = nullptr;
+    deviceError_ = std::move(other.deviceError_);
   }
   return *this;
+}
+
+void Session::syncFromDevice() const {
+  if (executor_)
+    executor_->sync(variables_);
+}
+
+void Session::dropDevice(const std::string &name) {
+  if (executor_)
+    executor_->drop(variables_, name);
 }
 
 DeviceTensor Session::adoptDevice(DType dtype, Shape shape, void *data, Tensor host) const {
@@ -187,17 +137,18 @@ Expected<DeviceTensor> Session::upload(const Tensor &tensor) {
     return deviceError_;
   if (!tensor.valid())
     return Status::error("upload: the tensor holds no data");
-  if (!gpu_)
+  cuda::PlanBackend *gpu = executor_->memory();
+  if (!gpu)
     return adoptDevice(tensor.dtype(), tensor.shape(), nullptr, tensor.clone());
-  auto p = gpu_->allocate(std::max<size_t>(tensor.bytes(), 1));
+  auto p = gpu->allocate(std::max<size_t>(tensor.bytes(), 1));
   if (!p)
     return Status::error("upload of a tensor of shape " + shapeString(tensor.shape()) + ": " +
                          p.error());
-  Status s = gpu_->upload(*p, tensor.data(), tensor.bytes());
+  Status s = gpu->upload(*p, tensor.data(), tensor.bytes());
   if (s.ok())
-    s = gpu_->finish();
+    s = gpu->finish();
   if (!s.ok()) {
-    gpu_->release(*p);
+    gpu->release(*p);
     return Status::error("upload: " + s.message());
   }
   return adoptDevice(tensor.dtype(), tensor.shape(), *p, Tensor());
@@ -206,50 +157,19 @@ Expected<DeviceTensor> Session::upload(const Tensor &tensor) {
 Expected<Tensor> Session::download(const DeviceTensor &tensor) const {
   if (Status s = owns(tensor, "download: the tensor"); !s.ok())
     return s;
-  if (!gpu_)
+  cuda::PlanBackend *gpu = executor_->memory();
+  if (!gpu)
     return tensor.memory_->host.clone();
   Tensor host(tensor.dtype(), tensor.shape());
   if (!host.valid())
     return Status::error("download: out of host memory for a tensor of shape " +
                          shapeString(tensor.shape()));
-  Status s = gpu_->download(host.data(), tensor.memory_->data, host.bytes());
+  Status s = gpu->download(host.data(), tensor.memory_->data, host.bytes());
   if (s.ok())
-    s = gpu_->finish();
+    s = gpu->finish();
   if (!s.ok())
     return Status::error("download: " + s.message());
   return host;
-}
-
-void Session::syncFromDevice() const {
-  if (staleOnHost_.empty())
-    return;
-  cuda::PlanBackend *gpu = gpu_;
-  for (const std::string &name : staleOnHost_) {
-    const Tensor &old = variables_.at(name);
-    Tensor fresh(old.dtype(), old.shape());
-    if (fresh.valid() && gpu->download(fresh.data(), onDevice_.at(name), fresh.bytes()).ok() &&
-        gpu->finish().ok())
-      variables_[name] = std::move(fresh);
-  }
-  staleOnHost_.clear();
-}
-
-void Session::dropDevice(const std::string &name) {
-  cuda::PlanBackend *gpu = gpu_;
-  if (!gpu)
-    return;
-  if (!name.empty()) {
-    syncFromDevice();
-    if (auto it = onDevice_.find(name); it != onDevice_.end()) {
-      gpu->release(it->second);
-      onDevice_.erase(it);
-    }
-    return;
-  }
-  staleOnHost_.clear();
-  for (auto &[n, p] : onDevice_)
-    gpu->release(p);
-  onDevice_.clear();
 }
 
 const exe::VariableSpec *Session::variableSpec(const std::string &name) const {
@@ -318,13 +238,10 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
   if (sig->has_loop())
     if (Status s = validateLoop(*sig, feeds, {}); !s.ok())
       return s;
-  if (gpu_) {
-    auto results = runOnCuda(*sig, feeds, {}, wanted, {});
-    if (!results)
-      return results.status();
-    return std::move(results->host);
-  }
-  return runOnCpu(*sig, feeds, wanted, flatShape);
+  auto results = executor_->run(*sig, feeds, {}, wanted, {}, flatShape, variables_);
+  if (!results)
+    return results.status();
+  return std::move(results->host);
 }
 
 Expected<RunResults> Session::run(const std::string &name, const TensorMap &feeds,
@@ -345,8 +262,9 @@ Expected<RunResults> Session::run(const std::string &name, const TensorMap &feed
     std::string what = "device feed '" + feedName + "' of signature '" + name + "'";
     if (Status s = owns(t, what); !s.ok())
       return s;
-    if (!all.emplace(feedName, gpu_ ? Tensor::borrow(t.dtype(), t.shape(), t.memory_->data)
-                                    : t.memory_->host)
+    if (!all.emplace(feedName, t.memory_->data
+                                   ? Tensor::borrow(t.dtype(), t.shape(), t.memory_->data)
+                                   : t.memory_->host)
              .second)
       return Status::error("signature '" + name + "': feed '" + feedName +
                            "' is fed twice, on the host and on the device");
@@ -362,20 +280,18 @@ Expected<RunResults> Session::run(const std::string &name, const TensorMap &feed
     if (Status s = validateLoop(*sig, all, onDevice); !s.ok())
       return s;
   wanted.resize(wanted.size() - deviceFetches.size());
-  if (gpu_)
-    return runOnCuda(*sig, all, onDevice, wanted, deviceFetches);
-  std::vector<std::string> cpuWanted = wanted;
-  cpuWanted.insert(cpuWanted.end(), deviceFetches.begin(), deviceFetches.end());
-  auto fetched = runOnCpu(*sig, all, cpuWanted, flatShape);
-  if (!fetched)
-    return fetched.status();
+  auto ran = executor_->run(*sig, all, onDevice, wanted, deviceFetches, flatShape, variables_);
+  if (!ran)
+    return ran.status();
   RunResults results;
-  for (const std::string &f : deviceFetches) {
-    const Tensor &t = fetched->at(f);
-    results.device[f] = adoptDevice(t.dtype(), t.shape(), nullptr, t);
+  results.host = std::move(ran->host);
+  for (auto &[name, kept] : ran->device) {
+    DType dtype = kept.data ? DType::F32 : kept.host.dtype();
+    for (const exe::TensorSpec &spec : sig->fetches())
+      if (spec.name() == name)
+        dtype = toDType(spec.dtype());
+    results.device[name] = adoptDevice(dtype, kept.shape, kept.data, kept.host);
   }
-  for (const std::string &f : wanted)
-    results.host[f] = fetched->at(f);
   return results;
 }
 
@@ -474,199 +390,6 @@ Status Session::validate(const exe::SignatureSpec &sig, const TensorMap &feeds,
     wanted.push_back(f);
   }
   return Status();
-}
-
-Expected<TensorMap> Session::runOnCpu(const exe::SignatureSpec &sig, const TensorMap &feeds,
-                                      const std::vector<std::string> &wanted,
-                                      const Shape *flatShape) {
-  auto where = [&] { return "signature '" + sig.name() + "'"; };
-  // The run's descriptors and bookkeeping live in this thread's scratch,
-  // reused from run to run: a batch-1 run takes about 2 us, and a dozen
-  // allocations of small vectors were a sixth of it.
-  RunScratch &scratch = runScratch();
-  struct ClearAtReturn {
-    RunScratch &scratch;
-    ~ClearAtReturn() { scratch.clear(); }
-  } clearAtReturn{scratch};
-  std::vector<int64_t> &words = scratch.words;
-  std::vector<size_t> &args = scratch.args;
-  for (const exe::TensorSpec &spec : sig.feeds()) {
-    const Tensor &t = feeds.at(spec.name());
-    if (spec.flat()) {
-      int64_t size = t.size();
-      args.push_back(descriptor(words, t.data(), &size, 1));
-    } else {
-      args.push_back(descriptor(words, t.data(), t.shape().data(), t.shape().size()));
-    }
-  }
-  for (const std::string &v : sig.variables()) {
-    const Tensor &t = variables_.at(v);
-    args.push_back(descriptor(words, t.data(), t.shape().data(), t.shape().size()));
-  }
-
-  // Results: the fetches, then the updated variables.
-  std::vector<RunScratch::Result> &results = scratch.results;
-  for (const exe::TensorSpec &spec : sig.fetches())
-    results.push_back({toDType(spec.dtype()),
-                       spec.flat() ? 1u : static_cast<size_t>(spec.dims_size()),
-                       spec.flat()});
-  for (const std::string &v : sig.updates()) {
-    const exe::VariableSpec *spec = variableSpec(v);
-    results.push_back({toDType(spec->dtype()), static_cast<size_t>(spec->shape_size()),
-                       false});
-  }
-  size_t resultWords = 0;
-  for (const RunScratch::Result &r : results)
-    resultWords += 3 + 2 * r.rank;
-  std::vector<int64_t> &out = scratch.out;
-  out.assign(resultWords, 0);
-
-  // Compiled with numeric checks: the inputs must be finite, so that a
-  // check that fires names the op that made the NaN or Inf.
-  bool checked = exe_->proto().numeric_checks_size() > 0;
-  if (checked) {
-    for (const exe::TensorSpec &spec : sig.feeds())
-      if (int64_t i = firstNonFinite(feeds.at(spec.name())); i >= 0)
-        return Status::error("feed '" + spec.name() + "' of " + where() +
-                             " holds NaN or Inf (element " + std::to_string(i) +
-                             ", numeric checks are on)");
-    for (const std::string &v : sig.variables())
-      if (int64_t i = firstNonFinite(variables_.at(v)); i >= 0)
-        return Status::error("variable '" + v + "' read by " + where() +
-                             " holds NaN or Inf (element " + std::to_string(i) +
-                             ", numeric checks are on)");
-    takeNumericFault();
-  }
-  std::vector<void *> &packed = scratch.packed;
-  if (!results.empty())
-    packed.push_back(out.data());
-  for (size_t a : args)
-    packed.push_back(words.data() + a);
-  exe_->entry(sig.name())(packed.data());
-
-  // Adopt the kernel's result buffers (from kernelAlloc; freed with the
-  // tensors).
-  // Two results may share one buffer (identical nodes merged, a reshape
-  // fetched with its input): the first adopts it, the others keep it alive.
-  std::vector<Tensor> &values = scratch.values;
-  std::vector<std::pair<void *, Tensor>> &owners = scratch.owners;
-  size_t at = 0;
-  for (const RunScratch::Result &r : results) {
-    auto *allocated = reinterpret_cast<void *>(out[at]);
-    auto *aligned = reinterpret_cast<char *>(out[at + 1]);
-    int64_t offset = out[at + 2];
-    Shape shape(out.begin() + at + 3, out.begin() + at + 3 + r.rank);
-    if (r.flat && flatShape)
-      shape = *flatShape;
-    void *data = aligned + offset * dtypeSize(r.dtype);
-    auto owner = std::find_if(owners.begin(), owners.end(),
-                              [&](const auto &o) { return o.first == allocated; });
-    if (owner == owners.end()) {
-      values.push_back(Tensor::adopt(r.dtype, shape, data,
-                                     [allocated](void *) { kernelFree(allocated); }));
-      owners.emplace_back(allocated, values.back());
-    } else {
-      values.push_back(Tensor::adopt(r.dtype, shape, data,
-                                     [keep = owner->second](void *) {}));
-    }
-    at += 3 + 2 * r.rank;
-  }
-  if (int32_t fault = checked ? takeNumericFault() : -1; fault >= 0) {
-    const std::string &what = fault < exe_->proto().numeric_checks_size()
-                                  ? exe_->proto().numeric_checks(fault)
-                                  : "check " + std::to_string(fault);
-    // The results are dropped (and freed): nothing of the run is kept.
-    return Status::error(where() + ": " + what +
-                         " produced NaN or Inf, the first op that did in this run; "
-                         "the variables are unchanged");
-  }
-  for (int i = 0; i < sig.updates_size(); ++i)
-    variables_[sig.updates(i)] = values[sig.fetches_size() + i];
-  TensorMap fetched;
-  for (const std::string &f : wanted)
-    for (int i = 0; i < sig.fetches_size(); ++i)
-      if (sig.fetches(i).name() == f)
-        fetched[f] = values[i];
-  return fetched;
-}
-
-Expected<RunResults> Session::runOnCuda(const exe::SignatureSpec &sig, const TensorMap &feeds,
-                                        const std::set<std::string> &onDevice,
-                                        const std::vector<std::string> &wanted,
-                                        const std::vector<std::string> &deviceFetches) {
-  cuda::PlanBackend &gpu = *gpu_;
-  std::vector<Tensor> in;
-  cuda::DeviceIo io;
-  const Shape *flatShape = nullptr;
-  for (const exe::TensorSpec &spec : sig.feeds()) {
-    const Tensor &t = feeds.at(spec.name());
-    bool resident = onDevice.count(spec.name()) > 0;
-    io.feeds.push_back(resident ? t.data() : nullptr);
-    if (spec.flat()) { // the kernels see a flat feed's elements in 1-D
-      flatShape = &t.shape();
-      in.push_back(Tensor::borrow(t.dtype(), {t.size()}, const_cast<void *>(t.data())));
-    } else {
-      in.push_back(t);
-    }
-  }
-  for (const exe::TensorSpec &spec : sig.fetches())
-    io.keep.push_back(std::find(deviceFetches.begin(), deviceFetches.end(), spec.name()) !=
-                      deviceFetches.end());
-  // The variables live on the GPU between runs: uploaded once, then each
-  // run's updates replace them there.
-  cuda::DeviceVariables device;
-  for (const std::string &v : sig.variables()) {
-    auto it = onDevice_.find(v);
-    if (it == onDevice_.end()) {
-      const Tensor &t = variables_.at(v);
-      auto p = gpu.allocate(std::max<size_t>(t.bytes(), 1));
-      if (!p)
-        return Status::error("signature '" + sig.name() + "': " + p.error());
-      if (Status s = gpu.upload(*p, t.data(), t.bytes()); !s.ok()) {
-        gpu.release(*p);
-        return Status::error("signature '" + sig.name() + "': " + s.message());
-      }
-      it = onDevice_.emplace(v, *p).first;
-    }
-    device.in.push_back(it->second);
-  }
-  if (!runner_)
-    runner_ = std::make_unique<cuda::PlanRunner>(exe_->proto().cuda(), gpu);
-  auto values = runner_->run(sig.name(), in, device, &io);
-  if (!values)
-    return Status::error("signature '" + sig.name() + "': " + values.error() +
-                         "; the variables are unchanged");
-  // The buffers the updates replace go back to the runner, to hold the
-  // same updates next time: a training loop allocates nothing.
-  for (int i = 0; i < sig.updates_size(); ++i) {
-    const std::string &u = sig.updates(i);
-    if (auto it = onDevice_.find(u); it != onDevice_.end())
-      runner_->recycle(i, it->second, std::max<size_t>(variables_.at(u).bytes(), 1));
-    onDevice_[u] = device.out[i];
-    if (std::find(staleOnHost_.begin(), staleOnHost_.end(), u) == staleOnHost_.end())
-      staleOnHost_.push_back(u);
-  }
-  RunResults results;
-  for (int i = 0; i < sig.fetches_size(); ++i) {
-    const exe::TensorSpec &spec = sig.fetches(i);
-    bool flat = spec.flat() && flatShape;
-    if (io.keep[i]) {
-      Shape shape = flat ? *flatShape : io.keptShapes[i];
-      results.device[spec.name()] =
-          adoptDevice(toDType(spec.dtype()), std::move(shape), io.kept[i], Tensor());
-      continue;
-    }
-    if (std::find(wanted.begin(), wanted.end(), spec.name()) == wanted.end())
-      continue;
-    Tensor t = (*values)[i];
-    if (flat) { // back in the fed shape
-      Tensor shaped(t.dtype(), *flatShape);
-      std::memcpy(shaped.data(), t.data(), t.bytes());
-      t = shaped;
-    }
-    results.host[spec.name()] = t;
-  }
-  return results;
 }
 
 } // namespace nncc::rt

@@ -8,6 +8,7 @@
 
 #include "runtime/Device.h"
 #include "runtime/Executable.h"
+#include "runtime/Executor.h"
 #include "runtime/Tensor.h"
 
 #include <map>
@@ -17,12 +18,6 @@
 #include <vector>
 
 namespace nncc::rt {
-namespace cuda {
-class PlanBackend;
-class PlanRunner;
-} // namespace cuda
-
-using TensorMap = std::map<std::string, Tensor>;
 
 /// A tensor in a session's device memory: uploaded once (Session::upload),
 /// fed by handle, left there by a run (deviceFetches), downloaded on request.
@@ -132,11 +127,6 @@ private:
   Status owns(const DeviceTensor &tensor, const std::string &what) const;
   /// A device tensor of this session holding `data` (CUDA) or `host` (CPU).
   DeviceTensor adoptDevice(DType dtype, Shape shape, void *data, Tensor host) const;
-  /// run() for a target "cpu" executable: the signature's entry point on
-  /// the feeds and variables, its results adopted, the updates replacing
-  /// the variables only when the run succeeded.
-  Expected<TensorMap> runOnCpu(const exe::SignatureSpec &sig, const TensorMap &feeds,
-                               const std::vector<std::string> &wanted, const Shape *flatShape);
   /// A loop signature's checks beyond the feeds' specs: its dataset feeds
   /// have the same rows, `order` one entry per row (when on the host, each
   /// a row), `first` is not negative and `batch` positive, both on the host.
@@ -144,39 +134,28 @@ private:
                       const std::set<std::string> &onDevice) const;
   /// run() for a target "cuda" executable: the signature's launch plan on
   /// the GPU (runtime/cuda/LaunchPlan.h).
-  /// `feeds` hold the device feeds as views of device memory (those named
-  /// in `onDevice`); the `deviceFetches` are left on the device.
-  Expected<RunResults> runOnCuda(const exe::SignatureSpec &sig, const TensorMap &feeds,
-                                 const std::set<std::string> &onDevice,
-                                 const std::vector<std::string> &wanted,
-                                 const std::vector<std::string> &deviceFetches);
-
-  /// CUDA: brings the variables whose newest value is on the GPU back to
-  /// variables_; forgets (releases) the GPU copy of `name` (all when empty).
+  /// Brings the variables whose newest value is on the device back to
+  /// variables_; forgets (releases) the device's copy of `name` (all when
+  /// empty).
   void syncFromDevice() const;
   void dropDevice(const std::string &name = {});
+  /// The device tensors' memory, then the executor (before the executable).
+  void release();
 
   std::shared_ptr<const Executable> exe_;
-  /// The variables; for a CUDA executable, those in staleOnHost_ have a
-  /// newer value on the GPU.
+  /// The variables; the executor may hold newer values on the device
+  /// (syncFromDevice).
   mutable TensorMap variables_;
-  /// CUDA: the variables' GPU buffers, kept between runs.
-  mutable std::map<std::string, void *> onDevice_;
-  mutable std::vector<std::string> staleOnHost_;
-  /// CUDA: the launch plans' buffers, staging and graphs, kept between runs.
-  std::unique_ptr<cuda::PlanRunner> runner_;
-  /// Why the executable cannot run on the session's device, if it cannot.
-  Status deviceError_;
-  /// CUDA: the device (the executable's module, or the caller's backend).
-  cuda::PlanBackend *gpu_ = nullptr;
+  /// Runs the signatures on the session's device (runtime/Executor.h).
+  std::unique_ptr<Executor> executor_;
   /// The device memory of the session's device tensors (runtime/Session.cpp).
   struct DeviceMemory;
   friend struct DeviceTensor::Memory;
   std::shared_ptr<DeviceMemory> deviceMemory_;
+  /// Why the executable cannot run on the session's device, if it cannot.
+  Status deviceError_;
 };
 
-/// The runtime dtype of a graph.proto dtype.
-DType toDType(graph::DataType dtype);
 
 } // namespace nncc::rt
 

@@ -169,6 +169,54 @@ private:
   ShapeCache shapes_;
 };
 
+/// A loop signature (nn::kLoopsAttr): a kernel per dataset feed that
+/// gathers a batch of its rows, `<loop>_gather<i>`, as the loop signature's
+/// launches (their arguments: the table, the batch's entries of the order,
+/// the batch, the last row; N is the batch's rows). The runtime runs the
+/// step's plan on each batch (runtime/Executor.cpp).
+LogicalResult addLoop(ModuleOp module, DictionaryAttr loop, exe::CudaProgram &program,
+                      std::string &source) {
+  std::string name = loop.getAs<StringAttr>("name").str();
+  auto step = module.lookupSymbol<func::FuncOp>(loop.getAs<StringAttr>("step").getValue());
+  if (!step)
+    return module.emitError() << "loop signature '" << name << "': no step function";
+  auto feeds = step->getAttrOfType<ArrayAttr>("nn.feeds");
+  exe::CudaSignature &sig = *program.add_signatures();
+  sig.set_name(name);
+  for (size_t i = 0; feeds && i < feeds.size(); ++i) {
+    auto type = dyn_cast<RankedTensorType>(step.getArgumentTypes()[i]);
+    if (!type || type.getRank() == 0 ||
+        llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic))
+      return step.emitError() << "loop signature '" << name
+                              << "': the CUDA target gathers rows of a known size, not "
+                              << step.getArgumentTypes()[i];
+    int64_t cols = 1;
+    for (int64_t d : type.getShape().drop_front())
+      cols *= d;
+    std::string kernel = name + "_gather" + std::to_string(i), T = cType(type.getElementType());
+    std::string C = std::to_string(cols) + "LL";
+    source += "extern \"C\" __global__ void " + kernel + "(const " + abi::kKernelArgsName +
+              " a) {\n"
+              "  // Rows order[0, N) of the table (clamped into it), " + C + " elements each.\n"
+              "  const " + T + " *__restrict__ table = (const " + T + " *)a.p[0];\n"
+              "  const int *__restrict__ order = (const int *)a.p[1];\n"
+              "  " + T + " *__restrict__ out = (" + T + " *)a.p[2];\n"
+              "  const long long last = *(const long long *)a.p[3];\n"
+              "  const long long total = a.n * " + C + ";\n"
+              "  for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < total;\n"
+              "       e += (long long)gridDim.x * blockDim.x) {\n"
+              "    long long r = order[e / " + C + "];\n"
+              "    r = r < 0 ? 0 : r > last ? last : r;\n"
+              "    out[e] = table[r * " + C + " + e % " + C + "];\n"
+              "  }\n"
+              "}\n\n";
+    exe::CudaLaunch &launch = *sig.add_launches();
+    launch.set_kernel(kernel);
+    launch.set_threads(256);
+  }
+  return success();
+}
+
 } // namespace
 
 FailureOr<exe::CudaProgram> emitCudaProgram(ModuleOp module, Precision precision) {
@@ -178,6 +226,10 @@ FailureOr<exe::CudaProgram> emitCudaProgram(ModuleOp module, Precision precision
   for (func::FuncOp func : module.getOps<func::FuncOp>())
     if (failed(builder.add(func)))
       return failure();
+  if (auto loops = module->getAttrOfType<ArrayAttr>(nn::kLoopsAttr))
+    for (Attribute loop : loops)
+      if (failed(addLoop(module, cast<DictionaryAttr>(loop), program, builder.source)))
+        return failure();
   std::string name = module.getSymName() ? module.getSymName()->str() : "model";
   // The tensor cores' WMMA API; BF16 also needs its type.
   std::string includes;

@@ -191,11 +191,6 @@ llvm::Expected<exe::Executable> compileCuda(ModuleOp module, exe::Executable out
     return fail(std::string("--cuda-precision=") + cuda::precisionName(options.cudaPrecision) +
                 " needs compute capability 80 or newer (tensor cores with TF32 and "
                 "BF16), not " + options.cudaArch + " (--cuda-arch)");
-  for (const exe::SignatureSpec &sig : out.signatures())
-    if (sig.has_loop())
-      return fail(out.model() + ": loop signature '" + sig.name() +
-                  "': the CUDA target does not compile loops yet (compile for the CPU, "
-                  "or run signature '" + sig.loop().step() + "' step by step)");
   auto program = cuda::emitCudaProgram(module, options.cudaPrecision);
   if (failed(program))
     return fail(out.model() + ": generating the CUDA kernels failed (see above)");

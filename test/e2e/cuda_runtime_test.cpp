@@ -127,8 +127,9 @@ Tensor randomBatch(nncc::rt::Shape shape, std::mt19937 &rng, int classes = 0) {
 struct MlpLoop : ::testing::Test {
   // Compiled once for all the tests (the host compiler takes seconds).
   static void SetUpTestSuite() {
-    graph = new nncc::LoadedGraph(nncc::fromProto(
-        nncc::examples::buildLayersMlp(123, 0.1f).proto(), "e4"));
+    auto model = nncc::examples::buildLayersMlp(123, 0.1f);
+    model.loop("epoch", "train", 3); // three steps a call
+    graph = new nncc::LoadedGraph(nncc::fromProto(model.proto(), "e4"));
     exe = new nncc::exe::Executable(compileCuda(*graph));
     host = new nncc::test::CudaHostEmulator(*exe);
     cpuExe = new std::shared_ptr<nncc::rt::Executable>(
@@ -148,7 +149,8 @@ struct MlpLoop : ::testing::Test {
     cpu = std::make_unique<nncc::rt::Session>(*cpuExe);
     ASSERT_TRUE(cpu->initialize().ok());
     for (const auto &s : exe->signatures())
-      (s.name() == "train" ? train : predict) = &s;
+      if (s.name() == "train" || s.name() == "predict")
+        (s.name() == "train" ? train : predict) = &s;
     ASSERT_TRUE(train && predict);
   }
 
@@ -328,6 +330,47 @@ TEST_F(MlpLoop, SessionsFeedAndFetchDeviceTensors) {
     auto foreign = other.run("predict", {}, {{"tf_x", *xd}}, {}, {});
     ASSERT_FALSE(foreign.ok());
     EXPECT_NE(foreign.error().find("another session"), std::string::npos) << foreign.error();
+  }
+  EXPECT_EQ(recorder->live, before);
+}
+
+// A compiled loop on the (emulated) CUDA device: the dataset and the order
+// uploaded once, three steps a call gathered there by the program's kernels,
+// the losses and the variables the CPU's compiled loop gives; the last call
+// runs the one batch left and gives 0 past the end.
+TEST_F(MlpLoop, CompiledLoopsRunOnTheDeviceAsOnTheCpu) {
+  auto gpuExe = nncc::rt::Executable::withoutKernels(*exe, "e4");
+  ASSERT_TRUE(gpuExe.ok()) << gpuExe.error();
+  int before = recorder->live;
+  {
+    nncc::rt::Session gpu(*gpuExe, *recorder);
+    ASSERT_TRUE(gpu.initialize().ok());
+    Tensor x = randomBatch({10, 784}, rng, 0), y = randomBatch({10}, rng, 10);
+    Tensor order = Tensor::of<int32_t>({10}, {4, 9, 0, 7, 2, 5, 8, 1, 6, 3});
+    auto xd = gpu.upload(x), yd = gpu.upload(y), od = gpu.upload(order);
+    ASSERT_TRUE(xd.ok() && yd.ok() && od.ok());
+    Tensor batch = Tensor::of<int32_t>({}, {3});
+    for (int32_t first : {0, 3}) {
+      Tensor from = Tensor::of<int32_t>({}, {first});
+      auto got = gpu.run("epoch", {{"first", from}, {"batch", batch}},
+                         {{"tf_x", *xd}, {"tf_y", *yd}, {"order", *od}}, {"cost"}, {});
+      ASSERT_TRUE(got.ok()) << got.error();
+      auto want = cpu->run("epoch", {{"tf_x", x}, {"tf_y", y}, {"order", order},
+                                     {"first", from}, {"batch", batch}});
+      ASSERT_TRUE(want.ok()) << want.error();
+      expectClose(got->host.at("cost"), want->at("cost"), "epoch cost");
+    }
+    for (const auto &v : exe->variables())
+      expectClose(*gpu.variable(v.name()), *cpu->variable(v.name()), v.name());
+    // The losses left on the device; the host dataset fed as it is.
+    auto kept = gpu.run("epoch", {{"tf_x", x}, {"tf_y", y}, {"order", order},
+                                  {"first", Tensor::of<int32_t>({}, {0})}, {"batch", batch}},
+                        {}, {}, {"cost"});
+    ASSERT_TRUE(kept.ok()) << kept.error();
+    auto losses = gpu.download(kept->device.at("cost"));
+    ASSERT_TRUE(losses.ok()) << losses.error();
+    EXPECT_EQ(losses->shape(), nncc::rt::Shape{3});
+    EXPECT_NE(losses->toDoubles()[2], 0.0);
   }
   EXPECT_EQ(recorder->live, before);
 }
