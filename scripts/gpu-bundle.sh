@@ -96,10 +96,14 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit with local changes"
 } > "$out/build-info.txt"
 
 for l in libnncc_runtime.so libnncc_proto.so; do
-  cp "$(find "$build" -name "$l" -not -path "*/gpu-bundle/*" | head -1)" "$out/"
+  # -quit, not | head -1: head closing the pipe early kills find (SIGPIPE,
+  # fatal under pipefail) when the name is found more than once.
+  cp "$(find "$build" -name "$l" -not -path "*/gpu-bundle/*" -print -quit)" "$out/"
 done
 for lib in libprotobuf.so.32 libz.so.1; do
-  path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
+  # awk reads to the end: an early exit would kill ldconfig (SIGPIPE, fatal
+  # under pipefail).
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && !found {found = $NF} END {print found}')
   [ -n "$path" ] && cp "$path" "$out/"
 done
 bytes=$(du -sb "$out" | cut -f1)

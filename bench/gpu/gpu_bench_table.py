@@ -128,6 +128,12 @@ def main():
             peer("torch_mlp", key, "ms_per_epoch_median"), "ms")
     row("MLP training epoch (60000 samples)", e, "JAX, epoch in one jit (lax.scan)",
         peer("jax_mlp", "e_jax_scan_epoch", "ms_per_epoch_median"), "ms")
+    loop = n.get("mlp_loop_epoch_ms_median")
+    if loop is not None:
+        what = f"MLP epoch, compiled loop ({int(n.get('mlp_loop_steps_per_call', 0))} steps/call)"
+        row(what, loop, "JAX, epoch in one jit (lax.scan)",
+            peer("jax_mlp", "e_jax_scan_epoch", "ms_per_epoch_median"), "ms")
+        row(what, loop, "nncc step by step", e, "ms")
     acc = n.get("mlp_test_accuracy")
     refs = []
     for name, s, key in [("PyTorch, CUDA graph", "torch_mlp", "train50_b"),
