@@ -109,7 +109,7 @@ static llvm::Expected<std::string> optimizeAndEmit(llvm::Module &module,
                                                    llvm::TargetMachine &machine,
                                                    llvm::function_ref<void(llvm::StringRef)> done) {
   if (auto err = mlir::makeOptimizingTransformer(3, 0, &machine)(&module))
-    return std::move(err);
+    return err;
   done("LLVM optimization (O3)");
   llvm::SmallVector<char> object;
   llvm::raw_svector_ostream os(object);
@@ -256,7 +256,7 @@ compileParts(const std::vector<std::string> &bitcode, const HostMachine &host) {
       errors = llvm::joinErrors(std::move(errors), object.takeError());
   }
   if (errors)
-    return std::move(errors);
+    return errors;
   return out;
 }
 
@@ -295,10 +295,10 @@ emitNativeCode(mlir::ModuleOp module, const std::vector<std::string> &signatures
   llvmModule->setTargetTriple(code.triple);
   for (const std::string &name : signatures)
     if (auto err = addPackedEntry(*llvmModule, name))
-      return std::move(err);
+      return err;
   if (irOut) {
     if (auto err = mlir::makeOptimizingTransformer(3, 0, machine.get())(llvmModule.get()))
-      return std::move(err);
+      return err;
     llvmModule->print(*irOut, nullptr);
     return code;
   }

@@ -35,7 +35,8 @@ inline constexpr llvm::StringLiteral kRowGrainAttr = "nncc.row_grain";
 /// (the first dimension, cut to [begin, end)), otherwise the whole buffer;
 /// kReads and kWrites as the kernel reads and writes it.
 inline constexpr llvm::StringLiteral kRowArgsAttr = "nncc.row_args";
-enum RowArgFlags : int64_t { kRowWise = 1, kReads = 2, kWrites = 4 };
+/// RowArgFlags: the bits of those entries.
+inline constexpr int64_t kRowWise = 1, kReads = 2, kWrites = 4;
 /// A row kernel that reads a whole operand too big for a core's share of
 /// the L2 cache (a product's B of more than kChainableBytes, a dynamic
 /// dimension counted as 256): called on

@@ -115,7 +115,8 @@ std::optional<Member> asMember(Operation *op, int64_t minElements) {
     auto flags = callee ? callee->getAttrOfType<DenseI64ArrayAttr>(kRowArgsAttr) : nullptr;
     auto grain = callee ? callee->getAttrOfType<IntegerAttr>(kRowGrainAttr) : nullptr;
     auto operands = call.getArgOperands();
-    if (!flags || !grain || callee->hasAttr(kRowUnchainedAttr) || operands.size() != flags.size() + 2 ||
+    if (!flags || !grain || callee->hasAttr(kRowUnchainedAttr) ||
+        operands.size() != static_cast<size_t>(flags.size()) + 2 ||
         getConstantIntValue(operands[flags.size()]) != 0)
       return std::nullopt;
     Member m{op, rowCountOf(operands.back()), {}, std::max<int64_t>(1, grain.getInt())};

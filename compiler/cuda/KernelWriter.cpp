@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <functional>
+#include <optional>
 
 using namespace mlir;
 
@@ -110,7 +111,7 @@ FailureOr<SmallVector<int64_t>> symbolicShape(Value v, ShapeCache &cache) {
   for (int64_t i = 0; i < rank; ++i) {
     if (!ShapedType::isDynamic(dims[i]))
       continue;
-    FailureOr<int64_t> d = failure();
+    std::optional<int64_t> d;
     if (isa<nn::ReshapeOp, nn::SqueezeOp, nn::ExpandDimsOp>(op)) {
       // The elements stay: c_out = c_in * known_in / known_out.
       auto in = shapeOf(op->getOperand(0));
@@ -163,7 +164,7 @@ FailureOr<SmallVector<int64_t>> symbolicShape(Value v, ShapeCache &cache) {
         }
       }
     }
-    if (failed(d))
+    if (!d)
       return op->emitOpError("has an unknown dimension the CUDA target cannot size"),
              failure();
     dims[i] = *d;

@@ -676,8 +676,11 @@ OwningOpRef<ModuleOp> Importer::run() {
   OwningOpRef<ModuleOp> module = ModuleOp::create(at(0));
   if (!g.name().empty())
     module->setSymName(g.name());
-  if (failed(indexNames()) | failed(checkPlaceholders()) |
-      failed(importVariables(*module)))
+  // Every check runs, so that one import reports all their errors.
+  bool declared = succeeded(indexNames());
+  declared &= succeeded(checkPlaceholders());
+  declared &= succeeded(importVariables(*module));
+  if (!declared)
     return nullptr;
   if (g.signatures_size() == 0) {
     emitError(at(0)) << "the graph has no signature: add one naming the "

@@ -227,9 +227,10 @@ TEST(BatchIterator, BatchesOfSeveralPieces) {
         }
       }
       ASSERT_EQ(seen.size(), static_cast<size_t>(rows));
-      if (!shuffle)
+      if (!shuffle) {
         for (int i = 0; i < rows; ++i)
           ASSERT_EQ(seen[i], i);
+      }
       std::sort(seen.begin(), seen.end());
       for (int i = 0; i < rows; ++i)
         ASSERT_EQ(seen[i], i);

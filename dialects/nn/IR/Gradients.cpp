@@ -36,7 +36,6 @@ Value scalar(OpBuilder &b, Location l, Type elt, double value) {
   return b.create<ConstantOp>(l, type, DenseElementsAttr::get(type, attr));
 }
 
-Value add(OpBuilder &b, Location l, Value x, Value y) { return make<AddOp>(b, l, {x, y}); }
 Value sub(OpBuilder &b, Location l, Value x, Value y) { return make<SubOp>(b, l, {x, y}); }
 Value mul(OpBuilder &b, Location l, Value x, Value y) { return make<MulOp>(b, l, {x, y}); }
 Value div(OpBuilder &b, Location l, Value x, Value y) { return make<DivOp>(b, l, {x, y}); }

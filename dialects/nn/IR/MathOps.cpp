@@ -41,7 +41,7 @@ static LogicalResult inferBinary(std::optional<Location> loc, StringRef name,
 }
 
 #define NN_BINARY_INFER(Op, numeric, resultElement)                            \
-  LogicalResult Op::inferReturnTypes(MLIRContext *ctx,                         \
+  LogicalResult Op::inferReturnTypes([[maybe_unused]] MLIRContext *ctx,        \
                                      std::optional<Location> loc,              \
                                      Adaptor adaptor,                          \
                                      SmallVectorImpl<Type> &types) {           \
