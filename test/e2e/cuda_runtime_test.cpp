@@ -50,6 +50,8 @@ public:
   }
   Status launch(const std::string &kernel, const cuda::KernelArgs &args,
                 const cuda::Grid &grid) override {
+    if (kernel == failKernel && --failAt == 0)
+      return Status::error("launch of " + kernel + " failed (injected)");
     return queue([=] { return device_.launch(kernel, args, grid); });
   }
   Status finish() override { return device_.finish(); }
@@ -73,6 +75,9 @@ public:
     delete static_cast<Graph *>(graph);
   }
   int live = 0, liveGraphs = 0;
+  /// The failAt-th launch of failKernel fails (tests of failed runs).
+  std::string failKernel;
+  int failAt = 0;
 
 private:
   using Graph = std::vector<std::function<Status()>>;
@@ -373,6 +378,38 @@ TEST_F(MlpLoop, CompiledLoopsRunOnTheDeviceAsOnTheCpu) {
     EXPECT_NE(losses->toDoubles()[2], 0.0);
   }
   EXPECT_EQ(recorder->live, before);
+}
+
+// A loop call whose second step fails (its gather's launch) leaves the
+// variables as they were before the call, though its first step ran; the
+// session goes on from there.
+TEST_F(MlpLoop, AFailedLoopStepLeavesTheVariablesAsTheyWere) {
+  auto gpuExe = nncc::rt::Executable::withoutKernels(*exe, "e4");
+  ASSERT_TRUE(gpuExe.ok()) << gpuExe.error();
+  nncc::rt::Session gpu(*gpuExe, *recorder);
+  ASSERT_TRUE(gpu.initialize().ok());
+  Tensor x = randomBatch({9, 784}, rng, 0), y = randomBatch({9}, rng, 10);
+  nncc::rt::TensorMap feeds{{"tf_x", x}, {"tf_y", y},
+                            {"order", Tensor::of<int32_t>({9}, {8, 1, 6, 3, 0, 5, 2, 7, 4})},
+                            {"first", Tensor::of<int32_t>({}, {0})},
+                            {"batch", Tensor::of<int32_t>({}, {3})}};
+  std::map<std::string, std::vector<double>> before;
+  for (const auto &v : exe->variables())
+    before[v.name()] = gpu.variable(v.name())->toDoubles();
+  recorder->failKernel = "epoch_gather0";
+  recorder->failAt = 2;
+  auto failed = gpu.run("epoch", feeds);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().find("step 1 of the call: "), std::string::npos) << failed.error();
+  EXPECT_NE(failed.error().find("(injected)"), std::string::npos) << failed.error();
+  for (const auto &v : exe->variables())
+    EXPECT_EQ(gpu.variable(v.name())->toDoubles(), before[v.name()]) << v.name();
+  recorder->failKernel.clear();
+  auto again = gpu.run("epoch", feeds);
+  ASSERT_TRUE(again.ok()) << again.error();
+  auto want = cpu->run("epoch", feeds);
+  ASSERT_TRUE(want.ok()) << want.error();
+  expectClose(again->at("cost"), want->at("cost"), "epoch cost after the failure");
 }
 
 TEST(Device, CpuIsAlwaysThereAndNamesItsThreads) {
