@@ -1,9 +1,12 @@
 #include "compiler/cuda/CudaEmitter.h"
+#include "compiler/cpu/Passes.h"
 #include "compiler/cuda/KernelWriter.h"
 #include "nn/IR/NNDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Pass/PassManager.h"
 
 using namespace mlir;
 
@@ -40,6 +43,56 @@ LogicalResult checkFeeds(func::FuncOp func) {
   return success();
 }
 
+/// A kernel group (an nn.fusion's ops, or one op) as a function of its
+/// inputs returning the values it computes, lowered to linalg by the CPU's
+/// lowering: the ops' one definition. Constants the group reads are
+/// cloned in (kernels inline them).
+FailureOr<OwningOpRef<ModuleOp>> lowerGroup(Operation *op, ArrayRef<Value> inputs,
+                                            ArrayRef<Value> computed) {
+  MLIRContext *ctx = op->getContext();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(op->getLoc());
+  OpBuilder b(module->getBodyRegion());
+  SmallVector<Type> argTypes, resultTypes;
+  for (Value v : inputs)
+    argTypes.push_back(v.getType());
+  for (Value v : computed)
+    resultTypes.push_back(v.getType());
+  auto func = b.create<func::FuncOp>(op->getLoc(), "group",
+                                     FunctionType::get(ctx, argTypes, resultTypes));
+  b.setInsertionPointToStart(func.addEntryBlock());
+  IRMapping map;
+  for (auto [v, arg] : llvm::zip(inputs, func.getArguments()))
+    map.map(v, arg);
+  auto mapOperand = [&](Value v) {
+    if (!map.contains(v))
+      if (Operation *constant = v.getDefiningOp<nn::ConstantOp>())
+        map.map(v, b.clone(*constant)->getResult(0));
+    return map.lookup(v);
+  };
+  if (auto fusion = dyn_cast<nn::FusionOp>(op)) {
+    Block &body = fusion.getBody().front();
+    for (auto [operand, arg] : llvm::zip(fusion->getOperands(), body.getArguments()))
+      map.map(arg, mapOperand(operand));
+    for (Operation &inner : body.without_terminator())
+      b.clone(inner, map);
+  } else if (op->getNumOperands() || !isa<nn::ConstantOp>(op)) {
+    for (Value operand : op->getOperands())
+      mapOperand(operand);
+    b.clone(*op, map);
+  } else {
+    mapOperand(op->getResult(0));
+  }
+  SmallVector<Value> results;
+  for (Value v : computed)
+    results.push_back(map.lookup(v));
+  b.create<func::ReturnOp>(op->getLoc(), results);
+  PassManager pm(ctx, ModuleOp::getOperationName());
+  cpu::buildLinalgPipeline(pm);
+  if (failed(pm.run(*module)))
+    return failure();
+  return module;
+}
+
 class ProgramBuilder {
 public:
   ProgramBuilder(exe::CudaProgram &program, Precision precision)
@@ -55,57 +108,31 @@ public:
     size_t numFeeds = feeds ? feeds.size() : 0, numFetches = fetches ? fetches.size() : 0;
     buffers_.clear();
     for (auto [i, arg] : llvm::enumerate(func.getArguments())) {
-      auto b = newBuffer(arg);
-      if (failed(b))
-        return failure();
-      buffers_[arg] = *b;
-      i < numFeeds ? sig.add_feeds(*b) : sig.add_variables(*b);
+      // A feed's unknown dimension is N.
+      SymShape dims(cast<RankedTensorType>(arg.getType()).getShape());
+      for (int64_t &d : dims)
+        d = ShapedType::isDynamic(d) ? -1 : d;
+      buffers_[arg] = newBuffer(arg, dims);
+      i < numFeeds ? sig.add_feeds(buffers_[arg]) : sig.add_variables(buffers_[arg]);
     }
     unsigned group = 0;
     for (Operation &op : func.getBody().getOps()) {
       if (auto ret = dyn_cast<func::ReturnOp>(op)) {
         for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
           auto found = buffers_.find(v);
-          unsigned b = 0;
-          if (found != buffers_.end()) {
-            b = found->second;
-          } else { // a constant returned as it is
-            auto made = launch(sig, sig.name() + "_k" + std::to_string(group++), {}, v);
-            if (failed(made))
+          if (found == buffers_.end()) { // a constant returned as it is
+            if (failed(addGroup(sig, v.getDefiningOp(), group++)))
               return failure();
-            b = *made;
+            found = buffers_.find(v);
           }
-          i < numFetches ? sig.add_fetches(b) : sig.add_updates(b);
+          i < numFetches ? sig.add_fetches(found->second) : sig.add_updates(found->second);
         }
         continue;
       }
       if (isa<nn::ConstantOp>(op))
         continue; // inlined where used
-      std::vector<Value> inputs;
-      for (Value operand : op.getOperands())
-        if (!operand.getDefiningOp<nn::ConstantOp>() && !llvm::is_contained(inputs, operand))
-          inputs.push_back(operand);
-      SmallVector<Value> computed;
-      if (auto fusion = dyn_cast<nn::FusionOp>(op))
-        computed.append(fusion.getBody().front().getTerminator()->operand_begin(),
-                        fusion.getBody().front().getTerminator()->operand_end());
-      else
-        computed.append(op.result_begin(), op.result_end());
-      std::string stem = sig.name() + "_k" + std::to_string(group++);
-      for (auto [j, v] : llvm::enumerate(computed)) {
-        auto made = launch(sig, computed.size() > 1 ? stem + "_" + std::to_string(j) : stem,
-                           inputs, v);
-        if (failed(made))
-          return failure();
-        buffers_[op.getResult(j)] = *made;
-        // The group's later kernels read this value where they need it
-        // rather than compute it again (a momentum update's new velocity
-        // in the new weights: its product once, not twice).
-        if (v.getDefiningOp() && j + 1 < computed.size() && inputs.size() + 2 <= kMaxKernelArgs) {
-          buffers_[v] = *made;
-          inputs.push_back(v);
-        }
-      }
+      if (failed(addGroup(sig, &op, group++)))
+        return failure();
     }
     return success();
   }
@@ -115,58 +142,89 @@ public:
 
 private:
   /// A new buffer for v's elements.
-  FailureOr<unsigned> newBuffer(Value v) {
-    auto dims = symbolicShape(v, shapes_);
-    if (failed(dims))
-      return failure();
+  unsigned newBuffer(Value v, ArrayRef<int64_t> dims) {
     exe::CudaBuffer &b = *program_.add_buffers();
     b.set_dtype(dataType(cast<RankedTensorType>(v.getType()).getElementType()));
-    for (int64_t d : *dims)
+    for (int64_t d : dims)
       b.add_dims(d);
     return program_.buffers_size() - 1;
   }
 
-  FailureOr<unsigned> launch(exe::CudaSignature &sig, const std::string &name,
-                             const std::vector<Value> &inputs, Value result) {
-    if (inputs.size() + 1 > kMaxKernelArgs)
-      return (result.getDefiningOp() ? result.getDefiningOp()->emitOpError()
-                                     : emitError(result.getLoc()))
-                 << "needs " << inputs.size() + 1 << " buffers, more than the CUDA target's "
-                 << kMaxKernelArgs << " per kernel",
-             failure();
-    std::string kernel = identifier(name);
-    KernelWriter writer(kernel, inputs, shapes_, precision_);
-    LaunchShape shape;
-    auto text = writer.write(result, shape);
-    if (failed(text))
+  /// The kernels of a group: one per value it computes.
+  LogicalResult addGroup(exe::CudaSignature &sig, Operation *op, unsigned number) {
+    std::vector<Value> inputs;
+    for (Value operand : op->getOperands())
+      if (!operand.getDefiningOp<nn::ConstantOp>() && !llvm::is_contained(inputs, operand))
+        inputs.push_back(operand);
+    SmallVector<Value> computed(op->getResults());
+    if (auto fusion = dyn_cast<nn::FusionOp>(op))
+      computed.assign(fusion.getBody().front().getTerminator()->operand_begin(),
+                      fusion.getBody().front().getTerminator()->operand_end());
+    auto lowered = lowerGroup(op, inputs, computed);
+    if (failed(lowered))
       return failure();
-    source += *text + "\n";
-    globals += writer.globals();
-    exe::CudaLaunch &l = *sig.add_launches();
-    l.set_kernel(shape.tilings.empty() ? kernel : shape.tilings.front().kernel);
-    l.set_tile(shape.tile);
-    for (const TiledVariant &t : shape.tilings) {
-      exe::CudaTiling &tiling = *l.add_tilings();
-      tiling.set_kernel(t.kernel);
-      tiling.set_tile_m(t.tileM);
-      tiling.set_tile_n(t.tileN);
+    auto func = *(*lowered)->getOps<func::FuncOp>().begin();
+    Operation *ret = func.getBody().front().getTerminator();
+    Shapes shapes;
+    std::vector<Value> kernelInputs;
+    std::vector<unsigned> args;
+    for (auto [outer, arg] : llvm::zip(inputs, func.getArguments())) {
+      const exe::CudaBuffer &b = program_.buffers(buffers_.lookup(outer));
+      shapes.set(arg, SymShape(b.dims().begin(), b.dims().end()));
+      kernelInputs.push_back(arg);
+      args.push_back(buffers_.lookup(outer));
     }
-    l.set_threads(shape.threads);
-    if (shape.lanes > 1)
-      l.set_lanes(shape.lanes);
-    for (Value in : inputs)
-      l.add_args(buffers_.lookup(in));
-    auto out = newBuffer(result);
-    if (failed(out))
-      return failure();
-    l.add_args(*out);
-    return *out;
+    std::string stem = sig.name() + "_k" + std::to_string(number);
+    for (auto [j, v] : llvm::enumerate(ret->getOperands())) {
+      std::string name = computed.size() > 1 ? stem + "_" + std::to_string(j) : stem;
+      if (kernelInputs.size() + 1 > kMaxKernelArgs)
+        return op->emitOpError() << "needs " << kernelInputs.size() + 1
+                                 << " buffers, more than the CUDA target's " << kMaxKernelArgs
+                                 << " per kernel",
+               failure();
+      auto dims = shapes.of(v);
+      if (failed(dims))
+        return failure();
+      std::string kernel = identifier(name);
+      KernelWriter writer(kernel, kernelInputs, shapes, precision_);
+      LaunchShape shape;
+      auto text = writer.write(v, shape);
+      if (failed(text))
+        return failure();
+      source += *text + "\n";
+      globals += writer.globals();
+      exe::CudaLaunch &l = *sig.add_launches();
+      l.set_kernel(shape.tilings.empty() ? kernel : shape.tilings.front().kernel);
+      l.set_tile(shape.tile);
+      for (const TiledVariant &t : shape.tilings) {
+        exe::CudaTiling &tiling = *l.add_tilings();
+        tiling.set_kernel(t.kernel);
+        tiling.set_tile_m(t.tileM);
+        tiling.set_tile_n(t.tileN);
+      }
+      l.set_threads(shape.threads);
+      if (shape.lanes > 1)
+        l.set_lanes(shape.lanes);
+      for (unsigned a : args)
+        l.add_args(a);
+      unsigned out = newBuffer(v, *dims);
+      l.add_args(out);
+      buffers_[op->getNumResults() ? op->getResult(j) : computed[j]] = out;
+      // The group's later kernels read this value where they need it
+      // rather than compute it again (a momentum update's new velocity
+      // in the new weights: its product once, not twice).
+      if (j + 1 < computed.size() && !llvm::is_contained(kernelInputs, v) &&
+          kernelInputs.size() + 2 <= kMaxKernelArgs) {
+        kernelInputs.push_back(v);
+        args.push_back(out);
+      }
+    }
+    return success();
   }
 
   exe::CudaProgram &program_;
   Precision precision_;
   llvm::DenseMap<Value, unsigned> buffers_;
-  ShapeCache shapes_;
 };
 
 /// A loop signature (nn::kLoopsAttr): a kernel per dataset feed that

@@ -1,14 +1,19 @@
 #include "compiler/cuda/KernelWriter.h"
-#include "nn/IR/NNDialect.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cctype>
 #include <cstdio>
 #include <functional>
 #include <optional>
@@ -21,22 +26,30 @@ namespace {
 RankedTensorType tensorOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 Type eltOf(Value v) { return tensorOf(v).getElementType(); }
 
-
-bool isFloat(Type elt) { return isa<FloatType>(elt); }
-
 std::string floatLiteral(double v, Type elt) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%.17g", v);
   std::string s = buffer;
+  bool f32 = !elt.isF64();
   if (s == "inf")
-    return elt.isF32() ? "__int_as_float(0x7f800000)" : "__longlong_as_double(0x7ff0000000000000LL)";
+    return f32 ? "__int_as_float(0x7f800000)" : "__longlong_as_double(0x7ff0000000000000LL)";
   if (s == "-inf")
-    return elt.isF32() ? "__int_as_float(0xff800000)" : "__longlong_as_double(0xfff0000000000000LL)";
+    return f32 ? "__int_as_float(0xff800000)" : "__longlong_as_double(0xfff0000000000000LL)";
   if (s == "nan" || s == "-nan")
-    return elt.isF32() ? "__int_as_float(0x7fc00000)" : "__longlong_as_double(0x7ff8000000000000LL)";
+    return f32 ? "__int_as_float(0x7fc00000)" : "__longlong_as_double(0x7ff8000000000000LL)";
   if (s.find_first_of(".e") == std::string::npos)
     s += ".0";
-  return elt.isF32() ? s + "f" : s;
+  return f32 ? s + "f" : s;
+}
+
+/// A scalar attribute as a C literal of its type.
+std::string literal(Attribute attr) {
+  if (auto f = dyn_cast<FloatAttr>(attr))
+    return floatLiteral(f.getValueAsDouble(), f.getType());
+  auto i = cast<IntegerAttr>(attr);
+  if (i.getType().isInteger(1))
+    return i.getValue().isZero() ? "false" : "true";
+  return "(" + cType(i.getType()) + ")(" + std::to_string(i.getValue().getSExtValue()) + "LL)";
 }
 
 /// A math function of the element type: expf / exp, ...
@@ -44,24 +57,33 @@ std::string fn(const char *name, Type elt) {
   return elt.isF32() ? std::string(name) + "f" : std::string(name);
 }
 
-/// The smallest value of an integer type, as a C expression.
-std::string lowest(Type elt) {
-  return elt.isInteger(32) ? "(-2147483647 - 1)" : "(-9223372036854775807LL - 1)";
+std::string unsignedType(Type t) {
+  return t.isInteger(32) ? "unsigned" : "unsigned long long";
 }
 
-/// The axes a reduce_sum, reduce_mean or reduce_max reduces, as the op
-/// states them.
-SmallVector<int64_t> reducedAxes(Operation *op) {
-  return llvm::TypeSwitch<Operation *, SmallVector<int64_t>>(op)
-      .Case<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp>(
-          [](auto r) { return r.getNormalizedAxes(); });
+std::string join(const std::vector<std::string> &parts, const char *sep) {
+  std::string s;
+  for (size_t i = 0; i < parts.size(); ++i)
+    s += (i ? sep : "") + parts[i];
+  return s;
 }
 
-/// The axis a softmax or log_softmax normalizes along.
-int64_t softmaxAxis(Operation *op) {
-  return llvm::TypeSwitch<Operation *, int64_t>(op).Case<nn::SoftmaxOp, nn::LogSoftmaxOp>(
-      [](auto s) { return s.getNormalizedAxis(); });
+/// The combiner of reduction result `j` of a linalg op: the body's yielded
+/// value j is `combiner(out_j, term)`, out_j used nowhere else, and the
+/// combiner has a neutral element (sum, product, max, min, and, or).
+Operation *combinerOf(linalg::LinalgOp op, unsigned j) {
+  Block *body = op.getBlock();
+  BlockArgument acc = op.getMatchingBlockArgument(op.getDpsInitOperand(j));
+  Value yielded = body->getTerminator()->getOperand(j);
+  Operation *combiner = yielded.getDefiningOp();
+  if (!combiner || combiner->getBlock() != body || combiner->getNumOperands() != 2 ||
+      !acc.hasOneUse() || !llvm::is_contained(combiner->getOperands(), acc) ||
+      combiner->getOperand(0) == combiner->getOperand(1) || !arith::getNeutralElement(combiner))
+    return nullptr;
+  return combiner;
 }
+
+bool hasReduction(linalg::LinalgOp op) { return op.getNumReductionLoops() > 0; }
 
 } // namespace
 
@@ -77,111 +99,135 @@ std::string cType(Type elt) {
   return "long long";
 }
 
-/// The sizes of v's dimensions: >= 0 known, -c for c times N.
-FailureOr<SmallVector<int64_t>> symbolicShape(Value v, ShapeCache &cache) {
-  if (auto it = cache.find(v); it != cache.end())
+std::optional<int64_t> Shapes::size(Value index) {
+  Operation *op = index.getDefiningOp();
+  if (!op)
+    return std::nullopt;
+  if (auto c = dyn_cast<arith::ConstantOp>(op))
+    if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
+      return i.getInt();
+  if (auto d = dyn_cast<tensor::DimOp>(op)) {
+    auto i = d.getConstantIndex();
+    auto dims = of(d.getSource());
+    if (!i || failed(dims))
+      return std::nullopt;
+    return (*dims)[*i];
+  }
+  if (isa<arith::IndexCastOp, arith::IndexCastUIOp>(op))
+    return size(op->getOperand(0));
+  if (op->getNumOperands() != 2)
+    return std::nullopt;
+  auto a = size(op->getOperand(0)), b = size(op->getOperand(1));
+  if (!a || !b)
+    return std::nullopt;
+  // Sizes c*N (negative) or known: products with a known size, quotients
+  // that stay whole multiples, sums of known sizes.
+  if (isa<arith::MulIOp>(op) && (*a >= 0 || *b >= 0))
+    return *a < 0 || *b < 0 ? -std::abs(*a * *b) : *a * *b;
+  if (isa<arith::DivUIOp, arith::DivSIOp>(op) && *b > 0 && *a % *b == 0)
+    return *a / *b;
+  if (isa<arith::AddIOp>(op) && *a >= 0 && *b >= 0)
+    return *a + *b;
+  if (isa<arith::SubIOp>(op) && *a >= 0 && *b >= 0)
+    return *a - *b;
+  return std::nullopt;
+}
+
+FailureOr<SymShape> Shapes::of(Value v) {
+  if (auto it = cache_.find(v); it != cache_.end())
     return it->second;
   auto type = tensorOf(v);
-  SmallVector<int64_t> dims(type.getShape());
-  int64_t rank = type.getRank();
-  auto shapeOf = [&](Value x) { return symbolicShape(x, cache); };
+  SymShape dims(type.getShape());
   if (type.hasStaticShape()) {
-    cache[v] = dims;
-    return dims;
-  }
-  if (auto arg = dyn_cast<BlockArgument>(v)) {
-    if (auto fusion = dyn_cast<nn::FusionOp>(arg.getOwner()->getParentOp()))
-      return shapeOf(fusion->getOperand(arg.getArgNumber()));
-    for (int64_t &d : dims) // a feed: its unknown dimension is N
-      d = ShapedType::isDynamic(d) ? -1 : d;
-    cache[v] = dims;
+    cache_[v] = dims;
     return dims;
   }
   Operation *op = v.getDefiningOp();
-  if (auto fusion = dyn_cast<nn::FusionOp>(op))
-    return shapeOf(fusion.getBody().front().getTerminator()->getOperand(
-        cast<OpResult>(v).getResultNumber()));
-  // Result dimension i is dimension j of operand k.
-  auto from = [&](Value x, int64_t j) -> FailureOr<int64_t> {
-    auto s = shapeOf(x);
-    if (failed(s))
-      return failure();
-    return (*s)[j];
-  };
-  for (int64_t i = 0; i < rank; ++i) {
-    if (!ShapedType::isDynamic(dims[i]))
-      continue;
-    std::optional<int64_t> d;
-    if (isa<nn::ReshapeOp, nn::SqueezeOp, nn::ExpandDimsOp>(op)) {
-      // The elements stay: c_out = c_in * known_in / known_out.
-      auto in = shapeOf(op->getOperand(0));
-      if (failed(in))
+  if (!op) // a group's argument: its sizes are set
+    return emitError(v.getLoc(), "a tensor of unknown size"), failure();
+  auto fromSizes = [&](auto sizes) -> LogicalResult {
+    // Dynamic dimension k (in order) is sizes[k] (or, for all-sizes lists,
+    // dimension i is sizes[i]).
+    size_t k = 0;
+    bool all = static_cast<int64_t>(sizes.size()) == type.getRank();
+    for (int64_t i = 0; i < type.getRank(); ++i) {
+      if (!ShapedType::isDynamic(dims[i]))
+        continue;
+      auto s = size(sizes[all ? i : k++]);
+      if (!s)
         return failure();
-      int64_t coef = 1, knownOut = 1;
-      for (int64_t x : *in)
-        coef *= x < 0 ? -x : x;
-      for (int64_t x : type.getShape())
-        knownOut *= ShapedType::isDynamic(x) ? 1 : x;
-      if (knownOut == 0 || coef % knownOut != 0)
-        return op->emitOpError("gives a dimension that is not a whole multiple of the "
-                               "batch size, which the CUDA target needs"),
-               failure();
-      d = -(coef / knownOut);
-    } else if (auto cast = dyn_cast<tensor::CastOp>(op)) {
-      d = from(cast.getSource(), i);
-    } else if (auto mm = dyn_cast<nn::MatMulOp>(op); mm && i >= rank - 2) {
-      int64_t ra = tensorOf(mm.getLhs()).getRank(), rb = tensorOf(mm.getRhs()).getRank();
-      d = i == rank - 2 ? from(mm.getLhs(), mm.getTransposeA() ? ra - 1 : ra - 2)
-                        : from(mm.getRhs(), mm.getTransposeB() ? rb - 2 : rb - 1);
-    } else if (isa<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp>(op)) {
-      Value x = op->getOperand(0);
-      int64_t xr = tensorOf(x).getRank();
-      auto axes = reducedAxes(op);
-      bool keep = op->getAttrOfType<BoolAttr>("keep_dims").getValue();
-      int64_t k = -1;
-      for (int64_t j = 0, seen = -1; j < xr; ++j)
-        if (keep || !llvm::is_contained(axes, j))
-          if (++seen == i)
-            k = j;
-      d = from(x, k);
-    } else if (auto am = dyn_cast<nn::ArgMaxOp>(op)) {
-      int64_t axis = am.getNormalizedAxis();
-      d = from(am.getX(), i < axis ? i : i + 1);
-    } else if (auto ce = dyn_cast<nn::SoftmaxCrossEntropyOp>(op)) {
-      d = from(ce.getLogits(), i);
-    } else if (auto oh = dyn_cast<nn::OneHotOp>(op)) {
-      d = from(oh.getIndices(), i);
-    } else if (auto bl = dyn_cast<nn::BroadcastLikeOp>(op)) {
-      d = from(bl.getLike(), i);
-    } else {
-      // Elementwise, right-aligned: an operand with the dimension unknown.
-      for (Value x : op->getOperands()) {
-        auto xt = dyn_cast<RankedTensorType>(x.getType());
-        int64_t j = xt ? i - (rank - xt.getRank()) : -1;
-        if (j >= 0 && ShapedType::isDynamic(xt.getDimSize(j))) {
-          d = from(x, j);
-          break;
-        }
-      }
+      dims[i] = *s;
     }
-    if (!d)
-      return op->emitOpError("has an unknown dimension the CUDA target cannot size"),
-             failure();
-    dims[i] = *d;
+    return success();
+  };
+  LogicalResult sized = failure();
+  if (auto dps = dyn_cast<DestinationStyleOpInterface>(op)) {
+    auto init = of(dps.getDpsInitOperand(cast<OpResult>(v).getResultNumber())->get());
+    if (failed(init))
+      return failure();
+    dims = *init;
+    sized = success();
+  } else if (auto empty = dyn_cast<tensor::EmptyOp>(op)) {
+    sized = fromSizes(SmallVector<Value>(empty.getDynamicSizes()));
+  } else if (auto reshape = dyn_cast<tensor::ReshapeOp>(op)) {
+    if (auto elements = reshape.getShape().getDefiningOp<tensor::FromElementsOp>())
+      sized = fromSizes(SmallVector<Value>(elements.getElements()));
+  } else if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op)) {
+    sized = fromSizes(SmallVector<Value>(expand.getOutputShape()));
+  } else if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op)) {
+    auto source = of(collapse.getSrc());
+    if (failed(source))
+      return failure();
+    sized = success();
+    for (auto [i, group] : llvm::enumerate(collapse.getReassociationIndices())) {
+      int64_t product = 1, unknown = 0;
+      for (int64_t j : group) {
+        int64_t d = (*source)[j];
+        unknown += d < 0;
+        product *= d < 0 ? -d : d;
+      }
+      if (unknown > 1)
+        sized = failure();
+      dims[i] = unknown ? -product : product;
+    }
+  } else if (auto cast = dyn_cast<tensor::CastOp>(op)) {
+    auto source = of(cast.getSource());
+    if (failed(source))
+      return failure();
+    dims = *source;
+    sized = success();
   }
-  cache[v] = dims;
+  if (failed(sized))
+    return op->emitOpError("gives a dimension that is not a whole multiple of the batch "
+                           "size, which the CUDA target needs"),
+           failure();
+  cache_[v] = dims;
   return dims;
 }
 
-KernelWriter::KernelWriter(std::string name, std::vector<Value> inputs, ShapeCache &shapes,
+std::string KernelWriter::keyOf(Value v, const Coords &coords) {
+  char address[32];
+  std::snprintf(address, sizeof address, "%p@", v.getAsOpaquePointer());
+  return address + join(coords, ",");
+}
+
+LogicalResult KernelWriter::checked() {
+  if (sizeFailed_)
+    return failure(); // reported at the op
+  if (failedAt_)
+    return failedAt_->emitOpError("is not supported by the CUDA target yet"), failure();
+  return success();
+}
+
+KernelWriter::KernelWriter(std::string name, std::vector<Value> inputs, Shapes &shapes,
                            Precision precision)
     : name_(std::move(name)), inputs_(std::move(inputs)), shapes_(shapes),
       precision_(precision) {}
 
 std::string KernelWriter::dim(Value v, int64_t i) {
-  auto shape = symbolicShape(v, shapes_);
+  auto shape = shapes_.of(v);
   if (failed(shape)) {
-    failedAt_ = failedAt_ ? failedAt_ : v.getDefiningOp();
+    sizeFailed_ = true; // reported at the op
     return "0LL";
   }
   int64_t d = (*shape)[i];
@@ -190,39 +236,75 @@ std::string KernelWriter::dim(Value v, int64_t i) {
   return d == -1 ? "N" : "(" + std::to_string(-d) + "LL*N)";
 }
 
-std::string KernelWriter::elements(Value v, llvm::ArrayRef<int64_t> axes) {
+std::string KernelWriter::elements(Value v) {
   std::string s = "1LL";
   for (int64_t i = 0; i < tensorOf(v).getRank(); ++i)
-    if (axes.empty() || llvm::is_contained(axes, i))
-      s += "*" + dim(v, i);
+    s += "*" + dim(v, i);
   return s;
 }
 
 std::string KernelWriter::fresh(const char *prefix) {
-  return prefix + std::to_string(counter_++);
+  std::string name = prefix + std::to_string(counter_++);
+  declaredIn_[name] = current_;
+  return name;
 }
 
 void KernelWriter::line(const std::string &text) {
-  body_ += std::string(indent_, ' ') + text + "\n";
+  size_t depth = 0;
+  for (size_t s = current_; s != 0; s = scopes_[s].parent)
+    ++depth;
+  scopes_[current_].text += std::string(baseIndent_ + 2 * depth, ' ') + text + "\n";
 }
 
 void KernelWriter::open(const std::string &header) {
-  line(header + " {");
-  indent_ += 2;
-  scopes_.emplace_back();
+  Scope scope;
+  scope.header = header;
+  scope.parent = current_;
+  scopes_.push_back(std::move(scope));
+  current_ = scopes_.size() - 1;
 }
 
 void KernelWriter::close() {
+  // Only the last scope opened is closed: hoisted code goes to a parent's
+  // text while its child is open, and so comes before the child's loop.
+  assert(current_ == scopes_.size() - 1 && "closing a scope that is not the innermost");
+  Scope scope = std::move(scopes_.back());
   scopes_.pop_back();
-  indent_ -= 2;
+  current_ = scope.parent;
+  line(scope.header + " {");
+  scopes_[current_].text += scope.text;
   line("}");
 }
 
-std::vector<std::string> KernelWriter::coords(const std::string &lin, Value type) {
-  int64_t rank = tensorOf(type).getRank();
-  std::vector<std::string> c(rank);
+size_t KernelWriter::scopeOf(const Coords &exprs) {
+  size_t deepest = 0;
+  for (const std::string &e : exprs)
+    for (size_t i = 0; i < e.size();) {
+      if (!std::isalpha(static_cast<unsigned char>(e[i])) && e[i] != '_') {
+        // Skip a number with its suffix (10LL) as one token.
+        bool digits = std::isdigit(static_cast<unsigned char>(e[i]));
+        ++i;
+        while (digits && i < e.size() && std::isalnum(static_cast<unsigned char>(e[i])))
+          ++i;
+        continue;
+      }
+      size_t start = i;
+      while (i < e.size() && (std::isalnum(static_cast<unsigned char>(e[i])) || e[i] == '_'))
+        ++i;
+      auto found = declaredIn_.find(e.substr(start, i - start));
+      if (found != declaredIn_.end())
+        deepest = std::max(deepest, found->second);
+    }
+  return deepest;
+}
+
+KernelWriter::Coords KernelWriter::delinearize(const std::string &lin, Value v) {
+  int64_t rank = tensorOf(v).getRank();
+  Coords c(rank);
   if (rank == 0)
     return c;
+  if (rank == 1)
+    return {lin};
   std::string rest = fresh("r");
   line("long long " + rest + " = " + lin + ";");
   for (int64_t i = rank; i-- > 0;) {
@@ -230,371 +312,487 @@ std::vector<std::string> KernelWriter::coords(const std::string &lin, Value type
     if (i == 0) {
       line("const long long " + c[i] + " = " + rest + ";");
     } else {
-      line("const long long " + c[i] + " = " + rest + " % " + dim(type, i) + ";");
-      line(rest + " /= " + dim(type, i) + ";");
+      line("const long long " + c[i] + " = " + rest + " % " + dim(v, i) + ";");
+      line(rest + " /= " + dim(v, i) + ";");
     }
   }
   return c;
 }
 
-std::string KernelWriter::linear(const std::vector<std::string> &c, Value type) {
+std::string KernelWriter::linear(const Coords &c, Value v) {
   if (c.empty())
     return "0LL";
   std::string s = c[0];
   for (size_t i = 1; i < c.size(); ++i)
-    s = "(" + s + ")*" + dim(type, i) + "+" + c[i];
+    s = "(" + s + ")*" + dim(v, i) + "+" + c[i];
   return s;
 }
 
-std::string KernelWriter::broadcastIndex(const std::vector<std::string> &rc, Value result,
-                                         Value operand) {
-  auto r = tensorOf(result), o = tensorOf(operand);
-  int64_t shift = r.getRank() - o.getRank();
-  std::vector<std::string> c;
-  for (int64_t j = 0; j < o.getRank(); ++j) {
-    bool stretched = o.getDimSize(j) == 1 && r.getDimSize(j + shift) != 1;
-    c.push_back(stretched ? "0LL" : rc[j + shift]);
-  }
-  return linear(c, operand);
-}
-
-std::string KernelWriter::element(Value v, const std::string &lin) {
-  if (auto arg = dyn_cast<BlockArgument>(v))
-    if (auto fusion = dyn_cast<nn::FusionOp>(arg.getOwner()->getParentOp()))
-      return element(fusion->getOperand(arg.getArgNumber()), lin);
+std::string KernelWriter::at(Value v, const Coords &coords) {
   if (auto it = overrides_.find(v.getAsOpaquePointer()); it != overrides_.end())
     return it->second;
-  std::pair<void *, std::string> key{v.getAsOpaquePointer(), lin};
-  for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it)
-    if (auto found = it->find(key); found != it->end())
+  std::string key = keyOf(v, coords);
+  for (size_t s = current_;; s = scopes_[s].parent) {
+    if (auto found = scopes_[s].computed.find(key); found != scopes_[s].computed.end())
       return found->second;
-  std::string name;
-  auto input = llvm::find(inputs_, v);
-  if (input != inputs_.end()) {
-    name = fresh("v");
-    line("const " + cType(eltOf(v)) + " " + name + " = in" +
-         std::to_string(input - inputs_.begin()) + "[" + lin + "];");
-  } else if (Operation *op = v.getDefiningOp()) {
-    name = compute(op, v, lin);
-  } else {
-    name = "0";
+    if (s == 0)
+      break;
   }
-  scopes_.back()[key] = name;
+  // Computed where its coordinates are all known: the loops inside that
+  // scope do not change it.
+  size_t saved = current_;
+  current_ = scopeOf(coords);
+  std::string name = compute(v, coords);
+  scopes_[current_].computed[key] = name;
+  current_ = saved;
   return name;
 }
 
-std::string KernelWriter::constant(Operation *op, const std::string &lin) {
-  auto attr = cast<DenseElementsAttr>(cast<nn::ConstantOp>(op).getValue());
-  Type elt = attr.getElementType();
-  auto literal = [&](int64_t i) -> std::string {
-    if (isFloat(elt))
-      return floatLiteral(attr.getValues<APFloat>()[i].convertToDouble(), elt);
-    if (elt.isInteger(1))
-      return attr.getValues<bool>()[i] ? "true" : "false";
-    return std::to_string(attr.getValues<APInt>()[i].getSExtValue()) + "LL";
+std::string KernelWriter::compute(Value v, const Coords &coords) {
+  std::string T = cType(eltOf(v));
+  auto input = llvm::find(inputs_, v);
+  if (input != inputs_.end()) {
+    std::string name = fresh("v");
+    line("const " + T + " " + name + " = in" + std::to_string(input - inputs_.begin()) + "[" +
+         linear(coords, v) + "];");
+    return name;
+  }
+  Operation *op = v.getDefiningOp();
+  if (!op) {
+    failedAt_ = failedAt_ ? failedAt_ : v.getParentBlock()->getParentOp();
+    return "0";
+  }
+  // The same elements in another shape: the same linear index.
+  auto relaid = [&](Value source) {
+    std::string lin = fresh("l");
+    line("const long long " + lin + " = " + linear(coords, v) + ";");
+    return at(source, delinearize(lin, source));
   };
-  if (attr.isSplat())
-    return "(" + cType(elt) + ")(" + literal(0) + ")";
-  std::string array = "nncc_" + name_ + "_" + fresh("k");
-  std::string values;
-  for (int64_t i = 0, n = attr.getNumElements(); i < n; ++i)
-    values += (i ? ", " : "") + literal(i);
-  globals_ += "__device__ const " + cType(elt) + " " + array + "[] = {" + values + "};\n";
-  return array + "[" + lin + "]";
-}
-
-std::string KernelWriter::compute(Operation *op, Value v, const std::string &lin) {
-  Value rt = v;
-  Type elt = eltOf(v);
-  std::string T = cType(elt);
-  std::string out = fresh("v");
-  auto define = [&](const std::string &expr) {
-    line("const " + T + " " + out + " = " + expr + ";");
-    return out;
-  };
-  // Operand k's element at the result's (broadcast) position.
-  auto operandAt = [&](const std::vector<std::string> &rc, Value operand) {
-    return element(operand, broadcastIndex(rc, rt, operand));
-  };
-  auto binary = [&](const char *format) {
-    auto rc = coords(lin, rt);
-    std::string a = operandAt(rc, op->getOperand(0)), b = operandAt(rc, op->getOperand(1));
-    char buffer[512];
-    std::snprintf(buffer, sizeof buffer, format, a.c_str(), b.c_str());
-    return define(buffer);
-  };
-  auto unary = [&](const std::string &expr) {
-    std::string x = element(op->getOperand(0), lin);
-    std::string e = expr;
-    for (size_t at; (at = e.find("$x")) != std::string::npos;)
-      e.replace(at, 2, x);
-    return define(e);
-  };
-  /// a / b, as the CPU lowering's divide(): for integers a / 0 is 0 and
-  /// MIN / -1 is MIN, through a divisor of 1 there, so no division traps.
-  auto quotient = [&](const std::string &a, const std::string &b) {
-    if (isFloat(elt))
-      return define("(" + a + " / " + b + ")");
-    std::string d = fresh("d"), safe = fresh("d");
-    line("const " + T + " " + d + " = " + b + ";");
-    line("const " + T + " " + safe + " = " + d + " == 0 || (" + d + " == -1 && " + a +
-         " == " + lowest(elt) + ") ? (" + T + ")1 : " + d + ";");
-    return define("(" + d + " == 0 ? (" + T + ")0 : " + a + " / " + safe + ")");
-  };
-  /// Loops over `axis` of `x` (the others fixed at xc) with `body`
-  /// receiving x's element there.
-  auto loopAxis = [&](Value x, std::vector<std::string> xc, int64_t axis,
-                      const std::function<void(const std::string &, const std::string &)> &body) {
-    std::string r = fresh("i");
-    open("for (long long " + r + " = 0; " + r + " < " + dim(x, axis) + "; ++" + r +
-         ")");
-    xc[axis] = r;
-    body(element(x, linear(xc, x)), r);
-    close();
-  };
-  /// The softmax's row statistics along `axis` of x at xc: the max `m`
-  /// and the sum `s` of exp(x - m), each a reduction of its own.
-  auto rowMaxAndSum = [&](Value x, const std::vector<std::string> &xc, int64_t axis,
-                          const std::string &m, const std::string &s) {
-    auto at = [&](const std::string &r) {
-      std::vector<std::string> c(xc);
-      c[axis] = r;
-      return element(x, linear(c, x));
-    };
-    reduce(m, Combine::FMax, elt, "-" + floatLiteral(INFINITY, elt), dim(x, axis), at);
-    reduce(s, Combine::Sum, elt, "(" + T + ")0", dim(x, axis), [&](const std::string &r) {
-      return fn("exp", elt) + "(" + at(r) + " - " + m + ")";
-    });
-  };
-
   return llvm::TypeSwitch<Operation *, std::string>(op)
-      .Case([&](nn::AddOp) { return binary("(%s + %s)"); })
-      .Case([&](nn::SubOp) { return binary("(%s - %s)"); })
-      .Case([&](nn::MulOp) { return binary("(%s * %s)"); })
-      .Case([&](nn::DivOp) {
-        auto rc = coords(lin, rt);
-        std::string a = operandAt(rc, op->getOperand(0));
-        return quotient(a, operandAt(rc, op->getOperand(1)));
-      })
-      .Case([&](nn::EqualOp) { return binary("(%s == %s)"); })
-      .Case([&](nn::GreaterOp) { return binary("(%s > %s)"); })
-      .Case([&](nn::BiasAddOp) { return binary("(%s + %s)"); })
-      .Case([&](nn::NegOp) { return unary("(-$x)"); })
-      .Case([&](nn::SquareOp) { return unary("($x * $x)"); })
-      .Case([&](nn::ExpOp) { return unary(fn("exp", elt) + "($x)"); })
-      .Case([&](nn::LogOp) { return unary(fn("log", elt) + "($x)"); })
-      .Case([&](nn::TanhOp) { return unary(fn("tanh", elt) + "($x)"); })
-      .Case([&](nn::SigmoidOp) {
-        return unary("((" + T + ")1 / ((" + T + ")1 + " + fn("exp", elt) + "(-$x)))");
-      })
-      // maximumf: NaN stays NaN.
-      .Case([&](nn::ReluOp) { return unary("($x > (" + T + ")0 || $x != $x ? $x : (" + T + ")0)"); })
-      .Case([&](nn::CastOp) { return unary("(" + T + ")($x)"); })
-      .Case<nn::ReshapeOp, nn::SqueezeOp, nn::ExpandDimsOp>(
-          [&](Operation *) { return unary("$x"); })
-      .Case([&](nn::BroadcastLikeOp b) {
-        auto rc = coords(lin, rt);
-        return define(operandAt(rc, b.getX()));
-      })
-      .Case([&](nn::ConstantOp) { return define(constant(op, lin)); })
-      .Case([&](nn::NumElementsOp n) {
-        Value x = n.getX();
-        auto axes = n.getNormalizedAxes();
-        return define("(" + T + ")(" + elements(x, axes) + ")");
-      })
-      .Case<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp>([&](Operation *) {
-        Value x = op->getOperand(0);
-        int64_t rank = tensorOf(x).getRank();
-        auto axes = reducedAxes(op);
-        bool keep = op->getAttrOfType<BoolAttr>("keep_dims").getValue();
-        bool max = isa<nn::ReduceMaxOp>(op);
-        auto rc = coords(lin, rt);
-        std::vector<std::string> xc(rank);
-        for (int64_t i = 0, k = 0; i < rank; ++i) {
-          bool reduced = llvm::is_contained(axes, i);
-          if (!reduced || keep)
-            ++k;
-          if (!reduced)
-            xc[i] = rc[k - 1];
-        }
-        std::string acc = fresh("acc");
-        std::string identity = max ? (isFloat(elt) ? "-" + floatLiteral(INFINITY, elt)
-                                                   : "(" + T + ")" + lowest(elt))
-                                   : "(" + T + ")0";
-        // One loop over the reduced axes together (the last fastest), so
-        // that threads can stride them all.
-        reduce(acc, max ? Combine::Max : Combine::Sum, elt, identity, elements(x, axes),
-               [&](const std::string &r) {
-                 std::vector<std::string> c(xc);
-                 if (axes.size() == 1) {
-                   c[axes[0]] = r;
-                 } else if (!axes.empty()) {
-                   std::string rest = fresh("q");
-                   line("long long " + rest + " = " + r + ";");
-                   for (size_t a = axes.size(); a-- > 0;) {
-                     c[axes[a]] = fresh("c");
-                     line("const long long " + c[axes[a]] + " = " + rest + " % " +
-                          dim(x, axes[a]) + ";");
-                     if (a)
-                       line(rest + " /= " + dim(x, axes[a]) + ";");
-                   }
-                 }
-                 return element(x, linear(c, x));
-               });
-        if (isa<nn::ReduceMeanOp>(op)) // over no elements: NaN, or 0 for integers
-          return quotient(acc, "(" + T + ")(" + elements(x, axes) + ")");
-        return define(acc);
-      })
-      .Case([&](nn::ArgMaxOp a) {
-        Value x = a.getX();
-        int64_t axis = a.getNormalizedAxis();
-        auto rc = coords(lin, rt);
-        if (axis < 0 || axis > static_cast<int64_t>(rc.size()) ||
-            rc.size() + 1 != static_cast<size_t>(tensorOf(x).getRank())) {
-          failedAt_ = op;
+      .Case([&](linalg::LinalgOp l) {
+        unsigned result = cast<OpResult>(v).getResultNumber();
+        auto names = linalgElement(op, result, coords);
+        if (names.empty())
           return std::string("0");
-        }
-        std::vector<std::string> xc(rc);
-        xc.insert(xc.begin() + axis, "0LL");
-        std::string best = fresh("best"), at = fresh("at");
-        // The first element is taken as it comes; an empty axis leaves -1,
-        // as on the CPU.
-        line(cType(eltOf(x)) + " " + best + " = 0;");
-        line("long long " + at + " = -1;");
-        // The first NaN is the maximum, as in NumPy (and on the CPU).
-        bool nan = isFloat(eltOf(x));
-        loopAxis(x, xc, axis, [&](const std::string &e, const std::string &r) {
-          std::string beats = at + " < 0 || " + e + " > " + best;
-          if (nan)
-            beats += " || (" + e + " != " + e + " && " + best + " == " + best + ")";
-          line("if (" + beats + ") { " + best + " = " + e + "; " + at + " = " + r + "; }");
-        });
-        return define(at);
+        // The other results, computed with it, where they sit at the same
+        // coordinates.
+        AffineMap map = l.getIndexingMapMatchingResult(cast<OpResult>(v));
+        for (auto [k, other] : llvm::enumerate(op->getResults()))
+          if (k != result && l.getIndexingMapMatchingResult(cast<OpResult>(other)) == map)
+            scopes_[current_].computed[keyOf(other, coords)] = names[k];
+        return names[result];
       })
-      .Case<nn::SoftmaxOp, nn::LogSoftmaxOp>([&](Operation *) {
-        Value x = op->getOperand(0);
-        int64_t axis = softmaxAxis(op);
-        auto xc = coords(lin, rt);
-        std::string here = element(x, lin);
-        std::string m = fresh("m"), s = fresh("s");
-        rowMaxAndSum(x, xc, axis, m, s);
-        if (isa<nn::LogSoftmaxOp>(op))
-          return define(here + " - " + m + " - " + fn("log", elt) + "(" + s + ")");
-        return define(fn("exp", elt) + "(" + here + " - " + m + ") / " + s);
+      .Case<tensor::ReshapeOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp>(
+          [&](Operation *) { return relaid(op->getOperand(0)); })
+      .Case([&](tensor::CastOp c) { return at(c.getSource(), coords); })
+      .Case([&](tensor::EmptyOp) { return "(" + T + ")0"; })
+      .Case([&](tensor::FromElementsOp f) {
+        std::string lin = linear(coords, v);
+        std::string e = scalar(f.getElements().back());
+        for (size_t i = f.getElements().size() - 1; i-- > 0;)
+          e = "(" + lin + " == " + std::to_string(i) + "LL ? " + scalar(f.getElements()[i]) +
+              " : " + e + ")";
+        return e;
       })
-      .Case([&](nn::SoftmaxCrossEntropyOp ce) {
-        Value x = ce.getLogits(), labels = ce.getLabels();
-        int64_t axis = tensorOf(x).getRank() - 1;
-        auto rc = coords(lin, rt);
-        std::vector<std::string> xc(rc);
-        xc.push_back("0LL");
-        std::string m = fresh("m"), s = fresh("s");
-        rowMaxAndSum(x, xc, axis, m, s);
-        std::string logSum = fresh("ls");
-        line("const " + T + " " + logSum + " = " + fn("log", elt) + "(" + s + ");");
-        if (tensorOf(labels).getRank() == tensorOf(x).getRank()) {
-          // -sum(labels * log_softmax) = sum(labels * (logsum - (x - max)))
-          std::string acc = fresh("acc");
-          reduce(acc, Combine::Sum, elt, "(" + T + ")0", dim(x, axis),
-                 [&](const std::string &r) {
-                   std::vector<std::string> c(xc);
-                   c[axis] = r;
-                   std::string e = element(x, linear(c, x));
-                   std::string l = element(labels, linear(c, labels));
-                   return "(" + T + ")" + l + " * (" + logSum + " - (" + e + " - " + m + "))";
-                 });
-          return define(acc);
-        }
-        // Sparse labels: NaN for a label outside [0, classes), as on CPU.
-        std::string label = element(labels, linear(rc, labels));
-        std::string cls = fresh("cls");
-        line("const long long " + cls + " = (long long)" + label + ";");
-        std::vector<std::string> lc(rc);
-        lc.push_back(cls);
-        std::string inRange = cls + " >= 0 && " + cls + " < " + dim(x, axis);
-        std::string picked = fresh("x");
-        line(T + " " + picked + " = " + floatLiteral(NAN, elt) + ";");
-        open("if (" + inRange + ")");
-        line(picked + " = " + element(x, linear(lc, x)) + ";");
-        close();
-        return define(logSum + " - (" + picked + " - " + m + ")");
+      .Case([&](arith::ConstantOp c) {
+        auto attr = cast<DenseElementsAttr>(c.getValue());
+        if (attr.isSplat())
+          return literal(attr.getSplatValue<Attribute>());
+        std::string array = "nncc_" + name_ + "_k" + std::to_string(counter_++);
+        std::vector<std::string> values;
+        for (Attribute a : attr.getValues<Attribute>())
+          values.push_back(literal(a));
+        globals_ += "__device__ const " + T + " " + array + "[] = {" + join(values, ", ") +
+                    "};\n";
+        return array + "[" + linear(coords, v) + "]";
       })
-      .Case([&](nn::MeanSquaredErrorOp mse) {
-        // The mean over the broadcast shape of predictions and targets.
-        Value p = mse.getPredictions(), t = mse.getTargets();
-        int64_t rp = tensorOf(p).getRank(), rt2 = tensorOf(t).getRank();
-        int64_t r = std::max(rp, rt2);
-        std::vector<std::string> dims(r);
-        std::string count = "1LL";
-        for (int64_t j = 0; j < r; ++j) {
-          int64_t jp = j - (r - rp), jt = j - (r - rt2);
-          bool fromP = jp >= 0 && tensorOf(p).getDimSize(jp) != 1;
-          dims[j] = fromP ? dim(p, jp) : jt >= 0 ? dim(t, jt) : "1LL";
-          count = "(" + count + ")*" + dims[j];
-        }
-        auto at = [&](Value x, const std::vector<std::string> &c) {
-          auto xt = tensorOf(x);
-          std::vector<std::string> cx;
-          for (int64_t j = 0; j < xt.getRank(); ++j)
-            cx.push_back(xt.getDimSize(j) == 1 ? "0LL" : c[j + r - xt.getRank()]);
-          return linear(cx, x);
-        };
-        std::string acc = fresh("acc");
-        reduce(acc, Combine::Sum, elt, "(" + T + ")0", count, [&](const std::string &i) {
-          std::vector<std::string> c(r);
-          std::string rest = i;
-          for (int64_t j = r; j-- > 0;) {
-            c[j] = "((" + rest + ")%" + dims[j] + ")";
-            rest = "((" + rest + ")/" + dims[j] + ")";
-          }
-          std::string d = fresh("d");
-          line("const " + T + " " + d + " = " + element(p, at(p, c)) + " - " +
-               element(t, at(t, c)) + ";");
-          return d + " * " + d;
-        });
-        return define(acc + " / (" + T + ")(" + count + ")");
-      })
-      .Case([&](nn::OneHotOp o) {
-        auto rc = coords(lin, rt);
-        std::vector<std::string> ic(rc.begin(), rc.end() - 1);
-        std::string index = element(o.getIndices(), linear(ic, o.getIndices()));
-        return define("((long long)" + index + " == " + rc.back() + " ? (" + T + ")" +
-                      floatLiteral(o.getOnValue().convertToFloat(), elt) + " : (" + T + ")" +
-                      floatLiteral(o.getOffValue().convertToFloat(), elt) + ")");
-      })
-      .Case([&](nn::MatMulOp mm) {
-        // [batch..., M, K] x [batch..., K, C]; the operands' batch
-        // dimensions broadcast (right-aligned, 1 stretched).
-        Value a = mm.getLhs(), b = mm.getRhs();
-        bool ta = mm.getTransposeA(), tb = mm.getTransposeB();
-        auto rc = coords(lin, rt);
-        int64_t r = tensorOf(rt).getRank();
-        auto at = [&](Value x, const std::string &row, const std::string &col) {
-          auto xt = tensorOf(x);
-          int64_t shift = r - xt.getRank();
-          std::vector<std::string> c;
-          for (int64_t j = 0; j + 2 < xt.getRank(); ++j)
-            c.push_back(xt.getDimSize(j) == 1 ? "0LL" : rc[j + shift]);
-          c.push_back(row);
-          c.push_back(col);
-          return linear(c, x);
-        };
-        const std::string &m = rc[r - 2], &n = rc[r - 1];
-        int64_t ra = tensorOf(a).getRank();
-        std::string acc = fresh("acc");
-        std::string depth = dim(a, ta ? ra - 2 : ra - 1);
-        reduce(acc, Combine::Sum, elt, "(" + T + ")0", depth, [&](const std::string &k) {
-          std::string x = element(a, ta ? at(a, k, m) : at(a, m, k));
-          std::string y = element(b, tb ? at(b, n, k) : at(b, k, n));
-          return x + " * " + y;
-        });
-        return define(acc);
-      })
-      .Case([&](tensor::CastOp c) { return element(c.getSource(), lin); })
       .Default([&](Operation *) {
-        failedAt_ = op;
+        failedAt_ = failedAt_ ? failedAt_ : op;
         return std::string("0");
       });
+}
+
+std::vector<std::string> KernelWriter::linalgElement(Operation *operation, unsigned result,
+                                                     const Coords &coords) {
+  auto op = cast<linalg::LinalgOp>(operation);
+  unsigned loops = op.getNumLoops();
+  std::vector<std::string> loopVars(loops);
+  AffineMap outMap = op.getIndexingMapMatchingResult(cast<OpResult>(op->getResult(result)));
+  if (!outMap.isProjectedPermutation()) {
+    failedAt_ = failedAt_ ? failedAt_ : operation;
+    return {};
+  }
+  for (auto [k, e] : llvm::enumerate(outMap.getResults()))
+    loopVars[cast<AffineDimExpr>(e).getPosition()] = coords[k];
+  // A loop's extent: a dimension of an operand it indexes directly.
+  auto extent = [&](unsigned d) -> std::string {
+    for (OpOperand &operand : op->getOpOperands()) {
+      if (!isa<RankedTensorType>(operand.get().getType()))
+        continue;
+      for (auto [p, e] : llvm::enumerate(op.getMatchingIndexingMap(&operand).getResults()))
+        if (auto de = dyn_cast<AffineDimExpr>(e); de && de.getPosition() == d)
+          return dim(operand.get(), p);
+    }
+    failedAt_ = failedAt_ ? failedAt_ : operation;
+    return "0LL";
+  };
+  std::function<std::string(AffineExpr)> index = [&](AffineExpr e) -> std::string {
+    if (auto d = dyn_cast<AffineDimExpr>(e))
+      return loopVars[d.getPosition()];
+    if (auto c = dyn_cast<AffineConstantExpr>(e))
+      return std::to_string(c.getValue()) + "LL";
+    auto b = dyn_cast<AffineBinaryOpExpr>(e);
+    if (!b) {
+      failedAt_ = failedAt_ ? failedAt_ : operation;
+      return "0LL";
+    }
+    std::string l = index(b.getLHS()), r = index(b.getRHS());
+    switch (e.getKind()) {
+    case AffineExprKind::Add:
+      return "(" + l + " + " + r + ")";
+    case AffineExprKind::Mul:
+      return "(" + l + " * " + r + ")";
+    case AffineExprKind::Mod:
+      return "(" + l + " % " + r + ")";
+    case AffineExprKind::FloorDiv:
+      return "(" + l + " / " + r + ")";
+    default: // ceildiv
+      return "((" + l + " + " + r + " - 1) / " + r + ")";
+    }
+  };
+  Block *body = op.getBlock();
+  unsigned numInputs = op.getNumDpsInputs(), numResults = op->getNumResults();
+  std::vector<std::string> accs(numResults);
+  bool reducing = hasReduction(op);
+  // The body's values: block arguments read where used (an input at its
+  // indexing map's position, an output its accumulator or its initial
+  // element), values from outside as scalars.
+  auto evaluate = [&](std::vector<std::string> &yielded) {
+    llvm::DenseMap<Value, std::string> values;
+    std::function<std::string(Value)> get = [&](Value x) -> std::string {
+      if (auto it = values.find(x); it != values.end())
+        return it->second;
+      std::string s;
+      if (auto arg = dyn_cast<BlockArgument>(x); arg && arg.getOwner() == body) {
+        unsigned n = arg.getArgNumber();
+        if (n >= numInputs) {
+          s = reducing ? accs[n - numInputs]
+                       : at(op.getDpsInitOperand(n - numInputs)->get(), coords);
+        } else {
+          OpOperand *operand = op.getDpsInputOperand(n);
+          if (!isa<RankedTensorType>(operand->get().getType())) {
+            s = scalar(operand->get());
+          } else {
+            Coords c;
+            for (AffineExpr e : op.getMatchingIndexingMap(operand).getResults())
+              c.push_back(index(e));
+            s = at(operand->get(), c);
+          }
+        }
+      } else {
+        s = scalar(x);
+      }
+      values[x] = s;
+      return s;
+    };
+    for (Operation &inner : body->without_terminator()) {
+      std::string s;
+      if (auto idx = dyn_cast<linalg::IndexOp>(inner)) {
+        s = loopVars[idx.getDim()];
+      } else if (auto extract = dyn_cast<tensor::ExtractOp>(inner)) {
+        Coords c;
+        for (Value i : extract.getIndices())
+          c.push_back(get(i));
+        s = at(extract.getTensor(), c);
+      } else {
+        std::vector<std::string> operands;
+        for (Value x : inner.getOperands())
+          operands.push_back(get(x));
+        std::string e = expression(&inner, operands);
+        // Computed in the outermost scope its operands allow (a loop
+        // invariant before the loop).
+        size_t saved = current_;
+        current_ = scopeOf(operands);
+        s = fresh("v");
+        line("const " + cType(inner.getResult(0).getType()) + " " + s + " = " + e + ";");
+        current_ = saved;
+      }
+      values[inner.getResult(0)] = s;
+    }
+    for (Value y : body->getTerminator()->getOperands())
+      yielded.push_back(get(y));
+  };
+
+  std::vector<std::string> names;
+  if (!reducing) {
+    evaluate(names);
+    return names;
+  }
+  // The reduced loops, one linear loop over them all (the last fastest) so
+  // that threads can stride them together.
+  SmallVector<unsigned> reduced;
+  op.getReductionDims(reduced);
+  std::vector<std::string> extents;
+  std::string count = "1LL";
+  for (unsigned d : reduced) {
+    extents.push_back(extent(d));
+    count += "*" + extents.back();
+  }
+  std::vector<Operation *> combiners;
+  for (unsigned j = 0; j < numResults; ++j)
+    combiners.push_back(combinerOf(op, j));
+  bool combinable = llvm::all_of(combiners, [](Operation *c) { return c != nullptr; });
+  // Shuffles need every thread of the warp (and a block's barrier every
+  // thread of the block): only where they all are, the element's top level.
+  bool together = coop_ != Cooperation::None && current_ == 0 && combinable;
+  bool warp = coop_ == Cooperation::Warp;
+  std::vector<std::string> inits(numResults), identities(numResults);
+  for (unsigned j = 0; j < numResults; ++j) {
+    Type t = op->getResult(j).getType();
+    Type elt = cast<RankedTensorType>(t).getElementType();
+    inits[j] = at(op.getDpsInitOperand(j)->get(), coords);
+    accs[j] = fresh("acc");
+    if (together) {
+      identities[j] = literal(*arith::getNeutralElement(combiners[j]));
+      line(cType(elt) + " " + accs[j] + " = " + identities[j] + ";");
+    } else {
+      line(cType(elt) + " " + accs[j] + " = " + inits[j] + ";");
+    }
+  }
+  std::string r = fresh("i");
+  std::string first = !together ? "0" : warp ? "lane" : "threadIdx.x";
+  std::string next = !together ? "++" + r : r + " += " + (warp ? "32" : "blockDim.x");
+  open("for (long long " + r + " = " + first + "; " + r + " < " + count + "; " + next + ")");
+  // The accumulators change in the loop: what reads them stays in it.
+  declaredIn_[r] = current_;
+  for (const std::string &acc : accs)
+    declaredIn_[acc] = current_;
+  if (reduced.size() == 1) {
+    loopVars[reduced[0]] = r;
+  } else {
+    std::string rest = fresh("q");
+    line("long long " + rest + " = " + r + ";");
+    for (size_t k = reduced.size(); k-- > 0;) {
+      std::string c = fresh("c");
+      line("const long long " + c + " = " + rest + " % " + extents[k] + ";");
+      if (k)
+        line(rest + " /= " + extents[k] + ";");
+      loopVars[reduced[k]] = c;
+    }
+  }
+  std::vector<std::string> yielded;
+  evaluate(yielded);
+  for (unsigned j = 0; j < numResults; ++j)
+    line(accs[j] + " = " + yielded[j] + ";");
+  close();
+  for (const std::string &acc : accs)
+    declaredIn_[acc] = current_;
+  for (unsigned j = 0; j < numResults; ++j) {
+    if (together) {
+      Type elt = cast<RankedTensorType>(op->getResult(j).getType()).getElementType();
+      combineAcross(accs[j], elt, identities[j], expression(combiners[j], {"a", "b"}));
+      // The initial value folded in last, by the same combiner.
+      std::vector<std::string> operands(2);
+      bool accFirst = combiners[j]->getOperand(0) ==
+                      op.getMatchingBlockArgument(op.getDpsInitOperand(j));
+      operands[accFirst ? 0 : 1] = inits[j];
+      operands[accFirst ? 1 : 0] = accs[j];
+      std::string total = fresh("acc");
+      line("const " + cType(elt) + " " + total + " = " + expression(combiners[j], operands) + ";");
+      accs[j] = total;
+    }
+    names.push_back(accs[j]);
+  }
+  return names;
+}
+
+std::string KernelWriter::scalar(Value v) {
+  char address[32];
+  std::snprintf(address, sizeof address, "%p", v.getAsOpaquePointer());
+  if (auto found = scopes_[0].computed.find(address); found != scopes_[0].computed.end())
+    return found->second;
+  Operation *op = v.getDefiningOp();
+  if (!op) {
+    failedAt_ = failedAt_ ? failedAt_ : v.getParentBlock()->getParentOp();
+    return "0";
+  }
+  std::string s;
+  if (auto c = dyn_cast<arith::ConstantOp>(op)) {
+    s = literal(c.getValue());
+  } else if (auto d = dyn_cast<tensor::DimOp>(op)) {
+    auto i = d.getConstantIndex();
+    if (!i) {
+      failedAt_ = failedAt_ ? failedAt_ : op;
+      return "0";
+    }
+    s = dim(d.getSource(), *i);
+  } else {
+    size_t saved = current_;
+    current_ = 0;
+    if (auto extract = dyn_cast<tensor::ExtractOp>(op)) {
+      Coords c;
+      for (Value i : extract.getIndices())
+        c.push_back(scalar(i));
+      s = at(extract.getTensor(), c);
+    } else {
+      std::vector<std::string> operands;
+      for (Value x : op->getOperands())
+        operands.push_back(scalar(x));
+      std::string e = expression(op, operands);
+      s = fresh("s");
+      line("const " + cType(v.getType()) + " " + s + " = " + e + ";");
+    }
+    current_ = saved;
+  }
+  scopes_[0].computed[address] = s;
+  return s;
+}
+
+std::string KernelWriter::expression(Operation *op, const std::vector<std::string> &x) {
+  auto fail = [&] {
+    failedAt_ = failedAt_ ? failedAt_ : op;
+    return std::string("0");
+  };
+  if (op->getNumResults() != 1)
+    return fail();
+  Type t = op->getResult(0).getType();
+  Type in = op->getNumOperands() ? op->getOperand(0).getType() : t;
+  std::string T = cType(t);
+  auto bin = [&](const char *o) { return "(" + x[0] + " " + o + " " + x[1] + ")"; };
+  auto call = [&](const char *name) {
+    return fn(name, t) + "(" + join(x, ", ") + ")";
+  };
+  auto asUnsigned = [&](const std::string &e) { return "(" + unsignedType(in) + ")" + e; };
+  auto ubin = [&](const char *o) {
+    return "(" + T + ")(" + asUnsigned(x[0]) + " " + o + " " + asUnsigned(x[1]) + ")";
+  };
+  auto pick = [&](const char *cmp) { // a if (a cmp b) or a is NaN, else b
+    return "(" + x[0] + " " + cmp + " " + x[1] + " || " + x[0] + " != " + x[0] + " ? " + x[0] +
+           " : " + x[1] + ")";
+  };
+  auto cast = [&] { return "(" + T + ")(" + x[0] + ")"; };
+  return llvm::TypeSwitch<Operation *, std::string>(op)
+      .Case<arith::AddFOp, arith::AddIOp>([&](auto) { return bin("+"); })
+      .Case<arith::SubFOp, arith::SubIOp>([&](auto) { return bin("-"); })
+      .Case<arith::MulFOp, arith::MulIOp>([&](auto) { return bin("*"); })
+      .Case<arith::DivFOp, arith::DivSIOp>([&](auto) { return bin("/"); })
+      .Case<arith::RemSIOp>([&](auto) { return bin("%"); })
+      .Case<arith::RemFOp>([&](auto) { return call("fmod"); })
+      .Case<arith::DivUIOp>([&](auto) { return ubin("/"); })
+      .Case<arith::RemUIOp>([&](auto) { return ubin("%"); })
+      .Case<arith::AndIOp>([&](auto) { return "(" + T + ")" + bin("&"); })
+      .Case<arith::OrIOp>([&](auto) { return "(" + T + ")" + bin("|"); })
+      .Case<arith::XOrIOp>([&](auto) { return "(" + T + ")" + bin("^"); })
+      .Case<arith::ShLIOp>([&](auto) { return "(" + T + ")" + bin("<<"); })
+      .Case<arith::ShRSIOp>([&](auto) { return bin(">>"); })
+      .Case<arith::ShRUIOp>([&](auto) { return ubin(">>"); })
+      .Case<arith::NegFOp>([&](auto) { return "(-" + x[0] + ")"; })
+      // NaN wins, as in MLIR (and NumPy's maximum).
+      .Case<arith::MaximumFOp>([&](auto) { return pick(">"); })
+      .Case<arith::MinimumFOp>([&](auto) { return pick("<"); })
+      .Case<arith::MaxNumFOp>([&](auto) { return call("fmax"); })
+      .Case<arith::MinNumFOp>([&](auto) { return call("fmin"); })
+      .Case<arith::MaxSIOp>([&](auto) { return "(" + x[0] + " > " + x[1] + " ? " + x[0] + " : " + x[1] + ")"; })
+      .Case<arith::MinSIOp>([&](auto) { return "(" + x[0] + " < " + x[1] + " ? " + x[0] + " : " + x[1] + ")"; })
+      .Case<arith::MaxUIOp>([&](auto) {
+        return "(" + asUnsigned(x[0]) + " > " + asUnsigned(x[1]) + " ? " + x[0] + " : " + x[1] + ")";
+      })
+      .Case<arith::MinUIOp>([&](auto) {
+        return "(" + asUnsigned(x[0]) + " < " + asUnsigned(x[1]) + " ? " + x[0] + " : " + x[1] + ")";
+      })
+      .Case<arith::SelectOp>(
+          [&](auto) { return "(" + x[0] + " ? " + x[1] + " : " + x[2] + ")"; })
+      .Case<arith::CmpFOp>([&](arith::CmpFOp c) -> std::string {
+        const std::string &a = x[0], &b = x[1];
+        std::string unordered = "(" + a + " != " + a + " || " + b + " != " + b + ")";
+        switch (c.getPredicate()) {
+        case arith::CmpFPredicate::OEQ: return bin("==");
+        case arith::CmpFPredicate::OGT: return bin(">");
+        case arith::CmpFPredicate::OGE: return bin(">=");
+        case arith::CmpFPredicate::OLT: return bin("<");
+        case arith::CmpFPredicate::OLE: return bin("<=");
+        case arith::CmpFPredicate::ONE: return "(" + a + " < " + b + " || " + a + " > " + b + ")";
+        case arith::CmpFPredicate::ORD: return "!" + unordered;
+        case arith::CmpFPredicate::UEQ: return "!(" + a + " < " + b + " || " + a + " > " + b + ")";
+        case arith::CmpFPredicate::UGT: return "!(" + a + " <= " + b + ")";
+        case arith::CmpFPredicate::UGE: return "!(" + a + " < " + b + ")";
+        case arith::CmpFPredicate::ULT: return "!(" + a + " >= " + b + ")";
+        case arith::CmpFPredicate::ULE: return "!(" + a + " > " + b + ")";
+        case arith::CmpFPredicate::UNE: return bin("!=");
+        case arith::CmpFPredicate::UNO: return unordered;
+        case arith::CmpFPredicate::AlwaysTrue: return "true";
+        case arith::CmpFPredicate::AlwaysFalse: return "false";
+        }
+        return fail();
+      })
+      .Case<arith::CmpIOp>([&](arith::CmpIOp c) -> std::string {
+        auto u = [&](const char *o) {
+          return "(" + asUnsigned(x[0]) + " " + o + " " + asUnsigned(x[1]) + ")";
+        };
+        switch (c.getPredicate()) {
+        case arith::CmpIPredicate::eq: return bin("==");
+        case arith::CmpIPredicate::ne: return bin("!=");
+        case arith::CmpIPredicate::slt: return bin("<");
+        case arith::CmpIPredicate::sle: return bin("<=");
+        case arith::CmpIPredicate::sgt: return bin(">");
+        case arith::CmpIPredicate::sge: return bin(">=");
+        case arith::CmpIPredicate::ult: return u("<");
+        case arith::CmpIPredicate::ule: return u("<=");
+        case arith::CmpIPredicate::ugt: return u(">");
+        case arith::CmpIPredicate::uge: return u(">=");
+        }
+        return fail();
+      })
+      .Case<arith::SIToFPOp, arith::FPToSIOp, arith::FPToUIOp, arith::ExtFOp,
+            arith::TruncFOp, arith::ExtSIOp, arith::IndexCastOp>([&](auto) { return cast(); })
+      .Case<arith::UIToFPOp, arith::ExtUIOp, arith::IndexCastUIOp>([&](auto) {
+        if (in.isInteger(1))
+          return cast();
+        return "(" + T + ")" + asUnsigned(x[0]);
+      })
+      .Case<arith::TruncIOp>([&](auto) {
+        return t.isInteger(1) ? "((" + x[0] + " & 1) != 0)" : cast();
+      })
+      .Case<arith::BitcastOp>([&](auto) -> std::string {
+        if (t.isF32() && in.isInteger(32))
+          return "__int_as_float(" + x[0] + ")";
+        if (t.isInteger(32) && in.isF32())
+          return "__float_as_int(" + x[0] + ")";
+        if (t.isF64() && in.isInteger(64))
+          return "__longlong_as_double(" + x[0] + ")";
+        if (t.isInteger(64) && in.isF64())
+          return "__double_as_longlong(" + x[0] + ")";
+        return fail();
+      })
+      .Case<math::ExpOp>([&](auto) { return call("exp"); })
+      .Case<math::Exp2Op>([&](auto) { return call("exp2"); })
+      .Case<math::ExpM1Op>([&](auto) { return call("expm1"); })
+      .Case<math::LogOp>([&](auto) { return call("log"); })
+      .Case<math::Log2Op>([&](auto) { return call("log2"); })
+      .Case<math::Log10Op>([&](auto) { return call("log10"); })
+      .Case<math::Log1pOp>([&](auto) { return call("log1p"); })
+      .Case<math::TanhOp>([&](auto) { return call("tanh"); })
+      .Case<math::SqrtOp>([&](auto) { return call("sqrt"); })
+      .Case<math::RsqrtOp>([&](auto) { return call("rsqrt"); })
+      .Case<math::AbsFOp>([&](auto) { return call("fabs"); })
+      .Case<math::CeilOp>([&](auto) { return call("ceil"); })
+      .Case<math::FloorOp>([&](auto) { return call("floor"); })
+      .Case<math::RoundOp>([&](auto) { return call("round"); })
+      .Case<math::RoundEvenOp>([&](auto) { return call("rint"); })
+      .Case<math::TruncOp>([&](auto) { return call("trunc"); })
+      .Case<math::SinOp>([&](auto) { return call("sin"); })
+      .Case<math::CosOp>([&](auto) { return call("cos"); })
+      .Case<math::TanOp>([&](auto) { return call("tan"); })
+      .Case<math::AtanOp>([&](auto) { return call("atan"); })
+      .Case<math::Atan2Op>([&](auto) { return call("atan2"); })
+      .Case<math::ErfOp>([&](auto) { return call("erf"); })
+      .Case<math::PowFOp>([&](auto) { return call("pow"); })
+      .Case<math::FmaOp>([&](auto) { return call("fma"); })
+      .Case<math::CopySignOp>([&](auto) { return call("copysign"); })
+      .Case<math::AbsIOp>([&](auto) {
+        return "(" + x[0] + " < 0 ? -" + x[0] + " : " + x[0] + ")";
+      })
+      .Default([&](Operation *) { return fail(); });
 }
 
 std::string KernelWriter::header(Value result, const std::string &kernel) {
@@ -617,44 +815,45 @@ KernelWriter::Cooperation KernelWriter::cooperation(Value result) {
   // Elements reduced per element, by reduction: long ones (over the batch,
   // or many) take a block, short ones (a row of classes) a warp.
   bool reduces = false, longRows = false;
-  auto reducing = [&](Value x, llvm::ArrayRef<int64_t> axes) {
-    auto shape = symbolicShape(x, shapes_);
-    if (failed(shape))
-      return;
-    reduces = true;
-    int64_t count = 1;
-    for (int64_t i = 0; i < static_cast<int64_t>(shape->size()); ++i)
-      if (axes.empty() || llvm::is_contained(axes, i)) {
-        longRows |= (*shape)[i] < 0;
-        count *= std::max<int64_t>((*shape)[i], 1);
-      }
-    longRows |= count >= 1024;
-  };
   llvm::SmallPtrSet<Operation *, 16> seen;
   std::function<void(Value)> visit = [&](Value v) {
     Operation *op = v.getDefiningOp();
     if (!op || llvm::is_contained(inputs_, v) || !seen.insert(op).second)
       return;
-    auto rank = [&] { return tensorOf(op->getOperand(0)).getRank(); };
-    llvm::TypeSwitch<Operation *>(op)
-        .Case<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp>([&](Operation *) {
-          reducing(op->getOperand(0), reducedAxes(op));
-        })
-        .Case<nn::SoftmaxOp, nn::LogSoftmaxOp>([&](Operation *) {
-          reducing(op->getOperand(0), {softmaxAxis(op)});
-        })
-        .Case([&](nn::SoftmaxCrossEntropyOp ce) {
-          reducing(ce.getLogits(), {tensorOf(ce.getLogits()).getRank() - 1});
-        })
-        .Case([&](nn::MeanSquaredErrorOp mse) {
-          reducing(mse.getPredictions(), {});
-          reducing(mse.getTargets(), {});
-        })
-        .Case([&](nn::MatMulOp mm) {
-          reducing(mm.getLhs(), {mm.getTransposeA() ? rank() - 2 : rank() - 1});
-        });
+    if (auto l = dyn_cast<linalg::LinalgOp>(op); l && hasReduction(l)) {
+      bool combinable = true;
+      for (unsigned j = 0; j < op->getNumResults(); ++j)
+        combinable &= combinerOf(l, j) != nullptr;
+      SmallVector<unsigned> reduced;
+      l.getReductionDims(reduced);
+      int64_t count = 1;
+      for (unsigned d : reduced)
+        for (OpOperand &operand : op->getOpOperands()) {
+          if (!isa<RankedTensorType>(operand.get().getType()))
+            continue;
+          auto map = l.getMatchingIndexingMap(&operand);
+          auto found = llvm::find_if(map.getResults(), [&](AffineExpr e) {
+            auto de = dyn_cast<AffineDimExpr>(e);
+            return de && de.getPosition() == d;
+          });
+          auto shape = shapes_.of(operand.get());
+          if (found == map.getResults().end() || failed(shape))
+            continue;
+          int64_t size = (*shape)[found - map.getResults().begin()];
+          longRows |= combinable && size < 0;
+          count *= std::max<int64_t>(size < 0 ? -size : size, 1);
+          break;
+        }
+      reduces |= combinable;
+      longRows |= combinable && count >= 1024;
+    }
     for (Value operand : op->getOperands())
       visit(operand);
+    llvm::SetVector<Value> above;
+    for (Region &region : op->getRegions())
+      getUsedValuesDefinedAbove(region, above);
+    for (Value x : above)
+      visit(x);
   };
   visit(result);
   if (!reduces)
@@ -662,55 +861,28 @@ KernelWriter::Cooperation KernelWriter::cooperation(Value result) {
   return longRows ? Cooperation::Block : Cooperation::Warp;
 }
 
-std::string KernelWriter::accumulate(const std::string &acc, Combine how, Type elt,
-                                     const std::string &e) {
-  switch (how) {
-  case Combine::Sum:
-    return acc + " += " + e + ";";
-  case Combine::FMax:
-    return acc + " = " + fn("fmax", elt) + "(" + acc + ", " + e + ");";
-  case Combine::Max: // NaN wins, as the CPU's maximumf
-    break;
-  }
-  return acc + " = " + e + " > " + acc + " || " + e + " != " + e + " ? " + e + " : " + acc + ";";
-}
-
-void KernelWriter::reduce(const std::string &acc, Combine how, Type elt,
-                          const std::string &identity, const std::string &extent,
-                          const std::function<std::string(const std::string &)> &term) {
+void KernelWriter::combineAcross(const std::string &acc, Type elt, const std::string &identity,
+                                 const std::string &combine) {
   std::string T = cType(elt);
-  line(T + " " + acc + " = " + identity + ";");
-  // Shuffles need every thread of the warp (and a block's barrier every
-  // thread of the block): only where they all are, the element's top level.
-  bool together = coop_ != Cooperation::None && scopes_.size() == topScope_;
-  bool warp = coop_ == Cooperation::Warp;
-  std::string r = fresh("i");
-  std::string first = !together ? "0" : warp ? "lane" : "threadIdx.x";
-  std::string next = !together ? "++" + r : r + " += " + (warp ? "32" : "blockDim.x");
-  open("for (long long " + r + " = " + first + "; " + r + " < " + extent + "; " + next + ")");
-  std::string e = term(r);
-  if (how == Combine::Max) { // e is used three times
-    std::string named = fresh("e");
-    line("const " + T + " " + named + " = " + e + ";");
-    e = named;
-  }
-  line(accumulate(acc, how, elt, e));
-  close();
-  if (together)
-    combineAcross(acc, how, elt, identity);
-}
-
-void KernelWriter::combineAcross(const std::string &acc, Combine how, Type elt,
-                                 const std::string &identity) {
-  std::string T = cType(elt);
-  std::string other = "__shfl_xor_sync(0xffffffff, " + acc + ", off)";
+  // Shuffles move 32- and 64-bit values: a bool goes as an int.
+  std::string moved = elt.isInteger(1) ? "(int)" + acc : acc;
+  auto substituted = [&](const std::string &a, const std::string &b) {
+    std::string e;
+    // `combine` is the combiner's expression of a and b (single letters
+    // standing alone).
+    for (size_t i = 0; i < combine.size(); ++i) {
+      char c = combine[i];
+      bool alone = (i == 0 || !std::isalnum(static_cast<unsigned char>(combine[i - 1]))) &&
+                   (i + 1 == combine.size() ||
+                    !std::isalnum(static_cast<unsigned char>(combine[i + 1])));
+      e += alone && c == 'a' ? a : alone && c == 'b' ? b : std::string(1, c);
+    }
+    return e;
+  };
   auto butterfly = [&] {
-    std::string loop = "for (int off = 16; off > 0; off /= 2) ";
-    if (how == Combine::Max)
-      line(loop + "{ const " + T + " o = " + other + "; " + accumulate(acc, how, elt, "o") +
-           " }");
-    else
-      line(loop + accumulate(acc, how, elt, other));
+    line("for (int off = 16; off > 0; off /= 2) { const " + T + " o = (" + T +
+         ")__shfl_xor_sync(0xffffffff, " + moved + ", off); " + acc + " = " +
+         substituted(acc, "o") + "; }");
   };
   butterfly();
   if (coop_ != Cooperation::Block)
@@ -731,14 +903,13 @@ FailureOr<std::string> KernelWriter::write(Value result, LaunchShape &shape) {
     return writeTiled(result, product, shape);
   shape = {};
   coop_ = cooperation(result);
-  body_.clear();
   shared_.clear();
-  scopes_.assign(1, {});
-  topScope_ = scopes_.size();
-  indent_ = 4;
-  std::string elementName = element(result, "lin");
-  if (failedAt_)
-    return failedAt_->emitOpError("is not supported by the CUDA target yet"), failure();
+  scopes_.assign(1, Scope());
+  current_ = 0;
+  baseIndent_ = 4;
+  std::string elementName = at(result, delinearize("lin", result));
+  if (failed(checked()))
+    return failure();
   std::string s = header(result, name_);
   s += shared_;
   s += "  const long long total = " + elements(result) + ";\n";
@@ -766,7 +937,7 @@ FailureOr<std::string> KernelWriter::write(Value result, LaunchShape &shape) {
     store = "    if (threadIdx.x == 0)\n  " + store;
     break;
   }
-  s += body_;
+  s += scopes_[0].text;
   s += store;
   s += "  }\n}\n";
   return s;

@@ -1,23 +1,29 @@
-// Writes one CUDA C++ kernel computing one value of a fused group: a
-// grid-stride loop over the value's elements, each element computed from
-// the group's inputs by the ops of the group, inlined (reductions, softmax
-// and matmul become loops inside the element). Where the element's work is
-// a reduction, a warp (short rows) or a whole block (long ones, e.g. over
-// the batch) computes each element together: its threads stride the
-// reduced elements and combine with warp shuffles. A product with an
-// elementwise epilogue is a tiled kernel (TiledKernel.cpp).
+// Writes one CUDA C++ kernel computing one value of a kernel group, from
+// the group's linalg (the CPU's nn -> linalg lowering and elementwise
+// fusion, the ops' one definition): a grid-stride loop over the value's
+// elements, each element computed from the group's inputs by the linalg
+// ops that define it, inlined. Bodies of linalg ops become C expressions
+// (arith and math ops, one printer for all), indexing maps index
+// arithmetic, reduction iterators loops. An element's values are computed
+// in the outermost loop they do not depend on (a softmax row's max once per
+// row, not per class). Where the element's work is a reduction whose body
+// is one associative combiner, a warp (short rows) or a whole block (long
+// ones, e.g. over the batch) computes each element together: its threads
+// stride the reduced elements and combine with warp shuffles. A product
+// (linalg.matmul and its transposed forms) with an elementwise epilogue is a
+// tiled kernel (TiledKernel.cpp).
 #ifndef NNCC_COMPILER_CUDA_KERNELWRITER_H
 #define NNCC_COMPILER_CUDA_KERNELWRITER_H
 
 #include "compiler/cuda/Precision.h"
 #include "runtime/Abi.h"
 
+#include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 #include "mlir/Support/LogicalResult.h"
 
 #include "llvm/ADT/DenseMap.h"
 
-#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,11 +35,24 @@ using abi::kMaxKernelArgs;
 /// The C++ type of an element type: float, double, int, long long, bool.
 std::string cType(mlir::Type elt);
 
-/// Values' dimensions: >= 0 known, -c for c times N (the run's unknown size).
-using ShapeCache = llvm::DenseMap<mlir::Value, llvm::SmallVector<int64_t>>;
-/// v's dimensions, derived from the feeds' (whose unknown dimension is N);
-/// fails at an op giving a size that is no whole multiple of N.
-mlir::FailureOr<llvm::SmallVector<int64_t>> symbolicShape(mlir::Value v, ShapeCache &cache);
+/// A tensor's dimensions: >= 0 known, -c for c times N (the run's unknown
+/// size, the feeds' batch).
+using SymShape = llvm::SmallVector<int64_t>;
+
+/// The dimensions of a group function's tensors, from its arguments' and
+/// the sizes the lowering computes (tensor.dim, index arithmetic, the
+/// destinations of linalg ops); a size that is no whole multiple of N is an
+/// error at the op.
+class Shapes {
+public:
+  void set(mlir::Value v, SymShape dims) { cache_[v] = std::move(dims); }
+  mlir::FailureOr<SymShape> of(mlir::Value v);
+  /// An index value as a size, or nothing.
+  std::optional<int64_t> size(mlir::Value index);
+
+private:
+  llvm::DenseMap<mlir::Value, SymShape> cache_;
+};
 
 /// A tiled product kernel's shape: bm x bn output tiles, tm x tn outputs
 /// per thread, slices bk deep, the contraction split `splits` ways among
@@ -71,10 +90,10 @@ struct LaunchShape {
 
 class KernelWriter {
 public:
-  /// `inputs`: the values the kernel reads from buffers, argument i being
-  /// inputs[i]; values defined inside the group are computed. `precision`:
-  /// how a tiled product multiplies.
-  KernelWriter(std::string name, std::vector<mlir::Value> inputs, ShapeCache &shapes,
+  /// `inputs`: the values (of a group function in linalg) the kernel reads
+  /// from buffers, argument i being inputs[i]; the others are computed.
+  /// `precision`: how a tiled product multiplies.
+  KernelWriter(std::string name, std::vector<mlir::Value> inputs, Shapes &shapes,
                Precision precision = Precision::FP32);
 
   /// The kernel's source computing `result` into the last argument, or
@@ -86,24 +105,40 @@ public:
   const std::string &globals() const { return globals_; }
 
 private:
-  std::string element(mlir::Value v, const std::string &lin);
-  std::string compute(mlir::Operation *op, mlir::Value v, const std::string &lin);
-  std::vector<std::string> coords(const std::string &lin, mlir::Value v);
-  std::string linear(const std::vector<std::string> &coords, mlir::Value v);
-  std::string broadcastIndex(const std::vector<std::string> &resultCoords,
-                             mlir::Value result, mlir::Value operand);
+  using Coords = std::vector<std::string>;
+  /// v's element at `coords` (one C index per dimension), computed in the
+  /// outermost open scope the coordinates allow.
+  std::string at(mlir::Value v, const Coords &coords);
+  std::string compute(mlir::Value v, const Coords &coords);
+  static std::string keyOf(mlir::Value v, const Coords &coords);
+  /// Failure, reported, where an op could not be rendered.
+  mlir::LogicalResult checked();
+  /// The results of a linalg op at `coords` of result `result`'s indexing
+  /// space: one per result (all computed together).
+  std::vector<std::string> linalgElement(mlir::Operation *op, unsigned result,
+                                         const Coords &coords);
+  /// A scalar defined outside linalg bodies (a size, a constant), computed
+  /// once per kernel.
+  std::string scalar(mlir::Value v);
+  /// The C expression of an arith or math op on operands already named.
+  std::string expression(mlir::Operation *op, const std::vector<std::string> &operands);
+  Coords delinearize(const std::string &lin, mlir::Value v);
+  std::string linear(const Coords &coords, mlir::Value v);
   /// Dimension i of v as C: a literal, N, or (cLL*N).
   std::string dim(mlir::Value v, int64_t i);
-  std::string elements(mlir::Value v, llvm::ArrayRef<int64_t> axes = {});
+  std::string elements(mlir::Value v);
+  /// A fresh variable declared in the current scope.
   std::string fresh(const char *prefix = "t");
   void line(const std::string &text);
   void open(const std::string &header);
   void close();
-  std::string constant(mlir::Operation *op, const std::string &lin);
+  /// The scope whose code runs once for every value of the variables in
+  /// `exprs`: the deepest of the scopes declaring them.
+  size_t scopeOf(const Coords &exprs);
+  std::string header(mlir::Value result, const std::string &kernel);
   /// The product `result` is an elementwise epilogue of, when both its
   /// operands are kernel inputs: the tiled kernel's case.
   mlir::Operation *tiledProduct(mlir::Value result);
-  std::string header(mlir::Value result, const std::string &kernel);
   mlir::FailureOr<std::string> writeTiled(mlir::Value result, mlir::Operation *product,
                                           LaunchShape &shape);
   /// A tiled product kernel's body after its sizes: FMAs on a tile of
@@ -120,37 +155,39 @@ private:
   /// or the whole block.
   enum class Cooperation { None, Warp, Block };
   Cooperation cooperation(mlir::Value result);
-  enum class Combine { Sum, Max, FMax };
-  /// Declares `acc` = `identity` and folds term(r) for r in [0, extent)
-  /// into it. At the top of a cooperative kernel's element the threads
-  /// stride r and `acc` ends combined across them (every thread holding
-  /// the total); anywhere else (nested in a loop or branch, where the
-  /// threads may diverge) one thread loops alone.
-  void reduce(const std::string &acc, Combine how, mlir::Type elt,
-              const std::string &identity, const std::string &extent,
-              const std::function<std::string(const std::string &)> &term);
-  std::string accumulate(const std::string &acc, Combine how, mlir::Type elt,
-                         const std::string &e);
-  /// acc combined across the warp (xor butterfly), then for a block across
-  /// its warps through shared memory.
-  void combineAcross(const std::string &acc, Combine how, mlir::Type elt,
-                     const std::string &identity);
+  /// acc combined across the warp (xor butterfly) by `combine` (an
+  /// expression of a and b), then for a block across its warps through
+  /// shared memory.
+  void combineAcross(const std::string &acc, mlir::Type elt, const std::string &identity,
+                     const std::string &combine);
+
+  struct Scope {
+    /// The scope's opening line ("for (...)"), its code, its parent.
+    std::string header, text;
+    size_t parent = 0;
+    /// Elements computed here: value@coords -> variable.
+    std::map<std::string, std::string> computed;
+  };
 
   std::string name_;
   std::vector<mlir::Value> inputs_;
-  ShapeCache &shapes_;
-  std::string body_, globals_;
-  int indent_ = 2, counter_ = 0;
-  /// Elements already computed, per loop scope: (value, index) -> variable.
-  std::vector<std::map<std::pair<void *, std::string>, std::string>> scopes_;
+  Shapes &shapes_;
+  std::string globals_;
+  int counter_ = 0, baseIndent_ = 4;
+  std::vector<Scope> scopes_;
+  /// The scope code goes to (the innermost, or one a value is hoisted to).
+  size_t current_ = 0;
+  /// The scope each variable is declared in.
+  std::map<std::string, size_t> declaredIn_;
+  /// The first op that cannot be rendered; a size that could not be (an
+  /// error reported at its op).
   mlir::Operation *failedAt_ = nullptr;
+  bool sizeFailed_ = false;
   /// Values known at every index the kernel reads them (the product's
   /// accumulator in a tiled kernel's epilogue).
   std::map<void *, std::string> overrides_;
   Precision precision_;
   Cooperation coop_ = Cooperation::None;
-  /// The scope depth of the element's top level in a cooperative kernel.
-  size_t topScope_ = 0;
   /// The kernel's __shared__ declarations (the block combine's slots).
   std::string shared_;
 };

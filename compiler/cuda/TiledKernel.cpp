@@ -12,11 +12,13 @@
 // are staged in shared memory, the next slice loaded into registers while
 // the current one is multiplied.
 #include "compiler/cuda/KernelWriter.h"
-#include "nn/IR/NNDialect.h"
-
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 #include "llvm/ADT/STLExtras.h"
+
+#include <functional>
 
 using namespace mlir;
 
@@ -108,33 +110,45 @@ Operation *KernelWriter::tiledProduct(Value result) {
   auto resultType = tensorOf(result);
   if (resultType.getRank() != 2 || !isa<FloatType>(resultType.getElementType()))
     return nullptr;
-  auto isInput = [&](Value v) {
-    if (auto arg = dyn_cast<BlockArgument>(v))
-      if (auto fusion = dyn_cast<nn::FusionOp>(arg.getOwner()->getParentOp()))
-        v = fusion->getOperand(arg.getArgNumber());
-    return llvm::is_contained(inputs_, v);
+  auto isInput = [&](Value v) { return llvm::is_contained(inputs_, v); };
+  // A product of two inputs into zeros (a fill of 0).
+  auto pureProduct = [&](Operation *op) {
+    auto l = cast<linalg::LinalgOp>(op);
+    auto fill = l.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>();
+    auto zero = fill ? fill.getInputs()[0].getDefiningOp<arith::ConstantOp>() : nullptr;
+    auto value = zero ? dyn_cast<FloatAttr>(zero.getValue()) : nullptr;
+    return value && value.getValue().isZero() && isInput(l.getDpsInputOperand(0)->get()) &&
+           isInput(l.getDpsInputOperand(1)->get());
   };
-  // Walk up from the result through elementwise ops of the result's shape;
-  // exactly one product may be reached, and only through them.
+  // Walk up from the result through elementwise linalg ops of the result's
+  // shape that read what they reach at their own element; exactly one
+  // product may be reached, and only through them.
   Operation *product = nullptr;
   bool ok = true;
   std::function<bool(Value)> reaches = [&](Value v) -> bool {
-    if (llvm::is_contained(inputs_, v)) // read, not computed
+    if (isInput(v)) // read, not computed
       return false;
     Operation *op = v.getDefiningOp();
-    if (!op || isa<nn::FusionOp>(op))
+    auto l = dyn_cast_or_null<linalg::LinalgOp>(op);
+    if (!l)
       return false;
-    if (auto mm = dyn_cast<nn::MatMulOp>(op)) {
-      if (v.getType() != result.getType() || !isInput(mm.getLhs()) ||
-          !isInput(mm.getRhs()) || (product && product != op))
+    if (isa<linalg::MatmulOp, linalg::MatmulTransposeAOp, linalg::MatmulTransposeBOp>(op)) {
+      if (v.getType() != result.getType() || !pureProduct(op) || (product && product != op))
         ok = false;
       product = op;
       return true;
     }
     bool any = false;
-    for (Value operand : op->getOperands())
-      any |= reaches(operand);
-    if (any && (v.getType() != result.getType() || !op->hasTrait<nn::Elementwise>()))
+    for (OpOperand &operand : op->getOpOperands()) {
+      if (!isa<RankedTensorType>(operand.get().getType()) ||
+          !l.payloadUsesValueFromOperand(&operand) || !reaches(operand.get()))
+        continue;
+      any = true;
+      if (!l.getMatchingIndexingMap(&operand).isIdentity())
+        ok = false;
+    }
+    if (any && (v.getType() != result.getType() || l.getNumReductionLoops() > 0 ||
+                !l.getIndexingMapMatchingResult(cast<OpResult>(v)).isIdentity()))
       ok = false;
     return any;
   };
@@ -307,30 +321,29 @@ std::string KernelWriter::tiledProductWmma(const WmmaTiling &t, const std::strin
 
 FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product,
                                                 LaunchShape &shape) {
-  auto mm = cast<nn::MatMulOp>(product);
-  Value lhs = mm.getLhs(), rhs = mm.getRhs();
+  auto mm = cast<linalg::LinalgOp>(product);
+  Value lhs = mm.getDpsInputOperand(0)->get(), rhs = mm.getDpsInputOperand(1)->get();
   auto input = [&](Value v) {
-    if (auto arg = dyn_cast<BlockArgument>(v))
-      if (auto fusion = dyn_cast<nn::FusionOp>(arg.getOwner()->getParentOp()))
-        v = fusion->getOperand(arg.getArgNumber());
     return "in" + std::to_string(llvm::find(inputs_, v) - inputs_.begin());
   };
-  bool ta = mm.getTransposeA(), tb = mm.getTransposeB();
+  bool ta = isa<linalg::MatmulTransposeAOp>(product),
+       tb = isa<linalg::MatmulTransposeBOp>(product);
   Type elt = tensorOf(result).getElementType();
   std::string T = cType(elt);
   // Tensor cores for float products only: fp64 stays on FMAs.
   bool wmma = precision_ != Precision::FP32 && elt.isF32();
-  body_.clear();
-  scopes_.assign(1, {});
-  indent_ = 8;
-  overrides_[mm.getResult().getAsOpaquePointer()] = "accv";
-  std::string elementName = element(result, "lin");
-  if (failedAt_)
-    return failedAt_->emitOpError("is not supported by the CUDA target yet"), failure();
+  scopes_.assign(1, Scope());
+  current_ = 0;
+  baseIndent_ = 8;
+  overrides_[product->getResult(0).getAsOpaquePointer()] = "accv";
+  std::string elementName = at(result, {"row", "col"});
+  if (failed(checked()))
+    return failure();
   std::string rows = dim(result, 0), cols = dim(result, 1), depth = dim(lhs, ta ? 0 : 1);
   std::string A = input(lhs), B = input(rhs);
   // The epilogue, the same in every tiling: `accv` the product at `lin`.
-  std::string epilogue = body_ + std::string(indent_, ' ') + "out[lin] = " + elementName + ";\n";
+  std::string epilogue = scopes_[0].text + std::string(baseIndent_, ' ') + "out[lin] = " +
+                         elementName + ";\n";
   std::string sizes =
       "  const long long M = " + rows + ", C = " + cols + ", K = " + depth + ";\n";
   shape = {};
@@ -339,7 +352,7 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product
   // tile's rows or columns idle are left out (a smaller tiling has as many
   // blocks or more, and every kernel costs NVRTC time); the smallest
   // always stays.
-  auto known = symbolicShape(result, shapes_);
+  auto known = shapes_.of(result);
   auto wanted = [&](int bm, int bn, bool last) {
     auto halfIdle = [](int64_t size, int tile) { return size >= 0 && 2 * size <= tile; };
     return last || failed(known) || !(halfIdle((*known)[0], bm) || halfIdle((*known)[1], bn));
