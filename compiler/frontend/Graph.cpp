@@ -238,6 +238,7 @@ Output square(const Output &x) { return unary("square", x); }
 Output exp(const Output &x) { return unary("exp", x); }
 Output log(const Output &x) { return unary("log", x); }
 Output tanh(const Output &x) { return unary("tanh", x); }
+Output sqrt(const Output &x) { return unary("sqrt", x); }
 Output sigmoid(const Output &x) { return unary("sigmoid", x); }
 Output relu(const Output &x) { return unary("relu", x); }
 

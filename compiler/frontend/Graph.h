@@ -123,6 +123,7 @@ Output square(const Output &x);
 Output exp(const Output &x);
 Output log(const Output &x);
 Output tanh(const Output &x);
+Output sqrt(const Output &x);
 Output sigmoid(const Output &x);
 Output relu(const Output &x);
 Output matmul(const Output &a, const Output &b, bool transposeA = false,

@@ -208,6 +208,7 @@ TEST_F(GradientCheck, Neg) { unaryOp("neg", x("a", {3, 4})); }
 TEST_F(GradientCheck, Square) { unaryOp("square", x("a", {3, 4})); }
 TEST_F(GradientCheck, Exp) { unaryOp("exp", x("a", {3, 4})); }
 TEST_F(GradientCheck, Log) { unaryOp("log", x("a", {3, 4}, 0.2, 3)); }
+TEST_F(GradientCheck, Sqrt) { unaryOp("sqrt", x("a", {3, 4}, 0.2, 3)); }
 TEST_F(GradientCheck, Tanh) { unaryOp("tanh", x("a", {3, 4}, -2, 2)); }
 TEST_F(GradientCheck, Sigmoid) { unaryOp("sigmoid", x("a", {3, 4}, -3, 3)); }
 TEST_F(GradientCheck, Relu) { unaryOp("relu", awayFromZero("a", {3, 4})); }

@@ -157,7 +157,9 @@ TEST_P(Unary, FloatOpsOnUnknownBatch) {
               node("neg", "neg", {"x"}) + node("square", "square", {"x"}) +
               node("exp", "exp", {"x"}) + node("log", "log", {"p"}) + node("tanh", "tanh", {"x"}) +
               node("sigmoid", "sigmoid", {"x"}) + node("relu", "relu", {"x"}) +
-              signature({"x", "p"}, {"neg", "square", "exp", "log", "tanh", "sigmoid", "relu"}));
+              node("sqrt", "sqrt", {"p"}) +
+              signature({"x", "p"}, {"neg", "square", "exp", "log", "tanh", "sigmoid", "relu",
+                                     "sqrt"}));
   ASSERT_TRUE(model.ok());
   // libm computes the transcendental ones: within a few ulps. Results below
   // the smallest normal float may flush to zero.
@@ -186,6 +188,8 @@ TEST_P(Unary, FloatOpsOnUnknownBatch) {
     expectClose(out, "sigmoid", dtype,
                 unary(x, r([](double v) { return 1.0 / (1.0 + std::exp(-v)); })), rtol, atol);
     expectEqual(out, "relu", dtype, unary(x, [](double v) { return std::max(0.0, v); }));
+    // Correctly rounded (IEEE 754), on both targets.
+    expectEqual(out, "sqrt", dtype, unary(p, r([](double v) { return std::sqrt(v); })));
   }
 }
 

@@ -103,6 +103,7 @@ void populateMathLowering(RewritePatternSet &patterns) {
       ElementwiseLowering<nn::ExpOp, Math<math::ExpOp>>,
       ElementwiseLowering<nn::LogOp, Math<math::LogOp>>,
       ElementwiseLowering<nn::TanhOp, Math<math::TanhOp>>,
+      ElementwiseLowering<nn::SqrtOp, Math<math::SqrtOp>>,
       ElementwiseLowering<nn::SigmoidOp, Sigmoid>,
       ElementwiseLowering<nn::ReluOp, Relu>>(ctx);
 }

@@ -183,6 +183,13 @@ LogicalResult LogOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
   return success();
 }
 
+LogicalResult SqrtOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  Value y = getResult();
+  grads.push_back(div(b, l, g, mul(b, l, scalar(b, l, elementOf(y), 2.0), y)));
+  return success();
+}
+
 LogicalResult TanhOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
   Location l = getLoc();
   Value y = getResult();

@@ -56,21 +56,6 @@ NN_BINARY_INFER(EqualOp, false, IntegerType::get(ctx, 1))
 NN_BINARY_INFER(GreaterOp, true, IntegerType::get(ctx, 1))
 #undef NN_BINARY_INFER
 
-#define NN_UNARY_INFER(Op)                                                     \
-  LogicalResult Op::inferReturnTypes(MLIRContext *, std::optional<Location>,   \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &types) {           \
-    types.push_back(adaptor.getX().getType());                                 \
-    return success();                                                          \
-  }
-NN_UNARY_INFER(NegOp)
-NN_UNARY_INFER(SquareOp)
-NN_UNARY_INFER(ExpOp)
-NN_UNARY_INFER(LogOp)
-NN_UNARY_INFER(TanhOp)
-NN_UNARY_INFER(SigmoidOp)
-NN_UNARY_INFER(ReluOp)
-#undef NN_UNARY_INFER
 
 //===----------------------------------------------------------------------===//
 // Folding

@@ -42,6 +42,15 @@ class NN_UnaryOp<string mnemonic, Type type, list<Trait> traits = []>
   let arguments = (ins type:$x);
   let results = (outs type:$result);
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+  // The result is the operand's type.
+  let extraClassDefinition = compatibleDefinition # [{
+    ::mlir::LogicalResult $cppClass::inferReturnTypes(::mlir::MLIRContext *,
+        std::optional<::mlir::Location>, Adaptor adaptor,
+        ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      types.push_back(adaptor.getX().getType());
+      return ::mlir::success();
+    }
+  }];
 }
 
 def NN_NegOp : NN_UnaryOp<"neg", NN_NumericTensor> {
@@ -55,6 +64,7 @@ def NN_SquareOp : NN_UnaryOp<"square", NN_NumericTensor> {
 def NN_ExpOp : NN_UnaryOp<"exp", NN_FloatTensor> { let summary = "e^x"; }
 def NN_LogOp : NN_UnaryOp<"log", NN_FloatTensor> { let summary = "natural logarithm"; }
 def NN_TanhOp : NN_UnaryOp<"tanh", NN_FloatTensor> { let summary = "hyperbolic tangent"; }
+def NN_SqrtOp : NN_UnaryOp<"sqrt", NN_FloatTensor> { let summary = "square root"; }
 def NN_SigmoidOp : NN_UnaryOp<"sigmoid", NN_FloatTensor> {
   let summary = "logistic function 1 / (1 + e^-x)";
 }

@@ -50,8 +50,17 @@ def NN_AxisAttr : TypedSignlessIntegerAttrBase<I64, "int64_t",
 class NN_Op<string mnemonic, list<Trait> traits = []>
     : Op<NN_Dialect, mnemonic, traits>;
 
-// An op whose result types come from nncc's shape rules (see ShapeRules.h).
+// An op whose result types come from nncc's shape rules (see ShapeRules.h);
+// result types compatible with the inferred ones are accepted (a known size
+// where the rule infers an unknown one), for every such op at once.
 class NN_InferredOp<string mnemonic, list<Trait> traits = []>
-    : NN_Op<mnemonic, !listconcat(traits, [InferTypeOpAdaptorWithIsCompatible])>;
+    : NN_Op<mnemonic, !listconcat(traits, [InferTypeOpAdaptorWithIsCompatible])> {
+  code compatibleDefinition = [{
+    bool $cppClass::isCompatibleReturnTypes(::mlir::TypeRange l, ::mlir::TypeRange r) {
+      return ::nncc::nn::compatibleTypes(l, r);
+    }
+  }];
+  let extraClassDefinition = compatibleDefinition;
+}
 
 #endif // NNCC_NN_BASE_TD

@@ -21,11 +21,13 @@ func.func @add_broadcast(%a: tensor<?x3xf32>, %b: tensor<1x3xf32>) -> tensor<?x3
 // CHECK: math.exp
 // CHECK: arith.divf
 // CHECK: arith.maximumf
-func.func @unary(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+// CHECK: math.sqrt
+func.func @unary(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
   %0 = nn.tanh %x : tensor<4xf32> -> tensor<4xf32>
   %1 = nn.sigmoid %x : tensor<4xf32> -> tensor<4xf32>
   %2 = nn.relu %x : tensor<4xf32> -> tensor<4xf32>
-  return %0, %1, %2 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+  %3 = nn.sqrt %x : tensor<4xf32> -> tensor<4xf32>
+  return %0, %1, %2, %3 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
 }
 
 // -----

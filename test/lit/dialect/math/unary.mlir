@@ -10,6 +10,7 @@
 // CHECK: nn.tanh %{{.*}} : tensor<2x3xf32> -> tensor<2x3xf32>
 // CHECK: nn.sigmoid %{{.*}} : tensor<2x3xf32> -> tensor<2x3xf32>
 // CHECK: nn.relu %{{.*}} : tensor<2x3xf32> -> tensor<2x3xf32>
+// CHECK: nn.sqrt %{{.*}} : tensor<2x3xf32> -> tensor<2x3xf32>
 func.func @static(%x: tensor<2x3xf32>) {
   %0 = nn.neg %x : tensor<2x3xf32> -> tensor<2x3xf32>
   %1 = nn.square %x : tensor<2x3xf32> -> tensor<2x3xf32>
@@ -18,6 +19,7 @@ func.func @static(%x: tensor<2x3xf32>) {
   %4 = nn.tanh %x : tensor<2x3xf32> -> tensor<2x3xf32>
   %5 = nn.sigmoid %x : tensor<2x3xf32> -> tensor<2x3xf32>
   %6 = nn.relu %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  %7 = nn.sqrt %x : tensor<2x3xf32> -> tensor<2x3xf32>
   return
 }
 
