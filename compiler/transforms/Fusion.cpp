@@ -31,18 +31,13 @@ namespace {
 
 enum class Role { None, Elementwise, Reduction, Matmul };
 
+/// The op's role, as it declares it (NNTraits.h).
 Role roleOf(Operation *op) {
-  if (isa<nn::MatMulOp>(op))
+  if (op->hasTrait<nn::Contraction>())
     return Role::Matmul;
-  if (isa<nn::SoftmaxOp, nn::LogSoftmaxOp, nn::SoftmaxCrossEntropyOp,
-          nn::MeanSquaredErrorOp, nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp,
-          nn::ArgMaxOp>(op))
+  if (op->hasTrait<nn::Reduction>())
     return Role::Reduction;
-  // Elementwise ops, and ops that are elementwise in the index space of
-  // their result (a gather of one element each).
-  if (op->hasTrait<nn::Elementwise>() ||
-      isa<nn::OneHotOp, nn::ExpandDimsOp, nn::BroadcastLikeOp, nn::NumElementsOp, nn::ReshapeOp,
-          nn::SqueezeOp>(op))
+  if (op->hasTrait<nn::Elementwise>() || op->hasTrait<nn::IndexMap>())
     return Role::Elementwise;
   return Role::None;
 }
@@ -131,7 +126,7 @@ private:
     // No prologue: the product's operands come from outside the kernel (ops
     // independent of it, like an activation's derivative, may join).
     for (Operation *op : ops)
-      if (isa<nn::MatMulOp>(op))
+      if (roleOf(op) == Role::Matmul)
         for (Value v : op->getOperands())
           if (Operation *def = v.getDefiningOp(); def && inside.contains(def))
             return false;

@@ -13,7 +13,7 @@ def NN_GreaterOp : NN_InferredOp<"greater", [Pure, NN_Elementwise]> {
       "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
-def NN_ExpandDimsOp : NN_InferredOp<"expand_dims", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+def NN_ExpandDimsOp : NN_InferredOp<"expand_dims", [Pure, NN_IndexMap, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "inserts dimensions of size 1 at `axes` (of the result)";
   let arguments = (ins NN_Tensor:$x, DenseI64ArrayAttr:$axes);
   let results = (outs NN_Tensor:$result);
@@ -25,7 +25,7 @@ def NN_ExpandDimsOp : NN_InferredOp<"expand_dims", [Pure, DeclareOpInterfaceMeth
   }];
 }
 
-def NN_BroadcastLikeOp : NN_InferredOp<"broadcast_like", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+def NN_BroadcastLikeOp : NN_InferredOp<"broadcast_like", [Pure, NN_IndexMap, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "broadcasts `x` (NumPy rules) to the shape of `like`";
   let arguments = (ins NN_Tensor:$x, NN_Tensor:$like);
   let results = (outs NN_Tensor:$result);
@@ -33,7 +33,7 @@ def NN_BroadcastLikeOp : NN_InferredOp<"broadcast_like", [Pure, DeclareOpInterfa
       "$x `,` $like attr-dict `:` functional-type(operands, results)";
 }
 
-def NN_NumElementsOp : NN_InferredOp<"num_elements", [Pure]> {
+def NN_NumElementsOp : NN_InferredOp<"num_elements", [Pure, NN_IndexMap]> {
   let summary = "the number of elements of `x` over `axes` (all when empty), "
                 "as a scalar of type `dtype`";
   let arguments = (ins NN_Tensor:$x,

@@ -39,6 +39,10 @@ def NN_StaticTensor : StaticShapeTensorOf<[F32, F64, I32, I64, I1]>;
 def NN_Elementwise : NativeOpTrait<"Elementwise"> {
   let cppNamespace = "::nncc::nn";
 }
+// What kernel an op is (NNTraits.h): fusion builds its groups by them.
+def NN_IndexMap : NativeOpTrait<"IndexMap"> { let cppNamespace = "::nncc::nn"; }
+def NN_Reduction : NativeOpTrait<"Reduction"> { let cppNamespace = "::nncc::nn"; }
+def NN_Contraction : NativeOpTrait<"Contraction"> { let cppNamespace = "::nncc::nn"; }
 
 // An axis (negative counts from the end): an i64 attribute, as I64Attr, that
 // reads back as int64_t; I64Attr's accessor is uint64_t, which makes -1 huge.

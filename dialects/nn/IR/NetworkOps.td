@@ -4,7 +4,7 @@
 
 include "NNBase.td"
 
-def NN_MatMulOp : NN_InferredOp<"matmul", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+def NN_MatMulOp : NN_InferredOp<"matmul", [Pure, NN_Contraction, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "matrix product, batched over leading dimensions";
   let description = [{
     Both operands have rank >= 2. The last two dimensions multiply
@@ -28,7 +28,7 @@ def NN_BiasAddOp : NN_InferredOp<"bias_add", [Pure, NN_Elementwise, DeclareOpInt
 }
 
 class NN_SoftmaxLikeOp<string mnemonic>
-    : NN_InferredOp<mnemonic, [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+    : NN_InferredOp<mnemonic, [Pure, NN_Reduction, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let arguments = (ins NN_FloatTensor:$x,
                    DefaultValuedAttr<NN_AxisAttr, "-1">:$axis);
   let results = (outs NN_FloatTensor:$result);
@@ -45,7 +45,7 @@ def NN_LogSoftmaxOp : NN_SoftmaxLikeOp<"log_softmax"> {
   let summary = "x - log(sum(exp(x))) along `axis`";
 }
 
-def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy", [Pure, NN_Reduction, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "per-example cross-entropy of softmax(logits) and the labels";
   let description = [{
     The class axis is the last one. Labels are either one-hot (or any
@@ -59,7 +59,7 @@ def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy", [Pure, Dec
       "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
 }
 
-def NN_MeanSquaredErrorOp : NN_InferredOp<"mean_squared_error", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+def NN_MeanSquaredErrorOp : NN_InferredOp<"mean_squared_error", [Pure, NN_Reduction, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "mean((predictions - targets)^2) over all elements, a scalar";
   let arguments = (ins NN_FloatTensor:$predictions, NN_FloatTensor:$targets);
   let results = (outs 0DTensorOf<[F32, F64]>:$result);

@@ -12,7 +12,7 @@ def NN_ConstantOp : NN_InferredOp<"constant", [ConstantLike, Pure]> {
   let hasFolder = 1;
 }
 
-def NN_ReshapeOp : NN_InferredOp<"reshape", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+def NN_ReshapeOp : NN_InferredOp<"reshape", [Pure, NN_IndexMap, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "same elements, new shape; one dimension may be -1";
   let arguments = (ins NN_Tensor:$x, DenseI64ArrayAttr:$shape);
   let results = (outs NN_Tensor:$result);
@@ -20,7 +20,7 @@ def NN_ReshapeOp : NN_InferredOp<"reshape", [Pure, DeclareOpInterfaceMethods<NN_
   let hasFolder = 1;
 }
 
-def NN_SqueezeOp : NN_InferredOp<"squeeze", [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+def NN_SqueezeOp : NN_InferredOp<"squeeze", [Pure, NN_IndexMap, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "removes dimensions of size 1 (all of them when `axes` is empty)";
   let arguments = (ins NN_Tensor:$x,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes);
@@ -35,7 +35,7 @@ def NN_SqueezeOp : NN_InferredOp<"squeeze", [Pure, DeclareOpInterfaceMethods<NN_
 }
 
 class NN_ReduceOp<string mnemonic, string what, string empty>
-    : NN_InferredOp<mnemonic, [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+    : NN_InferredOp<mnemonic, [Pure, NN_Reduction, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = what # " over `axes` (all axes when empty)";
   let description = "Over no elements: " # empty # ".";
   let arguments = (ins NN_NumericTensor:$x,
@@ -56,7 +56,7 @@ def NN_ReduceMeanOp : NN_ReduceOp<"reduce_mean", "mean",
 def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max", "maximum",
                                  "-inf or the lowest integer (as TensorFlow; NumPy refuses)">;
 
-def NN_ArgMaxOp : NN_InferredOp<"argmax", [Pure]> {
+def NN_ArgMaxOp : NN_InferredOp<"argmax", [Pure, NN_Reduction]> {
   let summary = "index (i64) of the largest value along `axis`";
   let description = [{
     The first of ties. NaN is the largest value, as in NumPy (the first NaN
@@ -71,7 +71,7 @@ def NN_ArgMaxOp : NN_InferredOp<"argmax", [Pure]> {
   }];
 }
 
-def NN_OneHotOp : NN_InferredOp<"one_hot", [Pure]> {
+def NN_OneHotOp : NN_InferredOp<"one_hot", [Pure, NN_IndexMap]> {
   let summary = "integer indices to one-hot vectors along a new last axis";
   let description = [{
     Result shape: the indices' shape followed by `depth`. Positions equal to
