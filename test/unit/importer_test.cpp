@@ -1,6 +1,7 @@
 // The graph importer: textbook models import with the right shapes,
 // variables keep their initializers, signatures prune and carry training
-// attributes. The refusals of bad models are in importer_errors_test.cpp.
+// attributes. The refusals of bad models are checked in
+// test/lit/import/error-*.pbtxt.
 #include "ImporterTestSupport.h"
 
 #include "mlir/IR/BuiltinAttributes.h"

@@ -19,10 +19,16 @@ std::string versionString() {
   return std::string("nncc ") + NNCC_VERSION + " (LLVM/MLIR " LLVM_VERSION_STRING ")";
 }
 
+/// A model that could not be read: its error, one line per message.
+void reportUnreadable(llvm::Error error) {
+  std::string text = llvm::toString(std::move(error));
+  llvm::errs() << text << (text.empty() || text.back() != '\n' ? "\n" : "");
+}
+
 int runImport(const ImportArgs &args) {
   auto loaded = readGraphFile(args.model);
   if (!loaded) {
-    llvm::errs() << llvm::toString(loaded.takeError());
+    reportUnreadable(loaded.takeError());
     return 1;
   }
   if (args.emit == "proto") {
@@ -47,7 +53,7 @@ int runImport(const ImportArgs &args) {
 int runCompile(const CompileArgs &args) {
   auto loaded = readGraphFile(args.model);
   if (!loaded) {
-    llvm::errs() << llvm::toString(loaded.takeError());
+    reportUnreadable(loaded.takeError());
     return 1;
   }
   if (args.emit.empty() && args.output.empty()) {
