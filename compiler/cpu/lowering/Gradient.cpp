@@ -12,11 +12,9 @@ using namespace mlir;
 namespace nncc::cpu {
 namespace {
 
-struct GreaterLowering : OpRewritePattern<nn::GreaterOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(nn::GreaterOp op, PatternRewriter &rw) const override {
-    if (!allRanked(op))
-      return rw.notifyMatchFailure(op, "unranked tensors");
+struct GreaterLowering : Lowering<nn::GreaterOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::GreaterOp op, PatternRewriter &rw) const override {
     rw.replaceOp(op, elementwise(rw, op.getLoc(), cast<RankedTensorType>(op.getType()),
                                  op->getOperands(),
                                  [](OpBuilder &b, Location l, ValueRange a) -> Value {
@@ -30,11 +28,9 @@ struct GreaterLowering : OpRewritePattern<nn::GreaterOp> {
   }
 };
 
-struct ExpandDimsLowering : OpRewritePattern<nn::ExpandDimsOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(nn::ExpandDimsOp op, PatternRewriter &rw) const override {
-    if (!allRanked(op))
-      return rw.notifyMatchFailure(op, "unranked tensors");
+struct ExpandDimsLowering : Lowering<nn::ExpandDimsOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::ExpandDimsOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
     SmallVector<int64_t> inserted = op.getNormalizedAxes();
@@ -50,11 +46,9 @@ struct ExpandDimsLowering : OpRewritePattern<nn::ExpandDimsOp> {
   }
 };
 
-struct BroadcastLikeLowering : OpRewritePattern<nn::BroadcastLikeOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(nn::BroadcastLikeOp op, PatternRewriter &rw) const override {
-    if (!allRanked(op))
-      return rw.notifyMatchFailure(op, "unranked tensors");
+struct BroadcastLikeLowering : Lowering<nn::BroadcastLikeOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::BroadcastLikeOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
     Value init = rw.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(),
@@ -71,11 +65,9 @@ struct BroadcastLikeLowering : OpRewritePattern<nn::BroadcastLikeOp> {
   }
 };
 
-struct NumElementsLowering : OpRewritePattern<nn::NumElementsOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(nn::NumElementsOp op, PatternRewriter &rw) const override {
-    if (!allRanked(op))
-      return rw.notifyMatchFailure(op, "unranked tensors");
+struct NumElementsLowering : Lowering<nn::NumElementsOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::NumElementsOp op, PatternRewriter &rw) const override {
     SmallVector<int64_t> axes = op.getNormalizedAxes();
     Type elt = cast<RankedTensorType>(op.getType()).getElementType();
     Value count = countOver(rw, op.getLoc(), op.getX(), axes, elt);

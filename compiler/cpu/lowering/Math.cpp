@@ -13,11 +13,9 @@ namespace {
 
 /// Lowers an elementwise op whose scalar computation is `Body::build`.
 template <typename NNOp, typename Body>
-struct ElementwiseLowering : OpRewritePattern<NNOp> {
-  using OpRewritePattern<NNOp>::OpRewritePattern;
-  LogicalResult matchAndRewrite(NNOp op, PatternRewriter &rw) const override {
-    if (!allRanked(op))
-      return rw.notifyMatchFailure(op, "unranked tensors");
+struct ElementwiseLowering : Lowering<NNOp> {
+  using Lowering<NNOp>::Lowering;
+  LogicalResult lower(NNOp op, PatternRewriter &rw) const override {
     auto type = cast<RankedTensorType>(op.getType());
     rw.replaceOp(op, elementwise(rw, op.getLoc(), type, op->getOperands(),
                                  Body::build));

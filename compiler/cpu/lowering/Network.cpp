@@ -37,12 +37,9 @@ Value transposed(OpBuilder &b, Location loc, Value x) {
       .getResult()[0];
 }
 
-struct MatMulLowering : OpRewritePattern<nn::MatMulOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(nn::MatMulOp op,
-                                PatternRewriter &rw) const override {
-    if (!allRanked(op))
-      return rw.notifyMatchFailure(op, "unranked tensors");
+struct MatMulLowering : Lowering<nn::MatMulOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::MatMulOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     Value a = op.getLhs(), b = op.getRhs();
     auto ta = cast<RankedTensorType>(a.getType());
@@ -130,12 +127,9 @@ struct MatMulLowering : OpRewritePattern<nn::MatMulOp> {
   }
 };
 
-struct BiasAddLowering : OpRewritePattern<nn::BiasAddOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(nn::BiasAddOp op,
-                                PatternRewriter &rw) const override {
-    if (!allRanked(op))
-      return rw.notifyMatchFailure(op, "unranked tensors");
+struct BiasAddLowering : Lowering<nn::BiasAddOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::BiasAddOp op, PatternRewriter &rw) const override {
     rw.replaceOp(op, elementwise(rw, op.getLoc(),
                                  cast<RankedTensorType>(op.getType()),
                                  op->getOperands(),
@@ -168,11 +162,9 @@ std::pair<Value, Value> shiftedAndLogSum(OpBuilder &b, Location loc, Value x,
 }
 
 template <typename NNOp, bool logarithm>
-struct SoftmaxLowering : OpRewritePattern<NNOp> {
-  using OpRewritePattern<NNOp>::OpRewritePattern;
-  LogicalResult matchAndRewrite(NNOp op, PatternRewriter &rw) const override {
-    if (!allRanked(op))
-      return rw.notifyMatchFailure(op, "unranked tensors");
+struct SoftmaxLowering : Lowering<NNOp> {
+  using Lowering<NNOp>::Lowering;
+  LogicalResult lower(NNOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     Value x = op.getX();
     int64_t axis = op.getNormalizedAxis();
@@ -188,12 +180,9 @@ struct SoftmaxLowering : OpRewritePattern<NNOp> {
   }
 };
 
-struct SoftmaxCrossEntropyLowering : OpRewritePattern<nn::SoftmaxCrossEntropyOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(nn::SoftmaxCrossEntropyOp op,
-                                PatternRewriter &rw) const override {
-    if (!allRanked(op))
-      return rw.notifyMatchFailure(op, "unranked tensors");
+struct SoftmaxCrossEntropyLowering : Lowering<nn::SoftmaxCrossEntropyOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::SoftmaxCrossEntropyOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     Value logits = op.getLogits(), labels = op.getLabels();
     auto lt = cast<RankedTensorType>(logits.getType());
@@ -251,12 +240,9 @@ struct SoftmaxCrossEntropyLowering : OpRewritePattern<nn::SoftmaxCrossEntropyOp>
   }
 };
 
-struct MeanSquaredErrorLowering : OpRewritePattern<nn::MeanSquaredErrorOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(nn::MeanSquaredErrorOp op,
-                                PatternRewriter &rw) const override {
-    if (!allRanked(op))
-      return rw.notifyMatchFailure(op, "unranked tensors");
+struct MeanSquaredErrorLowering : Lowering<nn::MeanSquaredErrorOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::MeanSquaredErrorOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     auto p = cast<RankedTensorType>(op.getPredictions().getType());
     auto t = cast<RankedTensorType>(op.getTargets().getType());

@@ -29,21 +29,17 @@ Value numElements(OpBuilder &b, Location loc, Value x) {
   return n;
 }
 
-struct ConstantLowering : OpRewritePattern<nn::ConstantOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(nn::ConstantOp op,
-                                PatternRewriter &rw) const override {
+struct ConstantLowering : Lowering<nn::ConstantOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::ConstantOp op, PatternRewriter &rw) const override {
     rw.replaceOpWithNewOp<arith::ConstantOp>(op, cast<TypedAttr>(op.getValue()));
     return success();
   }
 };
 
-struct ReshapeLowering : OpRewritePattern<nn::ReshapeOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(nn::ReshapeOp op,
-                                PatternRewriter &rw) const override {
-    if (!allRanked(op))
-      return rw.notifyMatchFailure(op, "unranked tensors");
+struct ReshapeLowering : Lowering<nn::ReshapeOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::ReshapeOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
     // Known sizes are constants; the one unknown is what the others leave.
@@ -67,12 +63,9 @@ struct ReshapeLowering : OpRewritePattern<nn::ReshapeOp> {
   }
 };
 
-struct SqueezeLowering : OpRewritePattern<nn::SqueezeOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(nn::SqueezeOp op,
-                                PatternRewriter &rw) const override {
-    if (!allRanked(op))
-      return rw.notifyMatchFailure(op, "unranked tensors");
+struct SqueezeLowering : Lowering<nn::SqueezeOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::SqueezeOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     auto in = cast<RankedTensorType>(op.getX().getType());
     auto type = cast<RankedTensorType>(op.getType());
@@ -87,11 +80,9 @@ struct SqueezeLowering : OpRewritePattern<nn::SqueezeOp> {
 };
 
 template <typename NNOp, Reduction kind, bool mean>
-struct ReduceLowering : OpRewritePattern<NNOp> {
-  using OpRewritePattern<NNOp>::OpRewritePattern;
-  LogicalResult matchAndRewrite(NNOp op, PatternRewriter &rw) const override {
-    if (!allRanked(op))
-      return rw.notifyMatchFailure(op, "unranked tensors");
+struct ReduceLowering : Lowering<NNOp> {
+  using Lowering<NNOp>::Lowering;
+  LogicalResult lower(NNOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     Value x = op.getX();
     auto in = cast<RankedTensorType>(x.getType());
@@ -121,12 +112,9 @@ struct ReduceLowering : OpRewritePattern<NNOp> {
   }
 };
 
-struct ArgMaxLowering : OpRewritePattern<nn::ArgMaxOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(nn::ArgMaxOp op,
-                                PatternRewriter &rw) const override {
-    if (!allRanked(op))
-      return rw.notifyMatchFailure(op, "unranked tensors");
+struct ArgMaxLowering : Lowering<nn::ArgMaxOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::ArgMaxOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     Value x = op.getX();
     auto in = cast<RankedTensorType>(x.getType());
@@ -178,12 +166,9 @@ struct ArgMaxLowering : OpRewritePattern<nn::ArgMaxOp> {
   }
 };
 
-struct OneHotLowering : OpRewritePattern<nn::OneHotOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(nn::OneHotOp op,
-                                PatternRewriter &rw) const override {
-    if (!allRanked(op))
-      return rw.notifyMatchFailure(op, "unranked tensors");
+struct OneHotLowering : Lowering<nn::OneHotOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::OneHotOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
     int64_t rank = type.getRank();
@@ -241,12 +226,9 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, Type to) {
   return b.create<arith::TruncIOp>(loc, to, v);
 }
 
-struct CastLowering : OpRewritePattern<nn::CastOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(nn::CastOp op,
-                                PatternRewriter &rw) const override {
-    if (!allRanked(op))
-      return rw.notifyMatchFailure(op, "unranked tensors");
+struct CastLowering : Lowering<nn::CastOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::CastOp op, PatternRewriter &rw) const override {
     auto type = cast<RankedTensorType>(op.getType());
     Type to = type.getElementType();
     rw.replaceOp(op, elementwise(rw, op.getLoc(), type, {op.getX()},
