@@ -65,8 +65,7 @@ int writeModels(const std::string &dir) {
   fe::Graph mlp = buildMlp({784, 50, 50, 10}, "tanh", true);
   mlp.loop("train_loop", "train", 128); // the compiled-loop epoch
   std::pair<const char *, fe::Graph> models[] = {
-      {"mlp", std::move(mlp)},
-      {"big_mlp", buildMlp({784, 4096, 4096, 4096, 10}, "relu", false)}};
+      {"mlp", std::move(mlp)}, {"big_mlp", buildMlp({784, 4096, 4096, 4096, 10}, "relu", false)}};
   for (auto &[name, g] : models) {
     std::string text, path = dir + "/" + name + ".pbtxt";
     google::protobuf::TextFormat::PrintToString(g.proto(), &text);
@@ -107,15 +106,14 @@ int benchProducts() {
     int64_t m, k, n;
     bool ta, tb;
   };
-  const Product products[] = {
-      {"textbook forward  x . W1     ", 64, 784, 50, false, false},
-      {"inference         x . W1     ", 10000, 784, 50, false, false},
-      {"textbook gradient x^T . dZ1  ", 784, 64, 50, true, false},
-      {"textbook forward  h1 . W2    ", 64, 50, 50, false, false},
-      {"textbook backward dZ2 . W2^T ", 64, 50, 50, false, true},
-      {"big forward       h1 . W2    ", 256, 1024, 1024, false, false},
-      {"big gradient      h1^T . dZ2 ", 1024, 256, 1024, true, false},
-      {"big backward      dZ2 . W2^T ", 256, 1024, 1024, false, true}};
+  const Product products[] = {{"textbook forward  x . W1     ", 64, 784, 50, false, false},
+                              {"inference         x . W1     ", 10000, 784, 50, false, false},
+                              {"textbook gradient x^T . dZ1  ", 784, 64, 50, true, false},
+                              {"textbook forward  h1 . W2    ", 64, 50, 50, false, false},
+                              {"textbook backward dZ2 . W2^T ", 64, 50, 50, false, true},
+                              {"big forward       h1 . W2    ", 256, 1024, 1024, false, false},
+                              {"big gradient      h1^T . dZ2 ", 1024, 256, 1024, true, false},
+                              {"big backward      dZ2 . W2^T ", 256, 1024, 1024, false, true}};
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> uniform(-1, 1);
   for (const Product &p : products) {
@@ -142,8 +140,8 @@ int benchProducts() {
       times.push_back(seconds(t0) / reps);
     }
     double t = median(times);
-    fmt::print("product {} [{}x{}] . [{}x{}]: {:8.2f} us, {:6.1f} GFLOP/s\n", p.what, p.m,
-               p.k, p.k, p.n, t * 1e6, 2.0 * p.m * p.k * p.n / t / 1e9);
+    fmt::print("product {} [{}x{}] . [{}x{}]: {:8.2f} us, {:6.1f} GFLOP/s\n", p.what, p.m, p.k, p.k,
+               p.n, t * 1e6, 2.0 * p.m * p.k * p.n / t / 1e9);
   }
   return 0;
 }
@@ -193,8 +191,8 @@ int main(int argc, char **argv) {
   auto exe = compileOrDie(std::move(model), &modelCompile);
   result["compile_train_s"] = trainCompile;
   result["compile_model_s"] = modelCompile;
-  fmt::print("compile: training function {:.3f} s, train + predict {:.3f} s\n",
-             trainCompile, modelCompile);
+  fmt::print("compile: training function {:.3f} s, train + predict {:.3f} s\n", trainCompile,
+             modelCompile);
 
   // The textbook MLP's training epochs (momentum recipe, batch 64).
   rt::Session session(exe);
@@ -248,10 +246,10 @@ int main(int argc, char **argv) {
     double loss = 0;
     int64_t steps = 0, count = (rows + 63) / 64;
     for (int64_t first = 0; first < count; first += stepsPerCall) {
-      auto out = looped.run("train_loop",
-                            {{"first", rt::Tensor::of<int32_t>({}, {int32_t(first)})},
-                             {"batch", batchOf64}},
-                            {{"x", *xd}, {"y", *yd}, {"order", *od}}, {"cost"}, {});
+      auto out = looped.run(
+          "train_loop",
+          {{"first", rt::Tensor::of<int32_t>({}, {int32_t(first)})}, {"batch", batchOf64}},
+          {{"x", *xd}, {"y", *yd}, {"order", *od}}, {"cost"}, {});
       if (!out) {
         fmt::print(stderr, "error: {}\n", out.error());
         return 1;

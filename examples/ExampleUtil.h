@@ -16,8 +16,7 @@ namespace nncc::examples {
 /// The example's model: argv[1] if given, else the .pbtxt beside the source.
 inline std::string modelPath(int argc, char **argv, const char *name) {
   for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--plots" ||
-        std::string(argv[i]) == "--device") {
+    if (std::string(argv[i]) == "--plots" || std::string(argv[i]) == "--device") {
       ++i;
       continue;
     }
@@ -39,8 +38,7 @@ inline std::string plotDir(int argc, char **argv) {
 inline rt::Device deviceOf(const std::string &name) {
   auto device = rt::Device::named(name);
   if (!device) {
-    std::fprintf(stderr, "error: --device %s: %s\n", name.c_str(),
-                 device.error().c_str());
+    std::fprintf(stderr, "error: --device %s: %s\n", name.c_str(), device.error().c_str());
     std::exit(1);
   }
   return *device;
@@ -84,8 +82,7 @@ inline rt::Session openSession(const std::string &path,
 }
 
 /// Runs or exits with the error.
-inline rt::TensorMap run(rt::Session &s, const std::string &sig,
-                         const rt::TensorMap &feeds) {
+inline rt::TensorMap run(rt::Session &s, const std::string &sig, const rt::TensorMap &feeds) {
   auto out = s.run(sig, feeds);
   if (!out) {
     std::fprintf(stderr, "error: %s\n", out.error().c_str());
@@ -107,8 +104,7 @@ inline std::string numpyFloat(double v) {
 }
 
 /// Prints the elements of `t` as [a b c] with printf `format` each.
-inline void print(const char *label, const rt::Tensor &t,
-                  const char *format = "%g") {
+inline void print(const char *label, const rt::Tensor &t, const char *format = "%g") {
   std::printf("%s", label);
   auto values = t.toDoubles();
   if (t.rank() == 0) {

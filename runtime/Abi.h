@@ -22,8 +22,7 @@ inline constexpr char kEntryPrefix[] = "nncc_entry_";
 /// kParallelForHook: runs task(ctx, i, j) over [begin, end) split in
 /// ranges of at least `grain` rows.
 using RowTask = void (*)(void *ctx, int64_t begin, int64_t end);
-using ParallelForFn = void (*)(RowTask task, void *ctx, int64_t begin, int64_t end,
-                               int64_t grain);
+using ParallelForFn = void (*)(RowTask task, void *ctx, int64_t begin, int64_t end, int64_t grain);
 inline constexpr char kParallelForHook[] = "nncc_parallel_for_hook";
 /// kAllocHook / kFreeHook: the kernels' buffers (the runtime's caching
 /// allocator; the session frees the results it adopts).

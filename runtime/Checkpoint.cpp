@@ -16,11 +16,16 @@ namespace {
 
 graph::DataType toDataType(DType dtype) {
   switch (dtype) {
-  case DType::F64: return graph::F64;
-  case DType::I32: return graph::I32;
-  case DType::I64: return graph::I64;
-  case DType::Bool: return graph::BOOL;
-  default: return graph::F32;
+  case DType::F64:
+    return graph::F64;
+  case DType::I32:
+    return graph::I32;
+  case DType::I64:
+    return graph::I64;
+  case DType::Bool:
+    return graph::BOOL;
+  default:
+    return graph::F32;
   }
 }
 
@@ -75,21 +80,21 @@ Expected<TensorMap> readCheckpointBytes(const std::string &bytes, const std::str
     Shape shape(spec.shape().begin(), spec.shape().end());
     auto it = saved.find(spec.name());
     if (it == saved.end()) {
-      problems.push_back("variable '" + spec.name() + "' (" +
-                         describe(spec.dtype(), shape) + ") is missing");
+      problems.push_back("variable '" + spec.name() + "' (" + describe(spec.dtype(), shape) +
+                         ") is missing");
       continue;
     }
     const ckpt::Variable &v = *it->second;
     Shape got(v.shape().begin(), v.shape().end());
     size_t need = static_cast<size_t>(numElements(shape)) * dtypeSize(toDType(spec.dtype()));
     if (v.dtype() != spec.dtype() || got != shape) {
-      problems.push_back("variable '" + spec.name() + "' is " +
-                         describe(v.dtype(), got) + " in the checkpoint but " +
-                         describe(spec.dtype(), shape) + " in the model");
+      problems.push_back("variable '" + spec.name() + "' is " + describe(v.dtype(), got) +
+                         " in the checkpoint but " + describe(spec.dtype(), shape) +
+                         " in the model");
     } else if (v.data().size() != need) {
-      problems.push_back("variable '" + spec.name() + "' has " +
-                         std::to_string(v.data().size()) + " bytes of data, " +
-                         describe(spec.dtype(), shape) + " needs " + std::to_string(need));
+      problems.push_back("variable '" + spec.name() + "' has " + std::to_string(v.data().size()) +
+                         " bytes of data, " + describe(spec.dtype(), shape) + " needs " +
+                         std::to_string(need));
     } else {
       Tensor t(toDType(spec.dtype()), shape);
       if (!t.valid())
@@ -102,8 +107,7 @@ Expected<TensorMap> readCheckpointBytes(const std::string &bytes, const std::str
   for (const auto &[name, v] : saved)
     problems.push_back("variable '" + name + "' is not in the model");
   if (!problems.empty()) {
-    std::string message = path + ": the checkpoint does not match model '" +
-                          model.model() + "':";
+    std::string message = path + ": the checkpoint does not match model '" + model.model() + "':";
     for (const std::string &p : problems)
       message += "\n  " + p;
     return Status::error(message);

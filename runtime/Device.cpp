@@ -33,13 +33,11 @@ std::string Device::name() const {
   return "cpu (" + std::to_string(threadCount()) + " threads)";
 }
 
-Status Device::accepts(const exe::Executable &exe,
-                       const std::string &what) const {
+Status Device::accepts(const exe::Executable &exe, const std::string &what) const {
   const std::string &target = exe.target();
   if (target == this->target())
     return Status();
-  return Status::error(what + " was compiled for " + target +
-                       " and cannot run on " + name() +
+  return Status::error(what + " was compiled for " + target + " and cannot run on " + name() +
                        "; compile it with --target=" + this->target());
 }
 

@@ -26,8 +26,7 @@ namespace {
 /// dlopen needs a file: the library goes into an anonymous memory file, or
 /// with NNCC_KERNELS_DIR set into a file there that profilers (perf) can
 /// read the kernels' symbols from.
-Expected<void *> openLibrary(const std::string &bytes, const std::string &name,
-                             int &file) {
+Expected<void *> openLibrary(const std::string &bytes, const std::string &name, int &file) {
   static std::atomic<int> loaded{0};
   std::string kept;
   if (const char *dir = std::getenv("NNCC_KERNELS_DIR"))
@@ -82,7 +81,8 @@ Status validateExecutable(const exe::Executable &proto, const std::string &name,
     for (int64_t d : shape) {
       if (d < 0 || (d > 0 && count > kMaxElements / d))
         return Status::error(name + ": variable '" + v.name() + "' has shape " +
-                             shapeString(shape) + "; every dimension must be 0 or more "
+                             shapeString(shape) +
+                             "; every dimension must be 0 or more "
                              "and the whole at most 2^34 elements");
       count *= d;
     }
@@ -99,7 +99,8 @@ Status validateExecutable(const exe::Executable &proto, const std::string &name,
         for (int64_t d : t.dims())
           if (d < -1)
             return Status::error(where + ": tensor '" + t.name() + "' has dimension " +
-                                 std::to_string(d) + " (expected -1 for unknown, or 0 "
+                                 std::to_string(d) +
+                                 " (expected -1 for unknown, or 0 "
                                  "or more)");
     for (const auto *names : {&sig.variables(), &sig.updates()})
       for (const std::string &v : *names)
@@ -110,8 +111,7 @@ Status validateExecutable(const exe::Executable &proto, const std::string &name,
   return Status();
 }
 
-Expected<exe::Executable> readExecutableBytes(const std::string &bytes,
-                                              const std::string &path) {
+Expected<exe::Executable> readExecutableBytes(const std::string &bytes, const std::string &path) {
   auto payload = unframe(kExecutableFile, bytes, path);
   if (!payload)
     return payload.status();
@@ -125,11 +125,16 @@ Expected<exe::Executable> readExecutableBytes(const std::string &bytes,
 
 DType toDType(graph::DataType dtype) {
   switch (dtype) {
-  case graph::F64: return DType::F64;
-  case graph::I32: return DType::I32;
-  case graph::I64: return DType::I64;
-  case graph::BOOL: return DType::Bool;
-  default: return DType::F32;
+  case graph::F64:
+    return DType::F64;
+  case graph::I32:
+    return DType::I32;
+  case graph::I64:
+    return DType::I64;
+  case graph::BOOL:
+    return DType::Bool;
+  default:
+    return DType::F32;
   }
 }
 
@@ -178,13 +183,14 @@ Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable prot
   *alloc = &kernelAlloc;
   *release = &kernelFree;
   // Kernels compiled with numeric checks report the first NaN or Inf.
-  if (auto *fault = static_cast<abi::NumericFaultFn *>(dlsym(exe->library_, abi::kNumericFaultHook)))
+  if (auto *fault =
+          static_cast<abi::NumericFaultFn *>(dlsym(exe->library_, abi::kNumericFaultHook)))
     *fault = &recordNumericFault;
   for (const exe::SignatureSpec &sig : exe->proto_.signatures()) {
     void *symbol = dlsym(exe->library_, sig.entry().c_str());
     if (!symbol)
-      return Status::error(name + ": kernel '" + sig.entry() + "' of signature '" +
-                           sig.name() + "' is missing from the library");
+      return Status::error(name + ": kernel '" + sig.entry() + "' of signature '" + sig.name() +
+                           "' is missing from the library");
     exe->entries_[sig.name()] = reinterpret_cast<Entry>(symbol);
   }
   return exe;

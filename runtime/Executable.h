@@ -31,8 +31,7 @@ Expected<exe::Executable> readExecutable(const std::string &path);
 /// and target, kernels present, every signature's entry named, its feeds'
 /// and fetches' dims -1 or more, its variables and updates among the
 /// executable's variables, every variable's shape within kMaxElements.
-Expected<exe::Executable> readExecutableBytes(const std::string &bytes,
-                                              const std::string &path);
+Expected<exe::Executable> readExecutableBytes(const std::string &bytes, const std::string &path);
 /// The checks of readExecutableBytes on a proto already in memory. With
 /// `sourceIsEnough`, a CUDA program of source alone passes (a device that
 /// compiles it itself: Executable::withoutKernels).

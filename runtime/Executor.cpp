@@ -22,8 +22,7 @@ const exe::VariableSpec *variableSpec(const Executable &exe, const std::string &
 
 /// Appends a memref descriptor to `out`: allocated, aligned, offset,
 /// sizes..., strides...; returns where it starts.
-size_t descriptor(std::vector<int64_t> &out, const void *data, const int64_t *shape,
-                  size_t rank) {
+size_t descriptor(std::vector<int64_t> &out, const void *data, const int64_t *shape, size_t rank) {
   size_t at = out.size();
   out.push_back(reinterpret_cast<int64_t>(data));
   out.push_back(reinterpret_cast<int64_t>(data));
@@ -129,8 +128,7 @@ private:
 
 } // namespace
 
-Expected<Executor::Results> CpuExecutor::run(const exe::SignatureSpec &sig,
-                                             const TensorMap &feeds,
+Expected<Executor::Results> CpuExecutor::run(const exe::SignatureSpec &sig, const TensorMap &feeds,
                                              const std::set<std::string> &,
                                              const std::vector<std::string> &wanted,
                                              const std::vector<std::string> &deviceFetches,
@@ -164,12 +162,10 @@ Expected<Executor::Results> CpuExecutor::run(const exe::SignatureSpec &sig,
   std::vector<RunScratch::Result> &results = scratch.results;
   for (const exe::TensorSpec &spec : sig.fetches())
     results.push_back({toDType(spec.dtype()),
-                       spec.flat() ? 1u : static_cast<size_t>(spec.dims_size()),
-                       spec.flat()});
+                       spec.flat() ? 1u : static_cast<size_t>(spec.dims_size()), spec.flat()});
   for (const std::string &v : sig.updates()) {
     const exe::VariableSpec *spec = variableSpec(exe_, v);
-    results.push_back({toDType(spec->dtype()), static_cast<size_t>(spec->shape_size()),
-                       false});
+    results.push_back({toDType(spec->dtype()), static_cast<size_t>(spec->shape_size()), false});
   }
   size_t resultWords = 0;
   for (const RunScratch::Result &r : results)
@@ -218,12 +214,11 @@ Expected<Executor::Results> CpuExecutor::run(const exe::SignatureSpec &sig,
     auto owner = std::find_if(owners.begin(), owners.end(),
                               [&](const auto &o) { return o.first == allocated; });
     if (owner == owners.end()) {
-      values.push_back(Tensor::adopt(r.dtype, shape, data,
-                                     [allocated](void *) { kernelFree(allocated); }));
+      values.push_back(
+          Tensor::adopt(r.dtype, shape, data, [allocated](void *) { kernelFree(allocated); }));
       owners.emplace_back(allocated, values.back());
     } else {
-      values.push_back(Tensor::adopt(r.dtype, shape, data,
-                                     [keep = owner->second](void *) {}));
+      values.push_back(Tensor::adopt(r.dtype, shape, data, [keep = owner->second](void *) {}));
     }
     at += 3 + 2 * r.rank;
   }
@@ -275,8 +270,7 @@ void CudaExecutor::drop(TensorMap &variables, const std::string &name) {
   }
 }
 
-Expected<Executor::Results> CudaExecutor::run(const exe::SignatureSpec &sig,
-                                              const TensorMap &feeds,
+Expected<Executor::Results> CudaExecutor::run(const exe::SignatureSpec &sig, const TensorMap &feeds,
                                               const std::set<std::string> &onDevice,
                                               const std::vector<std::string> &wanted,
                                               const std::vector<std::string> &deviceFetches,
@@ -357,12 +351,10 @@ Expected<Executor::Results> CudaExecutor::run(const exe::SignatureSpec &sig,
   return results;
 }
 
-Expected<Executor::Results> CudaExecutor::runLoop(const exe::SignatureSpec &sig,
-                                                  const TensorMap &feeds,
-                                                  const std::set<std::string> &onDevice,
-                                                  const std::vector<std::string> &wanted,
-                                                  const std::vector<std::string> &deviceFetches,
-                                                  TensorMap &variables) {
+Expected<Executor::Results>
+CudaExecutor::runLoop(const exe::SignatureSpec &sig, const TensorMap &feeds,
+                      const std::set<std::string> &onDevice, const std::vector<std::string> &wanted,
+                      const std::vector<std::string> &deviceFetches, TensorMap &variables) {
   auto where = [&] { return "loop signature '" + sig.name() + "'"; };
   const exe::SignatureSpec *step = exe_.signature(sig.loop().step());
   const exe::CudaSignature *gathers = nullptr;
@@ -411,7 +403,8 @@ Expected<Executor::Results> CudaExecutor::runLoop(const exe::SignatureSpec &sig,
       return Status::error(where() + ": " + table.error());
     tables.push_back(*table);
     const Tensor &t = feeds.at(sig.feeds(i).name());
-    auto rowsOf = allocate(static_cast<size_t>(std::min(batch, rows)) * (t.bytes() / rows), nullptr);
+    auto rowsOf =
+        allocate(static_cast<size_t>(std::min(batch, rows)) * (t.bytes() / rows), nullptr);
     if (!rowsOf)
       return Status::error(where() + ": " + rowsOf.error());
     batches.push_back(*rowsOf);

@@ -66,8 +66,8 @@ template <typename T> Positional positional(T v, int precision, bool fixed) {
   int fracNeeded = std::max(0, static_cast<int>(d.digits.size()) - 1 - d.exp);
   if (fixed || fracNeeded > precision) {
     char buf[512];
-    auto r = std::to_chars(buf, buf + sizeof buf, static_cast<double>(v),
-                           std::chars_format::fixed, precision);
+    auto r = std::to_chars(buf, buf + sizeof buf, static_cast<double>(v), std::chars_format::fixed,
+                           precision);
     std::string s(buf, r.ptr);
     size_t dot = s.find('.');
     Positional p{s.substr(0, dot), dot == std::string::npos ? "" : s.substr(dot + 1)};
@@ -106,9 +106,7 @@ std::string padLeft(const std::string &s, size_t width) {
   return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
 }
 
-std::string nonFinite(double v) {
-  return std::isnan(v) ? "nan" : v < 0 ? "-inf" : "inf";
-}
+std::string nonFinite(double v) { return std::isnan(v) ? "nan" : v < 0 ? "-inf" : "inf"; }
 
 /// numpy's FloatingFormat: one layout (positional or scientific, paddings)
 /// chosen from all printed values, then applied to each.
@@ -141,8 +139,7 @@ public:
       for (T v : finite) {
         Decimal d = scientific(v, precision_, fixed_);
         frac = std::max(frac, static_cast<int>(d.digits.size()) - 1);
-        expDigits = std::max(expDigits,
-                             static_cast<int>(std::to_string(std::abs(d.exp)).size()));
+        expDigits = std::max(expDigits, static_cast<int>(std::to_string(std::abs(d.exp)).size()));
         padLeft_ = std::max(padLeft_, d.negative ? 2 : 1);
       }
       // Every value gets the same number of digits in scientific notation.
@@ -173,8 +170,8 @@ public:
       std::string mantissa = d.digits.substr(1);
       std::string e = std::to_string(std::abs(d.exp));
       e = std::string(expDigits_ - e.size(), '0') + e;
-      return padLeft(std::string(d.negative ? "-" : "") + d.digits[0], padLeft_) + "." +
-             mantissa + "e" + (d.exp < 0 ? "-" : "+") + e;
+      return padLeft(std::string(d.negative ? "-" : "") + d.digits[0], padLeft_) + "." + mantissa +
+             "e" + (d.exp < 0 ? "-" : "+") + e;
     }
     Positional p = positional(v, precision_, fixed_);
     p.frac.append(padRight_ - p.frac.size(), ' ');
@@ -225,8 +222,7 @@ public:
       shown(axis + 1, offset + i * strides_[axis], out);
   }
 
-  std::string format(size_t axis, int64_t offset, const std::string &hang,
-                     int width) const {
+  std::string format(size_t axis, int64_t offset, const std::string &hang, int width) const {
     if (axis == shape_.size())
       return element_(offset);
     std::string nextHang = hang + " ";
@@ -242,8 +238,7 @@ public:
           extendLine(s, line, "...", elemWidth, hang);
           line += " ";
         }
-        extendLine(s, line, format(axis + 1, offset + idx[k] * strides_[axis], nextHang,
-                                   width - 1),
+        extendLine(s, line, format(axis + 1, offset + idx[k] * strides_[axis], nextHang, width - 1),
                    elemWidth, hang);
         if (k + 1 < idx.size())
           line += " ";
@@ -272,10 +267,9 @@ private:
     return idx;
   }
 
-  static void extendLine(std::string &s, std::string &line, const std::string &word,
-                         int width, const std::string &hang) {
-    bool wrap = static_cast<int>(line.size() + word.size()) > width &&
-                line.size() > hang.size();
+  static void extendLine(std::string &s, std::string &line, const std::string &word, int width,
+                         const std::string &hang) {
+    bool wrap = static_cast<int>(line.size() + word.size()) > width && line.size() > hang.size();
     if (wrap) {
       size_t end = line.find_last_not_of(' ');
       s += line.substr(0, end == std::string::npos ? 0 : end + 1) + "\n";
@@ -296,11 +290,16 @@ private:
 std::string formatArray(const Tensor &t, const FormatOptions &options) {
   if (t.rank() == 0) {
     switch (t.dtype()) {
-    case DType::F32: return scalarString(t.data<float>()[0]);
-    case DType::F64: return scalarString(t.data<double>()[0]);
-    case DType::I32: return std::to_string(t.data<int32_t>()[0]);
-    case DType::I64: return std::to_string(t.data<int64_t>()[0]);
-    case DType::Bool: return t.data<bool>()[0] ? "True" : "False";
+    case DType::F32:
+      return scalarString(t.data<float>()[0]);
+    case DType::F64:
+      return scalarString(t.data<double>()[0]);
+    case DType::I32:
+      return std::to_string(t.data<int32_t>()[0]);
+    case DType::I64:
+      return std::to_string(t.data<int64_t>()[0]);
+    case DType::Bool:
+      return t.data<bool>()[0] ? "True" : "False";
     }
   }
   if (t.size() == 0)
@@ -334,8 +333,7 @@ std::string formatArray(const Tensor &t, const FormatOptions &options) {
   case DType::I32:
   case DType::I64: {
     auto at = [&t](int64_t i) {
-      return t.dtype() == DType::I32 ? int64_t(t.data<int32_t>()[i])
-                                     : t.data<int64_t>()[i];
+      return t.dtype() == DType::I32 ? int64_t(t.data<int32_t>()[i]) : t.data<int64_t>()[i];
     };
     size_t width = 0;
     for (int64_t i : shownIdx)

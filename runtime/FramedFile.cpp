@@ -53,11 +53,11 @@ Expected<std::string> unframe(const FileKind &kind, const std::string &bytes,
   uint32_t version = get<uint32_t>(bytes, 8), crc = get<uint32_t>(bytes, 12);
   uint64_t size = get<uint64_t>(bytes, 16);
   if (version != kind.version)
-    return Status::error(path + ": format version " + std::to_string(version) +
-                         (version > kind.version ? " is newer than" : " differs from") +
-                         " the version this runtime reads (" + std::to_string(kind.version) +
-                         "); " +
-                         (version > kind.version ? "update nncc" : "write it again with this nncc"));
+    return Status::error(
+        path + ": format version " + std::to_string(version) +
+        (version > kind.version ? " is newer than" : " differs from") +
+        " the version this runtime reads (" + std::to_string(kind.version) + "); " +
+        (version > kind.version ? "update nncc" : "write it again with this nncc"));
   if (size != bytes.size() - kHeaderBytes)
     return Status::error(path + ": truncated or with trailing bytes (the header says " +
                          std::to_string(size) + " bytes of data, the file has " +

@@ -15,7 +15,7 @@ namespace nncc::rt {
 struct FileKind {
   const char *magic; // exactly 8 bytes
   uint32_t version;
-  const char *what;  // "nncc executable (.nnx)", "nncc checkpoint"
+  const char *what; // "nncc executable (.nnx)", "nncc checkpoint"
 };
 
 inline constexpr FileKind kExecutableFile = {"NNCCNNX\n", 3, "nncc executable (.nnx)"};

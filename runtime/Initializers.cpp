@@ -9,17 +9,20 @@ namespace {
 /// The values of a graph.proto tensor, as doubles.
 std::vector<double> valuesOf(const graph::Tensor &t) {
   std::vector<double> v;
-  for (float x : t.float_val()) v.push_back(x);
-  for (double x : t.double_val()) v.push_back(x);
-  for (int64_t x : t.int_val()) v.push_back(static_cast<double>(x));
-  for (bool x : t.bool_val()) v.push_back(x ? 1 : 0);
+  for (float x : t.float_val())
+    v.push_back(x);
+  for (double x : t.double_val())
+    v.push_back(x);
+  for (int64_t x : t.int_val())
+    v.push_back(static_cast<double>(x));
+  for (bool x : t.bool_val())
+    v.push_back(x ? 1 : 0);
   return v;
 }
 
 } // namespace
 
-Status initializeVariable(Tensor &t, const graph::Initializer &init,
-                          const std::string &name) {
+Status initializeVariable(Tensor &t, const graph::Initializer &init, const std::string &name) {
   InitializerSpec spec;
   switch (init.kind()) {
   case graph::Initializer::ZEROS:
@@ -34,8 +37,8 @@ Status initializeVariable(Tensor &t, const graph::Initializer &init,
     if (spec.constantValues.size() != 1 &&
         static_cast<int64_t>(spec.constantValues.size()) != t.size())
       return Status::error("variable '" + name + "': the initial value has " +
-                           std::to_string(spec.constantValues.size()) +
-                           " elements, the variable " + std::to_string(t.size()));
+                           std::to_string(spec.constantValues.size()) + " elements, the variable " +
+                           std::to_string(t.size()));
     break;
   case graph::Initializer::GLOROT_UNIFORM:
     spec.kind = InitializerSpec::Kind::GlorotUniform;

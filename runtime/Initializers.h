@@ -9,8 +9,7 @@
 namespace nncc::rt {
 
 /// Fills `t` (already of the variable's dtype and shape) as `init` says.
-Status initializeVariable(Tensor &t, const graph::Initializer &init,
-                          const std::string &name);
+Status initializeVariable(Tensor &t, const graph::Initializer &init, const std::string &name);
 
 } // namespace nncc::rt
 

@@ -33,8 +33,7 @@ public:
       return st;
     skipSpace();
     if (pos_ != s_.size())
-      return error(pos_, "unexpected \"" + snippet(pos_, s_.size()) +
-                             "\" after the value");
+      return error(pos_, "unexpected \"" + snippet(pos_, s_.size()) + "\" after the value");
     Shape shape;
     for (const Node *n = &root; n->list; n = &n->items[0]) {
       shape.push_back(static_cast<int64_t>(n->items.size()));
@@ -58,11 +57,10 @@ private:
     std::string shown = s_;
     if (s_.size() > 60) {
       size_t from = at > 25 ? at - 25 : 0;
-      shown = (from ? "..." : "") + s_.substr(from, 50) +
-              (from + 50 < s_.size() ? "..." : "");
+      shown = (from ? "..." : "") + s_.substr(from, 50) + (from + 50 < s_.size() ? "..." : "");
     }
-    return Status::error("literal \"" + shown + "\", column " +
-                         std::to_string(at + 1) + ": " + what);
+    return Status::error("literal \"" + shown + "\", column " + std::to_string(at + 1) + ": " +
+                         what);
   }
   std::string snippet(size_t from, size_t to) const {
     std::string text = s_.substr(from, to - from);
@@ -133,11 +131,9 @@ private:
     std::vector<int64_t> first(depth, 0);
     std::string where = depth ? "element " + describe(path) : "the value";
     if (depth < shape.size() && !node.list)
-      return error(node.pos, where + " is a number, element " + describe(first) +
-                                 " is a list");
+      return error(node.pos, where + " is a number, element " + describe(first) + " is a list");
     if (depth == shape.size() && node.list)
-      return error(node.pos, where + " is a list, element " + describe(first) +
-                                 " is a number");
+      return error(node.pos, where + " is a list, element " + describe(first) + " is a number");
     if (!node.list) {
       leaves.push_back(&node);
       return Status();
@@ -145,9 +141,8 @@ private:
     int64_t n = static_cast<int64_t>(node.items.size());
     if (n != shape[depth])
       return error(node.pos, "row " + describe(path) + " has " + std::to_string(n) +
-                                 (n == 1 ? " element, row " : " elements, row ") +
-                                 describe(first) + " has " +
-                                 std::to_string(shape[depth]));
+                                 (n == 1 ? " element, row " : " elements, row ") + describe(first) +
+                                 " has " + std::to_string(shape[depth]));
     for (int64_t i = 0; i < n; ++i) {
       path.push_back(i);
       Status st = check(node.items[i], shape, path, leaves);
@@ -203,14 +198,19 @@ private:
         return bad(" is not a number");
     }
     switch (t.dtype()) {
-    case DType::F32: t.data<float>()[i] = static_cast<float>(v); break;
-    case DType::F64: t.data<double>()[i] = v; break;
-    case DType::Bool: t.data<bool>()[i] = v != 0; break;
+    case DType::F32:
+      t.data<float>()[i] = static_cast<float>(v);
+      break;
+    case DType::F64:
+      t.data<double>()[i] = v;
+      break;
+    case DType::Bool:
+      t.data<bool>()[i] = v != 0;
+      break;
     case DType::I32:
     case DType::I64: {
       if (std::isnan(v) || std::isinf(v) || v != std::floor(v))
-        return bad(std::string(" is not an integer (the tensor is ") +
-                   dtypeName(t.dtype()) + ")");
+        return bad(std::string(" is not an integer (the tensor is ") + dtypeName(t.dtype()) + ")");
       bool i32 = t.dtype() == DType::I32;
       double lo = i32 ? -2147483648.0 : -9223372036854775808.0;
       double hi = i32 ? 2147483648.0 : 9223372036854775808.0;

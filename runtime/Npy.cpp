@@ -49,15 +49,14 @@ std::string escaped(std::string_view bytes) {
 
 /// Checks the magic and version, and returns where the header dict starts
 /// and how long it is. `head` holds the first (up to) 12 bytes.
-Expected<std::pair<uint64_t, uint64_t>>
-parsePreamble(std::string_view head, uint64_t total, const std::string &name) {
+Expected<std::pair<uint64_t, uint64_t>> parsePreamble(std::string_view head, uint64_t total,
+                                                      const std::string &name) {
   std::string_view magic = head.substr(0, kMagic.size());
   if (magic != kMagic.substr(0, magic.size()) || total == 0)
     return fail(name, "not a .npy file: bad magic (expected \"\\x93NUMPY\", found \"" +
                           escaped(magic) + "\")");
   if (head.size() < 8)
-    return fail(name, "truncated header: the file has only " +
-                          std::to_string(total) + " bytes");
+    return fail(name, "truncated header: the file has only " + std::to_string(total) + " bytes");
   int major = static_cast<unsigned char>(head[6]);
   int minor = static_cast<unsigned char>(head[7]);
   if ((major != 1 && major != 2) || minor != 0)
@@ -65,16 +64,14 @@ parsePreamble(std::string_view head, uint64_t total, const std::string &name) {
                           std::to_string(minor) + " (supported: 1.0, 2.0)");
   size_t lenBytes = major == 1 ? 2 : 4;
   if (head.size() < 8 + lenBytes)
-    return fail(name, "truncated header: the file has only " +
-                          std::to_string(total) + " bytes");
+    return fail(name, "truncated header: the file has only " + std::to_string(total) + " bytes");
   uint64_t len = 0;
   for (size_t i = 0; i < lenBytes; ++i)
     len |= uint64_t(static_cast<unsigned char>(head[8 + i])) << (8 * i);
   uint64_t offset = 8 + lenBytes;
   if (len > total - offset)
-    return fail(name, "truncated header: it says " + std::to_string(len) +
-                          " bytes, the file has " + std::to_string(total - offset) +
-                          " after the preamble");
+    return fail(name, "truncated header: it says " + std::to_string(len) + " bytes, the file has " +
+                          std::to_string(total - offset) + " after the preamble");
   return std::make_pair(offset, len);
 }
 
@@ -129,12 +126,12 @@ private:
     std::string text(s_.substr(0, 200));
     while (!text.empty() && (text.back() == ' ' || text.back() == '\n'))
       text.pop_back();
-    return fail(name_, "malformed header: " + what + " at offset " +
-                           std::to_string(pos_) + " of " + text);
+    return fail(name_,
+                "malformed header: " + what + " at offset " + std::to_string(pos_) + " of " + text);
   }
   void skipSpace() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' ||
-                                s_[pos_] == '\n' || s_[pos_] == '\r'))
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
       ++pos_;
   }
   bool expect(char c) {
@@ -158,11 +155,16 @@ private:
     std::string d;
     if (!parseString(d))
       return error("expected a quoted dtype for 'descr'");
-    if (d == "<f4") h.dtype = DType::F32;
-    else if (d == "<f8") h.dtype = DType::F64;
-    else if (d == "<i4") h.dtype = DType::I32;
-    else if (d == "<i8") h.dtype = DType::I64;
-    else if (d == "|b1") h.dtype = DType::Bool;
+    if (d == "<f4")
+      h.dtype = DType::F32;
+    else if (d == "<f8")
+      h.dtype = DType::F64;
+    else if (d == "<i4")
+      h.dtype = DType::I32;
+    else if (d == "<i8")
+      h.dtype = DType::I64;
+    else if (d == "|b1")
+      h.dtype = DType::Bool;
     else
       return fail(name_, "unsupported dtype '" + d + "' (supported: " + kSupported + ")");
     return Status();
@@ -206,8 +208,7 @@ private:
     h.count = 1;
     for (int64_t d : h.shape) {
       if (d != 0 && h.count > kMaxElements / d)
-        return fail(name_, "shape " + shapeString(h.shape) +
-                               " has more than 2^34 elements");
+        return fail(name_, "shape " + shapeString(h.shape) + " has more than 2^34 elements");
       h.count *= d;
     }
     return Status();
@@ -219,8 +220,8 @@ private:
 };
 
 /// Parses the dict and checks the data that follows against the shape.
-Expected<Header> parseHeader(std::string_view dict, uint64_t dataOffset,
-                             uint64_t total, const std::string &name) {
+Expected<Header> parseHeader(std::string_view dict, uint64_t dataOffset, uint64_t total,
+                             const std::string &name) {
   Expected<Header> h = DictParser(dict, name).parse();
   if (!h)
     return h;
@@ -228,10 +229,9 @@ Expected<Header> parseHeader(std::string_view dict, uint64_t dataOffset,
   uint64_t need = uint64_t(h->count) * dtypeSize(h->dtype);
   uint64_t have = total - dataOffset;
   if (have < need)
-    return fail(name, "data shorter than the shape says: " + shapeString(h->shape) +
-                          " of " + dtypeName(h->dtype) + " needs " +
-                          std::to_string(need) + " bytes, the file has " +
-                          std::to_string(have));
+    return fail(name, "data shorter than the shape says: " + shapeString(h->shape) + " of " +
+                          dtypeName(h->dtype) + " needs " + std::to_string(need) +
+                          " bytes, the file has " + std::to_string(have));
   if (have > need)
     return fail(name, std::to_string(have - need) +
                           " bytes of unexpected data after the array of shape " +
@@ -287,19 +287,27 @@ Expected<std::string> headerFor(const Tensor &t) {
     return Status::error("cannot write a tensor without data");
   for (int64_t d : t.shape())
     if (d < 0)
-      return Status::error("cannot write a tensor of unknown shape " +
-                           shapeString(t.shape()));
+      return Status::error("cannot write a tensor of unknown shape " + shapeString(t.shape()));
   const char *descr = "";
   switch (t.dtype()) {
-  case DType::F32: descr = "<f4"; break;
-  case DType::F64: descr = "<f8"; break;
-  case DType::I32: descr = "<i4"; break;
-  case DType::I64: descr = "<i8"; break;
-  case DType::Bool: descr = "|b1"; break;
+  case DType::F32:
+    descr = "<f4";
+    break;
+  case DType::F64:
+    descr = "<f8";
+    break;
+  case DType::I32:
+    descr = "<i4";
+    break;
+  case DType::I64:
+    descr = "<i8";
+    break;
+  case DType::Bool:
+    descr = "|b1";
+    break;
   }
   std::string dict = std::string("{'descr': '") + descr +
-                     "', 'fortran_order': False, 'shape': " + shapeString(t.shape()) +
-                     ", }";
+                     "', 'fortran_order': False, 'shape': " + shapeString(t.shape()) + ", }";
   // Like numpy: pad with spaces and a newline so the data starts at a
   // multiple of 64 bytes; version 2.0 only when the length needs 4 bytes.
   size_t preamble = 10;
@@ -331,8 +339,7 @@ std::string_view dataOf(const Tensor &t, std::string &boolScratch) {
 
 } // namespace
 
-Expected<Tensor> readNpyBytes(const std::string &bytes,
-                              const std::string &nameForErrors) {
+Expected<Tensor> readNpyBytes(const std::string &bytes, const std::string &nameForErrors) {
   std::string_view all(bytes);
   auto pre = parsePreamble(all.substr(0, 12), all.size(), nameForErrors);
   if (!pre)
@@ -402,8 +409,8 @@ Status writeNpy(const std::string &path, const Tensor &t) {
   std::string tmp = path + ".tmp.XXXXXX";
   int fd = ::mkstemp(tmp.data());
   if (fd < 0)
-    return fail(path, std::string("cannot create a temporary file beside it: ") +
-                          std::strerror(errno));
+    return fail(path,
+                std::string("cannot create a temporary file beside it: ") + std::strerror(errno));
   // mkstemp creates the file 0600; a saved array is an ordinary file.
   ::fchmod(fd, 0644);
   std::string scratch;

@@ -16,8 +16,7 @@ Expected<Tensor> readNpy(const std::string &path);
 
 /// Reads .npy content held in memory; `nameForErrors` stands for the file in
 /// error messages.
-Expected<Tensor> readNpyBytes(const std::string &bytes,
-                              const std::string &nameForErrors);
+Expected<Tensor> readNpyBytes(const std::string &bytes, const std::string &nameForErrors);
 
 /// Writes `t` as a version 1.0 .npy file (2.0 if the header needs it),
 /// atomically: to a temporary file beside `path`, then renamed over it.

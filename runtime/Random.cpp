@@ -56,8 +56,7 @@ template <typename T> void fillUniform(Tensor &t, uint64_t seed, double lo, doub
   }
 }
 
-template <typename T>
-void fillNormal(Tensor &t, uint64_t seed, double mean, double stddev) {
+template <typename T> void fillNormal(Tensor &t, uint64_t seed, double mean, double stddev) {
   T *out = t.data<T>();
   uint64_t n = static_cast<uint64_t>(t.size());
   for (uint64_t b = 0; b * 4 < n; ++b) {
@@ -78,8 +77,8 @@ template <typename T> void fill(Tensor &t, const std::vector<double> &values) {
 Status checkConstants(const Tensor &t, const std::vector<double> &values) {
   if (values.size() != 1 && static_cast<int64_t>(values.size()) != t.size())
     return Status::error("constant initializer: " + std::to_string(values.size()) +
-                         " values for a tensor of shape " + shapeString(t.shape()) +
-                         " (" + std::to_string(t.size()) + " elements); give 1 or " +
+                         " values for a tensor of shape " + shapeString(t.shape()) + " (" +
+                         std::to_string(t.size()) + " elements); give 1 or " +
                          std::to_string(t.size()));
   if (t.dtype() != DType::I32 && t.dtype() != DType::I64)
     return Status();
@@ -88,8 +87,8 @@ Status checkConstants(const Tensor &t, const std::vector<double> &values) {
   double hi = i32 ? 2147483648.0 : 9223372036854775808.0;
   for (double v : values)
     if (!(v >= lo && v < hi) || v != std::floor(v))
-      return Status::error("constant initializer: value " + std::to_string(v) +
-                           " is not an " + dtypeName(t.dtype()) + " integer");
+      return Status::error("constant initializer: value " + std::to_string(v) + " is not an " +
+                           dtypeName(t.dtype()) + " integer");
   return Status();
 }
 
@@ -104,12 +103,18 @@ double normalAt(uint64_t seed, uint64_t i) {
 const char *initializerKindName(InitializerSpec::Kind kind) {
   using K = InitializerSpec::Kind;
   switch (kind) {
-  case K::Zeros: return "zeros";
-  case K::Ones: return "ones";
-  case K::Constant: return "constant";
-  case K::GlorotUniform: return "glorot_uniform";
-  case K::RandomNormal: return "random_normal";
-  case K::RandomUniform: return "random_uniform";
+  case K::Zeros:
+    return "zeros";
+  case K::Ones:
+    return "ones";
+  case K::Constant:
+    return "constant";
+  case K::GlorotUniform:
+    return "glorot_uniform";
+  case K::RandomNormal:
+    return "random_normal";
+  case K::RandomUniform:
+    return "random_uniform";
   }
   return "?";
 }
@@ -136,38 +141,51 @@ Status initialize(Tensor &t, const InitializerSpec &spec) {
                          " initializer: the tensor has no memory");
   std::vector<double> values;
   switch (spec.kind) {
-  case K::Zeros: values = {0.0}; break;
-  case K::Ones: values = {1.0}; break;
+  case K::Zeros:
+    values = {0.0};
+    break;
+  case K::Ones:
+    values = {1.0};
+    break;
   case K::Constant:
     values = spec.constantValues;
     if (values.empty())
       return Status::error("constant initializer: no value given");
     break;
-  default: break;
+  default:
+    break;
   }
   if (!values.empty()) {
     if (Status st = checkConstants(t, values); !st.ok())
       return st;
     switch (t.dtype()) {
-    case DType::F32: fill<float>(t, values); break;
-    case DType::F64: fill<double>(t, values); break;
-    case DType::I32: fill<int32_t>(t, values); break;
-    case DType::I64: fill<int64_t>(t, values); break;
-    case DType::Bool: fill<bool>(t, values); break;
+    case DType::F32:
+      fill<float>(t, values);
+      break;
+    case DType::F64:
+      fill<double>(t, values);
+      break;
+    case DType::I32:
+      fill<int32_t>(t, values);
+      break;
+    case DType::I64:
+      fill<int64_t>(t, values);
+      break;
+    case DType::Bool:
+      fill<bool>(t, values);
+      break;
     }
     return Status();
   }
 
   std::string what = std::string(initializerKindName(spec.kind)) + " initializer";
   if (t.dtype() != DType::F32 && t.dtype() != DType::F64)
-    return Status::error(what + " needs an f32 or f64 tensor, not " +
-                         dtypeName(t.dtype()));
+    return Status::error(what + " needs an f32 or f64 tensor, not " + dtypeName(t.dtype()));
   bool f32 = t.dtype() == DType::F32;
   if (spec.kind == K::RandomNormal) {
     if (!std::isfinite(spec.mean) || !(spec.stddev >= 0) || !std::isfinite(spec.stddev))
       return Status::error(what + ": needs a finite mean and stddev >= 0, got mean " +
-                           std::to_string(spec.mean) + ", stddev " +
-                           std::to_string(spec.stddev));
+                           std::to_string(spec.mean) + ", stddev " + std::to_string(spec.stddev));
     f32 ? fillNormal<float>(t, spec.seed, spec.mean, spec.stddev)
         : fillNormal<double>(t, spec.seed, spec.mean, spec.stddev);
     return Status();
@@ -177,8 +195,8 @@ Status initialize(Tensor &t, const InitializerSpec &spec) {
     hi = glorotUniformLimit(t.shape());
     lo = -hi;
   } else if (!std::isfinite(lo) || !std::isfinite(hi) || lo > hi) {
-    return Status::error(what + ": needs finite minval <= maxval, got [" +
-                         std::to_string(lo) + ", " + std::to_string(hi) + ")");
+    return Status::error(what + ": needs finite minval <= maxval, got [" + std::to_string(lo) +
+                         ", " + std::to_string(hi) + ")");
   }
   f32 ? fillUniform<float>(t, spec.seed, lo, hi) : fillUniform<double>(t, spec.seed, lo, hi);
   return Status();

@@ -214,9 +214,8 @@ Status Session::setVariable(const std::string &name, const Tensor &value) {
     return Status::error("unknown variable '" + name + "'");
   Shape shape(spec->shape().begin(), spec->shape().end());
   if (value.dtype() != toDType(spec->dtype()) || value.shape() != shape)
-    return Status::error("variable '" + name + "' is " +
-                         dtypeName(toDType(spec->dtype())) + " " + shapeString(shape) +
-                         ", got " + dtypeName(value.dtype()) + " " +
+    return Status::error("variable '" + name + "' is " + dtypeName(toDType(spec->dtype())) + " " +
+                         shapeString(shape) + ", got " + dtypeName(value.dtype()) + " " +
                          shapeString(value.shape()));
   dropDevice(name);
   variables_[name] = value.clone();
@@ -229,8 +228,8 @@ Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds
     return deviceError_;
   const exe::SignatureSpec *sig = exe_->signature(name);
   if (!sig)
-    return Status::error("unknown signature '" + name + "' (the executable has: " +
-                         exe_->signatureNames() + ")");
+    return Status::error("unknown signature '" + name +
+                         "' (the executable has: " + exe_->signatureNames() + ")");
   const Shape *flatShape = nullptr;
   std::vector<std::string> wanted;
   if (Status s = validate(*sig, feeds, fetches, flatShape, wanted); !s.ok())
@@ -252,8 +251,8 @@ Expected<RunResults> Session::run(const std::string &name, const TensorMap &feed
     return deviceError_;
   const exe::SignatureSpec *sig = exe_->signature(name);
   if (!sig)
-    return Status::error("unknown signature '" + name + "' (the executable has: " +
-                         exe_->signatureNames() + ")");
+    return Status::error("unknown signature '" + name +
+                         "' (the executable has: " + exe_->signatureNames() + ")");
   // The device feeds join the host ones as views: of host memory on the
   // CPU (fed as they are), of device memory for the CUDA plan.
   TensorMap all = feeds;
@@ -342,14 +341,14 @@ Status Session::validate(const exe::SignatureSpec &sig, const TensorMap &feeds,
     for (const exe::TensorSpec &spec : sig.feeds())
       known |= spec.name() == feedName;
     if (!known)
-      return Status::error(where() + " has no feed '" + feedName + "' (it feeds: " +
-                           list(sig.feeds()) + ")");
+      return Status::error(where() + " has no feed '" + feedName +
+                           "' (it feeds: " + list(sig.feeds()) + ")");
   }
   for (const exe::TensorSpec &spec : sig.feeds()) {
     auto it = feeds.find(spec.name());
     if (it == feeds.end())
-      return Status::error(where() + " needs feed '" + spec.name() + "' (" +
-                           specString(spec) + ")");
+      return Status::error(where() + " needs feed '" + spec.name() + "' (" + specString(spec) +
+                           ")");
     const Tensor &t = it->second;
     auto wrong = [&](const std::string &what) {
       std::string got = std::string(dtypeName(t.dtype())) + " " + shapeString(t.shape());
@@ -363,7 +362,8 @@ Status Session::validate(const exe::SignatureSpec &sig, const TensorMap &feeds,
     if (spec.flat()) {
       if (flatShape && *flatShape != t.shape())
         return wrong("all feeds of unknown shape must have the same shape, "
-                     "another one is " + shapeString(*flatShape));
+                     "another one is " +
+                     shapeString(*flatShape));
       flatShape = &t.shape();
       continue;
     }
@@ -385,8 +385,8 @@ Status Session::validate(const exe::SignatureSpec &sig, const TensorMap &feeds,
     for (const exe::TensorSpec &spec : sig.fetches())
       known |= spec.name() == f;
     if (!known)
-      return Status::error(where() + " cannot fetch '" + f + "' (it fetches: " +
-                           list(sig.fetches()) + ")");
+      return Status::error(where() + " cannot fetch '" + f +
+                           "' (it fetches: " + list(sig.fetches()) + ")");
     wanted.push_back(f);
   }
   return Status();

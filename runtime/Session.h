@@ -156,7 +156,6 @@ private:
   Status deviceError_;
 };
 
-
 } // namespace nncc::rt
 
 #endif

@@ -11,20 +11,30 @@ namespace nncc::rt {
 
 const char *dtypeName(DType dtype) {
   switch (dtype) {
-  case DType::F32: return "f32";
-  case DType::F64: return "f64";
-  case DType::I32: return "i32";
-  case DType::I64: return "i64";
-  case DType::Bool: return "bool";
+  case DType::F32:
+    return "f32";
+  case DType::F64:
+    return "f64";
+  case DType::I32:
+    return "i32";
+  case DType::I64:
+    return "i64";
+  case DType::Bool:
+    return "bool";
   }
   return "?";
 }
 
 size_t dtypeSize(DType dtype) {
   switch (dtype) {
-  case DType::F32: case DType::I32: return 4;
-  case DType::F64: case DType::I64: return 8;
-  case DType::Bool: return 1;
+  case DType::F32:
+  case DType::I32:
+    return 4;
+  case DType::F64:
+  case DType::I64:
+    return 8;
+  case DType::Bool:
+    return 1;
   }
   return 0;
 }
@@ -74,8 +84,7 @@ Tensor Tensor::borrow(DType dtype, Shape shape, void *data) {
   return t;
 }
 
-Tensor Tensor::adopt(DType dtype, Shape shape, void *data,
-                     std::function<void(void *)> deleter) {
+Tensor Tensor::adopt(DType dtype, Shape shape, void *data, std::function<void(void *)> deleter) {
   Tensor t = borrow(dtype, std::move(shape), data);
   t.owner_ = std::shared_ptr<void>(data, std::move(deleter));
   return t;
@@ -85,11 +94,21 @@ std::vector<double> Tensor::toDoubles() const {
   std::vector<double> out(static_cast<size_t>(size()));
   for (size_t i = 0; i < out.size(); ++i) {
     switch (dtype_) {
-    case DType::F32: out[i] = data<float>()[i]; break;
-    case DType::F64: out[i] = data<double>()[i]; break;
-    case DType::I32: out[i] = data<int32_t>()[i]; break;
-    case DType::I64: out[i] = static_cast<double>(data<int64_t>()[i]); break;
-    case DType::Bool: out[i] = data<bool>()[i] ? 1 : 0; break;
+    case DType::F32:
+      out[i] = data<float>()[i];
+      break;
+    case DType::F64:
+      out[i] = data<double>()[i];
+      break;
+    case DType::I32:
+      out[i] = data<int32_t>()[i];
+      break;
+    case DType::I64:
+      out[i] = static_cast<double>(data<int64_t>()[i]);
+      break;
+    case DType::Bool:
+      out[i] = data<bool>()[i] ? 1 : 0;
+      break;
     }
   }
   return out;

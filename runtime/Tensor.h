@@ -39,8 +39,7 @@ public:
   /// A tensor viewing `data`, which the caller keeps alive.
   static Tensor borrow(DType dtype, Shape shape, void *data);
   /// A tensor owning `data`, released with `deleter`.
-  static Tensor adopt(DType dtype, Shape shape, void *data,
-                      std::function<void(void *)> deleter);
+  static Tensor adopt(DType dtype, Shape shape, void *data, std::function<void(void *)> deleter);
   /// A tensor owning a copy of `values`.
   template <typename T> static Tensor of(Shape shape, const std::vector<T> &values);
 
@@ -67,14 +66,23 @@ private:
 };
 
 template <typename T> struct DTypeOf;
-template <> struct DTypeOf<float> { static constexpr DType value = DType::F32; };
-template <> struct DTypeOf<double> { static constexpr DType value = DType::F64; };
-template <> struct DTypeOf<int32_t> { static constexpr DType value = DType::I32; };
-template <> struct DTypeOf<int64_t> { static constexpr DType value = DType::I64; };
-template <> struct DTypeOf<bool> { static constexpr DType value = DType::Bool; };
+template <> struct DTypeOf<float> {
+  static constexpr DType value = DType::F32;
+};
+template <> struct DTypeOf<double> {
+  static constexpr DType value = DType::F64;
+};
+template <> struct DTypeOf<int32_t> {
+  static constexpr DType value = DType::I32;
+};
+template <> struct DTypeOf<int64_t> {
+  static constexpr DType value = DType::I64;
+};
+template <> struct DTypeOf<bool> {
+  static constexpr DType value = DType::Bool;
+};
 
-template <typename T>
-Tensor Tensor::of(Shape shape, const std::vector<T> &values) {
+template <typename T> Tensor Tensor::of(Shape shape, const std::vector<T> &values) {
   Tensor t(DTypeOf<T>::value, std::move(shape));
   T *out = t.data<T>();
   for (size_t i = 0; i < values.size() && i < static_cast<size_t>(t.size()); ++i)

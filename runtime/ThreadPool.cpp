@@ -120,9 +120,8 @@ private:
       if (now == seen) {
         std::unique_lock<std::mutex> lock(sleepMutex_);
         sleeping_.fetch_add(1);
-        wake_.wait(lock, [&] {
-          return generation_.load() != seen || background_.load() != nullptr;
-        });
+        wake_.wait(lock,
+                   [&] { return generation_.load() != seen || background_.load() != nullptr; });
         sleeping_.fetch_sub(1);
         now = generation_.load();
       }

@@ -28,13 +28,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <numeric>
-#include <random>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <numeric>
 #include <random>
 #include <sys/stat.h>
 #include <vector>
@@ -216,10 +215,10 @@ void benchLoop(const std::shared_ptr<rt::Executable> &exe, const rt::data::Datas
       return r.fail("mlp_loop", "upload: " + od.error());
     double loss = 0;
     for (int64_t first = 0; first < count; first += steps) {
-      auto out = session.run("train_loop",
-                             {{"first", rt::Tensor::of<int32_t>({}, {int32_t(first)})},
-                              {"batch", batch}},
-                             {{"x", *xd}, {"y", *yd}, {"order", *od}}, {"cost"}, {});
+      auto out =
+          session.run("train_loop",
+                      {{"first", rt::Tensor::of<int32_t>({}, {int32_t(first)})}, {"batch", batch}},
+                      {{"x", *xd}, {"y", *yd}, {"order", *od}}, {"cost"}, {});
       if (!out)
         return r.fail("mlp_loop", fmt::format("epoch {}: {}", e + 1, out.error()));
       const float *l = out->host.at("cost").data<float>();

@@ -41,8 +41,8 @@ struct AllocHooksPass : impl::AllocHooksBase<AllocHooksPass> {
     if (module.lookupSymbol<LLVM::LLVMFuncOp>(kNumericFaultFunction)) {
       auto type = LLVM::LLVMFunctionType::get(voidType, {IntegerType::get(ctx, 32)});
       OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-      auto ignore = b.create<LLVM::LLVMFuncOp>(module.getLoc(), "__nncc_ignore_numeric_fault",
-                                               type, LLVM::Linkage::Internal);
+      auto ignore = b.create<LLVM::LLVMFuncOp>(module.getLoc(), "__nncc_ignore_numeric_fault", type,
+                                               LLVM::Linkage::Internal);
       b.setInsertionPointToStart(ignore.addEntryBlock(b));
       b.create<LLVM::ReturnOp>(module.getLoc(), ValueRange{});
       define(module, kNumericFaultFunction, kNumericFaultHook, ignore.getName(), type);

@@ -26,8 +26,7 @@ namespace {
 struct FmaAsMulAdd : OpRewritePattern<math::FmaOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(math::FmaOp op, PatternRewriter &rw) const override {
-    auto contract = arith::FastMathFlagsAttr::get(getContext(),
-                                                  arith::FastMathFlags::contract);
+    auto contract = arith::FastMathFlagsAttr::get(getContext(), arith::FastMathFlags::contract);
     Value product = rw.create<arith::MulFOp>(op.getLoc(), op.getA(), op.getB(), contract);
     rw.replaceOpWithNewOp<arith::AddFOp>(op, product, op.getC(), contract);
     return success();

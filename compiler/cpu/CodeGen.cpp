@@ -30,13 +30,10 @@
 namespace nncc::cpu {
 
 static llvm::Error fail(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 message.str());
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message.str());
 }
 
-std::string entrySymbol(llvm::StringRef signature) {
-  return (abi::kEntryPrefix + signature).str();
-}
+std::string entrySymbol(llvm::StringRef signature) { return (abi::kEntryPrefix + signature).str(); }
 
 /// void nncc_entry_S(void **args) { _mlir_ciface_S(args[0], args[1], ...); }
 static llvm::Error addPackedEntry(llvm::Module &module, llvm::StringRef name) {
@@ -46,8 +43,8 @@ static llvm::Error addPackedEntry(llvm::Module &module, llvm::StringRef name) {
   llvm::LLVMContext &ctx = module.getContext();
   auto *ptr = llvm::PointerType::get(ctx, 0);
   auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
-  auto *entry = llvm::Function::Create(type, llvm::Function::ExternalLinkage,
-                                       entrySymbol(name), module);
+  auto *entry =
+      llvm::Function::Create(type, llvm::Function::ExternalLinkage, entrySymbol(name), module);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
   llvm::SmallVector<llvm::Value *> args;
   for (unsigned i = 0; i < ciface->arg_size(); ++i) {
@@ -59,8 +56,7 @@ static llvm::Error addPackedEntry(llvm::Module &module, llvm::StringRef name) {
   return llvm::Error::success();
 }
 
-static llvm::Expected<std::string>
-linkSharedLibrary(const std::vector<std::string> &objects) {
+static llvm::Expected<std::string> linkSharedLibrary(const std::vector<std::string> &objects) {
   llvm::SmallVector<llvm::SmallString<128>> objPaths;
   auto removeObjects = llvm::make_scope_exit([&] {
     for (auto &path : objPaths)
@@ -98,9 +94,9 @@ struct HostMachine {
   std::string triple, cpu, features;
 
   std::unique_ptr<llvm::TargetMachine> create() const {
-    return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
-        triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt,
-        llvm::CodeGenOptLevel::Aggressive));
+    return std::unique_ptr<llvm::TargetMachine>(
+        target->createTargetMachine(triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+                                    std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   }
 };
 
@@ -172,8 +168,7 @@ static std::vector<std::string> splitModule(llvm::Module &module, unsigned parts
       continue;
     llvm::SmallVector<llvm::StringRef> used;
     users(&gv, used);
-    group[&gv] = used.empty() || used.front().empty() ? groupSize.front().first
-                                                      : used.front();
+    group[&gv] = used.empty() || used.front().empty() ? groupSize.front().first : used.front();
   }
   auto externalize = [](llvm::GlobalValue &gv) {
     if (!gv.hasLocalLinkage())
@@ -232,8 +227,7 @@ compileParts(const std::vector<std::string> &bitcode, const HostMachine &host) {
     objects.push_back(std::string());
   auto compile = [&](size_t i) {
     llvm::LLVMContext ctx;
-    auto part = llvm::parseBitcodeFile(
-        llvm::MemoryBufferRef(bitcode[i], "nncc-part"), ctx);
+    auto part = llvm::parseBitcodeFile(llvm::MemoryBufferRef(bitcode[i], "nncc-part"), ctx);
     if (!part) {
       objects[i] = part.takeError();
       return;
@@ -260,10 +254,10 @@ compileParts(const std::vector<std::string> &bitcode, const HostMachine &host) {
   return out;
 }
 
-llvm::Expected<NativeCode>
-emitNativeCode(mlir::ModuleOp module, const std::vector<std::string> &signatures,
-               llvm::raw_ostream *irOut,
-               llvm::function_ref<void(llvm::StringRef)> phaseDone) {
+llvm::Expected<NativeCode> emitNativeCode(mlir::ModuleOp module,
+                                          const std::vector<std::string> &signatures,
+                                          llvm::raw_ostream *irOut,
+                                          llvm::function_ref<void(llvm::StringRef)> phaseDone) {
   auto done = [&](llvm::StringRef phase) {
     if (phaseDone)
       phaseDone(phase);

@@ -4,8 +4,8 @@
 #define NNCC_COMPILER_CPU_CODEGEN_H
 
 #include "mlir/IR/BuiltinOps.h"
-#include "llvm/Support/Error.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>

@@ -44,8 +44,8 @@ Value gatherRows(OpBuilder &b, Location loc, Value table, Value indices, Value r
         .getResult();
   };
   if (type.getRank() >= 2 && llvm::none_of(type.getShape().drop_front(), ShapedType::isDynamic)) {
-    Value init = b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(),
-                                           ValueRange{rows});
+    Value init =
+        b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(), ValueRange{rows});
     SmallVector<OpFoldResult> sizes{b.getIndexAttr(1)}, strides(type.getRank(), b.getIndexAttr(1));
     for (int64_t d : type.getShape().drop_front())
       sizes.push_back(b.getIndexAttr(d));
@@ -58,8 +58,8 @@ Value gatherRows(OpBuilder &b, Location loc, Value table, Value indices, Value r
           to.append(type.getRank() - 1, lb.getIndexAttr(0));
           auto rowType = RankedTensorType::get(SmallVector<int64_t>(type.getShape().drop_front()),
                                                type.getElementType());
-          Value slice = lb.create<tensor::ExtractSliceOp>(lloc, rowType, table, from, sizes,
-                                                          strides);
+          Value slice =
+              lb.create<tensor::ExtractSliceOp>(lloc, rowType, table, from, sizes, strides);
           Value next = lb.create<tensor::InsertSliceOp>(lloc, slice, acc[0], to, sizes, strides);
           lb.create<scf::YieldOp>(lloc, next);
         });
@@ -78,8 +78,7 @@ Value gatherRows(OpBuilder &b, Location loc, Value table, Value indices, Value r
         SmallVector<Value> at{rowOf(nb, nloc, nb.create<linalg::IndexOp>(nloc, 0))};
         for (int64_t d = 1; d < type.getRank(); ++d)
           at.push_back(nb.create<linalg::IndexOp>(nloc, d));
-        nb.create<linalg::YieldOp>(nloc,
-                                   ValueRange{nb.create<tensor::ExtractOp>(nloc, table, at)});
+        nb.create<linalg::YieldOp>(nloc, ValueRange{nb.create<tensor::ExtractOp>(nloc, table, at)});
       });
   return generic.getResult(0);
 }
@@ -110,8 +109,8 @@ struct LoopsPass : impl::LoopsBase<LoopsPass> {
     int64_t steps = loop.getAs<IntegerAttr>("steps").getInt();
     auto step = module.lookupSymbol<func::FuncOp>(stepName);
     if (!step)
-      return module.emitError() << "loop signature '" << name << "': no step function '"
-                                << stepName << "'";
+      return module.emitError() << "loop signature '" << name << "': no step function '" << stepName
+                                << "'";
     auto feeds = names(step, "nn.feeds"), fetches = names(step, "nn.fetches");
     auto variables = names(step, "nn.variables"), updates = names(step, "nn.updates");
     FunctionType stepType = step.getFunctionType();
@@ -129,8 +128,8 @@ struct LoopsPass : impl::LoopsBase<LoopsPass> {
     for (size_t i = 0; i < feeds.size(); ++i) {
       auto type = dyn_cast<RankedTensorType>(stepType.getInput(i));
       if (!type || type.getRank() == 0)
-        return step.emitError() << "loop signature '" << name << "': the step's feed '"
-                                << feeds[i] << "' is not a batch of rows";
+        return step.emitError() << "loop signature '" << name << "': the step's feed '" << feeds[i]
+                                << "' is not a batch of rows";
       SmallVector<int64_t> shape(type.getShape());
       shape[0] = ShapedType::kDynamic;
       inputs.push_back(RankedTensorType::get(shape, type.getElementType()));
@@ -181,8 +180,7 @@ struct LoopsPass : impl::LoopsBase<LoopsPass> {
     Value batches = b.create<arith::DivUIOp>( // rows >= 0; arith.ceildivsi has no LLVM lowering
         loc, b.create<arith::AddIOp>(loc, rows, b.create<arith::SubIOp>(loc, batchSize, one)),
         batchSize);
-    Value left = b.create<arith::MaxSIOp>(loc, b.create<arith::SubIOp>(loc, batches, first),
-                                          zero);
+    Value left = b.create<arith::MaxSIOp>(loc, b.create<arith::SubIOp>(loc, batches, first), zero);
     Value count = b.create<arith::MinSIOp>(loc, left, constant(steps));
 
     SmallVector<Value> carried;
@@ -196,12 +194,12 @@ struct LoopsPass : impl::LoopsBase<LoopsPass> {
     auto forOp = b.create<scf::ForOp>(
         loc, zero, count, one, carried,
         [&](OpBuilder &lb, Location lloc, Value k, ValueRange state) {
-          Value start = lb.create<arith::MulIOp>(
-              lloc, lb.create<arith::AddIOp>(lloc, first, k), batchSize);
-          Value taken = lb.create<arith::MinSIOp>(
-              lloc, batchSize, lb.create<arith::SubIOp>(lloc, rows, start));
-          Value indices = lb.create<tensor::ExtractSliceOp>(
-              lloc, order, ValueRange{start}, ValueRange{taken}, ValueRange{one});
+          Value start =
+              lb.create<arith::MulIOp>(lloc, lb.create<arith::AddIOp>(lloc, first, k), batchSize);
+          Value taken = lb.create<arith::MinSIOp>(lloc, batchSize,
+                                                  lb.create<arith::SubIOp>(lloc, rows, start));
+          Value indices = lb.create<tensor::ExtractSliceOp>(lloc, order, ValueRange{start},
+                                                            ValueRange{taken}, ValueRange{one});
           SmallVector<Value> operands;
           for (auto [i, table] : llvm::enumerate(data)) {
             Value rowsOf = gatherRows(lb, lloc, table, indices, taken, lastRow);

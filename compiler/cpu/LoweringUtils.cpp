@@ -29,8 +29,7 @@ SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, Value value) {
   return sizes;
 }
 
-Value emptyForBroadcast(OpBuilder &b, Location loc, RankedTensorType type,
-                        ValueRange operands) {
+Value emptyForBroadcast(OpBuilder &b, Location loc, RankedTensorType type, ValueRange operands) {
   SmallVector<Value> sizes;
   int64_t rank = type.getRank();
   for (int64_t i = 0; i < rank; ++i) {
@@ -47,8 +46,7 @@ Value emptyForBroadcast(OpBuilder &b, Location loc, RankedTensorType type,
     }
     sizes.push_back(size);
   }
-  return b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(),
-                                   sizes);
+  return b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(), sizes);
 }
 
 AffineMap broadcastMap(MLIRContext *ctx, Type operand, RankedTensorType result) {
@@ -65,30 +63,28 @@ AffineMap broadcastMap(MLIRContext *ctx, Type operand, RankedTensorType result) 
   return AffineMap::get(rank, 0, exprs, ctx);
 }
 
-Value elementwise(OpBuilder &b, Location loc, RankedTensorType type,
-                  ValueRange operands, BodyFn body) {
+Value elementwise(OpBuilder &b, Location loc, RankedTensorType type, ValueRange operands,
+                  BodyFn body) {
   MLIRContext *ctx = b.getContext();
   SmallVector<AffineMap> maps;
   for (Value operand : operands)
     maps.push_back(broadcastMap(ctx, operand.getType(), type));
   maps.push_back(b.getMultiDimIdentityMap(type.getRank()));
   Value init = emptyForBroadcast(b, loc, type, operands);
-  SmallVector<utils::IteratorType> iterators(type.getRank(),
-                                             utils::IteratorType::parallel);
-  auto generic = b.create<linalg::GenericOp>(
-      loc, TypeRange{type}, operands, ValueRange{init}, maps, iterators,
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value v = body(nb, nloc, args.drop_back());
-        nb.create<linalg::YieldOp>(nloc, v);
-      });
+  SmallVector<utils::IteratorType> iterators(type.getRank(), utils::IteratorType::parallel);
+  auto generic =
+      b.create<linalg::GenericOp>(loc, TypeRange{type}, operands, ValueRange{init}, maps, iterators,
+                                  [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                                    Value v = body(nb, nloc, args.drop_back());
+                                    nb.create<linalg::YieldOp>(nloc, v);
+                                  });
   return generic.getResult(0);
 }
 
 Value scalarConstant(OpBuilder &b, Location loc, Type type, double value) {
   if (auto f = dyn_cast<FloatType>(type))
     return b.create<arith::ConstantOp>(loc, b.getFloatAttr(f, value));
-  return b.create<arith::ConstantOp>(
-      loc, b.getIntegerAttr(type, static_cast<int64_t>(value)));
+  return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(type, static_cast<int64_t>(value)));
 }
 
 Value divide(OpBuilder &b, Location loc, Value a, Value d) {
@@ -105,10 +101,9 @@ Value divide(OpBuilder &b, Location loc, Value a, Value d) {
   Value byZero = cmp(d, zero);
   Value min = b.create<arith::ConstantOp>(
       loc, b.getIntegerAttr(t, APInt::getSignedMinValue(t.getIntOrFloatBitWidth())));
-  Value overflow = b.create<arith::AndIOp>(loc, cmp(a, min),
-                                           cmp(d, scalarConstant(b, loc, t, -1)));
-  Value safe = b.create<arith::SelectOp>(
-      loc, b.create<arith::OrIOp>(loc, byZero, overflow), scalarConstant(b, loc, t, 1), d);
+  Value overflow = b.create<arith::AndIOp>(loc, cmp(a, min), cmp(d, scalarConstant(b, loc, t, -1)));
+  Value safe = b.create<arith::SelectOp>(loc, b.create<arith::OrIOp>(loc, byZero, overflow),
+                                         scalarConstant(b, loc, t, 1), d);
   Value q = b.create<arith::DivSIOp>(loc, a, safe);
   return b.create<arith::SelectOp>(loc, byZero, zero, q);
 }
@@ -120,13 +115,11 @@ static Value identityOf(OpBuilder &b, Location loc, Type elt, Reduction kind) {
     return b.create<arith::ConstantOp>(
         loc, b.getFloatAttr(f, APFloat::getInf(f.getFloatSemantics(), true)));
   return b.create<arith::ConstantOp>(
-      loc, b.getIntegerAttr(elt, APInt::getSignedMinValue(
-                                     elt.getIntOrFloatBitWidth())));
+      loc, b.getIntegerAttr(elt, APInt::getSignedMinValue(elt.getIntOrFloatBitWidth())));
 }
 
 /// The map of x's loop nest onto the reduced tensor (x without `axes`).
-static AffineMap droppedMap(MLIRContext *ctx, int64_t rank,
-                            ArrayRef<int64_t> axes) {
+static AffineMap droppedMap(MLIRContext *ctx, int64_t rank, ArrayRef<int64_t> axes) {
   SmallVector<AffineExpr> exprs;
   for (int64_t i = 0; i < rank; ++i)
     if (!llvm::is_contained(axes, i))
@@ -134,8 +127,7 @@ static AffineMap droppedMap(MLIRContext *ctx, int64_t rank,
   return AffineMap::get(rank, 0, exprs, ctx);
 }
 
-Value reduce(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
-             Reduction kind) {
+Value reduce(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes, Reduction kind) {
   auto type = cast<RankedTensorType>(x.getType());
   Type elt = type.getElementType();
   SmallVector<int64_t> shape;
@@ -143,8 +135,7 @@ Value reduce(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
   SmallVector<utils::IteratorType> iterators;
   for (int64_t i = 0; i < type.getRank(); ++i) {
     bool reduced = llvm::is_contained(axes, i);
-    iterators.push_back(reduced ? utils::IteratorType::reduction
-                                : utils::IteratorType::parallel);
+    iterators.push_back(reduced ? utils::IteratorType::reduction : utils::IteratorType::parallel);
     if (reduced)
       continue;
     shape.push_back(type.getDimSize(i));
@@ -152,55 +143,45 @@ Value reduce(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
       sizes.push_back(b.create<tensor::DimOp>(loc, x, i));
   }
   Value empty = b.create<tensor::EmptyOp>(loc, shape, elt, sizes);
-  Value init = b.create<linalg::FillOp>(loc, identityOf(b, loc, elt, kind),
-                                        empty)
-                   .getResult(0);
+  Value init = b.create<linalg::FillOp>(loc, identityOf(b, loc, elt, kind), empty).getResult(0);
   MLIRContext *ctx = b.getContext();
   AffineMap maps[] = {b.getMultiDimIdentityMap(type.getRank()),
                       droppedMap(ctx, type.getRank(), axes)};
   bool isFloat = isa<FloatType>(elt);
   auto generic = b.create<linalg::GenericOp>(
-      loc, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init}, maps,
-      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+      loc, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
         Value v;
         if (kind == Reduction::Sum)
-          v = isFloat ? nb.create<arith::AddFOp>(nloc, args[0], args[1])
-                            .getResult()
-                      : nb.create<arith::AddIOp>(nloc, args[0], args[1])
-                            .getResult();
+          v = isFloat ? nb.create<arith::AddFOp>(nloc, args[0], args[1]).getResult()
+                      : nb.create<arith::AddIOp>(nloc, args[0], args[1]).getResult();
         else
-          v = isFloat ? nb.create<arith::MaximumFOp>(nloc, args[0], args[1])
-                            .getResult()
-                      : nb.create<arith::MaxSIOp>(nloc, args[0], args[1])
-                            .getResult();
+          v = isFloat ? nb.create<arith::MaximumFOp>(nloc, args[0], args[1]).getResult()
+                      : nb.create<arith::MaxSIOp>(nloc, args[0], args[1]).getResult();
         nb.create<linalg::YieldOp>(nloc, v);
       });
   return generic.getResult(0);
 }
 
-Value combineWithReduced(OpBuilder &b, Location loc, Value x, Value reduced,
-                         ArrayRef<int64_t> axes, BodyFn body) {
+Value combineWithReduced(OpBuilder &b, Location loc, Value x, Value reduced, ArrayRef<int64_t> axes,
+                         BodyFn body) {
   auto type = cast<RankedTensorType>(x.getType());
   MLIRContext *ctx = b.getContext();
   int64_t rank = type.getRank();
-  AffineMap maps[] = {b.getMultiDimIdentityMap(rank),
-                      droppedMap(ctx, rank, axes),
+  AffineMap maps[] = {b.getMultiDimIdentityMap(rank), droppedMap(ctx, rank, axes),
                       b.getMultiDimIdentityMap(rank)};
-  Value init = b.create<tensor::EmptyOp>(loc, type.getShape(),
-                                         type.getElementType(),
+  Value init = b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(),
                                          dynamicSizes(b, loc, x));
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::parallel);
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
   auto generic = b.create<linalg::GenericOp>(
-      loc, TypeRange{type}, ValueRange{x, reduced}, ValueRange{init}, maps,
-      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+      loc, TypeRange{type}, ValueRange{x, reduced}, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
         nb.create<linalg::YieldOp>(nloc, body(nb, nloc, args.drop_back()));
       });
   return generic.getResult(0);
 }
 
-Value countOver(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
-                Type elt) {
+Value countOver(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes, Type elt) {
   Value count = b.create<arith::ConstantIndexOp>(loc, 1);
   for (int64_t axis : axes)
     count = b.create<arith::MulIOp>(loc, count, dimSize(b, loc, x, axis));

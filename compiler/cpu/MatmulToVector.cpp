@@ -36,10 +36,10 @@ namespace nncc::cpu {
 namespace {
 
 struct KernelShape {
-  int64_t width;      // elements per vector register
-  int64_t maxVectors; // vector registers of columns per panel
-  int64_t registers;  // vector registers of the target
-  int64_t kBlock;     // k steps per block
+  int64_t width;        // elements per vector register
+  int64_t maxVectors;   // vector registers of columns per panel
+  int64_t registers;    // vector registers of the target
+  int64_t kBlock;       // k steps per block
   int64_t packRowBytes; // B rows at least this long are packed
 };
 
@@ -65,11 +65,10 @@ public:
   /// `transB`, B holds B^T (n rows of k): C += A . B^T.
   /// With `zeroInit`, C's contents are ignored: C = A . B (the product of a
   /// zero-filled init, without the fill).
-  KernelBuilder(OpBuilder &b, Location loc, Value A, Value B, Value C,
-                const KernelShape &shape, bool transA, bool transB, bool zeroInit)
-      : b(b), loc(loc), A(A), B(B), C(C), transA(transA), transB(transB),
-        zeroInit(zeroInit), shape(shape),
-        elt(cast<MemRefType>(C.getType()).getElementType()),
+  KernelBuilder(OpBuilder &b, Location loc, Value A, Value B, Value C, const KernelShape &shape,
+                bool transA, bool transB, bool zeroInit)
+      : b(b), loc(loc), A(A), B(B), C(C), transA(transA), transB(transB), zeroInit(zeroInit),
+        shape(shape), elt(cast<MemRefType>(C.getType()).getElementType()),
         vecType(VectorType::get({shape.width}, elt)) {}
 
   /// C[rowBegin:rowEnd, :] += A[rowBegin:rowEnd, :] . B.
@@ -83,8 +82,7 @@ public:
     Value pack;
     int64_t rowBytes = n * elt.getIntOrFloatBitWidth() / 8;
     if (transB || rowBytes >= shape.packRowBytes)
-      pack = b.create<memref::AllocaOp>(
-          loc, MemRefType::get({shape.kBlock, panelWidth}, elt));
+      pack = b.create<memref::AllocaOp>(loc, MemRefType::get({shape.kBlock, panelWidth}, elt));
     // An unpacked B that fits in the L2 cache (a textbook W1: 784 x 50,
     // 157 KB) is read whole for each block of rows: C's accumulators stay
     // in registers through all of k and are stored once, and A's rows and
@@ -103,8 +101,8 @@ public:
     // were within 5%, 32 the best). A packed B is packed once per k block
     // for all the rows, so those are not tiled.
     if (!pack) {
-      int64_t block = rowsFor(shape, std::min(shape.maxVectors,
-                                              (n + shape.width - 1) / shape.width));
+      int64_t block =
+          rowsFor(shape, std::min(shape.maxVectors, (n + shape.width - 1) / shape.width));
       int64_t tile = std::max<int64_t>(1, (32 << 10) / rowBytes / block) * block;
       auto tiles = b.create<scf::ForOp>(loc, rowBegin, rowEnd, index(tile));
       OpBuilder::InsertionGuard guard(b);
@@ -131,8 +129,8 @@ private:
     Value k1 = b.create<arith::MinSIOp>(loc, b.create<arith::AddIOp>(loc, k0, kBlock), k);
     int64_t fullPanels = n / panelWidth, tail = n % panelWidth;
     if (fullPanels > 0) {
-      auto panels = b.create<scf::ForOp>(loc, index(0), index(fullPanels * panelWidth),
-                                         index(panelWidth));
+      auto panels =
+          b.create<scf::ForOp>(loc, index(0), index(fullPanels * panelWidth), index(panelWidth));
       OpBuilder::InsertionGuard inPanel(b);
       b.setInsertionPointToStart(panels.getBody());
       buildPanel(panels.getInductionVar(), panelWidth, pack, rowBegin, rowEnd, k0, k1);
@@ -142,9 +140,7 @@ private:
   }
 
   Value index(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
-  Value dim(Value memref, int64_t d) {
-    return b.create<memref::DimOp>(loc, memref, d);
-  }
+  Value dim(Value memref, int64_t d) { return b.create<memref::DimOp>(loc, memref, d); }
   Value add(Value x, int64_t c) {
     return c ? b.create<arith::AddIOp>(loc, x, index(c)).getResult() : x;
   }
@@ -167,17 +163,15 @@ private:
       b.create<vector::MaskedStoreOp>(loc, memref, at, mask(valid), value);
   }
   Value mask(int64_t valid) {
-    return b.create<vector::ConstantMaskOp>(
-        loc, VectorType::get({shape.width}, b.getI1Type()), b.getI64ArrayAttr({valid}));
+    return b.create<vector::ConstantMaskOp>(loc, VectorType::get({shape.width}, b.getI1Type()),
+                                            b.getI64ArrayAttr({valid}));
   }
   /// Lanes of vector v of a `cols`-wide panel that hold columns.
-  int64_t valid(int64_t v, int64_t cols) {
-    return std::min(shape.width, cols - v * shape.width);
-  }
+  int64_t valid(int64_t v, int64_t cols) { return std::min(shape.width, cols - v * shape.width); }
 
   /// Columns [j, j + cols) of rows [rowBegin, rowEnd), k in [k0, k1).
-  void buildPanel(Value j, int64_t cols, Value pack, Value rowBegin, Value rowEnd,
-                  Value k0, Value k1) {
+  void buildPanel(Value j, int64_t cols, Value pack, Value rowBegin, Value rowEnd, Value k0,
+                  Value k1) {
     int64_t vectors = (cols + shape.width - 1) / shape.width;
     // Pack B[k0:k1, j:j+cols] into pack[0:k1-k0, 0:vectors*width].
     if (transB) {
@@ -189,9 +183,8 @@ private:
       Value kk = packLoop.getInductionVar();
       Value row = b.create<arith::SubIOp>(loc, kk, k0);
       for (int64_t v = 0; v < vectors; ++v)
-        b.create<vector::StoreOp>(
-            loc, load(B, kk, add(j, v * shape.width), valid(v, cols)), pack,
-            ValueRange{row, index(v * shape.width)});
+        b.create<vector::StoreOp>(loc, load(B, kk, add(j, v * shape.width), valid(v, cols)), pack,
+                                  ValueRange{row, index(v * shape.width)});
     }
     int64_t rows = rowsFor(shape, vectors);
     // Full blocks of `rows` rows, then the rest one by one.
@@ -216,10 +209,9 @@ private:
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(tiles.getBody());
     Value kk = tiles.getInductionVar();
-    Value count = b.create<arith::MinSIOp>(loc, index(w),
-                                           b.create<arith::SubIOp>(loc, k1, kk));
-    Value inK = b.create<vector::CreateMaskOp>(
-        loc, VectorType::get({w}, b.getI1Type()), ValueRange{count});
+    Value count = b.create<arith::MinSIOp>(loc, index(w), b.create<arith::SubIOp>(loc, k1, kk));
+    Value inK =
+        b.create<vector::CreateMaskOp>(loc, VectorType::get({w}, b.getI1Type()), ValueRange{count});
     Value zero = b.create<arith::ConstantOp>(loc, vecType, b.getZeroAttr(vecType));
     Value packRow = b.create<arith::SubIOp>(loc, kk, k0);
     for (int64_t v = 0; v * w < cols; ++v) {
@@ -227,13 +219,12 @@ private:
       for (int64_t r = 0; r < w; ++r)
         rows.push_back(v * w + r < cols
                            ? b.create<vector::MaskedLoadOp>(
-                                 loc, vecType, B, ValueRange{add(j, v * w + r), kk}, inK, zero)
+                                  loc, vecType, B, ValueRange{add(j, v * w + r), kk}, inK, zero)
                                  .getResult()
                            : zero);
       transposeInRegisters(rows);
       for (int64_t r = 0; r < w; ++r)
-        b.create<vector::StoreOp>(loc, rows[r], pack,
-                                  ValueRange{add(packRow, r), index(v * w)});
+        b.create<vector::StoreOp>(loc, rows[r], pack, ValueRange{add(packRow, r), index(v * w)});
     }
   }
 
@@ -257,8 +248,8 @@ private:
     }
   }
 
-  void buildRowLoop(Value from, Value to, int64_t rows, Value j, int64_t cols,
-                    Value pack, Value k0, Value k1) {
+  void buildRowLoop(Value from, Value to, int64_t rows, Value j, int64_t cols, Value pack, Value k0,
+                    Value k1) {
     auto loop = b.create<scf::ForOp>(loc, from, to, index(rows));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
@@ -307,8 +298,8 @@ private:
       if (pack) {
         Value packRow = b.create<arith::SubIOp>(loc, kk, k0);
         for (int64_t v = 0; v < vectors; ++v)
-          bRow.push_back(b.create<vector::LoadOp>(
-              loc, vecType, pack, ValueRange{packRow, index(v * shape.width)}));
+          bRow.push_back(b.create<vector::LoadOp>(loc, vecType, pack,
+                                                  ValueRange{packRow, index(v * shape.width)}));
       } else {
         for (int64_t v = 0; v < vectors; ++v)
           bRow.push_back(load(B, kk, column[v], valid(v, cols)));
@@ -319,15 +310,13 @@ private:
             loc, A, transA ? ValueRange{kk, rowIndex[r]} : ValueRange{rowIndex[r], kk});
         Value splat = b.create<vector::BroadcastOp>(loc, vecType, a);
         for (int64_t v = 0; v < vectors; ++v)
-          next.push_back(
-              b.create<vector::FMAOp>(loc, splat, bRow[v], iter[r * vectors + v]));
+          next.push_back(b.create<vector::FMAOp>(loc, splat, bRow[v], iter[r * vectors + v]));
       }
       b.create<scf::YieldOp>(loc, next);
     }
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t v = 0; v < vectors; ++v)
-        store(kLoop.getResult(r * vectors + v), C, rowIndex[r], column[v],
-              valid(v, cols));
+        store(kLoop.getResult(r * vectors + v), C, rowIndex[r], column[v], valid(v, cols));
   }
 
   OpBuilder &b;
@@ -387,11 +376,10 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
   /// The kernel for these operand types: a private function computing rows
   /// [begin, end) of C, which the runtime may call from several threads on
   /// disjoint row ranges (nn-cpu-parallel-calls). One per type triple.
-  func::FuncOp kernelFor(ModuleOp module, Type a, Type b, Type c, bool transA,
-                         bool transB, bool zeroInit) {
+  func::FuncOp kernelFor(ModuleOp module, Type a, Type b, Type c, bool transA, bool transB,
+                         bool zeroInit) {
     auto key = std::make_tuple(a, b, c,
-                               unsigned(transA) | unsigned(transB) << 1 |
-                                   unsigned(zeroInit) << 2);
+                               unsigned(transA) | unsigned(transB) << 1 | unsigned(zeroInit) << 2);
     if (auto it = kernels.find(key); it != kernels.end())
       return it->second;
     auto cType = cast<MemRefType>(c);
@@ -405,14 +393,12 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
         loc, (kRowKernelPrefix + "matmul_" + std::to_string(kernels.size())).str(),
         builder.getFunctionType({a, b, c, index, index}, {}));
     func.setPrivate();
-    func->setAttr(kRowGrainAttr,
-                  builder.getI64IntegerAttr(grainFor(cast<MemRefType>(a), transA, cType,
-                                                     rowsFor(shape, widest))));
+    func->setAttr(kRowGrainAttr, builder.getI64IntegerAttr(grainFor(
+                                     cast<MemRefType>(a), transA, cType, rowsFor(shape, widest))));
     // A^T's rows are C's columns: then A is read whole.
     func->setAttr(kRowArgsAttr,
-                  builder.getDenseI64ArrayAttr(
-                      {transA ? kReads : kRowWise | kReads, kReads,
-                       kRowWise | kWrites | (zeroInit ? 0 : kReads)}));
+                  builder.getDenseI64ArrayAttr({transA ? kReads : kRowWise | kReads, kReads,
+                                                kRowWise | kWrites | (zeroInit ? 0 : kReads)}));
     // A dynamic dimension of B (the batch, in A^T . B) counted as 256.
     auto bType = cast<MemRefType>(b);
     int64_t bBytes = bType.getElementTypeBitWidth() / 8;
@@ -422,8 +408,8 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
       func->setAttr(kRowUnchainedAttr, builder.getUnitAttr());
     Block *body = func.addEntryBlock();
     builder.setInsertionPointToStart(body);
-    KernelBuilder(builder, loc, body->getArgument(0), body->getArgument(1),
-                  body->getArgument(2), shape, transA, transB, zeroInit)
+    KernelBuilder(builder, loc, body->getArgument(0), body->getArgument(1), body->getArgument(2),
+                  shape, transA, transB, zeroInit)
         .build(body->getArgument(3), body->getArgument(4));
     builder.create<func::ReturnOp>(loc);
     kernels[key] = func;
@@ -469,8 +455,8 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
       Value A = op.getDpsInputOperand(0)->get(), B = op.getDpsInputOperand(1)->get(),
             C = op.getDpsInitOperand(0)->get();
       auto cType = dyn_cast<MemRefType>(C.getType());
-      if (!identityLayout(A) || !identityLayout(B) || !identityLayout(C) ||
-          cType.isDynamicDim(1) || !isa<FloatType>(cType.getElementType()) ||
+      if (!identityLayout(A) || !identityLayout(B) || !identityLayout(C) || cType.isDynamicDim(1) ||
+          !isa<FloatType>(cType.getElementType()) ||
           cType.getElementType() != cast<MemRefType>(A.getType()).getElementType() ||
           cType.getElementType() != cast<MemRefType>(B.getType()).getElementType())
         continue;
@@ -479,8 +465,7 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
         continue;
       linalg::FillOp fill = zeroFillOf(C, op);
       func::FuncOp kernel =
-          kernelFor(getOperation(), A.getType(), B.getType(), cType, transA, transB,
-                    bool(fill));
+          kernelFor(getOperation(), A.getType(), B.getType(), cType, transA, transB, bool(fill));
       if (fill)
         fill->erase();
       OpBuilder b(op);

@@ -28,8 +28,7 @@ struct NNToLinalgPass : impl::NNToLinalgBase<NNToLinalgPass> {
   void runOnOperation() override {
     bool ranked = true;
     getOperation().walk([&](Operation *op) {
-      if (op->getDialect() != getContext().getLoadedDialect<nn::NNDialect>() ||
-          isStateOp(op))
+      if (op->getDialect() != getContext().getLoadedDialect<nn::NNDialect>() || isStateOp(op))
         return;
       auto isUnranked = [](Type t) { return isa<UnrankedTensorType>(t); };
       if (llvm::any_of(op->getOperandTypes(), isUnranked) ||
@@ -43,28 +42,23 @@ struct NNToLinalgPass : impl::NNToLinalgBase<NNToLinalgPass> {
     if (!ranked)
       return signalPassFailure();
     ConversionTarget target(getContext());
-    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
-                           arith::ArithDialect, math::MathDialect,
-                           func::FuncDialect, scf::SCFDialect>();
+    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
+                           math::MathDialect, func::FuncDialect, scf::SCFDialect>();
     target.addIllegalDialect<nn::NNDialect>();
-    target.addLegalOp<nn::VariableOp, nn::ReadVariableOp,
-                      nn::AssignVariableOp>();
+    target.addLegalOp<nn::VariableOp, nn::ReadVariableOp, nn::AssignVariableOp>();
     RewritePatternSet patterns(&getContext());
     populateMathLowering(patterns);
     populateNetworkLowering(patterns);
     populateTensorLowering(patterns);
     populateGradientLowering(patterns);
     populateNumericsLowering(patterns);
-    if (failed(applyPartialConversion(getOperation(), target,
-                                      std::move(patterns))))
+    if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
       signalPassFailure();
   }
 };
 
 } // namespace
 
-std::unique_ptr<Pass> createNNToLinalgPass() {
-  return std::make_unique<NNToLinalgPass>();
-}
+std::unique_ptr<Pass> createNNToLinalgPass() { return std::make_unique<NNToLinalgPass>(); }
 
 } // namespace nncc::cpu

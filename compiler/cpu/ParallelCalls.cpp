@@ -46,8 +46,8 @@ struct ParallelCallsPass : impl::ParallelCallsBase<ParallelCallsPass> {
     OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
 
     // The serial default: task(ctx, begin, end).
-    auto serial = b.create<LLVM::LLVMFuncOp>(loc, "__nncc_serial_for", hookType,
-                                             LLVM::Linkage::Internal);
+    auto serial =
+        b.create<LLVM::LLVMFuncOp>(loc, "__nncc_serial_for", hookType, LLVM::Linkage::Internal);
     {
       OpBuilder::InsertionGuard guard(b);
       Block *body = serial.addEntryBlock(b);
@@ -88,8 +88,8 @@ struct ParallelCallsPass : impl::ParallelCallsBase<ParallelCallsPass> {
   /// task(ctx, begin, end) { kernel(unpack(ctx)..., begin, end); }
   LLVM::LLVMFuncOp buildTask(OpBuilder &b, LLVM::LLVMFuncOp kernel) {
     Location loc = kernel.getLoc();
-    auto task = b.create<LLVM::LLVMFuncOp>(loc, (kernel.getName() + "_task").str(),
-                                           taskType, LLVM::Linkage::Internal);
+    auto task = b.create<LLVM::LLVMFuncOp>(loc, (kernel.getName() + "_task").str(), taskType,
+                                           LLVM::Linkage::Internal);
     OpBuilder::InsertionGuard guard(b);
     Block *body = task.addEntryBlock(b);
     b.setInsertionPointToStart(body);
@@ -132,9 +132,9 @@ struct ParallelCallsPass : impl::ParallelCallsBase<ParallelCallsPass> {
     Value fn = loadRuntimeHook(b, loc, hook);
     Value taskAddr = b.create<LLVM::AddressOfOp>(loc, task);
     Value grainValue = b.create<LLVM::ConstantOp>(loc, i64, b.getI64IntegerAttr(grain));
-    b.create<LLVM::CallOp>(loc, hookType,
-                           ValueRange{fn, taskAddr, pack, operands[slots],
-                                      operands[slots + 1], grainValue});
+    b.create<LLVM::CallOp>(
+        loc, hookType,
+        ValueRange{fn, taskAddr, pack, operands[slots], operands[slots + 1], grainValue});
     call.erase();
   }
 
@@ -144,8 +144,6 @@ struct ParallelCallsPass : impl::ParallelCallsBase<ParallelCallsPass> {
 
 } // namespace
 
-std::unique_ptr<Pass> createParallelCallsPass() {
-  return std::make_unique<ParallelCallsPass>();
-}
+std::unique_ptr<Pass> createParallelCallsPass() { return std::make_unique<ParallelCallsPass>(); }
 
 } // namespace nncc::cpu

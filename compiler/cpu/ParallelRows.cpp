@@ -31,7 +31,6 @@ namespace nncc::cpu {
 #define GEN_PASS_DEF_PARALLELROWS
 #include "compiler/cpu/Passes.h.inc"
 
-
 std::optional<int64_t> rowIterations(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumLoops() == 0 ||
       op.getIteratorTypesArray()[0] != utils::IteratorType::parallel)
@@ -43,8 +42,7 @@ std::optional<int64_t> rowIterations(linalg::GenericOp op) {
   for (OpOperand &operand : op->getOpOperands()) {
     AffineMap map = op.getMatchingIndexingMap(&operand);
     for (unsigned r = 0; r < map.getNumResults(); ++r)
-      if (map.getResult(r).isFunctionOfDim(0) &&
-          (r != 0 || map.getResult(r) != row))
+      if (map.getResult(r).isFunctionOfDim(0) && (r != 0 || map.getResult(r) != row))
         return std::nullopt;
   }
   for (OpOperand &out : op.getDpsInitsMutable())
@@ -58,8 +56,7 @@ std::optional<int64_t> rowIterations(linalg::GenericOp op) {
     if (!v.getDefiningOp<arith::ConstantOp>())
       return std::nullopt;
   bool usesRow = false;
-  op.getBody()->walk(
-      [&](linalg::IndexOp index) { usesRow |= index.getDim() == 0; });
+  op.getBody()->walk([&](linalg::IndexOp index) { usesRow |= index.getDim() == 0; });
   if (usesRow)
     return std::nullopt;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -72,7 +69,6 @@ std::optional<int64_t> rowIterations(linalg::GenericOp op) {
   return std::max<int64_t>(perRow, 1);
 }
 
-
 /// Rows of a few elements (a softmax over 10 classes) are too short for
 /// LLVM's loop vectorizer, which leaves them scalar: those ops go row by
 /// row, each row a vector per value of the body. (Rows of 1 to 3 are
@@ -83,7 +79,7 @@ constexpr int64_t kVectorRowMin = 4, kVectorRowMax = 32;
 /// [begin, end) whose body is `op` on one row, vectorized. False (and
 /// nothing built) when linalg cannot vectorize `op`.
 static bool vectorizeRows(OpBuilder &b, linalg::GenericOp op, func::FuncOp func,
-                   IRMapping constants) {
+                          IRMapping constants) {
   Location loc = op.getLoc();
   Block *body = &func.getBody().front();
   unsigned n = op->getNumOperands();
@@ -160,8 +156,7 @@ func::CallOp outlineRowKernel(ModuleOp module, linalg::GenericOp op, int64_t gra
   func->setAttr(kRowGrainAttr, b.getI64IntegerAttr(grain));
   Block *body = func.addEntryBlock();
   b.setInsertionPointToStart(body);
-  Value begin = body->getArgument(operands.size()),
-        end = body->getArgument(operands.size() + 1);
+  Value begin = body->getArgument(operands.size()), end = body->getArgument(operands.size() + 1);
   Value rows = b.create<arith::SubIOp>(loc, end, begin);
   SmallVector<Value> cut;
   SmallVector<int64_t> flags = rowArgFlags(op);
@@ -171,16 +166,14 @@ func::CallOp outlineRowKernel(ModuleOp module, linalg::GenericOp op, int64_t gra
     if (flags[i] & kRowWise) {
       rowSource = rowSource ? rowSource : operand.get();
       auto type = cast<MemRefType>(arg.getType());
-      SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)),
-          sizes, strides(type.getRank(), b.getIndexAttr(1));
+      SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)), sizes,
+          strides(type.getRank(), b.getIndexAttr(1));
       offsets[0] = begin;
       sizes.push_back(rows);
       for (int64_t d = 1; d < type.getRank(); ++d)
-        sizes.push_back(
-            type.isDynamicDim(d)
-                ? OpFoldResult(
-                      b.create<memref::DimOp>(loc, arg, d).getResult())
-                : b.getIndexAttr(type.getDimSize(d)));
+        sizes.push_back(type.isDynamicDim(d)
+                            ? OpFoldResult(b.create<memref::DimOp>(loc, arg, d).getResult())
+                            : b.getIndexAttr(type.getDimSize(d)));
       arg = b.create<memref::SubViewOp>(loc, arg, offsets, sizes, strides);
     }
     cut.push_back(arg);
@@ -190,14 +183,12 @@ func::CallOp outlineRowKernel(ModuleOp module, linalg::GenericOp op, int64_t gra
   getUsedValuesDefinedAbove(op->getRegions(), captured);
   for (Value v : captured)
     constants.map(v, b.clone(*v.getDefiningOp())->getResult(0));
-  bool vectorRows = op.getNumLoops() == 2 && perRow >= kVectorRowMin &&
-                    perRow <= kVectorRowMax &&
+  bool vectorRows = op.getNumLoops() == 2 && perRow >= kVectorRowMin && perRow <= kVectorRowMax &&
                     llvm::all_of(op->getOperandTypes(), [](Type t) {
                       // A vector of i1 is stored as packed bits, a memref
                       // of i1 holds a byte per element.
                       auto type = cast<MemRefType>(t);
-                      return type.getRank() > 0 &&
-                             type.getElementTypeBitWidth() % 8 == 0;
+                      return type.getRank() > 0 && type.getElementTypeBitWidth() % 8 == 0;
                     });
   if (!(vectorRows && vectorizeRows(b, op, func, constants)))
     b.clone(*op, constants)->setOperands(cut);
@@ -212,7 +203,6 @@ func::CallOp outlineRowKernel(ModuleOp module, linalg::GenericOp op, int64_t gra
   op->erase();
   return call;
 }
-
 
 namespace {
 
@@ -238,8 +228,6 @@ struct ParallelRowsPass : impl::ParallelRowsBase<ParallelRowsPass> {
 
 } // namespace
 
-std::unique_ptr<Pass> createParallelRowsPass() {
-  return std::make_unique<ParallelRowsPass>();
-}
+std::unique_ptr<Pass> createParallelRowsPass() { return std::make_unique<ParallelRowsPass>(); }
 
 } // namespace nncc::cpu

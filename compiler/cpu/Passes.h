@@ -3,9 +3,9 @@
 #ifndef NNCC_COMPILER_CPU_PASSES_H
 #define NNCC_COMPILER_CPU_PASSES_H
 
-#include "runtime/Abi.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
+#include "runtime/Abi.h"
 
 namespace mlir {
 class DialectRegistry;

@@ -63,8 +63,7 @@ void buildLLVMPipeline(OpPassManager &pm) {
   // A loop signature carries the variables through its steps: each step's
   // updates are new buffers, yielded to the next.
   options.allowReturnAllocsFromLoops = true;
-  options.setFunctionBoundaryTypeConversion(
-      bufferization::LayoutMapOption::IdentityLayoutMap);
+  options.setFunctionBoundaryTypeConversion(bufferization::LayoutMapOption::IdentityLayoutMap);
   pm.addPass(bufferization::createOneShotBufferizePass(options));
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
@@ -112,17 +111,14 @@ int64_t hostVectorBits() {
 }
 
 void registerCpuDialects(DialectRegistry &registry) {
-  registry.insert<nn::NNDialect, func::FuncDialect, arith::ArithDialect,
-                  tensor::TensorDialect, linalg::LinalgDialect,
-                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
-                  bufferization::BufferizationDialect, vector::VectorDialect,
-                  LLVM::LLVMDialect>();
+  registry.insert<nn::NNDialect, func::FuncDialect, arith::ArithDialect, tensor::TensorDialect,
+                  linalg::LinalgDialect, math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+                  bufferization::BufferizationDialect, vector::VectorDialect, LLVM::LLVMDialect>();
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   linalg::registerBufferizableOpInterfaceExternalModels(registry);
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
   scf::registerBufferizableOpInterfaceExternalModels(registry); // loop signatures
-  bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
-      registry);
+  bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
 #define GEN_PASS_REGISTRATION
@@ -130,10 +126,9 @@ void registerCpuDialects(DialectRegistry &registry) {
 
 void registerCpuPasses() {
   registerNNCpuPasses();
-  PassPipelineRegistration<>(
-      "nn-cpu-pipeline",
-      "Lower nn to the LLVM dialect: linalg, bufferization, loops, LLVM",
-      buildCpuPipeline);
+  PassPipelineRegistration<>("nn-cpu-pipeline",
+                             "Lower nn to the LLVM dialect: linalg, bufferization, loops, LLVM",
+                             buildCpuPipeline);
 }
 
 } // namespace nncc::cpu

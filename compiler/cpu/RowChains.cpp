@@ -32,12 +32,12 @@
 #include "compiler/cpu/RowKernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -148,7 +148,9 @@ std::optional<Member> asMember(Operation *op, int64_t minElements) {
         return std::nullopt;
       perRow *= type.getDimSize(d);
     }
-    return Member{op, rowCountOf(out, 0), {{out, kRowWise | kWrites}},
+    return Member{op,
+                  rowCountOf(out, 0),
+                  {{out, kRowWise | kWrites}},
                   std::max<int64_t>(1, minElements / std::max<int64_t>(1, perRow))};
   }
   return std::nullopt;
@@ -196,9 +198,8 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
     SmallVector<Member> chain;
     SmallVector<SmallVector<Member>> chains;
     auto close = [&] {
-      if (chain.size() >= 2 && llvm::any_of(chain, [](const Member &m) {
-            return isa<func::CallOp>(m.op);
-          }))
+      if (chain.size() >= 2 &&
+          llvm::any_of(chain, [](const Member &m) { return isa<func::CallOp>(m.op); }))
         chains.push_back(chain);
       chain.clear();
     };
@@ -293,9 +294,9 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
     for (auto [i, f] : llvm::enumerate(flags))
       if (!scratch[i])
         argFlags.push_back(f);
-    auto func = b.create<func::FuncOp>(
-        loc, (kRowKernelPrefix + "chain_" + std::to_string(count++)).str(),
-        b.getFunctionType(types, {}));
+    auto func =
+        b.create<func::FuncOp>(loc, (kRowKernelPrefix + "chain_" + std::to_string(count++)).str(),
+                               b.getFunctionType(types, {}));
     func.setPrivate();
     func->setAttr(kRowGrainAttr, b.getI64IntegerAttr(grain));
     func->setAttr(kRowArgsAttr, b.getDenseI64ArrayAttr(argFlags));
@@ -315,15 +316,13 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
                                              b.getI64IntegerAttr(64)));
     }
     Value begin = body->getArgument(arg), end = body->getArgument(arg + 1);
-    auto tiles = b.create<scf::ForOp>(loc, begin, end,
-                                      b.create<arith::ConstantIndexOp>(loc, tile));
+    auto tiles = b.create<scf::ForOp>(loc, begin, end, b.create<arith::ConstantIndexOp>(loc, tile));
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(tiles.getBody());
       Value t = tiles.getInductionVar();
       Value tileEnd = b.create<arith::MinSIOp>(
-          loc, b.create<arith::AddIOp>(loc, t, b.create<arith::ConstantIndexOp>(loc, tile)),
-          end);
+          loc, b.create<arith::AddIOp>(loc, t, b.create<arith::ConstantIndexOp>(loc, tile)), end);
       Value rows = b.create<arith::SubIOp>(loc, tileEnd, t);
       // On tiles, a member's row-wise buffers are views of the tile's rows:
       // the scratch's first rows, or the buffer's rows from t.
@@ -333,9 +332,9 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
         Value &view = views[v];
         if (!view) {
           size_t i = llvm::find(buffers, v) - buffers.begin();
-          view = b.create<memref::CastOp>(
-              loc, tiledType(cast<MemRefType>(v.getType())),
-              rowsOf(b, loc, args.lookup(v), scratch[i] ? zero : t, rows));
+          view =
+              b.create<memref::CastOp>(loc, tiledType(cast<MemRefType>(v.getType())),
+                                       rowsOf(b, loc, args.lookup(v), scratch[i] ? zero : t, rows));
         }
         return view;
       };
@@ -356,7 +355,8 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
         }
         auto fill = cast<linalg::FillOp>(m.op);
         Value out = fill.getDpsInitOperand(0)->get();
-        Value tileRows = onTiles ? tileOf(out) : rowsOf(b, fill.getLoc(), args.lookup(out), t, rows);
+        Value tileRows =
+            onTiles ? tileOf(out) : rowsOf(b, fill.getLoc(), args.lookup(out), t, rows);
         Value value = b.clone(*fill.getDpsInputOperand(0)->get().getDefiningOp())->getResult(0);
         b.create<linalg::FillOp>(fill.getLoc(), value, tileRows);
       }
@@ -374,8 +374,8 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
     if (auto call = dyn_cast<func::CallOp>(chain.back().op))
       operands.push_back(call.getArgOperands().back());
     else
-      operands.push_back(at.createOrFold<memref::DimOp>(
-          loc, chain.back().accesses.front().buffer, 0));
+      operands.push_back(
+          at.createOrFold<memref::DimOp>(loc, chain.back().accesses.front().buffer, 0));
     at.create<func::CallOp>(loc, func, operands);
     for (const Member &m : chain)
       m.op->erase();
@@ -429,8 +429,9 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
         strides(type.getRank(), b.getIndexAttr(1));
     offsets[0] = from;
     for (int64_t d = 1; d < type.getRank(); ++d)
-      sizes.push_back(type.isDynamicDim(d) ? OpFoldResult(b.createOrFold<memref::DimOp>(loc, buffer, d))
-                                           : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+      sizes.push_back(type.isDynamicDim(d)
+                          ? OpFoldResult(b.createOrFold<memref::DimOp>(loc, buffer, d))
+                          : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
     return b.create<memref::SubViewOp>(loc, buffer, offsets, sizes, strides);
   }
 
@@ -443,8 +444,9 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
                        : strides[d + 1] * type.getDimSize(d + 1);
     SmallVector<int64_t> shape(type.getShape());
     shape[0] = ShapedType::kDynamic;
-    return MemRefType::get(shape, type.getElementType(),
-                           StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic, strides));
+    return MemRefType::get(
+        shape, type.getElementType(),
+        StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic, strides));
   }
 
   static ArrayRef<int64_t> rowArgsOf(func::CallOp call) {
@@ -467,10 +469,9 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
               vector::MaskedLoadOp, vector::MaskedStoreOp>(user))
         return true;
       auto view = dyn_cast<memref::SubViewOp>(user);
-      return view &&
-             memref::SubViewOp::inferResultType(newType, view.getStaticOffsets(),
-                                                view.getStaticSizes(),
-                                                view.getStaticStrides()) == view.getType();
+      return view && memref::SubViewOp::inferResultType(newType, view.getStaticOffsets(),
+                                                        view.getStaticSizes(),
+                                                        view.getStaticStrides()) == view.getType();
     };
     for (auto [i, f] : llvm::enumerate(rowArgs)) {
       if (!(f & kRowWise))

@@ -14,13 +14,11 @@ inline mlir::LLVM::GlobalOp createRuntimeHook(mlir::OpBuilder &b, mlir::Location
                                               llvm::StringRef name,
                                               mlir::LLVM::LLVMFuncOp initial) {
   auto ptr = mlir::LLVM::LLVMPointerType::get(b.getContext());
-  auto hook = b.create<mlir::LLVM::GlobalOp>(loc, ptr, /*isConstant=*/false,
-                                             mlir::LLVM::Linkage::External, name,
-                                             mlir::Attribute());
+  auto hook = b.create<mlir::LLVM::GlobalOp>(
+      loc, ptr, /*isConstant=*/false, mlir::LLVM::Linkage::External, name, mlir::Attribute());
   mlir::OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(b.createBlock(&hook.getInitializerRegion()));
-  b.create<mlir::LLVM::ReturnOp>(
-      loc, b.create<mlir::LLVM::AddressOfOp>(loc, initial).getResult());
+  b.create<mlir::LLVM::ReturnOp>(loc, b.create<mlir::LLVM::AddressOfOp>(loc, initial).getResult());
   return hook;
 }
 
@@ -28,8 +26,7 @@ inline mlir::LLVM::GlobalOp createRuntimeHook(mlir::OpBuilder &b, mlir::Location
 inline mlir::Value loadRuntimeHook(mlir::OpBuilder &b, mlir::Location loc,
                                    mlir::LLVM::GlobalOp hook) {
   auto ptr = mlir::LLVM::LLVMPointerType::get(b.getContext());
-  return b.create<mlir::LLVM::LoadOp>(loc, ptr,
-                                      b.create<mlir::LLVM::AddressOfOp>(loc, hook));
+  return b.create<mlir::LLVM::LoadOp>(loc, ptr, b.create<mlir::LLVM::AddressOfOp>(loc, hook));
 }
 
 } // namespace nncc::cpu

@@ -57,9 +57,7 @@ std::string fn(const char *name, Type elt) {
   return elt.isF32() ? std::string(name) + "f" : std::string(name);
 }
 
-std::string unsignedType(Type t) {
-  return t.isInteger(32) ? "unsigned" : "unsigned long long";
-}
+std::string unsignedType(Type t) { return t.isInteger(32) ? "unsigned" : "unsigned long long"; }
 
 std::string join(const std::vector<std::string> &parts, const char *sep) {
   std::string s;
@@ -221,8 +219,7 @@ LogicalResult KernelWriter::checked() {
 
 KernelWriter::KernelWriter(std::string name, std::vector<Value> inputs, Shapes &shapes,
                            Precision precision)
-    : name_(std::move(name)), inputs_(std::move(inputs)), shapes_(shapes),
-      precision_(precision) {}
+    : name_(std::move(name)), inputs_(std::move(inputs)), shapes_(shapes), precision_(precision) {}
 
 std::string KernelWriter::dim(Value v, int64_t i) {
   auto shape = shapes_.of(v);
@@ -402,8 +399,7 @@ std::string KernelWriter::compute(Value v, const Coords &coords) {
         std::vector<std::string> values;
         for (Attribute a : attr.getValues<Attribute>())
           values.push_back(literal(a));
-        globals_ += "__device__ const " + T + " " + array + "[] = {" + join(values, ", ") +
-                    "};\n";
+        globals_ += "__device__ const " + T + " " + array + "[] = {" + join(values, ", ") + "};\n";
         return array + "[" + linear(coords, v) + "]";
       })
       .Default([&](Operation *) {
@@ -593,8 +589,8 @@ std::vector<std::string> KernelWriter::linalgElement(Operation *operation, unsig
       combineAcross(accs[j], elt, identities[j], expression(combiners[j], {"a", "b"}));
       // The initial value folded in last, by the same combiner.
       std::vector<std::string> operands(2);
-      bool accFirst = combiners[j]->getOperand(0) ==
-                      op.getMatchingBlockArgument(op.getDpsInitOperand(j));
+      bool accFirst =
+          combiners[j]->getOperand(0) == op.getMatchingBlockArgument(op.getDpsInitOperand(j));
       operands[accFirst ? 0 : 1] = inits[j];
       operands[accFirst ? 1 : 0] = accs[j];
       std::string total = fresh("acc");
@@ -659,9 +655,7 @@ std::string KernelWriter::expression(Operation *op, const std::vector<std::strin
   Type in = op->getNumOperands() ? op->getOperand(0).getType() : t;
   std::string T = cType(t);
   auto bin = [&](const char *o) { return "(" + x[0] + " " + o + " " + x[1] + ")"; };
-  auto call = [&](const char *name) {
-    return fn(name, t) + "(" + join(x, ", ") + ")";
-  };
+  auto call = [&](const char *name) { return fn(name, t) + "(" + join(x, ", ") + ")"; };
   auto asUnsigned = [&](const std::string &e) { return "(" + unsignedType(in) + ")" + e; };
   auto ubin = [&](const char *o) {
     return "(" + T + ")(" + asUnsigned(x[0]) + " " + o + " " + asUnsigned(x[1]) + ")";
@@ -692,36 +686,55 @@ std::string KernelWriter::expression(Operation *op, const std::vector<std::strin
       .Case<arith::MinimumFOp>([&](auto) { return pick("<"); })
       .Case<arith::MaxNumFOp>([&](auto) { return call("fmax"); })
       .Case<arith::MinNumFOp>([&](auto) { return call("fmin"); })
-      .Case<arith::MaxSIOp>([&](auto) { return "(" + x[0] + " > " + x[1] + " ? " + x[0] + " : " + x[1] + ")"; })
-      .Case<arith::MinSIOp>([&](auto) { return "(" + x[0] + " < " + x[1] + " ? " + x[0] + " : " + x[1] + ")"; })
+      .Case<arith::MaxSIOp>(
+          [&](auto) { return "(" + x[0] + " > " + x[1] + " ? " + x[0] + " : " + x[1] + ")"; })
+      .Case<arith::MinSIOp>(
+          [&](auto) { return "(" + x[0] + " < " + x[1] + " ? " + x[0] + " : " + x[1] + ")"; })
       .Case<arith::MaxUIOp>([&](auto) {
-        return "(" + asUnsigned(x[0]) + " > " + asUnsigned(x[1]) + " ? " + x[0] + " : " + x[1] + ")";
+        return "(" + asUnsigned(x[0]) + " > " + asUnsigned(x[1]) + " ? " + x[0] + " : " + x[1] +
+               ")";
       })
       .Case<arith::MinUIOp>([&](auto) {
-        return "(" + asUnsigned(x[0]) + " < " + asUnsigned(x[1]) + " ? " + x[0] + " : " + x[1] + ")";
+        return "(" + asUnsigned(x[0]) + " < " + asUnsigned(x[1]) + " ? " + x[0] + " : " + x[1] +
+               ")";
       })
-      .Case<arith::SelectOp>(
-          [&](auto) { return "(" + x[0] + " ? " + x[1] + " : " + x[2] + ")"; })
+      .Case<arith::SelectOp>([&](auto) { return "(" + x[0] + " ? " + x[1] + " : " + x[2] + ")"; })
       .Case<arith::CmpFOp>([&](arith::CmpFOp c) -> std::string {
         const std::string &a = x[0], &b = x[1];
         std::string unordered = "(" + a + " != " + a + " || " + b + " != " + b + ")";
         switch (c.getPredicate()) {
-        case arith::CmpFPredicate::OEQ: return bin("==");
-        case arith::CmpFPredicate::OGT: return bin(">");
-        case arith::CmpFPredicate::OGE: return bin(">=");
-        case arith::CmpFPredicate::OLT: return bin("<");
-        case arith::CmpFPredicate::OLE: return bin("<=");
-        case arith::CmpFPredicate::ONE: return "(" + a + " < " + b + " || " + a + " > " + b + ")";
-        case arith::CmpFPredicate::ORD: return "!" + unordered;
-        case arith::CmpFPredicate::UEQ: return "!(" + a + " < " + b + " || " + a + " > " + b + ")";
-        case arith::CmpFPredicate::UGT: return "!(" + a + " <= " + b + ")";
-        case arith::CmpFPredicate::UGE: return "!(" + a + " < " + b + ")";
-        case arith::CmpFPredicate::ULT: return "!(" + a + " >= " + b + ")";
-        case arith::CmpFPredicate::ULE: return "!(" + a + " > " + b + ")";
-        case arith::CmpFPredicate::UNE: return bin("!=");
-        case arith::CmpFPredicate::UNO: return unordered;
-        case arith::CmpFPredicate::AlwaysTrue: return "true";
-        case arith::CmpFPredicate::AlwaysFalse: return "false";
+        case arith::CmpFPredicate::OEQ:
+          return bin("==");
+        case arith::CmpFPredicate::OGT:
+          return bin(">");
+        case arith::CmpFPredicate::OGE:
+          return bin(">=");
+        case arith::CmpFPredicate::OLT:
+          return bin("<");
+        case arith::CmpFPredicate::OLE:
+          return bin("<=");
+        case arith::CmpFPredicate::ONE:
+          return "(" + a + " < " + b + " || " + a + " > " + b + ")";
+        case arith::CmpFPredicate::ORD:
+          return "!" + unordered;
+        case arith::CmpFPredicate::UEQ:
+          return "!(" + a + " < " + b + " || " + a + " > " + b + ")";
+        case arith::CmpFPredicate::UGT:
+          return "!(" + a + " <= " + b + ")";
+        case arith::CmpFPredicate::UGE:
+          return "!(" + a + " < " + b + ")";
+        case arith::CmpFPredicate::ULT:
+          return "!(" + a + " >= " + b + ")";
+        case arith::CmpFPredicate::ULE:
+          return "!(" + a + " > " + b + ")";
+        case arith::CmpFPredicate::UNE:
+          return bin("!=");
+        case arith::CmpFPredicate::UNO:
+          return unordered;
+        case arith::CmpFPredicate::AlwaysTrue:
+          return "true";
+        case arith::CmpFPredicate::AlwaysFalse:
+          return "false";
         }
         return fail();
       })
@@ -730,29 +743,38 @@ std::string KernelWriter::expression(Operation *op, const std::vector<std::strin
           return "(" + asUnsigned(x[0]) + " " + o + " " + asUnsigned(x[1]) + ")";
         };
         switch (c.getPredicate()) {
-        case arith::CmpIPredicate::eq: return bin("==");
-        case arith::CmpIPredicate::ne: return bin("!=");
-        case arith::CmpIPredicate::slt: return bin("<");
-        case arith::CmpIPredicate::sle: return bin("<=");
-        case arith::CmpIPredicate::sgt: return bin(">");
-        case arith::CmpIPredicate::sge: return bin(">=");
-        case arith::CmpIPredicate::ult: return u("<");
-        case arith::CmpIPredicate::ule: return u("<=");
-        case arith::CmpIPredicate::ugt: return u(">");
-        case arith::CmpIPredicate::uge: return u(">=");
+        case arith::CmpIPredicate::eq:
+          return bin("==");
+        case arith::CmpIPredicate::ne:
+          return bin("!=");
+        case arith::CmpIPredicate::slt:
+          return bin("<");
+        case arith::CmpIPredicate::sle:
+          return bin("<=");
+        case arith::CmpIPredicate::sgt:
+          return bin(">");
+        case arith::CmpIPredicate::sge:
+          return bin(">=");
+        case arith::CmpIPredicate::ult:
+          return u("<");
+        case arith::CmpIPredicate::ule:
+          return u("<=");
+        case arith::CmpIPredicate::ugt:
+          return u(">");
+        case arith::CmpIPredicate::uge:
+          return u(">=");
         }
         return fail();
       })
-      .Case<arith::SIToFPOp, arith::FPToSIOp, arith::FPToUIOp, arith::ExtFOp,
-            arith::TruncFOp, arith::ExtSIOp, arith::IndexCastOp>([&](auto) { return cast(); })
+      .Case<arith::SIToFPOp, arith::FPToSIOp, arith::FPToUIOp, arith::ExtFOp, arith::TruncFOp,
+            arith::ExtSIOp, arith::IndexCastOp>([&](auto) { return cast(); })
       .Case<arith::UIToFPOp, arith::ExtUIOp, arith::IndexCastUIOp>([&](auto) {
         if (in.isInteger(1))
           return cast();
         return "(" + T + ")" + asUnsigned(x[0]);
       })
-      .Case<arith::TruncIOp>([&](auto) {
-        return t.isInteger(1) ? "((" + x[0] + " & 1) != 0)" : cast();
-      })
+      .Case<arith::TruncIOp>(
+          [&](auto) { return t.isInteger(1) ? "((" + x[0] + " & 1) != 0)" : cast(); })
       .Case<arith::BitcastOp>([&](auto) -> std::string {
         if (t.isF32() && in.isInteger(32))
           return "__int_as_float(" + x[0] + ")";
@@ -789,24 +811,22 @@ std::string KernelWriter::expression(Operation *op, const std::vector<std::strin
       .Case<math::PowFOp>([&](auto) { return call("pow"); })
       .Case<math::FmaOp>([&](auto) { return call("fma"); })
       .Case<math::CopySignOp>([&](auto) { return call("copysign"); })
-      .Case<math::AbsIOp>([&](auto) {
-        return "(" + x[0] + " < 0 ? -" + x[0] + " : " + x[0] + ")";
-      })
+      .Case<math::AbsIOp>([&](auto) { return "(" + x[0] + " < 0 ? -" + x[0] + " : " + x[0] + ")"; })
       .Default([&](Operation *) { return fail(); });
 }
 
 std::string KernelWriter::header(Value result, const std::string &kernel) {
-  std::string s = "extern \"C\" __global__ void " + kernel + "(const " + abi::kKernelArgsName +
-                  " a) {\n";
+  std::string s =
+      "extern \"C\" __global__ void " + kernel + "(const " + abi::kKernelArgsName + " a) {\n";
   s += "  const long long N = a.n;\n";
   for (auto [i, v] : llvm::enumerate(inputs_)) {
     std::string T = cType(eltOf(v));
-    s += "  const " + T + " *__restrict__ in" + std::to_string(i) + " = (const " + T +
-         " *)a.p[" + std::to_string(i) + "];\n";
+    s += "  const " + T + " *__restrict__ in" + std::to_string(i) + " = (const " + T + " *)a.p[" +
+         std::to_string(i) + "];\n";
   }
   std::string T = cType(eltOf(result));
-  s += "  " + T + " *__restrict__ out = (" + T + " *)a.p[" + std::to_string(inputs_.size()) +
-       "];\n";
+  s +=
+      "  " + T + " *__restrict__ out = (" + T + " *)a.p[" + std::to_string(inputs_.size()) + "];\n";
   s += "  (void)N;\n";
   return s;
 }
@@ -872,9 +892,9 @@ void KernelWriter::combineAcross(const std::string &acc, Type elt, const std::st
     // standing alone).
     for (size_t i = 0; i < combine.size(); ++i) {
       char c = combine[i];
-      bool alone = (i == 0 || !std::isalnum(static_cast<unsigned char>(combine[i - 1]))) &&
-                   (i + 1 == combine.size() ||
-                    !std::isalnum(static_cast<unsigned char>(combine[i + 1])));
+      bool alone =
+          (i == 0 || !std::isalnum(static_cast<unsigned char>(combine[i - 1]))) &&
+          (i + 1 == combine.size() || !std::isalnum(static_cast<unsigned char>(combine[i + 1])));
       e += alone && c == 'a' ? a : alone && c == 'b' ? b : std::string(1, c);
     }
     return e;

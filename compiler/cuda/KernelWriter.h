@@ -144,12 +144,10 @@ private:
   /// A tiled product kernel's body after its sizes: FMAs on a tile of
   /// accumulators per thread, or WMMA fragments (by `precision_`); both
   /// run `epilogue` for each element with `accv` the product at `lin`.
-  std::string tiledProductFma(const Tiling &tiling, const std::string &T,
-                              const std::string &A, const std::string &B, bool ta, bool tb,
-                              const std::string &epilogue);
-  std::string tiledProductWmma(const WmmaTiling &tiling, const std::string &A,
-                               const std::string &B, bool ta, bool tb,
-                               const std::string &epilogue);
+  std::string tiledProductFma(const Tiling &tiling, const std::string &T, const std::string &A,
+                              const std::string &B, bool ta, bool tb, const std::string &epilogue);
+  std::string tiledProductWmma(const WmmaTiling &tiling, const std::string &A, const std::string &B,
+                               bool ta, bool tb, const std::string &epilogue);
 
   /// Who computes one element of a grid-stride kernel: one thread, a warp
   /// or the whole block.

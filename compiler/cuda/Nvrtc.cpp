@@ -68,8 +68,8 @@ llvm::Expected<NvrtcImages> nvrtcCompile(const std::string &source, const std::s
   std::string include = std::string("--include-path=") + NNCC_CUDA_INCLUDE_DIR;
   std::vector<const char *> options = {arch.c_str(), "--std=c++17", "--fmad=false",
                                        include.c_str()};
-  nvrtcResult result = nvrtcCompileProgram(program, static_cast<int>(options.size()),
-                                           options.data());
+  nvrtcResult result =
+      nvrtcCompileProgram(program, static_cast<int>(options.size()), options.data());
   size_t logSize = 0;
   nvrtcGetProgramLogSize(program, &logSize);
   std::string log(logSize, '\0');

@@ -25,9 +25,7 @@ using namespace mlir;
 namespace nncc::cuda {
 namespace {
 
-RankedTensorType tensorOf(Value v) {
-  return cast<RankedTensorType>(v.getType());
-}
+RankedTensorType tensorOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
 /// How a block stages slices of A (As[kk][r], bm rows) and B (Bs[kk][c],
 /// bn columns), `depth` deep, through registers ra, rb: consecutive threads
@@ -63,13 +61,15 @@ struct Staging {
   std::string load(const std::string &k0) const {
     const std::string e = "(threadIdx.x + l * 256)";
     return perElement(loadsA(), slotA(e),
-                      "      const long long gr = row0 + r, gk = " + k0 + " + kk;\n"
-                      "      ra[l] = gr < M && gk < K ? " + A + "[" +
-                          (ta ? "gk * M + gr" : "gr * K + gk") + "] : (" + T + ")0;\n") +
+                      "      const long long gr = row0 + r, gk = " + k0 +
+                          " + kk;\n"
+                          "      ra[l] = gr < M && gk < K ? " +
+                          A + "[" + (ta ? "gk * M + gr" : "gr * K + gk") + "] : (" + T + ")0;\n") +
            perElement(loadsB(), slotB(e),
-                      "      const long long gk = " + k0 + " + kk, gc = col0 + c;\n"
-                      "      rb[l] = gk < K && gc < C ? " + B + "[" +
-                          (tb ? "gc * K + gk" : "gk * C + gc") + "] : (" + T + ")0;\n");
+                      "      const long long gk = " + k0 +
+                          " + kk, gc = col0 + c;\n"
+                          "      rb[l] = gk < K && gc < C ? " +
+                          B + "[" + (tb ? "gc * K + gk" : "gk * C + gc") + "] : (" + T + ")0;\n");
   }
   /// Stores the registers into As and Bs, each element through `round`.
   std::string store(const std::string &round) const {
@@ -100,8 +100,8 @@ std::string storeElement(int indent, const std::string &row, const std::string &
                          const std::string &epilogue) {
   std::string pad(indent, ' ');
   return pad + "const long long row = " + row + ", col = " + col + ";\n" + pad +
-         "if (row < M && col < C) {\n" + pad + "  const long long lin = row * C + col;\n" +
-         pad + "  const " + T + " accv = " + accv + ";\n" + epilogue + pad + "}\n";
+         "if (row < M && col < C) {\n" + pad + "  const long long lin = row * C + col;\n" + pad +
+         "  const " + T + " accv = " + accv + ";\n" + epilogue + pad + "}\n";
 }
 
 } // namespace
@@ -173,8 +173,8 @@ const WmmaTiling kWmmaTilings[] = {
 };
 
 std::string KernelWriter::tiledProductFma(const Tiling &t, const std::string &T,
-                                          const std::string &A, const std::string &B,
-                                          bool ta, bool tb, const std::string &epilogue) {
+                                          const std::string &A, const std::string &B, bool ta,
+                                          bool tb, const std::string &epilogue) {
   // 256 threads: (bm/tm) x (bn/tn) per split of the contraction.
   const int depth = t.bk * t.splits, perSplit = 256 / t.splits;
   const int rowStep = t.bm / t.tm, colStep = t.bn / t.tn;
@@ -252,10 +252,10 @@ std::string KernelWriter::tiledProductWmma(const WmmaTiling &t, const std::strin
   const int slice = 16 * t.splits;
   const int fm = t.bm / t.wm / 16, fn = t.bn / t.wn / 16;
   Staging stage{t.bm, t.bn, slice, A, B, "float", ta, tb};
-  std::string fragA = "wmma::fragment<wmma::matrix_a, 16, 16, " + depth + ", " + operand +
-                      ", wmma::col_major>";
-  std::string fragB = "wmma::fragment<wmma::matrix_b, 16, 16, " + depth + ", " + operand +
-                      ", wmma::row_major>";
+  std::string fragA =
+      "wmma::fragment<wmma::matrix_a, 16, 16, " + depth + ", " + operand + ", wmma::col_major>";
+  std::string fragB =
+      "wmma::fragment<wmma::matrix_b, 16, 16, " + depth + ", " + operand + ", wmma::row_major>";
   std::string s;
   s += "  // Tensor cores (" + std::string(precisionName(precision_)) + "): " + str(t.bm) + "x" +
        str(t.bn) + " tiles, " +
@@ -326,8 +326,7 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product
   auto input = [&](Value v) {
     return "in" + std::to_string(llvm::find(inputs_, v) - inputs_.begin());
   };
-  bool ta = isa<linalg::MatmulTransposeAOp>(product),
-       tb = isa<linalg::MatmulTransposeBOp>(product);
+  bool ta = isa<linalg::MatmulTransposeAOp>(product), tb = isa<linalg::MatmulTransposeBOp>(product);
   Type elt = tensorOf(result).getElementType();
   std::string T = cType(elt);
   // Tensor cores for float products only: fp64 stays on FMAs.
@@ -342,10 +341,9 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product
   std::string rows = dim(result, 0), cols = dim(result, 1), depth = dim(lhs, ta ? 0 : 1);
   std::string A = input(lhs), B = input(rhs);
   // The epilogue, the same in every tiling: `accv` the product at `lin`.
-  std::string epilogue = scopes_[0].text + std::string(baseIndent_, ' ') + "out[lin] = " +
-                         elementName + ";\n";
-  std::string sizes =
-      "  const long long M = " + rows + ", C = " + cols + ", K = " + depth + ";\n";
+  std::string epilogue =
+      scopes_[0].text + std::string(baseIndent_, ' ') + "out[lin] = " + elementName + ";\n";
+  std::string sizes = "  const long long M = " + rows + ", C = " + cols + ", K = " + depth + ";\n";
   shape = {};
   shape.threads = 256;
   // Where a dimension of the output is known, tilings that leave half a
@@ -366,14 +364,12 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product
   if (wmma) {
     for (const WmmaTiling &t : kWmmaTilings)
       if (wanted(t.bm, t.bn, &t == &kWmmaTilings[std::size(kWmmaTilings) - 1]))
-        add("_w" + std::to_string(t.bm), t.bm, t.bn,
-            tiledProductWmma(t, A, B, ta, tb, epilogue));
+        add("_w" + std::to_string(t.bm), t.bm, t.bn, tiledProductWmma(t, A, B, ta, tb, epilogue));
     return s;
   }
   for (const Tiling &t : kTilings)
     if (wanted(t.bm, t.bn, &t == &kTilings[std::size(kTilings) - 1]))
-      add("_t" + std::to_string(t.bm), t.bm, t.bn,
-          tiledProductFma(t, T, A, B, ta, tb, epilogue));
+      add("_t" + std::to_string(t.bm), t.bm, t.bn, tiledProductFma(t, T, A, B, ta, tb, epilogue));
   return s;
 }
 

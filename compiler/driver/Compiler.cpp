@@ -5,9 +5,9 @@
 #include "compiler/cuda/CudaEmitter.h"
 #include "compiler/import/GraphImporter.h"
 #include "compiler/transforms/Passes.h"
+#include "nn/IR/NNDialect.h"
 #include "runtime/Executable.h"
 #include "runtime/FramedFile.h"
-#include "nn/IR/NNDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -103,8 +103,9 @@ LogicalResult describeLoops(ModuleOp module, exe::Executable &out) {
     for (exe::TensorSpec &fetch : *sig.mutable_fetches()) {
       if (fetch.flat() || fetch.dims_size() != 0)
         return module.emitError() << "loop signature '" << sig.name() << "': the step's fetch '"
-                                  << fetch.name() << "' is not a scalar (a loop returns one "
-                                                     "value of each fetch per step)";
+                                  << fetch.name()
+                                  << "' is not a scalar (a loop returns one "
+                                     "value of each fetch per step)";
       fetch.add_dims(number("steps"));
     }
     *out.add_signatures() = std::move(sig);
@@ -142,8 +143,7 @@ LogicalResult describeSignatures(ModuleOp module, exe::Executable &out) {
     for (auto [i, name] : llvm::enumerate(fetches)) {
       if (!isa<RankedTensorType>(type.getResult(i)))
         return func.emitError() << "fetch '" << name << "' has an unknown rank";
-      fillSpec(*sig.add_fetches(), name, type.getResult(i),
-               flat("nn.flat_fetches", i));
+      fillSpec(*sig.add_fetches(), name, type.getResult(i), flat("nn.flat_fetches", i));
     }
     for (StringRef v : names("nn.variables"))
       sig.add_variables(v.str());
@@ -157,8 +157,7 @@ LogicalResult describeSignatures(ModuleOp module, exe::Executable &out) {
 
 /// A variable's spec: the graph's own initializer when it has one (its
 /// tensor is kept as given), zeros for the ones the compiler added.
-void describeVariable(nn::VariableOp var, const graph::Graph &g,
-                      exe::VariableSpec &spec) {
+void describeVariable(nn::VariableOp var, const graph::Graph &g, exe::VariableSpec &spec) {
   auto type = cast<RankedTensorType>(var.getType());
   spec.set_name(var.getSymName().str());
   spec.set_dtype(toDataType(type.getElementType()));
@@ -173,24 +172,22 @@ void describeVariable(nn::VariableOp var, const graph::Graph &g,
   spec.mutable_initializer()->set_kind(graph::Initializer::ZEROS);
 }
 
-LogicalResult runPasses(ModuleOp module,
-                        llvm::function_ref<void(OpPassManager &)> build) {
+LogicalResult runPasses(ModuleOp module, llvm::function_ref<void(OpPassManager &)> build) {
   PassManager pm(module.getContext());
   build(pm);
   return pm.run(module);
 }
-
 
 /// The CUDA target: the fused module as a CUDA program, compiled by NVRTC
 /// to PTX (and CUBIN) unless a stage is printed instead.
 llvm::Expected<exe::Executable> compileCuda(ModuleOp module, exe::Executable out,
                                             const llvm::StringMap<unsigned> &kernelCounts,
                                             const CompileOptions &options) {
-  if (options.cudaPrecision != cuda::Precision::FP32 &&
-      std::atoi(options.cudaArch.c_str()) < 80)
+  if (options.cudaPrecision != cuda::Precision::FP32 && std::atoi(options.cudaArch.c_str()) < 80)
     return fail(std::string("--cuda-precision=") + cuda::precisionName(options.cudaPrecision) +
                 " needs compute capability 80 or newer (tensor cores with TF32 and "
-                "BF16), not " + options.cudaArch + " (--cuda-arch)");
+                "BF16), not " +
+                options.cudaArch + " (--cuda-arch)");
   auto program = cuda::emitCudaProgram(module, options.cudaPrecision);
   if (failed(program))
     return fail(out.model() + ": generating the CUDA kernels failed (see above)");
@@ -263,8 +260,7 @@ private:
 };
 } // namespace
 
-llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
-                                             const LoadedGraph &graph,
+llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx, const LoadedGraph &graph,
                                              const CompileOptions &options) {
   PhaseTimer timer(options.timingTo);
   DialectRegistry registry;
@@ -291,9 +287,8 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
   }
   // Checked ops stay ops of their own: the checks sit between them.
   bool fuse = options.fuse && !options.checkNumerics;
-  if (options.checkNumerics && failed(runPasses(*module, [](OpPassManager &pm) {
-        pm.addPass(createCheckNumericsPass());
-      })))
+  if (options.checkNumerics &&
+      failed(runPasses(*module, [](OpPassManager &pm) { pm.addPass(createCheckNumericsPass()); })))
     return stageFailed("adding numeric checks");
   if (fuse && failed(runPasses(*module, [](OpPassManager &pm) {
         pm.addNestedPass<func::FuncOp>(createFusePass());
@@ -308,9 +303,8 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
   llvm::StringMap<unsigned> kernelCounts;
   for (func::FuncOp func : module->getOps<func::FuncOp>())
     for (Operation &op : func.getBody().getOps())
-      if (isa<nn::FusionOp>(op) ||
-          (!fuse && isa<nn::NNDialect>(op.getDialect()) &&
-           !isa<nn::ConstantOp, nn::CheckNumericsOp>(op)))
+      if (isa<nn::FusionOp>(op) || (!fuse && isa<nn::NNDialect>(op.getDialect()) &&
+                                    !isa<nn::ConstantOp, nn::CheckNumericsOp>(op)))
         ++kernelCounts[func.getSymName()];
   exe::Executable out;
   out.set_format_version(rt::kFormatVersion);
@@ -371,9 +365,9 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
     module->print(*options.emitTo);
     return exe::Executable();
   }
-  auto code = cpu::emitNativeCode(
-      *module, entries, options.emit == Stage::LLVMIR ? options.emitTo : nullptr,
-      [&](llvm::StringRef phase) { timer.done(phase); });
+  auto code = cpu::emitNativeCode(*module, entries,
+                                  options.emit == Stage::LLVMIR ? options.emitTo : nullptr,
+                                  [&](llvm::StringRef phase) { timer.done(phase); });
   if (!code)
     return code.takeError();
   if (options.emit == Stage::LLVMIR)
@@ -384,8 +378,7 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx,
   return out;
 }
 
-llvm::Error writeExecutable(const exe::Executable &executable,
-                            const std::string &path) {
+llvm::Error writeExecutable(const exe::Executable &executable, const std::string &path) {
   std::string bytes;
   if (!executable.SerializeToString(&bytes))
     return fail(path + ": the executable does not serialize (over 2 GiB?)");

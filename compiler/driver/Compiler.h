@@ -56,13 +56,11 @@ struct CompileOptions {
 /// Compiles `graph` for the host CPU. Problems are reported through `ctx`'s
 /// diagnostics (naming nodes) and summarized in the returned error. With
 /// `options.emit` set, the returned Executable has no kernels.
-llvm::Expected<exe::Executable> compileModel(mlir::MLIRContext &ctx,
-                                             const LoadedGraph &graph,
+llvm::Expected<exe::Executable> compileModel(mlir::MLIRContext &ctx, const LoadedGraph &graph,
                                              const CompileOptions &options = {});
 
 /// Writes `executable` to `path` atomically (temporary file, then rename).
-llvm::Error writeExecutable(const exe::Executable &executable,
-                            const std::string &path);
+llvm::Error writeExecutable(const exe::Executable &executable, const std::string &path);
 
 } // namespace nncc
 

@@ -17,8 +17,7 @@ static void describe(Location loc, std::string &file, std::string &node) {
   } else if (auto flc = dyn_cast<FileLineColLoc>(loc)) {
     file = flc.getFilename().str();
     if (flc.getLine())
-      file += ":" + std::to_string(flc.getLine()) + ":" +
-              std::to_string(flc.getColumn());
+      file += ":" + std::to_string(flc.getLine()) + ":" + std::to_string(flc.getColumn());
   } else if (auto fused = dyn_cast<FusedLoc>(loc)) {
     if (!fused.getLocations().empty())
       describe(fused.getLocations().front(), file, node);
@@ -57,8 +56,7 @@ std::string formatDiagnostic(Diagnostic &diag) {
   return os.str();
 }
 
-DiagnosticPrinter::DiagnosticPrinter(MLIRContext &ctx,
-                                     std::vector<std::string> *sink)
+DiagnosticPrinter::DiagnosticPrinter(MLIRContext &ctx, std::vector<std::string> *sink)
     : handler(&ctx, [sink](Diagnostic &diag) {
         std::string text = formatDiagnostic(diag);
         if (sink)

@@ -18,8 +18,7 @@ std::string formatDiagnostic(mlir::Diagnostic &diag);
 /// (stderr when none is given).
 class DiagnosticPrinter {
 public:
-  explicit DiagnosticPrinter(mlir::MLIRContext &ctx,
-                             std::vector<std::string> *sink = nullptr);
+  explicit DiagnosticPrinter(mlir::MLIRContext &ctx, std::vector<std::string> *sink = nullptr);
 
 private:
   mlir::ScopedDiagnosticHandler handler;

@@ -15,21 +15,19 @@
 namespace nncc {
 
 /// `options` with the target whose executables run on `device`.
-inline CompileOptions onDevice(const rt::Device &device,
-                               CompileOptions options = {}) {
-  options.target =
-      device.kind() == rt::Device::Kind::Cuda ? Target::Cuda : Target::Cpu;
+inline CompileOptions onDevice(const rt::Device &device, CompileOptions options = {}) {
+  options.target = device.kind() == rt::Device::Kind::Cuda ? Target::Cuda : Target::Cpu;
   return options;
 }
 
 /// Compiles `graph` and loads it. On failure the error holds the compiler's
 /// diagnostics, one per line.
-llvm::Expected<std::shared_ptr<rt::Executable>>
-compileAndLoad(const LoadedGraph &graph, const CompileOptions &options = {});
+llvm::Expected<std::shared_ptr<rt::Executable>> compileAndLoad(const LoadedGraph &graph,
+                                                               const CompileOptions &options = {});
 
 /// The same for a model file (.pbtxt or .pb).
-llvm::Expected<std::shared_ptr<rt::Executable>>
-compileAndLoad(const std::string &path, const CompileOptions &options = {});
+llvm::Expected<std::shared_ptr<rt::Executable>> compileAndLoad(const std::string &path,
+                                                               const CompileOptions &options = {});
 
 } // namespace nncc
 

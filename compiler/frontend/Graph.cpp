@@ -46,10 +46,26 @@ graph::Initializer randomUniform(uint64_t seed, float minval, float maxval) {
   return i;
 }
 
-graph::AttrValue attrInt(int64_t v) { graph::AttrValue a; a.set_i(v); return a; }
-graph::AttrValue attrFloat(float v) { graph::AttrValue a; a.set_f(v); return a; }
-graph::AttrValue attrBool(bool v) { graph::AttrValue a; a.set_b(v); return a; }
-graph::AttrValue attrType(DataType v) { graph::AttrValue a; a.set_type(v); return a; }
+graph::AttrValue attrInt(int64_t v) {
+  graph::AttrValue a;
+  a.set_i(v);
+  return a;
+}
+graph::AttrValue attrFloat(float v) {
+  graph::AttrValue a;
+  a.set_f(v);
+  return a;
+}
+graph::AttrValue attrBool(bool v) {
+  graph::AttrValue a;
+  a.set_b(v);
+  return a;
+}
+graph::AttrValue attrType(DataType v) {
+  graph::AttrValue a;
+  a.set_type(v);
+  return a;
+}
 graph::AttrValue attrInts(const Dims &v) {
   graph::AttrValue a;
   a.mutable_ints(); // set even when empty
@@ -66,8 +82,8 @@ SignatureBuilder &SignatureBuilder::fetch(const Output &x) {
   sig_->add_fetches(x.name());
   return *this;
 }
-SignatureBuilder &SignatureBuilder::minimize(const Output &loss, float learningRate,
-                                             float momentum, float decay, bool nesterov) {
+SignatureBuilder &SignatureBuilder::minimize(const Output &loss, float learningRate, float momentum,
+                                             float decay, bool nesterov) {
   sig_->set_loss(loss.name());
   graph::Optimizer *o = sig_->mutable_optimizer();
   o->set_kind("sgd");
@@ -87,8 +103,7 @@ std::string Graph::uniqueName(const std::string &prefix) {
   return name;
 }
 
-Output Graph::placeholder(const std::string &name, DataType dtype,
-                          std::optional<Dims> shape) {
+Output Graph::placeholder(const std::string &name, DataType dtype, std::optional<Dims> shape) {
   graph::Placeholder *p = proto_.add_placeholders();
   p->set_name(name);
   p->set_dtype(dtype);
@@ -132,26 +147,35 @@ Output Graph::constant(const graph::Tensor &value, const std::string &name) {
   graph::AttrValue a;
   *a.mutable_tensor() = value;
   Dims dims(value.dims().begin(), value.dims().end());
-  return node("constant", {}, {{"value", a}}, name.empty() ? uniqueName("const") : name, 1,
-              dims, value.dtype())[0];
+  return node("constant", {}, {{"value", a}}, name.empty() ? uniqueName("const") : name, 1, dims,
+              value.dtype())[0];
 }
 
 Output Graph::scalar(double value, DataType dtype) {
   graph::Tensor t;
   t.set_dtype(dtype);
   switch (dtype) {
-  case graph::F64: t.add_double_val(value); break;
-  case graph::I32: case graph::I64: t.add_int_val(static_cast<int64_t>(value)); break;
-  case graph::BOOL: t.add_bool_val(value != 0); break;
-  default: t.add_float_val(static_cast<float>(value)); break;
+  case graph::F64:
+    t.add_double_val(value);
+    break;
+  case graph::I32:
+  case graph::I64:
+    t.add_int_val(static_cast<int64_t>(value));
+    break;
+  case graph::BOOL:
+    t.add_bool_val(value != 0);
+    break;
+  default:
+    t.add_float_val(static_cast<float>(value));
+    break;
   }
   return constant(t);
 }
 
 std::vector<Output> Graph::node(const std::string &op, const std::vector<Output> &inputs,
                                 const std::map<std::string, graph::AttrValue> &attrs,
-                                const std::string &name, int results,
-                                std::optional<Dims> shape, std::optional<DataType> dtype) {
+                                const std::string &name, int results, std::optional<Dims> shape,
+                                std::optional<DataType> dtype) {
   graph::Node *n = proto_.add_nodes();
   n->set_name(name.empty() ? uniqueName(op) : name);
   n->set_op(op);
@@ -166,8 +190,8 @@ std::vector<Output> Graph::node(const std::string &op, const std::vector<Output>
   DataType type = dtype ? *dtype : inputs.empty() ? graph::F32 : inputs[0].dtype();
   std::vector<Output> outs;
   for (int k = 0; k < results; ++k)
-    outs.emplace_back(this, results == 1 ? n->name() : n->name() + ":" + std::to_string(k),
-                      type, shape);
+    outs.emplace_back(this, results == 1 ? n->name() : n->name() + ":" + std::to_string(k), type,
+                      shape);
   return outs;
 }
 
@@ -246,10 +270,10 @@ Output matmul(const Output &a, const Output &b, bool transposeA, bool transposeB
   std::optional<Dims> shape;
   if (a.shape() && b.shape() && a.shape()->size() == 2 && b.shape()->size() == 2)
     shape = Dims{(*a.shape())[transposeA ? 1 : 0], (*b.shape())[transposeB ? 0 : 1]};
-  return a.graph().node("matmul", {a, b},
-                        {{"transpose_a", attrBool(transposeA)},
-                         {"transpose_b", attrBool(transposeB)}},
-                        "", 1, shape)[0];
+  return a.graph().node(
+      "matmul", {a, b},
+      {{"transpose_a", attrBool(transposeA)}, {"transpose_b", attrBool(transposeB)}}, "", 1,
+      shape)[0];
 }
 Output biasAdd(const Output &x, const Output &bias) {
   return x.graph().node("bias_add", {x, bias}, {}, "", 1, x.shape())[0];
@@ -293,8 +317,8 @@ Output oneHot(const Output &indices, int64_t depth, DataType dtype) {
     shape->push_back(depth);
   }
   return indices.graph().node("one_hot", {indices},
-                              {{"depth", attrInt(depth)}, {"dtype", attrType(dtype)}}, "", 1,
-                              shape, dtype)[0];
+                              {{"depth", attrInt(depth)}, {"dtype", attrType(dtype)}}, "", 1, shape,
+                              dtype)[0];
 }
 Output cast(const Output &x, DataType dtype) {
   return x.graph().node("cast", {x}, {{"dtype", attrType(dtype)}}, "", 1, x.shape(), dtype)[0];

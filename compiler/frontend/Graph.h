@@ -58,9 +58,8 @@ public:
   SignatureBuilder &feed(const Output &x);
   SignatureBuilder &fetch(const Output &x);
   /// Makes this a training signature: minimize `loss` with SGD.
-  SignatureBuilder &minimize(const Output &loss, float learningRate,
-                             float momentum = 0, float decay = 0,
-                             bool nesterov = false);
+  SignatureBuilder &minimize(const Output &loss, float learningRate, float momentum = 0,
+                             float decay = 0, bool nesterov = false);
 
 private:
   graph::Signature *sig_;
@@ -72,9 +71,8 @@ public:
 
   Output placeholder(const std::string &name, DataType dtype,
                      std::optional<Dims> shape = std::nullopt);
-  Output variable(const std::string &name, const Dims &shape,
-                  graph::Initializer init, DataType dtype = graph::F32,
-                  bool frozen = false);
+  Output variable(const std::string &name, const Dims &shape, graph::Initializer init,
+                  DataType dtype = graph::F32, bool frozen = false);
   Output constant(const graph::Tensor &value, const std::string &name = "");
   Output scalar(double value, DataType dtype = graph::F32);
 
@@ -126,8 +124,7 @@ Output tanh(const Output &x);
 Output sqrt(const Output &x);
 Output sigmoid(const Output &x);
 Output relu(const Output &x);
-Output matmul(const Output &a, const Output &b, bool transposeA = false,
-              bool transposeB = false);
+Output matmul(const Output &a, const Output &b, bool transposeA = false, bool transposeB = false);
 Output biasAdd(const Output &x, const Output &bias);
 Output softmax(const Output &x, int64_t axis = -1);
 Output logSoftmax(const Output &x, int64_t axis = -1);

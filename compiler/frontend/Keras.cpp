@@ -5,10 +5,10 @@
 #include "runtime/data/Idx.h"
 
 #include <chrono>
+#include <cstring>
 #include <numeric>
 #include <optional>
 #include <random>
-#include <cstring>
 #include <unistd.h>
 
 namespace nncc::fe::keras {
@@ -43,10 +43,11 @@ std::string bar(int64_t done, int64_t total) {
 
 /// Runs `signature` over the rows of x (and y) in batches; the fetches of
 /// each batch, in order.
-rt::Expected<std::vector<rt::Tensor>>
-runBatched(rt::Session &session, const std::string &signature, const std::string &xName,
-           const rt::Tensor &x, const std::string &yName, const rt::Tensor *y,
-           const std::vector<std::string> &fetches, int64_t batchSize) {
+rt::Expected<std::vector<rt::Tensor>> runBatched(rt::Session &session, const std::string &signature,
+                                                 const std::string &xName, const rt::Tensor &x,
+                                                 const std::string &yName, const rt::Tensor *y,
+                                                 const std::vector<std::string> &fetches,
+                                                 int64_t batchSize) {
   if (x.rank() < 1 || (y && (y->rank() < 1 || y->shape()[0] != x.shape()[0])))
     return rt::Status::error(signature + ": x and y must have the same number of samples");
   std::vector<rt::Tensor> parts;
@@ -68,8 +69,7 @@ runBatched(rt::Session &session, const std::string &signature, const std::string
 
 } // namespace
 
-Sequential::Sequential(uint64_t seed, std::string name)
-    : seed_(seed), name_(std::move(name)) {}
+Sequential::Sequential(uint64_t seed, std::string name) : seed_(seed), name_(std::move(name)) {}
 
 void Sequential::add(Dense layer) { layers_.push_back(std::move(layer)); }
 
@@ -90,8 +90,8 @@ rt::Status Sequential::compile(const SGD &optimizer, const std::string &loss,
   const Dense &last = layers_.back();
   if (isCrossEntropy(loss) && last.activation != "softmax")
     return rt::Status::error("Sequential.compile: " + loss +
-                             " needs a softmax last layer, got activation '" +
-                             last.activation + "'");
+                             " needs a softmax last layer, got activation '" + last.activation +
+                             "'");
   loss_ = loss;
   graph_ = std::make_unique<Graph>(name_, seed_);
   Graph &g = *graph_;
@@ -116,12 +116,10 @@ rt::Status Sequential::compile(const SGD &optimizer, const std::string &loss,
   // The model's output: the softmax of the logits, or the last layer itself.
   Output output = isCrossEntropy(loss) ? g.name(softmax(h), "output") : h;
   outputName_ = output.name();
-  Output cost = isCrossEntropy(loss)
-                    ? g.name(reduceMean(softmaxCrossEntropy(h, y)), "loss")
-                    : g.name(meanSquaredError(h, y), "loss");
+  Output cost = isCrossEntropy(loss) ? g.name(reduceMean(softmaxCrossEntropy(h, y)), "loss")
+                                     : g.name(meanSquaredError(h, y), "loss");
   Output truth = sparse ? cast(y, graph::I64) : argmax(y, 1);
-  Output accuracy =
-      g.name(reduceMean(cast(equal(argmax(h, 1), truth), graph::F32)), "accuracy");
+  Output accuracy = g.name(reduceMean(cast(equal(argmax(h, 1), truth), graph::F32)), "accuracy");
   g.signature("train").feed(x).feed(y).fetch(cost).fetch(accuracy).minimize(
       cost, optimizer.lr, optimizer.mom, optimizer.dec, optimizer.nest);
   g.signature("evaluate").feed(x).feed(y).fetch(cost).fetch(accuracy);
@@ -155,8 +153,7 @@ rt::Expected<History> fitSession(rt::Session &session, const TrainingSignatures 
                                  const rt::Tensor &x, const rt::Tensor &y,
                                  const FitOptions &options, uint64_t seed) {
   if (x.rank() < 1 || y.rank() < 1 || x.shape()[0] != y.shape()[0])
-    return rt::Status::error("x has " +
-                             rt::shapeString(x.shape()) + " and y " +
+    return rt::Status::error("x has " + rt::shapeString(x.shape()) + " and y " +
                              rt::shapeString(y.shape()) + ": the sample counts differ");
   if (options.validationSplit < 0 || options.validationSplit >= 1)
     return rt::Status::error("validationSplit must be in [0, 1)");
@@ -164,9 +161,8 @@ rt::Expected<History> fitSession(rt::Session &session, const TrainingSignatures 
     return rt::Status::error("batchSize must be positive and epochs not negative");
   int64_t n = x.shape()[0];
   // Without an evaluation signature nothing is held out.
-  int64_t nTrain = sigs.evaluate.empty()
-                       ? n
-                       : static_cast<int64_t>(n * (1 - options.validationSplit));
+  int64_t nTrain =
+      sigs.evaluate.empty() ? n : static_cast<int64_t>(n * (1 - options.validationSplit));
   rt::Tensor xTrain = rows(x, 0, nTrain), yTrain = rows(y, 0, nTrain);
   rt::Tensor xVal = rows(x, nTrain, n), yVal = rows(y, nTrain, n);
   bool validate = nTrain < n && !sigs.evaluate.empty();
@@ -174,8 +170,8 @@ rt::Expected<History> fitSession(rt::Session &session, const TrainingSignatures 
   bool terminal = out && isatty(fileno(out));
   if (options.verbose && out) {
     if (validate)
-      std::fprintf(out, "Train on %lld samples, validate on %lld samples\n",
-                   (long long)nTrain, (long long)(n - nTrain));
+      std::fprintf(out, "Train on %lld samples, validate on %lld samples\n", (long long)nTrain,
+                   (long long)(n - nTrain));
     else
       std::fprintf(out, "Train on %lld samples\n", (long long)nTrain);
   }
@@ -202,8 +198,8 @@ rt::Expected<History> fitSession(rt::Session &session, const TrainingSignatures 
     if (options.verbose && terminal && (done == nTrain || (done / b) % 50 == 0)) {
       double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
       std::fprintf(out, "\r%lld/%lld %s - %.1fs %.0fus/sample - loss: %.4f", (long long)done,
-                   (long long)nTrain, bar(done, nTrain).c_str(), elapsed,
-                   elapsed / done * 1e6, lossSum / done);
+                   (long long)nTrain, bar(done, nTrain).c_str(), elapsed, elapsed / done * 1e6,
+                   lossSum / done);
       if (!sigs.accuracy.empty())
         std::fprintf(out, " - acc: %.4f", accSum / done);
       std::fflush(out);
@@ -253,11 +249,11 @@ rt::Expected<History> fitSession(rt::Session &session, const TrainingSignatures 
       int64_t count = (nTrain + options.batchSize - 1) / options.batchSize;
       rt::Tensor batch = rt::Tensor::of<int32_t>({}, {static_cast<int32_t>(options.batchSize)});
       for (int64_t first = 0; first < count; first += steps) {
-        auto result = session.run(sigs.loop,
-                                  {{"first", rt::Tensor::of<int32_t>(
-                                                 {}, {static_cast<int32_t>(first)})},
-                                   {"batch", batch}},
-                                  dataset, fetches, {});
+        auto result =
+            session.run(sigs.loop,
+                        {{"first", rt::Tensor::of<int32_t>({}, {static_cast<int32_t>(first)})},
+                         {"batch", batch}},
+                        dataset, fetches, {});
         if (!result)
           return rt::Status::error(result.error());
         std::vector<double> l = result->host.at(sigs.loss).toDoubles(), a;
@@ -399,8 +395,8 @@ rt::Expected<rt::Tensor> toCategorical(const rt::Tensor &labels, int64_t classes
     int64_t c = static_cast<int64_t>(values[i]);
     if (c < 0 || c >= classes)
       return rt::Status::error("to_categorical: label " + std::to_string(c) + " of sample " +
-                               std::to_string(i) + " is outside [0, " +
-                               std::to_string(classes) + ")");
+                               std::to_string(i) + " is outside [0, " + std::to_string(classes) +
+                               ")");
     out.data<float>()[i * classes + c] = 1;
   }
   return out;

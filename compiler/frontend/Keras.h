@@ -24,9 +24,18 @@ namespace nncc::fe::keras {
 struct Dense {
   explicit Dense(int64_t units, std::string activation = "")
       : units(units), activation(std::move(activation)) {}
-  Dense &inputDim(int64_t d) { inputDims = d; return *this; }
-  Dense &kernelInitializer(graph::Initializer i) { kernel = std::move(i); return *this; }
-  Dense &biasInitializer(graph::Initializer i) { bias = std::move(i); return *this; }
+  Dense &inputDim(int64_t d) {
+    inputDims = d;
+    return *this;
+  }
+  Dense &kernelInitializer(graph::Initializer i) {
+    kernel = std::move(i);
+    return *this;
+  }
+  Dense &biasInitializer(graph::Initializer i) {
+    bias = std::move(i);
+    return *this;
+  }
   int64_t units;
   std::string activation; // "", "tanh", "sigmoid", "relu", "softmax"
   int64_t inputDims = 0;
@@ -35,9 +44,18 @@ struct Dense {
 
 struct SGD {
   explicit SGD(float lr = 0.01f) : lr(lr) {}
-  SGD &momentum(float m) { mom = m; return *this; }
-  SGD &decay(float d) { dec = d; return *this; }
-  SGD &nesterov(bool n = true) { nest = n; return *this; }
+  SGD &momentum(float m) {
+    mom = m;
+    return *this;
+  }
+  SGD &decay(float d) {
+    dec = d;
+    return *this;
+  }
+  SGD &nesterov(bool n = true) {
+    nest = n;
+    return *this;
+  }
   float lr, mom = 0, dec = 0;
   bool nest = false;
 };
@@ -45,10 +63,10 @@ struct SGD {
 struct FitOptions {
   int64_t batchSize = 32;
   int epochs = 1;
-  int verbose = 1;             // 0: silent; 1: progress (a bar on a terminal)
-  double validationSplit = 0;  // the last fraction of the samples, as Keras
+  int verbose = 1;            // 0: silent; 1: progress (a bar on a terminal)
+  double validationSplit = 0; // the last fraction of the samples, as Keras
   bool shuffle = true;
-  std::FILE *out = stdout;     // where progress goes
+  std::FILE *out = stdout; // where progress goes
 };
 
 /// Per epoch: training loss and accuracy (averaged over the samples), and on

@@ -19,8 +19,8 @@ Output activate(const Output &x, const std::string &activation) {
                               "' (expected tanh, sigmoid, relu, softmax or none)");
 }
 
-Output dense(const Output &x, int64_t units, const std::string &activation,
-             const std::string &name, std::optional<graph::Initializer> kernelInitializer,
+Output dense(const Output &x, int64_t units, const std::string &activation, const std::string &name,
+             std::optional<graph::Initializer> kernelInitializer,
              std::optional<graph::Initializer> biasInitializer) {
   Graph &g = x.graph();
   std::string layer = name.empty() ? g.uniqueName("dense") : name;
@@ -28,11 +28,11 @@ Output dense(const Output &x, int64_t units, const std::string &activation,
     throw std::invalid_argument("dense layer '" + layer + "': the last dimension of its input '" +
                                 x.name() + "' must be known");
   int64_t in = x.shape()->back();
-  Output kernel = g.variable(layer + "/kernel", {in, units},
-                             kernelInitializer ? *kernelInitializer : glorotUniform(g.nextSeed()),
-                             x.dtype());
-  Output bias = g.variable(layer + "/bias", {units},
-                           biasInitializer ? *biasInitializer : zeros(), x.dtype());
+  Output kernel =
+      g.variable(layer + "/kernel", {in, units},
+                 kernelInitializer ? *kernelInitializer : glorotUniform(g.nextSeed()), x.dtype());
+  Output bias =
+      g.variable(layer + "/bias", {units}, biasInitializer ? *biasInitializer : zeros(), x.dtype());
   Output z = biasAdd(matmul(x, kernel), bias);
   return g.name(activate(z, activation), layer);
 }

@@ -19,9 +19,9 @@ using namespace mlir;
 namespace nncc {
 namespace {
 
-using InferFn = LogicalResult (*)(MLIRContext *, std::optional<Location>,
-                                  ValueRange, DictionaryAttr, OpaqueProperties,
-                                  RegionRange, SmallVectorImpl<Type> &);
+using InferFn = LogicalResult (*)(MLIRContext *, std::optional<Location>, ValueRange,
+                                  DictionaryAttr, OpaqueProperties, RegionRange,
+                                  SmallVectorImpl<Type> &);
 
 /// What the importer needs to build one kind of nn op from a node, taken
 /// from the op's ODS definition so that there is one source of truth.
@@ -33,8 +33,7 @@ struct OpRule {
   InferFn infer;
 };
 
-template <typename OpTy>
-LogicalResult checkAttributes(DictionaryAttr attrs, Location loc) {
+template <typename OpTy> LogicalResult checkAttributes(DictionaryAttr attrs, Location loc) {
   typename OpTy::Adaptor adaptor(ValueRange{}, attrs);
   return adaptor.verify(loc);
 }
@@ -56,12 +55,11 @@ template <typename... Ops> std::map<std::string, OpRule> makeRules() {
   auto add = [&](auto *tag) {
     using OpTy = std::remove_pointer_t<decltype(tag)>;
     if constexpr (OpTy::template hasTrait<InferTypeOpInterface::Trait>() &&
-                  OpTy::template hasTrait<OpTrait::OneResult>() &&
-                  arityOf<OpTy>() >= 0) {
+                  OpTy::template hasTrait<OpTrait::OneResult>() && arityOf<OpTy>() >= 0) {
       StringRef full = OpTy::getOperationName();
       rules[full.drop_front(3).str()] =
-          OpRule{full.str(), arityOf<OpTy>(), OpTy::getAttributeNames(),
-                 &checkAttributes<OpTy>, &OpTy::inferReturnTypes};
+          OpRule{full.str(), arityOf<OpTy>(), OpTy::getAttributeNames(), &checkAttributes<OpTy>,
+                 &OpTy::inferReturnTypes};
     }
   };
   (add(static_cast<Ops *>(nullptr)), ...);
@@ -118,8 +116,7 @@ std::pair<std::string, int> splitRef(const std::string &ref) {
 
 class Importer {
 public:
-  Importer(MLIRContext &ctx, const LoadedGraph &src)
-      : ctx(ctx), src(src), g(src.graph), b(&ctx) {}
+  Importer(MLIRContext &ctx, const LoadedGraph &src) : ctx(ctx), src(src), g(src.graph), b(&ctx) {}
 
   OwningOpRef<ModuleOp> run();
 
@@ -158,9 +155,7 @@ private:
     return 0;
   }
   static const char *kindName(Kind k) {
-    return k == Kind::Placeholder ? "placeholder"
-           : k == Kind::Variable  ? "variable"
-                                  : "node";
+    return k == Kind::Placeholder ? "placeholder" : k == Kind::Variable ? "variable" : "node";
   }
 
   LogicalResult indexNames();
@@ -171,8 +166,8 @@ private:
   /// kLoopsAttr for the backends.
   LogicalResult importLoop(ModuleOp module, const graph::Signature &sig, Location loc,
                            const std::string &what);
-  FailureOr<Value> resolve(FunctionState &fn, const std::string &ref,
-                           Location userLoc, const std::string &user);
+  FailureOr<Value> resolve(FunctionState &fn, const std::string &ref, Location userLoc,
+                           const std::string &user);
   LogicalResult importNode(FunctionState &fn, int root);
   LogicalResult createNodeOp(FunctionState &fn, int index);
   LogicalResult createGradientsOp(FunctionState &fn, int index);
@@ -221,8 +216,7 @@ LogicalResult Importer::checkPlaceholders() {
     Type elt = toElementType(&ctx, p.dtype());
     if (!elt) {
       emitError(loc) << "placeholder '" << p.name() << "' has no valid dtype (got "
-                     << dtypeName(p.dtype())
-                     << "; expected F32, F64, I32, I64 or BOOL)";
+                     << dtypeName(p.dtype()) << "; expected F32, F64, I32, I64 or BOOL)";
       ok = false;
       placeholderTypes.push_back({});
       continue;
@@ -247,8 +241,7 @@ LogicalResult Importer::checkPlaceholders() {
     }
     if (!countFits(dims)) {
       emitError(loc) << "placeholder '" << p.name() << "' has shape ["
-                     << llvm::make_range(p.shape().dims().begin(),
-                                         p.shape().dims().end())
+                     << llvm::make_range(p.shape().dims().begin(), p.shape().dims().end())
                      << "], more elements than a 64-bit count holds";
       ok = false;
     }
@@ -280,9 +273,8 @@ LogicalResult Importer::importVariables(ModuleOp module) {
       continue;
     }
     if (!countFits(dims) || ShapedType::getNumElements(dims) > kMaxTensorElements) {
-      emit() << "has shape [" << llvm::make_range(dims.begin(), dims.end())
-             << "], more than " << kMaxTensorElements
-             << " elements (the most a variable may have)";
+      emit() << "has shape [" << llvm::make_range(dims.begin(), dims.end()) << "], more than "
+             << kMaxTensorElements << " elements (the most a variable may have)";
       ok = false;
       continue;
     }
@@ -291,8 +283,7 @@ LogicalResult Importer::importVariables(ModuleOp module) {
     const auto &init = v.initializer();
     std::string kind = graph::Initializer::Kind_Name(init.kind());
     if (kind.empty()) {
-      emit() << "has an unknown initializer kind "
-             << static_cast<int>(init.kind())
+      emit() << "has an unknown initializer kind " << static_cast<int>(init.kind())
              << " (expected ZEROS, ONES, CONSTANT, GLOROT_UNIFORM, "
                 "RANDOM_NORMAL or RANDOM_UNIFORM)";
       ok = false;
@@ -305,9 +296,9 @@ LogicalResult Importer::importVariables(ModuleOp module) {
     attrs.append("initializer", b.getStringAttr(kind));
     attrs.append("seed", b.getI64IntegerAttr(static_cast<int64_t>(init.seed())));
     if (init.has_value()) {
-      auto value = toElementsAttr(&ctx, init.value(),
-                                  "initial value of variable '" + v.name() + "'",
-                                  [&] { return emitError(loc); });
+      auto value =
+          toElementsAttr(&ctx, init.value(), "initial value of variable '" + v.name() + "'",
+                         [&] { return emitError(loc); });
       if (failed(value)) {
         ok = false;
         continue;
@@ -323,8 +314,7 @@ LogicalResult Importer::importVariables(ModuleOp module) {
       attrs.append("frozen", b.getUnitAttr());
     // Named like read_variable ops, so that the verifier's messages (and
     // those of later stages) say which variable they are about.
-    OperationState state(at(src.variableLines[i], v.name()),
-                         nn::VariableOp::getOperationName());
+    OperationState state(at(src.variableLines[i], v.name()), nn::VariableOp::getOperationName());
     state.addAttributes(attrs);
     Operation *op = mb.create(state);
     if (failed(verify(op)))
@@ -333,8 +323,8 @@ LogicalResult Importer::importVariables(ModuleOp module) {
   return success(ok);
 }
 
-FailureOr<Value> Importer::resolve(FunctionState &fn, const std::string &ref,
-                                   Location userLoc, const std::string &user) {
+FailureOr<Value> Importer::resolve(FunctionState &fn, const std::string &ref, Location userLoc,
+                                   const std::string &user) {
   auto [name, k] = splitRef(ref);
   auto it = names.find(name);
   if (it == names.end())
@@ -343,17 +333,15 @@ FailureOr<Value> Importer::resolve(FunctionState &fn, const std::string &ref,
                                  "the graph";
   Entry e = it->second;
   if (e.kind != Kind::Node && k != 0)
-    return emitError(userLoc) << user << " '" << ref << "' asks for result " << k
-                              << " of " << kindName(e.kind) << " '" << name
-                              << "', which has one value";
+    return emitError(userLoc) << user << " '" << ref << "' asks for result " << k << " of "
+                              << kindName(e.kind) << " '" << name << "', which has one value";
   if (e.kind == Kind::Placeholder) {
     auto fed = fn.fed.find(name);
     if (fed == fn.fed.end())
-      return emitError(userLoc)
-             << user << " needs placeholder '" << name << "', which signature '"
-             << fn.sig->name() << "' does not feed (feeds: "
-             << joinNames({fn.sig->feeds().begin(), fn.sig->feeds().end()})
-             << ")";
+      return emitError(userLoc) << user << " needs placeholder '" << name << "', which signature '"
+                                << fn.sig->name() << "' does not feed (feeds: "
+                                << joinNames({fn.sig->feeds().begin(), fn.sig->feeds().end()})
+                                << ")";
     return fed->second;
   }
   if (e.kind == Kind::Variable) {
@@ -361,8 +349,8 @@ FailureOr<Value> Importer::resolve(FunctionState &fn, const std::string &ref,
     if (!read) {
       if (!variableTypes[e.index])
         return failure(); // already reported
-      read = fn.builder.create<nn::ReadVariableOp>(
-          at(lineOf(e), name), variableTypes[e.index], name);
+      read =
+          fn.builder.create<nn::ReadVariableOp>(at(lineOf(e), name), variableTypes[e.index], name);
     }
     return read;
   }
@@ -370,9 +358,8 @@ FailureOr<Value> Importer::resolve(FunctionState &fn, const std::string &ref,
     return failure();
   const auto &results = fn.nodeResults[e.index];
   if (k >= static_cast<int>(results.size()))
-    return emitError(userLoc) << user << " '" << ref << "' asks for result " << k
-                              << " of node '" << name << "', which has "
-                              << results.size() << " result(s)";
+    return emitError(userLoc) << user << " '" << ref << "' asks for result " << k << " of node '"
+                              << name << "', which has " << results.size() << " result(s)";
   return results[k];
 }
 
@@ -402,8 +389,7 @@ LogicalResult Importer::importNode(FunctionState &fn, int root) {
           if (inCycle)
             path += g.nodes(s).name() + " -> ";
         }
-        return emitError(nodeLoc(m)) << "the graph has a cycle: " << path
-                                     << g.nodes(m).name();
+        return emitError(nodeLoc(m)) << "the graph has a cycle: " << path << g.nodes(m).name();
       }
       onStack[m] = true;
       stack.push_back({m, 0});
@@ -450,14 +436,12 @@ LogicalResult Importer::createNodeOp(FunctionState &fn, int index) {
   NamedAttrList attrs;
   for (const auto &[key, value] : sorted) {
     if (!llvm::is_contained(r.attributeNames, key)) {
-      std::vector<std::string> known(r.attributeNames.begin(),
-                                     r.attributeNames.end());
-      return emitError(loc) << "unknown attribute '" << key << "' for op "
-                            << node.op() << " (it has: "
-                            << (known.empty() ? "none" : joinNames(known)) << ")";
+      std::vector<std::string> known(r.attributeNames.begin(), r.attributeNames.end());
+      return emitError(loc) << "unknown attribute '" << key << "' for op " << node.op()
+                            << " (it has: " << (known.empty() ? "none" : joinNames(known)) << ")";
     }
-    auto attr = toAttribute(&ctx, *value, "attribute '" + key + "'",
-                            [&] { return emitError(loc); });
+    auto attr =
+        toAttribute(&ctx, *value, "attribute '" + key + "'", [&] { return emitError(loc); });
     if (failed(attr))
       return failure();
     attrs.append(key, *attr);
@@ -484,8 +468,7 @@ LogicalResult Importer::createNodeOp(FunctionState &fn, int index) {
       return failure();
   }
   SmallVector<Type> types;
-  if (failed(r.infer(&ctx, loc, operands, dict, OpaqueProperties(nullptr), {},
-                     types)))
+  if (failed(r.infer(&ctx, loc, operands, dict, OpaqueProperties(nullptr), {}, types)))
     return failure();
   OperationState state(loc, r.name);
   state.addOperands(operands);
@@ -516,7 +499,8 @@ LogicalResult Importer::createGradientsOp(FunctionState &fn, int index) {
     auto type = dyn_cast<RankedTensorType>(v->getType());
     if (!type || !isa<FloatType>(type.getElementType()) || (i == 0 && type.getRank() != 0))
       return emitError(loc) << "input " << i << " '" << node.inputs(i) << "' of gradients "
-                            << (i == 0 ? "must be a float scalar" : "must be a float tensor of known rank")
+                            << (i == 0 ? "must be a float scalar"
+                                       : "must be a float tensor of known rank")
                             << ", got " << v->getType();
     operands.push_back(*v);
   }
@@ -534,9 +518,9 @@ LogicalResult Importer::importSignature(ModuleOp module, int index) {
   std::string what = "signature '" + sig.name() + "'";
   if (sig.name().empty())
     return emitError(loc) << "signature #" << index << " has no name";
-  if (!signatureNames.insert(sig.name()).second ||
-      module.lookupSymbol(sig.name()))
-    return emitError(loc) << what << ": the name is already used by another "
+  if (!signatureNames.insert(sig.name()).second || module.lookupSymbol(sig.name()))
+    return emitError(loc) << what
+                          << ": the name is already used by another "
                              "signature or variable";
   if (sig.has_loop())
     return importLoop(module, sig, loc, what);
@@ -550,11 +534,9 @@ LogicalResult Importer::importSignature(ModuleOp module, int index) {
     auto it = names.find(feed);
     if (it == names.end() || it->second.kind != Kind::Placeholder)
       return emitError(loc) << what << " feeds '" << feed << "', which is "
-                            << (it == names.end()
-                                    ? std::string("not in the graph")
-                                    : std::string("a ") +
-                                          kindName(it->second.kind) +
-                                          ", not a placeholder");
+                            << (it == names.end() ? std::string("not in the graph")
+                                                  : std::string("a ") + kindName(it->second.kind) +
+                                                        ", not a placeholder");
     if (llvm::is_contained(feedNames, b.getStringAttr(feed)))
       return emitError(loc) << what << " feeds '" << feed << "' twice";
     Type t = placeholderTypes[it->second.index];
@@ -564,8 +546,7 @@ LogicalResult Importer::importSignature(ModuleOp module, int index) {
     feedNames.push_back(b.getStringAttr(feed));
   }
   OpBuilder mb = OpBuilder::atBlockEnd(module.getBody());
-  auto func = mb.create<func::FuncOp>(loc, sig.name(),
-                                      b.getFunctionType(argTypes, {}));
+  auto func = mb.create<func::FuncOp>(loc, sig.name(), b.getFunctionType(argTypes, {}));
   Block *entry = func.addEntryBlock();
   fn.builder.setInsertionPointToStart(entry);
   for (auto [name, arg] : llvm::zip(feedNames, entry->getArguments()))
@@ -586,10 +567,8 @@ LogicalResult Importer::importSignature(ModuleOp module, int index) {
       return failure();
     auto type = dyn_cast<RankedTensorType>(loss->getType());
     if (!type || type.getRank() != 0 || !isa<FloatType>(type.getElementType()))
-      return emitError(loc) << what << ": loss '" << sig.loss()
-                            << "' must be a float scalar, got "
-                            << loss->getType()
-                            << " (reduce it, e.g. with reduce_mean)";
+      return emitError(loc) << what << ": loss '" << sig.loss() << "' must be a float scalar, got "
+                            << loss->getType() << " (reduce it, e.g. with reduce_mean)";
     // The loss is fetched once, also where the fetches name it.
     if (!llvm::is_contained(sig.fetches(), sig.loss())) {
       results.push_back(*loss);
@@ -603,8 +582,7 @@ LogicalResult Importer::importSignature(ModuleOp module, int index) {
                                "optimizer { kind: \"sgd\" learning_rate: "
                                "0.01 })";
     if (opt.kind() != "sgd")
-      return emitError(loc) << what << ": unknown optimizer '" << opt.kind()
-                            << "' (expected sgd)";
+      return emitError(loc) << what << ": unknown optimizer '" << opt.kind() << "' (expected sgd)";
     if (!(opt.learning_rate() > 0))
       return emitError(loc) << what << ": learning_rate must be > 0, got "
                             << number(opt.learning_rate());
@@ -612,8 +590,7 @@ LogicalResult Importer::importSignature(ModuleOp module, int index) {
       return emitError(loc) << what << ": momentum must be in [0, 1), got "
                             << number(opt.momentum());
     if (!(opt.decay() >= 0))
-      return emitError(loc) << what << ": decay must be >= 0, got "
-                            << number(opt.decay());
+      return emitError(loc) << what << ": decay must be >= 0, got " << number(opt.decay());
     NamedAttrList o;
     o.append("kind", b.getStringAttr(opt.kind()));
     o.append("learning_rate", b.getF32FloatAttr(opt.learning_rate()));
@@ -632,15 +609,14 @@ LogicalResult Importer::importSignature(ModuleOp module, int index) {
   return success();
 }
 
-LogicalResult Importer::importLoop(ModuleOp module, const graph::Signature &sig,
-                                   Location loc, const std::string &what) {
+LogicalResult Importer::importLoop(ModuleOp module, const graph::Signature &sig, Location loc,
+                                   const std::string &what) {
   const graph::Loop &loop = sig.loop();
   if (sig.feeds_size() || sig.fetches_size() || !sig.loss().empty() || sig.has_optimizer())
     return emitError(loc) << what << " loops over signature '" << loop.step()
                           << "' and so has no feeds, fetches, loss or optimizer of its own";
   if (loop.steps() < 1)
-    return emitError(loc) << what << ": the loop's steps must be 1 or more, got "
-                          << loop.steps();
+    return emitError(loc) << what << ": the loop's steps must be 1 or more, got " << loop.steps();
   const graph::Signature *step = nullptr;
   for (const graph::Signature &other : g.signatures())
     if (other.name() == loop.step() && !other.has_loop())
@@ -697,9 +673,7 @@ OwningOpRef<ModuleOp> Importer::run() {
 
 } // namespace
 
-void loadImportDialects(MLIRContext &ctx) {
-  ctx.loadDialect<nn::NNDialect, func::FuncDialect>();
-}
+void loadImportDialects(MLIRContext &ctx) { ctx.loadDialect<nn::NNDialect, func::FuncDialect>(); }
 
 std::vector<std::string> knownGraphOps(MLIRContext &) {
   std::vector<std::string> ops = {"gradients"};

@@ -15,8 +15,7 @@ namespace nncc {
 /// Imports `graph`; on failure returns null after reporting every problem
 /// found through the context's diagnostic handler. The context must have the
 /// nn and func dialects loaded (see registerImportDialects).
-mlir::OwningOpRef<mlir::ModuleOp> importGraph(mlir::MLIRContext &ctx,
-                                              const LoadedGraph &graph);
+mlir::OwningOpRef<mlir::ModuleOp> importGraph(mlir::MLIRContext &ctx, const LoadedGraph &graph);
 
 /// Loads the dialects the importer creates ops of.
 void loadImportDialects(mlir::MLIRContext &ctx);

@@ -27,15 +27,14 @@ public:
 
 private:
   void add(int line, int column, const std::string &message) {
-    text += path + ":" + std::to_string(line + 1) + ":" +
-            std::to_string(column + 1) + ": " + message + "\n";
+    text += path + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " +
+            message + "\n";
   }
   const std::string &path;
 };
 
 std::vector<int> linesOf(const TextFormat::ParseInfoTree &tree,
-                         const google::protobuf::Message &message,
-                         const char *field, int count) {
+                         const google::protobuf::Message &message, const char *field, int count) {
   const auto *desc = message.GetDescriptor()->FindFieldByName(field);
   std::vector<int> lines(count);
   for (int i = 0; i < count; ++i)
@@ -49,8 +48,7 @@ llvm::Error makeError(const std::string &message) {
 
 } // namespace
 
-llvm::Expected<LoadedGraph> parseGraphText(const std::string &text,
-                                           const std::string &path) {
+llvm::Expected<LoadedGraph> parseGraphText(const std::string &text, const std::string &path) {
   LoadedGraph loaded;
   loaded.path = path;
   TextFormat::Parser parser;
@@ -59,12 +57,10 @@ llvm::Expected<LoadedGraph> parseGraphText(const std::string &text,
   parser.RecordErrorsTo(&errors);
   parser.WriteLocationsTo(&tree);
   if (!parser.ParseFromString(text, &loaded.graph))
-    return makeError(errors.text.empty()
-                         ? path + ": error: not a valid graph in text format"
-                         : errors.text);
+    return makeError(errors.text.empty() ? path + ": error: not a valid graph in text format"
+                                         : errors.text);
   const graph::Graph &g = loaded.graph;
-  loaded.placeholderLines =
-      linesOf(tree, g, "placeholders", g.placeholders_size());
+  loaded.placeholderLines = linesOf(tree, g, "placeholders", g.placeholders_size());
   loaded.variableLines = linesOf(tree, g, "variables", g.variables_size());
   loaded.nodeLines = linesOf(tree, g, "nodes", g.nodes_size());
   loaded.signatureLines = linesOf(tree, g, "signatures", g.signatures_size());
@@ -87,8 +83,7 @@ llvm::Expected<LoadedGraph> readGraphFile(const std::string &path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)
-    return makeError(path + ": error: cannot read the model: " +
-                     buffer.getError().message());
+    return makeError(path + ": error: cannot read the model: " + buffer.getError().message());
   std::string bytes = (*buffer)->getBuffer().str();
   if (!llvm::StringRef(path).ends_with(".pb"))
     return parseGraphText(bytes, path);

@@ -23,8 +23,7 @@ struct LoadedGraph {
 };
 
 /// Parses protobuf text format. `path` only names the source in messages.
-llvm::Expected<LoadedGraph> parseGraphText(const std::string &text,
-                                           const std::string &path);
+llvm::Expected<LoadedGraph> parseGraphText(const std::string &text, const std::string &path);
 
 /// Wraps a graph built in memory (e.g. by the graph-building API); `name`
 /// stands for the file in messages.

@@ -30,14 +30,11 @@ std::string dtypeName(graph::DataType dtype) {
   return name.empty() ? "dtype " + std::to_string(dtype) : name;
 }
 
-FailureOr<DenseElementsAttr> toElementsAttr(MLIRContext *ctx,
-                                            const graph::Tensor &tensor,
-                                            StringRef what,
-                                            EmitError emitError) {
+FailureOr<DenseElementsAttr> toElementsAttr(MLIRContext *ctx, const graph::Tensor &tensor,
+                                            StringRef what, EmitError emitError) {
   Type elt = toElementType(ctx, tensor.dtype());
   if (!elt)
-    return emitError() << what << " has no valid dtype (got "
-                       << dtypeName(tensor.dtype())
+    return emitError() << what << " has no valid dtype (got " << dtypeName(tensor.dtype())
                        << "; expected F32, F64, I32, I64 or BOOL)";
   SmallVector<int64_t> dims(tensor.dims().begin(), tensor.dims().end());
   int64_t count = 1;
@@ -45,26 +42,24 @@ FailureOr<DenseElementsAttr> toElementsAttr(MLIRContext *ctx,
     if (d < 0)
       return emitError() << what << " has a negative dimension " << d;
     if (d > 0 && count > kMaxTensorElements / d)
-      return emitError() << what << " claims more than " << kMaxTensorElements
-                         << " elements";
+      return emitError() << what << " claims more than " << kMaxTensorElements << " elements";
     count *= d;
   }
   auto type = RankedTensorType::get(dims, elt);
   // Only the field of the tensor's own dtype may hold values.
-  int sizes[] = {tensor.float_val_size(), tensor.double_val_size(),
-                 tensor.int_val_size(), tensor.bool_val_size()};
+  int sizes[] = {tensor.float_val_size(), tensor.double_val_size(), tensor.int_val_size(),
+                 tensor.bool_val_size()};
   int own = elt.isF32() ? 0 : elt.isF64() ? 1 : elt.isInteger(1) ? 3 : 2;
   const char *fields[] = {"float_val", "double_val", "int_val", "bool_val"};
   for (int i = 0; i < 4; ++i)
     if (i != own && sizes[i] > 0)
-      return emitError() << what << " of dtype " << dtypeName(tensor.dtype())
-                         << " has values in " << fields[i] << "; use "
-                         << fields[own];
+      return emitError() << what << " of dtype " << dtypeName(tensor.dtype()) << " has values in "
+                         << fields[i] << "; use " << fields[own];
   int64_t given = sizes[own];
   if (given != count && given != 1)
     return emitError() << what << " has " << given << " values for shape ["
-                       << llvm::make_range(dims.begin(), dims.end()) << "] ("
-                       << count << " elements; give " << count << " or 1)";
+                       << llvm::make_range(dims.begin(), dims.end()) << "] (" << count
+                       << " elements; give " << count << " or 1)";
   auto fill = [&](auto values) -> DenseElementsAttr {
     using T = typename decltype(values)::value_type;
     if (given == 1)
@@ -72,30 +67,24 @@ FailureOr<DenseElementsAttr> toElementsAttr(MLIRContext *ctx,
     return DenseElementsAttr::get(type, ArrayRef<T>(values));
   };
   if (elt.isF32())
-    return fill(SmallVector<float>(tensor.float_val().begin(),
-                                   tensor.float_val().end()));
+    return fill(SmallVector<float>(tensor.float_val().begin(), tensor.float_val().end()));
   if (elt.isF64())
-    return fill(SmallVector<double>(tensor.double_val().begin(),
-                                    tensor.double_val().end()));
+    return fill(SmallVector<double>(tensor.double_val().begin(), tensor.double_val().end()));
   if (elt.isInteger(32)) {
     SmallVector<int32_t> v;
     for (int64_t x : tensor.int_val()) {
       if (x < INT32_MIN || x > INT32_MAX)
-        return emitError() << what << " value " << x
-                           << " does not fit in I32";
+        return emitError() << what << " value " << x << " does not fit in I32";
       v.push_back(static_cast<int32_t>(x));
     }
     return fill(v);
   }
   if (elt.isInteger(64))
-    return fill(SmallVector<int64_t>(tensor.int_val().begin(),
-                                     tensor.int_val().end()));
-  return fill(SmallVector<bool>(tensor.bool_val().begin(),
-                                tensor.bool_val().end()));
+    return fill(SmallVector<int64_t>(tensor.int_val().begin(), tensor.int_val().end()));
+  return fill(SmallVector<bool>(tensor.bool_val().begin(), tensor.bool_val().end()));
 }
 
-FailureOr<Attribute> toAttribute(MLIRContext *ctx,
-                                 const graph::AttrValue &value, StringRef what,
+FailureOr<Attribute> toAttribute(MLIRContext *ctx, const graph::AttrValue &value, StringRef what,
                                  EmitError emitError) {
   Builder b(ctx);
   switch (value.value_case()) {
@@ -108,16 +97,15 @@ FailureOr<Attribute> toAttribute(MLIRContext *ctx,
   case graph::AttrValue::kS:
     return Attribute(b.getStringAttr(value.s()));
   case graph::AttrValue::kInts:
-    return Attribute(b.getDenseI64ArrayAttr(SmallVector<int64_t>(
-        value.ints().val().begin(), value.ints().val().end())));
+    return Attribute(b.getDenseI64ArrayAttr(
+        SmallVector<int64_t>(value.ints().val().begin(), value.ints().val().end())));
   case graph::AttrValue::kFloats:
-    return Attribute(b.getDenseF32ArrayAttr(SmallVector<float>(
-        value.floats().val().begin(), value.floats().val().end())));
+    return Attribute(b.getDenseF32ArrayAttr(
+        SmallVector<float>(value.floats().val().begin(), value.floats().val().end())));
   case graph::AttrValue::kType: {
     Type t = toElementType(ctx, value.type());
     if (!t)
-      return emitError() << what << " is not a valid dtype (got "
-                         << dtypeName(value.type()) << ")";
+      return emitError() << what << " is not a valid dtype (got " << dtypeName(value.type()) << ")";
     return Attribute(TypeAttr::get(t));
   }
   case graph::AttrValue::kTensor: {

@@ -23,15 +23,13 @@ std::string dtypeName(graph::DataType dtype);
 
 /// A dense attribute holding `tensor`: product(dims) values or one value
 /// filling the shape. Fails (through `emitError`) naming `what`.
-mlir::FailureOr<mlir::DenseElementsAttr>
-toElementsAttr(mlir::MLIRContext *ctx, const graph::Tensor &tensor,
-               llvm::StringRef what, EmitError emitError);
+mlir::FailureOr<mlir::DenseElementsAttr> toElementsAttr(mlir::MLIRContext *ctx,
+                                                        const graph::Tensor &tensor,
+                                                        llvm::StringRef what, EmitError emitError);
 
 /// A node attribute as the MLIR attribute the nn op declares for it.
-mlir::FailureOr<mlir::Attribute> toAttribute(mlir::MLIRContext *ctx,
-                                             const graph::AttrValue &value,
-                                             llvm::StringRef what,
-                                             EmitError emitError);
+mlir::FailureOr<mlir::Attribute> toAttribute(mlir::MLIRContext *ctx, const graph::AttrValue &value,
+                                             llvm::StringRef what, EmitError emitError);
 
 } // namespace nncc
 

@@ -55,8 +55,7 @@ LogicalResult differentiate(nn::GradientsOp grads) {
   gradOf[y] = scalarOne(b, grads.getLoc(), y.getType());
   Operation *blocked = nullptr; // a non-differentiable op on a path
   for (Operation &op : llvm::reverse(*block)) {
-    if (!toY.contains(&op) || op.getNumResults() != 1 ||
-        !fromX.contains(op.getResult(0)))
+    if (!toY.contains(&op) || op.getNumResults() != 1 || !fromX.contains(op.getResult(0)))
       continue;
     Value g = gradOf.lookup(op.getResult(0));
     if (!g)
@@ -83,19 +82,17 @@ LogicalResult differentiate(nn::GradientsOp grads) {
     }
     // The op's gradient computation keeps the op's location, marked as
     // its gradient (nn-check-numerics names it so).
-    for (Operation *made = before ? before->getNextNode() : &block->front();
-         made && made != grads; made = made->getNextNode())
-      made->setLoc(FusedLoc::get(b.getContext(), {made->getLoc()},
-                                 b.getStringAttr(kGradientRole)));
+    for (Operation *made = before ? before->getNextNode() : &block->front(); made && made != grads;
+         made = made->getNextNode())
+      made->setLoc(FusedLoc::get(b.getContext(), {made->getLoc()}, b.getStringAttr(kGradientRole)));
   }
 
   b.setInsertionPoint(grads);
   SmallVector<Value> results;
   for (auto [i, x] : llvm::enumerate(grads.getXs())) {
     Value g = gradOf.lookup(x);
-    bool reachesY = x == y || llvm::any_of(x.getUsers(), [&](Operation *user) {
-                      return toY.contains(user);
-                    });
+    bool reachesY =
+        x == y || llvm::any_of(x.getUsers(), [&](Operation *user) { return toY.contains(user); });
     if (!g && reachesY && blocked)
       return blocked->emitOpError("has no gradient, and the gradient of input ")
              << i << " of nn.gradients can only flow through it";

@@ -75,8 +75,7 @@ struct CheckNumericsPass : impl::CheckNumericsBase<CheckNumericsPass> {
           if (!isFloatTensor(result.getType()))
             continue;
           std::string what = describe(&op, i);
-          b.create<nn::CheckNumericsOp>(op.getLoc(), result,
-                                        b.getI32IntegerAttr(table.size()),
+          b.create<nn::CheckNumericsOp>(op.getLoc(), result, b.getI32IntegerAttr(table.size()),
                                         b.getStringAttr(what));
           table.push_back(b.getStringAttr(what));
         }
@@ -88,8 +87,6 @@ struct CheckNumericsPass : impl::CheckNumericsBase<CheckNumericsPass> {
 
 } // namespace
 
-std::unique_ptr<Pass> createCheckNumericsPass() {
-  return std::make_unique<CheckNumericsPass>();
-}
+std::unique_ptr<Pass> createCheckNumericsPass() { return std::make_unique<CheckNumericsPass>(); }
 
 } // namespace nncc

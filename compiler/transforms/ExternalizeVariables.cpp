@@ -26,8 +26,7 @@ struct ExternalizeVariablesPass : impl::ExternalizeVariablesBase<ExternalizeVari
         return signalPassFailure();
   }
 
-  LogicalResult externalize(func::FuncOp func,
-                            ArrayRef<nn::VariableOp> variables) {
+  LogicalResult externalize(func::FuncOp func, ArrayRef<nn::VariableOp> variables) {
     Builder b(&getContext());
     Block &body = func.getBody().front();
     // Variables this function touches, in declaration order.
@@ -56,11 +55,12 @@ struct ExternalizeVariablesPass : impl::ExternalizeVariablesBase<ExternalizeVari
         current[assign.getVariable()] = assign.getValue();
         assigned[assign.getVariable()] = assign.getValue();
         assign.erase();
-      } else if (op.getNumRegions() && (op.walk([](Operation *inner) {
-                   return isa<nn::ReadVariableOp, nn::AssignVariableOp>(inner)
-                              ? WalkResult::interrupt()
-                              : WalkResult::advance();
-                 }).wasInterrupted())) {
+      } else if (op.getNumRegions() &&
+                 (op.walk([](Operation *inner) {
+                      return isa<nn::ReadVariableOp, nn::AssignVariableOp>(inner)
+                                 ? WalkResult::interrupt()
+                                 : WalkResult::advance();
+                    }).wasInterrupted())) {
         return op.emitOpError("uses a variable inside a region, which "
                               "nn-externalize-variables does not support");
       }
@@ -73,8 +73,8 @@ struct ExternalizeVariablesPass : impl::ExternalizeVariablesBase<ExternalizeVari
       updates.push_back(b.getStringAttr(name));
     }
     ret->setOperands(results);
-    func.setType(FunctionType::get(&getContext(), body.getArgumentTypes(),
-                                   ValueRange(results).getTypes()));
+    func.setType(
+        FunctionType::get(&getContext(), body.getArgumentTypes(), ValueRange(results).getTypes()));
     func->setAttr("nn.variables", b.getArrayAttr(names));
     func->setAttr("nn.updates", b.getArrayAttr(updates));
     return success();
@@ -86,6 +86,5 @@ struct ExternalizeVariablesPass : impl::ExternalizeVariablesBase<ExternalizeVari
 std::unique_ptr<Pass> createExternalizeVariablesPass() {
   return std::make_unique<ExternalizeVariablesPass>();
 }
-
 
 } // namespace nncc

@@ -41,8 +41,8 @@ bool canFlatten(func::FuncOp func) {
 struct FlattenUnrankedPass : impl::FlattenUnrankedBase<FlattenUnrankedPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    if (func.isExternal() ||
-        !llvm::any_of(func.getArgumentTypes(), isUnranked) || !canFlatten(func))
+    if (func.isExternal() || !llvm::any_of(func.getArgumentTypes(), isUnranked) ||
+        !canFlatten(func))
       return;
     Builder b(&getContext());
     SmallVector<int64_t> flatFeeds, flatFetches;
@@ -50,8 +50,7 @@ struct FlattenUnrankedPass : impl::FlattenUnrankedBase<FlattenUnrankedPass> {
       auto t = dyn_cast<UnrankedTensorType>(arg.getType());
       if (!t)
         continue;
-      arg.setType(RankedTensorType::get({ShapedType::kDynamic},
-                                        t.getElementType()));
+      arg.setType(RankedTensorType::get({ShapedType::kDynamic}, t.getElementType()));
       flatFeeds.push_back(arg.getArgNumber());
     }
     if (failed(refineShapes(func)))

@@ -238,8 +238,7 @@ struct InlineFusionsPass : impl::InlineFusionsBase<InlineFusionsPass> {
         arg.replaceAllUsesWith(input);
       fusion.replaceAllUsesWith(yield.getValues());
       yield.erase();
-      fusion->getBlock()->getOperations().splice(fusion->getIterator(),
-                                                 body.getOperations());
+      fusion->getBlock()->getOperations().splice(fusion->getIterator(), body.getOperations());
       fusion.erase();
     }
   }
@@ -248,8 +247,6 @@ struct InlineFusionsPass : impl::InlineFusionsBase<InlineFusionsPass> {
 } // namespace
 
 std::unique_ptr<Pass> createFusePass() { return std::make_unique<FusePass>(); }
-std::unique_ptr<Pass> createInlineFusionsPass() {
-  return std::make_unique<InlineFusionsPass>();
-}
+std::unique_ptr<Pass> createInlineFusionsPass() { return std::make_unique<InlineFusionsPass>(); }
 
 } // namespace nncc

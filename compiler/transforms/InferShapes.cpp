@@ -17,7 +17,6 @@ namespace nncc {
 #define GEN_PASS_DEF_INFERSHAPES
 #include "compiler/transforms/Passes.h.inc"
 
-
 namespace {
 
 /// `v` with the dimensions of `shape` that it leaves unknown; whether any
@@ -89,10 +88,8 @@ LogicalResult refineForward(func::FuncOp func) {
     if (!infer)
       return WalkResult::advance();
     SmallVector<Type> types;
-    if (failed(infer.inferReturnTypes(op->getContext(), op->getLoc(),
-                                      op->getOperands(),
-                                      op->getAttrDictionary(),
-                                      op->getPropertiesStorage(),
+    if (failed(infer.inferReturnTypes(op->getContext(), op->getLoc(), op->getOperands(),
+                                      op->getAttrDictionary(), op->getPropertiesStorage(),
                                       op->getRegions(), types)))
       return WalkResult::interrupt();
     for (auto [result, type] : llvm::zip(op->getResults(), types)) {
@@ -114,8 +111,7 @@ LogicalResult refineForward(func::FuncOp func) {
   if (walk.wasInterrupted())
     return failure();
   auto ret = cast<func::ReturnOp>(func.getBody().back().getTerminator());
-  func.setType(FunctionType::get(func.getContext(),
-                                 func.getBody().getArgumentTypes(),
+  func.setType(FunctionType::get(func.getContext(), func.getBody().getArgumentTypes(),
                                  ret.getOperandTypes()));
   return success();
 }
@@ -141,8 +137,6 @@ struct InferShapesPass : impl::InferShapesBase<InferShapesPass> {
 };
 } // namespace
 
-std::unique_ptr<Pass> createInferShapesPass() {
-  return std::make_unique<InferShapesPass>();
-}
+std::unique_ptr<Pass> createInferShapesPass() { return std::make_unique<InferShapesPass>(); }
 
 } // namespace nncc

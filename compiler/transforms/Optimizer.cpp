@@ -96,25 +96,25 @@ LogicalResult expand(func::FuncOp func, ModuleOp module) {
 
   Value rate = scalar(b, loc, f32, lr);
   if (decay > 0) {
-    Value its = b.create<nn::CastOp>(loc, ValueRange{iterations},
-                                     ArrayRef<NamedAttribute>{b.getNamedAttr(
-                                         "dtype", TypeAttr::get(f32))})
-                    .getResult();
-    Value denom = b.create<nn::AddOp>(
-        loc, scalar(b, loc, f32, 1.0),
-        b.create<nn::MulOp>(loc, scalar(b, loc, f32, decay), its).getResult());
+    Value its =
+        b.create<nn::CastOp>(loc, ValueRange{iterations},
+                             ArrayRef<NamedAttribute>{b.getNamedAttr("dtype", TypeAttr::get(f32))})
+            .getResult();
+    Value denom =
+        b.create<nn::AddOp>(loc, scalar(b, loc, f32, 1.0),
+                            b.create<nn::MulOp>(loc, scalar(b, loc, f32, decay), its).getResult());
     rate = b.create<nn::DivOp>(loc, rate, denom);
   }
   for (auto [read, g] : llvm::zip(reads, grads.getGrads())) {
-    Location l = FusedLoc::get(
-        b.getContext(), {read.getLoc()},
-        b.getStringAttr("the SGD update of variable '" + read.getVariable() + "'"));
+    Location l =
+        FusedLoc::get(b.getContext(), {read.getLoc()},
+                      b.getStringAttr("the SGD update of variable '" + read.getVariable() + "'"));
     Value w = read.getResult();
     Type elt = cast<TensorType>(w.getType()).getElementType();
     Value r = elt == f32 ? rate
                          : b.create<nn::CastOp>(l, ValueRange{rate},
-                                                ArrayRef<NamedAttribute>{b.getNamedAttr(
-                                                    "dtype", TypeAttr::get(elt))})
+                                                ArrayRef<NamedAttribute>{
+                                                    b.getNamedAttr("dtype", TypeAttr::get(elt))})
                                .getResult();
     Value step = b.create<nn::MulOp>(l, r, g);
     Value updated;
@@ -124,10 +124,10 @@ LogicalResult expand(func::FuncOp func, ModuleOp module) {
       Value m = scalar(b, l, elt, momentum);
       Value v2 = b.create<nn::SubOp>(l, b.create<nn::MulOp>(l, m, v).getResult(), step);
       b.create<nn::AssignVariableOp>(l, slotName, v2);
-      Value delta = nesterov ? b.create<nn::SubOp>(
-                                   l, b.create<nn::MulOp>(l, m, v2).getResult(), step)
-                                   .getResult()
-                             : v2;
+      Value delta =
+          nesterov
+              ? b.create<nn::SubOp>(l, b.create<nn::MulOp>(l, m, v2).getResult(), step).getResult()
+              : v2;
       updated = b.create<nn::AddOp>(l, w, delta);
     } else {
       updated = b.create<nn::SubOp>(l, w, step);

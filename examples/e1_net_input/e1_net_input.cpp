@@ -5,17 +5,14 @@
 using namespace nncc;
 
 int main(int argc, char **argv) {
-  rt::Session s =
-      examples::openSession(examples::modelPath(argc, argv, "e1_net_input"),
-                            examples::deviceOf(argc, argv));
+  rt::Session s = examples::openSession(examples::modelPath(argc, argv, "e1_net_input"),
+                                        examples::deviceOf(argc, argv));
   for (float x : {1.0f, 0.6f, -1.8f}) {
-    auto out =
-        examples::run(s, "predict", {{"x", rt::Tensor::of<float>({}, {x})}});
+    auto out = examples::run(s, "predict", {{"x", rt::Tensor::of<float>({}, {x})}});
     std::printf("x = %g -> ", x);
     examples::print("z = ", out.at("z"));
   }
-  auto out = examples::run(s, "predict",
-                           {{"x", rt::Tensor::of<float>({3}, {1, 2, 3})}});
+  auto out = examples::run(s, "predict", {{"x", rt::Tensor::of<float>({3}, {1, 2, 3})}});
   examples::print("x = [1 2 3] -> z = ", out.at("z"));
   return 0;
 }

@@ -7,15 +7,12 @@
 using namespace nncc;
 
 int main(int argc, char **argv) {
-  rt::Session s = examples::openSession(
-      examples::modelPath(argc, argv, "e3_linear_regression"),
-      examples::deviceOf(argc, argv));
-  std::vector<float> x,
-      y = {1.0f, 1.3f, 3.1f, 2.0f, 5.0f, 6.3f, 6.6f, 7.4f, 8.0f, 9.0f};
+  rt::Session s = examples::openSession(examples::modelPath(argc, argv, "e3_linear_regression"),
+                                        examples::deviceOf(argc, argv));
+  std::vector<float> x, y = {1.0f, 1.3f, 3.1f, 2.0f, 5.0f, 6.3f, 6.6f, 7.4f, 8.0f, 9.0f};
   for (int i = 0; i < 10; ++i)
     x.push_back(static_cast<float>(i));
-  rt::Tensor X = rt::Tensor::of<float>({10, 1}, x),
-             Y = rt::Tensor::of<float>({10}, y);
+  rt::Tensor X = rt::Tensor::of<float>({10, 1}, x), Y = rt::Tensor::of<float>({10}, y);
   std::vector<double> costs;
   for (int epoch = 1; epoch <= 10; ++epoch) {
     auto out = examples::run(s, "train", {{"X", X}, {"y", Y}});
@@ -32,8 +29,7 @@ int main(int argc, char **argv) {
   cost.series.push_back(plot::perEpoch("cost", costs));
   examples::writePicture(dir, "e3_cost.svg", cost);
   plot::Chart fit{"E3: least squares by gradient descent", "x", "y", {}};
-  plot::Series data{
-      "training data", {x.begin(), x.end()}, {y.begin(), y.end()}, true};
+  plot::Series data{"training data", {x.begin(), x.end()}, {y.begin(), y.end()}, true};
   fit.series.push_back(data);
   fit.series.push_back({"fitted line", data.x, pred.at("z_net").toDoubles()});
   examples::writePicture(dir, "e3_fit.svg", fit);

@@ -31,17 +31,13 @@ int main(int argc, char **argv) {
   app.add_option("--data", dir, "directory of the idx files (.gz or plain)");
   app.add_option("--seed", seed, "seed of the initializers and the shuffling");
   std::string modelOut, plots, device = "cpu";
-  app.add_option("--device", device,
-                 "cpu, cuda or best (cuda where there is a GPU)");
-  app.add_option("--plots", plots,
-                 "write the loss curve (e4_loss.svg) into this directory");
-  app.add_option("--write-model", modelOut,
-                 "write the model as protobuf text (.pbtxt) and stop");
+  app.add_option("--device", device, "cpu, cuda or best (cuda where there is a GPU)");
+  app.add_option("--plots", plots, "write the loss curve (e4_loss.svg) into this directory");
+  app.add_option("--write-model", modelOut, "write the model as protobuf text (.pbtxt) and stop");
   CLI11_PARSE(app, argc, argv);
   if (!modelOut.empty()) {
     std::string text;
-    google::protobuf::TextFormat::PrintToString(
-        examples::buildLayersMlp(seed).proto(), &text);
+    google::protobuf::TextFormat::PrintToString(examples::buildLayersMlp(seed).proto(), &text);
     std::ofstream(modelOut) << text;
     return 0;
   }
@@ -52,23 +48,20 @@ int main(int argc, char **argv) {
     return 1;
   }
   rt::data::standardize(data->trainImages, data->testImages);
-  std::printf("Rows: %lld, columns: %lld\n",
-              (long long)data->trainImages.shape()[0],
+  std::printf("Rows: %lld, columns: %lld\n", (long long)data->trainImages.shape()[0],
               (long long)data->trainImages.shape()[1]);
 
   fe::Graph g = examples::buildLayersMlp(seed);
 
   auto start = std::chrono::steady_clock::now();
   rt::Device on = examples::deviceOf(device);
-  auto exe =
-      compileAndLoad(fromProto(g.proto(), "e4_mlp_layers"), onDevice(on));
+  auto exe = compileAndLoad(fromProto(g.proto(), "e4_mlp_layers"), onDevice(on));
   if (!exe) {
     std::fprintf(stderr, "%s\n", llvm::toString(exe.takeError()).c_str());
     return 1;
   }
   double compileSeconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("Compiled in %.2f s\n", compileSeconds);
   rt::Session session(*exe, on);
   if (auto s = session.initialize(); !s.ok()) {
@@ -76,8 +69,7 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  rt::data::BatchIterator batches(data->trainImages, data->trainLabels, batch,
-                                  seed);
+  rt::data::BatchIterator batches(data->trainImages, data->trainLabels, batch, seed);
   rt::Tensor xb, yb;
   double totalSeconds = 0;
   std::vector<double> losses;
@@ -95,17 +87,14 @@ int main(int argc, char **argv) {
       lossSum += out->at("cost").data<float>()[0];
       ++steps;
     }
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-            .count();
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     totalSeconds += seconds;
     losses.push_back(lossSum / steps);
-    std::printf(" -- Epoch %2d  Avg. Training Loss: %.4f  (%.0f ms)\n", epoch,
-                lossSum / steps, seconds * 1000);
+    std::printf(" -- Epoch %2d  Avg. Training Loss: %.4f  (%.0f ms)\n", epoch, lossSum / steps,
+                seconds * 1000);
     std::fflush(stdout);
   }
-  auto pred = session.run("predict", {{"tf_x", data->testImages}},
-                          {"predicted_classes"});
+  auto pred = session.run("predict", {{"tf_x", data->testImages}}, {"predicted_classes"});
   if (!pred) {
     std::fprintf(stderr, "error: %s\n", pred.error().c_str());
     return 1;
@@ -117,8 +106,7 @@ int main(int argc, char **argv) {
     correct += classesOut[i] == labels[i];
   std::printf("Test Accuracy: %.2f%%\n", 100.0 * correct / n);
   if (!plots.empty()) {
-    plot::Chart chart{
-        "E4: average training loss per epoch", "epoch", "loss", {}};
+    plot::Chart chart{"E4: average training loss per epoch", "epoch", "loss", {}};
     chart.series.push_back(plot::perEpoch("training loss", losses));
     std::string path = plots + "/e4_loss.svg";
     if (auto s = plot::writeSvg(chart, path); !s.ok()) {
@@ -128,8 +116,7 @@ int main(int argc, char **argv) {
     std::printf("wrote %s\n", path.c_str());
   }
   if (epochs > 0)
-    std::printf("Time per epoch: %.0f ms (%.1f us per sample)\n",
-                totalSeconds / epochs * 1000,
+    std::printf("Time per epoch: %.0f ms (%.1f us per sample)\n", totalSeconds / epochs * 1000,
                 totalSeconds / epochs / data->trainImages.shape()[0] * 1e6);
   return 0;
 }

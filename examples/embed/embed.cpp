@@ -28,8 +28,8 @@ int main(int argc, char **argv) {
     x.push_back(std::strtof(argv[i], nullptr));
   if (x.empty())
     x = {1.0f, 2.0f, 3.0f};
-  auto x_tensor = nncc::rt::Tensor::borrow(
-      nncc::rt::DType::F32, {static_cast<int64_t>(x.size())}, x.data());
+  auto x_tensor =
+      nncc::rt::Tensor::borrow(nncc::rt::DType::F32, {static_cast<int64_t>(x.size())}, x.data());
   auto out = session.run("predict", {{"x", x_tensor}}, {"z"});
   if (!out) {
     std::fprintf(stderr, "error: %s\n", out.error().c_str());

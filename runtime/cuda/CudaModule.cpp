@@ -36,9 +36,8 @@ struct Driver {
   CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr, const void *, size_t, Handle);
   CUresult (*cuMemcpyDtoHAsync)(void *, CUdeviceptr, size_t, Handle);
   CUresult (*cuMemcpyDtoDAsync)(CUdeviceptr, CUdeviceptr, size_t, Handle);
-  CUresult (*cuLaunchKernel)(Handle, unsigned, unsigned, unsigned, unsigned,
-                             unsigned, unsigned, unsigned, Handle, void **,
-                             void **);
+  CUresult (*cuLaunchKernel)(Handle, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
+                             unsigned, Handle, void **, void **);
   CUresult (*cuStreamCreate)(Handle *, unsigned);
   CUresult (*cuStreamDestroy)(Handle);
   CUresult (*cuStreamSynchronize)(Handle);
@@ -72,9 +71,8 @@ const Expected<Driver *> &driver() {
   static Expected<Driver *> loaded = []() -> Expected<Driver *> {
     void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!lib)
-      return Status::error(
-          std::string("no CUDA driver: libcuda.so.1 cannot be loaded (") +
-          dlerror() + ")");
+      return Status::error(std::string("no CUDA driver: libcuda.so.1 cannot be loaded (") +
+                           dlerror() + ")");
     static Driver d;
     bool missing = false;
     std::string which;
@@ -127,8 +125,7 @@ const Expected<Driver *> &driver() {
     if (missing)
       return Status::error("the CUDA driver lacks " + which + " (too old?)");
     if (CUresult r = d.cuInit(0))
-      return Status::error("the CUDA driver does not start: " +
-                           errorText(d, r));
+      return Status::error("the CUDA driver does not start: " + errorText(d, r));
     int count = 0;
     if (d.cuDeviceGetCount(&count) != 0 || count == 0)
       return Status::error("no CUDA device");
@@ -164,19 +161,16 @@ std::string cudaDeviceName() {
   const auto &d = driver();
   if (!d)
     return d.error();
-  return (*d)->name + " (sm_" + std::to_string((*d)->major) +
-         std::to_string((*d)->minor) + ")";
+  return (*d)->name + " (sm_" + std::to_string((*d)->major) + std::to_string((*d)->minor) + ")";
 }
 
-Expected<std::unique_ptr<CudaModule>>
-CudaModule::load(const exe::CudaProgram &program, const std::string &name) {
+Expected<std::unique_ptr<CudaModule>> CudaModule::load(const exe::CudaProgram &program,
+                                                       const std::string &name) {
   const auto &loaded = driver();
   if (!loaded)
-    return Status::error(name +
-                         ": cannot run the CUDA kernels: " + loaded.error());
+    return Status::error(name + ": cannot run the CUDA kernels: " + loaded.error());
   Driver &d = **loaded;
-  if (Status s = check(d.cuCtxSetCurrent(d.context), name + ": CUDA context");
-      !s.ok())
+  if (Status s = check(d.cuCtxSetCurrent(d.context), name + ": CUDA context"); !s.ok())
     return s;
   std::unique_ptr<CudaModule> m(new CudaModule());
   std::string sm = "sm_" + std::to_string(d.major) + std::to_string(d.minor);
@@ -185,13 +179,11 @@ CudaModule::load(const exe::CudaProgram &program, const std::string &name) {
   bool cubin = !program.cubin().empty() && program.sm() == sm;
   const std::string &image = cubin ? program.cubin() : program.ptx();
   if (image.empty())
-    return Status::error(name + ": the executable has no CUBIN for " + sm +
-                         " and no PTX");
+    return Status::error(name + ": the executable has no CUBIN for " + sm + " and no PTX");
   std::string ptx = cubin ? std::string() : image + std::string(1, '\0');
-  if (Status s = check(
-          d.cuModuleLoadData(&m->module_, cubin ? image.data() : ptx.data()),
-          name + ": loading the CUDA kernels (" +
-              (cubin ? program.sm() : program.arch()) + ") on " + d.name);
+  if (Status s = check(d.cuModuleLoadData(&m->module_, cubin ? image.data() : ptx.data()),
+                       name + ": loading the CUDA kernels (" +
+                           (cubin ? program.sm() : program.arch()) + ") on " + d.name);
       !s.ok())
     return s;
   if (Status s = check(d.cuStreamCreate(&m->stream_, kStreamNonBlocking),
@@ -207,9 +199,8 @@ CudaModule::load(const exe::CudaProgram &program, const std::string &name) {
         if (m->functions_.count(*kernel))
           continue;
         void *f = nullptr;
-        if (Status s = check(
-                d.cuModuleGetFunction(&f, m->module_, kernel->c_str()),
-                name + ": kernel '" + *kernel + "'");
+        if (Status s = check(d.cuModuleGetFunction(&f, m->module_, kernel->c_str()),
+                             name + ": kernel '" + *kernel + "'");
             !s.ok())
           return s;
         m->functions_[*kernel] = f;
@@ -236,9 +227,8 @@ CudaModule::~CudaModule() {
 
 Expected<void *> CudaModule::allocate(size_t bytes) {
   CUdeviceptr p = 0;
-  if (Status s =
-          check((*driver())->cuMemAlloc(&p, bytes),
-                "allocating " + std::to_string(bytes) + " bytes on the GPU");
+  if (Status s = check((*driver())->cuMemAlloc(&p, bytes),
+                       "allocating " + std::to_string(bytes) + " bytes on the GPU");
       !s.ok())
     return s;
   return reinterpret_cast<void *>(p);
@@ -249,26 +239,24 @@ void CudaModule::release(void *buffer) {
 }
 
 Status CudaModule::upload(void *buffer, const void *host, size_t bytes) {
-  return check((*driver())->cuMemcpyHtoDAsync(
-                   reinterpret_cast<CUdeviceptr>(buffer), host, bytes, stream_),
-               "copying to the GPU");
+  return check(
+      (*driver())->cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(buffer), host, bytes, stream_),
+      "copying to the GPU");
 }
 
 Status CudaModule::download(void *host, const void *buffer, size_t bytes) {
-  return check((*driver())->cuMemcpyDtoHAsync(
-                   host, reinterpret_cast<CUdeviceptr>(buffer), bytes, stream_),
-               "copying from the GPU");
+  return check(
+      (*driver())->cuMemcpyDtoHAsync(host, reinterpret_cast<CUdeviceptr>(buffer), bytes, stream_),
+      "copying from the GPU");
 }
 
 Status CudaModule::copy(void *to, const void *from, size_t bytes) {
-  return check((*driver())->cuMemcpyDtoDAsync(
-                   reinterpret_cast<CUdeviceptr>(to),
-                   reinterpret_cast<CUdeviceptr>(from), bytes, stream_),
+  return check((*driver())->cuMemcpyDtoDAsync(reinterpret_cast<CUdeviceptr>(to),
+                                              reinterpret_cast<CUdeviceptr>(from), bytes, stream_),
                "copying on the GPU");
 }
 
-Status CudaModule::launch(const std::string &kernel, const KernelArgs &args,
-                          const Grid &grid) {
+Status CudaModule::launch(const std::string &kernel, const KernelArgs &args, const Grid &grid) {
   auto it = functions_.find(kernel);
   if (it == functions_.end())
     return Status::error("kernel '" + kernel + "' is not in the loaded module");
@@ -276,8 +264,8 @@ Status CudaModule::launch(const std::string &kernel, const KernelArgs &args,
   // The driver copies the argument when the launch is queued (or captured).
   void *params[] = {const_cast<KernelArgs *>(&args)};
   auto queue = [&] {
-    return check(d.cuLaunchKernel(it->second, grid.x, grid.y, 1, grid.threads,
-                                  1, 1, 0, stream_, params, nullptr),
+    return check(d.cuLaunchKernel(it->second, grid.x, grid.y, 1, grid.threads, 1, 1, 0, stream_,
+                                  params, nullptr),
                  "launching kernel '" + kernel + "'");
   };
   if (!profiling_ || capturing_)
@@ -313,8 +301,7 @@ Status CudaModule::launch(const std::string &kernel, const KernelArgs &args,
 }
 
 Status CudaModule::finish() {
-  Status s = check((*driver())->cuStreamSynchronize(stream_),
-                   "running the CUDA kernels");
+  Status s = check((*driver())->cuStreamSynchronize(stream_), "running the CUDA kernels");
   return pending_.empty() ? s : timePending(std::move(s));
 }
 
@@ -352,21 +339,17 @@ void CudaModule::clearProfile() {
 Expected<void *> CudaModule::allocateHost(size_t bytes) {
   void *p = nullptr;
   if (Status s = check((*driver())->cuMemAllocHost(&p, bytes),
-                       "allocating " + std::to_string(bytes) +
-                           " bytes of pinned host memory");
+                       "allocating " + std::to_string(bytes) + " bytes of pinned host memory");
       !s.ok())
     return s;
   return p;
 }
 
-void CudaModule::releaseHost(void *buffer) {
-  (*driver())->cuMemFreeHost(buffer);
-}
+void CudaModule::releaseHost(void *buffer) { (*driver())->cuMemFreeHost(buffer); }
 
 Status CudaModule::beginCapture() {
-  Status s =
-      check((*driver())->cuStreamBeginCapture(stream_, kCaptureModeRelaxed),
-            "starting a CUDA graph capture");
+  Status s = check((*driver())->cuStreamBeginCapture(stream_, kCaptureModeRelaxed),
+                   "starting a CUDA graph capture");
   capturing_ = s.ok();
   return s;
 }
@@ -375,12 +358,9 @@ Expected<void *> CudaModule::endCapture() {
   Driver &d = **driver();
   Handle graph = nullptr, exec = nullptr;
   capturing_ = false;
-  if (Status s = check(d.cuStreamEndCapture(stream_, &graph),
-                       "capturing a CUDA graph");
-      !s.ok())
+  if (Status s = check(d.cuStreamEndCapture(stream_, &graph), "capturing a CUDA graph"); !s.ok())
     return s;
-  Status s = check(d.cuGraphInstantiateWithFlags(&exec, graph, 0),
-                   "instantiating a CUDA graph");
+  Status s = check(d.cuGraphInstantiateWithFlags(&exec, graph, 0), "instantiating a CUDA graph");
   d.cuGraphDestroy(graph);
   if (!s.ok())
     return s;
@@ -388,12 +368,9 @@ Expected<void *> CudaModule::endCapture() {
 }
 
 Status CudaModule::replay(void *graph) {
-  return check((*driver())->cuGraphLaunch(graph, stream_),
-               "launching a CUDA graph");
+  return check((*driver())->cuGraphLaunch(graph, stream_), "launching a CUDA graph");
 }
 
-void CudaModule::releaseGraph(void *graph) {
-  (*driver())->cuGraphExecDestroy(graph);
-}
+void CudaModule::releaseGraph(void *graph) { (*driver())->cuGraphExecDestroy(graph); }
 
 } // namespace nncc::rt::cuda

@@ -10,8 +10,7 @@
 namespace nncc::rt::cuda {
 namespace {
 
-const exe::CudaSignature *findSignature(const exe::CudaProgram &program,
-                                        const std::string &name) {
+const exe::CudaSignature *findSignature(const exe::CudaProgram &program, const std::string &name) {
   for (const exe::CudaSignature &s : program.signatures())
     if (s.name() == name)
       return &s;
@@ -19,16 +18,14 @@ const exe::CudaSignature *findSignature(const exe::CudaProgram &program,
 }
 
 /// N: the feeds' unknown dimension, the same for all of them.
-Expected<int64_t> runSize(const exe::CudaProgram &program,
-                          const exe::CudaSignature &sig,
+Expected<int64_t> runSize(const exe::CudaProgram &program, const exe::CudaSignature &sig,
                           const std::vector<Tensor> &feeds) {
   int64_t n = -1;
   std::string from;
   for (int i = 0; i < sig.feeds_size(); ++i) {
     if (sig.feeds(i) >= static_cast<unsigned>(program.buffers_size()) ||
         program.buffers(sig.feeds(i)).dims_size() != feeds[i].rank())
-      return Status::error("feed " + std::to_string(i) + " of signature '" +
-                           sig.name() +
+      return Status::error("feed " + std::to_string(i) + " of signature '" + sig.name() +
                            "' does not match the CUDA program's buffer");
     const exe::CudaBuffer &b = program.buffers(sig.feeds(i));
     for (int d = 0; d < b.dims_size(); ++d) {
@@ -39,8 +36,8 @@ Expected<int64_t> runSize(const exe::CudaProgram &program,
         return Status::error("signature '" + sig.name() +
                              "': on CUDA every unknown "
                              "dimension of the feeds is one batch size; feed " +
-                             std::to_string(i) + " has " + std::to_string(got) +
-                             " where " + from + " gave " + std::to_string(n));
+                             std::to_string(i) + " has " + std::to_string(got) + " where " + from +
+                             " gave " + std::to_string(n));
       n = got / c;
       from = "feed " + std::to_string(i);
     }
@@ -101,12 +98,11 @@ size_t bufferBytes(const exe::CudaBuffer &b, int64_t n, Shape &shape) {
   shape.clear();
   for (int64_t d : b.dims())
     shape.push_back(d >= 0 ? d : -d * n);
-  return static_cast<size_t>(numElements(shape)) *
-         dtypeSize(toDType(b.dtype()));
+  return static_cast<size_t>(numElements(shape)) * dtypeSize(toDType(b.dtype()));
 }
 
-Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape,
-                       unsigned multiprocessors, const std::string *&kernel) {
+Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape, unsigned multiprocessors,
+                       const std::string *&kernel) {
   Grid grid;
   kernel = &launch.kernel();
   if (launch.threads()) // the block size the kernel is written for
@@ -146,25 +142,17 @@ Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape,
 Expected<void *> PlanBackend::allocateHost(size_t bytes) {
   void *p = std::malloc(std::max<size_t>(bytes, 1));
   if (!p)
-    return Status::error("out of host memory for " + std::to_string(bytes) +
-                         " bytes");
+    return Status::error("out of host memory for " + std::to_string(bytes) + " bytes");
   return p;
 }
 void PlanBackend::releaseHost(void *buffer) { std::free(buffer); }
-Status PlanBackend::beginCapture() {
-  return Status::error("this device has no graphs");
-}
-Expected<void *> PlanBackend::endCapture() {
-  return Status::error("this device has no graphs");
-}
-Status PlanBackend::replay(void *) {
-  return Status::error("this device has no graphs");
-}
+Status PlanBackend::beginCapture() { return Status::error("this device has no graphs"); }
+Expected<void *> PlanBackend::endCapture() { return Status::error("this device has no graphs"); }
+Status PlanBackend::replay(void *) { return Status::error("this device has no graphs"); }
 void PlanBackend::releaseGraph(void *) {}
 
 PlanRunner::PlanRunner(const exe::CudaProgram &program, PlanBackend &backend)
-    : program_(program), backend_(backend),
-      graphs_(backend.canCapture() && graphsWanted()) {}
+    : program_(program), backend_(backend), graphs_(backend.canCapture() && graphsWanted()) {}
 
 PlanRunner::~PlanRunner() {
   for (Entry &e : entries_)
@@ -204,17 +192,15 @@ Expected<void *> PlanRunner::ensure(Buffer &b, size_t bytes, bool host) {
   return *p;
 }
 
-Expected<void *>
-PlanRunner::bufferOf(Entry &e, unsigned id,
-                     const std::map<unsigned, void *> &variables) {
+Expected<void *> PlanRunner::bufferOf(Entry &e, unsigned id,
+                                      const std::map<unsigned, void *> &variables) {
   if (auto it = variables.find(id); it != variables.end())
     return it->second;
   if (id >= static_cast<unsigned>(program_.buffers_size()))
     return Status::error("the CUDA program names buffer " + std::to_string(id) +
                          ", which it does not have");
   Shape shape;
-  return ensure(e.buffers[id], bufferBytes(program_.buffers(id), e.n, shape),
-                false);
+  return ensure(e.buffers[id], bufferBytes(program_.buffers(id), e.n, shape), false);
 }
 
 struct PlanRunner::Plan {
@@ -252,8 +238,7 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
     use(*staged);
   }
   for (const exe::CudaLaunch &launch : sig->launches()) {
-    if (launch.args_size() == 0 ||
-        launch.args_size() > static_cast<int>(abi::kMaxKernelArgs))
+    if (launch.args_size() == 0 || launch.args_size() > static_cast<int>(abi::kMaxKernelArgs))
       return Status::error("kernel '" + launch.kernel() + "' has " +
                            std::to_string(launch.args_size()) + " arguments (1 to " +
                            std::to_string(abi::kMaxKernelArgs) + ")");
@@ -419,7 +404,8 @@ Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
   Entry &e = entries_.front();
   if (io && (io->feeds.size() != feeds.size() ||
              io->keep.size() != static_cast<size_t>(sig->fetches_size())))
-    return Status::error("signature '" + signature + "': the device feeds and fetches do not "
+    return Status::error("signature '" + signature +
+                         "': the device feeds and fetches do not "
                          "match its feeds and fetches");
   std::map<unsigned, void *> caller; // the variables' buffers, the device feeds
   for (int i = 0; i < sig->variables_size(); ++i)
@@ -447,8 +433,7 @@ Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
   // caller's now.
   for (int i = 0; i < sig->fetches_size(); ++i)
     if (!planned->kept[i])
-      std::memcpy(planned->fetched[i].data(), e.stagedFetches[i].p,
-                  planned->fetched[i].bytes());
+      std::memcpy(planned->fetched[i].data(), e.stagedFetches[i].p, planned->fetched[i].bytes());
   for (size_t i = 0; i < planned->handedOut.size(); ++i)
     (planned->handedOut[i] >= 0 ? e.buffers[planned->handedOut[i]] : e.copies[i]) = Buffer();
   if (io) {
@@ -477,9 +462,7 @@ void PlanRunner::recycle(size_t update, void *buffer, size_t bytes) {
     slot = id >= 0 ? &last_->buffers[id] : &last_->copies[update];
     Shape shape;
     size_t want = std::max<size_t>(
-        bufferBytes(
-            program_.buffers(id >= 0 ? id : last_->sig->updates(update)),
-            last_->n, shape),
+        bufferBytes(program_.buffers(id >= 0 ? id : last_->sig->updates(update)), last_->n, shape),
         1);
     if (slot->p || want != std::max<size_t>(bytes, 1))
       slot = nullptr;
@@ -491,11 +474,9 @@ void PlanRunner::recycle(size_t update, void *buffer, size_t bytes) {
   *slot = {buffer, std::max<size_t>(bytes, 1)};
 }
 
-Expected<std::vector<Tensor>> runPlan(const exe::CudaProgram &program,
-                                      const std::string &signature,
+Expected<std::vector<Tensor>> runPlan(const exe::CudaProgram &program, const std::string &signature,
                                       const std::vector<Tensor> &feeds,
-                                      const std::vector<Tensor> &variables,
-                                      PlanBackend &backend) {
+                                      const std::vector<Tensor> &variables, PlanBackend &backend) {
   DeviceVariables device;
   auto releaseAll = [&] {
     for (void *p : device.in)

@@ -9,8 +9,8 @@
 #ifndef NNCC_RUNTIME_CUDA_LAUNCHPLAN_H
 #define NNCC_RUNTIME_CUDA_LAUNCHPLAN_H
 
-#include "runtime/Abi.h"
 #include "proto/executable.pb.h"
+#include "runtime/Abi.h"
 #include "runtime/Tensor.h"
 
 #include <cstdint>
@@ -32,8 +32,8 @@ struct Grid {
 /// The grid of `launch` whose output has `shape`, on a device of
 /// `multiprocessors`; `kernel` is set to the kernel to launch (of a
 /// product's tilings, the biggest tiles that still fill the device).
-Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape,
-                       unsigned multiprocessors, const std::string *&kernel);
+Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape, unsigned multiprocessors,
+                       const std::string *&kernel);
 
 /// Memory and launches of one device. upload, download, copy and launch are
 /// queued in order and may return before they are done; finish() waits.
@@ -45,8 +45,7 @@ public:
   virtual Status upload(void *buffer, const void *host, size_t bytes) = 0;
   virtual Status download(void *host, const void *buffer, size_t bytes) = 0;
   virtual Status copy(void *to, const void *from, size_t bytes) = 0;
-  virtual Status launch(const std::string &kernel, const KernelArgs &args,
-                        const Grid &grid) = 0;
+  virtual Status launch(const std::string &kernel, const KernelArgs &args, const Grid &grid) = 0;
   /// Waits for everything queued to finish.
   virtual Status finish() = 0;
 
@@ -122,8 +121,7 @@ public:
   /// With `io`, the feeds it names are read on the device where they are
   /// (their host tensors give only the shapes) and the fetches it keeps are
   /// left there (their host tensors come back empty).
-  Expected<std::vector<Tensor>> run(const std::string &signature,
-                                    const std::vector<Tensor> &feeds,
+  Expected<std::vector<Tensor>> run(const std::string &signature, const std::vector<Tensor> &feeds,
                                     DeviceVariables &variables, DeviceIo *io = nullptr);
 
   /// Gives back `buffer` (`bytes` long), which held the value that update
@@ -148,11 +146,9 @@ private:
     int64_t n = 0;
     std::map<unsigned, Buffer> buffers; // the run's own buffers, by id
     std::vector<Buffer> copies;         // per update, when it is a copy
-    std::vector<int64_t>
-        handedOut; // per update of the last run: its id, or -1 (copy)
+    std::vector<int64_t> handedOut;     // per update of the last run: its id, or -1 (copy)
     std::vector<Buffer> stagedFeeds, stagedFetches;
-    std::map<std::vector<void *>, void *>
-        graphs; // by every address the run uses
+    std::map<std::vector<void *>, void *> graphs; // by every address the run uses
     std::map<std::vector<void *>, int> seen;
   };
 
@@ -167,8 +163,7 @@ private:
   /// second time they come, or issues the steps as they are; then waits.
   Status execute(Entry &e, const Plan &plan);
 
-  Expected<void *> bufferOf(Entry &e, unsigned id,
-                            const std::map<unsigned, void *> &variables);
+  Expected<void *> bufferOf(Entry &e, unsigned id, const std::map<unsigned, void *> &variables);
   Expected<void *> ensure(Buffer &b, size_t bytes, bool host);
   void releaseEntry(Entry &e);
 
@@ -182,11 +177,9 @@ private:
 
 /// One run with the variables on the host (uploaded, and the updates
 /// downloaded): returns the fetches, then the updates. Keeps nothing.
-Expected<std::vector<Tensor>> runPlan(const exe::CudaProgram &program,
-                                      const std::string &signature,
+Expected<std::vector<Tensor>> runPlan(const exe::CudaProgram &program, const std::string &signature,
                                       const std::vector<Tensor> &feeds,
-                                      const std::vector<Tensor> &variables,
-                                      PlanBackend &backend);
+                                      const std::vector<Tensor> &variables, PlanBackend &backend);
 
 /// The bytes of a buffer of `program` for a run of size n, and its shape.
 size_t bufferBytes(const exe::CudaBuffer &buffer, int64_t n, Shape &shape);

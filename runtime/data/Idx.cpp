@@ -43,11 +43,13 @@ Expected<Tensor> readIdx(const std::string &path, DType dtype) {
   if (!readAll(f.get(), magic, 4) || magic[0] != 0 || magic[1] != 0)
     return Status::error(path + ": not an idx file (bad magic number)");
   int type = magic[2], rank = magic[3];
-  size_t width = type == 0x08 || type == 0x09 ? 1 : type == 0x0B ? 2
-               : type == 0x0C || type == 0x0D ? 4 : type == 0x0E ? 8 : 0;
+  size_t width = type == 0x08 || type == 0x09   ? 1
+                 : type == 0x0B                 ? 2
+                 : type == 0x0C || type == 0x0D ? 4
+                 : type == 0x0E                 ? 8
+                                                : 0;
   if (!width)
-    return Status::error(path + ": unknown idx element type 0x" +
-                         std::to_string(type));
+    return Status::error(path + ": unknown idx element type 0x" + std::to_string(type));
   if (rank < 1 || rank > 8)
     return Status::error(path + ": idx rank " + std::to_string(rank) + " out of range");
   Shape shape;
@@ -70,23 +72,36 @@ Expected<Tensor> readIdx(const std::string &path, DType dtype) {
   while (raw.size() < need) {
     size_t n = std::min(chunk.size(), need - raw.size());
     if (!readAll(f.get(), chunk.data(), n))
-      return Status::error(path + ": the data is shorter than its shape " +
-                           shapeString(shape) + " says");
+      return Status::error(path + ": the data is shorter than its shape " + shapeString(shape) +
+                           " says");
     raw.insert(raw.end(), chunk.begin(), chunk.begin() + n);
   }
   Tensor t(dtype, shape);
   if (!t.valid())
-    return Status::error(path + ": out of memory for the idx data of shape " +
-                         shapeString(shape));
+    return Status::error(path + ": out of memory for the idx data of shape " + shapeString(shape));
   for (int64_t i = 0; i < count; ++i) {
     const unsigned char *p = raw.data() + i * width;
     double v = 0;
     switch (type) {
-    case 0x08: v = p[0]; break;
-    case 0x09: v = static_cast<signed char>(p[0]); break;
-    case 0x0B: v = static_cast<int16_t>((p[0] << 8) | p[1]); break;
-    case 0x0C: v = static_cast<int32_t>(bigEndian(p)); break;
-    case 0x0D: { uint32_t u = bigEndian(p); float x; std::memcpy(&x, &u, 4); v = x; break; }
+    case 0x08:
+      v = p[0];
+      break;
+    case 0x09:
+      v = static_cast<signed char>(p[0]);
+      break;
+    case 0x0B:
+      v = static_cast<int16_t>((p[0] << 8) | p[1]);
+      break;
+    case 0x0C:
+      v = static_cast<int32_t>(bigEndian(p));
+      break;
+    case 0x0D: {
+      uint32_t u = bigEndian(p);
+      float x;
+      std::memcpy(&x, &u, 4);
+      v = x;
+      break;
+    }
     case 0x0E: {
       uint64_t u = (uint64_t(bigEndian(p)) << 32) | bigEndian(p + 4);
       std::memcpy(&v, &u, 8);
@@ -99,8 +114,8 @@ Expected<Tensor> readIdx(const std::string &path, DType dtype) {
       // Labels are whole numbers; a float file read as labels may hold
       // anything (NaN, 1e38), which no int32 holds.
       if (!(v >= INT32_MIN && v <= INT32_MAX) || v != std::trunc(v))
-        return Status::error(path + ": element " + std::to_string(i) + " is " +
-                             std::to_string(v) + ", not a whole number an i32 holds");
+        return Status::error(path + ": element " + std::to_string(i) + " is " + std::to_string(v) +
+                             ", not a whole number an i32 holds");
       t.data<int32_t>()[i] = static_cast<int32_t>(v);
     }
   }
@@ -131,9 +146,9 @@ Expected<Dataset> readMnistDir(const std::string &dir) {
     if (images->rank() != 3)
       return Status::error(dir + ": images of shape " + shapeString(images->shape()) +
                            ", expected (n, rows, cols)");
-    *images = Tensor::adopt(DType::F32,
-                            {images->shape()[0], images->shape()[1] * images->shape()[2]},
-                            images->data(), [keep = *images](void *) {});
+    *images =
+        Tensor::adopt(DType::F32, {images->shape()[0], images->shape()[1] * images->shape()[2]},
+                      images->data(), [keep = *images](void *) {});
   }
   if (d.trainImages.shape()[0] != d.trainLabels.size() ||
       d.testImages.shape()[0] != d.testLabels.size())
@@ -169,11 +184,10 @@ void standardize(Tensor &train, Tensor &test) {
   }
 }
 
-BatchIterator::BatchIterator(const Tensor &x, const Tensor &y, int64_t batchSize,
-                             uint64_t seed, bool shuffle)
-    : x_(x), y_(y), rows_(x.shape()[0]), batch_(batchSize), shuffle_(shuffle),
-      rng_(seed), order_(static_cast<size_t>(rows_)), ready_(kChunk), filling_(kChunk),
-      taken_(kChunk) {
+BatchIterator::BatchIterator(const Tensor &x, const Tensor &y, int64_t batchSize, uint64_t seed,
+                             bool shuffle)
+    : x_(x), y_(y), rows_(x.shape()[0]), batch_(batchSize), shuffle_(shuffle), rng_(seed),
+      order_(static_cast<size_t>(rows_)), ready_(kChunk), filling_(kChunk), taken_(kChunk) {
   std::iota(order_.begin(), order_.end(), 0);
 }
 
@@ -201,8 +215,7 @@ void BatchIterator::shape(int64_t at, Tensor &xb, Tensor &yb) const {
     yb = Tensor(y_.dtype(), ys);
 }
 
-void BatchIterator::copyRows(int64_t at, Tensor &xb, Tensor &yb, int64_t begin,
-                             int64_t end) const {
+void BatchIterator::copyRows(int64_t at, Tensor &xb, Tensor &yb, int64_t begin, int64_t end) const {
   end = std::min(end, xb.shape()[0]);
   int64_t xCols = x_.size() / rows_, yCols = y_.size() / rows_;
   size_t xRow = xCols * dtypeSize(x_.dtype()), yRow = yCols * dtypeSize(y_.dtype());

@@ -39,8 +39,8 @@ void standardize(Tensor &train, Tensor &test);
 /// call).
 class BatchIterator {
 public:
-  BatchIterator(const Tensor &x, const Tensor &y, int64_t batchSize,
-                uint64_t seed, bool shuffle = true);
+  BatchIterator(const Tensor &x, const Tensor &y, int64_t batchSize, uint64_t seed,
+                bool shuffle = true);
   ~BatchIterator();
   BatchIterator(const BatchIterator &) = delete;
   BatchIterator &operator=(const BatchIterator &) = delete;

@@ -16,11 +16,20 @@ std::string escape(const std::string &s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '&': out += "&amp;"; break;
-    case '"': out += "&quot;"; break;
-    default: out += c;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '&':
+      out += "&amp;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    default:
+      out += c;
     }
   }
   return out;
@@ -39,7 +48,10 @@ std::vector<double> ticks(double &lo, double &hi) {
     hi += 1;
   }
   double raw = (hi - lo) / 5, power = std::pow(10, std::floor(std::log10(raw)));
-  double step = power * (raw / power < 1.5 ? 1 : raw / power < 3.5 ? 2 : raw / power < 7.5 ? 5 : 10);
+  double step = power * (raw / power < 1.5   ? 1
+                         : raw / power < 3.5 ? 2
+                         : raw / power < 7.5 ? 5
+                                             : 10);
   lo = std::floor(lo / step) * step;
   hi = std::ceil(hi / step) * step;
   std::vector<double> t;
@@ -84,8 +96,8 @@ std::string renderSvg(const Chart &chart) {
     << "<text x=\"" << chart.width / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">"
     << escape(chart.title) << "</text>\n";
   for (double v : xt)
-    o << "<line x1=\"" << px(v) << "\" y1=\"" << top << "\" x2=\"" << px(v) << "\" y2=\""
-      << top + h << "\" stroke=\"#e5e5e5\"/>\n<text x=\"" << px(v) << "\" y=\"" << top + h + 16
+    o << "<line x1=\"" << px(v) << "\" y1=\"" << top << "\" x2=\"" << px(v) << "\" y2=\"" << top + h
+      << "\" stroke=\"#e5e5e5\"/>\n<text x=\"" << px(v) << "\" y=\"" << top + h + 16
       << "\" text-anchor=\"middle\">" << number(v) << "</text>\n";
   for (double v : yt)
     o << "<line x1=\"" << left << "\" y1=\"" << py(v) << "\" x2=\"" << left + w << "\" y2=\""
@@ -116,7 +128,8 @@ std::string renderSvg(const Chart &chart) {
   }
   // The legend, on a white box in the top right corner.
   o << "<rect x=\"" << left + w - 158 << "\" y=\"" << top + 4 << "\" width=\"152\" height=\""
-    << 16 * chart.series.size() + 6 << "\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#cccccc\"/>\n";
+    << 16 * chart.series.size() + 6
+    << "\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#cccccc\"/>\n";
   for (size_t k = 0; k < chart.series.size(); ++k) {
     const char *color = kColors[k % (sizeof kColors / sizeof *kColors)];
     double ly = top + 18 + 16 * static_cast<double>(k);
@@ -126,8 +139,8 @@ std::string renderSvg(const Chart &chart) {
     else
       o << "<line x1=\"" << left + w - 150 << "\" y1=\"" << ly - 4 << "\" x2=\"" << left + w - 130
         << "\" y2=\"" << ly - 4 << "\" stroke=\"" << color << "\" stroke-width=\"3\"/>\n";
-    o << "<text x=\"" << left + w - 124 << "\" y=\"" << ly << "\">"
-      << escape(chart.series[k].label) << "</text>\n";
+    o << "<text x=\"" << left + w - 124 << "\" y=\"" << ly << "\">" << escape(chart.series[k].label)
+      << "</text>\n";
   }
   o << "</svg>\n";
   return o.str();

@@ -10,8 +10,7 @@
 
 namespace nncc::test {
 
-inline std::shared_ptr<rt::Executable>
-orFail(llvm::Expected<std::shared_ptr<rt::Executable>> exe) {
+inline std::shared_ptr<rt::Executable> orFail(llvm::Expected<std::shared_ptr<rt::Executable>> exe) {
   if (!exe) {
     ADD_FAILURE() << llvm::toString(exe.takeError());
     return nullptr;

@@ -443,8 +443,7 @@ private:
         return rt::Status::error("no kernel '" + kernel + "'");
       auto known = kernels.find(kernel);
       unsigned lanes = known == kernels.end() ? 0 : known->second.lanes();
-      bool tiled = known != kernels.end() &&
-                   (known->second.tile() || known->second.tilings_size());
+      bool tiled = known != kernels.end() && (known->second.tile() || known->second.tilings_size());
       const char *failed = nullptr;
       if (grid.y > 1 || tiled) {
         failed = launch(fn, args, grid.x, grid.y, grid.threads);
@@ -452,8 +451,10 @@ private:
         unsigned threads = coopThreads ? coopThreads : grid.threads;
         if (threads % 32 != 0 || (lanes > 32 && lanes != grid.threads))
           return rt::Status::error("kernel '" + kernel + "' computes an element with " +
-                                   std::to_string(lanes) + " threads; cannot run it in "
-                                   "blocks of " + std::to_string(threads));
+                                   std::to_string(lanes) +
+                                   " threads; cannot run it in "
+                                   "blocks of " +
+                                   std::to_string(threads));
         ++coopLaunches;
         failed = launch(fn, args, std::min(grid.x, coopBlocks ? coopBlocks : grid.x), 1, threads);
       } else { // a grid-stride kernel covers its output from one thread

@@ -194,7 +194,7 @@ public:
           EXPECT_TRUE(std::isnan(a[j])) << "CUDA fetch " << name << " element " << j;
           continue;
         }
-        double tolerance = f32 ? 1e-5 + 1e-4 * std::abs(b[j])
+        double tolerance = f32   ? 1e-5 + 1e-4 * std::abs(b[j])
                            : f64 ? 1e-12 + 1e-9 * std::abs(b[j])
                                  : 0;
         if (std::isinf(b[j]))

@@ -6,10 +6,10 @@
 
 #include <gmock/gmock.h>
 
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <csignal>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -26,10 +26,13 @@ std::string model(int units) {
   return R"pb(
     name: "regression"
     placeholders { name: "x" dtype: F32 shape { dims: -1 dims: 3 } }
-    placeholders { name: "y" dtype: F32 shape { dims: -1 dims: )pb" + std::to_string(units) + R"pb( } }
-    variables { name: "w" dtype: F32 shape: 3 shape: )pb" + std::to_string(units) + R"pb(
+    placeholders { name: "y" dtype: F32 shape { dims: -1 dims: )pb" +
+         std::to_string(units) + R"pb( } }
+    variables { name: "w" dtype: F32 shape: 3 shape: )pb" +
+         std::to_string(units) + R"pb(
                 initializer { kind: GLOROT_UNIFORM seed: 4 } }
-    variables { name: "b" dtype: F32 shape: )pb" + std::to_string(units) + R"pb( }
+    variables { name: "b" dtype: F32 shape: )pb" +
+         std::to_string(units) + R"pb( }
     nodes { name: "xw" op: "matmul" inputs: "x" inputs: "w" }
     nodes { name: "pred" op: "bias_add" inputs: "xw" inputs: "b" }
     nodes { name: "loss" op: "mean_squared_error" inputs: "pred" inputs: "y" }
@@ -117,8 +120,9 @@ TEST_F(CheckpointTest, MismatchedModelIsRefusedWithEveryMismatchListed) {
   nncc::rt::Status status = s.restore(path);
   ASSERT_FALSE(status.ok());
   EXPECT_THAT(status.message(), HasSubstr("does not match model 'regression'"));
-  EXPECT_THAT(status.message(),
-              HasSubstr("variable 'w' is f32 (3, 2) in the checkpoint but f32 (3, 5) in the model"));
+  EXPECT_THAT(
+      status.message(),
+      HasSubstr("variable 'w' is f32 (3, 2) in the checkpoint but f32 (3, 5) in the model"));
   EXPECT_THAT(status.message(), HasSubstr("variable 'b' is f32 (2,) in the checkpoint"));
   EXPECT_THAT(status.message(), HasSubstr("variable 'train/w/momentum'"));
   EXPECT_EQ(s.variable("w")->toDoubles(), before);
@@ -161,7 +165,9 @@ TEST_F(CheckpointTest, BadFilesAreRefusedAndChangeNothing) {
   EXPECT_THAT(refused(flipped), HasSubstr("corrupted (checksum mismatch)"));
   std::string newer = good;
   newer[8] = static_cast<char>(nncc::rt::kCheckpointVersion + 1);
-  EXPECT_THAT(refused(newer), HasSubstr("format version 2 is newer than the version this runtime reads (1); update nncc"));
+  EXPECT_THAT(
+      refused(newer),
+      HasSubstr("format version 2 is newer than the version this runtime reads (1); update nncc"));
   EXPECT_THAT(refused("PK\x03\x04 a zip file"), HasSubstr("not an nncc checkpoint"));
   std::remove(path.c_str());
   nncc::rt::Status missing = session->restore(path);

@@ -105,13 +105,11 @@ nncc::exe::Executable compileCuda(const nncc::LoadedGraph &graph) {
   return *exe;
 }
 
-void expectClose(const Tensor &got, const Tensor &want,
-                 const std::string &what) {
+void expectClose(const Tensor &got, const Tensor &want, const std::string &what) {
   ASSERT_EQ(got.shape(), want.shape()) << what;
   auto a = got.toDoubles(), b = want.toDoubles();
   for (size_t i = 0; i < a.size(); ++i)
-    ASSERT_NEAR(a[i], b[i], 1e-5 + 1e-4 * std::abs(b[i]))
-        << what << " element " << i;
+    ASSERT_NEAR(a[i], b[i], 1e-5 + 1e-4 * std::abs(b[i])) << what << " element " << i;
 }
 
 Tensor randomBatch(nncc::rt::Shape shape, std::mt19937 &rng, int classes = 0) {
@@ -137,8 +135,8 @@ struct MlpLoop : ::testing::Test {
     graph = new nncc::LoadedGraph(nncc::fromProto(model.proto(), "e4"));
     exe = new nncc::exe::Executable(compileCuda(*graph));
     host = new nncc::test::CudaHostEmulator(*exe);
-    cpuExe = new std::shared_ptr<nncc::rt::Executable>(
-        nncc::test::orFail(nncc::compileAndLoad(*graph)));
+    cpuExe =
+        new std::shared_ptr<nncc::rt::Executable>(nncc::test::orFail(nncc::compileAndLoad(*graph)));
   }
   static void TearDownTestSuite() {
     delete cpuExe;
@@ -172,8 +170,7 @@ struct MlpLoop : ::testing::Test {
   }
 
   /// One run of `sig` on both; the device's updates replace its variables.
-  void step(cuda::PlanRunner &runner, const nncc::exe::SignatureSpec &sig,
-            int64_t n) {
+  void step(cuda::PlanRunner &runner, const nncc::exe::SignatureSpec &sig, int64_t n) {
     std::vector<Tensor> feeds;
     nncc::rt::TensorMap feedMap;
     for (const auto &spec : sig.feeds()) {
@@ -360,16 +357,20 @@ TEST_F(MlpLoop, CompiledLoopsRunOnTheDeviceAsOnTheCpu) {
       auto got = gpu.run("epoch", {{"first", from}, {"batch", batch}},
                          {{"tf_x", *xd}, {"tf_y", *yd}, {"order", *od}}, {"cost"}, {});
       ASSERT_TRUE(got.ok()) << got.error();
-      auto want = cpu->run("epoch", {{"tf_x", x}, {"tf_y", y}, {"order", order},
-                                     {"first", from}, {"batch", batch}});
+      auto want = cpu->run(
+          "epoch", {{"tf_x", x}, {"tf_y", y}, {"order", order}, {"first", from}, {"batch", batch}});
       ASSERT_TRUE(want.ok()) << want.error();
       expectClose(got->host.at("cost"), want->at("cost"), "epoch cost");
     }
     for (const auto &v : exe->variables())
       expectClose(*gpu.variable(v.name()), *cpu->variable(v.name()), v.name());
     // The losses left on the device; the host dataset fed as it is.
-    auto kept = gpu.run("epoch", {{"tf_x", x}, {"tf_y", y}, {"order", order},
-                                  {"first", Tensor::of<int32_t>({}, {0})}, {"batch", batch}},
+    auto kept = gpu.run("epoch",
+                        {{"tf_x", x},
+                         {"tf_y", y},
+                         {"order", order},
+                         {"first", Tensor::of<int32_t>({}, {0})},
+                         {"batch", batch}},
                         {}, {}, {"cost"});
     ASSERT_TRUE(kept.ok()) << kept.error();
     auto losses = gpu.download(kept->device.at("cost"));
@@ -389,7 +390,8 @@ TEST_F(MlpLoop, AFailedLoopStepLeavesTheVariablesAsTheyWere) {
   nncc::rt::Session gpu(*gpuExe, *recorder);
   ASSERT_TRUE(gpu.initialize().ok());
   Tensor x = randomBatch({9, 784}, rng, 0), y = randomBatch({9}, rng, 10);
-  nncc::rt::TensorMap feeds{{"tf_x", x}, {"tf_y", y},
+  nncc::rt::TensorMap feeds{{"tf_x", x},
+                            {"tf_y", y},
                             {"order", Tensor::of<int32_t>({9}, {8, 1, 6, 3, 0, 5, 2, 7, 4})},
                             {"first", Tensor::of<int32_t>({}, {0})},
                             {"batch", Tensor::of<int32_t>({}, {3})}};
@@ -438,8 +440,8 @@ TEST(Device, BestIsTheGpuWhereThereIsOne) {
 // A session on a device the executable was not compiled for refuses to
 // run, saying which target it needs; on its own device it runs.
 TEST(Device, SessionChecksTheExecutablesTarget) {
-  auto exe = nncc::test::compileFile(std::string(NNCC_EXAMPLES_DIR) +
-                                     "/e1_net_input/e1_net_input.pbtxt");
+  auto exe =
+      nncc::test::compileFile(std::string(NNCC_EXAMPLES_DIR) + "/e1_net_input/e1_net_input.pbtxt");
   ASSERT_TRUE(exe);
   nncc::rt::Session onCpu(exe, nncc::rt::Device::cpu());
   EXPECT_TRUE(onCpu.initialize().ok());
@@ -448,19 +450,16 @@ TEST(Device, SessionChecksTheExecutablesTarget) {
   Status s = nncc::rt::Device::cpu().accepts(forGpu, "mlp.nnx");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(), "mlp.nnx was compiled for cuda and cannot run on " +
-                             nncc::rt::Device::cpu().name() +
-                             "; compile it with --target=cpu");
+                             nncc::rt::Device::cpu().name() + "; compile it with --target=cpu");
   auto gpu = nncc::rt::Device::cuda();
   if (!gpu.ok())
     GTEST_SKIP() << gpu.error();
   nncc::rt::Session onGpu(exe, *gpu);
   s = onGpu.initialize();
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("was compiled for cpu and cannot run on cuda"),
-            std::string::npos)
+  EXPECT_NE(s.message().find("was compiled for cpu and cannot run on cuda"), std::string::npos)
       << s.message();
-  EXPECT_NE(s.message().find("--target=cuda"), std::string::npos)
-      << s.message();
+  EXPECT_NE(s.message().find("--target=cuda"), std::string::npos) << s.message();
   EXPECT_FALSE(onGpu.run("predict", {}).ok());
 }
 

@@ -26,8 +26,8 @@ namespace {
 nncc::LoadedGraph load(const std::string &name) {
   if (name == "e4_mlp_layers")
     return nncc::fromProto(nncc::examples::buildLayersMlp(123, 0.1f).proto(), name);
-  auto loaded = nncc::readGraphFile(std::string(NNCC_EXAMPLES_DIR) + "/" + name + "/" + name +
-                                    ".pbtxt");
+  auto loaded =
+      nncc::readGraphFile(std::string(NNCC_EXAMPLES_DIR) + "/" + name + "/" + name + ".pbtxt");
   EXPECT_TRUE(bool(loaded)) << name;
   return loaded ? std::move(*loaded) : nncc::LoadedGraph();
 }
@@ -59,11 +59,21 @@ Tensor randomFeed(const nncc::exe::TensorSpec &spec, int64_t n, std::mt19937 &rn
   std::uniform_real_distribution<float> real(-2, 2);
   for (int64_t i = 0; i < t.size(); ++i) {
     switch (t.dtype()) {
-    case DType::F32: t.data<float>()[i] = real(rng); break;
-    case DType::F64: t.data<double>()[i] = real(rng); break;
-    case DType::I32: t.data<int32_t>()[i] = static_cast<int32_t>(rng() % 3); break;
-    case DType::I64: t.data<int64_t>()[i] = static_cast<int64_t>(rng() % 3); break;
-    case DType::Bool: t.data<bool>()[i] = rng() % 2; break;
+    case DType::F32:
+      t.data<float>()[i] = real(rng);
+      break;
+    case DType::F64:
+      t.data<double>()[i] = real(rng);
+      break;
+    case DType::I32:
+      t.data<int32_t>()[i] = static_cast<int32_t>(rng() % 3);
+      break;
+    case DType::I64:
+      t.data<int64_t>()[i] = static_cast<int64_t>(rng() % 3);
+      break;
+    case DType::Bool:
+      t.data<bool>()[i] = rng() % 2;
+      break;
     }
   }
   return t;
@@ -244,11 +254,12 @@ TEST(CudaPrecision, TensorCoreOperandsAreRoundedAsOnTheGpu) {
     variables { name: "w" dtype: F32 shape: 1 shape: 1 initializer { kind: ONES } }
     nodes { name: "xw" op: "matmul" inputs: "x" inputs: "w" }
     signatures { name: "f" feeds: "x" fetches: "xw" }
-  )pb", "model.pbtxt");
+  )pb",
+                                     "model.pbtxt");
   ASSERT_TRUE(bool(loaded));
   const float u = std::ldexp(1.0f, -12);
-  std::vector<float> x = {1 + u, 1 + 2 * u, 1 + 3 * u, 1 + 16 * u, 1 + 48 * u, 1 + 8 * u,
-                          -(1 + 2 * u)};
+  std::vector<float> x = {1 + u,      1 + 2 * u, 1 + 3 * u,   1 + 16 * u,
+                          1 + 48 * u, 1 + 8 * u, -(1 + 2 * u)};
   std::map<nncc::cuda::Precision, std::vector<float>> expected = {
       {nncc::cuda::Precision::FP32, x},
       {nncc::cuda::Precision::TF32,
@@ -281,8 +292,9 @@ TEST(CudaPrecision, TensorCoreOperandsAreRoundedAsOnTheGpu) {
 // (x^T.h: the batch is the contraction), in fp32 and fp64.
 TEST(CudaProducts, EveryTilingGivesTheCpuResults) {
   using nncc::cuda::Precision;
-  for (auto [dtype, precision] : {std::pair{"F32", Precision::FP32}, std::pair{"F64", Precision::FP32},
-                                  std::pair{"F32", Precision::TF32}, std::pair{"F32", Precision::BF16}}) {
+  for (auto [dtype, precision] :
+       {std::pair{"F32", Precision::FP32}, std::pair{"F64", Precision::FP32},
+        std::pair{"F32", Precision::TF32}, std::pair{"F32", Precision::BF16}}) {
     SCOPED_TRACE(std::string(dtype) + " " + nncc::cuda::precisionName(precision));
     std::string text = R"pb(
       placeholders { name: "x" dtype: DT shape { dims: -1 dims: 37 } }
@@ -323,8 +335,8 @@ TEST(CudaProducts, EveryTilingGivesTheCpuResults) {
       SCOPED_TRACE("multiprocessors " + std::to_string(sms));
       for (const auto &launch : cuda.cuda().signatures(0).launches()) {
         nncc::rt::Shape shape;
-        nncc::rt::cuda::bufferBytes(cuda.cuda().buffers(launch.args(launch.args_size() - 1)),
-                                    70, shape);
+        nncc::rt::cuda::bufferBytes(cuda.cuda().buffers(launch.args(launch.args_size() - 1)), 70,
+                                    shape);
         const std::string *kernel = nullptr;
         ASSERT_TRUE(nncc::rt::cuda::gridFor(launch, shape, sms, kernel).ok());
         launched.insert(*kernel);
@@ -359,11 +371,11 @@ TEST(CudaProducts, ThePlanPicksTheBiggestTilesThatFillTheDevice) {
     EXPECT_TRUE(grid.ok());
     return *kernel + " " + std::to_string(grid->x) + "x" + std::to_string(grid->y);
   };
-  EXPECT_EQ(pick(64, 50, 132), "p_t8 7x8");        // x.W1 of a batch of 64: 56 blocks
-  EXPECT_EQ(pick(784, 50, 132), "p_t16 4x49");     // x^T.dZ1: 196 blocks
-  EXPECT_EQ(pick(10000, 50, 132), "p_t64 1x157");  // inference of 10000 images
+  EXPECT_EQ(pick(64, 50, 132), "p_t8 7x8");         // x.W1 of a batch of 64: 56 blocks
+  EXPECT_EQ(pick(784, 50, 132), "p_t16 4x49");      // x^T.dZ1: 196 blocks
+  EXPECT_EQ(pick(10000, 50, 132), "p_t64 1x157");   // inference of 10000 images
   EXPECT_EQ(pick(4096, 4096, 132), "p_t128 32x32"); // the compute-bound MLP
-  EXPECT_EQ(pick(64, 50, 1), "p_t128 1x1");        // one multiprocessor: the biggest tiles
+  EXPECT_EQ(pick(64, 50, 1), "p_t128 1x1");         // one multiprocessor: the biggest tiles
   EXPECT_EQ(pick(1, 1, 132), "p_t8 1x1");
   const std::string *kernel = nullptr;
   EXPECT_FALSE(nncc::rt::cuda::gridFor(launch, {4, 5, 6}, 132, kernel).ok()); // rank 3
@@ -382,7 +394,8 @@ TEST(CudaTargetErrors, NodeNamed) {
     nodes { name: "pairs" op: "reshape" inputs: "x"
             attrs { key: "shape" value { ints { val: -1 val: 2 } } } }
     signatures { name: "f" feeds: "x" fetches: "pairs" }
-  )pb", "model.pbtxt");
+  )pb",
+                                     "model.pbtxt");
   ASSERT_TRUE(bool(loaded));
   mlir::MLIRContext ctx;
   std::vector<std::string> diagnostics;
@@ -421,8 +434,8 @@ TEST(Nvrtc, ErrorsQuoteTheFailingKernelsLines) {
                        "broken(const nncc_args a) {"),
             std::string::npos)
       << error;
-  auto good = nncc::cuda::nvrtcCompile(source.substr(0, source.find("extern \"C\" __global__ void broken")),
-                                       "sm_90");
+  auto good = nncc::cuda::nvrtcCompile(
+      source.substr(0, source.find("extern \"C\" __global__ void broken")), "sm_90");
   ASSERT_TRUE(bool(good)) << llvm::toString(good.takeError());
   EXPECT_EQ(good->cubin.substr(1, 3), "ELF"); // a CUBIN, and its PTX, from one compilation
   EXPECT_NE(good->ptx.find(".target sm_90"), std::string::npos);

@@ -57,8 +57,7 @@ TEST(Examples, E2ArrayStructures) {
   // The batch is unknown: other sizes run through the same code.
   for (int64_t batch : {1, 64, 1000}) {
     std::vector<float> ones(batch * 6, 1.0f);
-    auto r = s.run("predict", {{"input_x", Tensor::of<float>({batch, 2, 3}, ones)}},
-                   {"col_sum"});
+    auto r = s.run("predict", {{"input_x", Tensor::of<float>({batch, 2, 3}, ones)}}, {"col_sum"});
     ASSERT_TRUE(r.ok()) << r.error();
     expectNear(r->at("col_sum"), std::vector<double>(6, double(batch)), 0);
   }
@@ -74,11 +73,9 @@ TEST(Examples, E6Activations) {
   ASSERT_TRUE(logistic.ok()) << logistic.error();
   EXPECT_NEAR(logistic->at("p_y1").toDoubles()[0], 0.888, 5e-4);
 
-  auto layer = s.run(
-      "layer",
-      {{"W", Tensor::of<double>({3, 4}, {1.1, 1.2, 0.8, 0.4, 0.2, 0.4, 1.0, 0.2,
-                                        0.6, 1.5, 1.2, 0.7})},
-       {"A", Tensor::of<double>({4, 1}, {1, 0.1, 0.4, 0.6})}});
+  auto layer = s.run("layer", {{"W", Tensor::of<double>({3, 4}, {1.1, 1.2, 0.8, 0.4, 0.2, 0.4, 1.0,
+                                                                 0.2, 0.6, 1.5, 1.2, 0.7})},
+                               {"A", Tensor::of<double>({4, 1}, {1, 0.1, 0.4, 0.6})}});
   ASSERT_TRUE(layer.ok()) << layer.error();
   expectNear(layer->at("Z"), {1.78, 0.76, 1.65}, 1e-12);
   expectNear(layer->at("logistic_Z"), {0.85569687, 0.68135373, 0.83889105}, 5e-9);

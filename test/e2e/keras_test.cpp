@@ -38,8 +38,9 @@ TEST(Keras, E5TwoEpochsOnFashionMnist) {
   auto y = keras::toCategorical(data->trainLabels, 10);
   ASSERT_TRUE(y.ok()) << y.error();
   auto model = textbookModel(123);
-  ASSERT_TRUE(model.compile(keras::SGD(0.001f).decay(1e-7f).momentum(0.9f),
-                            "categorical_crossentropy", {"accuracy"})
+  ASSERT_TRUE(model
+                  .compile(keras::SGD(0.001f).decay(1e-7f).momentum(0.9f),
+                           "categorical_crossentropy", {"accuracy"})
                   .ok());
   keras::FitOptions options;
   options.batchSize = 64;
@@ -68,8 +69,8 @@ TEST(Keras, E5TwoEpochsOnFashionMnist) {
   EXPECT_GT(history->accuracy[1], 0.80);
 
   // evaluate agrees with the validation figures of the last epoch.
-  auto valX = Tensor::borrow(DType::F32, {6000, 784},
-                             data->trainImages.data<float>() + 54000 * 784);
+  auto valX =
+      Tensor::borrow(DType::F32, {6000, 784}, data->trainImages.data<float>() + 54000 * 784);
   auto valY = Tensor::borrow(DType::F32, {6000, 10}, y->data<float>() + 54000 * 10);
   auto evaluated = model.evaluate(valX, valY, 1000);
   ASSERT_TRUE(evaluated.ok()) << evaluated.error();
@@ -135,15 +136,16 @@ TEST(Keras, StepsPerExecutionTrainsAsStepByStep) {
   keras::FitOptions quiet;
   quiet.verbose = 0;
   quiet.epochs = 3;
-  quiet.batchSize = 4;        // 11 batches of 4, one of 1 (10% held out: 40 rows, 10 batches)
+  quiet.batchSize = 4; // 11 batches of 4, one of 1 (10% held out: 40 rows, 10 batches)
   quiet.validationSplit = 0.1;
   std::vector<keras::History> histories;
   std::vector<std::vector<double>> weights;
   for (int64_t steps : {1, 3}) {
     auto model = textbookModel(5);
     model.stepsPerExecution(steps);
-    ASSERT_TRUE(model.compile(keras::SGD(0.05f).momentum(0.9f),
-                              "sparse_categorical_crossentropy", {"accuracy"})
+    ASSERT_TRUE(model
+                    .compile(keras::SGD(0.05f).momentum(0.9f), "sparse_categorical_crossentropy",
+                             {"accuracy"})
                     .ok());
     EXPECT_EQ(model.session()->executable().signature("train_loop") != nullptr, steps > 1);
     auto h = model.fit(x, y, quiet);

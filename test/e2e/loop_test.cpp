@@ -20,8 +20,9 @@ std::string e3WithLoop(int64_t steps) {
                    "/e3_linear_regression/e3_linear_regression.pbtxt");
   std::stringstream text;
   text << in.rdbuf();
-  return text.str() + "signatures { name: \"epoch\" loop { step: \"train\" steps: " +
-         std::to_string(steps) + " } }\n";
+  return text.str() +
+         "signatures { name: \"epoch\" loop { step: \"train\" steps: " + std::to_string(steps) +
+         " } }\n";
 }
 
 struct Data {
@@ -74,8 +75,8 @@ TEST_F(Loop, StepsInOneCallEqualSingleStepsBitForBit) {
   std::vector<float> losses;
   for (int64_t at = 0; at < 10; at += 4) {
     int64_t end = std::min<int64_t>(10, at + 4);
-    auto out = single.run("train", {{"X", rows(d.x, d.order, at, end)},
-                                    {"y", rows(d.y, d.order, at, end)}});
+    auto out = single.run("train",
+                          {{"X", rows(d.x, d.order, at, end)}, {"y", rows(d.y, d.order, at, end)}});
     ASSERT_TRUE(out.ok()) << out.error();
     losses.push_back(out->at("mean_cost").data<float>()[0]);
   }
@@ -83,8 +84,11 @@ TEST_F(Loop, StepsInOneCallEqualSingleStepsBitForBit) {
   Tensor order = Tensor::of<int32_t>({10}, d.order), four = Tensor::of<int32_t>({}, {4});
   std::vector<float> looping;
   for (int32_t first : {0, 2}) {
-    auto out = looped.run("epoch", {{"X", d.x}, {"y", d.y}, {"order", order},
-                                    {"first", Tensor::of<int32_t>({}, {first})}, {"batch", four}});
+    auto out = looped.run("epoch", {{"X", d.x},
+                                    {"y", d.y},
+                                    {"order", order},
+                                    {"first", Tensor::of<int32_t>({}, {first})},
+                                    {"batch", four}});
     ASSERT_TRUE(out.ok()) << out.error();
     const Tensor &l = out->at("mean_cost");
     ASSERT_EQ(l.shape(), nncc::rt::Shape{2});
@@ -100,8 +104,11 @@ TEST_F(Loop, StepsInOneCallEqualSingleStepsBitForBit) {
   EXPECT_EQ(looped.variable("train/iterations")->data<int64_t>()[0], 3);
   // Past the end: nothing runs, the variables stay.
   float w = value(looped, "weight");
-  auto past = looped.run("epoch", {{"X", d.x}, {"y", d.y}, {"order", order},
-                                   {"first", Tensor::of<int32_t>({}, {5})}, {"batch", four}});
+  auto past = looped.run("epoch", {{"X", d.x},
+                                   {"y", d.y},
+                                   {"order", order},
+                                   {"first", Tensor::of<int32_t>({}, {5})},
+                                   {"batch", four}});
   ASSERT_TRUE(past.ok()) << past.error();
   EXPECT_EQ(past->at("mean_cost").toDoubles(), (std::vector<double>{0, 0}));
   EXPECT_EQ(value(looped, "weight"), w);
@@ -117,12 +124,13 @@ TEST_F(Loop, ADatasetUploadedOnceIsFedByHandle) {
   ASSERT_TRUE(x.ok() && y.ok() && order.ok());
   EXPECT_EQ(x->shape(), d.x.shape());
   Tensor first = Tensor::of<int32_t>({}, {0}), four = Tensor::of<int32_t>({}, {4});
-  auto a = host.run("epoch", {{"X", d.x}, {"y", d.y},
-                              {"order", Tensor::of<int32_t>({10}, d.order)}, {"first", first},
+  auto a = host.run("epoch", {{"X", d.x},
+                              {"y", d.y},
+                              {"order", Tensor::of<int32_t>({10}, d.order)},
+                              {"first", first},
                               {"batch", four}});
   auto b = device.run("epoch", {{"first", first}, {"batch", four}},
-                      {{"X", *x}, {"y", *y}, {"order", *order}},
-                      {}, {"mean_cost"});
+                      {{"X", *x}, {"y", *y}, {"order", *order}}, {}, {"mean_cost"});
   ASSERT_TRUE(a.ok()) << a.error();
   ASSERT_TRUE(b.ok()) << b.error();
   EXPECT_TRUE(b->host.empty());
@@ -149,21 +157,36 @@ TEST_F(Loop, WrongLoopFeedsAreRefusedAndTheVariablesKept) {
     EXPECT_NE(out.error().find(message), std::string::npos) << out.error();
     EXPECT_EQ(value(s, "weight"), 0.0f);
   };
-  expectError({{"X", d.x}, {"y", rows(d.y, d.order, 0, 8)}, {"order", order}, {"first", first},
+  expectError({{"X", d.x},
+               {"y", rows(d.y, d.order, 0, 8)},
+               {"order", order},
+               {"first", first},
                {"batch", four}},
               "different numbers of rows (10 and 8)");
-  expectError({{"X", d.x}, {"y", d.y}, {"order", Tensor::of<int32_t>({9}, d.order)},
-               {"first", first}, {"batch", four}},
+  expectError({{"X", d.x},
+               {"y", d.y},
+               {"order", Tensor::of<int32_t>({9}, d.order)},
+               {"first", first},
+               {"batch", four}},
               "feed 'order' has 9 entries for a dataset of 10 rows");
   std::vector<int32_t> bad = d.order;
   bad[4] = 10;
-  expectError({{"X", d.x}, {"y", d.y}, {"order", Tensor::of<int32_t>({10}, bad)},
-               {"first", first}, {"batch", four}},
+  expectError({{"X", d.x},
+               {"y", d.y},
+               {"order", Tensor::of<int32_t>({10}, bad)},
+               {"first", first},
+               {"batch", four}},
               "feed 'order' names row 10 (entry 4) of a dataset of 10 rows");
-  expectError({{"X", d.x}, {"y", d.y}, {"order", order},
-               {"first", Tensor::of<int32_t>({}, {-1})}, {"batch", four}},
+  expectError({{"X", d.x},
+               {"y", d.y},
+               {"order", order},
+               {"first", Tensor::of<int32_t>({}, {-1})},
+               {"batch", four}},
               "feed 'first' is -1");
-  expectError({{"X", d.x}, {"y", d.y}, {"order", order}, {"first", first},
+  expectError({{"X", d.x},
+               {"y", d.y},
+               {"order", order},
+               {"first", first},
                {"batch", Tensor::of<int32_t>({}, {0})}},
               "feed 'batch' is 0");
   expectError({{"X", d.x}, {"y", d.y}, {"order", order}, {"batch", four}},

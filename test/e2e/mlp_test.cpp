@@ -25,8 +25,8 @@ TEST(Mlp, E4TrainsOnFashionMnist) {
   ASSERT_EQ(data->testLabels.size(), 10000);
   nncc::rt::data::standardize(data->trainImages, data->testImages);
 
-  auto exe = nncc::test::orFail(nncc::compileAndLoad(
-      nncc::fromProto(nncc::examples::buildLayersMlp(1).proto(), "e4")));
+  auto exe = nncc::test::orFail(
+      nncc::compileAndLoad(nncc::fromProto(nncc::examples::buildLayersMlp(1).proto(), "e4")));
   ASSERT_TRUE(exe);
   nncc::rt::Session s(exe);
   ASSERT_TRUE(s.initialize().ok());
@@ -113,8 +113,8 @@ TEST(Mlp, FusedAndUnfusedAgreeBitForBit) {
 // of 64 split x . W1 and x^T . dZ1 (1M multiply-adds a task); a predict of
 // 2000 rows splits its maps too (100K elements: nn-cpu-parallel-rows).
 TEST(Mlp, OneThreadAndThePoolAgreeBitForBit) {
-  auto exe = nncc::test::orFail(nncc::compileAndLoad(
-      nncc::fromProto(nncc::examples::buildLayersMlp(5).proto(), "e4")));
+  auto exe = nncc::test::orFail(
+      nncc::compileAndLoad(nncc::fromProto(nncc::examples::buildLayersMlp(5).proto(), "e4")));
   ASSERT_TRUE(exe);
   nncc::rt::setThreadCount(256);
   int pool = nncc::rt::threadCount();

@@ -11,8 +11,7 @@ using nncc::rt::Tensor;
 
 namespace {
 
-std::shared_ptr<nncc::rt::Executable> compileChecked(const std::string &pbtxt,
-                                                     bool check = true) {
+std::shared_ptr<nncc::rt::Executable> compileChecked(const std::string &pbtxt, bool check = true) {
   auto loaded = nncc::parseGraphText(pbtxt, "model.pbtxt");
   if (!loaded) {
     ADD_FAILURE() << llvm::toString(loaded.takeError());

@@ -62,18 +62,17 @@ std::vector<EdgeCase> edgeCases() {
   for (DType t : {DType::I32, DType::I64}) {
     std::string p = protoName(t);
     double min = t == DType::I32 ? kMin32 : kMin64;
-    cases.push_back({std::string("IntegerDivisionByZeroAndOverflow") + p,
-                     placeholder("a", p, {-1}) + placeholder("b", p, {-1}) +
-                         node("q", "div", {"a", "b"}),
-                     {{"a", t, {{6}, {7, -7, 0, min, min, 5}}},
-                      {"b", t, {{6}, {0, 0, 0, -1, 1, -1}}}},
-                     {{"q", t, {{6}, {0, 0, 0, min, min, -5}}}}});
+    cases.push_back(
+        {std::string("IntegerDivisionByZeroAndOverflow") + p,
+         placeholder("a", p, {-1}) + placeholder("b", p, {-1}) + node("q", "div", {"a", "b"}),
+         {{"a", t, {{6}, {7, -7, 0, min, min, 5}}}, {"b", t, {{6}, {0, 0, 0, -1, 1, -1}}}},
+         {{"q", t, {{6}, {0, 0, 0, min, min, -5}}}}});
     // A divisor row broadcast over the batch.
-    cases.push_back({std::string("IntegerDivisionByBroadcastZero") + p,
-                     placeholder("a", p, {-1, 3}) + placeholder("b", p, {3}) +
-                         node("q", "div", {"a", "b"}),
-                     {{"a", t, {{2, 3}, {4, min, -9, 0, 8, 9}}}, {"b", t, {{3}, {0, -1, 2}}}},
-                     {{"q", t, {{2, 3}, {0, min, -4, 0, -8, 4}}}}});
+    cases.push_back(
+        {std::string("IntegerDivisionByBroadcastZero") + p,
+         placeholder("a", p, {-1, 3}) + placeholder("b", p, {3}) + node("q", "div", {"a", "b"}),
+         {{"a", t, {{2, 3}, {4, min, -9, 0, 8, 9}}}, {"b", t, {{3}, {0, -1, 2}}}},
+         {{"q", t, {{2, 3}, {0, min, -4, 0, -8, 4}}}}});
     cases.push_back({std::string("IntegerXOverXIsNotFoldedToOne") + p,
                      placeholder("x", p, {-1}) + node("q", "div", {"x", "x"}),
                      {{"x", t, {{4}, {0, 3, -2, min}}}},
@@ -88,44 +87,43 @@ std::vector<EdgeCase> edgeCases() {
                    {{"q", DType::I32, {{2}, {0, kMin32}}}, {"y", DType::I32, {{1}, {-1}}}}});
   for (DType t : {DType::F32, DType::F64}) {
     std::string p = protoName(t);
-    cases.push_back({std::string("FloatXOverXAndDivisionByZero") + p,
-                     placeholder("x", p, {-1}) + placeholder("z", p, {-1}) +
-                         node("q", "div", {"x", "x"}) + node("r", "div", {"x", "z"}),
-                     {{"x", t, {{5}, {0, inf, nan, 2, -3}}}, {"z", t, {{5}, {0, 0, 0, 0, 0}}}},
-                     {{"q", t, {{5}, {nan, nan, nan, 1, 1}}},
-                      {"r", t, {{5}, {nan, inf, nan, inf, -inf}}}}});
+    cases.push_back(
+        {std::string("FloatXOverXAndDivisionByZero") + p,
+         placeholder("x", p, {-1}) + placeholder("z", p, {-1}) + node("q", "div", {"x", "x"}) +
+             node("r", "div", {"x", "z"}),
+         {{"x", t, {{5}, {0, inf, nan, 2, -3}}}, {"z", t, {{5}, {0, 0, 0, 0, 0}}}},
+         {{"q", t, {{5}, {nan, nan, nan, 1, 1}}}, {"r", t, {{5}, {nan, inf, nan, inf, -inf}}}}});
   }
 
   // (b) Empty tensors: a batch of 0 through every kind of kernel.
   for (DType t : {DType::F32, DType::F64}) {
     std::string p = protoName(t);
-    cases.push_back(
-        {std::string("EmptyBatchReductions") + p,
-         placeholder("x", p, {-1, 3}) + placeholder("row", p, {3}) +
-             node("sum", "add", {"x", "row"}) + node("relu", "relu", {"x"}) +
-             node("col_sum", "reduce_sum", {"x"}, intsAttr("axes", {0})) +
-             node("row_sum", "reduce_sum", {"x"}, intsAttr("axes", {1})) +
-             node("all_sum", "reduce_sum", {"x"}) +
-             node("col_mean", "reduce_mean", {"x"}, intsAttr("axes", {0})) +
-             node("all_mean", "reduce_mean", {"x"}) +
-             node("col_max", "reduce_max", {"x"}, intsAttr("axes", {0})) +
-             node("row_max", "reduce_max", {"x"}, intsAttr("axes", {-1})) +
-             node("all_max", "reduce_max", {"x"}) +
-             node("row_arg", "argmax", {"x"}, intAttr("axis", 1)) +
-             node("col_arg", "argmax", {"x"}, intAttr("axis", 0)),
-         {{"x", t, {{0, 3}, {}}}, {"row", t, {{3}, {1, 2, 3}}}},
-         {{"sum", t, {{0, 3}, {}}},
-          {"relu", t, {{0, 3}, {}}},
-          {"col_sum", t, {{3}, {0, 0, 0}}},
-          {"row_sum", t, {{0}, {}}},
-          {"all_sum", t, {{}, {0}}},
-          {"col_mean", t, {{3}, {nan, nan, nan}}},
-          {"all_mean", t, {{}, {nan}}},
-          {"col_max", t, {{3}, {-inf, -inf, -inf}}},
-          {"row_max", t, {{0}, {}}},
-          {"all_max", t, {{}, {-inf}}},
-          {"row_arg", DType::I64, {{0}, {}}},
-          {"col_arg", DType::I64, {{3}, {-1, -1, -1}}}}});
+    cases.push_back({std::string("EmptyBatchReductions") + p,
+                     placeholder("x", p, {-1, 3}) + placeholder("row", p, {3}) +
+                         node("sum", "add", {"x", "row"}) + node("relu", "relu", {"x"}) +
+                         node("col_sum", "reduce_sum", {"x"}, intsAttr("axes", {0})) +
+                         node("row_sum", "reduce_sum", {"x"}, intsAttr("axes", {1})) +
+                         node("all_sum", "reduce_sum", {"x"}) +
+                         node("col_mean", "reduce_mean", {"x"}, intsAttr("axes", {0})) +
+                         node("all_mean", "reduce_mean", {"x"}) +
+                         node("col_max", "reduce_max", {"x"}, intsAttr("axes", {0})) +
+                         node("row_max", "reduce_max", {"x"}, intsAttr("axes", {-1})) +
+                         node("all_max", "reduce_max", {"x"}) +
+                         node("row_arg", "argmax", {"x"}, intAttr("axis", 1)) +
+                         node("col_arg", "argmax", {"x"}, intAttr("axis", 0)),
+                     {{"x", t, {{0, 3}, {}}}, {"row", t, {{3}, {1, 2, 3}}}},
+                     {{"sum", t, {{0, 3}, {}}},
+                      {"relu", t, {{0, 3}, {}}},
+                      {"col_sum", t, {{3}, {0, 0, 0}}},
+                      {"row_sum", t, {{0}, {}}},
+                      {"all_sum", t, {{}, {0}}},
+                      {"col_mean", t, {{3}, {nan, nan, nan}}},
+                      {"all_mean", t, {{}, {nan}}},
+                      {"col_max", t, {{3}, {-inf, -inf, -inf}}},
+                      {"row_max", t, {{0}, {}}},
+                      {"all_max", t, {{}, {-inf}}},
+                      {"row_arg", DType::I64, {{0}, {}}},
+                      {"col_arg", DType::I64, {{3}, {-1, -1, -1}}}}});
   }
   for (DType t : {DType::I32, DType::I64}) {
     std::string p = protoName(t);
@@ -167,14 +165,14 @@ std::vector<EdgeCase> edgeCases() {
   // zeros((2, 3)).
   for (DType t : {DType::F32, DType::I32}) {
     std::string p = protoName(t);
-    cases.push_back({std::string("MatMulOverNoTermsIsZeros") + p,
-                     placeholder("a", p, {2, -1}) + placeholder("b", p, {-1, 3}) +
-                         node("ab", "matmul", {"a", "b"}) +
-                         node("ba", "matmul", {"b", "a"},
-                              boolAttr("transpose_a", true) + boolAttr("transpose_b", true)),
-                     {{"a", t, {{2, 0}, {}}}, {"b", t, {{0, 3}, {}}}},
-                     {{"ab", t, {{2, 3}, {0, 0, 0, 0, 0, 0}}},
-                      {"ba", t, {{3, 2}, {0, 0, 0, 0, 0, 0}}}}});
+    cases.push_back(
+        {std::string("MatMulOverNoTermsIsZeros") + p,
+         placeholder("a", p, {2, -1}) + placeholder("b", p, {-1, 3}) +
+             node("ab", "matmul", {"a", "b"}) +
+             node("ba", "matmul", {"b", "a"},
+                  boolAttr("transpose_a", true) + boolAttr("transpose_b", true)),
+         {{"a", t, {{2, 0}, {}}}, {"b", t, {{0, 3}, {}}}},
+         {{"ab", t, {{2, 3}, {0, 0, 0, 0, 0, 0}}}, {"ba", t, {{3, 2}, {0, 0, 0, 0, 0, 0}}}}});
   }
 
   // (c) NaN is the largest value: np.argmax([1, nan, 3]) is 1 (the first
@@ -182,16 +180,16 @@ std::vector<EdgeCase> edgeCases() {
   for (DType t : {DType::F32, DType::F64}) {
     std::string p = protoName(t);
     cases.push_back({std::string("ArgMaxAndMaxTakeNaNAsNumPyDoes") + p,
-                     placeholder("x", p, {-1, 3}) +
-                         node("i", "argmax", {"x"}, intAttr("axis", 1)) +
+                     placeholder("x", p, {-1, 3}) + node("i", "argmax", {"x"}, intAttr("axis", 1)) +
                          node("m", "reduce_max", {"x"}, intsAttr("axes", {1})) +
                          node("c", "argmax", {"x"}, intAttr("axis", 0)),
-                     {{"x", t,
+                     {{"x",
+                       t,
                        {{5, 3},
-                        {1, nan, 3,        //
-                         nan, 0, 1,        //
-                         2, 5, nan,        //
-                         -inf, inf, 4,     //
+                        {1, nan, 3,    //
+                         nan, 0, 1,    //
+                         2, 5, nan,    //
+                         -inf, inf, 4, //
                          nan, nan, -1}}}},
                      {{"i", DType::I64, {{5}, {1, 0, 2, 1, 0}}},
                       {"m", t, {{5}, {nan, nan, nan, inf, nan}}},

@@ -153,13 +153,12 @@ class Unary : public ::testing::TestWithParam<DType> {};
 TEST_P(Unary, FloatOpsOnUnknownBatch) {
   DType dtype = GetParam();
   const std::string t = protoName(dtype);
-  Model model(placeholder("x", t, {-1, 5}) + placeholder("p", t, {-1, 5}) +
-              node("neg", "neg", {"x"}) + node("square", "square", {"x"}) +
-              node("exp", "exp", {"x"}) + node("log", "log", {"p"}) + node("tanh", "tanh", {"x"}) +
-              node("sigmoid", "sigmoid", {"x"}) + node("relu", "relu", {"x"}) +
-              node("sqrt", "sqrt", {"p"}) +
-              signature({"x", "p"}, {"neg", "square", "exp", "log", "tanh", "sigmoid", "relu",
-                                     "sqrt"}));
+  Model model(
+      placeholder("x", t, {-1, 5}) + placeholder("p", t, {-1, 5}) + node("neg", "neg", {"x"}) +
+      node("square", "square", {"x"}) + node("exp", "exp", {"x"}) + node("log", "log", {"p"}) +
+      node("tanh", "tanh", {"x"}) + node("sigmoid", "sigmoid", {"x"}) +
+      node("relu", "relu", {"x"}) + node("sqrt", "sqrt", {"p"}) +
+      signature({"x", "p"}, {"neg", "square", "exp", "log", "tanh", "sigmoid", "relu", "sqrt"}));
   ASSERT_TRUE(model.ok());
   // libm computes the transcendental ones: within a few ulps. Results below
   // the smallest normal float may flush to zero.

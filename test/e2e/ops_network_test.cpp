@@ -87,8 +87,8 @@ TEST_P(MatMul, UnknownRowsOrContractionFedSeveralSizes) {
 #ifndef NNCC_OPS_ON_CUDA
 TEST_P(MatMul, KernelBlocksPanelsAndTails) {
   auto [dtype, ta, tb] = GetParam();
-  for (auto [m, k, n] : {std::array<int64_t, 3>{70, 300, 113}, {9, 140, 1030}, {3, 5, 50},
-                         {400, 300, 50}}) {
+  for (auto [m, k, n] :
+       {std::array<int64_t, 3>{70, 300, 113}, {9, 140, 1030}, {3, 5, 50}, {400, 300, 50}}) {
     checkMatMul(dtype, operandShape({}, m, k, ta), operandShape({}, k, n, tb), ta, tb,
                 {{operandShape({}, m, k, ta), operandShape({}, k, n, tb)}});
     std::vector<std::pair<Shape, Shape>> rows;

@@ -121,8 +121,8 @@ TEST_F(SessionTest, WrongRankAndWrongFixedDimension) {
 TEST_F(SessionTest, MissingUnknownFeedsFetchesAndSignatures) {
   std::string e = failure("predict", {});
   EXPECT_NE(e.find("needs feed 'x' (f32 (?, 3))"), std::string::npos) << e;
-  e = failure("predict", {{"x", Tensor::of<float>({1, 3}, {1, 2, 3})},
-                          {"z", Tensor::of<float>({1}, {1})}});
+  e = failure("predict",
+              {{"x", Tensor::of<float>({1, 3}, {1, 2, 3})}, {"z", Tensor::of<float>({1}, {1})}});
   EXPECT_NE(e.find("has no feed 'z' (it feeds: x)"), std::string::npos) << e;
   e = failure("predict", {{"x", Tensor::of<float>({1, 3}, {1, 2, 3})}}, {"logits"});
   EXPECT_NE(e.find("cannot fetch 'logits' (it fetches: y)"), std::string::npos) << e;
@@ -198,8 +198,7 @@ TEST_F(SessionTest, ExecutableFileRoundTripAndBadFiles) {
   newer.set_format_version(nncc::rt::kFormatVersion + 1);
   auto refused = nncc::rt::Executable::fromProto(newer, "newer.nnx");
   ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.error().find("is newer than the version this runtime reads"),
-            std::string::npos)
+  EXPECT_NE(refused.error().find("is newer than the version this runtime reads"), std::string::npos)
       << refused.error();
 
   nncc::exe::Executable gpu = exe->proto();
@@ -231,9 +230,7 @@ TEST_F(SessionTest, InconsistentExecutablesAreRefused) {
             "edited.nnx: signature 'predict' is declared twice");
   EXPECT_EQ(refused([](auto &p) { *p.add_variables() = p.variables(0); }),
             "edited.nnx: variable 'w' is declared twice");
-  EXPECT_EQ(refused([](auto &p) {
-              p.mutable_signatures(0)->mutable_feeds(0)->set_dims(0, -7);
-            }),
+  EXPECT_EQ(refused([](auto &p) { p.mutable_signatures(0)->mutable_feeds(0)->set_dims(0, -7); }),
             "edited.nnx: signature 'predict': tensor 'x' has dimension -7 (expected "
             "-1 for unknown, or 0 or more)");
   // 10^12 elements: an error, not a 4 TB allocation at initialize().
@@ -254,9 +251,13 @@ TEST_F(SessionTest, InconsistentExecutablesAreRefused) {
 TEST(Initializers, SameSeedGivesBitIdenticalWeights) {
   auto model = [](int seed) {
     return "variables { name: \"w\" dtype: F32 shape: 784 shape: 50 initializer "
-           "{ kind: GLOROT_UNIFORM seed: " + std::to_string(seed) + " } }\n"
+           "{ kind: GLOROT_UNIFORM seed: " +
+           std::to_string(seed) +
+           " } }\n"
            "variables { name: \"n\" dtype: F32 shape: 1000 initializer "
-           "{ kind: RANDOM_NORMAL seed: " + std::to_string(seed) + " stddev: 2 } }\n"
+           "{ kind: RANDOM_NORMAL seed: " +
+           std::to_string(seed) +
+           " stddev: 2 } }\n"
            "nodes { name: \"s\" op: \"reduce_sum\" inputs: \"w\" }\n"
            "nodes { name: \"t\" op: \"reduce_sum\" inputs: \"n\" }\n"
            "signatures { name: \"sums\" fetches: \"s\" fetches: \"t\" }\n";
@@ -289,7 +290,9 @@ TEST(Executables, SeveralAliveRunTheirOwnKernels) {
   auto scale = [](int factor) {
     return "placeholders { name: \"x\" dtype: F32 shape { dims: 2 } }\n"
            "nodes { name: \"k\" op: \"constant\" attrs { key: \"value\" value { tensor "
-           "{ dtype: F32 float_val: " + std::to_string(factor) + " } } } }\n"
+           "{ dtype: F32 float_val: " +
+           std::to_string(factor) +
+           " } } } }\n"
            "nodes { name: \"y\" op: \"mul\" inputs: \"x\" inputs: \"k\" }\n"
            "signatures { name: \"predict\" feeds: \"x\" fetches: \"y\" }\n";
   };

@@ -20,8 +20,8 @@ TEST(Training, E3LeastSquaresMatchesReference) {
   for (int i = 0; i < 10; ++i)
     x.push_back(static_cast<float>(i));
   Tensor X = Tensor::of<float>({10, 1}, x), Y = Tensor::of<float>({10}, y);
-  const double reference[] = {32.431,     6.0113096,  1.4461251,  0.65659344, 0.5193632,
-                              0.4948352,  0.48978752, 0.48811454, 0.48703352, 0.48606348};
+  const double reference[] = {32.431,    6.0113096,  1.4461251,  0.65659344, 0.5193632,
+                              0.4948352, 0.48978752, 0.48811454, 0.48703352, 0.48606348};
   for (double want : reference) {
     auto out = s.run("train", {{"X", X}, {"y", Y}}, {"mean_cost"});
     ASSERT_TRUE(out.ok()) << out.error();

@@ -13,8 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != static_cast<ssize_t>(size))
     return 0;
   // Images are read as f32, labels as i32: an odd size picks the labels.
-  auto t = nncc::rt::data::readIdx(path, size & 1 ? nncc::rt::DType::I32
-                                                  : nncc::rt::DType::F32);
+  auto t = nncc::rt::data::readIdx(path, size & 1 ? nncc::rt::DType::I32 : nncc::rt::DType::F32);
   (void)t;
   return 0;
 }

@@ -34,8 +34,7 @@ class ImporterTest : public ::testing::Test {
 protected:
   /// Parses `pbtxt` as "model.pbtxt" and imports it. A text-format error
   /// becomes the only entry of `errors`.
-  Imported import(const std::string &pbtxt,
-                  const std::string &path = "model.pbtxt") {
+  Imported import(const std::string &pbtxt, const std::string &path = "model.pbtxt") {
     Imported result;
     auto loaded = nncc::parseGraphText(pbtxt, path);
     if (!loaded) {
@@ -64,8 +63,7 @@ protected:
   }
 
   /// The printed type of result `result` of signature function `func`.
-  std::string typeOf(mlir::ModuleOp module, const std::string &func,
-                     unsigned result) {
+  std::string typeOf(mlir::ModuleOp module, const std::string &func, unsigned result) {
     auto f = module.lookupSymbol<mlir::func::FuncOp>(func);
     if (!f)
       return "<no function " + func + ">";
@@ -78,8 +76,7 @@ protected:
   }
 
   /// The printed type of argument `arg` of signature function `func`.
-  std::string argTypeOf(mlir::ModuleOp module, const std::string &func,
-                        unsigned arg) {
+  std::string argTypeOf(mlir::ModuleOp module, const std::string &func, unsigned arg) {
     auto f = module.lookupSymbol<mlir::func::FuncOp>(func);
     if (!f)
       return "<no function " + func + ">";
@@ -102,8 +99,7 @@ protected:
   }
 
   /// The node names (NameLoc) of the ops in `func`, in order.
-  std::vector<std::string> opNames(mlir::ModuleOp module,
-                                   const std::string &func) {
+  std::vector<std::string> opNames(mlir::ModuleOp module, const std::string &func) {
     std::vector<std::string> names;
     auto f = module.lookupSymbol<mlir::func::FuncOp>(func);
     if (!f)
@@ -120,19 +116,16 @@ protected:
 
 /// The model was refused: no module, at least one error, and the errors
 /// together contain every one of `needles`.
-inline ::testing::AssertionResult
-rejected(const Imported &r, std::initializer_list<std::string> needles) {
+inline ::testing::AssertionResult rejected(const Imported &r,
+                                           std::initializer_list<std::string> needles) {
   if (r.module)
     return ::testing::AssertionFailure() << "the model was accepted";
   if (r.errors.empty())
-    return ::testing::AssertionFailure()
-           << "the model was refused without an error message";
+    return ::testing::AssertionFailure() << "the model was refused without an error message";
   std::string all = r.allErrors();
   for (const std::string &n : needles)
     if (all.find(n) == std::string::npos)
-      return ::testing::AssertionFailure()
-             << "the errors lack \"" << n << "\":\n"
-             << all;
+      return ::testing::AssertionFailure() << "the errors lack \"" << n << "\":\n" << all;
   return ::testing::AssertionSuccess();
 }
 

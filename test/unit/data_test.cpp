@@ -41,13 +41,14 @@ std::string writeFile(const std::string &name, const std::string &bytes, bool gz
 TEST(Idx, ReadsPlainAndGzipUnsignedBytes) {
   std::string payload = {1, 2, 3, 4, 5, static_cast<char>(255)};
   for (bool gz : {false, true}) {
-    auto t = data::readIdx(writeFile(gz ? "a.idx.gz" : "a.idx", idxBytes(0x08, {2, 3}, payload), gz),
-                           DType::F32);
+    auto t = data::readIdx(
+        writeFile(gz ? "a.idx.gz" : "a.idx", idxBytes(0x08, {2, 3}, payload), gz), DType::F32);
     ASSERT_TRUE(t.ok()) << t.error();
     EXPECT_EQ(t->shape(), (nncc::rt::Shape{2, 3}));
     EXPECT_EQ(t->toDoubles(), (std::vector<double>{1, 2, 3, 4, 5, 255}));
   }
-  auto labels = data::readIdx(writeFile("l.idx", idxBytes(0x08, {3}, {7, 0, 9}), false), DType::I32);
+  auto labels =
+      data::readIdx(writeFile("l.idx", idxBytes(0x08, {3}, {7, 0, 9}), false), DType::I32);
   ASSERT_TRUE(labels.ok()) << labels.error();
   EXPECT_EQ(labels->dtype(), DType::I32);
   EXPECT_EQ(labels->toDoubles(), (std::vector<double>{7, 0, 9}));
@@ -66,7 +67,8 @@ TEST(Idx, BadFilesAreErrorsNamingTheFile) {
   ASSERT_FALSE(type.ok());
   EXPECT_NE(type.error().find("unknown idx element type"), std::string::npos) << type.error();
 
-  auto shortData = data::readIdx(writeFile("s.idx", idxBytes(0x08, {4, 4}, "abc"), false), DType::F32);
+  auto shortData =
+      data::readIdx(writeFile("s.idx", idxBytes(0x08, {4, 4}, "abc"), false), DType::F32);
   ASSERT_FALSE(shortData.ok());
   EXPECT_NE(shortData.error().find("shorter than its shape (4, 4)"), std::string::npos)
       << shortData.error();
@@ -110,8 +112,10 @@ TEST(Standardize, CentersPixelsAndScalesByTheGlobalStd) {
   // global std of the scaled training matrix.
   std::vector<double> scaled = {-1, -0.2, 1, -0.2, -0.6, -0.2};
   double mean = 0, sq = 0;
-  for (double v : scaled) mean += v / 6;
-  for (double v : scaled) sq += (v - mean) * (v - mean) / 6;
+  for (double v : scaled)
+    mean += v / 6;
+  for (double v : scaled)
+    sq += (v - mean) * (v - mean) / 6;
   double stddev = std::sqrt(sq);
   double m0 = (-1 + 1 - 0.6) / 3, m1 = -0.2;
   auto t = train.toDoubles();
@@ -143,7 +147,7 @@ TEST(BatchIterator, EveryRowOncePerEpochLastBatchPartial) {
       for (int64_t r = 0; r < yb.size(); ++r) {
         int label = yb.data<int32_t>()[r];
         order.push_back(label);
-        EXPECT_EQ(xb.data<float>()[2 * r], label);       // rows stay together
+        EXPECT_EQ(xb.data<float>()[2 * r], label); // rows stay together
         EXPECT_EQ(xb.data<float>()[2 * r + 1], 100 + label);
       }
     }

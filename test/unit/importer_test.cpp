@@ -78,14 +78,13 @@ TEST_F(ImporterTest, E2ArrayStructuresInfersShapes) {
   auto r = importFile(exampleFile("e2_array_structures"));
   ASSERT_TRUE(r.module) << r.allErrors();
   EXPECT_EQ(argTypeOf(*r.module, "predict", 0), "tensor<?x2x3xf32>");
-  EXPECT_EQ(typeOf(*r.module, "predict", 0), "tensor<?x6xf32>");  // x2
-  EXPECT_EQ(typeOf(*r.module, "predict", 1), "tensor<6xf32>");    // col_sum
-  EXPECT_EQ(typeOf(*r.module, "predict", 2), "tensor<6xf32>");    // col_mean
-  EXPECT_EQ(typeOf(*r.module, "predict", 3), "tensor<?xf32>");    // flat
+  EXPECT_EQ(typeOf(*r.module, "predict", 0), "tensor<?x6xf32>"); // x2
+  EXPECT_EQ(typeOf(*r.module, "predict", 1), "tensor<6xf32>");   // col_sum
+  EXPECT_EQ(typeOf(*r.module, "predict", 2), "tensor<6xf32>");   // col_mean
+  EXPECT_EQ(typeOf(*r.module, "predict", 3), "tensor<?xf32>");   // flat
   auto f = r.module->lookupSymbol<mlir::func::FuncOp>("predict");
   ASSERT_TRUE(f);
-  EXPECT_EQ(printed(f->getAttr("nn.fetches")),
-            "[\"x2\", \"col_sum\", \"col_mean\", \"flat\"]");
+  EXPECT_EQ(printed(f->getAttr("nn.fetches")), "[\"x2\", \"col_sum\", \"col_mean\", \"flat\"]");
 }
 
 TEST_F(ImporterTest, E6ActivationsInfersShapes) {
@@ -102,10 +101,8 @@ TEST_F(ImporterTest, E6ActivationsInfersShapes) {
   EXPECT_EQ(typeOf(*r.module, "curves", 3), "<no result 3>");
   // Each signature holds only what its fetches need.
   std::vector<std::string> logistic = opNames(*r.module, "logistic");
-  EXPECT_EQ(std::find(logistic.begin(), logistic.end(), "tanh_z"),
-            logistic.end());
-  EXPECT_NE(std::find(logistic.begin(), logistic.end(), "net_input"),
-            logistic.end());
+  EXPECT_EQ(std::find(logistic.begin(), logistic.end(), "tanh_z"), logistic.end());
+  EXPECT_NE(std::find(logistic.begin(), logistic.end(), "net_input"), logistic.end());
 }
 
 //===----------------------------------------------------------------------===//
@@ -134,9 +131,8 @@ TEST_F(ImporterTest, VariablesKeepTheirInitializers) {
   auto c = r.module->lookupSymbol<VariableOp>("c");
   ASSERT_TRUE(c);
   EXPECT_EQ(c.getInitializer(), "constant");
-  EXPECT_EQ(printed(c.getValueAttr()),
-            "dense<[[1.000000e+00, 2.000000e+00], [3.000000e+00, "
-            "4.000000e+00]]> : tensor<2x2xf32>");
+  EXPECT_EQ(printed(c.getValueAttr()), "dense<[[1.000000e+00, 2.000000e+00], [3.000000e+00, "
+                                       "4.000000e+00]]> : tensor<2x2xf32>");
 
   auto g = r.module->lookupSymbol<VariableOp>("g");
   ASSERT_TRUE(g);
@@ -300,13 +296,11 @@ TEST_F(ImporterTest, DeepChainImportsWithoutRecursion) {
   // Inputs are followed without recursion: a long chain must not overflow
   // the stack. Nodes are listed consumers first.
   const int depth = 50000;
-  std::string model =
-      "placeholders { name: \"x\" dtype: F32 shape { dims: 2 } }\n";
+  std::string model = "placeholders { name: \"x\" dtype: F32 shape { dims: 2 } }\n";
   for (int i = depth; i >= 1; --i)
     model += "nodes { name: \"n" + std::to_string(i) + "\" op: \"neg\" inputs: \"" +
              (i == 1 ? std::string("x") : "n" + std::to_string(i - 1)) + "\" }\n";
-  model += "signatures { name: \"f\" feeds: \"x\" fetches: \"n" +
-           std::to_string(depth) + "\" }\n";
+  model += "signatures { name: \"f\" feeds: \"x\" fetches: \"n" + std::to_string(depth) + "\" }\n";
   auto r = import(model);
   ASSERT_TRUE(r.module) << r.allErrors();
   EXPECT_EQ(typeOf(*r.module, "f", 0), "tensor<2xf32>");
@@ -394,8 +388,7 @@ TEST_F(ImporterTest, FetchingAFedPlaceholderReturnsTheArgument) {
   auto f = r.module->lookupSymbol<mlir::func::FuncOp>("id");
   ASSERT_TRUE(f);
   EXPECT_EQ(typeOf(*r.module, "id", 0), "tensor<2xi64>");
-  auto ret = mlir::cast<mlir::func::ReturnOp>(
-      f.getBody().front().getTerminator());
+  auto ret = mlir::cast<mlir::func::ReturnOp>(f.getBody().front().getTerminator());
   EXPECT_EQ(ret.getOperand(0), f.getArgument(0));
 }
 
@@ -432,7 +425,8 @@ TEST_F(ImporterTest, BinaryProtobufErrorsNameTheFileWithoutLine) {
     placeholders { name: "x" dtype: F32 shape { dims: 3 } }
     nodes { name: "bad" op: "add" inputs: "x" inputs: "ghost" }
     signatures { name: "f" feeds: "x" fetches: "bad" }
-  )pb", "model.pbtxt");
+  )pb",
+                                   "model.pbtxt");
   ASSERT_TRUE(static_cast<bool>(text)) << llvm::toString(text.takeError());
   std::string path = ::testing::TempDir() + "/importer_test_bad.pb";
   {

@@ -29,7 +29,8 @@ TEST(Svg, DrawsLinesMarkersAxesAndLegend) {
   chart.series.push_back(perEpoch("val_loss", {0.55, 0.48, 0.44, 0.43, 0.42}));
   chart.series.push_back({"data", {1, 2, 3}, {0.5, 0.6, 0.7}, true});
   std::string svg = renderSvg(chart);
-  EXPECT_THAT(svg, HasSubstr("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"400\""));
+  EXPECT_THAT(svg,
+              HasSubstr("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"400\""));
   EXPECT_THAT(svg, HasSubstr("Loss &lt;per&gt; epoch &amp; more"));
   EXPECT_EQ(count(svg, "<polyline"), 2);
   EXPECT_EQ(count(svg, "<circle"), 3 + 1); // the points and their legend marker

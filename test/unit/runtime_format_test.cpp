@@ -17,11 +17,21 @@ Tensor arange(DType dtype, Shape shape) {
   Tensor t(dtype, shape);
   for (int64_t i = 0; i < t.size(); ++i) {
     switch (dtype) {
-    case DType::F32: t.data<float>()[i] = float(i); break;
-    case DType::F64: t.data<double>()[i] = double(i); break;
-    case DType::I32: t.data<int32_t>()[i] = int32_t(i); break;
-    case DType::I64: t.data<int64_t>()[i] = i; break;
-    case DType::Bool: t.data<bool>()[i] = i % 2; break;
+    case DType::F32:
+      t.data<float>()[i] = float(i);
+      break;
+    case DType::F64:
+      t.data<double>()[i] = double(i);
+      break;
+    case DType::I32:
+      t.data<int32_t>()[i] = int32_t(i);
+      break;
+    case DType::I64:
+      t.data<int64_t>()[i] = i;
+      break;
+    case DType::Bool:
+      t.data<bool>()[i] = i % 2;
+      break;
     }
   }
   return t;
@@ -71,13 +81,11 @@ TEST(FormatTest, ScientificWhenTheRangeIsWide) {
 
 TEST(FormatTest, NanAndInfinity) {
   float inf = std::numeric_limits<float>::infinity();
-  EXPECT_EQ(formatArray(f32({4}, {std::nanf(""), inf, -inf, 1.0f})),
-            "[ nan  inf -inf   1.]");
+  EXPECT_EQ(formatArray(f32({4}, {std::nanf(""), inf, -inf, 1.0f})), "[ nan  inf -inf   1.]");
 }
 
 TEST(FormatTest, Bools) {
-  EXPECT_EQ(formatArray(Tensor::of<bool>({3}, {true, false, true})),
-            "[ True False  True]");
+  EXPECT_EQ(formatArray(Tensor::of<bool>({3}, {true, false, true})), "[ True False  True]");
 }
 
 TEST(FormatTest, EmptyArrays) {
@@ -89,11 +97,10 @@ TEST(FormatTest, LongRowsWrapAtSeventyFiveColumns) {
   Tensor t(DType::F64, {20});
   for (int i = 0; i < 20; ++i)
     t.data<double>()[i] = i / 7.0;
-  EXPECT_EQ(formatArray(t),
-            "[0.         0.14285714 0.28571429 0.42857143 0.57142857 0.71428571\n"
-            " 0.85714286 1.         1.14285714 1.28571429 1.42857143 1.57142857\n"
-            " 1.71428571 1.85714286 2.         2.14285714 2.28571429 2.42857143\n"
-            " 2.57142857 2.71428571]");
+  EXPECT_EQ(formatArray(t), "[0.         0.14285714 0.28571429 0.42857143 0.57142857 0.71428571\n"
+                            " 0.85714286 1.         1.14285714 1.28571429 1.42857143 1.57142857\n"
+                            " 1.71428571 1.85714286 2.         2.14285714 2.28571429 2.42857143\n"
+                            " 2.57142857 2.71428571]");
 }
 
 TEST(FormatTest, LargeArraysAreSummarized) {
@@ -109,8 +116,7 @@ TEST(FormatTest, LargeArraysAreSummarized) {
             " [1.950e+03 1.951e+03 1.952e+03 ... 1.997e+03 1.998e+03 1.999e+03]]");
   FormatOptions noSummary;
   noSummary.threshold = 1 << 30;
-  EXPECT_EQ(formatArray(arange(DType::I32, {3000}), noSummary).find("..."),
-            std::string::npos);
+  EXPECT_EQ(formatArray(arange(DType::I32, {3000}), noSummary).find("..."), std::string::npos);
 }
 
 TEST(FormatTest, PrecisionOption) {

@@ -52,8 +52,7 @@ TEST(LiteralTest, NestedListsSetTheShape) {
 }
 
 TEST(LiteralTest, IntegersAreExact) {
-  EXPECT_EQ(parsed("9007199254740993", DType::I64).data<int64_t>()[0],
-            int64_t(9007199254740993));
+  EXPECT_EQ(parsed("9007199254740993", DType::I64).data<int64_t>()[0], int64_t(9007199254740993));
   EXPECT_EQ(parsed("-9223372036854775808", DType::I64).data<int64_t>()[0], INT64_MIN);
   EXPECT_EQ(parsed("2.0", DType::I32).data<int32_t>()[0], 2);
   EXPECT_EQ(parsed("1e3", DType::I32).data<int32_t>()[0], 1000);
@@ -100,8 +99,7 @@ TEST(LiteralTest, LongLiteralsAreShownAroundTheError) {
   auto r = parseLiteral(text, DType::F32);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().find("\"oops\" is not a number"), std::string::npos) << r.error();
-  EXPECT_NE(r.error().find("column " + std::to_string(text.find("oops") + 1)),
-            std::string::npos)
+  EXPECT_NE(r.error().find("column " + std::to_string(text.find("oops") + 1)), std::string::npos)
       << r.error();
   EXPECT_LT(r.error().size(), 140u) << r.error();
 }

@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <dirent.h>
 #include <cstdlib>
+#include <dirent.h>
 #include <fstream>
 
 using namespace nncc::rt;
@@ -54,8 +54,7 @@ protected:
   std::string dir_;
 };
 
-void expectError(const Expected<Tensor> &r, const std::string &name,
-                 const std::string &what) {
+void expectError(const Expected<Tensor> &r, const std::string &name, const std::string &what) {
   ASSERT_FALSE(r.ok()) << "expected an error about: " << what;
   EXPECT_NE(r.error().find(name), std::string::npos) << r.error();
   EXPECT_NE(r.error().find(what), std::string::npos) << r.error();
@@ -71,8 +70,7 @@ TEST(NpyTest, WritesNumpysExactBytes) {
   EXPECT_EQ(bytes->size(), 144u); // as np.save writes it
   auto scalar = writeNpyBytes(Tensor::of<bool>({}, {true}));
   ASSERT_TRUE(scalar.ok());
-  EXPECT_EQ(*scalar,
-            npyHeader("{'descr': '|b1', 'fortran_order': False, 'shape': (), }") + "\x01");
+  EXPECT_EQ(*scalar, npyHeader("{'descr': '|b1', 'fortran_order': False, 'shape': (), }") + "\x01");
 }
 
 TEST(NpyTest, RoundTripsEveryDType) {
@@ -106,10 +104,9 @@ TEST(NpyTest, ReadsVersion2AndPython2Longs) {
 }
 
 TEST(NpyTest, BoolBytesOtherThanOneAreTrue) {
-  auto r = readNpyBytes(
-      npyHeader("{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }") +
-          std::string("\x00\x02\x01", 3),
-      "b.npy");
+  auto r = readNpyBytes(npyHeader("{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }") +
+                            std::string("\x00\x02\x01", 3),
+                        "b.npy");
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ(r->toDoubles(), std::vector<double>({0, 1, 1}));
 }
@@ -117,12 +114,10 @@ TEST(NpyTest, BoolBytesOtherThanOneAreTrue) {
 TEST(NpyTest, BadMagicAndVersion) {
   expectError(readNpyBytes("hello world, not numpy", "x.npy"), "x.npy", "bad magic");
   expectError(readNpyBytes("", "empty.npy"), "empty.npy", "bad magic");
-  expectError(readNpyBytes(std::string("\x93NUM", 4), "t.npy"), "t.npy",
-              "truncated header");
+  expectError(readNpyBytes(std::string("\x93NUM", 4), "t.npy"), "t.npy", "truncated header");
   std::string v3 = npyHeader(f4Dict("(1,)"), 2);
   v3[6] = 3;
-  expectError(readNpyBytes(v3 + floats({1}), "v3.npy"), "v3.npy",
-              "unsupported .npy version 3.0");
+  expectError(readNpyBytes(v3 + floats({1}), "v3.npy"), "v3.npy", "unsupported .npy version 3.0");
 }
 
 TEST(NpyTest, TruncatedHeader) {
@@ -132,53 +127,51 @@ TEST(NpyTest, TruncatedHeader) {
 }
 
 TEST(NpyTest, MalformedDict) {
-  auto bad = [](const std::string &dict) {
-    return readNpyBytes(npyHeader(dict), "m.npy");
-  };
-  expectError(bad("{'descr': '<f4', 'fortran_order': False}"), "m.npy",
-              "missing key 'shape'");
+  auto bad = [](const std::string &dict) { return readNpyBytes(npyHeader(dict), "m.npy"); };
+  expectError(bad("{'descr': '<f4', 'fortran_order': False}"), "m.npy", "missing key 'shape'");
   expectError(bad("{'descr': '<f4' 'fortran_order': False, 'shape': ()}"), "m.npy",
               "expected ',' or '}'");
-  expectError(bad("{'descr': '<f4', 'fortran_order': False, 'shape': (2, x)}"),
-              "m.npy", "expected a non-negative dimension");
+  expectError(bad("{'descr': '<f4', 'fortran_order': False, 'shape': (2, x)}"), "m.npy",
+              "expected a non-negative dimension");
   expectError(bad("{'descr': '<f4', 'fortran_order': Maybe, 'shape': ()}"), "m.npy",
               "expected True or False");
-  expectError(bad("{'descr': '<f4', 'fortran_order': False, 'shape': (), 'x': 1}"),
-              "m.npy", "unexpected key 'x'");
+  expectError(bad("{'descr': '<f4', 'fortran_order': False, 'shape': (), 'x': 1}"), "m.npy",
+              "unexpected key 'x'");
   expectError(bad("['descr', '<f4']"), "m.npy", "expected '{'");
 }
 
 TEST(NpyTest, UnsupportedDTypeAndFortranOrder) {
   auto r = readNpyBytes(
-      npyHeader("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }") + "abcd",
-      "big.npy");
+      npyHeader("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }") + "abcd", "big.npy");
   expectError(r, "big.npy", "unsupported dtype '>f4'");
   expectError(r, "big.npy", "'<f4', '<f8', '<i4', '<i8', '|b1'");
   expectError(readNpyBytes(npyHeader("{'descr': '<u1', 'fortran_order': False, "
-                                     "'shape': (1,), }") + "a",
+                                     "'shape': (1,), }") +
+                               "a",
                            "u.npy"),
               "u.npy", "unsupported dtype '<u1'");
   expectError(readNpyBytes(npyHeader("{'descr': '<f4', 'fortran_order': True, "
-                                     "'shape': (2, 2), }") + floats({1, 2, 3, 4}),
+                                     "'shape': (2, 2), }") +
+                               floats({1, 2, 3, 4}),
                            "f.npy"),
               "f.npy", "Fortran order");
 }
 
 TEST(NpyTest, DataMustMatchTheShape) {
-  expectError(readNpyBytes(npyHeader(f4Dict("(3, 2)")) + floats({1, 2, 3, 4, 5}), "s.npy"),
-              "s.npy", "data shorter than the shape says: (3, 2) of f32 needs 24 bytes, "
-                       "the file has 20");
+  expectError(readNpyBytes(npyHeader(f4Dict("(3, 2)")) + floats({1, 2, 3, 4, 5}), "s.npy"), "s.npy",
+              "data shorter than the shape says: (3, 2) of f32 needs 24 bytes, "
+              "the file has 20");
   expectError(readNpyBytes(npyHeader(f4Dict("(1,)")) + floats({1, 2}), "l.npy"), "l.npy",
               "4 bytes of unexpected data");
 }
 
 TEST(NpyTest, HugeShapesAreRefusedBeforeAllocating) {
-  expectError(readNpyBytes(npyHeader(f4Dict("(4294967296, 4294967296)")), "o.npy"),
-              "o.npy", "more than 2^34 elements");
+  expectError(readNpyBytes(npyHeader(f4Dict("(4294967296, 4294967296)")), "o.npy"), "o.npy",
+              "more than 2^34 elements");
   expectError(readNpyBytes(npyHeader(f4Dict("(34359738368,)")), "b.npy"), "b.npy",
               "exceeds 2^34 elements");
-  expectError(readNpyBytes(npyHeader(f4Dict("(99999999999999999999999,)")), "d.npy"),
-              "d.npy", "exceeds 2^34 elements");
+  expectError(readNpyBytes(npyHeader(f4Dict("(99999999999999999999999,)")), "d.npy"), "d.npy",
+              "exceeds 2^34 elements");
   // 2^34 elements fit the limit but not the (empty) data.
   expectError(readNpyBytes(npyHeader(f4Dict("(131072, 131072)")), "z.npy"), "z.npy",
               "data shorter than the shape says");
@@ -200,8 +193,7 @@ TEST_F(NpyFileTest, FileRoundTripLeavesNoTemporaryFile) {
 }
 
 TEST_F(NpyFileTest, FileErrorsNameTheFile) {
-  expectError(readNpy(dir_ + "/missing.npy"), dir_ + "/missing.npy",
-              "No such file or directory");
+  expectError(readNpy(dir_ + "/missing.npy"), dir_ + "/missing.npy", "No such file or directory");
   expectError(readNpy(dir_), dir_, "not a regular file");
   put("short.npy", npyHeader(f4Dict("(4,)")) + floats({1, 2}));
   expectError(readNpy(dir_ + "/short.npy"), "short.npy", "data shorter than the shape says");

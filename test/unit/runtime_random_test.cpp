@@ -44,19 +44,18 @@ using Kind = InitializerSpec::Kind;
 TEST(PhiloxTest, KnownAnswers) {
   EXPECT_EQ(philox4x32_10({0, 0, 0, 0}, {0, 0}),
             PhiloxCounter({0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}));
-  EXPECT_EQ(philox4x32_10({0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff},
-                          {0xffffffff, 0xffffffff}),
-            PhiloxCounter({0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}));
-  EXPECT_EQ(philox4x32_10({0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344},
-                          {0xa4093822, 0x299f31d0}),
-            PhiloxCounter({0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}));
+  EXPECT_EQ(
+      philox4x32_10({0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}, {0xffffffff, 0xffffffff}),
+      PhiloxCounter({0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}));
+  EXPECT_EQ(
+      philox4x32_10({0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, {0xa4093822, 0x299f31d0}),
+      PhiloxCounter({0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}));
 }
 
 TEST(PhiloxTest, StreamLayout) {
   // Key = seed's two halves, counter = block index's two halves.
   uint64_t seed = 0x0123456789abcdefULL, block = 0x100000002ULL;
-  EXPECT_EQ(randomBlock(seed, block),
-            philox4x32_10({2, 1, 0, 0}, {0x89abcdef, 0x01234567}));
+  EXPECT_EQ(randomBlock(seed, block), philox4x32_10({2, 1, 0, 0}, {0x89abcdef, 0x01234567}));
   PhiloxCounter w = randomBlock(seed, 5);
   for (int j = 0; j < 4; ++j)
     EXPECT_EQ(uniformAt(seed, 20 + j), uniformFromBits(w[j]));

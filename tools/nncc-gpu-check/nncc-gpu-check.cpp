@@ -34,11 +34,21 @@ Tensor randomFeed(const nncc::exe::TensorSpec &spec, int64_t n, std::mt19937 &rn
   std::uniform_real_distribution<float> real(-2, 2);
   for (int64_t i = 0; i < t.size(); ++i) {
     switch (t.dtype()) {
-    case DType::F32: t.data<float>()[i] = real(rng); break;
-    case DType::F64: t.data<double>()[i] = real(rng); break;
-    case DType::I32: t.data<int32_t>()[i] = static_cast<int32_t>(1 + rng() % 2); break;
-    case DType::I64: t.data<int64_t>()[i] = static_cast<int64_t>(1 + rng() % 2); break;
-    case DType::Bool: t.data<bool>()[i] = rng() % 2; break;
+    case DType::F32:
+      t.data<float>()[i] = real(rng);
+      break;
+    case DType::F64:
+      t.data<double>()[i] = real(rng);
+      break;
+    case DType::I32:
+      t.data<int32_t>()[i] = static_cast<int32_t>(1 + rng() % 2);
+      break;
+    case DType::I64:
+      t.data<int64_t>()[i] = static_cast<int64_t>(1 + rng() % 2);
+      break;
+    case DType::Bool:
+      t.data<bool>()[i] = rng() % 2;
+      break;
     }
   }
   return t;
@@ -49,7 +59,8 @@ std::vector<std::string> models(const std::string &dir, const std::string &suffi
   if (DIR *d = opendir(dir.c_str())) {
     while (dirent *e = readdir(d)) {
       std::string name = e->d_name;
-      if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      if (name.size() > suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
         out.push_back(name.substr(0, name.size() - suffix.size()));
     }
     closedir(d);
@@ -96,7 +107,9 @@ int run(const std::string &dir, bool expect, bool summary) {
       for (int step = 0; step < 5; ++step) {
         auto start = std::chrono::steady_clock::now();
         auto out = session.run(sig.name(), feeds);
-        double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+        double us =
+            std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+                .count();
         if (!out) {
           std::printf("%s %s step %d: FAILED: %s\n", model.c_str(), sig.name().c_str(), step,
                       out.error().c_str());
@@ -117,8 +130,8 @@ int run(const std::string &dir, bool expect, bool summary) {
           }
           auto want = readNpy(path);
           if (!want || want->shape() != t.shape()) {
-            std::printf("%s %s step %d %s: FAILED: %s\n", model.c_str(), sig.name().c_str(),
-                        step, name.c_str(), want ? "shape differs" : want.error().c_str());
+            std::printf("%s %s step %d %s: FAILED: %s\n", model.c_str(), sig.name().c_str(), step,
+                        name.c_str(), want ? "shape differs" : want.error().c_str());
             ++failures;
             continue;
           }

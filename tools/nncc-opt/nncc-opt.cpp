@@ -20,6 +20,5 @@ int main(int argc, char **argv) {
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();
   mlir::registerInlinerPass();
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "nncc optimizer driver\n", registry));
+  return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "nncc optimizer driver\n", registry));
 }

@@ -111,8 +111,8 @@ int runInfo(const std::string &path) {
               << " bytes; " << p.cuda().buffers_size() << " buffers; products in "
               << (p.cuda().precision().empty() ? "fp32" : p.cuda().precision()) << ")\n";
   else
-    std::cout << " (" << p.target_triple() << ", tuned for " << p.target_cpu()
-              << "), kernels " << p.shared_library().size() << " bytes\n";
+    std::cout << " (" << p.target_triple() << ", tuned for " << p.target_cpu() << "), kernels "
+              << p.shared_library().size() << " bytes\n";
   std::cout << "variables:\n";
   for (const exe::VariableSpec &v : p.variables()) {
     std::cout << "  " << v.name() << ": " << graph::DataType_Name(v.dtype()) << " (";

@@ -27,8 +27,8 @@ std::string formatTensor(const rt::Tensor &t, int precision) {
     return rt::formatArray(t, options);
   // NumPy prints scalars at full precision; an explicit --precision rounds
   // them like array elements.
-  std::string s = rt::formatArray(
-      rt::Tensor::borrow(t.dtype(), {1}, const_cast<void *>(t.data())), options);
+  std::string s =
+      rt::formatArray(rt::Tensor::borrow(t.dtype(), {1}, const_cast<void *>(t.data())), options);
   return s.substr(1, s.size() - 2);
 }
 

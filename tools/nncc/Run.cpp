@@ -11,8 +11,7 @@
 
 namespace nncc::tool {
 
-static const exe::TensorSpec *findFeed(const exe::SignatureSpec &sig,
-                                       const std::string &name) {
+static const exe::TensorSpec *findFeed(const exe::SignatureSpec &sig, const std::string &name) {
   for (const exe::TensorSpec &spec : sig.feeds())
     if (spec.name() == name)
       return &spec;
@@ -47,17 +46,16 @@ int runRun(const RunArgs &args) {
   std::string name = args.signature;
   if (name.empty()) {
     if (sigs.size() != 1) {
-      std::cerr << "error: " << args.model << " has " << sigs.size()
-                << " signatures (" << exe->signatureNames()
-                << "); choose one with --signature\n";
+      std::cerr << "error: " << args.model << " has " << sigs.size() << " signatures ("
+                << exe->signatureNames() << "); choose one with --signature\n";
       return 1;
     }
     name = sigs[0].name();
   }
   const exe::SignatureSpec *sig = exe->signature(name);
   if (!sig) {
-    std::cerr << "error: unknown signature '" << name << "' (the model has: "
-              << exe->signatureNames() << ")\n";
+    std::cerr << "error: unknown signature '" << name
+              << "' (the model has: " << exe->signatureNames() << ")\n";
     return 1;
   }
   rt::TensorMap feeds;

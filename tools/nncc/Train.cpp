@@ -80,8 +80,8 @@ rt::Status writeCurves(const keras::History &h, const std::string &dir, bool acc
     return s;
   if (!accuracy)
     return rt::Status();
-  plot::Chart acc{"accuracy per epoch", "epoch", "accuracy",
-                  {plot::perEpoch("accuracy", h.accuracy)}};
+  plot::Chart acc{
+      "accuracy per epoch", "epoch", "accuracy", {plot::perEpoch("accuracy", h.accuracy)}};
   if (!h.valAccuracy.empty())
     acc.series.push_back(plot::perEpoch("val_accuracy", h.valAccuracy));
   return plot::writeSvg(acc, dir + "/accuracy.svg");
@@ -91,7 +91,8 @@ rt::Status writeCurves(const keras::History &h, const std::string &dir, bool acc
 
 int runTrain(const TrainArgs &args) {
   if (args.device != "cpu")
-    return fail("device '" + args.device + "': this build runs on the cpu only "
+    return fail("device '" + args.device +
+                "': this build runs on the cpu only "
                 "(the CUDA backend is not built yet)");
   auto data = rt::data::readMnistDir(args.data);
   if (!data)
@@ -235,8 +236,8 @@ int runTrain(const TrainArgs &args) {
     if (!predict)
       return fail("--predictions: the model has no predict signature feeding only the "
                   "images");
-    auto out = session->run("predict", {{predict->feeds(0), data->testImages}},
-                            {predict->fetches(0)});
+    auto out =
+        session->run("predict", {{predict->feeds(0), data->testImages}}, {predict->fetches(0)});
     if (!out)
       return fail(out.error());
     if (auto s = rt::writeNpy(args.predictions, out->at(predict->fetches(0))); !s.ok())

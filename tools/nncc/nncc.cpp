@@ -14,42 +14,47 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
 
   nncc::tool::ImportArgs importArgs;
-  CLI::App *import = app.add_subcommand(
-      "import", "read a model (.pbtxt or .pb) and print it in the nn dialect");
-  import->add_option("model", importArgs.model, "model file (.pbtxt text, .pb binary)")
-      ->required();
-  import->add_option("--emit", importArgs.emit,
-                     "what to print: nn (the nn dialect) or proto (the parsed graph)")
+  CLI::App *import =
+      app.add_subcommand("import", "read a model (.pbtxt or .pb) and print it in the nn dialect");
+  import->add_option("model", importArgs.model, "model file (.pbtxt text, .pb binary)")->required();
+  import
+      ->add_option("--emit", importArgs.emit,
+                   "what to print: nn (the nn dialect) or proto (the parsed graph)")
       ->check(CLI::IsMember({"nn", "proto"}));
   import->add_flag("--debug-info", importArgs.debugInfo,
                    "print locations (node names, lines) with the IR");
 
   nncc::tool::CompileArgs compileArgs;
-  CLI::App *compile = app.add_subcommand(
-      "compile", "compile a model into an executable (.nnx) for the runtime");
-  compile->add_option("model", compileArgs.model, "model file (.pbtxt or .pb)")
-      ->required();
+  CLI::App *compile =
+      app.add_subcommand("compile", "compile a model into an executable (.nnx) for the runtime");
+  compile->add_option("model", compileArgs.model, "model file (.pbtxt or .pb)")->required();
   compile->add_option("-o,--output", compileArgs.output, "the .nnx file to write");
-  compile->add_option("--target", compileArgs.target,
-                      "cpu (native code for this machine) or cuda (PTX and CUBIN by NVRTC)")
-      ->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
-  compile->add_option("--cuda-arch", compileArgs.cudaArch,
-                      "the CUDA target's compute capability: PTX for compute_ARCH, CUBIN "
-                      "for sm_ARCH")
+  compile
+      ->add_option("--target", compileArgs.target,
+                   "cpu (native code for this machine) or cuda (PTX and CUBIN by NVRTC)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  compile
+      ->add_option("--cuda-arch", compileArgs.cudaArch,
+                   "the CUDA target's compute capability: PTX for compute_ARCH, CUBIN "
+                   "for sm_ARCH")
       ->capture_default_str();
-  compile->add_option("--cuda-precision", compileArgs.cudaPrecision,
-                      "how the CUDA target's tiled products multiply: fp32 (exact), or "
-                      "tf32 or bf16 (tensor cores, operands rounded, fp32 accumulation; "
-                      "--cuda-arch 80 or newer)")
-      ->capture_default_str()->check(CLI::IsMember({"fp32", "tf32", "bf16"}));
-  compile->add_option("--emit", compileArgs.emit,
-                      "print a stage instead of writing the executable: nn (as "
-                      "imported), autodiff (gradients, updates, variables as "
-                      "arguments), fused (nn.fusion kernels), linalg, llvm-dialect or "
-                      "llvm (optimized LLVM IR); for the CUDA target cuda (the kernels' CUDA C++) "
-                      "or ptx")
-      ->check(CLI::IsMember({"nn", "autodiff", "fused", "linalg", "llvm-dialect", "llvm",
-                             "cuda", "ptx"}));
+  compile
+      ->add_option("--cuda-precision", compileArgs.cudaPrecision,
+                   "how the CUDA target's tiled products multiply: fp32 (exact), or "
+                   "tf32 or bf16 (tensor cores, operands rounded, fp32 accumulation; "
+                   "--cuda-arch 80 or newer)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "tf32", "bf16"}));
+  compile
+      ->add_option("--emit", compileArgs.emit,
+                   "print a stage instead of writing the executable: nn (as "
+                   "imported), autodiff (gradients, updates, variables as "
+                   "arguments), fused (nn.fusion kernels), linalg, llvm-dialect or "
+                   "llvm (optimized LLVM IR); for the CUDA target cuda (the kernels' CUDA C++) "
+                   "or ptx")
+      ->check(CLI::IsMember(
+          {"nn", "autodiff", "fused", "linalg", "llvm-dialect", "llvm", "cuda", "ptx"}));
   compile->add_flag("--timing", compileArgs.timing,
                     "print each phase's wall time (import, autodiff, fusion, lowering, "
                     "LLVM optimization, code generation, linking) to stderr");
@@ -65,8 +70,7 @@ int main(int argc, char **argv) {
   nncc::tool::RunArgs runArgs;
   CLI::App *run = app.add_subcommand(
       "run", "run a signature of a model (.nnx, or a .pbtxt compiled on the fly)");
-  run->add_option("model", runArgs.model, ".nnx executable or .pbtxt/.pb model")
-      ->required();
+  run->add_option("model", runArgs.model, ".nnx executable or .pbtxt/.pb model")->required();
   run->add_option("-s,--signature", runArgs.signature,
                   "the signature to run (may be left out when there is one)");
   run->add_option("--feed", runArgs.feeds,
@@ -92,33 +96,40 @@ int main(int argc, char **argv) {
   CLI::App *train = app.add_subcommand(
       "train", "train a model (mlp: the built-in textbook MLP, or a .pbtxt with a "
                "training signature) on idx data");
-  train->add_option("model", trainArgs.model,
-                    "mlp, or a .pbtxt/.pb model whose training signature feeds images and labels")
+  train
+      ->add_option("model", trainArgs.model,
+                   "mlp, or a .pbtxt/.pb model whose training signature feeds images and labels")
       ->capture_default_str();
   train->add_option("-s,--signature", trainArgs.signature,
                     "the training signature (default: the one with a loss)");
   train->add_option("--data", trainArgs.data, "directory of MNIST-format idx files (.gz or plain)")
       ->capture_default_str();
-  train->add_option("--epochs", trainArgs.epochs, "epochs")->capture_default_str()
+  train->add_option("--epochs", trainArgs.epochs, "epochs")
+      ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
-  train->add_option("--batch", trainArgs.batch, "mini-batch size")->capture_default_str()
+  train->add_option("--batch", trainArgs.batch, "mini-batch size")
+      ->capture_default_str()
       ->check(CLI::Range(int64_t(1), int64_t(1) << 31));
-  train->add_option("--steps-per-call", trainArgs.stepsPerCall,
-                    "training steps per call, compiled as one loop over the training set "
-                    "(on the device, uploaded once)")
+  train
+      ->add_option("--steps-per-call", trainArgs.stepsPerCall,
+                   "training steps per call, compiled as one loop over the training set "
+                   "(on the device, uploaded once)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   train->add_option("--lr", trainArgs.lr, "learning rate (mlp: 0.001; a model: its own)");
   train->add_option("--momentum", trainArgs.momentum, "SGD momentum");
   train->add_option("--decay", trainArgs.decay, "learning-rate decay (Keras)");
   train->add_flag("--nesterov", trainArgs.nesterov, "Nesterov momentum");
-  train->add_option("--validation-split", trainArgs.validationSplit,
-                    "fraction of the training samples (the last ones) held out")
-      ->capture_default_str()->check(CLI::Range(0.0, 0.99));
+  train
+      ->add_option("--validation-split", trainArgs.validationSplit,
+                   "fraction of the training samples (the last ones) held out")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.99));
   train->add_option("--seed", trainArgs.seed, "seed of the shuffling (and of mlp's weights)")
       ->capture_default_str();
   train->add_option("--hidden", trainArgs.hidden, "mlp: hidden tanh layer widths")
-      ->capture_default_str()->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   train->add_option("--device", trainArgs.device, "cpu")->capture_default_str();
   train->add_option("--restore", trainArgs.restore, "start from this checkpoint");
   train->add_option("--checkpoint", trainArgs.checkpoint, "write the trained variables here");

@@ -15,15 +15,14 @@ namespace {
 struct GreaterLowering : Lowering<nn::GreaterOp> {
   using Lowering::Lowering;
   LogicalResult lower(nn::GreaterOp op, PatternRewriter &rw) const override {
-    rw.replaceOp(op, elementwise(rw, op.getLoc(), cast<RankedTensorType>(op.getType()),
-                                 op->getOperands(),
-                                 [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                                   if (isa<FloatType>(a[0].getType()))
-                                     return b.create<arith::CmpFOp>(
-                                         l, arith::CmpFPredicate::OGT, a[0], a[1]);
-                                   return b.create<arith::CmpIOp>(
-                                       l, arith::CmpIPredicate::sgt, a[0], a[1]);
-                                 }));
+    rw.replaceOp(
+        op, elementwise(rw, op.getLoc(), cast<RankedTensorType>(op.getType()), op->getOperands(),
+                        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                          if (isa<FloatType>(a[0].getType()))
+                            return b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, a[0],
+                                                           a[1]);
+                          return b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sgt, a[0], a[1]);
+                        }));
     return success();
   }
 };
@@ -55,8 +54,7 @@ struct BroadcastLikeLowering : Lowering<nn::BroadcastLikeOp> {
                                             dynamicSizes(rw, loc, op.getLike()));
     AffineMap maps[] = {broadcastMap(rw.getContext(), op.getX().getType(), type),
                         rw.getMultiDimIdentityMap(type.getRank())};
-    SmallVector<utils::IteratorType> iterators(type.getRank(),
-                                               utils::IteratorType::parallel);
+    SmallVector<utils::IteratorType> iterators(type.getRank(), utils::IteratorType::parallel);
     auto generic = rw.create<linalg::GenericOp>(
         loc, TypeRange{type}, ValueRange{op.getX()}, ValueRange{init}, maps, iterators,
         [](OpBuilder &b, Location l, ValueRange a) { b.create<linalg::YieldOp>(l, a[0]); });
@@ -79,8 +77,8 @@ struct NumElementsLowering : Lowering<nn::NumElementsOp> {
 } // namespace
 
 void populateGradientLowering(RewritePatternSet &patterns) {
-  patterns.add<GreaterLowering, ExpandDimsLowering, BroadcastLikeLowering,
-               NumElementsLowering>(patterns.getContext());
+  patterns.add<GreaterLowering, ExpandDimsLowering, BroadcastLikeLowering, NumElementsLowering>(
+      patterns.getContext());
 }
 
 } // namespace nncc::cpu

@@ -12,13 +12,11 @@ namespace nncc::cpu {
 namespace {
 
 /// Lowers an elementwise op whose scalar computation is `Body::build`.
-template <typename NNOp, typename Body>
-struct ElementwiseLowering : Lowering<NNOp> {
+template <typename NNOp, typename Body> struct ElementwiseLowering : Lowering<NNOp> {
   using Lowering<NNOp>::Lowering;
   LogicalResult lower(NNOp op, PatternRewriter &rw) const override {
     auto type = cast<RankedTensorType>(op.getType());
-    rw.replaceOp(op, elementwise(rw, op.getLoc(), type, op->getOperands(),
-                                 Body::build));
+    rw.replaceOp(op, elementwise(rw, op.getLoc(), type, op->getOperands(), Body::build));
     return success();
   }
 };
@@ -49,8 +47,7 @@ struct Neg {
   static Value build(OpBuilder &b, Location loc, ValueRange a) {
     if (isa<FloatType>(a[0].getType()))
       return b.create<arith::NegFOp>(loc, a[0]);
-    return b.create<arith::SubIOp>(
-        loc, scalarConstant(b, loc, a[0].getType(), 0), a[0]);
+    return b.create<arith::SubIOp>(loc, scalarConstant(b, loc, a[0].getType(), 0), a[0]);
   }
 };
 
@@ -74,15 +71,13 @@ struct Sigmoid {
     Type t = a[0].getType();
     Value one = scalarConstant(b, loc, t, 1.0);
     Value e = b.create<math::ExpOp>(loc, b.create<arith::NegFOp>(loc, a[0]));
-    return b.create<arith::DivFOp>(loc, one,
-                                   b.create<arith::AddFOp>(loc, one, e));
+    return b.create<arith::DivFOp>(loc, one, b.create<arith::AddFOp>(loc, one, e));
   }
 };
 
 struct Relu {
   static Value build(OpBuilder &b, Location loc, ValueRange a) {
-    return b.create<arith::MaximumFOp>(
-        loc, a[0], scalarConstant(b, loc, a[0].getType(), 0.0));
+    return b.create<arith::MaximumFOp>(loc, a[0], scalarConstant(b, loc, a[0].getType(), 0.0));
   }
 };
 
@@ -90,20 +85,17 @@ struct Relu {
 
 void populateMathLowering(RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<
-      ElementwiseLowering<nn::AddOp, Arith<arith::AddFOp, arith::AddIOp>>,
-      ElementwiseLowering<nn::SubOp, Arith<arith::SubFOp, arith::SubIOp>>,
-      ElementwiseLowering<nn::MulOp, Arith<arith::MulFOp, arith::MulIOp>>,
-      ElementwiseLowering<nn::DivOp, Div>,
-      ElementwiseLowering<nn::EqualOp, Equal>,
-      ElementwiseLowering<nn::NegOp, Neg>,
-      ElementwiseLowering<nn::SquareOp, Square>,
-      ElementwiseLowering<nn::ExpOp, Math<math::ExpOp>>,
-      ElementwiseLowering<nn::LogOp, Math<math::LogOp>>,
-      ElementwiseLowering<nn::TanhOp, Math<math::TanhOp>>,
-      ElementwiseLowering<nn::SqrtOp, Math<math::SqrtOp>>,
-      ElementwiseLowering<nn::SigmoidOp, Sigmoid>,
-      ElementwiseLowering<nn::ReluOp, Relu>>(ctx);
+  patterns.add<ElementwiseLowering<nn::AddOp, Arith<arith::AddFOp, arith::AddIOp>>,
+               ElementwiseLowering<nn::SubOp, Arith<arith::SubFOp, arith::SubIOp>>,
+               ElementwiseLowering<nn::MulOp, Arith<arith::MulFOp, arith::MulIOp>>,
+               ElementwiseLowering<nn::DivOp, Div>, ElementwiseLowering<nn::EqualOp, Equal>,
+               ElementwiseLowering<nn::NegOp, Neg>, ElementwiseLowering<nn::SquareOp, Square>,
+               ElementwiseLowering<nn::ExpOp, Math<math::ExpOp>>,
+               ElementwiseLowering<nn::LogOp, Math<math::LogOp>>,
+               ElementwiseLowering<nn::TanhOp, Math<math::TanhOp>>,
+               ElementwiseLowering<nn::SqrtOp, Math<math::SqrtOp>>,
+               ElementwiseLowering<nn::SigmoidOp, Sigmoid>, ElementwiseLowering<nn::ReluOp, Relu>>(
+      ctx);
 }
 
 } // namespace nncc::cpu

@@ -33,8 +33,7 @@ Value transposed(OpBuilder &b, Location loc, Value x) {
     if (type.isDynamicDim(d))
       sizes.push_back(dimSize(b, loc, x, d));
   Value empty = b.create<tensor::EmptyOp>(loc, shape, type.getElementType(), sizes);
-  return b.create<linalg::TransposeOp>(loc, x, empty, ArrayRef<int64_t>{1, 0})
-      .getResult()[0];
+  return b.create<linalg::TransposeOp>(loc, x, empty, ArrayRef<int64_t>{1, 0}).getResult()[0];
 }
 
 struct MatMulLowering : Lowering<nn::MatMulOp> {
@@ -66,9 +65,8 @@ struct MatMulLowering : Lowering<nn::MatMulOp> {
       }
     }
     Value empty = rw.create<tensor::EmptyOp>(loc, type.getShape(), elt, sizes);
-    Value init = rw.create<linalg::FillOp>(loc, scalarConstant(rw, loc, elt, 0),
-                                           empty)
-                     .getResult(0);
+    Value init =
+        rw.create<linalg::FillOp>(loc, scalarConstant(rw, loc, elt, 0), empty).getResult(0);
     if (rank == 2 && ta.getRank() == 2 && tb.getRank() == 2) {
       // Every 2-D product is a linalg.matmul, a linalg.matmul_transpose_a
       // (A^T . B, the weight gradients) or a linalg.matmul_transpose_b
@@ -78,16 +76,13 @@ struct MatMulLowering : Lowering<nn::MatMulOp> {
       Value product;
       if (transB)
         product = rw.create<linalg::MatmulTransposeBOp>(
-                        loc, ValueRange{transA ? transposed(rw, loc, a) : a, b},
-                        ValueRange{init})
+                        loc, ValueRange{transA ? transposed(rw, loc, a) : a, b}, ValueRange{init})
                       .getResult(0);
       else if (transA)
-        product = rw.create<linalg::MatmulTransposeAOp>(loc, ValueRange{a, b},
-                                                        ValueRange{init})
+        product = rw.create<linalg::MatmulTransposeAOp>(loc, ValueRange{a, b}, ValueRange{init})
                       .getResult(0);
       else
-        product =
-            rw.create<linalg::MatmulOp>(loc, ValueRange{a, b}, ValueRange{init}).getResult(0);
+        product = rw.create<linalg::MatmulOp>(loc, ValueRange{a, b}, ValueRange{init}).getResult(0);
       rw.replaceOp(op, product);
       return success();
     }
@@ -119,8 +114,7 @@ struct MatMulLowering : Lowering<nn::MatMulOp> {
     auto generic = rw.create<linalg::GenericOp>(
         loc, TypeRange{type}, ValueRange{a, b}, ValueRange{init}, maps, iterators,
         [&](OpBuilder &nb, Location l, ValueRange args) {
-          nb.create<linalg::YieldOp>(
-              l, add(nb, l, args[2], mul(nb, l, args[0], args[1])));
+          nb.create<linalg::YieldOp>(l, add(nb, l, args[2], mul(nb, l, args[0], args[1])));
         });
     rw.replaceOp(op, generic.getResult(0));
     return success();
@@ -130,10 +124,8 @@ struct MatMulLowering : Lowering<nn::MatMulOp> {
 struct BiasAddLowering : Lowering<nn::BiasAddOp> {
   using Lowering::Lowering;
   LogicalResult lower(nn::BiasAddOp op, PatternRewriter &rw) const override {
-    rw.replaceOp(op, elementwise(rw, op.getLoc(),
-                                 cast<RankedTensorType>(op.getType()),
-                                 op->getOperands(),
-                                 [](OpBuilder &b, Location l, ValueRange a) {
+    rw.replaceOp(op, elementwise(rw, op.getLoc(), cast<RankedTensorType>(op.getType()),
+                                 op->getOperands(), [](OpBuilder &b, Location l, ValueRange a) {
                                    return add(b, l, a[0], a[1]);
                                  }));
     return success();
@@ -141,18 +133,16 @@ struct BiasAddLowering : Lowering<nn::BiasAddOp> {
 };
 
 /// x - max(x) along `axis`, and log(sum(exp(that))) along it.
-std::pair<Value, Value> shiftedAndLogSum(OpBuilder &b, Location loc, Value x,
-                                         int64_t axis) {
+std::pair<Value, Value> shiftedAndLogSum(OpBuilder &b, Location loc, Value x, int64_t axis) {
   Value m = reduce(b, loc, x, {axis}, Reduction::Max);
-  Value shifted = combineWithReduced(
-      b, loc, x, m, {axis}, [](OpBuilder &nb, Location l, ValueRange a) {
+  Value shifted =
+      combineWithReduced(b, loc, x, m, {axis}, [](OpBuilder &nb, Location l, ValueRange a) {
         return nb.create<arith::SubFOp>(l, a[0], a[1]).getResult();
       });
   auto type = cast<RankedTensorType>(x.getType());
-  Value e = elementwise(b, loc, type, {shifted},
-                        [](OpBuilder &nb, Location l, ValueRange a) {
-                          return nb.create<math::ExpOp>(l, a[0]).getResult();
-                        });
+  Value e = elementwise(b, loc, type, {shifted}, [](OpBuilder &nb, Location l, ValueRange a) {
+    return nb.create<math::ExpOp>(l, a[0]).getResult();
+  });
   Value s = reduce(b, loc, e, {axis}, Reduction::Sum);
   Value logSum = elementwise(b, loc, cast<RankedTensorType>(s.getType()), {s},
                              [](OpBuilder &nb, Location l, ValueRange a) {
@@ -161,8 +151,7 @@ std::pair<Value, Value> shiftedAndLogSum(OpBuilder &b, Location loc, Value x,
   return {shifted, logSum};
 }
 
-template <typename NNOp, bool logarithm>
-struct SoftmaxLowering : Lowering<NNOp> {
+template <typename NNOp, bool logarithm> struct SoftmaxLowering : Lowering<NNOp> {
   using Lowering<NNOp>::Lowering;
   LogicalResult lower(NNOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
@@ -170,8 +159,7 @@ struct SoftmaxLowering : Lowering<NNOp> {
     int64_t axis = op.getNormalizedAxis();
     auto [shifted, logSum] = shiftedAndLogSum(rw, loc, x, axis);
     Value y = combineWithReduced(
-        rw, loc, shifted, logSum, {axis},
-        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        rw, loc, shifted, logSum, {axis}, [](OpBuilder &b, Location l, ValueRange a) -> Value {
           Value logp = b.create<arith::SubFOp>(l, a[0], a[1]);
           return logarithm ? logp : b.create<math::ExpOp>(l, logp).getResult();
         });
@@ -193,16 +181,14 @@ struct SoftmaxCrossEntropyLowering : Lowering<nn::SoftmaxCrossEntropyOp> {
     auto labelType = cast<RankedTensorType>(labels.getType());
     if (labelType.getElementType() == elt) {
       // -sum(labels * log_softmax) = sum(labels * (logsum - shifted))
-      Value nll = combineWithReduced(
-          rw, loc, shifted, logSum, {axis},
-          [](OpBuilder &b, Location l, ValueRange a) {
-            return b.create<arith::SubFOp>(l, a[1], a[0]).getResult();
+      Value nll = combineWithReduced(rw, loc, shifted, logSum, {axis},
+                                     [](OpBuilder &b, Location l, ValueRange a) {
+                                       return b.create<arith::SubFOp>(l, a[1], a[0]).getResult();
+                                     });
+      Value weighted =
+          elementwise(rw, loc, lt, {nll, labels}, [](OpBuilder &b, Location l, ValueRange a) {
+            return b.create<arith::MulFOp>(l, a[0], a[1]).getResult();
           });
-      Value weighted = elementwise(rw, loc, lt, {nll, labels},
-                                   [](OpBuilder &b, Location l, ValueRange a) {
-                                     return b.create<arith::MulFOp>(l, a[0], a[1])
-                                         .getResult();
-                                   });
       rw.replaceOp(op, reduce(rw, loc, weighted, {axis}, Reduction::Sum));
       return success();
     }
@@ -213,14 +199,13 @@ struct SoftmaxCrossEntropyLowering : Lowering<nn::SoftmaxCrossEntropyOp> {
         loc, rw.getFloatAttr(elt, APFloat::getNaN(cast<FloatType>(elt).getFloatSemantics())));
     Value zero = rw.create<arith::ConstantIndexOp>(loc, 0);
     int64_t rank = type.getRank();
-    Value empty = rw.create<tensor::EmptyOp>(loc, type.getShape(), elt,
-                                             dynamicSizes(rw, loc, logSum));
+    Value empty =
+        rw.create<tensor::EmptyOp>(loc, type.getShape(), elt, dynamicSizes(rw, loc, logSum));
     AffineMap id = rw.getMultiDimIdentityMap(rank);
     SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
     auto generic = rw.create<linalg::GenericOp>(
         loc, TypeRange{type}, ValueRange{logSum, labels}, ValueRange{empty},
-        ArrayRef<AffineMap>{id, id, id}, iterators,
-        [&](OpBuilder &b, Location l, ValueRange a) {
+        ArrayRef<AffineMap>{id, id, id}, iterators, [&](OpBuilder &b, Location l, ValueRange a) {
           Value label = b.create<arith::IndexCastOp>(l, b.getIndexType(), a[1]);
           Value inRange = b.create<arith::AndIOp>(
               l, b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, label, zero),
@@ -232,8 +217,7 @@ struct SoftmaxCrossEntropyLowering : Lowering<nn::SoftmaxCrossEntropyOp> {
           indices.push_back(safe);
           Value picked = b.create<tensor::ExtractOp>(l, shifted, indices);
           Value loss = b.create<arith::SubFOp>(l, a[0], picked);
-          b.create<linalg::YieldOp>(
-              l, Value(b.create<arith::SelectOp>(l, inRange, loss, nan)));
+          b.create<linalg::YieldOp>(l, Value(b.create<arith::SelectOp>(l, inRange, loss, nan)));
         });
     rw.replaceOp(op, generic.getResult(0));
     return success();
@@ -250,20 +234,19 @@ struct MeanSquaredErrorLowering : Lowering<nn::MeanSquaredErrorOp> {
     if (failed(shape))
       return failure();
     auto type = RankedTensorType::get(*shape, p.getElementType());
-    Value sq = elementwise(rw, loc, type, op->getOperands(),
-                           [](OpBuilder &b, Location l, ValueRange a) {
-                             Value d = b.create<arith::SubFOp>(l, a[0], a[1]);
-                             return b.create<arith::MulFOp>(l, d, d).getResult();
-                           });
+    Value sq =
+        elementwise(rw, loc, type, op->getOperands(), [](OpBuilder &b, Location l, ValueRange a) {
+          Value d = b.create<arith::SubFOp>(l, a[0], a[1]);
+          return b.create<arith::MulFOp>(l, d, d).getResult();
+        });
     SmallVector<int64_t> all;
     for (int64_t i = 0; i < type.getRank(); ++i)
       all.push_back(i);
     Value sum = reduce(rw, loc, sq, all, Reduction::Sum);
     Value count = countOver(rw, loc, sq, all, p.getElementType());
-    rw.replaceOp(op, elementwise(rw, loc, cast<RankedTensorType>(sum.getType()),
-                                 {sum}, [&](OpBuilder &b, Location l, ValueRange a) {
-                                   return b.create<arith::DivFOp>(l, a[0], count)
-                                       .getResult();
+    rw.replaceOp(op, elementwise(rw, loc, cast<RankedTensorType>(sum.getType()), {sum},
+                                 [&](OpBuilder &b, Location l, ValueRange a) {
+                                   return b.create<arith::DivFOp>(l, a[0], count).getResult();
                                  }));
     return success();
   }
@@ -272,11 +255,9 @@ struct MeanSquaredErrorLowering : Lowering<nn::MeanSquaredErrorOp> {
 } // namespace
 
 void populateNetworkLowering(RewritePatternSet &patterns) {
-  patterns.add<MatMulLowering, BiasAddLowering,
-               SoftmaxLowering<nn::SoftmaxOp, false>,
-               SoftmaxLowering<nn::LogSoftmaxOp, true>,
-               SoftmaxCrossEntropyLowering, MeanSquaredErrorLowering>(
-      patterns.getContext());
+  patterns.add<MatMulLowering, BiasAddLowering, SoftmaxLowering<nn::SoftmaxOp, false>,
+               SoftmaxLowering<nn::LogSoftmaxOp, true>, SoftmaxCrossEntropyLowering,
+               MeanSquaredErrorLowering>(patterns.getContext());
 }
 
 } // namespace nncc::cpu

@@ -39,15 +39,15 @@ struct CheckNumericsLowering : OpRewritePattern<nn::CheckNumericsOp> {
     SmallVector<AffineMap> maps{rw.getMultiDimIdentityMap(rank),
                                 AffineMap::get(rank, 0, rw.getContext())};
     SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::reduction);
-    Value any = rw.create<linalg::GenericOp>(
-                      loc, init.getType(), ValueRange{op.getValue()}, ValueRange{init},
-                      maps, iterators,
-                      [](OpBuilder &b, Location l, ValueRange a) {
-                        Value d = b.create<arith::SubFOp>(l, a[0], a[0]);
-                        Value bad = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, d, d);
-                        b.create<linalg::YieldOp>(l, b.create<arith::OrIOp>(l, a[1], bad).getResult());
-                      })
-                    .getResult(0);
+    Value any =
+        rw.create<linalg::GenericOp>(
+              loc, init.getType(), ValueRange{op.getValue()}, ValueRange{init}, maps, iterators,
+              [](OpBuilder &b, Location l, ValueRange a) {
+                Value d = b.create<arith::SubFOp>(l, a[0], a[0]);
+                Value bad = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, d, d);
+                b.create<linalg::YieldOp>(l, b.create<arith::OrIOp>(l, a[1], bad).getResult());
+              })
+            .getResult(0);
     Value flag = rw.create<tensor::ExtractOp>(loc, any, ValueRange{});
     auto ifOp = rw.create<scf::IfOp>(loc, flag, /*withElseRegion=*/false);
     {

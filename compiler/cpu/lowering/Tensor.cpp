@@ -12,11 +12,9 @@ namespace nncc::cpu {
 namespace {
 
 /// tensor.reshape of `x` into `type`; `sizes` gives every result dimension.
-Value reshapeTo(OpBuilder &b, Location loc, Value x, RankedTensorType type,
-                ArrayRef<Value> sizes) {
+Value reshapeTo(OpBuilder &b, Location loc, Value x, RankedTensorType type, ArrayRef<Value> sizes) {
   // The shape's type is explicit: a rank-0 result has no sizes to infer it from.
-  auto shapeType = RankedTensorType::get({static_cast<int64_t>(sizes.size())},
-                                         b.getIndexType());
+  auto shapeType = RankedTensorType::get({static_cast<int64_t>(sizes.size())}, b.getIndexType());
   Value shape = b.create<tensor::FromElementsOp>(loc, shapeType, sizes);
   return b.create<tensor::ReshapeOp>(loc, type, x, shape);
 }
@@ -56,8 +54,7 @@ struct ReshapeLowering : Lowering<nn::ReshapeOp> {
       known = rw.create<arith::MulIOp>(loc, known, sizes[i]);
     }
     if (unknown >= 0)
-      sizes[unknown] = rw.create<arith::DivUIOp>(
-          loc, numElements(rw, loc, op.getX()), known);
+      sizes[unknown] = rw.create<arith::DivUIOp>(loc, numElements(rw, loc, op.getX()), known);
     rw.replaceOp(op, reshapeTo(rw, loc, op.getX(), type, sizes));
     return success();
   }
@@ -79,8 +76,7 @@ struct SqueezeLowering : Lowering<nn::SqueezeOp> {
   }
 };
 
-template <typename NNOp, Reduction kind, bool mean>
-struct ReduceLowering : Lowering<NNOp> {
+template <typename NNOp, Reduction kind, bool mean> struct ReduceLowering : Lowering<NNOp> {
   using Lowering<NNOp>::Lowering;
   LogicalResult lower(NNOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
@@ -94,17 +90,15 @@ struct ReduceLowering : Lowering<NNOp> {
       Type elt = in.getElementType();
       Value count = countOver(rw, loc, x, axes, elt);
       // Over no elements: 0 / 0, NaN for floats (as NumPy), 0 for integers.
-      r = elementwise(rw, loc, reducedType, {r},
-                      [&](OpBuilder &b, Location l, ValueRange a) {
-                        return divide(b, l, a[0], count);
-                      });
+      r = elementwise(rw, loc, reducedType, {r}, [&](OpBuilder &b, Location l, ValueRange a) {
+        return divide(b, l, a[0], count);
+      });
     }
     if (reducedType != type) { // keep_dims: put the 1s back
       SmallVector<Value> sizes;
       for (int64_t i = 0; i < in.getRank(); ++i)
-        sizes.push_back(llvm::is_contained(axes, i)
-                            ? rw.create<arith::ConstantIndexOp>(loc, 1)
-                            : dimSize(rw, loc, x, i));
+        sizes.push_back(llvm::is_contained(axes, i) ? rw.create<arith::ConstantIndexOp>(loc, 1)
+                                                    : dimSize(rw, loc, x, i));
       r = reshapeTo(rw, loc, r, type, sizes);
     }
     rw.replaceOp(op, r);
@@ -127,8 +121,7 @@ struct ArgMaxLowering : Lowering<nn::ArgMaxOp> {
     // propagates it) and the first NaN is taken. The first index is an
     // unsigned min starting from -1, which an empty axis leaves as its
     // result (NumPy refuses an empty axis).
-    Value empty = rw.create<tensor::EmptyOp>(loc, type.getShape(),
-                                             type.getElementType(),
+    Value empty = rw.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(),
                                              dynamicSizes(rw, loc, maxInit));
     Value none = rw.create<arith::ConstantOp>(loc, rw.getI64IntegerAttr(-1));
     Value init = rw.create<linalg::FillOp>(loc, none, empty).getResult(0);
@@ -139,27 +132,23 @@ struct ArgMaxLowering : Lowering<nn::ArgMaxOp> {
         kept.push_back(getAffineDimExpr(i, ctx));
     AffineMap dropped = AffineMap::get(rank, 0, kept, ctx);
     AffineMap maps[] = {rw.getMultiDimIdentityMap(rank), dropped, dropped};
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::parallel);
+    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
     iterators[axis] = utils::IteratorType::reduction;
     bool isFloat = isa<FloatType>(in.getElementType());
     auto generic = rw.create<linalg::GenericOp>(
-        loc, TypeRange{type}, ValueRange{x, maxInit}, ValueRange{init}, maps,
-        iterators, [&](OpBuilder &b, Location l, ValueRange a) {
-          Value index = b.create<arith::IndexCastOp>(
-              l, b.getI64Type(), b.create<linalg::IndexOp>(l, axis));
+        loc, TypeRange{type}, ValueRange{x, maxInit}, ValueRange{init}, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value index =
+              b.create<arith::IndexCastOp>(l, b.getI64Type(), b.create<linalg::IndexOp>(l, axis));
           Value isMax =
-              isFloat ? b.create<arith::OrIOp>(
-                            l,
-                            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, a[0], a[1]),
-                            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, a[0], a[0]))
-                            .getResult()
-                      : b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
-                                                a[0], a[1])
-                            .getResult();
+              isFloat
+                  ? b.create<arith::OrIOp>(
+                         l, b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, a[0], a[1]),
+                         b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, a[0], a[0]))
+                        .getResult()
+                  : b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, a[0], a[1]).getResult();
           Value candidate = b.create<arith::SelectOp>(l, isMax, index, a[2]);
-          b.create<linalg::YieldOp>(
-              l, Value(b.create<arith::MinUIOp>(l, candidate, a[2])));
+          b.create<linalg::YieldOp>(l, Value(b.create<arith::MinUIOp>(l, candidate, a[2])));
         });
     rw.replaceOp(op, generic.getResult(0));
     return success();
@@ -175,23 +164,19 @@ struct OneHotLowering : Lowering<nn::OneHotOp> {
     Type elt = type.getElementType();
     Value on = scalarConstant(rw, loc, elt, op.getOnValue().convertToDouble());
     Value off = scalarConstant(rw, loc, elt, op.getOffValue().convertToDouble());
-    Value empty = rw.create<tensor::EmptyOp>(
-        loc, type.getShape(), elt, dynamicSizes(rw, loc, op.getIndices()));
+    Value empty = rw.create<tensor::EmptyOp>(loc, type.getShape(), elt,
+                                             dynamicSizes(rw, loc, op.getIndices()));
     MLIRContext *ctx = rw.getContext();
-    AffineMap maps[] = {AffineMap::getMultiDimIdentityMap(rank, ctx)
-                            .getMajorSubMap(rank - 1),
+    AffineMap maps[] = {AffineMap::getMultiDimIdentityMap(rank, ctx).getMajorSubMap(rank - 1),
                         rw.getMultiDimIdentityMap(rank)};
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::parallel);
+    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
     auto generic = rw.create<linalg::GenericOp>(
-        loc, TypeRange{type}, ValueRange{op.getIndices()}, ValueRange{empty},
-        maps, iterators, [&](OpBuilder &b, Location l, ValueRange a) {
-          Value k = b.create<arith::IndexCastOp>(
-              l, a[0].getType(), b.create<linalg::IndexOp>(l, rank - 1));
-          Value hit = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, k,
-                                              a[0]);
-          b.create<linalg::YieldOp>(
-              l, Value(b.create<arith::SelectOp>(l, hit, on, off)));
+        loc, TypeRange{type}, ValueRange{op.getIndices()}, ValueRange{empty}, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value k = b.create<arith::IndexCastOp>(l, a[0].getType(),
+                                                 b.create<linalg::IndexOp>(l, rank - 1));
+          Value hit = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, k, a[0]);
+          b.create<linalg::YieldOp>(l, Value(b.create<arith::SelectOp>(l, hit, on, off)));
         });
     rw.replaceOp(op, generic.getResult(0));
     return success();
@@ -211,9 +196,8 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, Type to) {
                                    scalarConstant(b, loc, from, 0));
   }
   if (fromF && toF)
-    return fromF.getWidth() < toF.getWidth()
-               ? b.create<arith::ExtFOp>(loc, to, v).getResult()
-               : b.create<arith::TruncFOp>(loc, to, v).getResult();
+    return fromF.getWidth() < toF.getWidth() ? b.create<arith::ExtFOp>(loc, to, v).getResult()
+                                             : b.create<arith::TruncFOp>(loc, to, v).getResult();
   if (fromF)
     return b.create<arith::FPToSIOp>(loc, to, v);
   bool isBool = from.isInteger(1);
@@ -245,9 +229,8 @@ void populateTensorLowering(RewritePatternSet &patterns) {
   patterns.add<ConstantLowering, ReshapeLowering, SqueezeLowering,
                ReduceLowering<nn::ReduceSumOp, Reduction::Sum, false>,
                ReduceLowering<nn::ReduceMeanOp, Reduction::Sum, true>,
-               ReduceLowering<nn::ReduceMaxOp, Reduction::Max, false>,
-               ArgMaxLowering, OneHotLowering, CastLowering>(
-      patterns.getContext());
+               ReduceLowering<nn::ReduceMaxOp, Reduction::Max, false>, ArgMaxLowering,
+               OneHotLowering, CastLowering>(patterns.getContext());
 }
 
 } // namespace nncc::cpu

@@ -20,8 +20,7 @@ void FusionOp::build(OpBuilder &builder, OperationState &state, TypeRange result
 LogicalResult FusionOp::verify() {
   StringRef kind = getKind();
   if (kind != "elementwise" && kind != "reduction" && kind != "matmul")
-    return emitOpError() << "kind must be elementwise, reduction or matmul, got '"
-                         << kind << "'";
+    return emitOpError() << "kind must be elementwise, reduction or matmul, got '" << kind << "'";
   Block &block = getBody().front();
   if (block.getNumArguments() != getInputs().size())
     return emitOpError() << "has " << getInputs().size() << " inputs but its body takes "
@@ -29,8 +28,7 @@ LogicalResult FusionOp::verify() {
   for (auto [i, input, arg] : llvm::enumerate(getInputs(), block.getArguments()))
     if (input.getType() != arg.getType())
       return emitOpError() << "input " << i << " is " << input.getType()
-                           << " but the body's argument " << i << " is "
-                           << arg.getType();
+                           << " but the body's argument " << i << " is " << arg.getType();
   auto yield = cast<YieldOp>(block.getTerminator());
   if (yield.getValues().size() != getNumResults())
     return emitOpError() << "yields " << yield.getValues().size() << " values for "

@@ -7,10 +7,8 @@
 using namespace mlir;
 using namespace nncc::nn;
 
-LogicalResult ExpandDimsOp::inferReturnTypes(MLIRContext *,
-                                             std::optional<Location> loc,
-                                             Adaptor adaptor,
-                                             SmallVectorImpl<Type> &types) {
+LogicalResult ExpandDimsOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                             Adaptor adaptor, SmallVectorImpl<Type> &types) {
   StringRef name = getOperationName();
   auto x = tensorOperand(loc, name, adaptor.getX().getType(), "x");
   if (failed(x))
@@ -40,10 +38,8 @@ SmallVector<int64_t> ExpandDimsOp::getNormalizedAxes() {
   return normalizedAxes(getAxes(), cast<RankedTensorType>(getType()).getRank(), false);
 }
 
-LogicalResult BroadcastLikeOp::inferReturnTypes(MLIRContext *,
-                                                std::optional<Location> loc,
-                                                Adaptor adaptor,
-                                                SmallVectorImpl<Type> &types) {
+LogicalResult BroadcastLikeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                Adaptor adaptor, SmallVectorImpl<Type> &types) {
   StringRef name = getOperationName();
   auto x = tensorOperand(loc, name, adaptor.getX().getType(), "x");
   auto like = tensorOperand(loc, name, adaptor.getLike().getType(), "like");
@@ -55,24 +51,21 @@ LogicalResult BroadcastLikeOp::inferReturnTypes(MLIRContext *,
   }
   if (x->hasRank()) {
     if (x->getRank() > like->getRank())
-      return shapeError(loc, name, "cannot broadcast ", Type(*x), " to the rank ",
-                        like->getRank(), " of ", Type(*like));
+      return shapeError(loc, name, "cannot broadcast ", Type(*x), " to the rank ", like->getRank(),
+                        " of ", Type(*like));
     auto shape = broadcastShapes(loc, name, *x, *like);
     if (failed(shape))
       return failure();
     for (auto [i, d] : llvm::enumerate(like->getShape()))
       if (!ShapedType::isDynamic(d) && (*shape)[i] != d)
-        return shapeError(loc, name, "cannot broadcast ", Type(*x), " to ",
-                          Type(*like));
+        return shapeError(loc, name, "cannot broadcast ", Type(*x), " to ", Type(*like));
   }
   types.push_back(like->clone(x->getElementType()));
   return success();
 }
 
-LogicalResult NumElementsOp::inferReturnTypes(MLIRContext *,
-                                              std::optional<Location> loc,
-                                              Adaptor adaptor,
-                                              SmallVectorImpl<Type> &types) {
+LogicalResult NumElementsOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                              Adaptor adaptor, SmallVectorImpl<Type> &types) {
   StringRef name = getOperationName();
   auto x = tensorOperand(loc, name, adaptor.getX().getType(), "x");
   if (failed(x))
@@ -91,8 +84,8 @@ SmallVector<int64_t> NumElementsOp::getNormalizedAxes() {
 
 LogicalResult GradientsOp::verify() {
   if (getXs().size() != getGrads().size())
-    return emitOpError("has ") << getXs().size() << " inputs but "
-                               << getGrads().size() << " gradients";
+    return emitOpError("has ") << getXs().size() << " inputs but " << getGrads().size()
+                               << " gradients";
   for (auto [i, x, g] : llvm::enumerate(getXs(), getGrads()))
     if (x.getType() != g.getType())
       return emitOpError("gradient ")

@@ -17,13 +17,12 @@ namespace {
 /// unranked type instead of aborting, and the verifier reports it at the
 /// op's node.
 template <typename OpTy>
-Value make(OpBuilder &b, Location l, ValueRange operands,
-           ArrayRef<NamedAttribute> attrs = {}) {
+Value make(OpBuilder &b, Location l, ValueRange operands, ArrayRef<NamedAttribute> attrs = {}) {
   SmallVector<Type> types;
   if (failed(OpTy::inferReturnTypes(b.getContext(), l, operands, b.getDictionaryAttr(attrs),
                                     OpaqueProperties(nullptr), {}, types)))
-    types.assign(1, UnrankedTensorType::get(
-                        cast<TensorType>(operands[0].getType()).getElementType()));
+    types.assign(1,
+                 UnrankedTensorType::get(cast<TensorType>(operands[0].getType()).getElementType()));
   return b.create<OpTy>(l, types, operands, attrs)->getResult(0);
 }
 
@@ -54,8 +53,7 @@ Value reduceSum(OpBuilder &b, Location l, Value x, ArrayRef<int64_t> axes, bool 
 Value expandDims(OpBuilder &b, Location l, Value x, ArrayRef<int64_t> axes) {
   if (axes.empty())
     return x;
-  return make<ExpandDimsOp>(b, l, {x},
-                            {b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes))});
+  return make<ExpandDimsOp>(b, l, {x}, {b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes))});
 }
 
 Value broadcastLike(OpBuilder &b, Location l, Value x, Value like) {
@@ -84,7 +82,8 @@ FailureOr<Value> reshapeTo(OpBuilder &b, Location l, Value g, Value x, Operation
   // infer): the gradient is the empty tensor of x's shape.
   if (llvm::is_contained(type.getShape(), 0)) {
     auto zeroType = RankedTensorType::get({}, type.getElementType());
-    Value zero = b.create<ConstantOp>(l, zeroType, DenseElementsAttr::get(zeroType, b.getZeroAttr(type.getElementType())));
+    Value zero = b.create<ConstantOp>(
+        l, zeroType, DenseElementsAttr::get(zeroType, b.getZeroAttr(type.getElementType())));
     return make<BroadcastLikeOp>(b, l, {zero, x});
   }
   SmallVector<int64_t> shape;
@@ -263,8 +262,7 @@ LogicalResult LogSoftmaxOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &g
   return success();
 }
 
-LogicalResult SoftmaxCrossEntropyOp::vjp(OpBuilder &b, Value g,
-                                         SmallVectorImpl<Value> &grads) {
+LogicalResult SoftmaxCrossEntropyOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
   Location l = getLoc();
   Value logits = getLogits(), labels = getLabels();
   if (failed(needsRank(*this, logits)))
@@ -274,8 +272,8 @@ LogicalResult SoftmaxCrossEntropyOp::vjp(OpBuilder &b, Value g,
   Value p = make<SoftmaxOp>(b, l, {logits}, {b.getNamedAttr("axis", b.getI64IntegerAttr(-1))});
   if (isFloat(labels)) {
     grads.push_back(mul(b, l, perExample, sub(b, l, p, labels)));
-    Value logp = make<LogSoftmaxOp>(b, l, {logits},
-                                    {b.getNamedAttr("axis", b.getI64IntegerAttr(-1))});
+    Value logp =
+        make<LogSoftmaxOp>(b, l, {logits}, {b.getNamedAttr("axis", b.getI64IntegerAttr(-1))});
     grads.push_back(neg(b, l, mul(b, l, perExample, logp)));
     return success();
   }
@@ -284,24 +282,21 @@ LogicalResult SoftmaxCrossEntropyOp::vjp(OpBuilder &b, Value g,
     return emitOpError("cannot differentiate with sparse labels when the number "
                        "of classes is unknown: ")
            << logits.getType();
-  Value onehot = make<OneHotOp>(
-      b, l, {labels},
-      {b.getNamedAttr("depth", b.getI64IntegerAttr(classes)),
-       b.getNamedAttr("dtype", TypeAttr::get(type.getElementType())),
-       b.getNamedAttr("on_value", b.getF32FloatAttr(1.0f)),
-       b.getNamedAttr("off_value", b.getF32FloatAttr(0.0f))});
+  Value onehot = make<OneHotOp>(b, l, {labels},
+                                {b.getNamedAttr("depth", b.getI64IntegerAttr(classes)),
+                                 b.getNamedAttr("dtype", TypeAttr::get(type.getElementType())),
+                                 b.getNamedAttr("on_value", b.getF32FloatAttr(1.0f)),
+                                 b.getNamedAttr("off_value", b.getF32FloatAttr(0.0f))});
   grads.push_back(mul(b, l, perExample, sub(b, l, p, onehot)));
   grads.push_back(Value());
   return success();
 }
 
-LogicalResult MeanSquaredErrorOp::vjp(OpBuilder &b, Value g,
-                                      SmallVectorImpl<Value> &grads) {
+LogicalResult MeanSquaredErrorOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
   Location l = getLoc();
   Value d = sub(b, l, getPredictions(), getTargets());
   Type elt = elementOf(d);
-  Value scale = div(b, l, mul(b, l, g, scalar(b, l, elt, 2.0)),
-                    numElements(b, l, d, {}, elt));
+  Value scale = div(b, l, mul(b, l, g, scalar(b, l, elt, 2.0)), numElements(b, l, d, {}, elt));
   Value dd = mul(b, l, d, scale);
   grads.push_back(reduceTo(b, l, dd, getPredictions()));
   grads.push_back(reduceTo(b, l, neg(b, l, dd), getTargets()));
@@ -329,21 +324,18 @@ LogicalResult SqueezeOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grad
 }
 
 LogicalResult ExpandDimsOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
-  grads.push_back(make<SqueezeOp>(b, getLoc(), {g},
-                                  {b.getNamedAttr("axes", getAxesAttr())}));
+  grads.push_back(make<SqueezeOp>(b, getLoc(), {g}, {b.getNamedAttr("axes", getAxesAttr())}));
   return success();
 }
 
-LogicalResult BroadcastLikeOp::vjp(OpBuilder &b, Value g,
-                                   SmallVectorImpl<Value> &grads) {
+LogicalResult BroadcastLikeOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
   grads.push_back(reduceTo(b, getLoc(), g, getX()));
   grads.push_back(Value());
   return success();
 }
 
 /// The result gradient of a reduction with its reduced axes put back as 1s.
-static Value keptGrad(OpBuilder &b, Location l, Value g, ArrayRef<int64_t> axes,
-                      bool keepDims) {
+static Value keptGrad(OpBuilder &b, Location l, Value g, ArrayRef<int64_t> axes, bool keepDims) {
   return keepDims ? g : expandDims(b, l, g, axes);
 }
 

@@ -13,19 +13,16 @@ static constexpr int64_t kMaxFoldElements = 4096;
 
 /// Broadcasting binary op: operands share an element type; the result has
 /// `resultElement` (the operands' when null) and the broadcast shape.
-static LogicalResult inferBinary(std::optional<Location> loc, StringRef name,
-                                 ValueRange operands, bool numeric,
-                                 Type resultElement,
-                                 SmallVectorImpl<Type> &types) {
+static LogicalResult inferBinary(std::optional<Location> loc, StringRef name, ValueRange operands,
+                                 bool numeric, Type resultElement, SmallVectorImpl<Type> &types) {
   auto lhs = tensorOperand(loc, name, operands[0].getType(), "lhs");
   auto rhs = tensorOperand(loc, name, operands[1].getType(), "rhs");
   if (failed(lhs) || failed(rhs))
     return failure();
   Type elt = lhs->getElementType();
   if (elt != rhs->getElementType())
-    return shapeError(loc, name, "operands have different element types: ",
-                      elt, " and ", rhs->getElementType(),
-                      " (convert one with nn.cast)");
+    return shapeError(loc, name, "operands have different element types: ", elt, " and ",
+                      rhs->getElementType(), " (convert one with nn.cast)");
   if (numeric && elt.isInteger(1))
     return shapeError(loc, name, "expects numeric operands, got ", elt);
   Type outElt = resultElement ? resultElement : elt;
@@ -40,13 +37,12 @@ static LogicalResult inferBinary(std::optional<Location> loc, StringRef name,
   return success();
 }
 
-#define NN_BINARY_INFER(Op, numeric, resultElement)                            \
-  LogicalResult Op::inferReturnTypes([[maybe_unused]] MLIRContext *ctx,        \
-                                     std::optional<Location> loc,              \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &types) {           \
-    return inferBinary(loc, getOperationName(), adaptor.getOperands(),         \
-                       numeric, resultElement, types);                         \
+#define NN_BINARY_INFER(Op, numeric, resultElement)                                                \
+  LogicalResult Op::inferReturnTypes([[maybe_unused]] MLIRContext *ctx,                            \
+                                     std::optional<Location> loc, Adaptor adaptor,                 \
+                                     SmallVectorImpl<Type> &types) {                               \
+    return inferBinary(loc, getOperationName(), adaptor.getOperands(), numeric, resultElement,     \
+                       types);                                                                     \
   }
 NN_BINARY_INFER(AddOp, true, nullptr)
 NN_BINARY_INFER(SubOp, true, nullptr)
@@ -55,7 +51,6 @@ NN_BINARY_INFER(DivOp, true, nullptr)
 NN_BINARY_INFER(EqualOp, false, IntegerType::get(ctx, 1))
 NN_BINARY_INFER(GreaterOp, true, IntegerType::get(ctx, 1))
 #undef NN_BINARY_INFER
-
 
 //===----------------------------------------------------------------------===//
 // Folding
@@ -75,21 +70,18 @@ static DenseElementsAttr asDense(Attribute attr, ShapedType type) {
 }
 
 template <typename FloatFn, typename IntFn>
-static OpFoldResult foldBinary(Operation *op, ArrayRef<Attribute> operands,
-                               FloatFn floatFn, IntFn intFn) {
+static OpFoldResult foldBinary(Operation *op, ArrayRef<Attribute> operands, FloatFn floatFn,
+                               IntFn intFn) {
   auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
-  if (!type || !type.hasStaticShape() ||
-      type.getNumElements() > kMaxFoldElements)
+  if (!type || !type.hasStaticShape() || type.getNumElements() > kMaxFoldElements)
     return {};
   Attribute lhs = asDense(operands[0], type), rhs = asDense(operands[1], type);
   if (!lhs || !rhs)
     return {};
   Attribute both[] = {lhs, rhs};
   if (isa<FloatType>(type.getElementType()))
-    return constFoldBinaryOpConditional<FloatAttr, APFloat, void>(both, type,
-                                                                  floatFn);
-  return constFoldBinaryOpConditional<IntegerAttr, APInt, void>(both, type,
-                                                                intFn);
+    return constFoldBinaryOpConditional<FloatAttr, APFloat, void>(both, type, floatFn);
+  return constFoldBinaryOpConditional<IntegerAttr, APInt, void>(both, type, intFn);
 }
 
 OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
@@ -99,9 +91,7 @@ OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
         a.add(b, APFloat::rmNearestTiesToEven);
         return a;
       },
-      [](const APInt &a, const APInt &b) -> std::optional<APInt> {
-        return a + b;
-      });
+      [](const APInt &a, const APInt &b) -> std::optional<APInt> { return a + b; });
 }
 
 OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
@@ -111,9 +101,7 @@ OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
         a.subtract(b, APFloat::rmNearestTiesToEven);
         return a;
       },
-      [](const APInt &a, const APInt &b) -> std::optional<APInt> {
-        return a - b;
-      });
+      [](const APInt &a, const APInt &b) -> std::optional<APInt> { return a - b; });
 }
 
 OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
@@ -123,9 +111,7 @@ OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
         a.multiply(b, APFloat::rmNearestTiesToEven);
         return a;
       },
-      [](const APInt &a, const APInt &b) -> std::optional<APInt> {
-        return a * b;
-      });
+      [](const APInt &a, const APInt &b) -> std::optional<APInt> { return a * b; });
 }
 
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
@@ -145,12 +131,10 @@ OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
 }
 
 template <typename FloatFn, typename IntFn>
-static OpFoldResult foldUnary(Operation *op, Attribute operand,
-                              FloatFn floatFn, IntFn intFn) {
+static OpFoldResult foldUnary(Operation *op, Attribute operand, FloatFn floatFn, IntFn intFn) {
   auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
   auto dense = dyn_cast_or_null<DenseElementsAttr>(operand);
-  if (!type || !dense || dense.getType() != type ||
-      type.getNumElements() > kMaxFoldElements)
+  if (!type || !dense || dense.getType() != type || type.getNumElements() > kMaxFoldElements)
     return {};
   if (isa<FloatType>(type.getElementType()))
     return constFoldUnaryOp<FloatAttr, APFloat, void>(operand, floatFn);

@@ -12,8 +12,8 @@
 using namespace mlir;
 using namespace nncc::nn;
 
-#include "nn/IR/NNDialect.cpp.inc"
 #include "nn/IR/GradientInterface.cpp.inc"
+#include "nn/IR/NNDialect.cpp.inc"
 
 #define GET_OP_CLASSES
 #include "nn/IR/NNOps.cpp.inc"
@@ -29,8 +29,8 @@ void NNDialect::initialize() {
       >();
 }
 
-Operation *NNDialect::materializeConstant(OpBuilder &builder, Attribute value,
-                                          Type type, Location loc) {
+Operation *NNDialect::materializeConstant(OpBuilder &builder, Attribute value, Type type,
+                                          Location loc) {
   auto elements = dyn_cast<ElementsAttr>(value);
   if (!elements || elements.getType() != type)
     return nullptr;
@@ -51,8 +51,6 @@ bool nncc::nn::isSplatOf(Attribute attr, double value) {
   if (elt.isInteger(1))
     return false;
   if (isa<IntegerType>(elt))
-    return static_cast<double>(dense.getSplatValue<APInt>().getSExtValue()) ==
-           value;
+    return static_cast<double>(dense.getSplatValue<APInt>().getSExtValue()) == value;
   return false;
 }
-

@@ -14,8 +14,8 @@
 
 #include "nn/IR/NNTraits.h"
 
-#include "nn/IR/NNDialect.h.inc"
 #include "nn/IR/GradientInterface.h.inc"
+#include "nn/IR/NNDialect.h.inc"
 
 #define GET_OP_CLASSES
 #include "nn/IR/NNOps.h.inc"

@@ -11,13 +11,10 @@ static bool sameDim(int64_t a, int64_t b) {
 }
 
 /// The more informative of two agreeing sizes.
-static int64_t knownDim(int64_t a, int64_t b) {
-  return ShapedType::isDynamic(a) ? b : a;
-}
+static int64_t knownDim(int64_t a, int64_t b) { return ShapedType::isDynamic(a) ? b : a; }
 
 LogicalResult MatMulOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
   StringRef name = getOperationName();
   auto lhs = tensorOperand(loc, name, adaptor.getLhs().getType(), "lhs");
   auto rhs = tensorOperand(loc, name, adaptor.getRhs().getType(), "rhs");
@@ -25,13 +22,12 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
     return failure();
   Type elt = lhs->getElementType();
   if (elt != rhs->getElementType())
-    return shapeError(loc, name, "operands have different element types: ",
-                      elt, " and ", rhs->getElementType());
+    return shapeError(loc, name, "operands have different element types: ", elt, " and ",
+                      rhs->getElementType());
   // A ranked operand of rank < 2 is wrong even when the other is unranked.
-  if ((lhs->hasRank() && lhs->getRank() < 2) ||
-      (rhs->hasRank() && rhs->getRank() < 2))
-    return shapeError(loc, name, "operands must have rank >= 2, got ",
-                      Type(*lhs), " and ", Type(*rhs));
+  if ((lhs->hasRank() && lhs->getRank() < 2) || (rhs->hasRank() && rhs->getRank() < 2))
+    return shapeError(loc, name, "operands must have rank >= 2, got ", Type(*lhs), " and ",
+                      Type(*rhs));
   if (!lhs->hasRank() || !rhs->hasRank()) {
     types.push_back(UnrankedTensorType::get(elt));
     return success();
@@ -42,20 +38,17 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   int64_t m = ta ? a[ra - 1] : a[ra - 2], ka = ta ? a[ra - 2] : a[ra - 1];
   int64_t kb = tb ? b[rb - 1] : b[rb - 2], n = tb ? b[rb - 2] : b[rb - 1];
   if (!sameDim(ka, kb))
-    return shapeError(loc, name, "contracting dimensions differ: lhs ",
-                      Type(*lhs), ta ? " (transposed)" : "", " has ",
-                      dimString(ka), " columns, rhs ", Type(*rhs),
-                      tb ? " (transposed)" : "", " has ", dimString(kb),
-                      " rows");
+    return shapeError(loc, name, "contracting dimensions differ: lhs ", Type(*lhs),
+                      ta ? " (transposed)" : "", " has ", dimString(ka), " columns, rhs ",
+                      Type(*rhs), tb ? " (transposed)" : "", " has ", dimString(kb), " rows");
   // Leading dimensions broadcast like NumPy's matmul.
   auto batchA = RankedTensorType::get(a.drop_back(2), elt);
   auto batchB = RankedTensorType::get(b.drop_back(2), elt);
   // Reported here, naming the operands rather than their batch shapes alone.
   auto batch = broadcastShapes(std::nullopt, name, batchA, batchB);
   if (failed(batch))
-    return shapeError(
-        loc, name, "batch dimensions of lhs ", Type(*lhs), " and rhs ",
-        Type(*rhs), " do not broadcast (sizes must be equal or one of them 1)");
+    return shapeError(loc, name, "batch dimensions of lhs ", Type(*lhs), " and rhs ", Type(*rhs),
+                      " do not broadcast (sizes must be equal or one of them 1)");
   SmallVector<int64_t> shape = *batch;
   shape.push_back(m);
   shape.push_back(n);
@@ -64,16 +57,15 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
 }
 
 LogicalResult BiasAddOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                          Adaptor adaptor,
-                                          SmallVectorImpl<Type> &types) {
+                                          Adaptor adaptor, SmallVectorImpl<Type> &types) {
   StringRef name = getOperationName();
   auto x = tensorOperand(loc, name, adaptor.getX().getType(), "x");
   auto bias = tensorOperand(loc, name, adaptor.getBias().getType(), "bias");
   if (failed(x) || failed(bias))
     return failure();
   if (x->getElementType() != bias->getElementType())
-    return shapeError(loc, name, "bias element type ", bias->getElementType(),
-                      " differs from x's ", x->getElementType());
+    return shapeError(loc, name, "bias element type ", bias->getElementType(), " differs from x's ",
+                      x->getElementType());
   if (bias->hasRank() && bias->getRank() != 1)
     return shapeError(loc, name, "bias must have rank 1, got ", Type(*bias));
   if (!x->hasRank()) {
@@ -87,17 +79,16 @@ LogicalResult BiasAddOp::inferReturnTypes(MLIRContext *, std::optional<Location>
     int64_t c = bias->getDimSize(0);
     if (!sameDim(shape.back(), c))
       return shapeError(loc, name, "bias has ", dimString(c),
-                        " elements but the last dimension of x ", Type(*x),
-                        " is ", dimString(shape.back()));
+                        " elements but the last dimension of x ", Type(*x), " is ",
+                        dimString(shape.back()));
     shape.back() = knownDim(shape.back(), c);
   }
   types.push_back(RankedTensorType::get(shape, x->getElementType()));
   return success();
 }
 
-static LogicalResult inferSoftmax(std::optional<Location> loc, StringRef name,
-                                  Type input, int64_t axis,
-                                  SmallVectorImpl<Type> &types) {
+static LogicalResult inferSoftmax(std::optional<Location> loc, StringRef name, Type input,
+                                  int64_t axis, SmallVectorImpl<Type> &types) {
   auto x = tensorOperand(loc, name, input, "x");
   if (failed(x))
     return failure();
@@ -112,18 +103,13 @@ static LogicalResult inferSoftmax(std::optional<Location> loc, StringRef name,
 }
 
 LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                          Adaptor adaptor,
-                                          SmallVectorImpl<Type> &types) {
-  return inferSoftmax(loc, getOperationName(), adaptor.getX().getType(),
-                      adaptor.getAxis(), types);
+                                          Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  return inferSoftmax(loc, getOperationName(), adaptor.getX().getType(), adaptor.getAxis(), types);
 }
 
-LogicalResult LogSoftmaxOp::inferReturnTypes(MLIRContext *,
-                                             std::optional<Location> loc,
-                                             Adaptor adaptor,
-                                             SmallVectorImpl<Type> &types) {
-  return inferSoftmax(loc, getOperationName(), adaptor.getX().getType(),
-                      adaptor.getAxis(), types);
+LogicalResult LogSoftmaxOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                             Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  return inferSoftmax(loc, getOperationName(), adaptor.getX().getType(), adaptor.getAxis(), types);
 }
 
 int64_t SoftmaxOp::getNormalizedAxis() {
@@ -134,17 +120,17 @@ int64_t LogSoftmaxOp::getNormalizedAxis() {
   return normalizedAxis(getAxis(), cast<RankedTensorType>(getX().getType()).getRank());
 }
 
-LogicalResult SoftmaxCrossEntropyOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &types) {
+LogicalResult SoftmaxCrossEntropyOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                      Adaptor adaptor,
+                                                      SmallVectorImpl<Type> &types) {
   StringRef name = getOperationName();
   auto logits = tensorOperand(loc, name, adaptor.getLogits().getType(), "logits");
   auto labels = tensorOperand(loc, name, adaptor.getLabels().getType(), "labels");
   if (failed(logits) || failed(labels))
     return failure();
   Type elt = logits->getElementType();
-  bool sparse = isa<IntegerType>(labels->getElementType()) &&
-                !labels->getElementType().isInteger(1);
+  bool sparse =
+      isa<IntegerType>(labels->getElementType()) && !labels->getElementType().isInteger(1);
   if (!sparse && labels->getElementType() != elt)
     return shapeError(loc, name, "labels must be ", elt,
                       " probabilities (one-hot) or i32/i64 class indices, got ",
@@ -154,21 +140,18 @@ LogicalResult SoftmaxCrossEntropyOp::inferReturnTypes(
     return success();
   }
   if (logits->getRank() < 1)
-    return shapeError(loc, name, "logits must have rank >= 1, got ",
-                      Type(*logits));
+    return shapeError(loc, name, "logits must have rank >= 1, got ", Type(*logits));
   SmallVector<int64_t> shape(logits->getShape().drop_back());
   if (labels->hasRank()) {
     int64_t want = sparse ? logits->getRank() - 1 : logits->getRank();
     if (labels->getRank() != want)
-      return shapeError(loc, name, sparse ? "sparse" : "one-hot",
-                        " labels must have rank ", want, " for logits ",
-                        Type(*logits), ", got ", Type(*labels));
+      return shapeError(loc, name, sparse ? "sparse" : "one-hot", " labels must have rank ", want,
+                        " for logits ", Type(*logits), ", got ", Type(*labels));
     for (int64_t i = 0; i < want; ++i) {
       int64_t l = logits->getDimSize(i), t = labels->getDimSize(i);
       if (!sameDim(l, t))
-        return shapeError(loc, name, "labels ", Type(*labels),
-                          " do not match logits ", Type(*logits),
-                          " in dimension ", i, ": ", dimString(t), " vs ",
+        return shapeError(loc, name, "labels ", Type(*labels), " do not match logits ",
+                          Type(*logits), " in dimension ", i, ": ", dimString(t), " vs ",
                           dimString(l));
       if (i < static_cast<int64_t>(shape.size()))
         shape[i] = knownDim(l, t);
@@ -178,20 +161,17 @@ LogicalResult SoftmaxCrossEntropyOp::inferReturnTypes(
   return success();
 }
 
-LogicalResult MeanSquaredErrorOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &types) {
+LogicalResult MeanSquaredErrorOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                   Adaptor adaptor, SmallVectorImpl<Type> &types) {
   StringRef name = getOperationName();
-  auto p = tensorOperand(loc, name, adaptor.getPredictions().getType(),
-                         "predictions");
+  auto p = tensorOperand(loc, name, adaptor.getPredictions().getType(), "predictions");
   auto t = tensorOperand(loc, name, adaptor.getTargets().getType(), "targets");
   if (failed(p) || failed(t))
     return failure();
   if (p->getElementType() != t->getElementType())
-    return shapeError(loc, name, "predictions ", Type(*p), " and targets ",
-                      Type(*t), " have different element types");
-  if (p->hasRank() && t->hasRank() &&
-      failed(broadcastShapes(loc, name, *p, *t)))
+    return shapeError(loc, name, "predictions ", Type(*p), " and targets ", Type(*t),
+                      " have different element types");
+  if (p->hasRank() && t->hasRank() && failed(broadcastShapes(loc, name, *p, *t)))
     return failure();
   types.push_back(RankedTensorType::get({}, p->getElementType()));
   return success();

@@ -6,8 +6,7 @@ using namespace mlir;
 
 namespace nncc::nn {
 
-FailureOr<TensorType> tensorOperand(std::optional<Location> loc,
-                                    StringRef opName, Type type,
+FailureOr<TensorType> tensorOperand(std::optional<Location> loc, StringRef opName, Type type,
                                     StringRef what) {
   if (auto tensor = dyn_cast<TensorType>(type))
     return tensor;
@@ -18,10 +17,8 @@ std::string dimString(int64_t dim) {
   return ShapedType::isDynamic(dim) ? "?" : std::to_string(dim);
 }
 
-FailureOr<SmallVector<int64_t>> broadcastShapes(std::optional<Location> loc,
-                                                StringRef opName,
-                                                TensorType lhs,
-                                                TensorType rhs) {
+FailureOr<SmallVector<int64_t>> broadcastShapes(std::optional<Location> loc, StringRef opName,
+                                                TensorType lhs, TensorType rhs) {
   ArrayRef<int64_t> a = lhs.getShape(), b = rhs.getShape();
   size_t rank = std::max(a.size(), b.size());
   SmallVector<int64_t> out(rank);
@@ -38,26 +35,22 @@ FailureOr<SmallVector<int64_t>> broadcastShapes(std::optional<Location> loc,
     else if (ShapedType::isDynamic(y))
       out[i] = x;
     else
-      return shapeError(loc, opName, "cannot broadcast ", Type(lhs), " with ",
-                        Type(rhs), ": dimension ",
-                        static_cast<int64_t>(i) - static_cast<int64_t>(rank),
-                        " is ", x, " vs ", y,
-                        " (sizes must be equal or one of them 1)");
+      return shapeError(loc, opName, "cannot broadcast ", Type(lhs), " with ", Type(rhs),
+                        ": dimension ", static_cast<int64_t>(i) - static_cast<int64_t>(rank),
+                        " is ", x, " vs ", y, " (sizes must be equal or one of them 1)");
   }
   return out;
 }
 
-FailureOr<int64_t> normalizeAxis(std::optional<Location> loc, StringRef opName,
-                                 int64_t axis, int64_t rank, StringRef what) {
+FailureOr<int64_t> normalizeAxis(std::optional<Location> loc, StringRef opName, int64_t axis,
+                                 int64_t rank, StringRef what) {
   if (axis < -rank || axis >= rank)
-    return shapeError(loc, opName, what, " ", axis,
-                      " is out of range for rank ", rank, " (expected in [",
-                      -rank, ", ", rank, "))");
+    return shapeError(loc, opName, what, " ", axis, " is out of range for rank ", rank,
+                      " (expected in [", -rank, ", ", rank, "))");
   return normalizedAxis(axis, rank);
 }
 
-SmallVector<int64_t> normalizedAxes(ArrayRef<int64_t> axes, int64_t rank,
-                                    bool emptyIsAll) {
+SmallVector<int64_t> normalizedAxes(ArrayRef<int64_t> axes, int64_t rank, bool emptyIsAll) {
   SmallVector<int64_t> out;
   for (int64_t a : axes)
     out.push_back(normalizedAxis(a, rank));
@@ -68,9 +61,7 @@ SmallVector<int64_t> normalizedAxes(ArrayRef<int64_t> axes, int64_t rank,
   return out;
 }
 
-int64_t normalizedAxis(int64_t axis, int64_t rank) {
-  return axis < 0 ? axis + rank : axis;
-}
+int64_t normalizedAxis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
 
 TensorType makeTensor(std::optional<ArrayRef<int64_t>> shape, Type element) {
   if (!shape)
@@ -84,8 +75,7 @@ bool compatibleTypes(TypeRange lhs, TypeRange rhs) {
   for (auto [l, r] : llvm::zip(lhs, rhs)) {
     if (l == r)
       continue;
-    if (getElementTypeOrSelf(l) != getElementTypeOrSelf(r) ||
-        failed(verifyCompatibleShape(l, r)))
+    if (getElementTypeOrSelf(l) != getElementTypeOrSelf(r) || failed(verifyCompatibleShape(l, r)))
       return false;
   }
   return true;

@@ -17,40 +17,38 @@ namespace nncc::nn {
 /// Reports a shape error of op `opName` (e.g. "nn.add") at `loc`, in MLIR's
 /// usual "'nn.add' op ..." form. Always returns failure.
 template <typename... Args>
-mlir::LogicalResult shapeError(std::optional<mlir::Location> loc,
-                               llvm::StringRef opName, Args &&...args) {
-  return mlir::emitOptionalError(loc, "'", opName, "' op ",
-                                 std::forward<Args>(args)...);
+mlir::LogicalResult shapeError(std::optional<mlir::Location> loc, llvm::StringRef opName,
+                               Args &&...args) {
+  return mlir::emitOptionalError(loc, "'", opName, "' op ", std::forward<Args>(args)...);
 }
 
 /// The tensor type of an operand, or a reported failure naming `what`.
-mlir::FailureOr<mlir::TensorType>
-tensorOperand(std::optional<mlir::Location> loc, llvm::StringRef opName,
-              mlir::Type type, llvm::StringRef what);
+mlir::FailureOr<mlir::TensorType> tensorOperand(std::optional<mlir::Location> loc,
+                                                llvm::StringRef opName, mlir::Type type,
+                                                llvm::StringRef what);
 
 /// NumPy broadcasting of two shapes (mlir::ShapedType::kDynamic for `?`).
 /// Fails with a message naming the dimensions that disagree.
-mlir::FailureOr<llvm::SmallVector<int64_t>>
-broadcastShapes(std::optional<mlir::Location> loc, llvm::StringRef opName,
-                mlir::TensorType lhs, mlir::TensorType rhs);
+mlir::FailureOr<llvm::SmallVector<int64_t>> broadcastShapes(std::optional<mlir::Location> loc,
+                                                            llvm::StringRef opName,
+                                                            mlir::TensorType lhs,
+                                                            mlir::TensorType rhs);
 
 /// Maps a possibly negative axis into [0, rank), or fails naming `what`.
-mlir::FailureOr<int64_t> normalizeAxis(std::optional<mlir::Location> loc,
-                                       llvm::StringRef opName, int64_t axis,
-                                       int64_t rank, llvm::StringRef what);
+mlir::FailureOr<int64_t> normalizeAxis(std::optional<mlir::Location> loc, llvm::StringRef opName,
+                                       int64_t axis, int64_t rank, llvm::StringRef what);
 
 /// The normalized axes an op acts on, for its getNormalizedAxes(): `axes`
 /// (already checked by the op's shape rule) in [0, `rank`) and sorted; every
 /// axis of the rank when `axes` is empty and `emptyIsAll`.
-llvm::SmallVector<int64_t> normalizedAxes(llvm::ArrayRef<int64_t> axes,
-                                          int64_t rank, bool emptyIsAll);
+llvm::SmallVector<int64_t> normalizedAxes(llvm::ArrayRef<int64_t> axes, int64_t rank,
+                                          bool emptyIsAll);
 
 /// One checked `axis` in [0, `rank`), for an op's getNormalizedAxis().
 int64_t normalizedAxis(int64_t axis, int64_t rank);
 
 /// A ranked tensor type with `shape`, or unranked when `shape` is nullopt.
-mlir::TensorType
-makeTensor(std::optional<llvm::ArrayRef<int64_t>> shape, mlir::Type element);
+mlir::TensorType makeTensor(std::optional<llvm::ArrayRef<int64_t>> shape, mlir::Type element);
 
 /// Result types agree when element types match and shapes are compatible
 /// (a `?` matches any size), so a refined or generalized type still verifies.

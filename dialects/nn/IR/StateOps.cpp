@@ -20,8 +20,7 @@ LogicalResult VariableOp::verify() {
               "random_normal or random_uniform)";
   bool isFloat = isa<FloatType>(type.getElementType());
   if (init != "zeros" && init != "ones" && init != "constant" && !isFloat)
-    return emitOpError("initializer '")
-           << init << "' needs a float variable, got " << type;
+    return emitOpError("initializer '") << init << "' needs a float variable, got " << type;
   if (init == "constant") {
     auto value = getValueAttr();
     if (!value)
@@ -31,50 +30,39 @@ LogicalResult VariableOp::verify() {
       return emitOpError("value element type ")
              << valueType.getElementType() << " differs from the variable's "
              << type.getElementType();
-    if (valueType.getShape() != type.getShape() &&
-        valueType.getNumElements() != 1)
-      return emitOpError("value of type ")
-             << valueType << " does not fit the variable's type " << type
-             << " (give every element or a single one)";
+    if (valueType.getShape() != type.getShape() && valueType.getNumElements() != 1)
+      return emitOpError("value of type ") << valueType << " does not fit the variable's type "
+                                           << type << " (give every element or a single one)";
   } else if (getValueAttr()) {
     return emitOpError("'value' is only used by the 'constant' initializer, "
                        "not '")
            << init << "'";
   }
   if (init == "glorot_uniform" && type.getRank() < 1)
-    return emitOpError("glorot_uniform needs a variable of rank >= 1, got ")
-           << type;
+    return emitOpError("glorot_uniform needs a variable of rank >= 1, got ") << type;
   if (init == "random_normal" && !(getStddev().convertToFloat() > 0))
     return emitOpError("random_normal needs stddev > 0");
-  if (init == "random_uniform" &&
-      !(getMinval().convertToFloat() < getMaxval().convertToFloat()))
+  if (init == "random_uniform" && !(getMinval().convertToFloat() < getMaxval().convertToFloat()))
     return emitOpError("random_uniform needs minval < maxval");
   return success();
 }
 
 /// The variable `user` names, checked against `type`.
-static LogicalResult verifyVariableUse(Operation *user,
-                                       SymbolTableCollection &symbols,
-                                       FlatSymbolRefAttr name, Type type,
-                                       StringRef role) {
+static LogicalResult verifyVariableUse(Operation *user, SymbolTableCollection &symbols,
+                                       FlatSymbolRefAttr name, Type type, StringRef role) {
   auto var = symbols.lookupNearestSymbolFrom<VariableOp>(user, name);
   if (!var)
     return user->emitOpError() << role << " unknown variable " << name;
   if (var.getType() != type)
-    return user->emitOpError()
-           << role << " variable " << name << " of type " << var.getType()
-           << " as " << type;
+    return user->emitOpError() << role << " variable " << name << " of type " << var.getType()
+                               << " as " << type;
   return success();
 }
 
-LogicalResult
-ReadVariableOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  return verifyVariableUse(*this, symbolTable, getVariableAttr(),
-                           getResult().getType(), "reads");
+LogicalResult ReadVariableOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  return verifyVariableUse(*this, symbolTable, getVariableAttr(), getResult().getType(), "reads");
 }
 
-LogicalResult
-AssignVariableOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  return verifyVariableUse(*this, symbolTable, getVariableAttr(),
-                           getValue().getType(), "assigns");
+LogicalResult AssignVariableOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  return verifyVariableUse(*this, symbolTable, getVariableAttr(), getValue().getType(), "assigns");
 }

@@ -16,10 +16,8 @@ static std::string shapeString(ArrayRef<int64_t> shape) {
   return s + "]";
 }
 
-LogicalResult ConstantOp::inferReturnTypes(MLIRContext *,
-                                           std::optional<Location> loc,
-                                           Adaptor adaptor,
-                                           SmallVectorImpl<Type> &types) {
+LogicalResult ConstantOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                           Adaptor adaptor, SmallVectorImpl<Type> &types) {
   auto type = dyn_cast<RankedTensorType>(adaptor.getValue().getType());
   if (!type)
     return shapeError(loc, getOperationName(), "value must be a tensor, got ",
@@ -34,10 +32,8 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 // reshape, squeeze
 //===----------------------------------------------------------------------===//
 
-LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
-                                          std::optional<Location> loc,
-                                          Adaptor adaptor,
-                                          SmallVectorImpl<Type> &types) {
+LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                          Adaptor adaptor, SmallVectorImpl<Type> &types) {
   StringRef name = getOperationName();
   auto x = tensorOperand(loc, name, adaptor.getX().getType(), "x");
   if (failed(x))
@@ -47,13 +43,11 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
   for (auto [i, d] : llvm::enumerate(shape)) {
     if (d == -1) {
       if (wildcard >= 0)
-        return shapeError(loc, name, "shape ", shapeString(shape),
-                          " has more than one -1");
+        return shapeError(loc, name, "shape ", shapeString(shape), " has more than one -1");
       wildcard = i;
     } else if (d < 0) {
-      return shapeError(loc, name, "shape ", shapeString(shape),
-                        " has invalid size ", d, " at index ", i,
-                        " (sizes are >= 0, or -1 for the inferred one)");
+      return shapeError(loc, name, "shape ", shapeString(shape), " has invalid size ", d,
+                        " at index ", i, " (sizes are >= 0, or -1 for the inferred one)");
     } else if (llvm::MulOverflow(known, d, known)) {
       return shapeError(loc, name, "shape ", shapeString(shape),
                         " has more elements than fit in 64 bits");
@@ -63,14 +57,12 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
     int64_t total = x->getNumElements();
     if (wildcard >= 0) {
       if (known == 0 || total % known != 0)
-        return shapeError(loc, name, "cannot reshape ", Type(*x), " (", total,
-                          " elements) into ", shapeString(shape),
-                          ": no size for -1 fits");
+        return shapeError(loc, name, "cannot reshape ", Type(*x), " (", total, " elements) into ",
+                          shapeString(shape), ": no size for -1 fits");
       shape[wildcard] = total / known;
     } else if (known != total) {
-      return shapeError(loc, name, "cannot reshape ", Type(*x), " (", total,
-                        " elements) into ", shapeString(shape), " (", known,
-                        " elements)");
+      return shapeError(loc, name, "cannot reshape ", Type(*x), " (", total, " elements) into ",
+                        shapeString(shape), " (", known, " elements)");
     }
   } else if (wildcard >= 0) {
     shape[wildcard] = ShapedType::kDynamic;
@@ -89,10 +81,8 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
   return {};
 }
 
-LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *,
-                                          std::optional<Location> loc,
-                                          Adaptor adaptor,
-                                          SmallVectorImpl<Type> &types) {
+LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                          Adaptor adaptor, SmallVectorImpl<Type> &types) {
   StringRef name = getOperationName();
   auto x = tensorOperand(loc, name, adaptor.getX().getType(), "x");
   if (failed(x))
@@ -113,8 +103,8 @@ LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *,
     if (failed(a))
       return failure();
     if (in[*a] != 1 && !ShapedType::isDynamic(in[*a]))
-      return shapeError(loc, name, "cannot squeeze dimension ", *a, " of ",
-                        Type(*x), ": its size is ", in[*a], ", not 1");
+      return shapeError(loc, name, "cannot squeeze dimension ", *a, " of ", Type(*x),
+                        ": its size is ", in[*a], ", not 1");
     drop[*a] = true;
   }
   SmallVector<int64_t> shape;
@@ -151,16 +141,15 @@ OpFoldResult SqueezeOp::fold(FoldAdaptor adaptor) {
 // Reductions, argmax
 //===----------------------------------------------------------------------===//
 
-static LogicalResult inferReduce(std::optional<Location> loc, StringRef name,
-                                 Type input, ArrayRef<int64_t> axes,
-                                 bool keepDims, SmallVectorImpl<Type> &types) {
+static LogicalResult inferReduce(std::optional<Location> loc, StringRef name, Type input,
+                                 ArrayRef<int64_t> axes, bool keepDims,
+                                 SmallVectorImpl<Type> &types) {
   auto x = tensorOperand(loc, name, input, "x");
   if (failed(x))
     return failure();
   Type elt = x->getElementType();
   if (!x->hasRank()) {
-    types.push_back(axes.empty() && !keepDims ? Type(RankedTensorType::get({}, elt))
-                                              : Type(*x));
+    types.push_back(axes.empty() && !keepDims ? Type(RankedTensorType::get({}, elt)) : Type(*x));
     return success();
   }
   int64_t rank = x->getRank();
@@ -184,33 +173,28 @@ static LogicalResult inferReduce(std::optional<Location> loc, StringRef name,
   return success();
 }
 
-#define NN_REDUCE_INFER(Op)                                                    \
-  LogicalResult Op::inferReturnTypes(MLIRContext *,                            \
-                                     std::optional<Location> loc,              \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &types) {           \
-    return inferReduce(loc, getOperationName(), adaptor.getX().getType(),      \
-                       adaptor.getAxes(), adaptor.getKeepDims(), types);       \
+#define NN_REDUCE_INFER(Op)                                                                        \
+  LogicalResult Op::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,  \
+                                     SmallVectorImpl<Type> &types) {                               \
+    return inferReduce(loc, getOperationName(), adaptor.getX().getType(), adaptor.getAxes(),       \
+                       adaptor.getKeepDims(), types);                                              \
   }
 NN_REDUCE_INFER(ReduceSumOp)
 NN_REDUCE_INFER(ReduceMeanOp)
 NN_REDUCE_INFER(ReduceMaxOp)
 #undef NN_REDUCE_INFER
 
-#define NN_REDUCE_AXES(Op)                                                     \
-  SmallVector<int64_t> Op::getNormalizedAxes() {                               \
-    return normalizedAxes(                                                     \
-        getAxes(), cast<RankedTensorType>(getX().getType()).getRank(), true);  \
+#define NN_REDUCE_AXES(Op)                                                                         \
+  SmallVector<int64_t> Op::getNormalizedAxes() {                                                   \
+    return normalizedAxes(getAxes(), cast<RankedTensorType>(getX().getType()).getRank(), true);    \
   }
 NN_REDUCE_AXES(ReduceSumOp)
 NN_REDUCE_AXES(ReduceMeanOp)
 NN_REDUCE_AXES(ReduceMaxOp)
 #undef NN_REDUCE_AXES
 
-LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *ctx,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
   StringRef name = getOperationName();
   auto x = tensorOperand(loc, name, adaptor.getX().getType(), "x");
   if (failed(x))
@@ -239,13 +223,10 @@ int64_t ArgMaxOp::getNormalizedAxis() {
 // one_hot, cast
 //===----------------------------------------------------------------------===//
 
-LogicalResult OneHotOp::inferReturnTypes(MLIRContext *ctx,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+LogicalResult OneHotOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
   StringRef name = getOperationName();
-  auto indices = tensorOperand(loc, name, adaptor.getIndices().getType(),
-                               "indices");
+  auto indices = tensorOperand(loc, name, adaptor.getIndices().getType(), "indices");
   if (failed(indices))
     return failure();
   int64_t depth = adaptor.getDepth();
@@ -267,19 +248,16 @@ LogicalResult OneHotOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
-LogicalResult CastOp::inferReturnTypes(MLIRContext *,
-                                       std::optional<Location> loc,
-                                       Adaptor adaptor,
+LogicalResult CastOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
                                        SmallVectorImpl<Type> &types) {
   StringRef name = getOperationName();
   auto x = tensorOperand(loc, name, adaptor.getX().getType(), "x");
   if (failed(x))
     return failure();
   Type elt = adaptor.getDtype();
-  if (!elt.isF32() && !elt.isF64() && !elt.isSignlessInteger(32) &&
-      !elt.isSignlessInteger(64) && !elt.isSignlessInteger(1))
-    return shapeError(loc, name, "dtype must be one of f32, f64, i32, i64, i1; got ",
-                      elt);
+  if (!elt.isF32() && !elt.isF64() && !elt.isSignlessInteger(32) && !elt.isSignlessInteger(64) &&
+      !elt.isSignlessInteger(1))
+    return shapeError(loc, name, "dtype must be one of f32, f64, i32, i64, i1; got ", elt);
   types.push_back(x->clone(elt));
   return success();
 }
