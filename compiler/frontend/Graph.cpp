@@ -84,13 +84,19 @@ SignatureBuilder &SignatureBuilder::fetch(const Output &x) {
 }
 SignatureBuilder &SignatureBuilder::minimize(const Output &loss, float learningRate, float momentum,
                                              float decay, bool nesterov) {
+  graph::Optimizer o;
+  o.set_kind("sgd");
+  o.set_learning_rate(learningRate);
+  o.set_momentum(momentum);
+  o.set_decay(decay);
+  o.set_nesterov(nesterov);
+  return minimize(loss, o);
+}
+
+SignatureBuilder &SignatureBuilder::minimize(const Output &loss,
+                                             const graph::Optimizer &optimizer) {
   sig_->set_loss(loss.name());
-  graph::Optimizer *o = sig_->mutable_optimizer();
-  o->set_kind("sgd");
-  o->set_learning_rate(learningRate);
-  o->set_momentum(momentum);
-  o->set_decay(decay);
-  o->set_nesterov(nesterov);
+  *sig_->mutable_optimizer() = optimizer;
   return *this;
 }
 

@@ -60,6 +60,8 @@ public:
   /// Makes this a training signature: minimize `loss` with SGD.
   SignatureBuilder &minimize(const Output &loss, float learningRate, float momentum = 0,
                              float decay = 0, bool nesterov = false);
+  /// ... with any optimizer (kind "sgd", "adam" or "rmsprop").
+  SignatureBuilder &minimize(const Output &loss, const graph::Optimizer &optimizer);
 
 private:
   graph::Signature *sig_;

@@ -73,7 +73,33 @@ Sequential::Sequential(uint64_t seed, std::string name) : seed_(seed), name_(std
 
 void Sequential::add(Dense layer) { layers_.push_back(std::move(layer)); }
 
-rt::Status Sequential::compile(const SGD &optimizer, const std::string &loss,
+Optimizer::Optimizer(const SGD &o) {
+  proto.set_kind("sgd");
+  proto.set_learning_rate(o.lr);
+  proto.set_momentum(o.mom);
+  proto.set_decay(o.dec);
+  proto.set_nesterov(o.nest);
+}
+
+Optimizer::Optimizer(const Adam &o) {
+  proto.set_kind("adam");
+  proto.set_learning_rate(o.lr);
+  proto.set_beta1(o.b1);
+  proto.set_beta2(o.b2);
+  proto.set_epsilon(o.eps);
+  proto.set_decay(o.dec);
+}
+
+Optimizer::Optimizer(const RMSprop &o) {
+  proto.set_kind("rmsprop");
+  proto.set_learning_rate(o.lr);
+  proto.set_rho(o.rh);
+  proto.set_momentum(o.mom);
+  proto.set_epsilon(o.eps);
+  proto.set_decay(o.dec);
+}
+
+rt::Status Sequential::compile(const Optimizer &optimizer, const std::string &loss,
                                const std::vector<std::string> &metrics) {
   if (layers_.empty())
     return rt::Status::error("Sequential.compile: the model has no layers");
@@ -120,8 +146,7 @@ rt::Status Sequential::compile(const SGD &optimizer, const std::string &loss,
                                      : g.name(meanSquaredError(h, y), "loss");
   Output truth = sparse ? cast(y, graph::I64) : argmax(y, 1);
   Output accuracy = g.name(reduceMean(cast(equal(argmax(h, 1), truth), graph::F32)), "accuracy");
-  g.signature("train").feed(x).feed(y).fetch(cost).fetch(accuracy).minimize(
-      cost, optimizer.lr, optimizer.mom, optimizer.dec, optimizer.nest);
+  g.signature("train").feed(x).feed(y).fetch(cost).fetch(accuracy).minimize(cost, optimizer.proto);
   g.signature("evaluate").feed(x).feed(y).fetch(cost).fetch(accuracy);
   g.signature("predict").feed(x).fetch(output);
   if (stepsPerExecution_ < 1)

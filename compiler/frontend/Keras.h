@@ -7,6 +7,7 @@
 //   model.add(keras::Dense(50, "tanh").inputDim(784));
 //   model.add(keras::Dense(10, "softmax"));
 //   model.compile(keras::SGD(0.001).momentum(0.9), "categorical_crossentropy");
+//   (or keras::Adam(1e-4), keras::RMSprop(0.001))
 //   keras::FitOptions fit;  fit.batchSize = 64;  fit.epochs = 50;
 //   auto history = model.fit(x, *keras::toCategorical(y, 10), fit);
 #ifndef NNCC_COMPILER_FRONTEND_KERAS_H
@@ -60,6 +61,58 @@ struct SGD {
   bool nest = false;
 };
 
+/// Keras' Adam (TF1's AdamOptimizer: the same recurrence).
+struct Adam {
+  explicit Adam(float lr = 0.001f) : lr(lr) {}
+  Adam &beta1(float b) {
+    b1 = b;
+    return *this;
+  }
+  Adam &beta2(float b) {
+    b2 = b;
+    return *this;
+  }
+  Adam &epsilon(float e) {
+    eps = e;
+    return *this;
+  }
+  Adam &decay(float d) {
+    dec = d;
+    return *this;
+  }
+  float lr, b1 = 0.9f, b2 = 0.999f, eps = 1e-7f, dec = 0;
+};
+
+/// Keras' RMSprop (with momentum, TF's: epsilon inside the square root).
+struct RMSprop {
+  explicit RMSprop(float lr = 0.001f) : lr(lr) {}
+  RMSprop &rho(float r) {
+    rh = r;
+    return *this;
+  }
+  RMSprop &momentum(float m) {
+    mom = m;
+    return *this;
+  }
+  RMSprop &epsilon(float e) {
+    eps = e;
+    return *this;
+  }
+  RMSprop &decay(float d) {
+    dec = d;
+    return *this;
+  }
+  float lr, rh = 0.9f, mom = 0, eps = 1e-7f, dec = 0;
+};
+
+/// Any of the optimizers, as the graph states it.
+struct Optimizer {
+  Optimizer(const SGD &o);
+  Optimizer(const Adam &o);
+  Optimizer(const RMSprop &o);
+  graph::Optimizer proto;
+};
+
 struct FitOptions {
   int64_t batchSize = 32;
   int epochs = 1;
@@ -111,7 +164,7 @@ public:
   /// (one-hot or probability labels), "sparse_categorical_crossentropy"
   /// (integer labels) or "mse"; metrics: {} or {"accuracy"} (accuracy is
   /// always computed for the cross-entropies).
-  rt::Status compile(const SGD &optimizer, const std::string &loss,
+  rt::Status compile(const Optimizer &optimizer, const std::string &loss,
                      const std::vector<std::string> &metrics = {});
   /// Compile (the next compile call) with numeric checks: a run, and so
   /// fit, fails naming the first op that produced a NaN or an infinity.

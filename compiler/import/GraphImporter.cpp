@@ -581,8 +581,10 @@ LogicalResult Importer::importSignature(ModuleOp module, int index) {
                             << "' needs an optimizer to minimize it (e.g. "
                                "optimizer { kind: \"sgd\" learning_rate: "
                                "0.01 })";
-    if (opt.kind() != "sgd")
-      return emitError(loc) << what << ": unknown optimizer '" << opt.kind() << "' (expected sgd)";
+    const std::string &kind = opt.kind();
+    if (kind != "sgd" && kind != "adam" && kind != "rmsprop")
+      return emitError(loc) << what << ": unknown optimizer '" << kind
+                            << "' (expected sgd, adam or rmsprop)";
     if (!(opt.learning_rate() > 0))
       return emitError(loc) << what << ": learning_rate must be > 0, got "
                             << number(opt.learning_rate());
@@ -591,12 +593,40 @@ LogicalResult Importer::importSignature(ModuleOp module, int index) {
                             << number(opt.momentum());
     if (!(opt.decay() >= 0))
       return emitError(loc) << what << ": decay must be >= 0, got " << number(opt.decay());
+    // Each optimizer's own settings, Keras' defaults where unset; another's
+    // are refused rather than ignored.
+    struct Setting {
+      const char *name;
+      bool set;
+      float value, fallback;
+      bool ownedBy;
+    };
+    const Setting settings[] = {
+        {"momentum", opt.momentum() != 0, opt.momentum(), 0.0f, kind != "adam"},
+        {"nesterov", opt.nesterov(), 0.0f, 0.0f, kind == "sgd"},
+        {"beta1", opt.has_beta1(), opt.beta1(), 0.9f, kind == "adam"},
+        {"beta2", opt.has_beta2(), opt.beta2(), 0.999f, kind == "adam"},
+        {"epsilon", opt.has_epsilon(), opt.epsilon(), 1e-7f, kind != "sgd"},
+        {"rho", opt.has_rho(), opt.rho(), 0.9f, kind == "rmsprop"},
+    };
     NamedAttrList o;
-    o.append("kind", b.getStringAttr(opt.kind()));
+    o.append("kind", b.getStringAttr(kind));
     o.append("learning_rate", b.getF32FloatAttr(opt.learning_rate()));
-    o.append("momentum", b.getF32FloatAttr(opt.momentum()));
     o.append("decay", b.getF32FloatAttr(opt.decay()));
     o.append("nesterov", b.getBoolAttr(opt.nesterov()));
+    for (const Setting &s : settings) {
+      if (s.set && !s.ownedBy)
+        return emitError(loc) << what << ": " << s.name << " is not a setting of " << kind;
+      std::string name = s.name;
+      bool unitInterval = name == "beta1" || name == "beta2" || name == "rho";
+      if (s.set && unitInterval && !(s.value >= 0 && s.value < 1))
+        return emitError(loc) << what << ": " << name << " must be in [0, 1), got "
+                              << number(s.value);
+      if (s.set && name == "epsilon" && !(s.value > 0))
+        return emitError(loc) << what << ": epsilon must be > 0, got " << number(s.value);
+      if (name != "nesterov" && s.ownedBy)
+        o.append(name, b.getF32FloatAttr(s.set ? s.value : s.fallback));
+    }
     func->setAttr("nn.optimizer", o.getDictionary(&ctx));
   } else if (sig.has_optimizer()) {
     return emitError(loc) << what << " has an optimizer but no loss to minimize";

@@ -94,6 +94,27 @@ TEST(Keras, E5TwoEpochsOnFashionMnist) {
   EXPECT_GT(correct, 8000);
 }
 
+TEST(Keras, AdamAndRmsPropTrain) {
+  Tensor x(DType::F32, {40, 784}), y(DType::I32, {40});
+  for (int64_t i = 0; i < x.size(); ++i)
+    x.data<float>()[i] = static_cast<float>((i * 37) % 11) / 11.0f;
+  for (int64_t i = 0; i < 40; ++i)
+    y.data<int32_t>()[i] = static_cast<int32_t>(i % 10);
+  keras::FitOptions quiet;
+  quiet.verbose = 0;
+  quiet.epochs = 5;
+  quiet.batchSize = 8;
+  for (keras::Optimizer o : {keras::Optimizer(keras::Adam(0.01f)),
+                             keras::Optimizer(keras::RMSprop(0.01f).rho(0.8f).momentum(0.5f))}) {
+    SCOPED_TRACE(o.proto.kind());
+    auto model = textbookModel(1);
+    ASSERT_TRUE(model.compile(o, "sparse_categorical_crossentropy").ok());
+    auto h = model.fit(x, y, quiet);
+    ASSERT_TRUE(h.ok()) << h.error();
+    EXPECT_LT(h->loss.back(), 0.8 * h->loss.front());
+  }
+}
+
 TEST(Keras, SparseLabelsAndMse) {
   auto model = textbookModel(1);
   ASSERT_TRUE(model.compile(keras::SGD(0.1f), "sparse_categorical_crossentropy").ok());

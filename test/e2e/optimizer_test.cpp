@@ -20,12 +20,7 @@ struct Sgd {
 
 /// loss = reduce_sum(square(w * x + b - t)): d/dw = 2 e x, d/db = 2 sum(e)
 /// with e = w * x + b - t. `frozen` is read by the loss but never trained.
-std::string model(const Sgd &o) {
-  char opt[200];
-  std::snprintf(opt, sizeof opt,
-                "optimizer { kind: \"sgd\" learning_rate: %.9g momentum: %.9g decay: %.9g "
-                "nesterov: %s }",
-                o.lr, o.momentum, o.decay, o.nesterov ? "true" : "false");
+std::string modelWith(const std::string &opt) {
   return std::string(R"pb(
     name: "sgd"
     placeholders { name: "x" dtype: F64 shape { dims: 3 } }
@@ -45,6 +40,15 @@ std::string model(const Sgd &o) {
     nodes { name: "loss" op: "reduce_sum" inputs: "e2" }
     signatures { name: "train" feeds: "x" feeds: "t" loss: "loss" )pb") +
          opt + " }\n";
+}
+
+std::string model(const Sgd &o) {
+  char opt[200];
+  std::snprintf(opt, sizeof opt,
+                "optimizer { kind: \"sgd\" learning_rate: %.9g momentum: %.9g decay: %.9g "
+                "nesterov: %s }",
+                o.lr, o.momentum, o.decay, o.nesterov ? "true" : "false");
+  return modelWith(opt);
 }
 
 /// Keras' SGD on the same model, in double.
@@ -159,6 +163,137 @@ TEST(Sgd, F32VariableFollowsTheSameRecurrence) {
     expectNear(s.variable("w")->toDoubles(), w, "w");
     expectNear(s.variable("fit/w/momentum")->toDoubles(), v, "fit/w/momentum");
   }
+}
+
+/// Adam or RMSProp. The settings are f32 in the graph: the reference
+/// rounds them the same way.
+struct Adaptive {
+  std::string kind;
+  double lr = 0.01, decay = 0, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, rho = 0.9, momentum = 0;
+
+  std::string text() const {
+    char opt[300];
+    if (kind == "adam")
+      std::snprintf(opt, sizeof opt,
+                    "optimizer { kind: \"adam\" learning_rate: %.9g decay: %.9g beta1: %.9g "
+                    "beta2: %.9g epsilon: %.9g }",
+                    lr, decay, beta1, beta2, epsilon);
+    else
+      std::snprintf(opt, sizeof opt,
+                    "optimizer { kind: \"rmsprop\" learning_rate: %.9g decay: %.9g rho: %.9g "
+                    "epsilon: %.9g momentum: %.9g }",
+                    lr, decay, rho, epsilon, momentum);
+    return opt;
+  }
+  /// The slots' names: Adam's m and v; RMSProp's rms and (with momentum)
+  /// momentum.
+  std::pair<std::string, std::string> slots() const {
+    if (kind == "adam")
+      return {"m", "v"};
+    return {"rms", momentum > 0 ? "momentum" : ""};
+  }
+};
+
+double asF32(double v) {
+  volatile float f = static_cast<float>(v); // rounded, whatever the optimizer does
+  return f;
+}
+
+/// Keras' Adam and RMSprop on the same model, in double.
+struct AdaptiveReference {
+  Adaptive o;
+  std::vector<double> w = {0.5, -1, 2}, w1 = {0, 0, 0}, w2 = {0, 0, 0};
+  double b = 0.25, b1 = 0, b2 = 0;
+  int64_t iterations = 0;
+
+  void update(double &p, double &s1, double &s2, double g, double lr) const {
+    double eps = asF32(o.epsilon);
+    if (o.kind == "adam") {
+      double beta1 = asF32(o.beta1), beta2 = asF32(o.beta2),
+             t = static_cast<double>(iterations + 1);
+      double lrt = lr * std::sqrt(1 - std::pow(beta2, t)) / (1 - std::pow(beta1, t));
+      s1 = beta1 * s1 + (1 - beta1) * g;
+      s2 = beta2 * s2 + (1 - beta2) * g * g;
+      p -= lrt * s1 / (std::sqrt(s2) + eps);
+      return;
+    }
+    double rho = asF32(o.rho), momentum = asF32(o.momentum);
+    s1 = rho * s1 + (1 - rho) * g * g;
+    if (momentum > 0) { // TF's: epsilon inside the root
+      s2 = momentum * s2 + lr * g / std::sqrt(s1 + eps);
+      p -= s2;
+    } else {
+      p -= lr * g / (std::sqrt(s1) + eps);
+    }
+  }
+  double step(const std::vector<double> &x, const std::vector<double> &t) {
+    double loss = 0, gb = 0;
+    std::vector<double> gw(3);
+    for (int i = 0; i < 3; ++i) {
+      double e = w[i] * x[i] + b - t[i];
+      loss += e * e;
+      gw[i] = 2 * e * x[i];
+      gb += 2 * e;
+    }
+    double lr = asF32(o.lr) / (1 + asF32(o.decay) * static_cast<double>(iterations));
+    for (int i = 0; i < 3; ++i)
+      update(w[i], w1[i], w2[i], gw[i], lr);
+    update(b, b1, b2, gb, lr);
+    ++iterations;
+    return loss;
+  }
+};
+
+void trainAdaptive(const Adaptive &o, int steps = 8) {
+  auto exe = nncc::test::compileText(modelWith(o.text()));
+  ASSERT_TRUE(exe);
+  Session s(exe);
+  ASSERT_TRUE(s.initialize().ok());
+  AdaptiveReference ref{o};
+  auto [first, second] = o.slots();
+  for (int k = 0; k < steps; ++k) {
+    SCOPED_TRACE("step " + std::to_string(k + 1));
+    std::vector<double> x = {1.0 + 0.25 * k, -0.5, 0.75 - 0.125 * k};
+    std::vector<double> t = {1, 0.5 * k, -2};
+    double want = ref.step(x, t);
+    auto out = s.run(
+        "train", {{"x", Tensor::of<double>({3}, x)}, {"t", Tensor::of<double>({3}, t)}}, {"loss"});
+    ASSERT_TRUE(out.ok()) << out.error();
+    expectNear(out->at("loss").toDoubles(), {want}, "loss");
+    expectNear(s.variable("w")->toDoubles(), ref.w, "w");
+    expectNear(s.variable("b")->toDoubles(), {ref.b}, "b");
+    EXPECT_EQ(s.variable("frozen")->toDoubles(), std::vector<double>{1.0});
+    auto slot = [&](const std::string &name) {
+      auto v = s.variable(name);
+      EXPECT_TRUE(v.ok()) << v.error();
+      return v.ok() ? v->toDoubles() : std::vector<double>{};
+    };
+    expectNear(slot("train/w/" + first), ref.w1, "train/w/" + first);
+    expectNear(slot("train/b/" + first), {ref.b1}, "train/b/" + first);
+    if (!second.empty()) {
+      expectNear(slot("train/w/" + second), ref.w2, "train/w/" + second);
+      expectNear(slot("train/b/" + second), {ref.b2}, "train/b/" + second);
+    }
+    expectNear(slot("train/iterations"), {static_cast<double>(k + 1)}, "train/iterations");
+  }
+  EXPECT_FALSE(s.variable("train/frozen/" + first).ok()) << "frozen variables get no slot";
+}
+
+TEST(Adam, KerasDefaults) { trainAdaptive({"adam", 0.01}); }
+TEST(Adam, OwnBetasAndDecay) {
+  Adaptive o{"adam", 0.05, 0.5};
+  o.beta1 = 0.5;
+  o.beta2 = 0.75;
+  o.epsilon = 1e-3;
+  trainAdaptive(o);
+}
+TEST(RmsProp, Plain) { trainAdaptive({"rmsprop", 0.01}); }
+TEST(RmsProp, MomentumAndDecay) {
+  Adaptive o{"rmsprop", 0.02, 0.25};
+  o.rho = 0.8;
+  o.momentum = 0.9;
+  o.epsilon = 1e-4;
+  trainAdaptive(o);
 }
 
 } // namespace

@@ -40,7 +40,8 @@ struct TrainArgs {
   int epochs = 50;
   int64_t batch = 64;
   int64_t stepsPerCall = 1;
-  std::optional<float> lr, momentum, decay;
+  std::string optimizer; // sgd, adam, rmsprop (mlp: sgd; a model: its own)
+  std::optional<float> lr, momentum, decay, beta1, beta2, epsilon, rho;
   bool nesterov = false, quiet = false, checkNumerics = false;
   double validationSplit = 0.1;
   uint64_t seed = 123;

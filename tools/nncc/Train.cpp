@@ -23,6 +23,27 @@ int fail(const std::string &message) {
   return 1;
 }
 
+/// The optimizer flags given, over the optimizer's settings (the importer
+/// refuses one the optimizer does not have).
+void applyOptimizerFlags(const TrainArgs &args, graph::Optimizer &opt) {
+  if (args.lr)
+    opt.set_learning_rate(*args.lr);
+  if (args.momentum)
+    opt.set_momentum(*args.momentum);
+  if (args.decay)
+    opt.set_decay(*args.decay);
+  if (args.nesterov)
+    opt.set_nesterov(true);
+  if (args.beta1)
+    opt.set_beta1(*args.beta1);
+  if (args.beta2)
+    opt.set_beta2(*args.beta2);
+  if (args.epsilon)
+    opt.set_epsilon(*args.epsilon);
+  if (args.rho)
+    opt.set_rho(*args.rho);
+}
+
 /// The built-in MLP: 784, the hidden tanh layers, 10 softmax outputs.
 rt::Expected<std::unique_ptr<keras::Sequential>> builtinMlp(const TrainArgs &args) {
   auto model = std::make_unique<keras::Sequential>(args.seed, "mlp");
@@ -36,10 +57,10 @@ rt::Expected<std::unique_ptr<keras::Sequential>> builtinMlp(const TrainArgs &arg
                                  : keras::Dense(10, "softmax"));
   model->checkNumerics(args.checkNumerics);
   model->stepsPerExecution(args.stepsPerCall);
-  keras::SGD sgd(args.lr ? *args.lr : 0.001f);
-  sgd.momentum(args.momentum ? *args.momentum : 0).decay(args.decay ? *args.decay : 0);
-  sgd.nesterov(args.nesterov);
-  if (auto s = model->compile(sgd, "sparse_categorical_crossentropy", {"accuracy"}); !s.ok())
+  keras::Optimizer optimizer = keras::SGD(args.lr ? *args.lr : 0.001f);
+  optimizer.proto.set_kind(args.optimizer.empty() ? "sgd" : args.optimizer);
+  applyOptimizerFlags(args, optimizer.proto);
+  if (auto s = model->compile(optimizer, "sparse_categorical_crossentropy", {"accuracy"}); !s.ok())
     return s;
   return model;
 }
@@ -137,16 +158,16 @@ int runTrain(const TrainArgs &args) {
                   "that order");
     // The flags override the model's optimizer settings.
     graph::Optimizer &opt = *train->mutable_optimizer();
+    if (!args.optimizer.empty() && args.optimizer != opt.kind()) {
+      // Another optimizer: the model's settings were for its own.
+      float lr = opt.learning_rate();
+      opt.Clear();
+      opt.set_learning_rate(lr);
+      opt.set_kind(args.optimizer);
+    }
     if (opt.kind().empty())
       opt.set_kind("sgd");
-    if (args.lr)
-      opt.set_learning_rate(*args.lr);
-    if (args.momentum)
-      opt.set_momentum(*args.momentum);
-    if (args.decay)
-      opt.set_decay(*args.decay);
-    if (args.nesterov)
-      opt.set_nesterov(true);
+    applyOptimizerFlags(args, opt);
     sigs.train = train->name();
     sigs.x = train->feeds(0);
     sigs.y = train->feeds(1);

@@ -117,7 +117,13 @@ int main(int argc, char **argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   train->add_option("--lr", trainArgs.lr, "learning rate (mlp: 0.001; a model: its own)");
-  train->add_option("--momentum", trainArgs.momentum, "SGD momentum");
+  train->add_option("--optimizer", trainArgs.optimizer, "sgd, adam or rmsprop (mlp: sgd)")
+      ->check(CLI::IsMember({"sgd", "adam", "rmsprop"}));
+  train->add_option("--momentum", trainArgs.momentum, "SGD or RMSProp momentum");
+  train->add_option("--beta1", trainArgs.beta1, "Adam's beta1 (0.9)");
+  train->add_option("--beta2", trainArgs.beta2, "Adam's beta2 (0.999)");
+  train->add_option("--epsilon", trainArgs.epsilon, "Adam's or RMSProp's epsilon (1e-7)");
+  train->add_option("--rho", trainArgs.rho, "RMSProp's rho (0.9)");
   train->add_option("--decay", trainArgs.decay, "learning-rate decay (Keras)");
   train->add_flag("--nesterov", trainArgs.nesterov, "Nesterov momentum");
   train

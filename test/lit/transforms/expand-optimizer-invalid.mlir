@@ -24,3 +24,16 @@ module {
     return %0 : tensor<2xf32>
   }
 }
+
+// -----
+
+module {
+  nn.variable @w : tensor<2xf32> {initializer = "zeros"}
+  // expected-error @+1 {{unknown optimizer 'adagrad' (expected sgd, adam or rmsprop)}}
+  func.func @train(%x: tensor<2xf32>) -> tensor<f32> attributes {nn.feeds = ["x"], nn.fetches = ["cost"], nn.loss = "cost", nn.optimizer = {kind = "adagrad", learning_rate = 0.01 : f32}} {
+    %w = nn.read_variable @w : tensor<2xf32>
+    %0 = nn.mul %w, %x : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+    %1 = nn.reduce_sum %0 : tensor<2xf32> -> tensor<f32>
+    return %1 : tensor<f32>
+  }
+}

@@ -125,3 +125,76 @@ module @nesterov_decay {
     return %1 : tensor<f64>
   }
 }
+
+// -----
+
+// Adam: the bias-corrected rate in f64 (beta^t as exp(t log beta), t the
+// iteration count plus one), m and v moving averages of g and g * g, then
+// w -= lr_t * m / (sqrt(v) + epsilon); the settings left out are Keras'.
+// CHECK-LABEL: module @adam
+// CHECK: %[[W:.*]] = nn.read_variable @w : tensor<3xf32>
+// CHECK: %[[G:.*]] = nn.gradients %{{.*}} wrt %[[W]]
+// CHECK: %[[IT:.*]] = nn.read_variable @"train/iterations" : tensor<i64>
+// CHECK: %[[T0:.*]] = nn.cast %[[IT]] {dtype = f64} : tensor<i64> -> tensor<f64>
+// CHECK: %[[T:.*]] = nn.add %[[T0]], %{{.*}} : (tensor<f64>, tensor<f64>) -> tensor<f64>
+// CHECK: nn.constant dense<-0.10536{{[0-9]*}}> : tensor<f64>
+// CHECK: nn.exp
+// CHECK: nn.constant dense<-0.0010004{{[0-9]*}}> : tensor<f64>
+// CHECK: nn.exp
+// CHECK: %[[ROOT:.*]] = nn.sqrt %{{.*}} : tensor<f64> -> tensor<f64>
+// CHECK: %[[CORR:.*]] = nn.div %[[ROOT]], %{{.*}} : (tensor<f64>, tensor<f64>) -> tensor<f64>
+// CHECK: %[[LRT:.*]] = nn.mul %{{.*}}, %[[CORR]] : (tensor<f64>, tensor<f64>) -> tensor<f64>
+// CHECK: %[[R:.*]] = nn.cast %[[LRT]] {dtype = f32} : tensor<f64> -> tensor<f32>
+// CHECK: nn.read_variable @"train/w/m" : tensor<3xf32>
+// CHECK: %[[M:.*]] = nn.add
+// CHECK: nn.assign_variable @"train/w/m", %[[M]] : tensor<3xf32>
+// CHECK: %[[GG:.*]] = nn.mul %[[G]], %[[G]]
+// CHECK: nn.read_variable @"train/w/v" : tensor<3xf32>
+// CHECK: %[[V:.*]] = nn.add
+// CHECK: nn.assign_variable @"train/w/v", %[[V]] : tensor<3xf32>
+// CHECK: %[[SV:.*]] = nn.sqrt %[[V]] : tensor<3xf32> -> tensor<3xf32>
+// CHECK: %[[EPS:.*]] = nn.constant dense<1.000000e-07> : tensor<f32>
+// CHECK: %[[DEN:.*]] = nn.add %[[SV]], %[[EPS]]
+// CHECK: %[[Q:.*]] = nn.div %[[M]], %[[DEN]]
+// CHECK: %[[STEP:.*]] = nn.mul %[[R]], %[[Q]]
+// CHECK: %[[NW:.*]] = nn.sub %[[W]], %[[STEP]]
+// CHECK: nn.assign_variable @w, %[[NW]] : tensor<3xf32>
+// CHECK: nn.variable @"train/w/m" : tensor<3xf32> {frozen, initializer = "zeros"}
+// CHECK: nn.variable @"train/w/v" : tensor<3xf32> {frozen, initializer = "zeros"}
+module @adam {
+  nn.variable @w : tensor<3xf32> {initializer = "ones"}
+  func.func @train(%x: tensor<3xf32>) -> tensor<f32> attributes {nn.feeds = ["x"], nn.fetches = ["loss"], nn.loss = "loss", nn.optimizer = {kind = "adam", learning_rate = 0.01 : f32}} {
+    %w = nn.read_variable @w : tensor<3xf32>
+    %0 = nn.mul %w, %x : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+    %1 = nn.reduce_sum %0 : tensor<3xf32> -> tensor<f32>
+    return %1 : tensor<f32>
+  }
+}
+
+// -----
+
+// RMSprop with momentum: a = rho * a + (1 - rho) * g * g, then TF's
+// mom = momentum * mom + lr_t * g / sqrt(a + epsilon) and w -= mom.
+// CHECK-LABEL: module @rmsprop
+// CHECK: %[[W:.*]] = nn.read_variable @w : tensor<3xf32>
+// CHECK: %[[G:.*]] = nn.gradients %{{.*}} wrt %[[W]]
+// CHECK: %[[GG:.*]] = nn.mul %[[G]], %[[G]]
+// CHECK: nn.read_variable @"train/w/rms" : tensor<3xf32>
+// CHECK: %[[A:.*]] = nn.add
+// CHECK: nn.assign_variable @"train/w/rms", %[[A]] : tensor<3xf32>
+// CHECK: %[[MOM:.*]] = nn.read_variable @"train/w/momentum" : tensor<3xf32>
+// CHECK: %[[AE:.*]] = nn.add %[[A]], %{{.*}}
+// CHECK: %[[ROOT:.*]] = nn.sqrt %[[AE]]
+// CHECK: %[[NMOM:.*]] = nn.add
+// CHECK: nn.assign_variable @"train/w/momentum", %[[NMOM]] : tensor<3xf32>
+// CHECK: %[[NW:.*]] = nn.sub %[[W]], %[[NMOM]]
+// CHECK: nn.assign_variable @w, %[[NW]] : tensor<3xf32>
+module @rmsprop {
+  nn.variable @w : tensor<3xf32> {initializer = "ones"}
+  func.func @train(%x: tensor<3xf32>) -> tensor<f32> attributes {nn.feeds = ["x"], nn.fetches = ["loss"], nn.loss = "loss", nn.optimizer = {kind = "rmsprop", learning_rate = 0.01 : f32, momentum = 0.5 : f32, rho = 0.8 : f32, epsilon = 1.0e-4 : f32}} {
+    %w = nn.read_variable @w : tensor<3xf32>
+    %0 = nn.mul %w, %x : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+    %1 = nn.reduce_sum %0 : tensor<3xf32> -> tensor<f32>
+    return %1 : tensor<f32>
+  }
+}
