@@ -49,6 +49,7 @@ struct NNToLinalgPass : impl::NNToLinalgBase<NNToLinalgPass> {
     RewritePatternSet patterns(&getContext());
     populateMathLowering(patterns);
     populateNetworkLowering(patterns);
+    populateConvLowering(patterns);
     populateTensorLowering(patterns);
     populateGradientLowering(patterns);
     populateNumericsLowering(patterns);

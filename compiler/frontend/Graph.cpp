@@ -316,6 +316,28 @@ Output argmax(const Output &x, int64_t axis) {
   return x.graph().node("argmax", {x}, {{"axis", attrInt(axis)}}, "", 1, std::nullopt,
                         graph::I64)[0];
 }
+Output conv2d(const Output &x, const Output &filter, const Dims &strides,
+              const std::string &padding, const Dims &dilations) {
+  // The result's shape where both shapes are known (TensorFlow's rule).
+  std::optional<Dims> shape;
+  if (x.shape() && filter.shape() && x.shape()->size() == 4 && filter.shape()->size() == 4 &&
+      strides.size() == 2 && dilations.size() == 2) {
+    const Dims &xs = *x.shape(), &fs = *filter.shape();
+    shape = Dims{xs[0], -1, -1, fs[3]};
+    for (int i = 0; i < 2; ++i) {
+      int64_t in = xs[1 + i], span = (fs[i] - 1) * dilations[i] + 1;
+      if (in >= 0 && strides[i] > 0)
+        (*shape)[1 + i] =
+            padding == "SAME" ? (in + strides[i] - 1) / strides[i] : (in - span) / strides[i] + 1;
+    }
+  }
+  graph::AttrValue pad;
+  pad.set_s(padding);
+  return x.graph().node(
+      "conv2d", {x, filter},
+      {{"strides", attrInts(strides)}, {"dilations", attrInts(dilations)}, {"padding", pad}}, "", 1,
+      shape)[0];
+}
 Output oneHot(const Output &indices, int64_t depth, DataType dtype) {
   std::optional<Dims> shape;
   if (indices.shape()) {

@@ -139,6 +139,10 @@ Output reduceSum(const Output &x, const Dims &axes = {}, bool keepDims = false);
 Output reduceMean(const Output &x, const Dims &axes = {}, bool keepDims = false);
 Output reduceMax(const Output &x, const Dims &axes = {}, bool keepDims = false);
 Output argmax(const Output &x, int64_t axis);
+/// 2-D convolution of NHWC images with an HWIO filter (tf.nn.conv2d):
+/// strides and dilations [rows, columns], padding "SAME" or "VALID".
+Output conv2d(const Output &x, const Output &filter, const Dims &strides = {1, 1},
+              const std::string &padding = "VALID", const Dims &dilations = {1, 1});
 Output oneHot(const Output &indices, int64_t depth, DataType dtype = graph::F32);
 Output cast(const Output &x, DataType dtype);
 Output equal(const Output &a, const Output &b);

@@ -455,6 +455,42 @@ inline Array matmul(const Array &a, const Array &b, bool ta = false, bool tb = f
 }
 
 /// softmax (or log_softmax) of `x` along `axis`.
+/// 2-D convolution as TensorFlow's: x [N, H, W, C], filter [KH, KW, C, F],
+/// strides and dilations [rows, columns], "SAME" (out = ceil(in / stride),
+/// the odd padding after) or "VALID".
+inline Array conv2d(const Array &x, const Array &f, const std::vector<int64_t> &strides,
+                    const std::string &padding, const std::vector<int64_t> &dilations) {
+  int64_t n = x.shape[0], in[2] = {x.shape[1], x.shape[2]}, c = x.shape[3];
+  int64_t k[2] = {f.shape[0], f.shape[1]}, fo = f.shape[3];
+  int64_t out[2], before[2];
+  for (int i = 0; i < 2; ++i) {
+    int64_t span = (k[i] - 1) * dilations[i] + 1;
+    out[i] =
+        padding == "SAME" ? (in[i] + strides[i] - 1) / strides[i] : (in[i] - span) / strides[i] + 1;
+    int64_t total = std::max<int64_t>((out[i] - 1) * strides[i] + span - in[i], 0);
+    before[i] = padding == "SAME" ? total / 2 : 0;
+  }
+  Array y{{n, out[0], out[1], fo}, std::vector<double>(n * out[0] * out[1] * fo, 0.0)};
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t oh = 0; oh < out[0]; ++oh)
+      for (int64_t ow = 0; ow < out[1]; ++ow)
+        for (int64_t o = 0; o < fo; ++o) {
+          double sum = 0;
+          for (int64_t kh = 0; kh < k[0]; ++kh)
+            for (int64_t kw = 0; kw < k[1]; ++kw) {
+              int64_t h = oh * strides[0] + kh * dilations[0] - before[0];
+              int64_t w = ow * strides[1] + kw * dilations[1] - before[1];
+              if (h < 0 || h >= in[0] || w < 0 || w >= in[1])
+                continue;
+              for (int64_t ci = 0; ci < c; ++ci)
+                sum += x.values[((b * in[0] + h) * in[1] + w) * c + ci] *
+                       f.values[((kh * k[1] + kw) * c + ci) * fo + o];
+            }
+          y.values[((b * out[0] + oh) * out[1] + ow) * fo + o] = sum;
+        }
+  return y;
+}
+
 inline Array softmax(const Array &x, int64_t axis, bool log) {
   int64_t rank = static_cast<int64_t>(x.shape.size());
   axis = axis < 0 ? axis + rank : axis;

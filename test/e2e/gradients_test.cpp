@@ -170,6 +170,19 @@ protected:
                          boolAttr("transpose_a", ta) + boolAttr("transpose_b", tb)),
                     out});
   }
+  /// conv2d's gradients for the images and the filter.
+  void conv2dOp(const Shape &image, const Shape &filter, const std::vector<int64_t> &strides,
+                const std::string &padding, const std::vector<int64_t> &dilations) {
+    SCOPED_TRACE("conv2d " + nncc::rt::shapeString(image) + " " + nncc::rt::shapeString(filter) +
+                 " " + padding);
+    Input ix = x("x", image), ifl = x("f", filter);
+    Shape out = conv2d(ix.value, ifl.value, strides, padding, dilations).shape;
+    checkGradients({{ix, ifl},
+                    node("out", "conv2d", {"x", "f"},
+                         intsAttr("strides", strides) + intsAttr("dilations", dilations) +
+                             "attrs { key: \"padding\" value { s: \"" + padding + "\" } } "),
+                    out});
+  }
   void reduceOp(const std::string &op, const Shape &shape, const std::vector<int64_t> &axes,
                 bool keepDims) {
     std::string axesText;
@@ -203,6 +216,13 @@ TEST_F(GradientCheck, Add) { binaryOpAllShapes("add"); }
 TEST_F(GradientCheck, Sub) { binaryOpAllShapes("sub"); }
 TEST_F(GradientCheck, Mul) { binaryOpAllShapes("mul"); }
 TEST_F(GradientCheck, Div) { binaryOpAllShapes("div", 0.5, 2); }
+
+TEST_F(GradientCheck, Conv2D) {
+  conv2dOp({2, 5, 5, 2}, {3, 3, 2, 3}, {1, 1}, "VALID", {1, 1});
+  conv2dOp({2, 5, 6, 2}, {3, 2, 2, 3}, {2, 2}, "SAME", {1, 1});
+  conv2dOp({1, 7, 6, 1}, {2, 3, 1, 2}, {2, 1}, "VALID", {2, 1});
+  conv2dOp({1, 6, 6, 2}, {2, 2, 2, 2}, {1, 2}, "SAME", {2, 2});
+}
 
 TEST_F(GradientCheck, Neg) { unaryOp("neg", x("a", {3, 4})); }
 TEST_F(GradientCheck, Square) { unaryOp("square", x("a", {3, 4})); }

@@ -147,6 +147,53 @@ INSTANTIATE_TEST_SUITE_P(
                       MatMulCase{DType::I32, true, true}, MatMulCase{DType::I64, false, true}),
     matMulCaseName);
 
+struct ConvCase {
+  int64_t h, w, c, kh, kw, f;
+  std::vector<int64_t> strides, dilations;
+  std::string padding;
+};
+
+/// conv2d on images of an unknown batch, fed 1 and 3 images, against the
+/// reference, in f32 and f64.
+void checkConv2D(const ConvCase &k) {
+  for (DType dtype : {DType::F32, DType::F64}) {
+    SCOPED_TRACE(std::string(nncc::rt::dtypeName(dtype)) + " " + k.padding + " " +
+                 std::to_string(k.h) + "x" + std::to_string(k.w) + " filter " +
+                 std::to_string(k.kh) + "x" + std::to_string(k.kw) + " strides " +
+                 std::to_string(k.strides[0]) + "," + std::to_string(k.strides[1]) + " dilations " +
+                 std::to_string(k.dilations[0]) + "," + std::to_string(k.dilations[1]));
+    const std::string t = protoName(dtype);
+    Model model(placeholder("x", t, {-1, k.h, k.w, k.c}) +
+                placeholder("f", t, {k.kh, k.kw, k.c, k.f}) +
+                node("y", "conv2d", {"x", "f"},
+                     intsAttr("strides", k.strides) + intsAttr("dilations", k.dilations) +
+                         "attrs { key: \"padding\" value { s: \"" + k.padding + "\" } } ") +
+                signature({"x", "f"}, {"y"}));
+    ASSERT_TRUE(model.ok());
+    std::mt19937 rng(11);
+    for (int64_t batch : {1, 3}) {
+      Array x = randomArray({batch, k.h, k.w, k.c}, dtype, -1, 1, rng);
+      Array f = randomArray({k.kh, k.kw, k.c, k.f}, dtype, -1, 1, rng);
+      auto out = model.run({{"x", tensor(x, dtype)}, {"f", tensor(f, dtype)}});
+      expectClose(out, "y", dtype, conv2d(x, f, k.strides, k.padding, k.dilations), kSumRtol,
+                  kSumAtol);
+    }
+  }
+}
+
+TEST(Ops, Conv2DAsTensorFlow) {
+  checkConv2D({6, 5, 3, 3, 3, 4, {1, 1}, {1, 1}, "VALID"});
+  checkConv2D({6, 5, 3, 3, 3, 4, {1, 1}, {1, 1}, "SAME"});
+  // Even sizes and strides: SAME puts the odd padding row after.
+  checkConv2D({7, 8, 2, 2, 4, 3, {2, 3}, {1, 1}, "SAME"});
+  checkConv2D({9, 7, 2, 3, 2, 2, {2, 2}, {1, 1}, "VALID"});
+  checkConv2D({9, 9, 2, 3, 3, 2, {1, 1}, {2, 3}, "SAME"});
+  checkConv2D({9, 9, 2, 3, 2, 2, {2, 1}, {2, 2}, "VALID"});
+  // One input channel, a 1x1 filter, a filter as big as the image.
+  checkConv2D({5, 5, 1, 1, 1, 3, {1, 1}, {1, 1}, "SAME"});
+  checkConv2D({4, 4, 3, 4, 4, 2, {1, 1}, {1, 1}, "VALID"});
+}
+
 TEST(Ops, BiasAdd) {
   for (DType dtype : {DType::F32, DType::I32}) {
     SCOPED_TRACE(nncc::rt::dtypeName(dtype));

@@ -22,6 +22,7 @@ template <typename Op> struct Lowering : mlir::OpRewritePattern<Op> {
 
 void populateMathLowering(mlir::RewritePatternSet &patterns);
 void populateNetworkLowering(mlir::RewritePatternSet &patterns);
+void populateConvLowering(mlir::RewritePatternSet &patterns);
 void populateTensorLowering(mlir::RewritePatternSet &patterns);
 void populateGradientLowering(mlir::RewritePatternSet &patterns);
 void populateNumericsLowering(mlir::RewritePatternSet &patterns);

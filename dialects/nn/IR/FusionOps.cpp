@@ -37,8 +37,10 @@ LogicalResult FusionOp::verify() {
     if (value.getType() != result.getType())
       return emitOpError() << "result " << i << " is " << result.getType()
                            << " but the body yields " << value.getType();
-  if (kind == "matmul" &&
-      llvm::count_if(block.getOperations(), [](Operation &op) { return isa<MatMulOp>(op); }) != 1)
-    return emitOpError() << "of kind matmul must hold exactly one nn.matmul";
+  if (kind == "matmul" && llvm::count_if(block.getOperations(), [](Operation &op) {
+                            return op.hasTrait<Contraction>();
+                          }) != 1)
+    return emitOpError() << "of kind matmul must hold exactly one contraction (nn.matmul, "
+                            "nn.conv2d)";
   return success();
 }

@@ -182,6 +182,26 @@ LogicalResult LogOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
   return success();
 }
 
+LogicalResult Conv2DOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  auto x = dyn_cast<RankedTensorType>(getX().getType());
+  auto f = dyn_cast<RankedTensorType>(getFilter().getType());
+  if (!x || !f || x.isDynamicDim(1) || x.isDynamicDim(2) || f.isDynamicDim(0) || f.isDynamicDim(1))
+    return emitOpError("needs known image and filter sizes for its gradient, got ")
+           << getX().getType() << " and " << getFilter().getType();
+  SmallVector<NamedAttribute> window = {b.getNamedAttr("strides", getStridesAttr()),
+                                        b.getNamedAttr("dilations", getDilationsAttr()),
+                                        b.getNamedAttr("padding", getPaddingAttr())};
+  SmallVector<NamedAttribute> input(window), filter(window);
+  input.push_back(
+      b.getNamedAttr("input_size", b.getDenseI64ArrayAttr({x.getDimSize(1), x.getDimSize(2)})));
+  filter.push_back(
+      b.getNamedAttr("filter_size", b.getDenseI64ArrayAttr({f.getDimSize(0), f.getDimSize(1)})));
+  grads.push_back(make<Conv2DBackpropInputOp>(b, l, {g, getFilter()}, input));
+  grads.push_back(make<Conv2DBackpropFilterOp>(b, l, {getX(), g}, filter));
+  return success();
+}
+
 LogicalResult SqrtOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
   Location l = getLoc();
   Value y = getResult();

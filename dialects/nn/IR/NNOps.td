@@ -4,6 +4,7 @@
 
 include "MathOps.td"
 include "NetworkOps.td"
+include "ConvOps.td"
 include "TensorOps.td"
 include "StateOps.td"
 include "GradientOps.td"

@@ -82,3 +82,26 @@ bool compatibleTypes(TypeRange lhs, TypeRange rhs) {
 }
 
 } // namespace nncc::nn
+
+namespace nncc::nn {
+
+FailureOr<WindowDim> windowDim(std::optional<Location> loc, StringRef opName, StringRef what,
+                               int64_t in, int64_t size, int64_t stride, int64_t dilation,
+                               StringRef padding) {
+  int64_t span = (size - 1) * dilation + 1;
+  if (ShapedType::isDynamic(in))
+    return WindowDim{ShapedType::kDynamic, 0, 0};
+  if (padding == "VALID") {
+    if (in < span) {
+      (void)shapeError(loc, opName, what, " has ", in, " elements, fewer than the ", span,
+                       " the window spans (VALID padding)");
+      return failure();
+    }
+    return WindowDim{(in - span) / stride + 1, 0, 0};
+  }
+  int64_t out = (in + stride - 1) / stride;
+  int64_t total = std::max<int64_t>((out - 1) * stride + span - in, 0);
+  return WindowDim{out, total / 2, total - total / 2};
+}
+
+} // namespace nncc::nn

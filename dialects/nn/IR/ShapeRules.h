@@ -54,6 +54,19 @@ mlir::TensorType makeTensor(std::optional<llvm::ArrayRef<int64_t>> shape, mlir::
 /// (a `?` matches any size), so a refined or generalized type still verifies.
 bool compatibleTypes(mlir::TypeRange lhs, mlir::TypeRange rhs);
 
+/// A sliding window's geometry along one dimension (TensorFlow's rules):
+/// the output size and the padding before and after the input. Unknown
+/// when the input size is.
+struct WindowDim {
+  int64_t out, before, after;
+};
+/// `in` elements, a `size` window dilated by `dilation`, moved by `stride`,
+/// "SAME" or "VALID" padding; fails (naming `what`) where VALID leaves no
+/// output.
+mlir::FailureOr<WindowDim> windowDim(std::optional<mlir::Location> loc, llvm::StringRef opName,
+                                     llvm::StringRef what, int64_t in, int64_t size, int64_t stride,
+                                     int64_t dilation, llvm::StringRef padding);
+
 /// "3", "?" for a dimension in messages.
 std::string dimString(int64_t dim);
 

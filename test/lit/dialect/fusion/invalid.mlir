@@ -58,7 +58,7 @@ func.func @yield_type(%x: tensor<3xf32>) -> tensor<?xf32> {
 // -----
 
 func.func @no_product(%x: tensor<3xf32>) -> tensor<3xf32> {
-  // expected-error @+1 {{'nn.fusion' op of kind matmul must hold exactly one nn.matmul}}
+  // expected-error @+1 {{'nn.fusion' op of kind matmul must hold exactly one contraction (nn.matmul, nn.conv2d)}}
   %0 = nn.fusion "matmul"(%x) : (tensor<3xf32>) -> tensor<3xf32> {
   ^bb0(%a: tensor<3xf32>):
     nn.yield %a : tensor<3xf32>

@@ -220,3 +220,57 @@ func.func @mean_squared_error_broadcast(%p: tensor<8x3xf32>, %t: tensor<8x2xf32>
   %0 = nn.mean_squared_error %p, %t : (tensor<8x3xf32>, tensor<8x2xf32>) -> tensor<f32>
   return
 }
+
+// -----
+
+func.func @conv_channels(%x: tensor<?x28x28x3xf32>, %f: tensor<5x5x1x32xf32>) {
+  // expected-error @+2 {{'nn.conv2d' op x has 3 channels but the filter takes 1 (x 'tensor<?x28x28x3xf32>', filter 'tensor<5x5x1x32xf32>')}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.conv2d %x, %f : (tensor<?x28x28x3xf32>, tensor<5x5x1x32xf32>) -> tensor<?x24x24x32xf32>
+  return
+}
+
+// -----
+
+func.func @conv_rank(%x: tensor<28x28xf32>, %f: tensor<5x5x1x32xf32>) {
+  // expected-error @+2 {{'nn.conv2d' op x must be NHWC images (rank 4), got 'tensor<28x28xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.conv2d %x, %f : (tensor<28x28xf32>, tensor<5x5x1x32xf32>) -> tensor<?x24x24x32xf32>
+  return
+}
+
+// -----
+
+func.func @conv_padding(%x: tensor<?x28x28x1xf32>, %f: tensor<5x5x1x32xf32>) {
+  // expected-error @+2 {{'nn.conv2d' op padding must be SAME or VALID, got 'FULL'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.conv2d %x, %f {padding = "FULL"} : (tensor<?x28x28x1xf32>, tensor<5x5x1x32xf32>) -> tensor<?x24x24x32xf32>
+  return
+}
+
+// -----
+
+func.func @conv_strides(%x: tensor<?x28x28x1xf32>, %f: tensor<5x5x1x32xf32>) {
+  // expected-error @+2 {{'nn.conv2d' op strides must be two positive sizes [rows, columns], got [1, 0]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.conv2d %x, %f {strides = array<i64: 1, 0>} : (tensor<?x28x28x1xf32>, tensor<5x5x1x32xf32>) -> tensor<?x24x24x32xf32>
+  return
+}
+
+// -----
+
+func.func @conv_small(%x: tensor<?x4x28x1xf32>, %f: tensor<5x5x1x32xf32>) {
+  // expected-error @+2 {{'nn.conv2d' op the image's rows has 4 elements, fewer than the 5 the window spans (VALID padding)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.conv2d %x, %f : (tensor<?x4x28x1xf32>, tensor<5x5x1x32xf32>) -> tensor<?x24x24x32xf32>
+  return
+}
+
+// -----
+
+func.func @backprop_input(%dy: tensor<?x13x10x32xf32>, %f: tensor<5x5x1x32xf32>) {
+  // expected-error @+2 {{'nn.conv2d_backprop_input' op dy 'tensor<?x13x10x32xf32>' is not the output of a conv2d of [28, 28] images (rows: 14)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.conv2d_backprop_input %dy, %f {input_size = array<i64: 28, 28>, padding = "SAME", strides = array<i64: 2, 3>} : (tensor<?x13x10x32xf32>, tensor<5x5x1x32xf32>) -> tensor<?x28x28x1xf32>
+  return
+}

@@ -1,0 +1,264 @@
+// Convolutions: conv2d and its two gradients, each one linalg.generic over
+// its output with the window's loops as reductions. Where the window stays
+// inside the images (no padding) the images are read through an affine
+// indexing map; otherwise by tensor.extract at a clamped position, the
+// padding's zeros selected where the position falls outside (so no read
+// leaves the tensor, on the CPU or in a CUDA kernel rendered from this).
+#include "compiler/cpu/LoweringUtils.h"
+#include "compiler/cpu/lowering/Patterns.h"
+#include "nn/IR/NNDialect.h"
+#include "nn/IR/ShapeRules.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+
+namespace nncc::cpu {
+namespace {
+
+/// The window along rows and columns: strides, dilations, padding before,
+/// and whether any padding (before or after) is there.
+struct Window {
+  int64_t stride[2], dilation[2], before[2];
+  bool padded = false;
+};
+
+FailureOr<Window> windowOf(Operation *op, ArrayRef<int64_t> image, ArrayRef<int64_t> kernel,
+                           ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
+                           StringRef padding) {
+  Window w;
+  for (int i = 0; i < 2; ++i) {
+    if (ShapedType::isDynamic(image[i]) || ShapedType::isDynamic(kernel[i]))
+      return op->emitOpError("needs known image and filter sizes, got images of ")
+             << nn::dimString(image[0]) << "x" << nn::dimString(image[1]) << " and a "
+             << nn::dimString(kernel[0]) << "x" << nn::dimString(kernel[1]) << " filter";
+    auto d = nn::windowDim(op->getLoc(), op->getName().getStringRef(), "the image", image[i],
+                           kernel[i], strides[i], dilations[i], padding);
+    if (failed(d))
+      return failure();
+    w.stride[i] = strides[i];
+    w.dilation[i] = dilations[i];
+    w.before[i] = d->before;
+    w.padded |= d->before > 0 || d->after > 0;
+  }
+  return w;
+}
+
+/// An empty tensor of `type` whose dynamic batch size is that of `like`.
+Value emptyLike(OpBuilder &b, Location loc, RankedTensorType type, Value like) {
+  SmallVector<Value> sizes;
+  if (type.isDynamicDim(0))
+    sizes.push_back(dimSize(b, loc, like, 0));
+  return b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(), sizes);
+}
+
+Value zerosLike(OpBuilder &b, Location loc, RankedTensorType type, Value like) {
+  Value zero = scalarConstant(b, loc, type.getElementType(), 0.0);
+  return b.create<linalg::FillOp>(loc, zero, emptyLike(b, loc, type, like)).getResult(0);
+}
+
+Value index(OpBuilder &b, Location l, int64_t v) { return b.create<arith::ConstantIndexOp>(l, v); }
+
+/// i * stride + k * dilation - before, on index values.
+Value windowPosition(OpBuilder &b, Location l, Value i, Value k, int64_t stride, int64_t dilation,
+                     int64_t before) {
+  Value a = b.create<arith::MulIOp>(l, i, index(b, l, stride));
+  Value c = b.create<arith::MulIOp>(l, k, index(b, l, dilation));
+  Value s = b.create<arith::AddIOp>(l, a, c);
+  return b.create<arith::SubIOp>(l, s, index(b, l, before));
+}
+
+/// `at` in [0, size), and `at` clamped into it.
+std::pair<Value, Value> inside(OpBuilder &b, Location l, Value at, int64_t size) {
+  Value zero = index(b, l, 0), last = index(b, l, size - 1);
+  Value low = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, at, zero);
+  Value high = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sle, at, last);
+  Value ok = b.create<arith::AndIOp>(l, low, high);
+  Value clamped = b.create<arith::MaxSIOp>(l, b.create<arith::MinSIOp>(l, at, last), zero);
+  return {ok, clamped};
+}
+
+/// images[n, row, col, c], or 0 where (row, col) is padding.
+Value readPadded(OpBuilder &b, Location l, Value images, Value n, Value row, Value col, Value c) {
+  auto type = cast<RankedTensorType>(images.getType());
+  auto [rowOk, r] = inside(b, l, row, type.getDimSize(1));
+  auto [colOk, k] = inside(b, l, col, type.getDimSize(2));
+  Value v = b.create<tensor::ExtractOp>(l, images, ValueRange{n, r, k, c});
+  Value ok = b.create<arith::AndIOp>(l, rowOk, colOk);
+  return b.create<arith::SelectOp>(l, ok, v, scalarConstant(b, l, type.getElementType(), 0.0));
+}
+
+SmallVector<utils::IteratorType> iterators() {
+  using utils::IteratorType;
+  return {IteratorType::parallel, IteratorType::parallel,  IteratorType::parallel,
+          IteratorType::parallel, IteratorType::reduction, IteratorType::reduction,
+          IteratorType::reduction};
+}
+
+AffineMap map(MLIRContext *ctx, ArrayRef<AffineExpr> results) {
+  return AffineMap::get(7, 0, results, ctx);
+}
+
+// conv2d: loops (n, oh, ow, f | kh, kw, c); y[n, oh, ow, f] += x[n, oh * sh
+// + kh * dh - top, ow * sw + kw * dw - left, c] * filter[kh, kw, c, f].
+struct Conv2DLowering : Lowering<nn::Conv2DOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::Conv2DOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value x = op.getX(), filter = op.getFilter();
+    auto xt = cast<RankedTensorType>(x.getType()), ft = cast<RankedTensorType>(filter.getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    auto w = windowOf(op, xt.getShape().slice(1, 2), ft.getShape().take_front(2), op.getStrides(),
+                      op.getDilations(), op.getPadding());
+    if (failed(w))
+      return failure();
+    MLIRContext *ctx = rw.getContext();
+    AffineExpr n, oh, ow, f, kh, kw, c;
+    bindDims(ctx, n, oh, ow, f, kh, kw, c);
+    SmallVector<Value> inputs = {filter};
+    SmallVector<AffineMap> maps = {map(ctx, {kh, kw, c, f})};
+    if (!w->padded) {
+      inputs.push_back(x);
+      maps.push_back(map(ctx, {n, oh * w->stride[0] + kh * w->dilation[0],
+                               ow * w->stride[1] + kw * w->dilation[1], c}));
+    }
+    maps.push_back(map(ctx, {n, oh, ow, f}));
+    Window win = *w;
+    auto generic = rw.create<linalg::GenericOp>(
+        loc, type, inputs, zerosLike(rw, loc, type, x), maps, iterators(),
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value image = a[1];
+          if (win.padded) {
+            auto at = [&](int64_t d) { return b.create<linalg::IndexOp>(l, d).getResult(); };
+            Value row =
+                windowPosition(b, l, at(1), at(4), win.stride[0], win.dilation[0], win.before[0]);
+            Value col =
+                windowPosition(b, l, at(2), at(5), win.stride[1], win.dilation[1], win.before[1]);
+            image = readPadded(b, l, x, at(0), row, col, at(6));
+          }
+          Value product = b.create<arith::MulFOp>(l, image, a[0]);
+          b.create<linalg::YieldOp>(
+              l, Value(b.create<arith::AddFOp>(l, a.back(), product).getResult()));
+        });
+    rw.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+// The filter's gradient: loops (kh, kw, c, f | n, oh, ow); dw[kh, kw, c, f]
+// += x[n, oh * sh + kh * dh - top, ow * sw + kw * dw - left, c] *
+// dy[n, oh, ow, f].
+struct Conv2DBackpropFilterLowering : Lowering<nn::Conv2DBackpropFilterOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::Conv2DBackpropFilterOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value x = op.getX(), dy = op.getDy();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    auto w = windowOf(op, xt.getShape().slice(1, 2), op.getFilterSize(), op.getStrides(),
+                      op.getDilations(), op.getPadding());
+    if (failed(w))
+      return failure();
+    MLIRContext *ctx = rw.getContext();
+    AffineExpr kh, kw, c, f, n, oh, ow;
+    bindDims(ctx, kh, kw, c, f, n, oh, ow);
+    SmallVector<Value> inputs = {dy};
+    SmallVector<AffineMap> maps = {map(ctx, {n, oh, ow, f})};
+    if (!w->padded) {
+      inputs.push_back(x);
+      maps.push_back(map(ctx, {n, oh * w->stride[0] + kh * w->dilation[0],
+                               ow * w->stride[1] + kw * w->dilation[1], c}));
+    }
+    maps.push_back(map(ctx, {kh, kw, c, f}));
+    Value zero = scalarConstant(rw, loc, type.getElementType(), 0.0);
+    Value init =
+        rw.create<linalg::FillOp>(
+              loc, zero,
+              rw.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType()).getResult())
+            .getResult(0);
+    Window win = *w;
+    auto generic = rw.create<linalg::GenericOp>(
+        loc, type, inputs, init, maps, iterators(), [&](OpBuilder &b, Location l, ValueRange a) {
+          Value image = a[1];
+          if (win.padded) {
+            auto at = [&](int64_t d) { return b.create<linalg::IndexOp>(l, d).getResult(); };
+            Value row =
+                windowPosition(b, l, at(5), at(0), win.stride[0], win.dilation[0], win.before[0]);
+            Value col =
+                windowPosition(b, l, at(6), at(1), win.stride[1], win.dilation[1], win.before[1]);
+            image = readPadded(b, l, x, at(4), row, col, at(2));
+          }
+          Value product = b.create<arith::MulFOp>(l, image, a[0]);
+          b.create<linalg::YieldOp>(
+              l, Value(b.create<arith::AddFOp>(l, a.back(), product).getResult()));
+        });
+    rw.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+// The images' gradient: loops (n, h, w, c | kh, kw, f); dx[n, h, w, c] +=
+// dy[n, oh, ow, f] * filter[kh, kw, c, f] where h + top - kh * dh = oh * sh
+// (and so for columns) names a position of the output.
+struct Conv2DBackpropInputLowering : Lowering<nn::Conv2DBackpropInputOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::Conv2DBackpropInputOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value dy = op.getDy(), filter = op.getFilter();
+    auto ft = cast<RankedTensorType>(filter.getType());
+    auto dyt = cast<RankedTensorType>(dy.getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    auto w = windowOf(op, op.getInputSize(), ft.getShape().take_front(2), op.getStrides(),
+                      op.getDilations(), op.getPadding());
+    if (failed(w))
+      return failure();
+    MLIRContext *ctx = rw.getContext();
+    AffineExpr n, h, wd, c, kh, kw, f;
+    bindDims(ctx, n, h, wd, c, kh, kw, f);
+    SmallVector<AffineMap> maps = {map(ctx, {kh, kw, c, f}), map(ctx, {n, h, wd, c})};
+    Window win = *w;
+    int64_t outSize[2] = {dyt.getDimSize(1), dyt.getDimSize(2)};
+    auto generic = rw.create<linalg::GenericOp>(
+        loc, type, ValueRange{filter}, zerosLike(rw, loc, type, dy), maps, iterators(),
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          auto at = [&](int64_t d) { return b.create<linalg::IndexOp>(l, d).getResult(); };
+          // The output position along one dimension, whether there is one.
+          auto source = [&](int i, Value pos, Value k) -> std::pair<Value, Value> {
+            Value shifted = b.create<arith::AddIOp>(l, pos, index(b, l, win.before[i]));
+            Value back = b.create<arith::SubIOp>(
+                l, shifted, b.create<arith::MulIOp>(l, k, index(b, l, win.dilation[i])));
+            Value stride = index(b, l, win.stride[i]);
+            Value rem = b.create<arith::RemSIOp>(l, back, stride);
+            Value exact = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, rem, index(b, l, 0));
+            Value out = b.create<arith::DivSIOp>(l, back, stride);
+            auto [ok, clamped] = inside(b, l, out, outSize[i]);
+            Value nonNegative =
+                b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, back, index(b, l, 0));
+            Value all =
+                b.create<arith::AndIOp>(l, b.create<arith::AndIOp>(l, exact, ok), nonNegative);
+            return {all, clamped};
+          };
+          auto [rowOk, row] = source(0, at(1), at(4));
+          auto [colOk, col] = source(1, at(2), at(5));
+          Value g = b.create<tensor::ExtractOp>(l, dy, ValueRange{at(0), row, col, at(6)});
+          Value product = b.create<arith::MulFOp>(l, g, a[0]);
+          Value ok = b.create<arith::AndIOp>(l, rowOk, colOk);
+          Value term = b.create<arith::SelectOp>(l, ok, product,
+                                                 scalarConstant(b, l, type.getElementType(), 0.0));
+          b.create<linalg::YieldOp>(l,
+                                    Value(b.create<arith::AddFOp>(l, a.back(), term).getResult()));
+        });
+    rw.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+} // namespace
+
+void populateConvLowering(RewritePatternSet &patterns) {
+  patterns.add<Conv2DLowering, Conv2DBackpropFilterLowering, Conv2DBackpropInputLowering>(
+      patterns.getContext());
+}
+
+} // namespace nncc::cpu
