@@ -338,6 +338,35 @@ Output conv2d(const Output &x, const Output &filter, const Dims &strides,
       {{"strides", attrInts(strides)}, {"dilations", attrInts(dilations)}, {"padding", pad}}, "", 1,
       shape)[0];
 }
+namespace {
+Output pool(const char *op, const Output &x, const Dims &ksize, const Dims &strides,
+            const std::string &padding) {
+  std::optional<Dims> shape;
+  if (x.shape() && x.shape()->size() == 4 && ksize.size() == 2 && strides.size() == 2) {
+    shape = *x.shape();
+    for (int i = 0; i < 2; ++i) {
+      int64_t in = (*x.shape())[1 + i];
+      (*shape)[1 + i] = in < 0 || strides[i] <= 0 ? -1
+                        : padding == "SAME"       ? (in + strides[i] - 1) / strides[i]
+                                                  : (in - ksize[i]) / strides[i] + 1;
+    }
+  }
+  graph::AttrValue pad;
+  pad.set_s(padding);
+  return x.graph().node(
+      op, {x}, {{"ksize", attrInts(ksize)}, {"strides", attrInts(strides)}, {"padding", pad}}, "",
+      1, shape)[0];
+}
+} // namespace
+
+Output maxPool(const Output &x, const Dims &ksize, const Dims &strides,
+               const std::string &padding) {
+  return pool("max_pool", x, ksize, strides, padding);
+}
+Output avgPool(const Output &x, const Dims &ksize, const Dims &strides,
+               const std::string &padding) {
+  return pool("avg_pool", x, ksize, strides, padding);
+}
 Output oneHot(const Output &indices, int64_t depth, DataType dtype) {
   std::optional<Dims> shape;
   if (indices.shape()) {

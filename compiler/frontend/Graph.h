@@ -143,6 +143,12 @@ Output argmax(const Output &x, int64_t axis);
 /// strides and dilations [rows, columns], padding "SAME" or "VALID".
 Output conv2d(const Output &x, const Output &filter, const Dims &strides = {1, 1},
               const std::string &padding = "VALID", const Dims &dilations = {1, 1});
+/// Max and mean of each ksize window of NHWC images (tf.nn.max_pool,
+/// tf.nn.avg_pool; the padding is never in a window).
+Output maxPool(const Output &x, const Dims &ksize, const Dims &strides,
+               const std::string &padding = "VALID");
+Output avgPool(const Output &x, const Dims &ksize, const Dims &strides,
+               const std::string &padding = "VALID");
 Output oneHot(const Output &indices, int64_t depth, DataType dtype = graph::F32);
 Output cast(const Output &x, DataType dtype);
 Output equal(const Output &a, const Output &b);

@@ -491,6 +491,38 @@ inline Array conv2d(const Array &x, const Array &f, const std::vector<int64_t> &
   return y;
 }
 
+/// max_pool or avg_pool as TensorFlow's (the padding never in a window).
+inline Array pool(const Array &x, const std::vector<int64_t> &ksize,
+                  const std::vector<int64_t> &strides, const std::string &padding, bool max) {
+  int64_t n = x.shape[0], in[2] = {x.shape[1], x.shape[2]}, c = x.shape[3];
+  int64_t out[2], before[2];
+  for (int i = 0; i < 2; ++i) {
+    out[i] = padding == "SAME" ? (in[i] + strides[i] - 1) / strides[i]
+                               : (in[i] - ksize[i]) / strides[i] + 1;
+    int64_t total = std::max<int64_t>((out[i] - 1) * strides[i] + ksize[i] - in[i], 0);
+    before[i] = padding == "SAME" ? total / 2 : 0;
+  }
+  Array y{{n, out[0], out[1], c}, std::vector<double>(n * out[0] * out[1] * c, 0.0)};
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t oh = 0; oh < out[0]; ++oh)
+      for (int64_t ow = 0; ow < out[1]; ++ow)
+        for (int64_t ch = 0; ch < c; ++ch) {
+          double acc = max ? -INFINITY : 0;
+          int64_t count = 0;
+          for (int64_t kh = 0; kh < ksize[0]; ++kh)
+            for (int64_t kw = 0; kw < ksize[1]; ++kw) {
+              int64_t h = oh * strides[0] + kh - before[0], w = ow * strides[1] + kw - before[1];
+              if (h < 0 || h >= in[0] || w < 0 || w >= in[1])
+                continue;
+              double v = x.values[((b * in[0] + h) * in[1] + w) * c + ch];
+              acc = max ? std::max(acc, v) : acc + v;
+              ++count;
+            }
+          y.values[((b * out[0] + oh) * out[1] + ow) * c + ch] = max ? acc : acc / count;
+        }
+  return y;
+}
+
 inline Array softmax(const Array &x, int64_t axis, bool log) {
   int64_t rank = static_cast<int64_t>(x.shape.size());
   axis = axis < 0 ? axis + rank : axis;

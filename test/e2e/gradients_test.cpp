@@ -224,6 +224,24 @@ TEST_F(GradientCheck, Conv2D) {
   conv2dOp({1, 6, 6, 2}, {2, 2, 2, 2}, {1, 2}, "SAME", {2, 2});
 }
 
+TEST_F(GradientCheck, Pools) {
+  for (const char *op : {"max_pool", "avg_pool"})
+    for (auto [padding, ksize, strides] :
+         {std::tuple<std::string, std::vector<int64_t>, std::vector<int64_t>>{
+              "VALID", {2, 2}, {2, 2}},
+          {"SAME", {3, 2}, {2, 1}},
+          {"SAME", {2, 2}, {1, 1}}}) {
+      SCOPED_TRACE(std::string(op) + " " + padding);
+      Input in = x("x", {2, 5, 4, 2});
+      Shape out = pool(in.value, ksize, strides, padding, true).shape;
+      checkGradients({{in},
+                      node("out", op, {"x"},
+                           intsAttr("ksize", ksize) + intsAttr("strides", strides) +
+                               "attrs { key: \"padding\" value { s: \"" + padding + "\" } } "),
+                      out});
+    }
+}
+
 TEST_F(GradientCheck, Neg) { unaryOp("neg", x("a", {3, 4})); }
 TEST_F(GradientCheck, Square) { unaryOp("square", x("a", {3, 4})); }
 TEST_F(GradientCheck, Exp) { unaryOp("exp", x("a", {3, 4})); }

@@ -194,6 +194,37 @@ TEST(Ops, Conv2DAsTensorFlow) {
   checkConv2D({4, 4, 3, 4, 4, 2, {1, 1}, {1, 1}, "VALID"});
 }
 
+TEST(Ops, MaxAndAvgPoolAsTensorFlow) {
+  struct Case {
+    int64_t h, w;
+    std::vector<int64_t> ksize, strides;
+    std::string padding;
+  };
+  for (const Case &k : std::vector<Case>{{8, 8, {2, 2}, {2, 2}, "VALID"},
+                                         {7, 9, {2, 2}, {2, 2}, "SAME"},
+                                         {7, 6, {3, 2}, {2, 1}, "SAME"},
+                                         {9, 7, {3, 3}, {1, 2}, "VALID"}})
+    for (DType dtype : {DType::F32, DType::F64}) {
+      SCOPED_TRACE(std::string(nncc::rt::dtypeName(dtype)) + " " + k.padding + " " +
+                   std::to_string(k.h) + "x" + std::to_string(k.w) + " ksize " +
+                   std::to_string(k.ksize[0]) + "x" + std::to_string(k.ksize[1]));
+      const std::string t = protoName(dtype);
+      std::string window = intsAttr("ksize", k.ksize) + intsAttr("strides", k.strides) +
+                           "attrs { key: \"padding\" value { s: \"" + k.padding + "\" } } ";
+      Model model(placeholder("x", t, {-1, k.h, k.w, 3}) + node("mx", "max_pool", {"x"}, window) +
+                  node("av", "avg_pool", {"x"}, window) + signature({"x"}, {"mx", "av"}));
+      ASSERT_TRUE(model.ok());
+      std::mt19937 rng(12);
+      for (int64_t batch : {1, 2}) {
+        Array x = randomArray({batch, k.h, k.w, 3}, dtype, -1, 1, rng);
+        auto out = model.run({{"x", tensor(x, dtype)}});
+        expectEqual(out, "mx", dtype, pool(x, k.ksize, k.strides, k.padding, true));
+        expectClose(out, "av", dtype, pool(x, k.ksize, k.strides, k.padding, false), kSumRtol,
+                    kSumAtol);
+      }
+    }
+}
+
 TEST(Ops, BiasAdd) {
   for (DType dtype : {DType::F32, DType::I32}) {
     SCOPED_TRACE(nncc::rt::dtypeName(dtype));

@@ -12,6 +12,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace nncc::cpu {
@@ -79,14 +81,40 @@ std::pair<Value, Value> inside(OpBuilder &b, Location l, Value at, int64_t size)
   return {ok, clamped};
 }
 
-/// images[n, row, col, c], or 0 where (row, col) is padding.
-Value readPadded(OpBuilder &b, Location l, Value images, Value n, Value row, Value col, Value c) {
+/// images[n, row, col, c] (read at a clamped position), and whether (row,
+/// col) is inside the images rather than padding.
+std::pair<Value, Value> readClamped(OpBuilder &b, Location l, Value images, Value n, Value row,
+                                    Value col, Value c) {
   auto type = cast<RankedTensorType>(images.getType());
   auto [rowOk, r] = inside(b, l, row, type.getDimSize(1));
   auto [colOk, k] = inside(b, l, col, type.getDimSize(2));
   Value v = b.create<tensor::ExtractOp>(l, images, ValueRange{n, r, k, c});
-  Value ok = b.create<arith::AndIOp>(l, rowOk, colOk);
-  return b.create<arith::SelectOp>(l, ok, v, scalarConstant(b, l, type.getElementType(), 0.0));
+  return {v, b.create<arith::AndIOp>(l, rowOk, colOk)};
+}
+
+/// images[n, row, col, c], or 0 where (row, col) is padding.
+Value readPadded(OpBuilder &b, Location l, Value images, Value n, Value row, Value col, Value c) {
+  auto [v, ok] = readClamped(b, l, images, n, row, col, c);
+  Type elt = cast<RankedTensorType>(images.getType()).getElementType();
+  return b.create<arith::SelectOp>(l, ok, v, scalarConstant(b, l, elt, 0.0));
+}
+
+/// The output position whose window holds input position `pos` at window
+/// offset `k` along dimension i (pos + before - k * dilation = out * stride),
+/// whether there is one, and the position clamped into [0, outSize).
+std::pair<Value, Value> windowSource(OpBuilder &b, Location l, const Window &win, int i, Value pos,
+                                     Value k, int64_t outSize) {
+  Value shifted = b.create<arith::AddIOp>(l, pos, index(b, l, win.before[i]));
+  Value back = b.create<arith::SubIOp>(l, shifted,
+                                       b.create<arith::MulIOp>(l, k, index(b, l, win.dilation[i])));
+  Value stride = index(b, l, win.stride[i]);
+  Value rem = b.create<arith::RemSIOp>(l, back, stride);
+  Value exact = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, rem, index(b, l, 0));
+  Value out = b.create<arith::DivSIOp>(l, back, stride);
+  auto [ok, clamped] = inside(b, l, out, outSize);
+  Value nonNegative = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, back, index(b, l, 0));
+  Value all = b.create<arith::AndIOp>(l, b.create<arith::AndIOp>(l, exact, ok), nonNegative);
+  return {all, clamped};
 }
 
 SmallVector<utils::IteratorType> iterators() {
@@ -223,24 +251,8 @@ struct Conv2DBackpropInputLowering : Lowering<nn::Conv2DBackpropInputOp> {
         loc, type, ValueRange{filter}, zerosLike(rw, loc, type, dy), maps, iterators(),
         [&](OpBuilder &b, Location l, ValueRange a) {
           auto at = [&](int64_t d) { return b.create<linalg::IndexOp>(l, d).getResult(); };
-          // The output position along one dimension, whether there is one.
-          auto source = [&](int i, Value pos, Value k) -> std::pair<Value, Value> {
-            Value shifted = b.create<arith::AddIOp>(l, pos, index(b, l, win.before[i]));
-            Value back = b.create<arith::SubIOp>(
-                l, shifted, b.create<arith::MulIOp>(l, k, index(b, l, win.dilation[i])));
-            Value stride = index(b, l, win.stride[i]);
-            Value rem = b.create<arith::RemSIOp>(l, back, stride);
-            Value exact = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, rem, index(b, l, 0));
-            Value out = b.create<arith::DivSIOp>(l, back, stride);
-            auto [ok, clamped] = inside(b, l, out, outSize[i]);
-            Value nonNegative =
-                b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, back, index(b, l, 0));
-            Value all =
-                b.create<arith::AndIOp>(l, b.create<arith::AndIOp>(l, exact, ok), nonNegative);
-            return {all, clamped};
-          };
-          auto [rowOk, row] = source(0, at(1), at(4));
-          auto [colOk, col] = source(1, at(2), at(5));
+          auto [rowOk, row] = windowSource(b, l, win, 0, at(1), at(4), outSize[0]);
+          auto [colOk, col] = windowSource(b, l, win, 1, at(2), at(5), outSize[1]);
           Value g = b.create<tensor::ExtractOp>(l, dy, ValueRange{at(0), row, col, at(6)});
           Value product = b.create<arith::MulFOp>(l, g, a[0]);
           Value ok = b.create<arith::AndIOp>(l, rowOk, colOk);
@@ -254,10 +266,249 @@ struct Conv2DBackpropInputLowering : Lowering<nn::Conv2DBackpropInputOp> {
   }
 };
 
+// Pooling: loops (n, oh, ow, c | kh, kw); a [KH, KW] tensor nobody reads
+// gives linalg the window's extents.
+
+SmallVector<utils::IteratorType> poolIterators() {
+  using utils::IteratorType;
+  return {IteratorType::parallel, IteratorType::parallel,  IteratorType::parallel,
+          IteratorType::parallel, IteratorType::reduction, IteratorType::reduction};
+}
+
+AffineMap map6(MLIRContext *ctx, ArrayRef<AffineExpr> results) {
+  return AffineMap::get(6, 0, results, ctx);
+}
+
+Value windowShape(OpBuilder &b, Location l, ArrayRef<int64_t> ksize) {
+  return b.create<tensor::EmptyOp>(l, ksize, b.getI8Type());
+}
+
+Value filled(OpBuilder &b, Location l, RankedTensorType type, Value like, double value) {
+  Value v = scalarConstant(b, l, type.getElementType(), value);
+  return b.create<linalg::FillOp>(l, v, emptyLike(b, l, type, like)).getResult(0);
+}
+
+/// The row and column of window offset (kh, kw) of output (oh, ow).
+std::pair<Value, Value> windowAt(OpBuilder &b, Location l, const Window &w, Value oh, Value ow,
+                                 Value kh, Value kw) {
+  return {windowPosition(b, l, oh, kh, w.stride[0], w.dilation[0], w.before[0]),
+          windowPosition(b, l, ow, kw, w.stride[1], w.dilation[1], w.before[1])};
+}
+
+/// How many elements of each window [OH, OW] lie inside the images.
+Value windowCounts(OpBuilder &b, Location l, const Window &w, ArrayRef<int64_t> image,
+                   ArrayRef<int64_t> ksize, ArrayRef<int64_t> out, Type elt) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr oh, ow, kh, kw;
+  bindDims(ctx, oh, ow, kh, kw);
+  auto type = RankedTensorType::get(out, elt);
+  Value zero = scalarConstant(b, l, elt, 0.0);
+  Value init = b.create<linalg::FillOp>(l, zero, b.create<tensor::EmptyOp>(l, out, elt).getResult())
+                   .getResult(0);
+  using utils::IteratorType;
+  auto generic = b.create<linalg::GenericOp>(
+      l, type, ValueRange{windowShape(b, l, ksize)}, init,
+      SmallVector<AffineMap>{AffineMap::get(4, 0, {kh, kw}, ctx),
+                             AffineMap::get(4, 0, {oh, ow}, ctx)},
+      SmallVector<IteratorType>{IteratorType::parallel, IteratorType::parallel,
+                                IteratorType::reduction, IteratorType::reduction},
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        auto at = [&](int64_t d) { return b.create<linalg::IndexOp>(l, d).getResult(); };
+        auto [row, col] = windowAt(b, l, w, at(0), at(1), at(2), at(3));
+        Value ok = b.create<arith::AndIOp>(l, inside(b, l, row, image[0]).first,
+                                           inside(b, l, col, image[1]).first);
+        Value one = b.create<arith::SelectOp>(l, ok, scalarConstant(b, l, elt, 1.0),
+                                              scalarConstant(b, l, elt, 0.0));
+        b.create<linalg::YieldOp>(l, Value(b.create<arith::AddFOp>(l, a.back(), one)));
+      });
+  return generic.getResult(0);
+}
+
+/// A reduction of x's windows into `type` from `init`: combine(acc, v) with
+/// v the window's element, `pad` where it is padding.
+template <typename Combine>
+Value poolReduce(OpBuilder &b, Location l, Value x, const Window &w, ArrayRef<int64_t> ksize,
+                 RankedTensorType type, double init, double pad) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr n, oh, ow, c, kh, kw;
+  bindDims(ctx, n, oh, ow, c, kh, kw);
+  SmallVector<Value> inputs = {windowShape(b, l, ksize)};
+  SmallVector<AffineMap> maps = {map6(ctx, {kh, kw})};
+  if (!w.padded) {
+    inputs.push_back(x);
+    maps.push_back(map6(
+        ctx, {n, oh * w.stride[0] + kh * w.dilation[0], ow * w.stride[1] + kw * w.dilation[1], c}));
+  }
+  maps.push_back(map6(ctx, {n, oh, ow, c}));
+  auto generic = b.create<linalg::GenericOp>(
+      l, type, inputs, filled(b, l, type, x, init), maps, poolIterators(),
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        Value v = w.padded ? Value() : a[1];
+        if (w.padded) {
+          auto at = [&](int64_t d) { return b.create<linalg::IndexOp>(l, d).getResult(); };
+          auto [row, col] = windowAt(b, l, w, at(1), at(2), at(4), at(5));
+          auto [read, ok] = readClamped(b, l, x, at(0), row, col, at(3));
+          v = b.create<arith::SelectOp>(l, ok, read,
+                                        scalarConstant(b, l, type.getElementType(), pad));
+        }
+        b.create<linalg::YieldOp>(l, Value(b.create<Combine>(l, a.back(), v)));
+      });
+  return generic.getResult(0);
+}
+
+struct MaxPoolLowering : Lowering<nn::MaxPoolOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::MaxPoolOp op, PatternRewriter &rw) const override {
+    auto xt = cast<RankedTensorType>(op.getX().getType());
+    auto w = windowOf(op, xt.getShape().slice(1, 2), op.getKsize(), op.getStrides(),
+                      op.getDilations(), op.getPadding());
+    if (failed(w))
+      return failure();
+    auto type = cast<RankedTensorType>(op.getType());
+    rw.replaceOp(op, poolReduce<arith::MaximumFOp>(rw, op.getLoc(), op.getX(), *w, op.getKsize(),
+                                                   type, -INFINITY, -INFINITY));
+    return success();
+  }
+};
+
+struct AvgPoolLowering : Lowering<nn::AvgPoolOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::AvgPoolOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    auto xt = cast<RankedTensorType>(op.getX().getType());
+    auto w = windowOf(op, xt.getShape().slice(1, 2), op.getKsize(), op.getStrides(),
+                      op.getDilations(), op.getPadding());
+    if (failed(w))
+      return failure();
+    auto type = cast<RankedTensorType>(op.getType());
+    Value sums = poolReduce<arith::AddFOp>(rw, loc, op.getX(), *w, op.getKsize(), type, 0.0, 0.0);
+    Value counts = windowCounts(rw, loc, *w, xt.getShape().slice(1, 2), op.getKsize(),
+                                type.getShape().slice(1, 2), type.getElementType());
+    MLIRContext *ctx = rw.getContext();
+    AffineExpr n, oh, ow, c;
+    bindDims(ctx, n, oh, ow, c);
+    auto id = AffineMap::get(4, 0, {n, oh, ow, c}, ctx);
+    auto generic = rw.create<linalg::GenericOp>(
+        loc, type, ValueRange{sums, counts}, emptyLike(rw, loc, type, op.getX()),
+        SmallVector<AffineMap>{id, AffineMap::get(4, 0, {oh, ow}, ctx), id},
+        SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          b.create<linalg::YieldOp>(l, Value(b.create<arith::DivFOp>(l, a[0], a[1])));
+        });
+    rw.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+// max_pool's gradient: first the position in each window of its first max
+// (or NaN), then each input element sums the dy of the windows that chose it.
+struct MaxPoolGradLowering : Lowering<nn::MaxPoolGradOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::MaxPoolGradOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value x = op.getX(), y = op.getY(), dy = op.getDy();
+    auto xt = cast<RankedTensorType>(x.getType()), yt = cast<RankedTensorType>(y.getType());
+    ArrayRef<int64_t> ksize = op.getKsize();
+    auto w = windowOf(op, xt.getShape().slice(1, 2), ksize, op.getStrides(), op.getDilations(),
+                      op.getPadding());
+    if (failed(w))
+      return failure();
+    Window win = *w;
+    MLIRContext *ctx = rw.getContext();
+    AffineExpr n, oh, ow, c, kh, kw;
+    bindDims(ctx, n, oh, ow, c, kh, kw);
+    int64_t cells = ksize[0] * ksize[1];
+    auto firstType = RankedTensorType::get(yt.getShape(), rw.getI64Type());
+    auto first = rw.create<linalg::GenericOp>(
+        loc, firstType, ValueRange{windowShape(rw, loc, ksize), y},
+        filled(rw, loc, firstType, y, static_cast<double>(cells)),
+        SmallVector<AffineMap>{map6(ctx, {kh, kw}), map6(ctx, {n, oh, ow, c}),
+                               map6(ctx, {n, oh, ow, c})},
+        poolIterators(), [&](OpBuilder &b, Location l, ValueRange a) {
+          auto at = [&](int64_t d) { return b.create<linalg::IndexOp>(l, d).getResult(); };
+          auto [row, col] = windowAt(b, l, win, at(1), at(2), at(4), at(5));
+          auto [v, ok] = readClamped(b, l, x, at(0), row, col, at(3));
+          Value isMax = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, v, a[1]);
+          Value isNan = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, v, v);
+          Value hit = b.create<arith::AndIOp>(l, ok, b.create<arith::OrIOp>(l, isMax, isNan));
+          Value cell = b.create<arith::AddIOp>(
+              l, b.create<arith::MulIOp>(l, at(4), index(b, l, ksize[1])), at(5));
+          Value pos = b.create<arith::IndexCastOp>(l, b.getI64Type(), cell);
+          Value candidate = b.create<arith::SelectOp>(
+              l, hit, pos, b.create<arith::ConstantIntOp>(l, cells, 64).getResult());
+          b.create<linalg::YieldOp>(l, Value(b.create<arith::MinSIOp>(l, a.back(), candidate)));
+        });
+    Value chosen = first.getResult(0);
+    int64_t outSize[2] = {yt.getDimSize(1), yt.getDimSize(2)};
+    auto generic = rw.create<linalg::GenericOp>(
+        loc, xt, ValueRange{windowShape(rw, loc, ksize)}, filled(rw, loc, xt, x, 0.0),
+        SmallVector<AffineMap>{map6(ctx, {kh, kw}), map6(ctx, {n, oh, ow, c})}, poolIterators(),
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          auto at = [&](int64_t d) { return b.create<linalg::IndexOp>(l, d).getResult(); };
+          auto [rowOk, row] = windowSource(b, l, win, 0, at(1), at(4), outSize[0]);
+          auto [colOk, col] = windowSource(b, l, win, 1, at(2), at(5), outSize[1]);
+          SmallVector<Value> where = {at(0), row, col, at(3)};
+          Value picked = b.create<tensor::ExtractOp>(l, chosen, where);
+          Value g = b.create<tensor::ExtractOp>(l, dy, where);
+          Value cell = b.create<arith::AddIOp>(
+              l, b.create<arith::MulIOp>(l, at(4), index(b, l, ksize[1])), at(5));
+          Value mine =
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, picked,
+                                      b.create<arith::IndexCastOp>(l, b.getI64Type(), cell));
+          Value ok = b.create<arith::AndIOp>(l, b.create<arith::AndIOp>(l, rowOk, colOk), mine);
+          Value term =
+              b.create<arith::SelectOp>(l, ok, g, scalarConstant(b, l, xt.getElementType(), 0.0));
+          b.create<linalg::YieldOp>(l, Value(b.create<arith::AddFOp>(l, a.back(), term)));
+        });
+    rw.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+// avg_pool's gradient: each input element sums dy / count of the windows
+// holding it.
+struct AvgPoolGradLowering : Lowering<nn::AvgPoolGradOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::AvgPoolGradOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value dy = op.getDy();
+    auto dyt = cast<RankedTensorType>(dy.getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> ksize = op.getKsize(), image = op.getInputSize();
+    auto w = windowOf(op, image, ksize, op.getStrides(), op.getDilations(), op.getPadding());
+    if (failed(w))
+      return failure();
+    Window win = *w;
+    Value counts =
+        windowCounts(rw, loc, win, image, ksize, dyt.getShape().slice(1, 2), type.getElementType());
+    MLIRContext *ctx = rw.getContext();
+    AffineExpr n, h, wd, c, kh, kw;
+    bindDims(ctx, n, h, wd, c, kh, kw);
+    int64_t outSize[2] = {dyt.getDimSize(1), dyt.getDimSize(2)};
+    auto generic = rw.create<linalg::GenericOp>(
+        loc, type, ValueRange{windowShape(rw, loc, ksize)}, filled(rw, loc, type, dy, 0.0),
+        SmallVector<AffineMap>{map6(ctx, {kh, kw}), map6(ctx, {n, h, wd, c})}, poolIterators(),
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          auto at = [&](int64_t d) { return b.create<linalg::IndexOp>(l, d).getResult(); };
+          auto [rowOk, row] = windowSource(b, l, win, 0, at(1), at(4), outSize[0]);
+          auto [colOk, col] = windowSource(b, l, win, 1, at(2), at(5), outSize[1]);
+          Value g = b.create<tensor::ExtractOp>(l, dy, ValueRange{at(0), row, col, at(3)});
+          Value count = b.create<tensor::ExtractOp>(l, counts, ValueRange{row, col});
+          Value ok = b.create<arith::AndIOp>(l, rowOk, colOk);
+          Value term = b.create<arith::SelectOp>(l, ok, b.create<arith::DivFOp>(l, g, count),
+                                                 scalarConstant(b, l, type.getElementType(), 0.0));
+          b.create<linalg::YieldOp>(l, Value(b.create<arith::AddFOp>(l, a.back(), term)));
+        });
+    rw.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 } // namespace
 
 void populateConvLowering(RewritePatternSet &patterns) {
-  patterns.add<Conv2DLowering, Conv2DBackpropFilterLowering, Conv2DBackpropInputLowering>(
+  patterns.add<Conv2DLowering, Conv2DBackpropFilterLowering, Conv2DBackpropInputLowering,
+               MaxPoolLowering, AvgPoolLowering, MaxPoolGradLowering, AvgPoolGradLowering>(
       patterns.getContext());
 }
 

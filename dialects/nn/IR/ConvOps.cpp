@@ -176,3 +176,79 @@ LogicalResult Conv2DBackpropFilterOp::inferReturnTypes(MLIRContext *, std::optio
   types.push_back(RankedTensorType::get({kernel[0], kernel[1], xs[3], ds[3]}, elt));
   return success();
 }
+
+namespace {
+
+/// A pool's result type: x [N, H, W, C] -> [N, OH, OW, C].
+LogicalResult inferPool(std::optional<Location> loc, StringRef name, Type input,
+                        ArrayRef<int64_t> ksize, ArrayRef<int64_t> strides,
+                        ArrayRef<int64_t> dilations, StringRef padding,
+                        SmallVectorImpl<Type> &types) {
+  auto x = rank4(loc, name, input, "x", "NHWC images");
+  if (failed(x) || failed(checkWindow(loc, name, strides, dilations, padding)) ||
+      failed(checkPair(loc, name, "ksize", ksize)))
+    return failure();
+  if (!x->hasRank()) {
+    types.push_back(*x);
+    return success();
+  }
+  ArrayRef<int64_t> xs = x->getShape();
+  auto out = outputSizes(loc, name, xs.slice(1, 2), ksize, strides, dilations, padding);
+  if (failed(out))
+    return failure();
+  types.push_back(RankedTensorType::get({xs[0], (*out)[0], (*out)[1], xs[3]}, x->getElementType()));
+  return success();
+}
+
+} // namespace
+
+LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                          Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  return inferPool(loc, getOperationName(), adaptor.getX().getType(), adaptor.getKsize(),
+                   adaptor.getStrides(), adaptor.getDilations(), adaptor.getPadding(), types);
+}
+
+LogicalResult AvgPoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                          Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  return inferPool(loc, getOperationName(), adaptor.getX().getType(), adaptor.getKsize(),
+                   adaptor.getStrides(), adaptor.getDilations(), adaptor.getPadding(), types);
+}
+
+LogicalResult MaxPoolGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                              Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  StringRef name = getOperationName();
+  SmallVector<Type> pooled;
+  if (failed(inferPool(loc, name, adaptor.getX().getType(), adaptor.getKsize(),
+                       adaptor.getStrides(), adaptor.getDilations(), adaptor.getPadding(), pooled)))
+    return failure();
+  for (auto [what, v] : {std::pair<StringRef, Value>{"y", adaptor.getY()}, {"dy", adaptor.getDy()}})
+    if (!compatibleTypes(TypeRange{v.getType()}, TypeRange{pooled[0]}))
+      return shapeError(loc, name, what, " ", v.getType(), " is not the max_pool of x ",
+                        adaptor.getX().getType(), " (", pooled[0], ")");
+  types.push_back(adaptor.getX().getType());
+  return success();
+}
+
+LogicalResult AvgPoolGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                              Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  StringRef name = getOperationName();
+  auto dy = rank4(loc, name, adaptor.getDy().getType(), "dy", "NHWC gradients");
+  if (failed(dy) || failed(checkPair(loc, name, "input_size", adaptor.getInputSize())))
+    return failure();
+  ArrayRef<int64_t> image = adaptor.getInputSize();
+  if (!dy->hasRank()) {
+    types.push_back(*dy);
+    return success();
+  }
+  ArrayRef<int64_t> ds = dy->getShape();
+  auto input = RankedTensorType::get({ds[0], image[0], image[1], ds[3]}, dy->getElementType());
+  SmallVector<Type> pooled;
+  if (failed(inferPool(loc, name, input, adaptor.getKsize(), adaptor.getStrides(),
+                       adaptor.getDilations(), adaptor.getPadding(), pooled)))
+    return failure();
+  if (!compatibleTypes(TypeRange{Type(*dy)}, TypeRange{pooled[0]}))
+    return shapeError(loc, name, "dy ", Type(*dy), " is not the avg_pool of ", list(image),
+                      " images (", pooled[0], ")");
+  types.push_back(input);
+  return success();
+}

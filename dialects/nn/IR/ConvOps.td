@@ -35,4 +35,31 @@ def NN_Conv2DBackpropFilterOp : NN_WindowOp<"conv2d_backprop_filter", [NN_Reduct
                 "`filter_size` = [KH, KW]";
 }
 
+// Pooling: the window's max or mean per channel, `ksize` [rows, columns];
+// the padding is never part of a window (TensorFlow's: the mean divides by
+// the elements inside the image).
+def NN_MaxPoolOp : NN_WindowOp<"max_pool",
+    [NN_Reduction, DeclareOpInterfaceMethods<NN_GradientOpInterface>],
+    (ins NN_FloatTensor:$x), (ins DenseI64ArrayAttr:$ksize)> {
+  let summary = "the max of each window of x [N, H, W, C] (NaN wins)";
+}
+
+def NN_AvgPoolOp : NN_WindowOp<"avg_pool",
+    [NN_Reduction, DeclareOpInterfaceMethods<NN_GradientOpInterface>],
+    (ins NN_FloatTensor:$x), (ins DenseI64ArrayAttr:$ksize)> {
+  let summary = "the mean of each window of x [N, H, W, C], padding excluded";
+}
+
+def NN_MaxPoolGradOp : NN_WindowOp<"max_pool_grad", [NN_Reduction],
+    (ins NN_FloatTensor:$x, NN_FloatTensor:$y, NN_FloatTensor:$dy),
+    (ins DenseI64ArrayAttr:$ksize)> {
+  let summary = "the gradient of max_pool: dy to the first position of each window "
+                "holding its max y";
+}
+
+def NN_AvgPoolGradOp : NN_WindowOp<"avg_pool_grad", [NN_Reduction],
+    (ins NN_FloatTensor:$dy), (ins DenseI64ArrayAttr:$ksize, DenseI64ArrayAttr:$input_size)> {
+  let summary = "the gradient of avg_pool: dy spread evenly over each window's elements";
+}
+
 #endif // NNCC_NN_CONV_OPS_TD

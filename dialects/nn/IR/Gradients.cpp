@@ -202,6 +202,26 @@ LogicalResult Conv2DOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads
   return success();
 }
 
+LogicalResult MaxPoolOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  SmallVector<NamedAttribute> attrs = {
+      b.getNamedAttr("ksize", getKsizeAttr()), b.getNamedAttr("strides", getStridesAttr()),
+      b.getNamedAttr("dilations", getDilationsAttr()), b.getNamedAttr("padding", getPaddingAttr())};
+  grads.push_back(make<MaxPoolGradOp>(b, getLoc(), {getX(), getResult(), g}, attrs));
+  return success();
+}
+
+LogicalResult AvgPoolOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  auto x = dyn_cast<RankedTensorType>(getX().getType());
+  if (!x || x.isDynamicDim(1) || x.isDynamicDim(2))
+    return emitOpError("needs known image sizes for its gradient, got ") << getX().getType();
+  SmallVector<NamedAttribute> attrs = {
+      b.getNamedAttr("ksize", getKsizeAttr()), b.getNamedAttr("strides", getStridesAttr()),
+      b.getNamedAttr("dilations", getDilationsAttr()), b.getNamedAttr("padding", getPaddingAttr()),
+      b.getNamedAttr("input_size", b.getDenseI64ArrayAttr({x.getDimSize(1), x.getDimSize(2)}))};
+  grads.push_back(make<AvgPoolGradOp>(b, getLoc(), {g}, attrs));
+  return success();
+}
+
 LogicalResult SqrtOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
   Location l = getLoc();
   Value y = getResult();

@@ -274,3 +274,12 @@ func.func @backprop_input(%dy: tensor<?x13x10x32xf32>, %f: tensor<5x5x1x32xf32>)
   %0 = nn.conv2d_backprop_input %dy, %f {input_size = array<i64: 28, 28>, padding = "SAME", strides = array<i64: 2, 3>} : (tensor<?x13x10x32xf32>, tensor<5x5x1x32xf32>) -> tensor<?x28x28x1xf32>
   return
 }
+
+// -----
+
+func.func @pool_ksize(%x: tensor<?x28x28x1xf32>) {
+  // expected-error @+2 {{'nn.max_pool' op ksize must be two positive sizes [rows, columns], got [2]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.max_pool %x {ksize = array<i64: 2>} : (tensor<?x28x28x1xf32>) -> tensor<?x14x14x1xf32>
+  return
+}
