@@ -1,5 +1,6 @@
 #include "compiler/frontend/Layers.h"
 
+#include <cctype>
 #include <stdexcept>
 
 namespace nncc::fe::layers {
@@ -35,6 +36,70 @@ Output dense(const Output &x, int64_t units, const std::string &activation, cons
       g.variable(layer + "/bias", {units}, biasInitializer ? *biasInitializer : zeros(), x.dtype());
   Output z = biasAdd(matmul(x, kernel), bias);
   return g.name(activate(z, activation), layer);
+}
+
+namespace {
+
+std::string upper(std::string s) {
+  for (char &c : s)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// x's shape, rank 4 with known rows, columns and channels, or an error
+/// naming the layer.
+const Dims &images(const Output &x, const std::string &layer) {
+  if (!x.shape() || x.shape()->size() != 4 || (*x.shape())[1] < 0 || (*x.shape())[2] < 0 ||
+      (*x.shape())[3] < 0)
+    throw std::invalid_argument("layer '" + layer + "': its input '" + x.name() +
+                                "' must be NHWC images of known rows, columns and channels");
+  return *x.shape();
+}
+
+} // namespace
+
+Output conv2d(const Output &x, int64_t filters, const Dims &kernelSize, const Dims &strides,
+              const std::string &padding, const std::string &activation, const std::string &name) {
+  Graph &g = x.graph();
+  std::string layer = name.empty() ? g.uniqueName("conv2d") : name;
+  const Dims &in = images(x, layer);
+  if (kernelSize.size() != 2)
+    throw std::invalid_argument("conv2d layer '" + layer +
+                                "': kernel_size must be [rows, columns]");
+  Output kernel = g.variable(layer + "/kernel", {kernelSize[0], kernelSize[1], in[3], filters},
+                             glorotUniform(g.nextSeed()), x.dtype());
+  Output bias = g.variable(layer + "/bias", {filters}, zeros(), x.dtype());
+  Output z = biasAdd(fe::conv2d(x, kernel, strides, upper(padding)), bias);
+  return g.name(activate(z, activation), layer);
+}
+
+Output maxPooling2d(const Output &x, const Dims &poolSize, const Dims &strides,
+                    const std::string &padding, const std::string &name) {
+  std::string layer = name.empty() ? x.graph().uniqueName("max_pooling2d") : name;
+  images(x, layer);
+  return x.graph().name(maxPool(x, poolSize, strides, upper(padding)), layer);
+}
+
+Output averagePooling2d(const Output &x, const Dims &poolSize, const Dims &strides,
+                        const std::string &padding, const std::string &name) {
+  std::string layer = name.empty() ? x.graph().uniqueName("average_pooling2d") : name;
+  images(x, layer);
+  return x.graph().name(avgPool(x, poolSize, strides, upper(padding)), layer);
+}
+
+Output flatten(const Output &x, const std::string &name) {
+  std::string layer = name.empty() ? x.graph().uniqueName("flatten") : name;
+  int64_t size = 1;
+  if (!x.shape() || x.shape()->empty())
+    throw std::invalid_argument("flatten layer '" + layer + "': its input '" + x.name() +
+                                "' must have a known rank of 1 or more");
+  for (size_t i = 1; i < x.shape()->size(); ++i) {
+    if ((*x.shape())[i] < 0)
+      throw std::invalid_argument("flatten layer '" + layer + "': the sizes of '" + x.name() +
+                                  "' after the batch must be known");
+    size *= (*x.shape())[i];
+  }
+  return x.graph().name(reshape(x, {-1, size}), layer);
 }
 
 } // namespace nncc::fe::layers

@@ -15,6 +15,23 @@ Output dense(const Output &x, int64_t units, const std::string &activation = "",
              std::optional<graph::Initializer> kernelInitializer = std::nullopt,
              std::optional<graph::Initializer> biasInitializer = std::nullopt);
 
+/// tf.layers.conv2d on NHWC images: a "<name>/kernel" [KH, KW, C, filters]
+/// (glorot_uniform) and a "<name>/bias" [filters] (zeros), then the
+/// activation. padding: "valid" or "same" (either case).
+Output conv2d(const Output &x, int64_t filters, const Dims &kernelSize,
+              const Dims &strides = {1, 1}, const std::string &padding = "valid",
+              const std::string &activation = "", const std::string &name = "");
+
+/// tf.layers.max_pooling2d and average_pooling2d.
+Output maxPooling2d(const Output &x, const Dims &poolSize, const Dims &strides,
+                    const std::string &padding = "valid", const std::string &name = "");
+Output averagePooling2d(const Output &x, const Dims &poolSize, const Dims &strides,
+                        const std::string &padding = "valid", const std::string &name = "");
+
+/// tf.layers.flatten: [N, d1, d2, ...] -> [N, d1 * d2 * ...] (the sizes
+/// after the batch must be known).
+Output flatten(const Output &x, const std::string &name = "");
+
 /// The activation by name, applied to `x` ("" returns x).
 Output activate(const Output &x, const std::string &activation);
 
