@@ -103,15 +103,21 @@ SignatureBuilder &SignatureBuilder::minimize(const Output &loss,
 Graph::Graph(std::string name, uint64_t seed) : seed_(seed) { proto_.set_name(name); }
 
 std::string Graph::uniqueName(const std::string &prefix) {
+  // prefix, prefix_1, ...: the first that no node, placeholder or variable
+  // has (a node renamed to prefix_1 keeps it).
   int &n = used_[prefix];
-  std::string name = n == 0 ? prefix : prefix + "_" + std::to_string(n);
-  ++n;
+  std::string name;
+  do {
+    name = n == 0 ? prefix : prefix + "_" + std::to_string(n);
+    ++n;
+  } while (taken_.count(name));
   return name;
 }
 
 Output Graph::placeholder(const std::string &name, DataType dtype, std::optional<Dims> shape) {
   graph::Placeholder *p = proto_.add_placeholders();
   p->set_name(name);
+  taken_.insert(name);
   p->set_dtype(dtype);
   if (shape)
     for (int64_t d : *shape)
@@ -125,6 +131,7 @@ Output Graph::variable(const std::string &name, const Dims &shape, graph::Initia
                        DataType dtype, bool frozen) {
   graph::Variable *v = proto_.add_variables();
   v->set_name(name);
+  taken_.insert(name);
   v->set_dtype(dtype);
   for (int64_t d : shape)
     v->add_shape(d);
@@ -184,6 +191,7 @@ std::vector<Output> Graph::node(const std::string &op, const std::vector<Output>
                                 std::optional<DataType> dtype) {
   graph::Node *n = proto_.add_nodes();
   n->set_name(name.empty() ? uniqueName(op) : name);
+  taken_.insert(n->name());
   n->set_op(op);
   for (const Output &in : inputs) {
     if (&in.graph() != this)
@@ -206,6 +214,7 @@ Output Graph::name(const Output &x, const std::string &name) {
     if (n.name() == x.name()) {
       std::string old = n.name();
       n.set_name(name);
+      taken_.insert(name);
       for (graph::Node &m : *proto_.mutable_nodes())
         for (std::string &in : *m.mutable_inputs())
           if (in == old)

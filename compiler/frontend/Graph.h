@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,8 @@ private:
   graph::Graph proto_;
   uint64_t seed_, counter_ = 0;
   std::map<std::string, int> used_;
+  /// Every name given so far (uniqueName never gives one again).
+  std::set<std::string> taken_;
 };
 
 // Attribute values.

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -71,7 +72,7 @@ rt::Expected<std::vector<rt::Tensor>> runBatched(rt::Session &session, const std
 
 Sequential::Sequential(uint64_t seed, std::string name) : seed_(seed), name_(std::move(name)) {}
 
-void Sequential::add(Dense layer) { layers_.push_back(std::move(layer)); }
+void Sequential::add(Layer layer) { layers_.push_back(std::move(layer)); }
 
 Optimizer::Optimizer(const SGD &o) {
   proto.set_kind("sgd");
@@ -103,8 +104,16 @@ rt::Status Sequential::compile(const Optimizer &optimizer, const std::string &lo
                                const std::vector<std::string> &metrics) {
   if (layers_.empty())
     return rt::Status::error("Sequential.compile: the model has no layers");
-  if (layers_.front().inputDims <= 0)
-    return rt::Status::error("Sequential.compile: the first layer needs inputDim");
+  Dims input;
+  if (auto *d = std::get_if<Dense>(&layers_.front()); d && d->inputDims > 0)
+    input = {-1, d->inputDims};
+  if (auto *c = std::get_if<Conv2D>(&layers_.front()); c && c->input.size() == 3)
+    input = {-1, c->input[0], c->input[1], c->input[2]};
+  if (input.empty())
+    return rt::Status::error("Sequential.compile: the first layer needs inputDim (Dense) or "
+                             "inputShape [rows, columns, channels] (Conv2D)");
+  if (!std::holds_alternative<Dense>(layers_.back()))
+    return rt::Status::error("Sequential.compile: the last layer must be Dense");
   if (!isCrossEntropy(loss) && loss != "mse" && loss != "mean_squared_error")
     return rt::Status::error("Sequential.compile: unknown loss '" + loss +
                              "' (expected categorical_crossentropy, "
@@ -113,7 +122,7 @@ rt::Status Sequential::compile(const Optimizer &optimizer, const std::string &lo
     if (m != "accuracy" && m != "acc")
       return rt::Status::error("Sequential.compile: unknown metric '" + m +
                                "' (expected accuracy)");
-  const Dense &last = layers_.back();
+  const Dense &last = std::get<Dense>(layers_.back());
   if (isCrossEntropy(loss) && last.activation != "softmax")
     return rt::Status::error("Sequential.compile: " + loss +
                              " needs a softmax last layer, got activation '" + last.activation +
@@ -121,16 +130,34 @@ rt::Status Sequential::compile(const Optimizer &optimizer, const std::string &lo
   loss_ = loss;
   graph_ = std::make_unique<Graph>(name_, seed_);
   Graph &g = *graph_;
-  Output x = g.placeholder("x", graph::F32, Dims{-1, layers_.front().inputDims});
+  Output x = g.placeholder("x", graph::F32, input);
   Output h = x;
   try {
+    // Keras' names: dense_1, conv2d_1, max_pooling2d_1..., counted per kind.
+    std::map<std::string, int> counts;
+    auto name = [&](const std::string &kind) {
+      return kind + "_" + std::to_string(++counts[kind]);
+    };
     for (size_t i = 0; i < layers_.size(); ++i) {
-      const Dense &l = layers_[i];
-      bool fusedSoftmax = i + 1 == layers_.size() && isCrossEntropy(loss);
-      // The last softmax is applied to the logits by the loss itself
-      // (softmax cross-entropy), which is exact where log(softmax) is not.
-      h = layers::dense(h, l.units, fusedSoftmax ? "" : l.activation,
-                        "dense_" + std::to_string(i + 1), l.kernel, l.bias);
+      const Layer &layer = layers_[i];
+      if (auto *l = std::get_if<Dense>(&layer)) {
+        bool fusedSoftmax = i + 1 == layers_.size() && isCrossEntropy(loss);
+        // The last softmax is applied to the logits by the loss itself
+        // (softmax cross-entropy), which is exact where log(softmax) is not.
+        h = layers::dense(h, l->units, fusedSoftmax ? "" : l->activation, name("dense"), l->kernel,
+                          l->bias);
+      } else if (auto *c = std::get_if<Conv2D>(&layer)) {
+        h = layers::conv2d(h, c->filters, c->kernelSize, c->stride, c->pad, c->activation,
+                           name("conv2d"));
+      } else if (auto *p = std::get_if<MaxPooling2D>(&layer)) {
+        h = layers::maxPooling2d(h, p->pool, p->stride.empty() ? p->pool : p->stride, p->pad,
+                                 name("max_pooling2d"));
+      } else if (auto *p = std::get_if<AveragePooling2D>(&layer)) {
+        h = layers::averagePooling2d(h, p->pool, p->stride.empty() ? p->pool : p->stride, p->pad,
+                                     name("average_pooling2d"));
+      } else {
+        h = layers::flatten(h, name("flatten"));
+      }
     }
   } catch (const std::invalid_argument &e) {
     return rt::Status::error(std::string("Sequential.compile: ") + e.what());
@@ -378,7 +405,7 @@ rt::Expected<rt::Tensor> Sequential::predict(const rt::Tensor &x, int64_t batchS
   auto parts = runBatched(*session_, "predict", "x", x, "", nullptr, {outputName_}, batchSize);
   if (!parts)
     return rt::Status::error("Sequential.predict: " + parts.error());
-  int64_t n = x.shape()[0], units = layers_.back().units;
+  int64_t n = x.shape()[0], units = std::get<Dense>(layers_.back()).units;
   rt::Tensor all(rt::DType::F32, {n, units});
   char *dst = static_cast<char *>(all.data());
   for (const rt::Tensor &p : *parts) {

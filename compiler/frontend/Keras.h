@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <variant>
 
 namespace nncc::fe::keras {
 
@@ -42,6 +43,57 @@ struct Dense {
   int64_t inputDims = 0;
   std::optional<graph::Initializer> kernel, bias; // glorot_uniform, zeros
 };
+
+/// Keras' Conv2D on NHWC images: `filters` of `kernelSize` [rows, columns].
+struct Conv2D {
+  Conv2D(int64_t filters, Dims kernelSize, std::string activation = "")
+      : filters(filters), kernelSize(std::move(kernelSize)), activation(std::move(activation)) {}
+  Conv2D &strides(Dims s) {
+    stride = std::move(s);
+    return *this;
+  }
+  /// "valid" or "same".
+  Conv2D &padding(std::string p) {
+    pad = std::move(p);
+    return *this;
+  }
+  /// The images' [rows, columns, channels], for a first layer.
+  Conv2D &inputShape(Dims s) {
+    input = std::move(s);
+    return *this;
+  }
+  int64_t filters;
+  Dims kernelSize, stride = {1, 1};
+  std::string activation, pad = "valid";
+  Dims input;
+};
+
+/// Keras' MaxPooling2D and AveragePooling2D (strides: the pool size
+/// unless given).
+template <typename Self> struct Pooling2D {
+  explicit Pooling2D(Dims poolSize = {2, 2}) : pool(std::move(poolSize)) {}
+  Self &strides(Dims s) {
+    stride = std::move(s);
+    return static_cast<Self &>(*this);
+  }
+  Self &padding(std::string p) {
+    pad = std::move(p);
+    return static_cast<Self &>(*this);
+  }
+  Dims pool, stride;
+  std::string pad = "valid";
+};
+struct MaxPooling2D : Pooling2D<MaxPooling2D> {
+  using Pooling2D::Pooling2D;
+};
+struct AveragePooling2D : Pooling2D<AveragePooling2D> {
+  using Pooling2D::Pooling2D;
+};
+
+/// Keras' Flatten: [N, ...] -> [N, product].
+struct Flatten {};
+
+using Layer = std::variant<Dense, Conv2D, MaxPooling2D, AveragePooling2D, Flatten>;
 
 struct SGD {
   explicit SGD(float lr = 0.01f) : lr(lr) {}
@@ -158,7 +210,10 @@ rt::Expected<std::vector<double>> evaluateSession(rt::Session &session,
 class Sequential {
 public:
   explicit Sequential(uint64_t seed = 0, std::string name = "sequential");
-  void add(Dense layer);
+  /// Dense, Conv2D, MaxPooling2D, AveragePooling2D or Flatten; the first
+  /// layer gives the input (Dense::inputDim, Conv2D::inputShape), the last
+  /// is Dense.
+  void add(Layer layer);
 
   /// Builds the graph and compiles it. loss: "categorical_crossentropy"
   /// (one-hot or probability labels), "sparse_categorical_crossentropy"
@@ -208,7 +263,7 @@ private:
   rt::Device device_ = rt::Device::cpu();
   uint64_t seed_;
   std::string name_;
-  std::vector<Dense> layers_;
+  std::vector<Layer> layers_;
   std::unique_ptr<Graph> graph_;
   std::unique_ptr<rt::Session> session_;
   std::string loss_, outputName_;

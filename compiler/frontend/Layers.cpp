@@ -69,7 +69,8 @@ Output conv2d(const Output &x, int64_t filters, const Dims &kernelSize, const Di
   Output kernel = g.variable(layer + "/kernel", {kernelSize[0], kernelSize[1], in[3], filters},
                              glorotUniform(g.nextSeed()), x.dtype());
   Output bias = g.variable(layer + "/bias", {filters}, zeros(), x.dtype());
-  Output z = biasAdd(fe::conv2d(x, kernel, strides, upper(padding)), bias);
+  Output conv = g.name(fe::conv2d(x, kernel, strides, upper(padding)), layer + "/convolution");
+  Output z = biasAdd(conv, bias);
   return g.name(activate(z, activation), layer);
 }
 

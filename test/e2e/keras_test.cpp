@@ -115,6 +115,49 @@ TEST(Keras, AdamAndRmsPropTrain) {
   }
 }
 
+// Keras' CNN layers: Conv2D, MaxPooling2D, AveragePooling2D, Flatten and
+// Dense, fit with Adam on 640 Fashion-MNIST images as [N, 28, 28, 1].
+TEST(Keras, ConvolutionalLayersFit) {
+  struct stat st;
+  if (stat(kData, &st) != 0)
+    GTEST_SKIP() << kData << " is missing (Debian package dataset-fashion-mnist)";
+  auto data = nncc::rt::data::readMnistDir(kData);
+  ASSERT_TRUE(data.ok()) << data.error();
+  nncc::rt::data::standardize(data->trainImages, data->testImages);
+  keras::Sequential model(3, "cnn");
+  model.add(keras::Conv2D(8, {5, 5}, "relu").padding("same").inputShape({28, 28, 1}));
+  model.add(keras::MaxPooling2D({2, 2}));
+  model.add(keras::Conv2D(16, {3, 3}, "relu"));
+  model.add(keras::AveragePooling2D({2, 2}).padding("same"));
+  model.add(keras::Flatten());
+  model.add(keras::Dense(10, "softmax"));
+  auto compiled = model.compile(keras::Adam(0.003f), "sparse_categorical_crossentropy");
+  ASSERT_TRUE(compiled.ok()) << compiled.message();
+  EXPECT_EQ(model.graph().variables(0).name(), "conv2d_1/kernel");
+  auto x = Tensor::borrow(DType::F32, {640, 28, 28, 1}, data->trainImages.data<float>());
+  auto y = Tensor::borrow(DType::I32, {640}, data->trainLabels.data<int32_t>());
+  keras::FitOptions quiet;
+  quiet.verbose = 0;
+  quiet.epochs = 3;
+  auto h = model.fit(x, y, quiet);
+  ASSERT_TRUE(h.ok()) << h.error();
+  EXPECT_LT(h->loss.back(), 0.75 * h->loss.front());
+  auto test = Tensor::borrow(DType::F32, {500, 28, 28, 1}, data->testImages.data<float>());
+  auto testY = Tensor::borrow(DType::I32, {500}, data->testLabels.data<int32_t>());
+  auto scores = model.evaluate(test, testY);
+  ASSERT_TRUE(scores.ok()) << scores.error();
+  EXPECT_GT((*scores)[1], 0.6);
+
+  keras::Sequential flatFirst;
+  flatFirst.add(keras::Flatten());
+  flatFirst.add(keras::Dense(10, "softmax"));
+  EXPECT_THAT(flatFirst.compile(keras::SGD(), "mse").message(), HasSubstr("needs inputDim"));
+  keras::Sequential convLast;
+  convLast.add(keras::Conv2D(8, {3, 3}).inputShape({28, 28, 1}));
+  EXPECT_THAT(convLast.compile(keras::SGD(), "mse").message(),
+              HasSubstr("the last layer must be Dense"));
+}
+
 TEST(Keras, SparseLabelsAndMse) {
   auto model = textbookModel(1);
   ASSERT_TRUE(model.compile(keras::SGD(0.1f), "sparse_categorical_crossentropy").ok());
