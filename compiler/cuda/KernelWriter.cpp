@@ -665,10 +665,15 @@ std::string KernelWriter::expression(Operation *op, const std::vector<std::strin
            " : " + x[1] + ")";
   };
   auto cast = [&] { return "(" + T + ")(" + x[0] + ")"; };
+  auto wrap = [&](const char *o) { return t.isInteger(1) ? bin(o) : ubin(o); };
   return llvm::TypeSwitch<Operation *, std::string>(op)
-      .Case<arith::AddFOp, arith::AddIOp>([&](auto) { return bin("+"); })
-      .Case<arith::SubFOp, arith::SubIOp>([&](auto) { return bin("-"); })
-      .Case<arith::MulFOp, arith::MulIOp>([&](auto) { return bin("*"); })
+      .Case<arith::AddFOp>([&](auto) { return bin("+"); })
+      // Integers wrap around, as in MLIR (C's signed overflow is undefined).
+      .Case<arith::AddIOp>([&](auto) { return wrap("+"); })
+      .Case<arith::SubFOp>([&](auto) { return bin("-"); })
+      .Case<arith::SubIOp>([&](auto) { return wrap("-"); })
+      .Case<arith::MulFOp>([&](auto) { return bin("*"); })
+      .Case<arith::MulIOp>([&](auto) { return wrap("*"); })
       .Case<arith::DivFOp, arith::DivSIOp>([&](auto) { return bin("/"); })
       .Case<arith::RemSIOp>([&](auto) { return bin("%"); })
       .Case<arith::RemFOp>([&](auto) { return call("fmod"); })

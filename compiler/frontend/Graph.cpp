@@ -368,6 +368,12 @@ Output pool(const char *op, const Output &x, const Dims &ksize, const Dims &stri
 }
 } // namespace
 
+Output dropout(const Output &x, float rate, int64_t seed) {
+  graph::AttrValue r, s;
+  r.set_f(rate);
+  s.set_i(seed);
+  return x.graph().node("dropout", {x}, {{"rate", r}, {"seed", s}}, "", 1, x.shape())[0];
+}
 Output maxPool(const Output &x, const Dims &ksize, const Dims &strides,
                const std::string &padding) {
   return pool("max_pool", x, ksize, strides, padding);

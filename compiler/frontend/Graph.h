@@ -146,6 +146,10 @@ Output argmax(const Output &x, int64_t axis);
 /// strides and dilations [rows, columns], padding "SAME" or "VALID".
 Output conv2d(const Output &x, const Output &filter, const Dims &strides = {1, 1},
               const std::string &padding = "VALID", const Dims &dilations = {1, 1});
+/// tf.nn.dropout: in training signatures each element is zeroed with
+/// probability `rate` (a mask per step from the Philox stream of `seed`) and
+/// the rest scaled by 1 / (1 - rate); in the others, x.
+Output dropout(const Output &x, float rate, int64_t seed = 0);
 /// Max and mean of each ksize window of NHWC images (tf.nn.max_pool,
 /// tf.nn.avg_pool; the padding is never in a window).
 Output maxPool(const Output &x, const Dims &ksize, const Dims &strides,

@@ -93,7 +93,13 @@ struct AveragePooling2D : Pooling2D<AveragePooling2D> {
 /// Keras' Flatten: [N, ...] -> [N, product].
 struct Flatten {};
 
-using Layer = std::variant<Dense, Conv2D, MaxPooling2D, AveragePooling2D, Flatten>;
+/// Keras' Dropout: fit drops, evaluate and predict do not.
+struct Dropout {
+  explicit Dropout(float rate) : rate(rate) {}
+  float rate;
+};
+
+using Layer = std::variant<Dense, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dropout>;
 
 struct SGD {
   explicit SGD(float lr = 0.01f) : lr(lr) {}

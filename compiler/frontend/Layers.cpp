@@ -88,6 +88,12 @@ Output averagePooling2d(const Output &x, const Dims &poolSize, const Dims &strid
   return x.graph().name(avgPool(x, poolSize, strides, upper(padding)), layer);
 }
 
+Output dropout(const Output &x, float rate, const std::string &name) {
+  Graph &g = x.graph();
+  std::string layer = name.empty() ? g.uniqueName("dropout") : name;
+  return g.name(fe::dropout(x, rate, static_cast<int64_t>(g.nextSeed())), layer);
+}
+
 Output flatten(const Output &x, const std::string &name) {
   std::string layer = name.empty() ? x.graph().uniqueName("flatten") : name;
   int64_t size = 1;

@@ -28,6 +28,10 @@ Output maxPooling2d(const Output &x, const Dims &poolSize, const Dims &strides,
 Output averagePooling2d(const Output &x, const Dims &poolSize, const Dims &strides,
                         const std::string &padding = "valid", const std::string &name = "");
 
+/// tf.layers.dropout (training signatures drop, the others pass x on); the
+/// seed comes from the graph's.
+Output dropout(const Output &x, float rate, const std::string &name = "");
+
 /// tf.layers.flatten: [N, d1, d2, ...] -> [N, d1 * d2 * ...] (the sizes
 /// after the batch must be known).
 Output flatten(const Output &x, const std::string &name = "");

@@ -37,6 +37,10 @@ std::unique_ptr<mlir::Pass> createAutodiffPass();
 /// the SGD update of each trainable variable (Keras semantics).
 std::unique_ptr<mlir::Pass> createExpandOptimizerPass();
 
+/// nn-expand-dropout: nn.dropout is a mask drawn per step in training
+/// signatures and the identity elsewhere (after nn-expand-optimizer).
+std::unique_ptr<mlir::Pass> createExpandDropoutPass();
+
 /// nn-fuse: producer/consumer chains become nn.fusion kernels: elementwise
 /// chains and broadcasts, row reductions with the elementwise ops around
 /// them, and matmuls with their epilogues (bias, activation, the

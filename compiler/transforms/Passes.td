@@ -58,6 +58,17 @@ def ExpandOptimizer : Pass<"nn-expand-optimizer", "mlir::ModuleOp"> {
   let constructor = "nncc::createExpandOptimizerPass()";
 }
 
+def ExpandDropout : Pass<"nn-expand-dropout", "mlir::ModuleOp"> {
+  let summary = "Dropout in training signatures, the identity in the others";
+  let description = [{
+    In a training signature (after nn-expand-optimizer), nn.dropout(x)
+    becomes x * nn.dropout_mask(x, step), the step being the signature's
+    iteration counter read before the update, so every step draws a new
+    mask; in any other signature (inference, evaluation) it becomes x.
+  }];
+  let constructor = "nncc::createExpandDropoutPass()";
+}
+
 def Fuse : Pass<"nn-fuse", "mlir::func::FuncOp"> {
   let summary = "Group elementwise chains, reductions and matmul epilogues into nn.fusion";
   let description = [{

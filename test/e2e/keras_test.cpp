@@ -115,8 +115,9 @@ TEST(Keras, AdamAndRmsPropTrain) {
   }
 }
 
-// Keras' CNN layers: Conv2D, MaxPooling2D, AveragePooling2D, Flatten and
-// Dense, fit with Adam on 640 Fashion-MNIST images as [N, 28, 28, 1].
+// Keras' CNN layers: Conv2D, MaxPooling2D, AveragePooling2D, Flatten,
+// Dropout (in fit only) and Dense, fit with Adam on 640 Fashion-MNIST images
+// as [N, 28, 28, 1].
 TEST(Keras, ConvolutionalLayersFit) {
   struct stat st;
   if (stat(kData, &st) != 0)
@@ -130,10 +131,17 @@ TEST(Keras, ConvolutionalLayersFit) {
   model.add(keras::Conv2D(16, {3, 3}, "relu"));
   model.add(keras::AveragePooling2D({2, 2}).padding("same"));
   model.add(keras::Flatten());
+  model.add(keras::Dropout(0.25f));
   model.add(keras::Dense(10, "softmax"));
   auto compiled = model.compile(keras::Adam(0.003f), "sparse_categorical_crossentropy");
   ASSERT_TRUE(compiled.ok()) << compiled.message();
   EXPECT_EQ(model.graph().variables(0).name(), "conv2d_1/kernel");
+  // One model for fit, evaluate and predict: the dropout node is in all, and
+  // draws masks in the training signature only (evaluate below sees x).
+  int dropouts = 0;
+  for (const auto &n : model.graph().nodes())
+    dropouts += n.op() == "dropout";
+  EXPECT_EQ(dropouts, 1);
   auto x = Tensor::borrow(DType::F32, {640, 28, 28, 1}, data->trainImages.data<float>());
   auto y = Tensor::borrow(DType::I32, {640}, data->trainLabels.data<int32_t>());
   keras::FitOptions quiet;

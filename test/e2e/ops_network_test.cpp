@@ -3,6 +3,8 @@
 // softmax_cross_entropy (one-hot and sparse labels) and mean_squared_error.
 #include "test/e2e/OpsTestSupport.h"
 
+#include "runtime/Random.h"
+
 using namespace nncc::test::ops;
 
 namespace {
@@ -223,6 +225,55 @@ TEST(Ops, MaxAndAvgPoolAsTensorFlow) {
                     kSumAtol);
       }
     }
+}
+
+// dropout: in a training signature each step draws a mask from the Philox
+// stream of (element, step) under the seed, the kept elements scaled by
+// 1 / (1 - rate), and the gradient flows through the same mask (the next
+// step's w shows it); in any other signature it is the identity.
+TEST(Ops, DropoutDrawsAPhiloxMaskPerStep) {
+  const char *layers = R"pb(
+    placeholders { name: "x" dtype: F32 shape { dims: -1 dims: 50 } }
+    variables { name: "w" dtype: F32 shape: 50 initializer { kind: ONES } }
+    nodes { name: "wx" op: "mul" inputs: "x" inputs: "w" }
+    nodes { name: "d" op: "dropout" inputs: "wx"
+            attrs { key: "rate" value { f: 0.25 } } attrs { key: "seed" value { i: 77 } } }
+    nodes { name: "loss" op: "reduce_sum" inputs: "d" }
+  )pb";
+  Model training(std::string(layers) + R"pb(
+    signatures { name: "run" feeds: "x" fetches: "d" loss: "loss"
+                 optimizer { kind: "sgd" learning_rate: 0.5 } })pb");
+  ASSERT_TRUE(training.ok());
+  std::mt19937 rng(3);
+  const int64_t rows = 4, cols = 50;
+  std::vector<double> w(cols, 1.0);
+  const float scale = static_cast<float>(1.0 / (1.0 - 0.25f));
+  int64_t kept = 0;
+  for (uint64_t step = 0; step < 3; ++step) {
+    SCOPED_TRACE("step " + std::to_string(step));
+    Array x = randomArray({rows, cols}, DType::F32, -1, 1, rng);
+    Array want{{rows, cols}, std::vector<double>(rows * cols)};
+    std::vector<double> grad(cols, 0.0);
+    for (int64_t i = 0; i < rows * cols; ++i) {
+      uint32_t bits = nncc::rt::philox4x32_10({uint32_t(i), 0, uint32_t(step), 0}, {77, 0})[0];
+      bool keep = static_cast<float>(bits >> 8) * (1.0f / 16777216.0f) >= 0.25f;
+      float wx = static_cast<float>(x.values[i]) * static_cast<float>(w[i % cols]);
+      want.values[i] = keep ? static_cast<float>(wx * scale) : 0.0f;
+      grad[i % cols] += keep ? x.values[i] * scale : 0.0;
+      kept += keep;
+    }
+    auto out = training.run({{"x", tensor(x, DType::F32)}});
+    expectClose(out, "d", DType::F32, want, 1e-5, 1e-5);
+    for (int64_t j = 0; j < cols; ++j)
+      w[j] = static_cast<float>(w[j] - 0.5 * grad[j]);
+  }
+  EXPECT_NEAR(static_cast<double>(kept) / (3 * rows * cols), 0.75, 0.06);
+
+  Model inference(std::string(layers) +
+                  R"pb(signatures { name: "run" feeds: "x" fetches: "d" })pb");
+  ASSERT_TRUE(inference.ok());
+  Array x = randomArray({rows, cols}, DType::F32, -1, 1, rng);
+  expectEqual(inference.run({{"x", tensor(x, DType::F32)}}), "d", DType::F32, x);
 }
 
 TEST(Ops, BiasAdd) {

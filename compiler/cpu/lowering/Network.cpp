@@ -252,9 +252,78 @@ struct MeanSquaredErrorLowering : Lowering<nn::MeanSquaredErrorOp> {
   }
 };
 
+// dropout_mask: Philox-4x32-10 per element in 32-bit integer arithmetic
+// (products in 64 bits), the runtime's stream (runtime/Random.h).
+struct DropoutMaskLowering : Lowering<nn::DropoutMaskOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::DropoutMaskOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    Type elt = type.getElementType();
+    Value like = op.getLike();
+    SmallVector<Value> dims;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      dims.push_back(dimSize(rw, loc, like, d));
+    Value step = rw.create<tensor::ExtractOp>(loc, op.getStep(), ValueRange{});
+    uint64_t seed = op.getSeed();
+    float rate = op.getRate().convertToFloat();
+    double scale = 1.0 / (1.0 - static_cast<double>(rate));
+    Value result = elementwise(
+        rw, loc, type, ValueRange{like}, [&](OpBuilder &b, Location l, ValueRange) -> Value {
+          Type i32 = b.getI32Type(), i64 = b.getI64Type();
+          auto k64 = [&](uint64_t v) -> Value {
+            return b.create<arith::ConstantIntOp>(l, static_cast<int64_t>(v), 64);
+          };
+          auto k32 = [&](uint32_t v) -> Value {
+            return b.create<arith::ConstantIntOp>(l, static_cast<int32_t>(v), 32);
+          };
+          // The element's row-major index.
+          Value lin = b.create<arith::ConstantIndexOp>(l, 0);
+          for (int64_t d = 0; d < type.getRank(); ++d)
+            lin = b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, lin, dims[d]),
+                                          b.create<linalg::IndexOp>(l, d));
+          Value i = b.create<arith::IndexCastOp>(l, i64, lin);
+          auto low = [&](Value v) -> Value { return b.create<arith::TruncIOp>(l, i32, v); };
+          auto high = [&](Value v) -> Value {
+            return low(b.create<arith::ShRUIOp>(l, v, k64(32)));
+          };
+          Value c[4] = {low(i), high(i), low(step), high(step)};
+          uint32_t key[2] = {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)};
+          for (int round = 0; round < 10; ++round) {
+            if (round > 0) {
+              key[0] += 0x9E3779B9u;
+              key[1] += 0xBB67AE85u;
+            }
+            Value p0 = b.create<arith::MulIOp>(l, b.create<arith::ExtUIOp>(l, i64, c[0]),
+                                               k64(0xD2511F53u));
+            Value p1 = b.create<arith::MulIOp>(l, b.create<arith::ExtUIOp>(l, i64, c[2]),
+                                               k64(0xCD9E8D57u));
+            Value n0 =
+                b.create<arith::XOrIOp>(l, b.create<arith::XOrIOp>(l, high(p1), c[1]), k32(key[0]));
+            Value n2 =
+                b.create<arith::XOrIOp>(l, b.create<arith::XOrIOp>(l, high(p0), c[3]), k32(key[1]));
+            c[0] = n0;
+            c[1] = low(p1);
+            c[2] = n2;
+            c[3] = low(p0);
+          }
+          Value bits = b.create<arith::ShRUIOp>(l, c[0], k32(8));
+          Value u = b.create<arith::MulFOp>(l, b.create<arith::UIToFPOp>(l, elt, bits),
+                                            scalarConstant(b, l, elt, 1.0 / 16777216.0));
+          Value keep = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, u,
+                                               scalarConstant(b, l, elt, rate));
+          return b.create<arith::SelectOp>(l, keep, scalarConstant(b, l, elt, scale),
+                                           scalarConstant(b, l, elt, 0.0));
+        });
+    rw.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void populateNetworkLowering(RewritePatternSet &patterns) {
+  patterns.add<DropoutMaskLowering>(patterns.getContext());
   patterns.add<MatMulLowering, BiasAddLowering, SoftmaxLowering<nn::SoftmaxOp, false>,
                SoftmaxLowering<nn::LogSoftmaxOp, true>, SoftmaxCrossEntropyLowering,
                MeanSquaredErrorLowering>(patterns.getContext());

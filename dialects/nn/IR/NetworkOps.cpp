@@ -176,3 +176,29 @@ LogicalResult MeanSquaredErrorOp::inferReturnTypes(MLIRContext *, std::optional<
   types.push_back(RankedTensorType::get({}, p->getElementType()));
   return success();
 }
+
+static LogicalResult checkRate(std::optional<Location> loc, StringRef name, float rate) {
+  if (!(rate >= 0 && rate < 1))
+    return shapeError(loc, name, "rate must be in [0, 1), got ", rate);
+  return success();
+}
+
+LogicalResult DropoutOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                          Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  if (failed(checkRate(loc, getOperationName(), adaptor.getRate().convertToFloat())))
+    return failure();
+  types.push_back(adaptor.getX().getType());
+  return success();
+}
+
+LogicalResult DropoutMaskOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                              Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  if (failed(checkRate(loc, getOperationName(), adaptor.getRate().convertToFloat())))
+    return failure();
+  auto step = dyn_cast<RankedTensorType>(adaptor.getStep().getType());
+  if (!step || step.getRank() != 0)
+    return shapeError(loc, getOperationName(), "step must be a scalar i64, got ",
+                      adaptor.getStep().getType());
+  types.push_back(adaptor.getLike().getType());
+  return success();
+}

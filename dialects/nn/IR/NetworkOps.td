@@ -27,6 +27,34 @@ def NN_BiasAddOp : NN_InferredOp<"bias_add", [Pure, NN_Elementwise, DeclareOpInt
       "$x `,` $bias attr-dict `:` functional-type(operands, results)";
 }
 
+def NN_DropoutOp : NN_InferredOp<"dropout", [Pure]> {
+  let summary = "zeros each element of x with probability `rate` and scales the others "
+                "by 1 / (1 - rate) in training signatures; x itself in the others";
+  let description = [{
+    nn-expand-dropout rewrites it: in a training signature x *
+    nn.dropout_mask(x, the step counter), so each step draws a new mask from
+    the Philox stream of `seed`, the same on every run and target; elsewhere
+    x.
+  }];
+  let arguments = (ins NN_FloatTensor:$x, F32Attr:$rate,
+                   DefaultValuedAttr<I64Attr, "0">:$seed);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+}
+
+def NN_DropoutMaskOp : NN_InferredOp<"dropout_mask", [Pure]> {
+  let summary = "1 / (1 - rate) or 0 per element of `like`'s shape, drawn for `step`";
+  let description = [{
+    Element i (row-major) is kept where u >= rate, u = (w >> 8) * 2^-24 and w
+    the first word of Philox-4x32-10 of the counter (i, step) (32-bit
+    halves, low first) under the key `seed`.
+  }];
+  let arguments = (ins NN_FloatTensor:$like, TensorOf<[I64]>:$step, F32Attr:$rate,
+                   DefaultValuedAttr<I64Attr, "0">:$seed);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$like `,` $step attr-dict `:` functional-type(operands, results)";
+}
+
 class NN_SoftmaxLikeOp<string mnemonic>
     : NN_InferredOp<mnemonic, [Pure, NN_Reduction, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let arguments = (ins NN_FloatTensor:$x,
