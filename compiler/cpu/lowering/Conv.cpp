@@ -128,100 +128,85 @@ AffineMap map(MLIRContext *ctx, ArrayRef<AffineExpr> results) {
   return AffineMap::get(7, 0, results, ctx);
 }
 
-// conv2d: loops (n, oh, ow, f | kh, kw, c); y[n, oh, ow, f] += x[n, oh * sh
-// + kh * dh - top, ow * sw + kw * dw - left, c] * filter[kh, kw, c, f].
+/// The loop positions of a window product's image index (n, oh, ow, kh, kw,
+/// c) among its 7 loops (the first 4 parallel).
+struct ImageLoops {
+  unsigned n, oh, ow, kh, kw, c;
+};
+
+/// sum over the reduction loops of x[n, oh * sh + kh * dh - top, ow * sw +
+/// kw * dw - left, c] * other, into zeros of `type`: conv2d and its filter's
+/// gradient. Without padding x is read through an affine map; with it at a
+/// clamped position, the padding's zero selected outside.
+Value windowProduct(OpBuilder &b, Location loc, RankedTensorType type, Value x, Value other,
+                    ArrayRef<unsigned> otherLoops, ArrayRef<unsigned> outLoops, ImageLoops at,
+                    const Window &w, Value like) {
+  MLIRContext *ctx = b.getContext();
+  auto dims = [&](ArrayRef<unsigned> loops) {
+    SmallVector<AffineExpr> e;
+    for (unsigned l : loops)
+      e.push_back(getAffineDimExpr(l, ctx));
+    return map(ctx, e);
+  };
+  auto d = [&](unsigned l) { return getAffineDimExpr(l, ctx); };
+  SmallVector<Value> inputs = {other};
+  SmallVector<AffineMap> maps = {dims(otherLoops)};
+  if (!w.padded) {
+    inputs.push_back(x);
+    maps.push_back(map(ctx, {d(at.n), d(at.oh) * w.stride[0] + d(at.kh) * w.dilation[0],
+                             d(at.ow) * w.stride[1] + d(at.kw) * w.dilation[1], d(at.c)}));
+  }
+  maps.push_back(dims(outLoops));
+  Value zero = scalarConstant(b, loc, type.getElementType(), 0.0);
+  Value init = b.create<linalg::FillOp>(loc, zero, emptyLike(b, loc, type, like)).getResult(0);
+  auto generic = b.create<linalg::GenericOp>(
+      loc, type, inputs, init, maps, iterators(), [&](OpBuilder &b, Location l, ValueRange a) {
+        Value image = w.padded ? Value() : a[1];
+        if (w.padded) {
+          auto index = [&](unsigned dim) { return b.create<linalg::IndexOp>(l, dim).getResult(); };
+          Value row = windowPosition(b, l, index(at.oh), index(at.kh), w.stride[0], w.dilation[0],
+                                     w.before[0]);
+          Value col = windowPosition(b, l, index(at.ow), index(at.kw), w.stride[1], w.dilation[1],
+                                     w.before[1]);
+          image = readPadded(b, l, x, index(at.n), row, col, index(at.c));
+        }
+        Value product = b.create<arith::MulFOp>(l, image, a[0]);
+        b.create<linalg::YieldOp>(l,
+                                  Value(b.create<arith::AddFOp>(l, a.back(), product).getResult()));
+      });
+  return generic.getResult(0);
+}
+
+// conv2d: loops (n, oh, ow, f | kh, kw, c); y[n, oh, ow, f] += x[...] *
+// filter[kh, kw, c, f].
 struct Conv2DLowering : Lowering<nn::Conv2DOp> {
   using Lowering::Lowering;
   LogicalResult lower(nn::Conv2DOp op, PatternRewriter &rw) const override {
-    Location loc = op.getLoc();
     Value x = op.getX(), filter = op.getFilter();
     auto xt = cast<RankedTensorType>(x.getType()), ft = cast<RankedTensorType>(filter.getType());
-    auto type = cast<RankedTensorType>(op.getType());
     auto w = windowOf(op, xt.getShape().slice(1, 2), ft.getShape().take_front(2), op.getStrides(),
                       op.getDilations(), op.getPadding());
     if (failed(w))
       return failure();
-    MLIRContext *ctx = rw.getContext();
-    AffineExpr n, oh, ow, f, kh, kw, c;
-    bindDims(ctx, n, oh, ow, f, kh, kw, c);
-    SmallVector<Value> inputs = {filter};
-    SmallVector<AffineMap> maps = {map(ctx, {kh, kw, c, f})};
-    if (!w->padded) {
-      inputs.push_back(x);
-      maps.push_back(map(ctx, {n, oh * w->stride[0] + kh * w->dilation[0],
-                               ow * w->stride[1] + kw * w->dilation[1], c}));
-    }
-    maps.push_back(map(ctx, {n, oh, ow, f}));
-    Window win = *w;
-    auto generic = rw.create<linalg::GenericOp>(
-        loc, type, inputs, zerosLike(rw, loc, type, x), maps, iterators(),
-        [&](OpBuilder &b, Location l, ValueRange a) {
-          Value image = a[1];
-          if (win.padded) {
-            auto at = [&](int64_t d) { return b.create<linalg::IndexOp>(l, d).getResult(); };
-            Value row =
-                windowPosition(b, l, at(1), at(4), win.stride[0], win.dilation[0], win.before[0]);
-            Value col =
-                windowPosition(b, l, at(2), at(5), win.stride[1], win.dilation[1], win.before[1]);
-            image = readPadded(b, l, x, at(0), row, col, at(6));
-          }
-          Value product = b.create<arith::MulFOp>(l, image, a[0]);
-          b.create<linalg::YieldOp>(
-              l, Value(b.create<arith::AddFOp>(l, a.back(), product).getResult()));
-        });
-    rw.replaceOp(op, generic.getResult(0));
+    rw.replaceOp(op, windowProduct(rw, op.getLoc(), cast<RankedTensorType>(op.getType()), x, filter,
+                                   {4, 5, 6, 3}, {0, 1, 2, 3}, {0, 1, 2, 4, 5, 6}, *w, x));
     return success();
   }
 };
 
 // The filter's gradient: loops (kh, kw, c, f | n, oh, ow); dw[kh, kw, c, f]
-// += x[n, oh * sh + kh * dh - top, ow * sw + kw * dw - left, c] *
-// dy[n, oh, ow, f].
+// += x[...] * dy[n, oh, ow, f].
 struct Conv2DBackpropFilterLowering : Lowering<nn::Conv2DBackpropFilterOp> {
   using Lowering::Lowering;
   LogicalResult lower(nn::Conv2DBackpropFilterOp op, PatternRewriter &rw) const override {
-    Location loc = op.getLoc();
     Value x = op.getX(), dy = op.getDy();
     auto xt = cast<RankedTensorType>(x.getType());
-    auto type = cast<RankedTensorType>(op.getType());
     auto w = windowOf(op, xt.getShape().slice(1, 2), op.getFilterSize(), op.getStrides(),
                       op.getDilations(), op.getPadding());
     if (failed(w))
       return failure();
-    MLIRContext *ctx = rw.getContext();
-    AffineExpr kh, kw, c, f, n, oh, ow;
-    bindDims(ctx, kh, kw, c, f, n, oh, ow);
-    SmallVector<Value> inputs = {dy};
-    SmallVector<AffineMap> maps = {map(ctx, {n, oh, ow, f})};
-    if (!w->padded) {
-      inputs.push_back(x);
-      maps.push_back(map(ctx, {n, oh * w->stride[0] + kh * w->dilation[0],
-                               ow * w->stride[1] + kw * w->dilation[1], c}));
-    }
-    maps.push_back(map(ctx, {kh, kw, c, f}));
-    Value zero = scalarConstant(rw, loc, type.getElementType(), 0.0);
-    Value init =
-        rw.create<linalg::FillOp>(
-              loc, zero,
-              rw.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType()).getResult())
-            .getResult(0);
-    Window win = *w;
-    auto generic = rw.create<linalg::GenericOp>(
-        loc, type, inputs, init, maps, iterators(), [&](OpBuilder &b, Location l, ValueRange a) {
-          Value image = a[1];
-          if (win.padded) {
-            auto at = [&](int64_t d) { return b.create<linalg::IndexOp>(l, d).getResult(); };
-            Value row =
-                windowPosition(b, l, at(5), at(0), win.stride[0], win.dilation[0], win.before[0]);
-            Value col =
-                windowPosition(b, l, at(6), at(1), win.stride[1], win.dilation[1], win.before[1]);
-            image = readPadded(b, l, x, at(4), row, col, at(2));
-          }
-          Value product = b.create<arith::MulFOp>(l, image, a[0]);
-          b.create<linalg::YieldOp>(
-              l, Value(b.create<arith::AddFOp>(l, a.back(), product).getResult()));
-        });
-    rw.replaceOp(op, generic.getResult(0));
+    rw.replaceOp(op, windowProduct(rw, op.getLoc(), cast<RankedTensorType>(op.getType()), x, dy,
+                                   {4, 5, 6, 3}, {0, 1, 2, 3}, {4, 5, 6, 0, 1, 2}, *w, x));
     return success();
   }
 };
