@@ -222,14 +222,22 @@ Status Session::setVariable(const std::string &name, const Tensor &value) {
   return Status();
 }
 
-Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds,
-                                 const std::vector<std::string> &fetches) {
+Expected<const exe::SignatureSpec *> Session::runnable(const std::string &name) const {
   if (!deviceError_.ok())
     return deviceError_;
   const exe::SignatureSpec *sig = exe_->signature(name);
   if (!sig)
     return Status::error("unknown signature '" + name +
                          "' (the executable has: " + exe_->signatureNames() + ")");
+  return sig;
+}
+
+Expected<TensorMap> Session::run(const std::string &name, const TensorMap &feeds,
+                                 const std::vector<std::string> &fetches) {
+  auto found = runnable(name);
+  if (!found)
+    return found.status();
+  const exe::SignatureSpec *sig = *found;
   const Shape *flatShape = nullptr;
   std::vector<std::string> wanted;
   if (Status s = validate(*sig, feeds, fetches, flatShape, wanted); !s.ok())
@@ -247,12 +255,10 @@ Expected<RunResults> Session::run(const std::string &name, const TensorMap &feed
                                   const DeviceTensorMap &deviceFeeds,
                                   const std::vector<std::string> &fetches,
                                   const std::vector<std::string> &deviceFetches) {
-  if (!deviceError_.ok())
-    return deviceError_;
-  const exe::SignatureSpec *sig = exe_->signature(name);
-  if (!sig)
-    return Status::error("unknown signature '" + name +
-                         "' (the executable has: " + exe_->signatureNames() + ")");
+  auto found = runnable(name);
+  if (!found)
+    return found.status();
+  const exe::SignatureSpec *sig = *found;
   // The device feeds join the host ones as views: of host memory on the
   // CPU (fed as they are), of device memory for the CUDA plan.
   TensorMap all = feeds;

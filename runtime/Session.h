@@ -120,6 +120,9 @@ private:
   /// its spec's dtype, rank and fixed sizes (`flatShape`: the shape of the
   /// feeds of unknown shape), every variable initialized, every fetch
   /// known; `wanted` the fetches to return.
+  /// The signature `name`, or why the session cannot run it (a failed
+  /// device, an unknown name listing the known ones).
+  Expected<const exe::SignatureSpec *> runnable(const std::string &name) const;
   Status validate(const exe::SignatureSpec &sig, const TensorMap &feeds,
                   const std::vector<std::string> &fetches, const Shape *&flatShape,
                   std::vector<std::string> &wanted) const;
