@@ -368,6 +368,14 @@ Output pool(const char *op, const Output &x, const Dims &ksize, const Dims &stri
 }
 } // namespace
 
+Output batchNorm(const Output &x, const Output &gamma, const Output &beta, const Output &movingMean,
+                 const Output &movingVariance, float epsilon, float momentum) {
+  graph::AttrValue e, m;
+  e.set_f(epsilon);
+  m.set_f(momentum);
+  return x.graph().node("batch_norm", {x, gamma, beta, movingMean, movingVariance},
+                        {{"epsilon", e}, {"momentum", m}}, "", 1, x.shape())[0];
+}
 Output dropout(const Output &x, float rate, int64_t seed) {
   graph::AttrValue r, s;
   r.set_f(rate);

@@ -150,6 +150,11 @@ Output conv2d(const Output &x, const Output &filter, const Dims &strides = {1, 1
 /// probability `rate` (a mask per step from the Philox stream of `seed`) and
 /// the rest scaled by 1 / (1 - rate); in the others, x.
 Output dropout(const Output &x, float rate, int64_t seed = 0);
+/// Batch normalization over the channels (the last dimension): in training
+/// signatures with the batch's statistics, the moving ones (variables)
+/// updated with `momentum`; elsewhere with the moving ones.
+Output batchNorm(const Output &x, const Output &gamma, const Output &beta, const Output &movingMean,
+                 const Output &movingVariance, float epsilon = 1e-3f, float momentum = 0.99f);
 /// Max and mean of each ksize window of NHWC images (tf.nn.max_pool,
 /// tf.nn.avg_pool; the padding is never in a window).
 Output maxPool(const Output &x, const Dims &ksize, const Dims &strides,

@@ -155,6 +155,8 @@ rt::Status Sequential::compile(const Optimizer &optimizer, const std::string &lo
       } else if (auto *p = std::get_if<AveragePooling2D>(&layer)) {
         h = layers::averagePooling2d(h, p->pool, p->stride.empty() ? p->pool : p->stride, p->pad,
                                      name("average_pooling2d"));
+      } else if (auto *bn = std::get_if<BatchNormalization>(&layer)) {
+        h = layers::batchNormalization(h, bn->momentum, bn->epsilon, name("batch_normalization"));
       } else if (auto *d = std::get_if<Dropout>(&layer)) {
         h = layers::dropout(h, d->rate, name("dropout"));
       } else {

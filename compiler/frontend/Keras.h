@@ -99,7 +99,15 @@ struct Dropout {
   float rate;
 };
 
-using Layer = std::variant<Dense, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dropout>;
+/// Keras' BatchNormalization over the last dimension.
+struct BatchNormalization {
+  explicit BatchNormalization(float momentum = 0.99f, float epsilon = 1e-3f)
+      : momentum(momentum), epsilon(epsilon) {}
+  float momentum, epsilon;
+};
+
+using Layer = std::variant<Dense, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dropout,
+                           BatchNormalization>;
 
 struct SGD {
   explicit SGD(float lr = 0.01f) : lr(lr) {}

@@ -94,6 +94,23 @@ Output dropout(const Output &x, float rate, const std::string &name) {
   return g.name(fe::dropout(x, rate, static_cast<int64_t>(g.nextSeed())), layer);
 }
 
+Output batchNormalization(const Output &x, float momentum, float epsilon, const std::string &name) {
+  Graph &g = x.graph();
+  std::string layer = name.empty() ? g.uniqueName("batch_normalization") : name;
+  if (!x.shape() || x.shape()->empty() || x.shape()->back() < 0)
+    throw std::invalid_argument("batch_normalization layer '" + layer +
+                                "': the last dimension of its input '" + x.name() +
+                                "' must be known");
+  int64_t c = x.shape()->back();
+  graph::Initializer ones;
+  ones.set_kind(graph::Initializer::ONES);
+  Output gamma = g.variable(layer + "/gamma", {c}, ones, x.dtype());
+  Output beta = g.variable(layer + "/beta", {c}, zeros(), x.dtype());
+  Output mean = g.variable(layer + "/moving_mean", {c}, zeros(), x.dtype(), /*frozen=*/true);
+  Output variance = g.variable(layer + "/moving_variance", {c}, ones, x.dtype(), true);
+  return g.name(batchNorm(x, gamma, beta, mean, variance, epsilon, momentum), layer);
+}
+
 Output flatten(const Output &x, const std::string &name) {
   std::string layer = name.empty() ? x.graph().uniqueName("flatten") : name;
   int64_t size = 1;

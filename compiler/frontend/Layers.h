@@ -32,6 +32,13 @@ Output averagePooling2d(const Output &x, const Dims &poolSize, const Dims &strid
 /// seed comes from the graph's.
 Output dropout(const Output &x, float rate, const std::string &name = "");
 
+/// tf.layers.batch_normalization / Keras' BatchNormalization over the last
+/// dimension: "<name>/gamma" (ones), "<name>/beta" (zeros) trained,
+/// "<name>/moving_mean" (zeros) and "<name>/moving_variance" (ones) frozen
+/// and updated by training signatures.
+Output batchNormalization(const Output &x, float momentum = 0.99f, float epsilon = 1e-3f,
+                          const std::string &name = "");
+
 /// tf.layers.flatten: [N, d1, d2, ...] -> [N, d1 * d2 * ...] (the sizes
 /// after the batch must be known).
 Output flatten(const Output &x, const std::string &name = "");

@@ -45,6 +45,10 @@ template <typename OpTy> constexpr int arityOf() {
     return 1;
   else if constexpr (OpTy::template hasTrait<OpTrait::NOperands<2>::Impl>())
     return 2;
+  else if constexpr (OpTy::template hasTrait<OpTrait::NOperands<3>::Impl>())
+    return 3;
+  else if constexpr (OpTy::template hasTrait<OpTrait::NOperands<5>::Impl>())
+    return 5;
   else
     return -1;
 }

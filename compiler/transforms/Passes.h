@@ -37,9 +37,9 @@ std::unique_ptr<mlir::Pass> createAutodiffPass();
 /// the SGD update of each trainable variable (Keras semantics).
 std::unique_ptr<mlir::Pass> createExpandOptimizerPass();
 
-/// nn-expand-dropout: nn.dropout is a mask drawn per step in training
-/// signatures and the identity elsewhere (after nn-expand-optimizer).
-std::unique_ptr<mlir::Pass> createExpandDropoutPass();
+/// nn-expand-modes: nn.dropout and nn.batch_norm as training signatures and
+/// the others run them (after nn-expand-optimizer).
+std::unique_ptr<mlir::Pass> createExpandModesPass();
 
 /// nn-fuse: producer/consumer chains become nn.fusion kernels: elementwise
 /// chains and broadcasts, row reductions with the elementwise ops around

@@ -58,15 +58,17 @@ def ExpandOptimizer : Pass<"nn-expand-optimizer", "mlir::ModuleOp"> {
   let constructor = "nncc::createExpandOptimizerPass()";
 }
 
-def ExpandDropout : Pass<"nn-expand-dropout", "mlir::ModuleOp"> {
-  let summary = "Dropout in training signatures, the identity in the others";
+def ExpandModes : Pass<"nn-expand-modes", "mlir::ModuleOp"> {
+  let summary = "The ops that train differently: dropout and batch_norm";
   let description = [{
     In a training signature (after nn-expand-optimizer), nn.dropout(x)
     becomes x * nn.dropout_mask(x, step), the step being the signature's
     iteration counter read before the update, so every step draws a new
-    mask; in any other signature (inference, evaluation) it becomes x.
+    mask; nn.batch_norm normalizes with the batch's statistics and updates
+    the moving ones. In any other signature (inference, evaluation) dropout
+    is x and batch_norm uses the moving statistics.
   }];
-  let constructor = "nncc::createExpandDropoutPass()";
+  let constructor = "nncc::createExpandModesPass()";
 }
 
 def Fuse : Pass<"nn-fuse", "mlir::func::FuncOp"> {

@@ -12,7 +12,7 @@ void registerTransformPasses() { registerNNTransformsPasses(); }
 
 void addPreparationPasses(mlir::OpPassManager &pm) {
   pm.addPass(createExpandOptimizerPass());
-  pm.addPass(createExpandDropoutPass());
+  pm.addPass(createExpandModesPass());
   pm.addNestedPass<mlir::func::FuncOp>(createAutodiffPass());
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(mlir::createCSEPass());

@@ -115,8 +115,9 @@ TEST(Keras, AdamAndRmsPropTrain) {
   }
 }
 
-// Keras' CNN layers: Conv2D, MaxPooling2D, AveragePooling2D, Flatten,
-// Dropout (in fit only) and Dense, fit with Adam on 640 Fashion-MNIST images
+// Keras' CNN layers: Conv2D, BatchNormalization (batch statistics in fit,
+// the moving ones after), MaxPooling2D, AveragePooling2D, Flatten, Dropout
+// (in fit only) and Dense, fit with Adam on 640 Fashion-MNIST images
 // as [N, 28, 28, 1].
 TEST(Keras, ConvolutionalLayersFit) {
   struct stat st;
@@ -127,6 +128,7 @@ TEST(Keras, ConvolutionalLayersFit) {
   nncc::rt::data::standardize(data->trainImages, data->testImages);
   keras::Sequential model(3, "cnn");
   model.add(keras::Conv2D(8, {5, 5}, "relu").padding("same").inputShape({28, 28, 1}));
+  model.add(keras::BatchNormalization());
   model.add(keras::MaxPooling2D({2, 2}));
   model.add(keras::Conv2D(16, {3, 3}, "relu"));
   model.add(keras::AveragePooling2D({2, 2}).padding("same"));
@@ -155,6 +157,13 @@ TEST(Keras, ConvolutionalLayersFit) {
   auto scores = model.evaluate(test, testY);
   ASSERT_TRUE(scores.ok()) << scores.error();
   EXPECT_GT((*scores)[1], 0.6);
+  // fit moved the moving mean away from its zeros.
+  auto moving = model.session()->variable("batch_normalization_1/moving_mean");
+  ASSERT_TRUE(moving.ok()) << moving.error();
+  double moved = 0;
+  for (double v : moving->toDoubles())
+    moved += std::abs(v);
+  EXPECT_GT(moved, 0.01);
 
   keras::Sequential flatFirst;
   flatFirst.add(keras::Flatten());

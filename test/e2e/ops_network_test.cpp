@@ -276,6 +276,71 @@ TEST(Ops, DropoutDrawsAPhiloxMaskPerStep) {
   expectEqual(inference.run({{"x", tensor(x, DType::F32)}}), "d", DType::F32, x);
 }
 
+// batch_norm: a training step normalizes with the batch's mean and biased
+// variance per channel and moves the moving statistics toward them
+// (Keras'); another signature normalizes with the moving statistics.
+TEST(Ops, BatchNormTrainsWithBatchStatisticsAndInfersWithMovingOnes) {
+  const std::string text = R"pb(
+    placeholders { name: "x" dtype: F64 shape { dims: -1 dims: 3 } }
+    variables { name: "gamma" dtype: F64 shape: 3 initializer { kind: ONES } }
+    variables { name: "beta" dtype: F64 shape: 3 initializer { kind: ZEROS } }
+    variables { name: "mean" dtype: F64 shape: 3 frozen: true initializer { kind: ZEROS } }
+    variables { name: "var" dtype: F64 shape: 3 frozen: true initializer { kind: ONES } }
+    nodes { name: "y" op: "batch_norm" inputs: "x" inputs: "gamma" inputs: "beta"
+            inputs: "mean" inputs: "var"
+            attrs { key: "epsilon" value { f: 0.001 } } attrs { key: "momentum" value { f: 0.75 } } }
+    nodes { name: "loss" op: "reduce_sum" inputs: "y" }
+    signatures { name: "train" feeds: "x" fetches: "y" loss: "loss"
+                 optimizer { kind: "sgd" learning_rate: 0.1 } }
+    signatures { name: "infer" feeds: "x" fetches: "y" }
+  )pb";
+  auto exe = nncc::test::compileText(text);
+  ASSERT_TRUE(exe);
+  nncc::rt::Session s(exe);
+  ASSERT_TRUE(s.initialize().ok());
+  std::mt19937 rng(8);
+  const int64_t rows = 5;
+  Array x = randomArray({rows, 3}, DType::F64, -2, 3, rng);
+  double eps = static_cast<float>(0.001), momentum = static_cast<float>(0.75);
+  std::vector<double> mean(3, 0), var(3, 0);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int c = 0; c < 3; ++c)
+      mean[c] += x.values[i * 3 + c] / rows;
+  for (int64_t i = 0; i < rows; ++i)
+    for (int c = 0; c < 3; ++c)
+      var[c] += (x.values[i * 3 + c] - mean[c]) * (x.values[i * 3 + c] - mean[c]) / rows;
+  Array want{{rows, 3}, std::vector<double>(rows * 3)};
+  for (int64_t i = 0; i < rows * 3; ++i)
+    want.values[i] = (x.values[i] - mean[i % 3]) / std::sqrt(var[i % 3] + eps);
+  auto out = s.run("train", {{"x", tensor(x, DType::F64)}});
+  ASSERT_TRUE(out.ok()) << out.error();
+  expectClose(*out, "y", DType::F64, want, 1e-12, 1e-12);
+  std::vector<double> movingMean(3), movingVar(3);
+  for (int c = 0; c < 3; ++c) {
+    movingMean[c] = (1 - momentum) * mean[c];
+    movingVar[c] = momentum + (1 - momentum) * var[c];
+  }
+  auto gotMean = s.variable("mean"), gotVar = s.variable("var");
+  ASSERT_TRUE(gotMean.ok() && gotVar.ok());
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_NEAR(gotMean->toDoubles()[c], movingMean[c], 1e-12) << c;
+    EXPECT_NEAR(gotVar->toDoubles()[c], movingVar[c], 1e-12) << c;
+  }
+  // gamma and beta trained: d(sum y)/d(beta) = rows, d/d(gamma) = sum of
+  // the normalized values (0).
+  for (int c = 0; c < 3; ++c)
+    EXPECT_NEAR(s.variable("beta")->toDoubles()[c], -static_cast<double>(0.1f) * rows, 1e-12);
+  auto inferred = s.run("infer", {{"x", tensor(x, DType::F64)}});
+  ASSERT_TRUE(inferred.ok()) << inferred.error();
+  auto gamma = s.variable("gamma")->toDoubles(), beta = s.variable("beta")->toDoubles();
+  for (int64_t i = 0; i < rows * 3; ++i) {
+    int c = i % 3;
+    want.values[i] =
+        (x.values[i] - movingMean[c]) / std::sqrt(movingVar[c] + eps) * gamma[c] + beta[c];
+  }
+  expectClose(*inferred, "y", DType::F64, want, 1e-12, 1e-12);
+}
+
 TEST(Ops, BiasAdd) {
   for (DType dtype : {DType::F32, DType::I32}) {
     SCOPED_TRACE(nncc::rt::dtypeName(dtype));

@@ -202,3 +202,29 @@ LogicalResult DropoutMaskOp::inferReturnTypes(MLIRContext *, std::optional<Locat
   types.push_back(adaptor.getLike().getType());
   return success();
 }
+
+LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  StringRef name = getOperationName();
+  auto x = dyn_cast<RankedTensorType>(adaptor.getX().getType());
+  if (!x || x.getRank() < 1)
+    return shapeError(loc, name, "x must be ranked with a channel dimension, got ",
+                      adaptor.getX().getType());
+  int64_t channels = x.getShape().back();
+  std::pair<StringRef, Value> params[] = {{"gamma", adaptor.getGamma()},
+                                          {"beta", adaptor.getBeta()},
+                                          {"moving_mean", adaptor.getMovingMean()},
+                                          {"moving_variance", adaptor.getMovingVariance()}};
+  for (auto [what, v] : params) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t || t.getRank() != 1 || t.getElementType() != x.getElementType() ||
+        !sameDim(t.getDimSize(0), channels))
+      return shapeError(loc, name, what, " must be ", x.getElementType(), " [", dimString(channels),
+                        "] (one per channel of x ", Type(x), "), got ", v.getType());
+  }
+  float momentum = adaptor.getMomentum().convertToFloat();
+  if (!(adaptor.getEpsilon().convertToFloat() > 0) || !(momentum >= 0 && momentum < 1))
+    return shapeError(loc, name, "needs epsilon > 0 and momentum in [0, 1)");
+  types.push_back(x);
+  return success();
+}

@@ -31,7 +31,7 @@ def NN_DropoutOp : NN_InferredOp<"dropout", [Pure]> {
   let summary = "zeros each element of x with probability `rate` and scales the others "
                 "by 1 / (1 - rate) in training signatures; x itself in the others";
   let description = [{
-    nn-expand-dropout rewrites it: in a training signature x *
+    nn-expand-modes rewrites it: in a training signature x *
     nn.dropout_mask(x, the step counter), so each step draws a new mask from
     the Philox stream of `seed`, the same on every run and target; elsewhere
     x.
@@ -40,6 +40,23 @@ def NN_DropoutOp : NN_InferredOp<"dropout", [Pure]> {
                    DefaultValuedAttr<I64Attr, "0">:$seed);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+}
+
+def NN_BatchNormOp : NN_InferredOp<"batch_norm", [Pure]> {
+  let summary = "normalizes x per channel (its last dimension), then gamma * x + beta";
+  let description = [{
+    nn-expand-modes rewrites it: in a training signature with the batch's
+    mean and (biased) variance over every dimension but the last, and the
+    moving statistics (variables) updated as Keras' BatchNormalization does,
+    moving = momentum * moving + (1 - momentum) * batch; in any other
+    signature with the moving statistics.
+  }];
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$gamma, NN_FloatTensor:$beta,
+                   NN_FloatTensor:$moving_mean, NN_FloatTensor:$moving_variance,
+                   DefaultValuedAttr<F32Attr, "0.001f">:$epsilon,
+                   DefaultValuedAttr<F32Attr, "0.99f">:$momentum);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
 def NN_DropoutMaskOp : NN_InferredOp<"dropout_mask", [Pure]> {
