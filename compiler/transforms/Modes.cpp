@@ -21,11 +21,6 @@ namespace nncc {
 
 namespace {
 
-Value scalar(OpBuilder &b, Location l, Type elt, double v) {
-  auto type = RankedTensorType::get({}, elt);
-  return b.create<nn::ConstantOp>(l, type, DenseElementsAttr::get(type, b.getFloatAttr(elt, v)));
-}
-
 /// batch_norm as `training` says; fails (reported) where a moving statistic
 /// is not a variable.
 LogicalResult expandBatchNorm(nn::BatchNormOp op, bool training) {
@@ -47,7 +42,7 @@ LogicalResult expandBatchNorm(nn::BatchNormOp op, bool training) {
         ArrayRef<NamedAttribute>{b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes)),
                                  b.getNamedAttr("keep_dims", b.getBoolAttr(false))});
   };
-  Value eps = scalar(b, l, elt, op.getEpsilon().convertToFloat());
+  Value eps = nn::scalarConstant(b, l, elt, op.getEpsilon().convertToFloat());
   Value mean = op.getMovingMean(), variance = op.getMovingVariance();
   if (training) {
     mean = meanOver(x);
@@ -60,8 +55,8 @@ LogicalResult expandBatchNorm(nn::BatchNormOp op, bool training) {
       if (!read)
         return op.emitOpError("updates its moving statistics in a training signature, so they "
                               "must be variables");
-      Value kept = mul(scalar(b, l, elt, momentum), moving);
-      Value added = mul(scalar(b, l, elt, 1 - momentum), batch);
+      Value kept = mul(nn::scalarConstant(b, l, elt, momentum), moving);
+      Value added = mul(nn::scalarConstant(b, l, elt, 1 - momentum), batch);
       b.create<nn::AssignVariableOp>(l, read.getVariable(), add(kept, added));
     }
   }

@@ -33,13 +33,6 @@ namespace nncc {
 
 namespace {
 
-Value scalar(OpBuilder &b, Location l, Type elt, double v) {
-  auto type = RankedTensorType::get({}, elt);
-  Attribute a = isa<FloatType>(elt) ? Attribute(b.getFloatAttr(elt, v))
-                                    : Attribute(b.getIntegerAttr(elt, (int64_t)v));
-  return b.create<nn::ConstantOp>(l, type, DenseElementsAttr::get(type, a));
-}
-
 /// Declares a zero-initialized variable `name` (module level) and reads it.
 Value slot(OpBuilder &b, ModuleOp module, Location l, StringRef name, Type type) {
   if (!module.lookupSymbol(name)) {
@@ -128,27 +121,29 @@ LogicalResult expand(func::FuncOp func, ModuleOp module) {
         .getResult();
   };
 
-  Value rate = scalar(b, loc, f32, lr);
+  Value rate = nn::scalarConstant(b, loc, f32, lr);
   if (decay > 0) {
     Value its =
         b.create<nn::CastOp>(loc, ValueRange{iterations},
                              ArrayRef<NamedAttribute>{b.getNamedAttr("dtype", TypeAttr::get(f32))})
             .getResult();
-    Value denom =
-        b.create<nn::AddOp>(loc, scalar(b, loc, f32, 1.0),
-                            b.create<nn::MulOp>(loc, scalar(b, loc, f32, decay), its).getResult());
+    Value denom = b.create<nn::AddOp>(
+        loc, nn::scalarConstant(b, loc, f32, 1.0),
+        b.create<nn::MulOp>(loc, nn::scalarConstant(b, loc, f32, decay), its).getResult());
     rate = b.create<nn::DivOp>(loc, rate, denom);
   }
   if (kind == "adam") {
     // The bias correction, in f64: lr_t * sqrt(1 - beta2^t) / (1 - beta1^t).
     Type f64 = b.getF64Type();
-    Value t = b.create<nn::AddOp>(loc, castTo(loc, iterations, f64), scalar(b, loc, f64, 1.0));
+    Value t = b.create<nn::AddOp>(loc, castTo(loc, iterations, f64),
+                                  nn::scalarConstant(b, loc, f64, 1.0));
     auto power = [&](double beta) -> Value { // beta^t = exp(t * log(beta))
       return b.create<nn::ExpOp>(
-          loc, b.create<nn::MulOp>(loc, t, scalar(b, loc, f64, std::log(beta))).getResult());
+          loc,
+          b.create<nn::MulOp>(loc, t, nn::scalarConstant(b, loc, f64, std::log(beta))).getResult());
     };
     // One op after another (C++ leaves the order of arguments open).
-    Value one = scalar(b, loc, f64, 1.0);
+    Value one = nn::scalarConstant(b, loc, f64, 1.0);
     Value p1 = power(beta1);
     Value denominator = b.create<nn::SubOp>(loc, one, p1);
     Value p2 = power(beta2);
@@ -165,7 +160,7 @@ LogicalResult expand(func::FuncOp func, ModuleOp module) {
     Value w = read.getResult();
     Type elt = cast<TensorType>(w.getType()).getElementType();
     Value r = castTo(l, rate, elt);
-    auto k = [&](double v) { return scalar(b, l, elt, v); };
+    auto k = [&](double v) { return nn::scalarConstant(b, l, elt, v); };
     auto mul = [&](Value x, Value y) -> Value { return b.create<nn::MulOp>(l, x, y); };
     auto add = [&](Value x, Value y) -> Value { return b.create<nn::AddOp>(l, x, y); };
     auto sub = [&](Value x, Value y) -> Value { return b.create<nn::SubOp>(l, x, y); };
@@ -214,7 +209,7 @@ LogicalResult expand(func::FuncOp func, ModuleOp module) {
     if (momentum > 0) {
       std::string slotName = (prefix + read.getVariable() + "/momentum").str();
       Value v = slot(b, module, l, slotName, w.getType());
-      Value m = scalar(b, l, elt, momentum);
+      Value m = nn::scalarConstant(b, l, elt, momentum);
       Value v2 = b.create<nn::SubOp>(l, b.create<nn::MulOp>(l, m, v).getResult(), step);
       b.create<nn::AssignVariableOp>(l, slotName, v2);
       Value delta =
@@ -227,7 +222,7 @@ LogicalResult expand(func::FuncOp func, ModuleOp module) {
     }
     b.create<nn::AssignVariableOp>(l, read.getVariable(), updated);
   }
-  Value next = b.create<nn::AddOp>(loc, iterations, scalar(b, loc, i64, 1));
+  Value next = b.create<nn::AddOp>(loc, iterations, nn::scalarConstant(b, loc, i64, 1));
   b.create<nn::AssignVariableOp>(loc, prefix + "iterations", next);
   return success();
 }

@@ -28,13 +28,6 @@ Value make(OpBuilder &b, Location l, ValueRange operands, ArrayRef<NamedAttribut
 
 Type elementOf(Value v) { return cast<TensorType>(v.getType()).getElementType(); }
 
-Value scalar(OpBuilder &b, Location l, Type elt, double value) {
-  auto type = RankedTensorType::get({}, elt);
-  Attribute attr = isa<FloatType>(elt) ? Attribute(b.getFloatAttr(elt, value))
-                                       : Attribute(b.getIntegerAttr(elt, (int64_t)value));
-  return b.create<ConstantOp>(l, type, DenseElementsAttr::get(type, attr));
-}
-
 Value sub(OpBuilder &b, Location l, Value x, Value y) { return make<SubOp>(b, l, {x, y}); }
 Value mul(OpBuilder &b, Location l, Value x, Value y) { return make<MulOp>(b, l, {x, y}); }
 Value div(OpBuilder &b, Location l, Value x, Value y) { return make<DivOp>(b, l, {x, y}); }
@@ -167,7 +160,7 @@ LogicalResult NegOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
 
 LogicalResult SquareOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
   Location l = getLoc();
-  Value two = scalar(b, l, elementOf(getX()), 2.0);
+  Value two = nn::scalarConstant(b, l, elementOf(getX()), 2.0);
   grads.push_back(mul(b, l, mul(b, l, g, getX()), two));
   return success();
 }
@@ -225,14 +218,14 @@ LogicalResult AvgPoolOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grad
 LogicalResult SqrtOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
   Location l = getLoc();
   Value y = getResult();
-  grads.push_back(div(b, l, g, mul(b, l, scalar(b, l, elementOf(y), 2.0), y)));
+  grads.push_back(div(b, l, g, mul(b, l, nn::scalarConstant(b, l, elementOf(y), 2.0), y)));
   return success();
 }
 
 LogicalResult TanhOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
   Location l = getLoc();
   Value y = getResult();
-  Value one = scalar(b, l, elementOf(y), 1.0);
+  Value one = nn::scalarConstant(b, l, elementOf(y), 1.0);
   grads.push_back(mul(b, l, g, sub(b, l, one, mul(b, l, y, y))));
   return success();
 }
@@ -240,7 +233,7 @@ LogicalResult TanhOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) 
 LogicalResult SigmoidOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
   Location l = getLoc();
   Value y = getResult();
-  Value one = scalar(b, l, elementOf(y), 1.0);
+  Value one = nn::scalarConstant(b, l, elementOf(y), 1.0);
   grads.push_back(mul(b, l, g, mul(b, l, y, sub(b, l, one, y))));
   return success();
 }
@@ -248,7 +241,7 @@ LogicalResult SigmoidOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grad
 LogicalResult ReluOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
   Location l = getLoc();
   Type elt = elementOf(getX());
-  Value positive = make<GreaterOp>(b, l, {getX(), scalar(b, l, elt, 0.0)});
+  Value positive = make<GreaterOp>(b, l, {getX(), nn::scalarConstant(b, l, elt, 0.0)});
   grads.push_back(mul(b, l, g, castTo(b, l, positive, elt)));
   return success();
 }
@@ -336,7 +329,8 @@ LogicalResult MeanSquaredErrorOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Val
   Location l = getLoc();
   Value d = sub(b, l, getPredictions(), getTargets());
   Type elt = elementOf(d);
-  Value scale = div(b, l, mul(b, l, g, scalar(b, l, elt, 2.0)), numElements(b, l, d, {}, elt));
+  Value scale =
+      div(b, l, mul(b, l, g, nn::scalarConstant(b, l, elt, 2.0)), numElements(b, l, d, {}, elt));
   Value dd = mul(b, l, d, scale);
   grads.push_back(reduceTo(b, l, dd, getPredictions()));
   grads.push_back(reduceTo(b, l, neg(b, l, dd), getTargets()));

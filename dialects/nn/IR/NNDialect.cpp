@@ -54,3 +54,10 @@ bool nncc::nn::isSplatOf(Attribute attr, double value) {
     return static_cast<double>(dense.getSplatValue<APInt>().getSExtValue()) == value;
   return false;
 }
+
+Value nncc::nn::scalarConstant(OpBuilder &b, Location loc, Type elt, double value) {
+  auto type = RankedTensorType::get({}, elt);
+  Attribute attr = isa<FloatType>(elt) ? Attribute(b.getFloatAttr(elt, value))
+                                       : Attribute(b.getIntegerAttr(elt, (int64_t)value));
+  return b.create<ConstantOp>(loc, type, DenseElementsAttr::get(type, attr));
+}

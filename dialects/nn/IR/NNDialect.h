@@ -23,6 +23,9 @@
 namespace nncc::nn {
 /// True when `attr` is a dense splat whose value equals `value`.
 bool isSplatOf(mlir::Attribute attr, double value);
+
+/// An nn.constant scalar (rank 0) of element type `elt` (float or integer).
+mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc, mlir::Type elt, double value);
 /// The module attribute listing the loop signatures (graph.proto: Loop):
 /// dictionaries {name, step, steps}, which each backend compiles
 /// into a loop around the step's function.
