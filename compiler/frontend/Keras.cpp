@@ -157,6 +157,8 @@ rt::Status Sequential::compile(const Optimizer &optimizer, const std::string &lo
                                      name("average_pooling2d"));
       } else if (auto *bn = std::get_if<BatchNormalization>(&layer)) {
         h = layers::batchNormalization(h, bn->momentum, bn->epsilon, name("batch_normalization"));
+      } else if (std::holds_alternative<GlobalAveragePooling2D>(layer)) {
+        h = layers::globalAveragePooling2d(h, name("global_average_pooling2d"));
       } else if (auto *d = std::get_if<Dropout>(&layer)) {
         h = layers::dropout(h, d->rate, name("dropout"));
       } else {

@@ -93,6 +93,9 @@ struct AveragePooling2D : Pooling2D<AveragePooling2D> {
 /// Keras' Flatten: [N, ...] -> [N, product].
 struct Flatten {};
 
+/// Keras' GlobalAveragePooling2D: [N, H, W, C] -> [N, C].
+struct GlobalAveragePooling2D {};
+
 /// Keras' Dropout: fit drops, evaluate and predict do not.
 struct Dropout {
   explicit Dropout(float rate) : rate(rate) {}
@@ -107,7 +110,7 @@ struct BatchNormalization {
 };
 
 using Layer = std::variant<Dense, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dropout,
-                           BatchNormalization>;
+                           BatchNormalization, GlobalAveragePooling2D>;
 
 struct SGD {
   explicit SGD(float lr = 0.01f) : lr(lr) {}

@@ -111,6 +111,16 @@ Output batchNormalization(const Output &x, float momentum, float epsilon, const 
   return g.name(batchNorm(x, gamma, beta, mean, variance, epsilon, momentum), layer);
 }
 
+Output globalAveragePooling2d(const Output &x, const std::string &name) {
+  Graph &g = x.graph();
+  std::string layer = name.empty() ? g.uniqueName("global_average_pooling2d") : name;
+  const Dims &in = images(x, layer);
+  graph::AttrValue keep;
+  keep.set_b(false);
+  return g.node("reduce_mean", {x}, {{"axes", attrInts({1, 2})}, {"keep_dims", keep}}, layer, 1,
+                Dims{in[0], in[3]})[0];
+}
+
 Output flatten(const Output &x, const std::string &name) {
   std::string layer = name.empty() ? x.graph().uniqueName("flatten") : name;
   int64_t size = 1;

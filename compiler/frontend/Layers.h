@@ -39,6 +39,10 @@ Output dropout(const Output &x, float rate, const std::string &name = "");
 Output batchNormalization(const Output &x, float momentum = 0.99f, float epsilon = 1e-3f,
                           const std::string &name = "");
 
+/// Keras' GlobalAveragePooling2D: the mean of each channel over the rows and
+/// columns, [N, H, W, C] -> [N, C].
+Output globalAveragePooling2d(const Output &x, const std::string &name = "");
+
 /// tf.layers.flatten: [N, d1, d2, ...] -> [N, d1 * d2 * ...] (the sizes
 /// after the batch must be known).
 Output flatten(const Output &x, const std::string &name = "");

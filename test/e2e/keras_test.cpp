@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 namespace keras = nncc::fe::keras;
+namespace graph = nncc::graph;
 using nncc::rt::DType;
 using nncc::rt::Tensor;
 using ::testing::HasSubstr;
@@ -173,6 +174,33 @@ TEST(Keras, ConvolutionalLayersFit) {
   convLast.add(keras::Conv2D(8, {3, 3}).inputShape({28, 28, 1}));
   EXPECT_THAT(convLast.compile(keras::SGD(), "mse").message(),
               HasSubstr("the last layer must be Dense"));
+}
+
+// GlobalAveragePooling2D: each channel's mean over the rows and columns,
+// here of a 1x1 convolution with one filter of weight 2 and no bias, so the
+// prediction's input is 2 * the image's mean.
+TEST(Keras, GlobalAveragePooling) {
+  keras::Sequential model(1);
+  graph::Initializer two;
+  two.set_kind(graph::Initializer::CONSTANT);
+  two.mutable_value()->set_dtype(graph::F32);
+  two.mutable_value()->add_float_val(2.0f);
+  model.add(keras::Conv2D(1, {1, 1}).inputShape({4, 4, 1}));
+  model.add(keras::GlobalAveragePooling2D());
+  model.add(keras::Dense(1).kernelInitializer(two));
+  auto compiled = model.compile(keras::SGD(), "mse");
+  ASSERT_TRUE(compiled.ok()) << compiled.message();
+  ASSERT_TRUE(model.session()
+                  ->setVariable("conv2d_1/kernel", Tensor::of<float>({1, 1, 1, 1}, {2.0f}))
+                  .ok());
+  Tensor x(DType::F32, {2, 4, 4, 1});
+  for (int64_t i = 0; i < 32; ++i)
+    x.data<float>()[i] = static_cast<float>(i);
+  auto y = model.predict(x);
+  ASSERT_TRUE(y.ok()) << y.error();
+  // means 7.5 and 23.5, times 2 (the conv) and 2 (the dense kernel).
+  EXPECT_FLOAT_EQ(y->data<float>()[0], 30.0f);
+  EXPECT_FLOAT_EQ(y->data<float>()[1], 94.0f);
 }
 
 TEST(Keras, SparseLabelsAndMse) {
