@@ -15,6 +15,7 @@ using namespace mlir;
 
 namespace nncc::cpu {
 
+#define GEN_PASS_DECL_NNTOLINALG
 #define GEN_PASS_DEF_NNTOLINALG
 #include "compiler/cpu/Passes.h.inc"
 
@@ -25,6 +26,7 @@ bool isStateOp(Operation *op) {
 }
 
 struct NNToLinalgPass : impl::NNToLinalgBase<NNToLinalgPass> {
+  using NNToLinalgBase::NNToLinalgBase;
   void runOnOperation() override {
     bool ranked = true;
     getOperation().walk([&](Operation *op) {
@@ -49,7 +51,7 @@ struct NNToLinalgPass : impl::NNToLinalgBase<NNToLinalgPass> {
     RewritePatternSet patterns(&getContext());
     populateMathLowering(patterns);
     populateNetworkLowering(patterns);
-    populateConvLowering(patterns);
+    populateConvLowering(patterns, convAsProducts);
     populateTensorLowering(patterns);
     populateGradientLowering(patterns);
     populateNumericsLowering(patterns);
@@ -60,6 +62,8 @@ struct NNToLinalgPass : impl::NNToLinalgBase<NNToLinalgPass> {
 
 } // namespace
 
-std::unique_ptr<Pass> createNNToLinalgPass() { return std::make_unique<NNToLinalgPass>(); }
+std::unique_ptr<Pass> createNNToLinalgPass(bool convAsProducts) {
+  return std::make_unique<NNToLinalgPass>(NNToLinalgOptions{convAsProducts});
+}
 
 } // namespace nncc::cpu

@@ -14,8 +14,10 @@ class DialectRegistry;
 namespace nncc::cpu {
 
 /// nn-to-linalg: every nn op except the variable ops becomes linalg, tensor,
-/// arith and math. Unranked tensors are an error naming the op.
-std::unique_ptr<mlir::Pass> createNNToLinalgPass();
+/// arith and math. Unranked tensors are an error naming the op. With
+/// `convAsProducts`, convolutions become linalg.matmul of the windows'
+/// matrix (im2col); otherwise one linalg.generic each.
+std::unique_ptr<mlir::Pass> createNNToLinalgPass(bool convAsProducts = true);
 
 /// nn-cpu-loops: each loop signature (nn::kLoopsAttr, graph.proto: Loop)
 /// becomes a function calling its step's function in a native loop over
@@ -86,6 +88,11 @@ inline constexpr llvm::StringLiteral kNumericFaultHook = abi::kNumericFaultHook;
 /// nn-cpu-approximate-math: polynomial approximations of f32 exp, log, tanh.
 std::unique_ptr<mlir::Pass> createApproximateMathPass();
 
+/// nn-cpu-fuse-elementwise: linalg's elementwise op fusion and reshape
+/// folding, except into or out of linalg.matmul (and its transposed forms),
+/// which stay 2-D products for the product kernels.
+std::unique_ptr<mlir::Pass> createFuseElementwisePass();
+
 /// nn-cpu-untie-fills: a linalg.fill on tensors that initializes several
 /// destinations (CSE merges identical ones) is cloned per use, so that
 /// bufferization fills each buffer in place instead of copying one.
@@ -96,7 +103,7 @@ std::unique_ptr<mlir::Pass> createUntieFillsPass();
 int64_t hostVectorBits();
 
 /// nn-to-linalg, canonicalization and fusion of elementwise linalg ops.
-void buildLinalgPipeline(mlir::OpPassManager &pm);
+void buildLinalgPipeline(mlir::OpPassManager &pm, bool convAsProducts = true);
 /// linalg on tensors -> bufferized loops -> the LLVM dialect.
 void buildLLVMPipeline(mlir::OpPassManager &pm);
 /// Both, as the nn-cpu-pipeline.

@@ -12,6 +12,9 @@ def NNToLinalg : Pass<"nn-to-linalg", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
                            "mlir::arith::ArithDialect", "mlir::math::MathDialect",
                            "mlir::scf::SCFDialect"];
+  let options = [Option<"convAsProducts", "conv-as-products", "bool", "true",
+                        "convolutions as products of the windows' matrix (im2col) "
+                        "rather than one loop nest each">];
 }
 
 def Loops : Pass<"nn-cpu-loops", "mlir::ModuleOp"> {
@@ -72,6 +75,13 @@ def ParallelCalls : Pass<"nn-cpu-parallel-calls", "mlir::ModuleOp"> {
   let summary = "Route row-range kernel calls through the runtime's thread hook";
   let constructor = "nncc::cpu::createParallelCallsPass()";
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
+def FuseElementwise : Pass<"nn-cpu-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "linalg's elementwise and reshape fusion, products kept as named 2-D products";
+  let constructor = "nncc::cpu::createFuseElementwisePass()";
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+                           "mlir::affine::AffineDialect"];
 }
 
 def UntieFills : Pass<"nn-cpu-untie-fills", "mlir::func::FuncOp"> {

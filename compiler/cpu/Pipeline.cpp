@@ -43,17 +43,17 @@ using namespace mlir;
 
 namespace nncc::cpu {
 
-void buildLinalgPipeline(OpPassManager &pm) {
-  pm.addPass(createNNToLinalgPass());
+void buildLinalgPipeline(OpPassManager &pm, bool convAsProducts) {
+  pm.addPass(createNNToLinalgPass(convAsProducts));
   pm.addPass(createCanonicalizerPass());
-  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createUntieFillsPass());
 }
 
 void buildCpuPipeline(OpPassManager &pm) {
-  buildLinalgPipeline(pm);
+  buildLinalgPipeline(pm, /*convAsProducts=*/true);
   buildLLVMPipeline(pm);
 }
 
@@ -64,6 +64,20 @@ void buildLLVMPipeline(OpPassManager &pm) {
   // updates are new buffers, yielded to the next.
   options.allowReturnAllocsFromLoops = true;
   options.setFunctionBoundaryTypeConversion(bufferization::LayoutMapOption::IdentityLayoutMap);
+  // Copies between contiguous buffers stay memref.copy (a memcpy); those
+  // into or out of strided views (a convolution's padding, a stride's
+  // spread) become loops, not calls of MLIR's runner library.
+  options.memCpyFn = [](OpBuilder &b, Location loc, Value from, Value to) {
+    auto contiguous = [](Value v) {
+      auto type = dyn_cast<MemRefType>(v.getType());
+      return type && type.getLayout().isIdentity();
+    };
+    if (contiguous(from) && contiguous(to))
+      b.create<memref::CopyOp>(loc, from, to);
+    else
+      b.create<linalg::CopyOp>(loc, from, to);
+    return success();
+  };
   pm.addPass(bufferization::createOneShotBufferizePass(options));
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);

@@ -349,7 +349,7 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx, const LoadedGraph
     entries.push_back(func.getSymName().str());
   }
 
-  if (failed(runPasses(*module, cpu::buildLinalgPipeline)))
+  if (failed(runPasses(*module, [](OpPassManager &pm) { cpu::buildLinalgPipeline(pm); })))
     return stageFailed("lowering to linalg");
   timer.done("lowering to linalg");
   for (exe::SignatureSpec &sig : *out.mutable_signatures())

@@ -1,4 +1,5 @@
-// Convolutions: conv2d and its two gradients, each one linalg.generic over
+// Convolutions: conv2d and its two gradients, either as matrix products of
+// the windows (below) or each one linalg.generic over
 // its output with the window's loops as reductions. Where the window stays
 // inside the images (no padding) the images are read through an affine
 // indexing map; otherwise by tensor.extract at a clamped position, the
@@ -22,7 +23,7 @@ namespace {
 /// The window along rows and columns: strides, dilations, padding before,
 /// and whether any padding (before or after) is there.
 struct Window {
-  int64_t stride[2], dilation[2], before[2];
+  int64_t stride[2], dilation[2], before[2], after[2];
   bool padded = false;
 };
 
@@ -42,6 +43,7 @@ FailureOr<Window> windowOf(Operation *op, ArrayRef<int64_t> image, ArrayRef<int6
     w.stride[i] = strides[i];
     w.dilation[i] = dilations[i];
     w.before[i] = d->before;
+    w.after[i] = d->after;
     w.padded |= d->before > 0 || d->after > 0;
   }
   return w;
@@ -489,11 +491,194 @@ struct AvgPoolGradLowering : Lowering<nn::AvgPoolGradOp> {
   }
 };
 
+// Convolutions as matrix products (the CPU's form): the windows of the
+// images become the rows of a matrix (im2col), which the product kernels
+// of linalg.matmul multiply by the filter seen as a matrix [KH*KW*C, F].
+// The padding is written out as zeros first, so every read is affine and
+// the window copy splits over threads by images. The filter's gradient is
+// the windows' matrix (shared with the forward product by CSE) transposed
+// times dy; the images' gradient is a convolution of dy, spread by the
+// strides and padded, with the filter turned by 180 degrees.
+
+/// images [N, H, W, C] placed into zeros [N, rows, cols, C] at (top, left),
+/// consecutive rows `rowStride` apart and columns `colStride` apart; the
+/// images themselves where that changes nothing.
+Value placeImages(OpBuilder &b, Location l, Value images, int64_t top, int64_t left,
+                  int64_t rowStride, int64_t colStride, int64_t rows, int64_t cols) {
+  auto t = cast<RankedTensorType>(images.getType());
+  if (top == 0 && left == 0 && rowStride == 1 && colStride == 1 && rows == t.getDimSize(1) &&
+      cols == t.getDimSize(2))
+    return images;
+  auto type =
+      RankedTensorType::get({t.getDimSize(0), rows, cols, t.getDimSize(3)}, t.getElementType());
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(top), b.getIndexAttr(left),
+                                       b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> strides = {b.getIndexAttr(1), b.getIndexAttr(rowStride),
+                                       b.getIndexAttr(colStride), b.getIndexAttr(1)};
+  return b.create<tensor::InsertSliceOp>(l, images, zerosLike(b, l, type, images), offsets,
+                                         tensor::getMixedSizes(b, l, images), strides);
+}
+
+/// The windows of padded `images` [N, H, W, C] as a matrix [N*OH*OW,
+/// KH*KW*C]: row (n, oh, ow), column (kh, kw, c) holds images[n, oh * sh +
+/// kh * dh, ow * sw + kw * dw, c].
+Value windowMatrix(OpBuilder &b, Location l, Value images, ArrayRef<int64_t> kernel,
+                   ArrayRef<int64_t> out, const int64_t stride[2], const int64_t dilation[2]) {
+  auto t = cast<RankedTensorType>(images.getType());
+  auto type = RankedTensorType::get(
+      {t.getDimSize(0), out[0], out[1], kernel[0], kernel[1], t.getDimSize(3)}, t.getElementType());
+  MLIRContext *ctx = b.getContext();
+  AffineExpr n, oh, ow, kh, kw, c;
+  bindDims(ctx, n, oh, ow, kh, kw, c);
+  auto generic = b.create<linalg::GenericOp>(
+      l, type, images, emptyLike(b, l, type, images),
+      SmallVector<AffineMap>{AffineMap::get(6, 0,
+                                            {n, oh * stride[0] + kh * dilation[0],
+                                             ow * stride[1] + kw * dilation[1], c},
+                                            ctx),
+                             AffineMap::getMultiDimIdentityMap(6, ctx)},
+      SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+      [](OpBuilder &b, Location l, ValueRange a) { b.create<linalg::YieldOp>(l, a[0]); });
+  return b.create<tensor::CollapseShapeOp>(l, generic.getResult(0),
+                                           SmallVector<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
+}
+
+/// A [KH, KW, C, F] filter as the matrix [KH*KW*C, F].
+Value filterMatrix(OpBuilder &b, Location l, Value filter) {
+  return b.create<tensor::CollapseShapeOp>(l, filter,
+                                           SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+}
+
+/// A [N*OH*OW, F] matrix as the images [N, OH, OW, F] (`like` gives N).
+Value imagesOf(OpBuilder &b, Location l, Value matrix, RankedTensorType type, Value like) {
+  SmallVector<OpFoldResult> shape;
+  for (int64_t i = 0; i < 4; ++i)
+    shape.push_back(type.isDynamicDim(i) ? OpFoldResult(dimSize(b, l, like, i))
+                                         : b.getIndexAttr(type.getDimSize(i)));
+  return b.create<tensor::ExpandShapeOp>(l, type, matrix,
+                                         SmallVector<ReassociationIndices>{{0, 1, 2}, {3}}, shape);
+}
+
+/// The windows of x [N, H, W, C] (padded as `w` says) as a matrix.
+Value windowsOf(OpBuilder &b, Location l, Value x, const Window &w, ArrayRef<int64_t> kernel,
+                ArrayRef<int64_t> out) {
+  auto t = cast<RankedTensorType>(x.getType());
+  Value padded = placeImages(b, l, x, w.before[0], w.before[1], 1, 1,
+                             w.before[0] + t.getDimSize(1) + w.after[0],
+                             w.before[1] + t.getDimSize(2) + w.after[1]);
+  return windowMatrix(b, l, padded, kernel, out, w.stride, w.dilation);
+}
+
+/// A . B (or A^T . B) into zeros: [M, N] with M from `a`.
+template <typename MatmulOp> Value matrixProduct(OpBuilder &b, Location l, Value a, Value bm) {
+  auto at = cast<RankedTensorType>(a.getType()), bt = cast<RankedTensorType>(bm.getType());
+  bool transA = std::is_same_v<MatmulOp, linalg::MatmulTransposeAOp>;
+  int64_t rowDim = transA ? 1 : 0;
+  auto type = RankedTensorType::get({at.getDimSize(rowDim), bt.getDimSize(1)}, at.getElementType());
+  SmallVector<Value> sizes;
+  if (type.isDynamicDim(0))
+    sizes.push_back(dimSize(b, l, a, rowDim));
+  Value empty = b.create<tensor::EmptyOp>(l, type.getShape(), type.getElementType(), sizes);
+  Value init = b.create<linalg::FillOp>(l, scalarConstant(b, l, type.getElementType(), 0.0), empty)
+                   .getResult(0);
+  return b.create<MatmulOp>(l, ValueRange{a, bm}, ValueRange{init}).getResult(0);
+}
+
+struct Conv2DGemmLowering : Lowering<nn::Conv2DOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::Conv2DOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value x = op.getX(), filter = op.getFilter();
+    auto xt = cast<RankedTensorType>(x.getType()), ft = cast<RankedTensorType>(filter.getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    auto w = windowOf(op, xt.getShape().slice(1, 2), ft.getShape().take_front(2), op.getStrides(),
+                      op.getDilations(), op.getPadding());
+    if (failed(w))
+      return failure();
+    Value windows =
+        windowsOf(rw, loc, x, *w, ft.getShape().take_front(2), type.getShape().slice(1, 2));
+    Value y = matrixProduct<linalg::MatmulOp>(rw, loc, windows, filterMatrix(rw, loc, filter));
+    rw.replaceOp(op, imagesOf(rw, loc, y, type, x));
+    return success();
+  }
+};
+
+// dw [KH*KW*C, F] = windows(x)^T . dy [N*OH*OW, F].
+struct Conv2DBackpropFilterGemmLowering : Lowering<nn::Conv2DBackpropFilterOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::Conv2DBackpropFilterOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value x = op.getX(), dy = op.getDy();
+    auto xt = cast<RankedTensorType>(x.getType()), dyt = cast<RankedTensorType>(dy.getType());
+    auto w = windowOf(op, xt.getShape().slice(1, 2), op.getFilterSize(), op.getStrides(),
+                      op.getDilations(), op.getPadding());
+    if (failed(w))
+      return failure();
+    Value windows = windowsOf(rw, loc, x, *w, op.getFilterSize(), dyt.getShape().slice(1, 2));
+    Value dyMatrix = rw.create<tensor::CollapseShapeOp>(
+        loc, dy, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+    Value dw = matrixProduct<linalg::MatmulTransposeAOp>(rw, loc, windows, dyMatrix);
+    rw.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, op.getType(), dw,
+                                                 SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+    return success();
+  }
+};
+
+// dx[n, h, w, c] = sum over (kh, kw, f) of dy[n, oh, ow, f] * filter[kh, kw,
+// c, f] where h + top - kh * dh = oh * sh: with dy's rows spread `sh` apart
+// and placed at (KH - 1) * dh - top, that is a VALID convolution of stride
+// 1 (dilation d) with filter[KH - 1 - kh, KW - 1 - kw, f, c].
+struct Conv2DBackpropInputGemmLowering : Lowering<nn::Conv2DBackpropInputOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::Conv2DBackpropInputOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value dy = op.getDy(), filter = op.getFilter();
+    auto ft = cast<RankedTensorType>(filter.getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> image = op.getInputSize(), kernel = ft.getShape().take_front(2);
+    auto w = windowOf(op, image, kernel, op.getStrides(), op.getDilations(), op.getPadding());
+    if (failed(w))
+      return failure();
+    int64_t reach[2], place[2];
+    for (int i = 0; i < 2; ++i) {
+      reach[i] = (kernel[i] - 1) * w->dilation[i];
+      place[i] = reach[i] - w->before[i];
+    }
+    Value spread = placeImages(rw, loc, dy, place[0], place[1], w->stride[0], w->stride[1],
+                               image[0] + reach[0], image[1] + reach[1]);
+    int64_t one[2] = {1, 1};
+    Value windows = windowMatrix(rw, loc, spread, kernel, image, one, w->dilation);
+    MLIRContext *ctx = rw.getContext();
+    AffineExpr kh, kw, f, c;
+    bindDims(ctx, kh, kw, f, c);
+    int64_t C = ft.getDimSize(2), F = ft.getDimSize(3);
+    auto turnedType = RankedTensorType::get({kernel[0], kernel[1], F, C}, ft.getElementType());
+    auto turned = rw.create<linalg::GenericOp>(
+        loc, turnedType, filter,
+        rw.create<tensor::EmptyOp>(loc, turnedType, ValueRange{}).getResult(),
+        SmallVector<AffineMap>{
+            AffineMap::get(4, 0, {kernel[0] - 1 - kh, kernel[1] - 1 - kw, c, f}, ctx),
+            AffineMap::getMultiDimIdentityMap(4, ctx)},
+        SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+        [](OpBuilder &b, Location l, ValueRange a) { b.create<linalg::YieldOp>(l, a[0]); });
+    Value dx = matrixProduct<linalg::MatmulOp>(rw, loc, windows,
+                                               filterMatrix(rw, loc, turned.getResult(0)));
+    rw.replaceOp(op, imagesOf(rw, loc, dx, type, dy));
+    return success();
+  }
+};
+
 } // namespace
 
-void populateConvLowering(RewritePatternSet &patterns) {
-  patterns.add<Conv2DLowering, Conv2DBackpropFilterLowering, Conv2DBackpropInputLowering,
-               MaxPoolLowering, AvgPoolLowering, MaxPoolGradLowering, AvgPoolGradLowering>(
+void populateConvLowering(RewritePatternSet &patterns, bool asProducts) {
+  if (asProducts)
+    patterns
+        .add<Conv2DGemmLowering, Conv2DBackpropFilterGemmLowering, Conv2DBackpropInputGemmLowering>(
+            patterns.getContext());
+  else
+    patterns.add<Conv2DLowering, Conv2DBackpropFilterLowering, Conv2DBackpropInputLowering>(
+        patterns.getContext());
+  patterns.add<MaxPoolLowering, AvgPoolLowering, MaxPoolGradLowering, AvgPoolGradLowering>(
       patterns.getContext());
 }
 

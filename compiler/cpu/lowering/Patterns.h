@@ -22,7 +22,8 @@ template <typename Op> struct Lowering : mlir::OpRewritePattern<Op> {
 
 void populateMathLowering(mlir::RewritePatternSet &patterns);
 void populateNetworkLowering(mlir::RewritePatternSet &patterns);
-void populateConvLowering(mlir::RewritePatternSet &patterns);
+/// With `asProducts`, convolutions as matrix products of their windows.
+void populateConvLowering(mlir::RewritePatternSet &patterns, bool asProducts);
 void populateTensorLowering(mlir::RewritePatternSet &patterns);
 void populateGradientLowering(mlir::RewritePatternSet &patterns);
 void populateNumericsLowering(mlir::RewritePatternSet &patterns);

@@ -177,24 +177,3 @@ func.func @cast(%x: tensor<3xi32>, %f: tensor<3xf32>) -> (tensor<3xf32>, tensor<
   %1 = nn.cast %f {dtype = i1} : tensor<3xf32> -> tensor<3xi1>
   return %0, %1 : tensor<3xf32>, tensor<3xi1>
 }
-
-// -----
-
-// conv2d: one generic over (n, oh, ow, f) with the window (kh, kw, c) as
-// reductions. VALID reads the images through an affine map; SAME reads
-// them at a clamped position and selects the padding's zero outside.
-// CHECK-DAG: #[[XV:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1 * 2 + d4, d2 + d5 * 2, d6)>
-// CHECK-LABEL: func.func @conv2d
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<3x3x2x4xf32>, tensor<?x9x9x2xf32>)
-// CHECK: arith.mulf
-// CHECK: arith.addf
-// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<3x3x2x4xf32>)
-// CHECK: linalg.index 1
-// CHECK: arith.cmpi sge
-// CHECK: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : tensor<?x9x9x2xf32>
-// CHECK: arith.select
-func.func @conv2d(%x: tensor<?x9x9x2xf32>, %f: tensor<3x3x2x4xf32>) -> (tensor<?x4x5x4xf32>, tensor<?x9x9x4xf32>) {
-  %0 = nn.conv2d %x, %f {strides = array<i64: 2, 1>, dilations = array<i64: 1, 2>} : (tensor<?x9x9x2xf32>, tensor<3x3x2x4xf32>) -> tensor<?x4x5x4xf32>
-  %1 = nn.conv2d %x, %f {padding = "SAME"} : (tensor<?x9x9x2xf32>, tensor<3x3x2x4xf32>) -> tensor<?x9x9x4xf32>
-  return %0, %1 : tensor<?x4x5x4xf32>, tensor<?x9x9x4xf32>
-}

@@ -1,0 +1,44 @@
+// RUN: nncc-opt %s --split-input-file --nn-cpu-fuse-elementwise | FileCheck %s
+
+// The reshapes around a product stay: the product keeps its named 2-D form
+// (linalg's own pass would fold the collapse into an 8-loop generic).
+// CHECK-LABEL: func.func @product_keeps_its_reshapes
+// CHECK: tensor.collapse_shape
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x18xf32>, tensor<18x4xf32>)
+// CHECK: tensor.expand_shape
+// The elementwise consumer of the expanded product still fuses with the
+// elementwise op before it.
+// CHECK: linalg.generic
+// CHECK: arith.addf
+// CHECK: arith.maximumf
+// CHECK-NOT: linalg.generic
+// CHECK: return
+#id6 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#bias = affine_map<(d0, d1, d2, d3) -> (d3)>
+func.func @product_keeps_its_reshapes(%x: tensor<?x4x5x3x3x2xf32>, %f: tensor<18x4xf32>, %b: tensor<4xf32>, %n: index) -> tensor<?x4x5x4xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty(%n) : tensor<?x4x5x3x3x2xf32>
+  %w = linalg.generic {indexing_maps = [#id6, #id6], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<?x4x5x3x3x2xf32>) outs(%e : tensor<?x4x5x3x3x2xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<?x4x5x3x3x2xf32>
+  %c = tensor.collapse_shape %w [[0, 1, 2], [3, 4, 5]] : tensor<?x4x5x3x3x2xf32> into tensor<?x18xf32>
+  %m = arith.muli %n, %n : index
+  %e2 = tensor.empty(%m) : tensor<?x4xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e2 : tensor<?x4xf32>) -> tensor<?x4xf32>
+  %p = linalg.matmul ins(%c, %f : tensor<?x18xf32>, tensor<18x4xf32>) outs(%z : tensor<?x4xf32>) -> tensor<?x4xf32>
+  %y = tensor.expand_shape %p [[0, 1, 2], [3]] output_shape [%n, 4, 5, 4] : tensor<?x4xf32> into tensor<?x4x5x4xf32>
+  %e3 = tensor.empty(%n) : tensor<?x4x5x4xf32>
+  %s = linalg.generic {indexing_maps = [#id4, #bias, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y, %b : tensor<?x4x5x4xf32>, tensor<4xf32>) outs(%e3 : tensor<?x4x5x4xf32>) {
+  ^bb0(%in: f32, %bb: f32, %out: f32):
+    %a = arith.addf %in, %bb : f32
+    linalg.yield %a : f32
+  } -> tensor<?x4x5x4xf32>
+  %r = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s : tensor<?x4x5x4xf32>) outs(%e3 : tensor<?x4x5x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m2 = arith.maximumf %in, %cst : f32
+    linalg.yield %m2 : f32
+  } -> tensor<?x4x5x4xf32>
+  return %r : tensor<?x4x5x4xf32>
+}
