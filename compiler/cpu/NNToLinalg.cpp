@@ -51,7 +51,7 @@ struct NNToLinalgPass : impl::NNToLinalgBase<NNToLinalgPass> {
     RewritePatternSet patterns(&getContext());
     populateMathLowering(patterns);
     populateNetworkLowering(patterns);
-    populateConvLowering(patterns, convAsProducts);
+    populateConvLowering(patterns, cpuForms);
     populateTensorLowering(patterns);
     populateGradientLowering(patterns);
     populateNumericsLowering(patterns);
@@ -62,8 +62,8 @@ struct NNToLinalgPass : impl::NNToLinalgBase<NNToLinalgPass> {
 
 } // namespace
 
-std::unique_ptr<Pass> createNNToLinalgPass(bool convAsProducts) {
-  return std::make_unique<NNToLinalgPass>(NNToLinalgOptions{convAsProducts});
+std::unique_ptr<Pass> createNNToLinalgPass(bool cpuForms) {
+  return std::make_unique<NNToLinalgPass>(NNToLinalgOptions{cpuForms});
 }
 
 } // namespace nncc::cpu

@@ -15,9 +15,11 @@ namespace nncc::cpu {
 
 /// nn-to-linalg: every nn op except the variable ops becomes linalg, tensor,
 /// arith and math. Unranked tensors are an error naming the op. With
-/// `convAsProducts`, convolutions become linalg.matmul of the windows'
-/// matrix (im2col); otherwise one linalg.generic each.
-std::unique_ptr<mlir::Pass> createNNToLinalgPass(bool convAsProducts = true);
+/// `cpuForms`, the forms the CPU's kernels take: convolutions become
+/// linalg.matmul of the windows' matrix (im2col), max_pool_grad of tiling
+/// windows works on a [N, OH, KH, OW, KW, C] view; otherwise one
+/// linalg.generic per op (what the CUDA target renders).
+std::unique_ptr<mlir::Pass> createNNToLinalgPass(bool cpuForms = true);
 
 /// nn-cpu-loops: each loop signature (nn::kLoopsAttr, graph.proto: Loop)
 /// becomes a function calling its step's function in a native loop over
@@ -103,7 +105,7 @@ std::unique_ptr<mlir::Pass> createUntieFillsPass();
 int64_t hostVectorBits();
 
 /// nn-to-linalg, canonicalization and fusion of elementwise linalg ops.
-void buildLinalgPipeline(mlir::OpPassManager &pm, bool convAsProducts = true);
+void buildLinalgPipeline(mlir::OpPassManager &pm, bool cpuForms = true);
 /// linalg on tensors -> bufferized loops -> the LLVM dialect.
 void buildLLVMPipeline(mlir::OpPassManager &pm);
 /// Both, as the nn-cpu-pipeline.

@@ -12,9 +12,10 @@ def NNToLinalg : Pass<"nn-to-linalg", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
                            "mlir::arith::ArithDialect", "mlir::math::MathDialect",
                            "mlir::scf::SCFDialect"];
-  let options = [Option<"convAsProducts", "conv-as-products", "bool", "true",
-                        "convolutions as products of the windows' matrix (im2col) "
-                        "rather than one loop nest each">];
+  let options = [Option<"cpuForms", "cpu-forms", "bool", "true",
+                        "the forms the CPU's kernels take: convolutions as products of "
+                        "the windows' matrix (im2col), max_pool_grad over tiled views; "
+                        "otherwise one loop nest per op (the CUDA target's)">];
 }
 
 def Loops : Pass<"nn-cpu-loops", "mlir::ModuleOp"> {

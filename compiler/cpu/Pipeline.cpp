@@ -43,8 +43,8 @@ using namespace mlir;
 
 namespace nncc::cpu {
 
-void buildLinalgPipeline(OpPassManager &pm, bool convAsProducts) {
-  pm.addPass(createNNToLinalgPass(convAsProducts));
+void buildLinalgPipeline(OpPassManager &pm, bool cpuForms) {
+  pm.addPass(createNNToLinalgPass(cpuForms));
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
   pm.addPass(createCanonicalizerPass());
@@ -53,7 +53,7 @@ void buildLinalgPipeline(OpPassManager &pm, bool convAsProducts) {
 }
 
 void buildCpuPipeline(OpPassManager &pm) {
-  buildLinalgPipeline(pm, /*convAsProducts=*/true);
+  buildLinalgPipeline(pm, /*cpuForms=*/true);
   buildLLVMPipeline(pm);
 }
 

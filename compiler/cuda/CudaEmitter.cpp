@@ -87,7 +87,7 @@ FailureOr<OwningOpRef<ModuleOp>> lowerGroup(Operation *op, ArrayRef<Value> input
     results.push_back(map.lookup(v));
   b.create<func::ReturnOp>(op->getLoc(), results);
   PassManager pm(ctx, ModuleOp::getOperationName());
-  cpu::buildLinalgPipeline(pm, /*convAsProducts=*/false);
+  cpu::buildLinalgPipeline(pm, /*cpuForms=*/false);
   if (failed(pm.run(*module)))
     return failure();
   return module;

@@ -387,10 +387,76 @@ struct AvgPoolLowering : Lowering<nn::AvgPoolOp> {
   }
 };
 
+/// max_pool's gradient where the windows tile the images (strides = ksize,
+/// no dilation, no padding, no rows or columns left over): x seen as [N,
+/// OH, KH, OW, KW, C], each window's first max found by a reduction over
+/// (kh, kw), then dy written to it and zeros around it, all through affine
+/// maps (no gathers: the ops split over threads and vectorize along C).
+Value maxPoolGradTiled(OpBuilder &b, Location l, Value x, Value y, Value dy,
+                       ArrayRef<int64_t> ksize) {
+  MLIRContext *ctx = b.getContext();
+  auto xt = cast<RankedTensorType>(x.getType()), yt = cast<RankedTensorType>(y.getType());
+  SmallVector<ReassociationIndices> split = {{0}, {1, 2}, {3, 4}, {5}};
+  SmallVector<int64_t> tiled = {xt.getDimSize(0), yt.getDimSize(1), ksize[0],
+                                yt.getDimSize(2), ksize[1],         xt.getDimSize(3)};
+  auto tiledType = RankedTensorType::get(tiled, xt.getElementType());
+  SmallVector<OpFoldResult> tiledSizes;
+  for (auto [i, d] : llvm::enumerate(tiled))
+    tiledSizes.push_back(ShapedType::isDynamic(d) ? OpFoldResult(dimSize(b, l, x, 0))
+                                                  : b.getIndexAttr(d));
+  Value x6 = b.create<tensor::ExpandShapeOp>(l, tiledType, x, split, tiledSizes);
+  int64_t cells = ksize[0] * ksize[1];
+  auto firstType = RankedTensorType::get(yt.getShape(), b.getI64Type());
+  // Loops (n, oh, ow | kh, kw | c): C innermost, so the min vectorizes.
+  AffineExpr n, oh, ow, c, kh, kw;
+  bindDims(ctx, n, oh, ow, kh, kw, c);
+  using utils::IteratorType;
+  auto first = b.create<linalg::GenericOp>(
+      l, firstType, ValueRange{x6, y}, filled(b, l, firstType, y, static_cast<double>(cells)),
+      SmallVector<AffineMap>{map6(ctx, {n, oh, kh, ow, kw, c}), map6(ctx, {n, oh, ow, c}),
+                             map6(ctx, {n, oh, ow, c})},
+      SmallVector<IteratorType>{IteratorType::parallel, IteratorType::parallel,
+                                IteratorType::parallel, IteratorType::reduction,
+                                IteratorType::reduction, IteratorType::parallel},
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        Value isMax = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, a[0], a[1]);
+        Value isNan = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, a[0], a[0]);
+        Value cell = b.create<arith::AddIOp>(
+            l, b.create<arith::MulIOp>(l, b.create<linalg::IndexOp>(l, 3), index(b, l, ksize[1])),
+            b.create<linalg::IndexOp>(l, 4));
+        Value candidate =
+            b.create<arith::SelectOp>(l, b.create<arith::OrIOp>(l, isMax, isNan),
+                                      b.create<arith::IndexCastOp>(l, b.getI64Type(), cell),
+                                      b.create<arith::ConstantIntOp>(l, cells, 64).getResult());
+        b.create<linalg::YieldOp>(l, Value(b.create<arith::MinSIOp>(l, a.back(), candidate)));
+      });
+  // Loops (n, oh, kh, ow, kw, c): dx6 = dy where the window chose (kh, kw).
+  AffineExpr i, j;
+  bindDims(ctx, n, oh, i, ow, j, c);
+  auto window = map6(ctx, {n, oh, ow, c});
+  auto dx = b.create<linalg::GenericOp>(
+      l, tiledType, ValueRange{first.getResult(0), dy},
+      b.create<tensor::EmptyOp>(l, tiledSizes, xt.getElementType()).getResult(),
+      SmallVector<AffineMap>{window, window, AffineMap::getMultiDimIdentityMap(6, ctx)},
+      SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        Value cell = b.create<arith::AddIOp>(
+            l, b.create<arith::MulIOp>(l, b.create<linalg::IndexOp>(l, 2), index(b, l, ksize[1])),
+            b.create<linalg::IndexOp>(l, 4));
+        Value mine = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, a[0],
+                                             b.create<arith::IndexCastOp>(l, b.getI64Type(), cell));
+        b.create<linalg::YieldOp>(
+            l, Value(b.create<arith::SelectOp>(l, mine, a[1],
+                                               scalarConstant(b, l, xt.getElementType(), 0.0))));
+      });
+  return b.create<tensor::CollapseShapeOp>(l, xt, dx.getResult(0), split);
+}
+
 // max_pool's gradient: first the position in each window of its first max
 // (or NaN), then each input element sums the dy of the windows that chose it.
 struct MaxPoolGradLowering : Lowering<nn::MaxPoolGradOp> {
-  using Lowering::Lowering;
+  MaxPoolGradLowering(MLIRContext *ctx, bool tiledForm) : Lowering(ctx), tiledForm(tiledForm) {}
+  bool tiledForm;
   LogicalResult lower(nn::MaxPoolGradOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     Value x = op.getX(), y = op.getY(), dy = op.getDy();
@@ -401,6 +467,14 @@ struct MaxPoolGradLowering : Lowering<nn::MaxPoolGradOp> {
     if (failed(w))
       return failure();
     Window win = *w;
+    bool tiles = tiledForm && !win.padded;
+    for (int i = 0; i < 2; ++i)
+      tiles &= win.stride[i] == ksize[i] && win.dilation[i] == 1 &&
+               xt.getDimSize(1 + i) == yt.getDimSize(1 + i) * ksize[i];
+    if (tiles) {
+      rw.replaceOp(op, maxPoolGradTiled(rw, loc, x, y, dy, ksize));
+      return success();
+    }
     MLIRContext *ctx = rw.getContext();
     AffineExpr n, oh, ow, c, kh, kw;
     bindDims(ctx, n, oh, ow, c, kh, kw);
@@ -670,16 +744,16 @@ struct Conv2DBackpropInputGemmLowering : Lowering<nn::Conv2DBackpropInputOp> {
 
 } // namespace
 
-void populateConvLowering(RewritePatternSet &patterns, bool asProducts) {
-  if (asProducts)
+void populateConvLowering(RewritePatternSet &patterns, bool cpuForms) {
+  if (cpuForms)
     patterns
         .add<Conv2DGemmLowering, Conv2DBackpropFilterGemmLowering, Conv2DBackpropInputGemmLowering>(
             patterns.getContext());
   else
     patterns.add<Conv2DLowering, Conv2DBackpropFilterLowering, Conv2DBackpropInputLowering>(
         patterns.getContext());
-  patterns.add<MaxPoolLowering, AvgPoolLowering, MaxPoolGradLowering, AvgPoolGradLowering>(
-      patterns.getContext());
+  patterns.add<MaxPoolLowering, AvgPoolLowering, AvgPoolGradLowering>(patterns.getContext());
+  patterns.add<MaxPoolGradLowering>(patterns.getContext(), cpuForms);
 }
 
 } // namespace nncc::cpu

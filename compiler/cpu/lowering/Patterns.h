@@ -22,8 +22,9 @@ template <typename Op> struct Lowering : mlir::OpRewritePattern<Op> {
 
 void populateMathLowering(mlir::RewritePatternSet &patterns);
 void populateNetworkLowering(mlir::RewritePatternSet &patterns);
-/// With `asProducts`, convolutions as matrix products of their windows.
-void populateConvLowering(mlir::RewritePatternSet &patterns, bool asProducts);
+/// With `cpuForms`, convolutions as matrix products of their windows and
+/// max_pool_grad of tiling windows on a tiled view.
+void populateConvLowering(mlir::RewritePatternSet &patterns, bool cpuForms);
 void populateTensorLowering(mlir::RewritePatternSet &patterns);
 void populateGradientLowering(mlir::RewritePatternSet &patterns);
 void populateNumericsLowering(mlir::RewritePatternSet &patterns);

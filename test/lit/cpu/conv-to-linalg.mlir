@@ -1,5 +1,5 @@
 // RUN: nncc-opt %s --split-input-file --nn-to-linalg | FileCheck %s --check-prefix=PRODUCTS
-// RUN: nncc-opt %s --split-input-file --nn-to-linalg=conv-as-products=false | FileCheck %s --check-prefix=LOOPS
+// RUN: nncc-opt %s --split-input-file --nn-to-linalg=cpu-forms=false | FileCheck %s --check-prefix=LOOPS
 
 // conv2d as a product: the windows of the images (SAME: padded with zeros
 // first) copied into [N*OH*OW, KH*KW*C] by an all-parallel generic, times
@@ -62,4 +62,30 @@ func.func @gradients(%x: tensor<?x7x8x2xf32>, %dy: tensor<?x4x3x4xf32>, %f: tens
   %dx = nn.conv2d_backprop_input %dy, %f {input_size = array<i64: 7, 8>, strides = array<i64: 2, 3>, padding = "SAME"} : (tensor<?x4x3x4xf32>, tensor<2x4x2x4xf32>) -> tensor<?x7x8x2xf32>
   %df = nn.conv2d_backprop_filter %x, %dy {filter_size = array<i64: 2, 4>, strides = array<i64: 2, 3>, padding = "SAME"} : (tensor<?x7x8x2xf32>, tensor<?x4x3x4xf32>) -> tensor<2x4x2x4xf32>
   return %dx, %df : tensor<?x7x8x2xf32>, tensor<2x4x2x4xf32>
+}
+
+// -----
+
+// max_pool_grad where 2x2 windows of stride 2 tile 4x6 images: x viewed as
+// [N, OH, KH, OW, KW, C], each window's first max by a reduction over (kh,
+// kw) with C innermost, dy written where the window chose and zeros around
+// it, all affine (no tensor.extract); the view collapsed back.
+// PRODUCTS-LABEL: func.func @max_pool_grad
+// PRODUCTS: tensor.expand_shape %arg0 {{\[}}[0], [1, 2], [3, 4], [5]] output_shape [%{{.*}}, 2, 2, 3, 2, 3] : tensor<?x4x6x3xf32> into tensor<?x2x2x3x2x3xf32>
+// PRODUCTS: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]} ins(%{{.*}}, %arg1 : tensor<?x2x2x3x2x3xf32>, tensor<?x2x3x3xf32>) outs(%{{.*}} : tensor<?x2x3x3xi64>)
+// PRODUCTS: arith.minsi
+// PRODUCTS-NOT: tensor.extract
+// PRODUCTS: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.*}}, %arg2 : tensor<?x2x3x3xi64>, tensor<?x2x3x3xf32>) outs(%{{.*}} : tensor<?x2x2x3x2x3xf32>)
+// PRODUCTS: arith.select
+// PRODUCTS: tensor.collapse_shape %{{.*}} {{\[}}[0], [1, 2], [3, 4], [5]] : tensor<?x2x2x3x2x3xf32> into tensor<?x4x6x3xf32>
+// Windows that overlap or leave a row over take the general form.
+// PRODUCTS: linalg.generic
+// PRODUCTS: tensor.extract
+// LOOPS-LABEL: func.func @max_pool_grad
+// LOOPS-NOT: tensor.expand_shape
+// LOOPS: return
+func.func @max_pool_grad(%x: tensor<?x4x6x3xf32>, %y: tensor<?x2x3x3xf32>, %dy: tensor<?x2x3x3xf32>, %y2: tensor<?x3x5x3xf32>) -> (tensor<?x4x6x3xf32>, tensor<?x4x6x3xf32>) {
+  %0 = nn.max_pool_grad %x, %y, %dy {ksize = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<?x4x6x3xf32>, tensor<?x2x3x3xf32>, tensor<?x2x3x3xf32>) -> tensor<?x4x6x3xf32>
+  %1 = nn.max_pool_grad %x, %y2, %y2 {ksize = array<i64: 2, 2>, strides = array<i64: 1, 1>} : (tensor<?x4x6x3xf32>, tensor<?x3x5x3xf32>, tensor<?x3x5x3xf32>) -> tensor<?x4x6x3xf32>
+  return %0, %1 : tensor<?x4x6x3xf32>, tensor<?x4x6x3xf32>
 }
