@@ -39,6 +39,7 @@ struct TrainArgs {
   std::string saveModel, testInputs, predictions;
   int epochs = 50;
   int64_t batch = 64;
+  int64_t trainImages = 0; // the first N training images (0: all)
   int64_t stepsPerCall = 1;
   std::string optimizer; // sgd, adam, rmsprop (mlp: sgd; a model: its own)
   std::optional<float> lr, momentum, decay, beta1, beta2, epsilon, rho;

@@ -65,6 +65,52 @@ rt::Expected<std::unique_ptr<keras::Sequential>> builtinMlp(const TrainArgs &arg
   return model;
 }
 
+/// The built-in CNN (the CNN chapter's E7) in Keras form: conv 5x5x32 SAME
+/// + ReLU, max-pool 2x2, conv 5x5x64 SAME + ReLU, max-pool 2x2, dense 1024
+/// ReLU, dropout 0.5, dense 10 softmax; Adam (lr 1e-4) unless told.
+rt::Expected<std::unique_ptr<keras::Sequential>> builtinCnn(const TrainArgs &args) {
+  auto model = std::make_unique<keras::Sequential>(args.seed, "cnn");
+  model->add(keras::Conv2D(32, {5, 5}, "relu").padding("same").inputShape({28, 28, 1}));
+  model->add(keras::MaxPooling2D({2, 2}));
+  model->add(keras::Conv2D(64, {5, 5}, "relu").padding("same"));
+  model->add(keras::MaxPooling2D({2, 2}));
+  model->add(keras::Flatten());
+  model->add(keras::Dense(1024, "relu"));
+  model->add(keras::Dropout(0.5f));
+  model->add(keras::Dense(10, "softmax"));
+  model->checkNumerics(args.checkNumerics);
+  model->stepsPerExecution(args.stepsPerCall);
+  keras::Optimizer optimizer = keras::Adam(args.lr ? *args.lr : 1e-4f);
+  if (!args.optimizer.empty() && args.optimizer != "adam") {
+    optimizer.proto.Clear();
+    optimizer.proto.set_learning_rate(args.lr ? *args.lr : 1e-4f);
+    optimizer.proto.set_kind(args.optimizer);
+  }
+  applyOptimizerFlags(args, optimizer.proto);
+  if (auto s = model->compile(optimizer, "sparse_categorical_crossentropy", {"accuracy"}); !s.ok())
+    return s;
+  return model;
+}
+
+/// Rows of 784 pixels as the model's images placeholder `x` takes them:
+/// [N, 28, 28, 1] for a convolutional model (the same memory); as they are
+/// otherwise.
+rt::Tensor asFed(const graph::Graph &g, const std::string &x, rt::Tensor &rows) {
+  for (const graph::Placeholder &p : g.placeholders()) {
+    if (p.name() != x || p.shape().dims_size() < 3)
+      continue;
+    rt::Shape shape = {rows.shape()[0]};
+    int64_t per = 1;
+    for (int i = 1; i < p.shape().dims_size(); ++i) {
+      shape.push_back(p.shape().dims(i));
+      per *= p.shape().dims(i);
+    }
+    if (rows.rank() == 2 && per == rows.shape()[1])
+      return rt::Tensor::borrow(rows.dtype(), shape, rows.data());
+  }
+  return rows;
+}
+
 /// The history as CSV: epoch, loss, accuracy, val_loss, val_accuracy.
 rt::Status writeHistory(const keras::History &h, const std::string &path) {
   std::string tmp = path + ".tmp";
@@ -119,6 +165,14 @@ int runTrain(const TrainArgs &args) {
   if (!data)
     return fail(data.error());
   rt::data::standardize(data->trainImages, data->testImages);
+  // The whole training set stays owned here; the first N rows are a view.
+  rt::Tensor allImages = data->trainImages, allLabels = data->trainLabels;
+  if (args.trainImages > 0 && args.trainImages < data->trainImages.shape()[0]) {
+    rt::Shape rows = data->trainImages.shape();
+    rows[0] = args.trainImages;
+    data->trainImages = rt::Tensor::borrow(allImages.dtype(), rows, allImages.data());
+    data->trainLabels = rt::Tensor::borrow(allLabels.dtype(), {args.trainImages}, allLabels.data());
+  }
 
   keras::FitOptions fit;
   fit.batchSize = args.batch;
@@ -133,8 +187,8 @@ int runTrain(const TrainArgs &args) {
   rt::Tensor yTrain = data->trainLabels, yTest = data->testLabels;
   graph::Graph graph; // the model trained
 
-  if (args.model == "mlp") {
-    auto model = builtinMlp(args);
+  if (args.model == "mlp" || args.model == "cnn") {
+    auto model = args.model == "mlp" ? builtinMlp(args) : builtinCnn(args);
     if (!model)
       return fail(model.error());
     mlp = model.take();
@@ -217,11 +271,13 @@ int runTrain(const TrainArgs &args) {
     if (auto s = session->restore(args.restore); !s.ok())
       return fail(s.message());
 
-  auto history = keras::fitSession(*session, sigs, data->trainImages, yTrain, fit, args.seed);
+  rt::Tensor trainImages = asFed(graph, sigs.x, data->trainImages);
+  rt::Tensor testImages = asFed(graph, sigs.x, data->testImages);
+  auto history = keras::fitSession(*session, sigs, trainImages, yTrain, fit, args.seed);
   if (!history)
     return fail(history.error());
   if (!sigs.evaluate.empty()) {
-    auto test = keras::evaluateSession(*session, sigs, data->testImages, yTest);
+    auto test = keras::evaluateSession(*session, sigs, testImages, yTest);
     if (!test)
       return fail(test.error());
     std::printf("Test loss: %.4f", (*test)[0]);
@@ -257,8 +313,7 @@ int runTrain(const TrainArgs &args) {
     if (!predict)
       return fail("--predictions: the model has no predict signature feeding only the "
                   "images");
-    auto out =
-        session->run("predict", {{predict->feeds(0), data->testImages}}, {predict->fetches(0)});
+    auto out = session->run("predict", {{predict->feeds(0), testImages}}, {predict->fetches(0)});
     if (!out)
       return fail(out.error());
     if (auto s = rt::writeNpy(args.predictions, out->at(predict->fetches(0))); !s.ok())

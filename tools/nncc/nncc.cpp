@@ -3,7 +3,7 @@
 //   nncc compile model.pbtxt -o model.nnx [--emit=nn|autodiff|fused|linalg|llvm-dialect|llvm]
 //   nncc info model.nnx
 //   nncc run model.nnx|model.pbtxt [--signature S] --feed x=1.0 --fetch z [-o out.npy]
-//   nncc train mlp|model.pbtxt --data DIR [--epochs 50 --batch 64 --lr ...]
+//   nncc train mlp|cnn|model.pbtxt --data DIR [--epochs 50 --batch 64 --lr ...]
 #include "tools/nncc/Commands.h"
 
 #include <CLI/CLI.hpp>
@@ -94,11 +94,13 @@ int main(int argc, char **argv) {
 
   nncc::tool::TrainArgs trainArgs;
   CLI::App *train = app.add_subcommand(
-      "train", "train a model (mlp: the built-in textbook MLP, or a .pbtxt with a "
+      "train", "train a model (mlp: the built-in textbook MLP, cnn: the CNN chapter's network, "
+               "or a .pbtxt with a "
                "training signature) on idx data");
   train
-      ->add_option("model", trainArgs.model,
-                   "mlp, or a .pbtxt/.pb model whose training signature feeds images and labels")
+      ->add_option("model,--model", trainArgs.model,
+                   "mlp, cnn, or a .pbtxt/.pb model whose training signature feeds images and "
+                   "labels")
       ->capture_default_str();
   train->add_option("-s,--signature", trainArgs.signature,
                     "the training signature (default: the one with a loss)");
@@ -107,6 +109,10 @@ int main(int argc, char **argv) {
   train->add_option("--epochs", trainArgs.epochs, "epochs")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
+  train
+      ->add_option("--train-images", trainArgs.trainImages,
+                   "train on the first N training images (default: all)")
+      ->check(CLI::NonNegativeNumber);
   train->add_option("--batch", trainArgs.batch, "mini-batch size")
       ->capture_default_str()
       ->check(CLI::Range(int64_t(1), int64_t(1) << 31));
