@@ -2,7 +2,9 @@
 // use fused into their consumers, reshapes folded by expanding the ops
 // around them, constants folded), except that the products stay named
 // 2-D products: folding a convolution's reshapes into its linalg.matmul
-// would make it an 8-loop linalg.generic, which no product kernel takes.
+// would make it an 8-loop linalg.generic, which no product kernel takes;
+// and a convolution's window product (kWindowProductAttr) keeps its
+// operands (a turned filter fused in would change its maps).
 #include "compiler/cpu/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"

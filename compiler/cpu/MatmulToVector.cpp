@@ -15,6 +15,14 @@
 // into the pack through w x w tiles of registers (w the vector width, a
 // butterfly of log2(w) two-source shuffles), instead of a copy of W^T per
 // step.
+//
+// Convolutions are products too (implicit GEMM): a linalg.generic that
+// nn-to-linalg marks with kWindowProductAttr multiplies the windows of
+// images P [N, H, W, C] (padding already written out) as a matrix A (row
+// (n, oh, ow), column (kh, kw, c)) without making it: A[i, j] is P's
+// element at base(i) + offset(j), base(i) computed once per row and block,
+// offset(j) from a table of the window's columns made once per call. The
+// filter's gradient is A^T . dy, A^T read the same way.
 #include "compiler/cpu/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -24,6 +32,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+
+#include <map>
 
 using namespace mlir;
 
@@ -43,6 +53,15 @@ struct KernelShape {
   int64_t packRowBytes; // B rows at least this long are packed
 };
 
+/// The windows of images P [N, H, W, C] as the matrix A of a product: row
+/// (n, oh, ow) of [N * OH * OW], column (kh, kw, c) of [KH * KW * C] holds
+/// P[n, oh * s0 + kh * d0, ow * s1 + kw * d1, c].
+struct Windows {
+  int64_t stride[2], dilation[2], kernel[2], out[2];
+  int64_t height, width, channels;
+  int64_t columns() const { return kernel[0] * kernel[1] * channels; }
+};
+
 /// Rows per block: as many as the accumulators leave registers for (the
 /// panel's B row and one broadcast stay live too), at most 8.
 int64_t rowsFor(const KernelShape &shape, int64_t vectors) {
@@ -54,9 +73,18 @@ int64_t rowsFor(const KernelShape &shape, int64_t vectors) {
 /// reference Zen 4, 256 KB on the oldest AVX2 cores).
 constexpr int64_t kWholeBBytes = 256 << 10;
 
-bool identityLayout(Value v) {
+/// A 2-D buffer whose rows are contiguous (identity layout, or a view of
+/// one at an offset: a chunk of images' rows).
+bool contiguousRows(Value v) {
   auto type = dyn_cast<MemRefType>(v.getType());
-  return type && type.getRank() == 2 && type.getLayout().isIdentity();
+  if (!type || type.getRank() != 2)
+    return false;
+  if (type.getLayout().isIdentity())
+    return true;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(getStridesAndOffset(type, strides, offset)) && strides[1] == 1 &&
+         !type.isDynamicDim(1) && strides[0] == type.getDimSize(1);
 }
 
 class KernelBuilder {
@@ -65,14 +93,17 @@ public:
   /// `transB`, B holds B^T (n rows of k): C += A . B^T.
   /// With `zeroInit`, C's contents are ignored: C = A . B (the product of a
   /// zero-filled init, without the fill).
+  /// With `windows`, A is the images P of their windows' matrix.
   KernelBuilder(OpBuilder &b, Location loc, Value A, Value B, Value C, const KernelShape &shape,
-                bool transA, bool transB, bool zeroInit)
+                bool transA, bool transB, bool zeroInit, const Windows *windows = nullptr)
       : b(b), loc(loc), A(A), B(B), C(C), transA(transA), transB(transB), zeroInit(zeroInit),
         shape(shape), elt(cast<MemRefType>(C.getType()).getElementType()),
-        vecType(VectorType::get({shape.width}, elt)) {}
+        vecType(VectorType::get({shape.width}, elt)), windows(windows) {}
 
   /// C[rowBegin:rowEnd, :] += A[rowBegin:rowEnd, :] . B.
   void build(Value rowBegin, Value rowEnd) {
+    if (windows)
+      prepareWindows();
     int64_t n = cast<MemRefType>(C.getType()).getDimSize(1);
     int64_t panelWidth = shape.width * shape.maxVectors;
     // Wide B's panels are packed into a contiguous, zero-padded block per k
@@ -121,7 +152,7 @@ private:
   void buildKBlocks(Value pack, Value rowBegin, Value rowEnd, int64_t kSteps) {
     int64_t n = cast<MemRefType>(C.getType()).getDimSize(1);
     int64_t panelWidth = shape.width * shape.maxVectors;
-    Value k = dim(A, transA ? 0 : 1), kBlock = index(kSteps);
+    Value k = kExtent(), kBlock = index(kSteps);
     auto kLoop = b.create<scf::ForOp>(loc, index(0), k, kBlock);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(kLoop.getBody());
@@ -143,6 +174,62 @@ private:
   Value dim(Value memref, int64_t d) { return b.create<memref::DimOp>(loc, memref, d); }
   Value add(Value x, int64_t c) {
     return c ? b.create<arith::AddIOp>(loc, x, index(c)).getResult() : x;
+  }
+
+  /// The length of the products' sums: A's columns (A^T's rows).
+  Value kExtent() {
+    if (!windows)
+      return dim(A, transA ? 0 : 1);
+    if (!transA)
+      return index(windows->columns());
+    return b.create<arith::MulIOp>(loc, dim(A, 0), index(windows->out[0] * windows->out[1]));
+  }
+
+  /// P as one dimension, and the table of each window column's offset in
+  /// it: column (kh, kw, c) at kh * d0 * W * C + kw * d1 * C + c.
+  void prepareWindows() {
+    const Windows &w = *windows;
+    flat =
+        b.create<memref::CollapseShapeOp>(loc, A, SmallVector<ReassociationIndices>{{0, 1, 2, 3}});
+    offsets = b.create<memref::AllocaOp>(loc, MemRefType::get({w.columns()}, b.getIndexType()));
+    int64_t rowStep = w.dilation[0] * w.width * w.channels, colStep = w.dilation[1] * w.channels;
+    auto loops = [&](int64_t n, auto body) {
+      auto loop = b.create<scf::ForOp>(loc, index(0), index(n), index(1));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      body(loop.getInductionVar());
+    };
+    loops(w.kernel[0], [&](Value kh) {
+      loops(w.kernel[1], [&](Value kw) {
+        loops(w.channels, [&](Value c) {
+          Value cell = b.create<arith::AddIOp>(
+              loc, b.create<arith::MulIOp>(loc, kh, index(w.kernel[1])), kw);
+          Value column = b.create<arith::AddIOp>(
+              loc, b.create<arith::MulIOp>(loc, cell, index(w.channels)), c);
+          Value at = b.create<arith::AddIOp>(
+              loc,
+              b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, kh, index(rowStep)),
+                                      b.create<arith::MulIOp>(loc, kw, index(colStep))),
+              c);
+          b.create<memref::StoreOp>(loc, at, offsets, column);
+        });
+      });
+    });
+  }
+
+  /// Where window row i = (n, oh, ow) starts in P as one dimension.
+  Value windowBase(Value i) {
+    const Windows &w = *windows;
+    Value ow = b.create<arith::RemUIOp>(loc, i, index(w.out[1]));
+    Value t = b.create<arith::DivUIOp>(loc, i, index(w.out[1]));
+    Value oh = b.create<arith::RemUIOp>(loc, t, index(w.out[0]));
+    Value n = b.create<arith::DivUIOp>(loc, t, index(w.out[0]));
+    int64_t image = w.height * w.width * w.channels;
+    Value base = b.create<arith::AddIOp>(
+        loc, b.create<arith::MulIOp>(loc, n, index(image)),
+        b.create<arith::MulIOp>(loc, oh, index(w.stride[0] * w.width * w.channels)));
+    return b.create<arith::AddIOp>(
+        loc, base, b.create<arith::MulIOp>(loc, ow, index(w.stride[1] * w.channels)));
   }
 
   /// A vector of `memref` at (row, col), masked to the first `valid` lanes
@@ -288,11 +375,20 @@ private:
       acc = loadC(b, loc);
     }
 
+    // Windows: what of each A element's position depends on the row only.
+    SmallVector<Value> rowPart;
+    if (windows)
+      for (int64_t r = 0; r < rows; ++r)
+        rowPart.push_back(transA ? b.create<memref::LoadOp>(loc, offsets, rowIndex[r]).getResult()
+                                 : windowBase(rowIndex[r]));
     auto kLoop = b.create<scf::ForOp>(loc, k0, k1, index(1), acc);
     {
       OpBuilder::InsertionGuard inner(b);
       b.setInsertionPointToStart(kLoop.getBody());
       Value kk = kLoop.getInductionVar();
+      Value kPart;
+      if (windows)
+        kPart = transA ? windowBase(kk) : b.create<memref::LoadOp>(loc, offsets, kk).getResult();
       ValueRange iter = kLoop.getRegionIterArgs();
       SmallVector<Value> bRow;
       if (pack) {
@@ -306,8 +402,12 @@ private:
       }
       SmallVector<Value> next;
       for (int64_t r = 0; r < rows; ++r) {
-        Value a = b.create<memref::LoadOp>(
-            loc, A, transA ? ValueRange{kk, rowIndex[r]} : ValueRange{rowIndex[r], kk});
+        Value a =
+            windows
+                ? b.create<memref::LoadOp>(
+                      loc, flat, b.create<arith::AddIOp>(loc, rowPart[r], kPart).getResult())
+                : b.create<memref::LoadOp>(
+                      loc, A, transA ? ValueRange{kk, rowIndex[r]} : ValueRange{rowIndex[r], kk});
         Value splat = b.create<vector::BroadcastOp>(loc, vecType, a);
         for (int64_t v = 0; v < vectors; ++v)
           next.push_back(b.create<vector::FMAOp>(loc, splat, bRow[v], iter[r * vectors + v]));
@@ -326,6 +426,8 @@ private:
   const KernelShape &shape;
   Type elt;
   VectorType vecType;
+  const Windows *windows;
+  Value flat, offsets; // P as one dimension, the window columns' offsets
 };
 
 /// Rows per task when the runtime splits a kernel over threads: at least a
@@ -337,9 +439,7 @@ private:
 /// products stay on one thread, where the split costs more than it saves.
 constexpr int64_t kGrainMacs = 1000000;
 
-int64_t grainFor(MemRefType a, bool transA, MemRefType c, int64_t blockRows) {
-  int64_t kDim = transA ? 0 : 1;
-  int64_t k = a.isDynamicDim(kDim) ? 64 : a.getDimSize(kDim);
+int64_t grainFor(int64_t k, MemRefType c, int64_t blockRows) {
   int64_t perRow = std::max<int64_t>(1, k * c.getDimSize(1));
   int64_t rows = std::max<int64_t>(blockRows, (kGrainMacs + perRow - 1) / perRow);
   return (rows + blockRows - 1) / blockRows * blockRows;
@@ -375,11 +475,20 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
 
   /// The kernel for these operand types: a private function computing rows
   /// [begin, end) of C, which the runtime may call from several threads on
-  /// disjoint row ranges (nn-cpu-parallel-calls). One per type triple.
+  /// disjoint row ranges (nn-cpu-parallel-calls). One per type triple (and
+  /// windows).
   func::FuncOp kernelFor(ModuleOp module, Type a, Type b, Type c, bool transA, bool transB,
-                         bool zeroInit) {
-    auto key = std::make_tuple(a, b, c,
-                               unsigned(transA) | unsigned(transB) << 1 | unsigned(zeroInit) << 2);
+                         bool zeroInit, const Windows *windows = nullptr) {
+    std::string key;
+    {
+      llvm::raw_string_ostream os(key);
+      os << a << ";" << b << ";" << c << ";" << transA << transB << zeroInit;
+      if (windows)
+        for (int64_t v :
+             {windows->stride[0], windows->stride[1], windows->dilation[0], windows->dilation[1],
+              windows->kernel[0], windows->kernel[1], windows->out[0], windows->out[1]})
+          os << ";" << v;
+    }
     if (auto it = kernels.find(key); it != kernels.end())
       return it->second;
     auto cType = cast<MemRefType>(c);
@@ -393,23 +502,30 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
         loc, (kRowKernelPrefix + "matmul_" + std::to_string(kernels.size())).str(),
         builder.getFunctionType({a, b, c, index, index}, {}));
     func.setPrivate();
-    func->setAttr(kRowGrainAttr, builder.getI64IntegerAttr(grainFor(
-                                     cast<MemRefType>(a), transA, cType, rowsFor(shape, widest))));
-    // A^T's rows are C's columns: then A is read whole.
-    func->setAttr(kRowArgsAttr,
-                  builder.getDenseI64ArrayAttr({transA ? kReads : kRowWise | kReads, kReads,
-                                                kRowWise | kWrites | (zeroInit ? 0 : kReads)}));
+    auto aType = cast<MemRefType>(a);
+    int64_t kDim = transA ? 0 : 1;
+    int64_t k = windows ? (transA ? 64 : windows->columns())
+                        : (aType.isDynamicDim(kDim) ? 64 : aType.getDimSize(kDim));
+    func->setAttr(kRowGrainAttr,
+                  builder.getI64IntegerAttr(grainFor(k, cType, rowsFor(shape, widest))));
+    // A^T's rows are C's columns: then A is read whole; so are the images
+    // of windows.
+    func->setAttr(kRowArgsAttr, builder.getDenseI64ArrayAttr(
+                                    {transA || windows ? kReads : kRowWise | kReads, kReads,
+                                     kRowWise | kWrites | (zeroInit ? 0 : kReads)}));
     // A dynamic dimension of B (the batch, in A^T . B) counted as 256.
     auto bType = cast<MemRefType>(b);
     int64_t bBytes = bType.getElementTypeBitWidth() / 8;
     for (int64_t d : bType.getShape())
       bBytes *= ShapedType::isDynamic(d) ? 256 : d;
-    if (bBytes > kChainableBytes)
+    // A window product's C is a view of the op's result: it stays out of
+    // chains, which trace buffers by value.
+    if (bBytes > kChainableBytes || windows)
       func->setAttr(kRowUnchainedAttr, builder.getUnitAttr());
     Block *body = func.addEntryBlock();
     builder.setInsertionPointToStart(body);
     KernelBuilder(builder, loc, body->getArgument(0), body->getArgument(1), body->getArgument(2),
-                  shape, transA, transB, zeroInit)
+                  shape, transA, transB, zeroInit, windows)
         .build(body->getArgument(3), body->getArgument(4));
     builder.create<func::ReturnOp>(loc);
     kernels[key] = func;
@@ -441,7 +557,93 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
     return fill;
   }
 
+  /// A window product marked by nn-to-linalg (kWindowProductAttr: form,
+  /// strides, dilations) on identity-layout buffers: a call of its kernel.
+  /// Form 0 (loops n, oh, ow, f | kh, kw, c): out [N, OH, OW, F] = windows
+  /// . filter [KH, KW, C, F]; form 1 (loops kh, kw, c, f | n, oh, ow): out
+  /// [KH, KW, C, F] = windows^T . dy [N, OH, OW, F].
+  void windowProduct(linalg::GenericOp op) {
+    auto attr = op->getAttrOfType<DenseI64ArrayAttr>(kWindowProductAttr);
+    if (!attr || attr.size() != 5 || !op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2)
+      return;
+    int64_t form = attr[0];
+    Value other = op.getDpsInputOperand(0)->get(), P = op.getDpsInputOperand(1)->get(),
+          out = op.getDpsInitOperand(0)->get();
+    for (Value v : {other, P, out}) {
+      auto t = dyn_cast<MemRefType>(v.getType());
+      if (!t || t.getRank() != 4 || !t.getLayout().isIdentity() ||
+          t.getElementType() != cast<MemRefType>(out.getType()).getElementType())
+        return;
+      for (int64_t d = 1; d < 4; ++d)
+        if (t.isDynamicDim(d))
+          return;
+    }
+    auto pType = cast<MemRefType>(P.getType());
+    auto outType = cast<MemRefType>(out.getType()), otherType = cast<MemRefType>(other.getType());
+    unsigned eltBits = outType.getElementTypeBitWidth();
+    if (!isa<FloatType>(outType.getElementType()) || (eltBits != 32 && eltBits != 64) ||
+        (form != 0 && form != 1))
+      return;
+    // The body: acc + image * other; the maps nn-to-linalg gives the form.
+    Block &body = op.getRegion().front();
+    if (body.getOperations().size() != 3 || !isa<arith::MulFOp>(body.front()) ||
+        !isa<arith::AddFOp>(*std::next(body.begin())))
+      return;
+    Windows w;
+    w.stride[0] = attr[1], w.stride[1] = attr[2], w.dilation[0] = attr[3], w.dilation[1] = attr[4];
+    w.height = pType.getDimSize(1), w.width = pType.getDimSize(2), w.channels = pType.getDimSize(3);
+    MemRefType filterLike = form == 0 ? otherType : outType;
+    MemRefType pixels = form == 0 ? outType : otherType;
+    w.kernel[0] = filterLike.getDimSize(0), w.kernel[1] = filterLike.getDimSize(1);
+    w.out[0] = pixels.getDimSize(1), w.out[1] = pixels.getDimSize(2);
+    MLIRContext *ctx = op.getContext();
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    // (pixel loops n, oh, ow; cell loops kh, kw, c; f)
+    unsigned n = form ? 4 : 0, oh = form ? 5 : 1, ow = form ? 6 : 2, kh = form ? 0 : 4,
+             kw = form ? 1 : 5, c = form ? 2 : 6;
+    SmallVector<AffineMap> want = {
+        AffineMap::get(7, 0, {d(4), d(5), d(6), d(3)}, ctx), // the filter, or dy
+        AffineMap::get(7, 0,
+                       {d(n), d(oh) * w.stride[0] + d(kh) * w.dilation[0],
+                        d(ow) * w.stride[1] + d(kw) * w.dilation[1], d(c)},
+                       ctx),
+        AffineMap::get(7, 0, {d(0), d(1), d(2), d(3)}, ctx)};
+    if (op.getIndexingMapsArray() != want)
+      return;
+    linalg::FillOp fill = zeroFillOf(out, op); // before C's view is a user
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    SmallVector<ReassociationIndices> matrix = {{0, 1, 2}, {3}};
+    Value B = b.create<memref::CollapseShapeOp>(loc, other, matrix);
+    Value Cm = b.create<memref::CollapseShapeOp>(loc, out, matrix);
+    func::FuncOp kernel = kernelFor(getOperation(), P.getType(), B.getType(), Cm.getType(),
+                                    /*transA=*/form == 1, false, bool(fill), &w);
+    if (fill)
+      fill->erase();
+    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+    Value rows = b.create<memref::DimOp>(loc, Cm, 0);
+    b.create<func::CallOp>(loc, kernel, ValueRange{P, B, Cm, zero, rows});
+    // A filter's gradient over no images (N = 0) is its fill's zeros.
+    if (fill && form == 1 && pType.isDynamicDim(0)) {
+      Value none = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                           b.create<memref::DimOp>(loc, P, 0), zero);
+      b.create<scf::IfOp>(loc, none, [&](OpBuilder &nb, Location l) {
+        Value z = nb.create<arith::ConstantOp>(l, nb.getZeroAttr(outType.getElementType()));
+        nb.create<linalg::FillOp>(l, z, out);
+        nb.create<scf::YieldOp>(l);
+      });
+    }
+    op->erase();
+  }
+
   void runOnOperation() override {
+    SmallVector<linalg::GenericOp> windowed;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (op->hasAttr(kWindowProductAttr))
+        windowed.push_back(op);
+    });
+    for (linalg::GenericOp op : windowed)
+      windowProduct(op);
     SmallVector<linalg::LinalgOp> matmuls;
     getOperation().walk([&](Operation *op) {
       if (isa<linalg::MatmulOp, linalg::MatmulTransposeAOp, linalg::MatmulTransposeBOp>(op))
@@ -455,7 +657,7 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
       Value A = op.getDpsInputOperand(0)->get(), B = op.getDpsInputOperand(1)->get(),
             C = op.getDpsInitOperand(0)->get();
       auto cType = dyn_cast<MemRefType>(C.getType());
-      if (!identityLayout(A) || !identityLayout(B) || !identityLayout(C) || cType.isDynamicDim(1) ||
+      if (!contiguousRows(A) || !contiguousRows(B) || !contiguousRows(C) || cType.isDynamicDim(1) ||
           !isa<FloatType>(cType.getElementType()) ||
           cType.getElementType() != cast<MemRefType>(A.getType()).getElementType() ||
           cType.getElementType() != cast<MemRefType>(B.getType()).getElementType())
@@ -490,7 +692,7 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
     }
   }
 
-  llvm::DenseMap<std::tuple<Type, Type, Type, unsigned>, func::FuncOp> kernels;
+  std::map<std::string, func::FuncOp> kernels;
 };
 
 } // namespace

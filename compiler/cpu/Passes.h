@@ -33,6 +33,13 @@ std::unique_ptr<mlir::Pass> createLoopsPass();
 /// the rows per task worth a thread in their `kRowGrainAttr`.
 std::unique_ptr<mlir::Pass> createMatmulToVectorPass(int64_t vectorBits = 512);
 inline constexpr llvm::StringLiteral kRowKernelPrefix = "__nncc_rows_";
+/// On a linalg.generic that nn-to-linalg makes of a convolution (its
+/// windows of padded images times the filter, or the filter's gradient):
+/// [form, row stride, column stride, row dilation, column dilation], form 0
+/// for loops (n, oh, ow, f | kh, kw, c), 1 for (kh, kw, c, f | n, oh, ow).
+/// nn-cpu-matmul-to-vector makes it a product kernel that reads the
+/// windows in place; nn-cpu-fuse-elementwise leaves it whole.
+inline constexpr llvm::StringLiteral kWindowProductAttr = "nncc.window_product";
 inline constexpr llvm::StringLiteral kRowGrainAttr = "nncc.row_grain";
 /// A row kernel's use of each buffer argument (an i64 array, one entry per
 /// argument but the range): kRowWise when a task touches only its rows

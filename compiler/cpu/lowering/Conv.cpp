@@ -1,11 +1,12 @@
-// Convolutions: conv2d and its two gradients, either as matrix products of
-// the windows (below) or each one linalg.generic over
-// its output with the window's loops as reductions. Where the window stays
+// Convolutions: conv2d and its two gradients, each one linalg.generic over
+// its output with the window's loops as reductions (for the CPU, marked as
+// products of the windows: below). Where the window stays
 // inside the images (no padding) the images are read through an affine
 // indexing map; otherwise by tensor.extract at a clamped position, the
 // padding's zeros selected where the position falls outside (so no read
 // leaves the tensor, on the CPU or in a CUDA kernel rendered from this).
 #include "compiler/cpu/LoweringUtils.h"
+#include "compiler/cpu/Passes.h"
 #include "compiler/cpu/lowering/Patterns.h"
 #include "nn/IR/NNDialect.h"
 #include "nn/IR/ShapeRules.h"
@@ -565,14 +566,13 @@ struct AvgPoolGradLowering : Lowering<nn::AvgPoolGradOp> {
   }
 };
 
-// Convolutions as matrix products (the CPU's form): the windows of the
-// images become the rows of a matrix (im2col), which the product kernels
-// of linalg.matmul multiply by the filter seen as a matrix [KH*KW*C, F].
-// The padding is written out as zeros first, so every read is affine and
-// the window copy splits over threads by images. The filter's gradient is
-// the windows' matrix (shared with the forward product by CSE) transposed
-// times dy; the images' gradient is a convolution of dy, spread by the
-// strides and padded, with the filter turned by 180 degrees.
+// Convolutions as products (the CPU's form): the padding is written out as
+// zeros first, so that the window product reads the images through an
+// affine map only, and the op is marked (kWindowProductAttr) for
+// nn-cpu-matmul-to-vector, which runs it on the product kernels reading the
+// windows in place (implicit GEMM). The images' gradient is a convolution
+// of dy spread by the strides and padded, with the filter turned by 180
+// degrees: a product of the same kind.
 
 /// images [N, H, W, C] placed into zeros [N, rows, cols, C] at (top, left),
 /// consecutive rows `rowStride` apart and columns `colStride` apart; the
@@ -593,107 +593,63 @@ Value placeImages(OpBuilder &b, Location l, Value images, int64_t top, int64_t l
                                          tensor::getMixedSizes(b, l, images), strides);
 }
 
-/// The windows of padded `images` [N, H, W, C] as a matrix [N*OH*OW,
-/// KH*KW*C]: row (n, oh, ow), column (kh, kw, c) holds images[n, oh * sh +
-/// kh * dh, ow * sw + kw * dw, c].
-Value windowMatrix(OpBuilder &b, Location l, Value images, ArrayRef<int64_t> kernel,
-                   ArrayRef<int64_t> out, const int64_t stride[2], const int64_t dilation[2]) {
-  auto t = cast<RankedTensorType>(images.getType());
-  auto type = RankedTensorType::get(
-      {t.getDimSize(0), out[0], out[1], kernel[0], kernel[1], t.getDimSize(3)}, t.getElementType());
-  MLIRContext *ctx = b.getContext();
-  AffineExpr n, oh, ow, kh, kw, c;
-  bindDims(ctx, n, oh, ow, kh, kw, c);
-  auto generic = b.create<linalg::GenericOp>(
-      l, type, images, emptyLike(b, l, type, images),
-      SmallVector<AffineMap>{AffineMap::get(6, 0,
-                                            {n, oh * stride[0] + kh * dilation[0],
-                                             ow * stride[1] + kw * dilation[1], c},
-                                            ctx),
-                             AffineMap::getMultiDimIdentityMap(6, ctx)},
-      SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
-      [](OpBuilder &b, Location l, ValueRange a) { b.create<linalg::YieldOp>(l, a[0]); });
-  return b.create<tensor::CollapseShapeOp>(l, generic.getResult(0),
-                                           SmallVector<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
-}
-
-/// A [KH, KW, C, F] filter as the matrix [KH*KW*C, F].
-Value filterMatrix(OpBuilder &b, Location l, Value filter) {
-  return b.create<tensor::CollapseShapeOp>(l, filter,
-                                           SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
-}
-
-/// A [N*OH*OW, F] matrix as the images [N, OH, OW, F] (`like` gives N).
-Value imagesOf(OpBuilder &b, Location l, Value matrix, RankedTensorType type, Value like) {
-  SmallVector<OpFoldResult> shape;
-  for (int64_t i = 0; i < 4; ++i)
-    shape.push_back(type.isDynamicDim(i) ? OpFoldResult(dimSize(b, l, like, i))
-                                         : b.getIndexAttr(type.getDimSize(i)));
-  return b.create<tensor::ExpandShapeOp>(l, type, matrix,
-                                         SmallVector<ReassociationIndices>{{0, 1, 2}, {3}}, shape);
-}
-
-/// The windows of x [N, H, W, C] (padded as `w` says) as a matrix.
-Value windowsOf(OpBuilder &b, Location l, Value x, const Window &w, ArrayRef<int64_t> kernel,
-                ArrayRef<int64_t> out) {
+/// x [N, H, W, C] with the padding `w` says written out as zeros.
+Value paddedImages(OpBuilder &b, Location l, Value x, const Window &w) {
   auto t = cast<RankedTensorType>(x.getType());
-  Value padded = placeImages(b, l, x, w.before[0], w.before[1], 1, 1,
-                             w.before[0] + t.getDimSize(1) + w.after[0],
-                             w.before[1] + t.getDimSize(2) + w.after[1]);
-  return windowMatrix(b, l, padded, kernel, out, w.stride, w.dilation);
+  return placeImages(b, l, x, w.before[0], w.before[1], 1, 1,
+                     w.before[0] + t.getDimSize(1) + w.after[0],
+                     w.before[1] + t.getDimSize(2) + w.after[1]);
 }
 
-/// A . B (or A^T . B) into zeros: [M, N] with M from `a`.
-template <typename MatmulOp> Value matrixProduct(OpBuilder &b, Location l, Value a, Value bm) {
-  auto at = cast<RankedTensorType>(a.getType()), bt = cast<RankedTensorType>(bm.getType());
-  bool transA = std::is_same_v<MatmulOp, linalg::MatmulTransposeAOp>;
-  int64_t rowDim = transA ? 1 : 0;
-  auto type = RankedTensorType::get({at.getDimSize(rowDim), bt.getDimSize(1)}, at.getElementType());
-  SmallVector<Value> sizes;
-  if (type.isDynamicDim(0))
-    sizes.push_back(dimSize(b, l, a, rowDim));
-  Value empty = b.create<tensor::EmptyOp>(l, type.getShape(), type.getElementType(), sizes);
-  Value init = b.create<linalg::FillOp>(l, scalarConstant(b, l, type.getElementType(), 0.0), empty)
-                   .getResult(0);
-  return b.create<MatmulOp>(l, ValueRange{a, bm}, ValueRange{init}).getResult(0);
+/// `w` over images whose padding is written out.
+Window unpadded(Window w) {
+  w.padded = false;
+  w.before[0] = w.before[1] = w.after[0] = w.after[1] = 0;
+  return w;
 }
 
-struct Conv2DGemmLowering : Lowering<nn::Conv2DOp> {
+/// Marks the window product `v` of form 0 or 1 (kWindowProductAttr).
+Value marked(Value v, int64_t form, const Window &w) {
+  v.getDefiningOp()->setAttr(
+      kWindowProductAttr, DenseI64ArrayAttr::get(v.getContext(), {form, w.stride[0], w.stride[1],
+                                                                  w.dilation[0], w.dilation[1]}));
+  return v;
+}
+
+struct Conv2DProductLowering : Lowering<nn::Conv2DOp> {
   using Lowering::Lowering;
   LogicalResult lower(nn::Conv2DOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     Value x = op.getX(), filter = op.getFilter();
     auto xt = cast<RankedTensorType>(x.getType()), ft = cast<RankedTensorType>(filter.getType());
-    auto type = cast<RankedTensorType>(op.getType());
     auto w = windowOf(op, xt.getShape().slice(1, 2), ft.getShape().take_front(2), op.getStrides(),
                       op.getDilations(), op.getPadding());
     if (failed(w))
       return failure();
-    Value windows =
-        windowsOf(rw, loc, x, *w, ft.getShape().take_front(2), type.getShape().slice(1, 2));
-    Value y = matrixProduct<linalg::MatmulOp>(rw, loc, windows, filterMatrix(rw, loc, filter));
-    rw.replaceOp(op, imagesOf(rw, loc, y, type, x));
+    Window inside = unpadded(*w);
+    Value y =
+        windowProduct(rw, loc, cast<RankedTensorType>(op.getType()), paddedImages(rw, loc, x, *w),
+                      filter, {4, 5, 6, 3}, {0, 1, 2, 3}, {0, 1, 2, 4, 5, 6}, inside, x);
+    rw.replaceOp(op, marked(y, 0, inside));
     return success();
   }
 };
 
-// dw [KH*KW*C, F] = windows(x)^T . dy [N*OH*OW, F].
-struct Conv2DBackpropFilterGemmLowering : Lowering<nn::Conv2DBackpropFilterOp> {
+struct Conv2DBackpropFilterProductLowering : Lowering<nn::Conv2DBackpropFilterOp> {
   using Lowering::Lowering;
   LogicalResult lower(nn::Conv2DBackpropFilterOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     Value x = op.getX(), dy = op.getDy();
-    auto xt = cast<RankedTensorType>(x.getType()), dyt = cast<RankedTensorType>(dy.getType());
+    auto xt = cast<RankedTensorType>(x.getType());
     auto w = windowOf(op, xt.getShape().slice(1, 2), op.getFilterSize(), op.getStrides(),
                       op.getDilations(), op.getPadding());
     if (failed(w))
       return failure();
-    Value windows = windowsOf(rw, loc, x, *w, op.getFilterSize(), dyt.getShape().slice(1, 2));
-    Value dyMatrix = rw.create<tensor::CollapseShapeOp>(
-        loc, dy, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
-    Value dw = matrixProduct<linalg::MatmulTransposeAOp>(rw, loc, windows, dyMatrix);
-    rw.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, op.getType(), dw,
-                                                 SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+    Window inside = unpadded(*w);
+    Value dw =
+        windowProduct(rw, loc, cast<RankedTensorType>(op.getType()), paddedImages(rw, loc, x, *w),
+                      dy, {4, 5, 6, 3}, {0, 1, 2, 3}, {4, 5, 6, 0, 1, 2}, inside, x);
+    rw.replaceOp(op, marked(dw, 1, inside));
     return success();
   }
 };
@@ -702,7 +658,7 @@ struct Conv2DBackpropFilterGemmLowering : Lowering<nn::Conv2DBackpropFilterOp> {
 // c, f] where h + top - kh * dh = oh * sh: with dy's rows spread `sh` apart
 // and placed at (KH - 1) * dh - top, that is a VALID convolution of stride
 // 1 (dilation d) with filter[KH - 1 - kh, KW - 1 - kw, f, c].
-struct Conv2DBackpropInputGemmLowering : Lowering<nn::Conv2DBackpropInputOp> {
+struct Conv2DBackpropInputProductLowering : Lowering<nn::Conv2DBackpropInputOp> {
   using Lowering::Lowering;
   LogicalResult lower(nn::Conv2DBackpropInputOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
@@ -720,8 +676,6 @@ struct Conv2DBackpropInputGemmLowering : Lowering<nn::Conv2DBackpropInputOp> {
     }
     Value spread = placeImages(rw, loc, dy, place[0], place[1], w->stride[0], w->stride[1],
                                image[0] + reach[0], image[1] + reach[1]);
-    int64_t one[2] = {1, 1};
-    Value windows = windowMatrix(rw, loc, spread, kernel, image, one, w->dilation);
     MLIRContext *ctx = rw.getContext();
     AffineExpr kh, kw, f, c;
     bindDims(ctx, kh, kw, f, c);
@@ -735,9 +689,11 @@ struct Conv2DBackpropInputGemmLowering : Lowering<nn::Conv2DBackpropInputOp> {
             AffineMap::getMultiDimIdentityMap(4, ctx)},
         SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
         [](OpBuilder &b, Location l, ValueRange a) { b.create<linalg::YieldOp>(l, a[0]); });
-    Value dx = matrixProduct<linalg::MatmulOp>(rw, loc, windows,
-                                               filterMatrix(rw, loc, turned.getResult(0)));
-    rw.replaceOp(op, imagesOf(rw, loc, dx, type, dy));
+    Window step = unpadded(*w);
+    step.stride[0] = step.stride[1] = 1;
+    Value dx = windowProduct(rw, loc, type, spread, turned.getResult(0), {4, 5, 6, 3}, {0, 1, 2, 3},
+                             {0, 1, 2, 4, 5, 6}, step, dy);
+    rw.replaceOp(op, marked(dx, 0, step));
     return success();
   }
 };
@@ -746,9 +702,8 @@ struct Conv2DBackpropInputGemmLowering : Lowering<nn::Conv2DBackpropInputOp> {
 
 void populateConvLowering(RewritePatternSet &patterns, bool cpuForms) {
   if (cpuForms)
-    patterns
-        .add<Conv2DGemmLowering, Conv2DBackpropFilterGemmLowering, Conv2DBackpropInputGemmLowering>(
-            patterns.getContext());
+    patterns.add<Conv2DProductLowering, Conv2DBackpropFilterProductLowering,
+                 Conv2DBackpropInputProductLowering>(patterns.getContext());
   else
     patterns.add<Conv2DLowering, Conv2DBackpropFilterLowering, Conv2DBackpropInputLowering>(
         patterns.getContext());

@@ -1,20 +1,21 @@
 // RUN: nncc-opt %s --split-input-file --nn-to-linalg | FileCheck %s --check-prefix=PRODUCTS
 // RUN: nncc-opt %s --split-input-file --nn-to-linalg=cpu-forms=false | FileCheck %s --check-prefix=LOOPS
 
-// conv2d as a product: the windows of the images (SAME: padded with zeros
-// first) copied into [N*OH*OW, KH*KW*C] by an all-parallel generic, times
-// the filter as [KH*KW*C, F], the product expanded back to [N, OH, OW, F].
-// PRODUCTS-DAG: #[[STRIDED:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 * 2 + d3, d2 + d4 * 2, d5)>
-// PRODUCTS-DAG: #[[PLAIN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 + d3, d2 + d4, d5)>
+// conv2d as a product of its windows: one generic over (n, oh, ow, f) with
+// the window (kh, kw, c) as reductions that reads the images through an
+// affine map only (SAME: the padding written out as zeros first), marked
+// for the product kernels (nncc.window_product: form 0, strides,
+// dilations).
+// PRODUCTS-DAG: #[[FILTER:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5, d6, d3)>
+// PRODUCTS-DAG: #[[STRIDED:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1 * 2 + d4, d2 + d5 * 2, d6)>
+// PRODUCTS-DAG: #[[PLAIN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1 + d4, d2 + d5, d6)>
 // PRODUCTS-LABEL: func.func @conv2d
-// PRODUCTS: linalg.generic {indexing_maps = [#[[STRIDED]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%arg0 : tensor<?x9x9x2xf32>) outs(%{{.*}} : tensor<?x4x5x3x3x2xf32>)
-// PRODUCTS: tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<?x4x5x3x3x2xf32> into tensor<?x18xf32>
-// PRODUCTS: tensor.collapse_shape %arg1 {{\[}}[0, 1, 2], [3]] : tensor<3x3x2x4xf32> into tensor<18x4xf32>
-// PRODUCTS: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x18xf32>, tensor<18x4xf32>)
-// PRODUCTS: tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2], [3]] output_shape [%{{.*}}, 4, 5, 4] : tensor<?x4xf32> into tensor<?x4x5x4xf32>
-// PRODUCTS: tensor.insert_slice %arg0 into %{{.*}}[0, 1, 1, 0] [%{{.*}}, 9, 9, 2] [1, 1, 1, 1] : tensor<?x9x9x2xf32> into tensor<?x11x11x2xf32>
-// PRODUCTS: linalg.generic {indexing_maps = [#[[PLAIN]], #{{.*}}]
-// PRODUCTS: linalg.matmul
+// PRODUCTS: linalg.generic {indexing_maps = [#[[FILTER]], #[[STRIDED]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%arg1, %arg0 : tensor<3x3x2x4xf32>, tensor<?x9x9x2xf32>) outs(%{{.*}} : tensor<?x4x5x4xf32>) attrs = {nncc.window_product = array<i64: 0, 2, 1, 1, 2>}
+// PRODUCTS: arith.mulf
+// PRODUCTS: arith.addf
+// PRODUCTS: %[[PADDED:.*]] = tensor.insert_slice %arg0 into %{{.*}}[0, 1, 1, 0] [%{{.*}}, 9, 9, 2] [1, 1, 1, 1] : tensor<?x9x9x2xf32> into tensor<?x11x11x2xf32>
+// PRODUCTS: linalg.generic {indexing_maps = [#[[FILTER]], #[[PLAIN]], #{{.*}}]{{.*}} ins(%arg1, %[[PADDED]] : {{.*}}) outs(%{{.*}} : tensor<?x9x9x4xf32>) attrs = {nncc.window_product = array<i64: 0, 1, 1, 1, 1>}
+// PRODUCTS-NOT: tensor.extract
 //
 // The loop nest: one generic over (n, oh, ow, f) with the window (kh, kw,
 // c) as reductions. VALID reads the images through an affine map; SAME
@@ -40,20 +41,17 @@ func.func @conv2d(%x: tensor<?x9x9x2xf32>, %f: tensor<3x3x2x4xf32>) -> (tensor<?
 // The gradients, 7x8 images, a 2x4 filter, strides 2x3, SAME (rows padded
 // 0 before and 1 after, columns 1 and 1). The images' gradient: dy spread
 // by the strides into zeros, placed at (KH - 1 - top, KW - 1 - left) =
-// (1, 2), its 7x8 windows of stride 1 times the filter turned by 180
-// degrees as [KH*KW*F, C]. The filter's gradient: the windows of x,
-// transposed, times dy as [N*OH*OW, F].
+// (1, 2), and its window product of stride 1 with the filter turned by 180
+// degrees, [KH, KW, F, C]. The filter's gradient: the window product of
+// form 1 (loops kh, kw, c, f | n, oh, ow) of the padded x with dy.
 // PRODUCTS-DAG: #[[TURN:.*]] = affine_map<(d0, d1, d2, d3) -> (-d0 + 1, -d1 + 3, d3, d2)>
+// PRODUCTS-DAG: #[[CELLS:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5 * 2 + d0, d6 * 3 + d1, d2)>
 // PRODUCTS-LABEL: func.func @gradients
-// PRODUCTS: tensor.insert_slice %arg1 into %{{.*}}[0, 1, 2, 0] [%{{.*}}, 4, 3, 4] [1, 2, 3, 1] : tensor<?x4x3x4xf32> into tensor<?x8x11x4xf32>
-// PRODUCTS: linalg.generic {{.*}} outs(%{{.*}} : tensor<?x7x8x2x4x4xf32>)
-// PRODUCTS: linalg.generic {indexing_maps = [#[[TURN]], #{{.*}}]{{.*}} ins(%arg2 : tensor<2x4x2x4xf32>) outs(%{{.*}} : tensor<2x4x4x2xf32>)
-// PRODUCTS: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x32xf32>, tensor<32x2xf32>)
-// PRODUCTS: tensor.expand_shape {{.*}} output_shape [%{{.*}}, 7, 8, 2]
-// PRODUCTS: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 1, 0] [%{{.*}}, 7, 8, 2] [1, 1, 1, 1] : tensor<?x7x8x2xf32> into tensor<?x8x10x2xf32>
-// PRODUCTS: tensor.collapse_shape %arg1 {{\[}}[0, 1, 2], [3]] : tensor<?x4x3x4xf32> into tensor<?x4xf32>
-// PRODUCTS: linalg.matmul_transpose_a ins(%{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<?x4xf32>) outs(%{{.*}} : tensor<16x4xf32>)
-// PRODUCTS: tensor.expand_shape {{.*}} output_shape [2, 4, 2, 4]
+// PRODUCTS: %[[SPREAD:.*]] = tensor.insert_slice %arg1 into %{{.*}}[0, 1, 2, 0] [%{{.*}}, 4, 3, 4] [1, 2, 3, 1] : tensor<?x4x3x4xf32> into tensor<?x8x11x4xf32>
+// PRODUCTS: %[[TURNED:.*]] = linalg.generic {indexing_maps = [#[[TURN]], #{{.*}}]{{.*}} ins(%arg2 : tensor<2x4x2x4xf32>) outs(%{{.*}} : tensor<2x4x4x2xf32>)
+// PRODUCTS: linalg.generic {{.*}} ins(%[[TURNED]], %[[SPREAD]] : tensor<2x4x4x2xf32>, tensor<?x8x11x4xf32>) outs(%{{.*}} : tensor<?x7x8x2xf32>) attrs = {nncc.window_product = array<i64: 0, 1, 1, 1, 1>}
+// PRODUCTS: %[[PADDED:.*]] = tensor.insert_slice %arg0 into %{{.*}}[0, 0, 1, 0] [%{{.*}}, 7, 8, 2] [1, 1, 1, 1] : tensor<?x7x8x2xf32> into tensor<?x8x10x2xf32>
+// PRODUCTS: linalg.generic {indexing_maps = [#{{.*}}, #[[CELLS]], #{{.*}}]{{.*}} ins(%arg1, %[[PADDED]] : tensor<?x4x3x4xf32>, tensor<?x8x10x2xf32>) outs(%{{.*}} : tensor<2x4x2x4xf32>) attrs = {nncc.window_product = array<i64: 1, 2, 3, 1, 1>}
 //
 // LOOPS-LABEL: func.func @gradients
 // LOOPS-NOT: linalg.matmul

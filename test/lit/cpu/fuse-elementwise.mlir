@@ -42,3 +42,33 @@ func.func @product_keeps_its_reshapes(%x: tensor<?x4x5x3x3x2xf32>, %f: tensor<18
   } -> tensor<?x4x5x4xf32>
   return %r : tensor<?x4x5x4xf32>
 }
+
+// -----
+
+// A window product (nncc.window_product) keeps its operands: the turned
+// filter feeding it is not fused in.
+// CHECK-LABEL: func.func @window_product_keeps_its_operands
+// CHECK: %[[TURNED:.*]] = linalg.generic
+// CHECK: linalg.generic {{.*}} ins(%[[TURNED]], %arg1 : {{.*}}) {{.*}} attrs = {nncc.window_product
+#turn = affine_map<(d0, d1, d2, d3) -> (-d0 + 2, -d1 + 2, d3, d2)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#f7 = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5, d6, d3)>
+#x7 = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1 + d4, d2 + d5, d6)>
+#y7 = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
+func.func @window_product_keeps_its_operands(%f: tensor<3x3x2x4xf32>, %x: tensor<1x6x6x4xf32>) -> tensor<1x4x4x2xf32> {
+  %e = tensor.empty() : tensor<3x3x4x2xf32>
+  %t = linalg.generic {indexing_maps = [#turn, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%f : tensor<3x3x2x4xf32>) outs(%e : tensor<3x3x4x2xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<3x3x4x2xf32>
+  %z = arith.constant 0.0 : f32
+  %e2 = tensor.empty() : tensor<1x4x4x2xf32>
+  %init = linalg.fill ins(%z : f32) outs(%e2 : tensor<1x4x4x2xf32>) -> tensor<1x4x4x2xf32>
+  %y = linalg.generic {indexing_maps = [#f7, #x7, #y7], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%t, %x : tensor<3x3x4x2xf32>, tensor<1x6x6x4xf32>) outs(%init : tensor<1x4x4x2xf32>) attrs = {nncc.window_product = array<i64: 0, 1, 1, 1, 1>} {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %b, %a : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4x4x2xf32>
+  return %y : tensor<1x4x4x2xf32>
+}

@@ -207,3 +207,100 @@ func.func @known_k(%a: memref<?x784xf32>, %b: memref<784x50xf32>, %n: index) -> 
   linalg.matmul ins(%a, %b : memref<?x784xf32>, memref<784x50xf32>) outs(%c : memref<?x50xf32>)
   return %c : memref<?x50xf32>
 }
+
+// -----
+
+// A convolution's window product (nn-to-linalg marks it: form 0, strides
+// 2x1, dilations 1x2) is a product of the windows' matrix [N*4*5, 3*3*2]
+// with the filter as [18, 4] into the output as [N*4*5, 4], the windows
+// read in place (implicit GEMM): the images as one dimension, a table of
+// the 18 window columns' offsets in them (kh * 18 + kw * 4 + c), each row's
+// start (n * 162 + oh * 36 + ow * 2) once per block of rows. The images are
+// read whole (2), and the kernel stays out of row chains.
+// CHECK-LABEL: func.func @windows
+// CHECK-NOT: linalg.generic
+// CHECK: %[[B:.*]] = memref.collapse_shape %arg1 {{\[}}[0, 1, 2], [3]] : memref<3x3x2x4xf32> into memref<18x4xf32>
+// CHECK: %[[C:.*]] = memref.collapse_shape %arg2 {{\[}}[0, 1, 2], [3]] : memref<?x4x5x4xf32> into memref<?x4xf32>
+// CHECK: %[[M:.*]] = memref.dim %[[C]], %c0
+// CHECK: call @[[KERNEL:.*]](%arg0, %[[B]], %[[C]], %c0, %[[M]])
+// CHECK: func.func private @[[KERNEL]](%arg0: memref<?x9x9x2xf32>, %arg1: memref<18x4xf32>, %arg2: memref<?x4xf32>, {{.*}}) attributes {nncc.row_args = array<i64: 2, 2, 7>, {{.*}}nncc.row_unchained}
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %arg0 {{\[}}[0, 1, 2, 3]] : memref<?x9x9x2xf32> into memref<?xf32>
+// CHECK: %[[TABLE:.*]] = memref.alloca() : memref<18xindex>
+// CHECK: arith.muli %{{.*}}, %c18
+// CHECK: memref.store %{{.*}}, %[[TABLE]]
+// CHECK: arith.remui %{{.*}}, %c5
+// CHECK: arith.muli %{{.*}}, %c162
+// CHECK: arith.muli %{{.*}}, %c36
+// CHECK: scf.for {{.*}} iter_args(
+// CHECK: %[[OFF:.*]] = memref.load %[[TABLE]]
+// CHECK: %[[AT:.*]] = arith.addi %{{.*}}, %[[OFF]]
+// CHECK: memref.load %[[FLAT]][%[[AT]]]
+// CHECK: vector.fma
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5, d6, d3)>
+#image = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1 * 2 + d4, d2 + d5 * 2, d6)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
+func.func @windows(%p: memref<?x9x9x2xf32>, %f: memref<3x3x2x4xf32>, %y: memref<?x4x5x4xf32>) {
+  linalg.generic {indexing_maps = [#filter, #image, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%f, %p : memref<3x3x2x4xf32>, memref<?x9x9x2xf32>) outs(%y : memref<?x4x5x4xf32>) attrs = {nncc.window_product = array<i64: 0, 2, 1, 1, 2>} {
+  ^bb0(%a: f32, %x: f32, %acc: f32):
+    %m = arith.mulf %x, %a : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// The filter's gradient (form 1): windows^T [18, N*4*5] . dy as [N*4*5, 4]
+// into a zero-filled [18, 4] (the fill goes: the first k block starts from
+// zeros); the rows of C are window columns, so each row's offset comes
+// from the table once, and each step of the sum (a window row) finds its
+// start. Over no images (N = 0) the result is the fill's zeros.
+// CHECK-LABEL: func.func @filter_gradient
+// CHECK: %[[DY:.*]] = memref.collapse_shape %arg1 {{\[}}[0, 1, 2], [3]] : memref<?x4x5x4xf32> into memref<?x4xf32>
+// CHECK: %[[DW:.*]] = memref.collapse_shape %[[OUT:.*]] {{\[}}[0, 1, 2], [3]] : memref<3x3x2x4xf32> into memref<18x4xf32>
+// CHECK-NOT: linalg.fill
+// CHECK: call @[[KERNEL:.*]](%arg0, %[[DY]], %[[DW]], %c0, %c18)
+// CHECK: scf.if
+// CHECK: linalg.fill {{.*}} outs(%[[OUT]]
+// CHECK: func.func private @[[KERNEL]](%arg0: memref<?x9x9x2xf32>, %arg1: memref<?x4xf32>, %arg2: memref<18x4xf32>, {{.*}}) attributes {nncc.row_args = array<i64: 2, 2, 5>
+// CHECK: memref.alloca() : memref<18xindex>
+// CHECK: memref.load %{{.*}} : memref<18xindex>
+// CHECK: scf.for {{.*}} iter_args(
+// CHECK: arith.remui %{{.*}}, %c5
+// CHECK: memref.load %{{.*}} : memref<?xf32>
+// CHECK: vector.fma
+#dy = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5, d6, d3)>
+#windows = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5 * 2 + d0, d6 + d1 * 2, d2)>
+#cells = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
+func.func @filter_gradient(%p: memref<?x9x9x2xf32>, %dy: memref<?x4x5x4xf32>) -> memref<3x3x2x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %dw = memref.alloc() : memref<3x3x2x4xf32>
+  linalg.fill ins(%zero : f32) outs(%dw : memref<3x3x2x4xf32>)
+  linalg.generic {indexing_maps = [#dy, #windows, #cells], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%dy, %p : memref<?x4x5x4xf32>, memref<?x9x9x2xf32>) outs(%dw : memref<3x3x2x4xf32>) attrs = {nncc.window_product = array<i64: 1, 2, 1, 1, 2>} {
+  ^bb0(%a: f32, %x: f32, %acc: f32):
+    %m = arith.mulf %x, %a : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return %dw : memref<3x3x2x4xf32>
+}
+
+// -----
+
+// A marked op whose maps are not those of its form stays as it is.
+// CHECK-LABEL: func.func @not_a_window_product
+// CHECK: linalg.generic
+// CHECK-NOT: call
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5, d6, d3)>
+#wrong = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1 + d4, d2 + d5, d6)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
+func.func @not_a_window_product(%p: memref<?x9x9x2xf32>, %f: memref<3x3x2x4xf32>, %y: memref<?x4x5x4xf32>) {
+  linalg.generic {indexing_maps = [#filter, #wrong, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%f, %p : memref<3x3x2x4xf32>, memref<?x9x9x2xf32>) outs(%y : memref<?x4x5x4xf32>) attrs = {nncc.window_product = array<i64: 0, 2, 1, 1, 2>} {
+  ^bb0(%a: f32, %x: f32, %acc: f32):
+    %m = arith.mulf %x, %a : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
