@@ -73,18 +73,9 @@ int64_t rowsFor(const KernelShape &shape, int64_t vectors) {
 /// reference Zen 4, 256 KB on the oldest AVX2 cores).
 constexpr int64_t kWholeBBytes = 256 << 10;
 
-/// A 2-D buffer whose rows are contiguous (identity layout, or a view of
-/// one at an offset: a chunk of images' rows).
-bool contiguousRows(Value v) {
+bool identityLayout(Value v) {
   auto type = dyn_cast<MemRefType>(v.getType());
-  if (!type || type.getRank() != 2)
-    return false;
-  if (type.getLayout().isIdentity())
-    return true;
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  return succeeded(getStridesAndOffset(type, strides, offset)) && strides[1] == 1 &&
-         !type.isDynamicDim(1) && strides[0] == type.getDimSize(1);
+  return type && type.getRank() == 2 && type.getLayout().isIdentity();
 }
 
 class KernelBuilder {
@@ -657,7 +648,7 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
       Value A = op.getDpsInputOperand(0)->get(), B = op.getDpsInputOperand(1)->get(),
             C = op.getDpsInitOperand(0)->get();
       auto cType = dyn_cast<MemRefType>(C.getType());
-      if (!contiguousRows(A) || !contiguousRows(B) || !contiguousRows(C) || cType.isDynamicDim(1) ||
+      if (!identityLayout(A) || !identityLayout(B) || !identityLayout(C) || cType.isDynamicDim(1) ||
           !isa<FloatType>(cType.getElementType()) ||
           cType.getElementType() != cast<MemRefType>(A.getType()).getElementType() ||
           cType.getElementType() != cast<MemRefType>(B.getType()).getElementType())
