@@ -1,11 +1,13 @@
 // nncc's side of the CPU benchmark (bench/run.py runs it beside PyTorch and
 // NumPy and prints the ratios): the textbook MLP's training epoch and
 // inference, batch-1 latency through the runtime API, a compute-bound MLP's
-// training step, and compile times. Figures are medians of repeated runs.
+// training step, E7's (the CNN chapter's) training step and its second
+// convolution alone, and compile times. Figures are medians of repeated runs.
 //   nncc_bench [--data DIR] [--epochs 3] [--json out.json]
 //   nncc_bench --write-models DIR   the GPU benchmark's models as .pbtxt
 #include "compiler/driver/Jit.h"
 #include "compiler/frontend/Layers.h"
+#include "examples/e7_cnn/CnnModel.h"
 #include "runtime/Session.h"
 #include "runtime/data/Idx.h"
 
@@ -148,6 +150,74 @@ int benchProducts() {
 
 } // namespace
 
+/// E7's training step (batch 64, Adam) on Fashion-MNIST batches, and its
+/// second convolution's forward product alone ([64, 14, 14, 32] images, a
+/// 5x5x32x64 filter, SAME: 1.28 GFLOP): adds e7_* figures to `result`.
+int benchE7(const rt::data::Dataset &data, int steps, std::map<std::string, double> &result) {
+  double compile;
+  auto exe = compileOrDie(examples::buildLayersCnn(123), &compile);
+  rt::Session session(exe);
+  if (!session.initialize().ok())
+    return 1;
+  auto images = rt::Tensor::borrow(rt::DType::F32, {data.trainImages.shape()[0], 28, 28, 1},
+                                   const_cast<float *>(data.trainImages.data<float>()));
+  rt::data::BatchIterator batches(images, data.trainLabels, 64, 123);
+  batches.startEpoch();
+  rt::Tensor xb, yb;
+  std::vector<double> blocks;
+  double loss = 0;
+  for (int block = -1; block < (steps + 9) / 10; ++block) { // block -1: warm-up
+    auto t0 = Clock::now();
+    for (int k = 0; k < 10; ++k) {
+      if (!batches.next(xb, yb)) {
+        batches.startEpoch();
+        batches.next(xb, yb);
+      }
+      auto out = session.run("train", {{"x", xb}, {"y", yb}}, {"loss"});
+      if (!out) {
+        fmt::print(stderr, "error: {}\n", out.error());
+        return 1;
+      }
+      loss = out->at("loss").data<float>()[0];
+    }
+    if (block >= 0)
+      blocks.push_back(seconds(t0) / 10);
+  }
+  double step = median(blocks);
+  result["e7_step_ms_median"] = step * 1e3;
+  result["e7_compile_s"] = compile;
+  fmt::print("E7 training step (batch 64): {:.2f} ms, epoch of 938 steps {:.1f} s (loss {:.3f}, "
+             "compiled in {:.2f} s)\n",
+             step * 1e3, step * 938, loss, compile);
+
+  fe::Graph g("e7_conv_2", 123);
+  auto x = g.placeholder("x", graph::F32, fe::Dims{-1, 14, 14, 32});
+  auto filter = g.variable("filter", {5, 5, 32, 64}, fe::glorotUniform(123));
+  auto y = g.name(fe::conv2d(x, filter, {1, 1}, "SAME"), "y");
+  g.signature("predict").feed(x).fetch(y);
+  auto conv = compileOrDie(g, &compile);
+  rt::Session convSession(conv);
+  if (!convSession.initialize().ok())
+    return 1;
+  rt::Tensor cx(rt::DType::F32, {64, 14, 14, 32});
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  for (int64_t i = 0; i < cx.size(); ++i)
+    cx.data<float>()[i] = normal(rng);
+  std::vector<double> times;
+  for (int i = 0; i < 53; ++i) {
+    auto t0 = Clock::now();
+    runOrDie(convSession, "predict", {{"x", cx}}, {"y"});
+    if (i >= 3)
+      times.push_back(seconds(t0));
+  }
+  double t = median(times), flops = 2.0 * 64 * 14 * 14 * 64 * 5 * 5 * 32;
+  result["e7_conv2_ms_median"] = t * 1e3;
+  result["e7_conv2_gflops"] = flops / t / 1e9;
+  fmt::print("E7 conv_2 forward (batch 64): {:.2f} ms, {:.1f} GFLOP/s\n", t * 1e3, flops / t / 1e9);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   CLI::App app{"nncc's CPU benchmark (bench/run.py compares it with its peers)"};
   std::string dir = "/usr/share/datasets/fashion-mnist", jsonPath, modelsDir;
@@ -164,8 +234,10 @@ int main(int argc, char **argv) {
                  "write the GPU benchmark's models (mlp.pbtxt, big_mlp.pbtxt) here and stop");
   bool products = false;
   std::string only;
+  int e7Steps = 50;
+  app.add_option("--e7-steps", e7Steps, "timed training steps of E7 (the CNN)");
   app.add_option("--only", only, "time one part alone, for profiling")
-      ->check(CLI::IsMember({"train", "infer", "batch1"}));
+      ->check(CLI::IsMember({"train", "infer", "batch1", "e7"}));
   app.add_flag("--products", products,
                "time each product of the MLPs' steps alone (hot operands) and stop");
   CLI11_PARSE(app, argc, argv);
@@ -181,6 +253,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   rt::data::standardize(data->trainImages, data->testImages);
+  if (only == "e7")
+    return benchE7(*data, e7Steps, result);
 
   // Compile time: the training function alone, then the whole model.
   double trainCompile, modelCompile;
@@ -325,6 +399,9 @@ int main(int argc, char **argv) {
   result["big_gflops"] = flops / step / 1e9;
   fmt::print("compute-bound MLP: {:.2f} ms/step, {:.1f} GFLOP/s (compiled in {:.2f} s)\n",
              step * 1e3, flops / step / 1e9, bigCompile);
+
+  if (benchE7(*data, e7Steps, result) != 0)
+    return 1;
 
   if (!jsonPath.empty()) {
     std::ofstream out(jsonPath);

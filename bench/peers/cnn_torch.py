@@ -9,6 +9,8 @@ Modes:
   time   --steps training steps after 3 warm-up steps; prints ms/step (median of blocks
          of 10) and the epoch that makes (938 steps).
   train  --epochs epochs (default 20); average training loss per epoch; test accuracy.
+  conv   the second convolution's forward alone: [64, 32, 14, 14] images, a 5x5x32x64
+         filter, padding 2 (1.28 GFLOP); ms and GFLOP/s (median of 50).
 
 Data: --data FOLDER of idx files (default Fashion-MNIST), standardized as the textbook
 does (peers_common), as [N, 1, 28, 28] (PyTorch's NCHW; nncc's NHWC is the same
@@ -64,7 +66,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=None, help=f"idx folder (default {pc.DEFAULT_FASHION})")
-    ap.add_argument("--mode", choices=["time", "train"], default="time")
+    ap.add_argument("--mode", choices=["time", "train", "conv"], default="time")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--steps", type=int, default=50, help="time: timed steps")
     ap.add_argument("--train-images", type=int, default=60000)
@@ -75,6 +77,20 @@ def main():
     ap.add_argument("--json", default=None, help="write the results here")
     args = ap.parse_args()
     pc.set_threads(args.threads, args.blas_threads)
+    if args.mode == "conv":
+        torch.manual_seed(args.seed)
+        x = torch.randn(64, 32, 14, 14)
+        w = torch.randn(64, 32, 5, 5)
+        with torch.no_grad():
+            times = pc.timeit_blocks(lambda: F.conv2d(x, w, padding=2), 1, 50, warmup=3)
+        ms = pc.median(times) * 1e3
+        flops = 2.0 * 64 * 14 * 14 * 64 * 5 * 5 * 32
+        print(f"E7 conv_2 forward (batch 64): {ms:.2f} ms, {flops / ms / 1e6:.1f} GFLOP/s")
+        result = {"env": pc.env_summary(), "conv2_ms_median": ms,
+                  "conv2_gflops": flops / ms / 1e6}
+        if args.json:
+            pc.write_json(args.json, result)
+        return
     Xtr, ytr, Xte, yte, desc = pc.load_dataset(args.data or pc.DEFAULT_FASHION, "idx")
     Xtr = torch.from_numpy(Xtr[:args.train_images]).reshape(-1, 1, 28, 28)
     ytr = torch.from_numpy(ytr[:args.train_images])
