@@ -180,36 +180,90 @@ Value windowProduct(OpBuilder &b, Location loc, RankedTensorType type, Value x, 
   return generic.getResult(0);
 }
 
-// conv2d: loops (n, oh, ow, f | kh, kw, c); y[n, oh, ow, f] += x[...] *
-// filter[kh, kw, c, f].
-struct Conv2DLowering : Lowering<nn::Conv2DOp> {
-  using Lowering::Lowering;
-  LogicalResult lower(nn::Conv2DOp op, PatternRewriter &rw) const override {
-    Value x = op.getX(), filter = op.getFilter();
-    auto xt = cast<RankedTensorType>(x.getType()), ft = cast<RankedTensorType>(filter.getType());
-    auto w = windowOf(op, xt.getShape().slice(1, 2), ft.getShape().take_front(2), op.getStrides(),
-                      op.getDilations(), op.getPadding());
-    if (failed(w))
-      return failure();
-    rw.replaceOp(op, windowProduct(rw, op.getLoc(), cast<RankedTensorType>(op.getType()), x, filter,
-                                   {4, 5, 6, 3}, {0, 1, 2, 3}, {0, 1, 2, 4, 5, 6}, *w, x));
-    return success();
-  }
-};
+// Convolutions as products (the CPU's form): the padding is written out as
+// zeros first, so that the window product reads the images through an
+// affine map only, and the op is marked (kWindowProductAttr) for
+// nn-cpu-matmul-to-vector, which runs it on the product kernels reading the
+// windows in place (implicit GEMM). The images' gradient is a convolution
+// of dy spread by the strides and padded, with the filter turned by 180
+// degrees: a product of the same kind.
 
-// The filter's gradient: loops (kh, kw, c, f | n, oh, ow); dw[kh, kw, c, f]
-// += x[...] * dy[n, oh, ow, f].
-struct Conv2DBackpropFilterLowering : Lowering<nn::Conv2DBackpropFilterOp> {
-  using Lowering::Lowering;
-  LogicalResult lower(nn::Conv2DBackpropFilterOp op, PatternRewriter &rw) const override {
-    Value x = op.getX(), dy = op.getDy();
+/// images [N, H, W, C] placed into zeros [N, rows, cols, C] at (top, left),
+/// consecutive rows `rowStride` apart and columns `colStride` apart; the
+/// images themselves where that changes nothing.
+Value placeImages(OpBuilder &b, Location l, Value images, int64_t top, int64_t left,
+                  int64_t rowStride, int64_t colStride, int64_t rows, int64_t cols) {
+  auto t = cast<RankedTensorType>(images.getType());
+  if (top == 0 && left == 0 && rowStride == 1 && colStride == 1 && rows == t.getDimSize(1) &&
+      cols == t.getDimSize(2))
+    return images;
+  auto type =
+      RankedTensorType::get({t.getDimSize(0), rows, cols, t.getDimSize(3)}, t.getElementType());
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(top), b.getIndexAttr(left),
+                                       b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> strides = {b.getIndexAttr(1), b.getIndexAttr(rowStride),
+                                       b.getIndexAttr(colStride), b.getIndexAttr(1)};
+  return b.create<tensor::InsertSliceOp>(l, images, zerosLike(b, l, type, images), offsets,
+                                         tensor::getMixedSizes(b, l, images), strides);
+}
+
+/// x [N, H, W, C] with the padding `w` says written out as zeros.
+Value paddedImages(OpBuilder &b, Location l, Value x, const Window &w) {
+  auto t = cast<RankedTensorType>(x.getType());
+  return placeImages(b, l, x, w.before[0], w.before[1], 1, 1,
+                     w.before[0] + t.getDimSize(1) + w.after[0],
+                     w.before[1] + t.getDimSize(2) + w.after[1]);
+}
+
+/// `w` over images whose padding is written out.
+Window unpadded(Window w) {
+  w.padded = false;
+  w.before[0] = w.before[1] = w.after[0] = w.after[1] = 0;
+  return w;
+}
+
+/// Marks the window product `v` of form 0 or 1 (kWindowProductAttr).
+Value marked(Value v, int64_t form, const Window &w) {
+  v.getDefiningOp()->setAttr(
+      kWindowProductAttr, DenseI64ArrayAttr::get(v.getContext(), {form, w.stride[0], w.stride[1],
+                                                                  w.dilation[0], w.dilation[1]}));
+  return v;
+}
+
+// conv2d: loops (n, oh, ow, f | kh, kw, c); y[n, oh, ow, f] += x[...] *
+// filter[kh, kw, c, f]. The filter's gradient: loops (kh, kw, c, f | n, oh,
+// ow); dw[kh, kw, c, f] += x[...] * dy[n, oh, ow, f]. As products (the
+// CPU's form), x padded first and the op marked (form 0 and 1).
+template <typename Op> struct WindowProductLowering : Lowering<Op> {
+  WindowProductLowering(MLIRContext *ctx, bool products) : Lowering<Op>(ctx), products(products) {}
+  bool products;
+  LogicalResult lower(Op op, PatternRewriter &rw) const override {
+    constexpr bool forward = std::is_same_v<Op, nn::Conv2DOp>;
+    Value x = op.getX(), other;
+    ArrayRef<int64_t> kernel;
+    if constexpr (forward) {
+      other = op.getFilter();
+      kernel = cast<RankedTensorType>(other.getType()).getShape().take_front(2);
+    } else {
+      other = op.getDy();
+      kernel = op.getFilterSize();
+    }
     auto xt = cast<RankedTensorType>(x.getType());
-    auto w = windowOf(op, xt.getShape().slice(1, 2), op.getFilterSize(), op.getStrides(),
-                      op.getDilations(), op.getPadding());
+    auto w = windowOf(op, xt.getShape().slice(1, 2), kernel, op.getStrides(), op.getDilations(),
+                      op.getPadding());
     if (failed(w))
       return failure();
-    rw.replaceOp(op, windowProduct(rw, op.getLoc(), cast<RankedTensorType>(op.getType()), x, dy,
-                                   {4, 5, 6, 3}, {0, 1, 2, 3}, {4, 5, 6, 0, 1, 2}, *w, x));
+    auto type = cast<RankedTensorType>(op.getType());
+    ImageLoops at = forward ? ImageLoops{0, 1, 2, 4, 5, 6} : ImageLoops{4, 5, 6, 0, 1, 2};
+    if (!products) {
+      rw.replaceOp(op, windowProduct(rw, op.getLoc(), type, x, other, {4, 5, 6, 3}, {0, 1, 2, 3},
+                                     at, *w, x));
+      return success();
+    }
+    Window inside = unpadded(*w);
+    Value y = windowProduct(rw, op.getLoc(), type, paddedImages(rw, op.getLoc(), x, *w), other,
+                            {4, 5, 6, 3}, {0, 1, 2, 3}, at, inside, x);
+    rw.replaceOp(op, marked(y, forward ? 0 : 1, inside));
     return success();
   }
 };
@@ -250,6 +304,50 @@ struct Conv2DBackpropInputLowering : Lowering<nn::Conv2DBackpropInputOp> {
                                     Value(b.create<arith::AddFOp>(l, a.back(), term).getResult()));
         });
     rw.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+// dx[n, h, w, c] = sum over (kh, kw, f) of dy[n, oh, ow, f] * filter[kh, kw,
+// c, f] where h + top - kh * dh = oh * sh: with dy's rows spread `sh` apart
+// and placed at (KH - 1) * dh - top, that is a VALID convolution of stride
+// 1 (dilation d) with filter[KH - 1 - kh, KW - 1 - kw, f, c].
+struct Conv2DBackpropInputProductLowering : Lowering<nn::Conv2DBackpropInputOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::Conv2DBackpropInputOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value dy = op.getDy(), filter = op.getFilter();
+    auto ft = cast<RankedTensorType>(filter.getType());
+    auto type = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> image = op.getInputSize(), kernel = ft.getShape().take_front(2);
+    auto w = windowOf(op, image, kernel, op.getStrides(), op.getDilations(), op.getPadding());
+    if (failed(w))
+      return failure();
+    int64_t reach[2], place[2];
+    for (int i = 0; i < 2; ++i) {
+      reach[i] = (kernel[i] - 1) * w->dilation[i];
+      place[i] = reach[i] - w->before[i];
+    }
+    Value spread = placeImages(rw, loc, dy, place[0], place[1], w->stride[0], w->stride[1],
+                               image[0] + reach[0], image[1] + reach[1]);
+    MLIRContext *ctx = rw.getContext();
+    AffineExpr kh, kw, f, c;
+    bindDims(ctx, kh, kw, f, c);
+    int64_t C = ft.getDimSize(2), F = ft.getDimSize(3);
+    auto turnedType = RankedTensorType::get({kernel[0], kernel[1], F, C}, ft.getElementType());
+    auto turned = rw.create<linalg::GenericOp>(
+        loc, turnedType, filter,
+        rw.create<tensor::EmptyOp>(loc, turnedType, ValueRange{}).getResult(),
+        SmallVector<AffineMap>{
+            AffineMap::get(4, 0, {kernel[0] - 1 - kh, kernel[1] - 1 - kw, c, f}, ctx),
+            AffineMap::getMultiDimIdentityMap(4, ctx)},
+        SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+        [](OpBuilder &b, Location l, ValueRange a) { b.create<linalg::YieldOp>(l, a[0]); });
+    Window step = unpadded(*w);
+    step.stride[0] = step.stride[1] = 1;
+    Value dx = windowProduct(rw, loc, type, spread, turned.getResult(0), {4, 5, 6, 3}, {0, 1, 2, 3},
+                             {0, 1, 2, 4, 5, 6}, step, dy);
+    rw.replaceOp(op, marked(dx, 0, step));
     return success();
   }
 };
@@ -566,147 +664,16 @@ struct AvgPoolGradLowering : Lowering<nn::AvgPoolGradOp> {
   }
 };
 
-// Convolutions as products (the CPU's form): the padding is written out as
-// zeros first, so that the window product reads the images through an
-// affine map only, and the op is marked (kWindowProductAttr) for
-// nn-cpu-matmul-to-vector, which runs it on the product kernels reading the
-// windows in place (implicit GEMM). The images' gradient is a convolution
-// of dy spread by the strides and padded, with the filter turned by 180
-// degrees: a product of the same kind.
-
-/// images [N, H, W, C] placed into zeros [N, rows, cols, C] at (top, left),
-/// consecutive rows `rowStride` apart and columns `colStride` apart; the
-/// images themselves where that changes nothing.
-Value placeImages(OpBuilder &b, Location l, Value images, int64_t top, int64_t left,
-                  int64_t rowStride, int64_t colStride, int64_t rows, int64_t cols) {
-  auto t = cast<RankedTensorType>(images.getType());
-  if (top == 0 && left == 0 && rowStride == 1 && colStride == 1 && rows == t.getDimSize(1) &&
-      cols == t.getDimSize(2))
-    return images;
-  auto type =
-      RankedTensorType::get({t.getDimSize(0), rows, cols, t.getDimSize(3)}, t.getElementType());
-  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(top), b.getIndexAttr(left),
-                                       b.getIndexAttr(0)};
-  SmallVector<OpFoldResult> strides = {b.getIndexAttr(1), b.getIndexAttr(rowStride),
-                                       b.getIndexAttr(colStride), b.getIndexAttr(1)};
-  return b.create<tensor::InsertSliceOp>(l, images, zerosLike(b, l, type, images), offsets,
-                                         tensor::getMixedSizes(b, l, images), strides);
-}
-
-/// x [N, H, W, C] with the padding `w` says written out as zeros.
-Value paddedImages(OpBuilder &b, Location l, Value x, const Window &w) {
-  auto t = cast<RankedTensorType>(x.getType());
-  return placeImages(b, l, x, w.before[0], w.before[1], 1, 1,
-                     w.before[0] + t.getDimSize(1) + w.after[0],
-                     w.before[1] + t.getDimSize(2) + w.after[1]);
-}
-
-/// `w` over images whose padding is written out.
-Window unpadded(Window w) {
-  w.padded = false;
-  w.before[0] = w.before[1] = w.after[0] = w.after[1] = 0;
-  return w;
-}
-
-/// Marks the window product `v` of form 0 or 1 (kWindowProductAttr).
-Value marked(Value v, int64_t form, const Window &w) {
-  v.getDefiningOp()->setAttr(
-      kWindowProductAttr, DenseI64ArrayAttr::get(v.getContext(), {form, w.stride[0], w.stride[1],
-                                                                  w.dilation[0], w.dilation[1]}));
-  return v;
-}
-
-struct Conv2DProductLowering : Lowering<nn::Conv2DOp> {
-  using Lowering::Lowering;
-  LogicalResult lower(nn::Conv2DOp op, PatternRewriter &rw) const override {
-    Location loc = op.getLoc();
-    Value x = op.getX(), filter = op.getFilter();
-    auto xt = cast<RankedTensorType>(x.getType()), ft = cast<RankedTensorType>(filter.getType());
-    auto w = windowOf(op, xt.getShape().slice(1, 2), ft.getShape().take_front(2), op.getStrides(),
-                      op.getDilations(), op.getPadding());
-    if (failed(w))
-      return failure();
-    Window inside = unpadded(*w);
-    Value y =
-        windowProduct(rw, loc, cast<RankedTensorType>(op.getType()), paddedImages(rw, loc, x, *w),
-                      filter, {4, 5, 6, 3}, {0, 1, 2, 3}, {0, 1, 2, 4, 5, 6}, inside, x);
-    rw.replaceOp(op, marked(y, 0, inside));
-    return success();
-  }
-};
-
-struct Conv2DBackpropFilterProductLowering : Lowering<nn::Conv2DBackpropFilterOp> {
-  using Lowering::Lowering;
-  LogicalResult lower(nn::Conv2DBackpropFilterOp op, PatternRewriter &rw) const override {
-    Location loc = op.getLoc();
-    Value x = op.getX(), dy = op.getDy();
-    auto xt = cast<RankedTensorType>(x.getType());
-    auto w = windowOf(op, xt.getShape().slice(1, 2), op.getFilterSize(), op.getStrides(),
-                      op.getDilations(), op.getPadding());
-    if (failed(w))
-      return failure();
-    Window inside = unpadded(*w);
-    Value dw =
-        windowProduct(rw, loc, cast<RankedTensorType>(op.getType()), paddedImages(rw, loc, x, *w),
-                      dy, {4, 5, 6, 3}, {0, 1, 2, 3}, {4, 5, 6, 0, 1, 2}, inside, x);
-    rw.replaceOp(op, marked(dw, 1, inside));
-    return success();
-  }
-};
-
-// dx[n, h, w, c] = sum over (kh, kw, f) of dy[n, oh, ow, f] * filter[kh, kw,
-// c, f] where h + top - kh * dh = oh * sh: with dy's rows spread `sh` apart
-// and placed at (KH - 1) * dh - top, that is a VALID convolution of stride
-// 1 (dilation d) with filter[KH - 1 - kh, KW - 1 - kw, f, c].
-struct Conv2DBackpropInputProductLowering : Lowering<nn::Conv2DBackpropInputOp> {
-  using Lowering::Lowering;
-  LogicalResult lower(nn::Conv2DBackpropInputOp op, PatternRewriter &rw) const override {
-    Location loc = op.getLoc();
-    Value dy = op.getDy(), filter = op.getFilter();
-    auto ft = cast<RankedTensorType>(filter.getType());
-    auto type = cast<RankedTensorType>(op.getType());
-    ArrayRef<int64_t> image = op.getInputSize(), kernel = ft.getShape().take_front(2);
-    auto w = windowOf(op, image, kernel, op.getStrides(), op.getDilations(), op.getPadding());
-    if (failed(w))
-      return failure();
-    int64_t reach[2], place[2];
-    for (int i = 0; i < 2; ++i) {
-      reach[i] = (kernel[i] - 1) * w->dilation[i];
-      place[i] = reach[i] - w->before[i];
-    }
-    Value spread = placeImages(rw, loc, dy, place[0], place[1], w->stride[0], w->stride[1],
-                               image[0] + reach[0], image[1] + reach[1]);
-    MLIRContext *ctx = rw.getContext();
-    AffineExpr kh, kw, f, c;
-    bindDims(ctx, kh, kw, f, c);
-    int64_t C = ft.getDimSize(2), F = ft.getDimSize(3);
-    auto turnedType = RankedTensorType::get({kernel[0], kernel[1], F, C}, ft.getElementType());
-    auto turned = rw.create<linalg::GenericOp>(
-        loc, turnedType, filter,
-        rw.create<tensor::EmptyOp>(loc, turnedType, ValueRange{}).getResult(),
-        SmallVector<AffineMap>{
-            AffineMap::get(4, 0, {kernel[0] - 1 - kh, kernel[1] - 1 - kw, c, f}, ctx),
-            AffineMap::getMultiDimIdentityMap(4, ctx)},
-        SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
-        [](OpBuilder &b, Location l, ValueRange a) { b.create<linalg::YieldOp>(l, a[0]); });
-    Window step = unpadded(*w);
-    step.stride[0] = step.stride[1] = 1;
-    Value dx = windowProduct(rw, loc, type, spread, turned.getResult(0), {4, 5, 6, 3}, {0, 1, 2, 3},
-                             {0, 1, 2, 4, 5, 6}, step, dy);
-    rw.replaceOp(op, marked(dx, 0, step));
-    return success();
-  }
-};
-
 } // namespace
 
 void populateConvLowering(RewritePatternSet &patterns, bool cpuForms) {
+  patterns
+      .add<WindowProductLowering<nn::Conv2DOp>, WindowProductLowering<nn::Conv2DBackpropFilterOp>>(
+          patterns.getContext(), cpuForms);
   if (cpuForms)
-    patterns.add<Conv2DProductLowering, Conv2DBackpropFilterProductLowering,
-                 Conv2DBackpropInputProductLowering>(patterns.getContext());
+    patterns.add<Conv2DBackpropInputProductLowering>(patterns.getContext());
   else
-    patterns.add<Conv2DLowering, Conv2DBackpropFilterLowering, Conv2DBackpropInputLowering>(
-        patterns.getContext());
+    patterns.add<Conv2DBackpropInputLowering>(patterns.getContext());
   patterns.add<MaxPoolLowering, AvgPoolLowering, AvgPoolGradLowering>(patterns.getContext());
   patterns.add<MaxPoolGradLowering>(patterns.getContext(), cpuForms);
 }
