@@ -102,6 +102,10 @@ std::unique_ptr<mlir::Pass> createApproximateMathPass();
 /// which stay 2-D products for the product kernels.
 std::unique_ptr<mlir::Pass> createFuseElementwisePass();
 
+/// nn-cpu-share-kernels: row kernels (kRowKernelPrefix) that print the same
+/// under one name are one function: the calls of each copy go to the first.
+std::unique_ptr<mlir::Pass> createShareKernelsPass();
+
 /// nn-cpu-untie-fills: a linalg.fill on tensors that initializes several
 /// destinations (CSE merges identical ones) is cloned per use, so that
 /// bufferization fills each buffer in place instead of copying one.

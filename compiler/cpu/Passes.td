@@ -85,6 +85,11 @@ def FuseElementwise : Pass<"nn-cpu-fuse-elementwise", "mlir::func::FuncOp"> {
                            "mlir::affine::AffineDialect"];
 }
 
+def ShareKernels : Pass<"nn-cpu-share-kernels", "mlir::ModuleOp"> {
+  let summary = "One function for row kernels that are the same (a deep network's repeated layers)";
+  let constructor = "nncc::cpu::createShareKernelsPass()";
+}
+
 def UntieFills : Pass<"nn-cpu-untie-fills", "mlir::func::FuncOp"> {
   let summary = "One linalg.fill per destination it initializes";
   let constructor = "nncc::cpu::createUntieFillsPass()";

@@ -85,6 +85,7 @@ void buildLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createMatmulToVectorPass(hostVectorBits()));
   pm.addPass(createParallelRowsPass());
   pm.addPass(createRowChainsPass());
+  pm.addPass(createShareKernelsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
