@@ -148,9 +148,15 @@ func::CallOp outlineRowKernel(ModuleOp module, linalg::GenericOp op, int64_t gra
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
   Type index = b.getIndexType();
   types.append({index, index});
+  // The next free name: the module remembers how far the numbers went, so
+  // that naming the k-th kernel is one lookup, not k (each a walk of the
+  // module: cubic in a deep network's step).
+  auto next = module->getAttrOfType<IntegerAttr>(kNextRowMapAttr);
+  int64_t i = next ? next.getInt() : 0;
   std::string name;
-  for (int i = 0; name.empty() || SymbolTable::lookupSymbolIn(module, name); ++i)
+  for (; name.empty() || SymbolTable::lookupSymbolIn(module, name); ++i)
     name = (kRowKernelPrefix + "map_" + std::to_string(i)).str();
+  module->setAttr(kNextRowMapAttr, IntegerAttr::get(IntegerType::get(module.getContext(), 64), i));
   auto func = b.create<func::FuncOp>(loc, name, b.getFunctionType(types, {}));
   func.setPrivate();
   func->setAttr(kRowGrainAttr, b.getI64IntegerAttr(grain));
@@ -223,6 +229,7 @@ struct ParallelRowsPass : impl::ParallelRowsBase<ParallelRowsPass> {
     });
     for (auto [op, perRow] : ops)
       outlineRowKernel(module, op, rowGrain(perRow, minElements));
+    module->removeAttr(kNextRowMapAttr);
   }
 };
 

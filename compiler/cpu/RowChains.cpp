@@ -107,11 +107,39 @@ struct Member {
   int64_t grain;
 };
 
-std::optional<Member> asMember(Operation *op, int64_t minElements) {
+/// The functions of a module by name, kept as the pass adds them (a lookup
+/// in the module itself walks it: quadratic over a deep network's calls).
+class Kernels {
+public:
+  explicit Kernels(ModuleOp module) : ctx(module.getContext()) {
+    for (auto func : module.getOps<func::FuncOp>())
+      byName[func.getSymNameAttr()] = func;
+  }
+  /// Every function the pass adds must be added here too.
+  void add(func::FuncOp func) { byName[func.getSymNameAttr()] = func; }
+  func::FuncOp lookup(StringAttr name) const { return byName.lookup(name); }
+  /// `base`, or `base`_N, a name no function has.
+  std::string uniqueName(StringRef base) const {
+    std::string name = base.str();
+    for (int i = 1; lookup(StringAttr::get(ctx, name)); ++i)
+      name = (base + "_" + std::to_string(i)).str();
+    return name;
+  }
+  void erase(func::FuncOp func) {
+    byName.erase(func.getSymNameAttr());
+    func->erase();
+  }
+
+private:
+  MLIRContext *ctx;
+  llvm::DenseMap<StringAttr, func::FuncOp> byName;
+};
+
+std::optional<Member> asMember(Operation *op, int64_t minElements, Kernels &kernels) {
   if (auto call = dyn_cast<func::CallOp>(op)) {
     if (!call.getCallee().starts_with(kRowKernelPrefix))
       return std::nullopt;
-    auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(op, call.getCalleeAttr());
+    func::FuncOp callee = kernels.lookup(call.getCalleeAttr().getAttr());
     auto flags = callee ? callee->getAttrOfType<DenseI64ArrayAttr>(kRowArgsAttr) : nullptr;
     auto grain = callee ? callee->getAttrOfType<IntegerAttr>(kRowGrainAttr) : nullptr;
     auto operands = call.getArgOperands();
@@ -181,17 +209,23 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
       if (!func.getName().starts_with(kRowKernelPrefix))
         func.walk([&](Block *block) { blocks.push_back(block); });
     tiledKernels.clear();
+    Kernels table(module);
+    kernels = &table;
     for (Block *block : blocks)
       chainBlock(module, *block);
     // Kernels now called only on tiles go, and copies no chain called; not
     // before, or a kernel outlined later could take a gone kernel's name
     // and find its copy.
+    llvm::DenseSet<StringAttr> called;
+    module.walk([&](func::CallOp call) { called.insert(call.getCalleeAttr().getAttr()); });
     for (auto &entry : tiledKernels) {
       for (StringRef name : {entry.first(), entry.second.getName()})
-        if (auto kernel = module.lookupSymbol<func::FuncOp>(name))
-          if (SymbolTable::symbolKnownUseEmpty(kernel, module))
-            kernel->erase();
+        if (auto kernel = table.lookup(StringAttr::get(module.getContext(), name)))
+          if (!called.contains(kernel.getSymNameAttr()))
+            table.erase(kernel);
     }
+    kernels = nullptr;
+    module->removeAttr(kNextRowMapAttr);
   }
 
   void chainBlock(ModuleOp module, Block &block) {
@@ -204,7 +238,7 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
       chain.clear();
     };
     for (Operation &op : block) {
-      if (auto m = asMember(&op, minElements)) {
+      if (auto m = asMember(&op, minElements, *kernels)) {
         if (chain.empty() || !(chain.front().rows == m->rows) || !fitsAfter(chain, *m))
           close();
         chain.push_back(std::move(*m));
@@ -221,8 +255,10 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
   void build(ModuleOp module, MutableArrayRef<Member> chain) {
     // Its generic ops become row kernels first (their accesses stay).
     for (Member &m : chain)
-      if (auto generic = dyn_cast<linalg::GenericOp>(m.op))
+      if (auto generic = dyn_cast<linalg::GenericOp>(m.op)) {
         m.op = outlineRowKernel(module, generic, m.grain);
+        kernels->add(cast<func::FuncOp>(module.getBody()->back()));
+      }
     Location loc = chain.back().op->getLoc();
     // Its buffers, in order of first use, what it does with each, and what
     // the first member to use each does with it.
@@ -298,6 +334,7 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
         b.create<func::FuncOp>(loc, (kRowKernelPrefix + "chain_" + std::to_string(count++)).str(),
                                b.getFunctionType(types, {}));
     func.setPrivate();
+    kernels->add(func);
     func->setAttr(kRowGrainAttr, b.getI64IntegerAttr(grain));
     func->setAttr(kRowArgsAttr, b.getDenseI64ArrayAttr(argFlags));
     Block *body = func.addEntryBlock();
@@ -449,8 +486,8 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
         StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic, strides));
   }
 
-  static ArrayRef<int64_t> rowArgsOf(func::CallOp call) {
-    auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(call, call.getCalleeAttr());
+  ArrayRef<int64_t> rowArgsOf(func::CallOp call) {
+    func::FuncOp callee = kernels->lookup(call.getCalleeAttr().getAttr());
     return callee->getAttrOfType<DenseI64ArrayAttr>(kRowArgsAttr).asArrayRef();
   }
 
@@ -460,7 +497,7 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
   func::FuncOp tiledKernel(ModuleOp module, func::CallOp call) {
     if (auto it = tiledKernels.find(call.getCallee()); it != tiledKernels.end())
       return it->second;
-    auto kernel = module.lookupSymbol<func::FuncOp>(call.getCallee());
+    func::FuncOp kernel = kernels->lookup(call.getCalleeAttr().getAttr());
     if (!kernel || kernel.isExternal())
       return nullptr;
     ArrayRef<int64_t> rowArgs = rowArgsOf(call);
@@ -483,7 +520,9 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
     }
     auto copy = cast<func::FuncOp>(kernel->clone());
     copy.setName((kernel.getName() + "_tiles").str());
-    SymbolTable(module).insert(copy);
+    SymbolTable::setSymbolName(copy, kernels->uniqueName(copy.getName()));
+    module.push_back(copy);
+    kernels->add(copy);
     SmallVector<Type> types(copy.getArgumentTypes());
     for (auto [i, f] : llvm::enumerate(rowArgs))
       if (f & kRowWise) {
@@ -502,6 +541,7 @@ struct RowChainsPass : impl::RowChainsBase<RowChainsPass> {
   }
 
   int64_t count = 0;
+  Kernels *kernels = nullptr; // during runOnOperation
   llvm::StringMap<func::FuncOp> tiledKernels;
 };
 

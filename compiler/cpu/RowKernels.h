@@ -27,6 +27,10 @@ inline int64_t rowGrain(int64_t perRow, int64_t minElements) {
   return (minElements + perRow - 1) / perRow;
 }
 
+/// On the module while a pass outlines row kernels: the next number of a
+/// `kRowKernelPrefix`map_N name to try (the pass removes it when done).
+inline constexpr llvm::StringLiteral kNextRowMapAttr = "nncc.next_row_map";
+
 /// Replaces `op` (rowIterations must accept it) by a call of a new row
 /// kernel `kRowKernelPrefix`map_N(op's buffers..., 0, rows) in `module`,
 /// with `grain` rows per task; returns the call.

@@ -50,12 +50,17 @@ struct ShareKernelsPass : impl::ShareKernelsBase<ShareKernelsPass> {
         if (!inserted)
           copies.push_back({func, it->second});
       }
-      for (auto [copy, kept] : copies) {
-        if (failed(SymbolTable::replaceAllSymbolUses(copy, kept.getSymNameAttr(), module)))
-          return signalPassFailure();
+      // Every call of a copy goes to its kept kernel, in one walk.
+      llvm::DenseMap<StringAttr, FlatSymbolRefAttr> keptFor;
+      for (auto [copy, kept] : copies)
+        keptFor[copy.getSymNameAttr()] = FlatSymbolRefAttr::get(kept.getSymNameAttr());
+      module.walk([&](func::CallOp call) {
+        if (auto it = keptFor.find(call.getCalleeAttr().getAttr()); it != keptFor.end())
+          call.setCalleeAttr(it->second);
+      });
+      for (auto [copy, kept] : copies)
         copy.erase();
-        changed = true;
-      }
+      changed = !copies.empty();
     }
   }
 };
