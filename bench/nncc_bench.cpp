@@ -81,7 +81,9 @@ int writeModels(const std::string &dir) {
 
 std::shared_ptr<rt::Executable> compileOrDie(const fe::Graph &g, double *secondsOut) {
   auto start = Clock::now();
-  auto exe = compileAndLoad(fromProto(g.proto(), "bench_mlp"));
+  CompileOptions options;
+  options.cache = false; // compile times are measured
+  auto exe = compileAndLoad(fromProto(g.proto(), "bench_mlp"), options);
   if (!exe) {
     fmt::print(stderr, "{}\n", llvm::toString(exe.takeError()));
     std::exit(1);

@@ -1,4 +1,5 @@
 #include "compiler/driver/Compiler.h"
+#include "compiler/driver/CompileCache.h"
 
 #include "compiler/cpu/CodeGen.h"
 #include "compiler/cpu/Passes.h"
@@ -260,8 +261,8 @@ private:
 };
 } // namespace
 
-llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx, const LoadedGraph &graph,
-                                             const CompileOptions &options) {
+static llvm::Expected<exe::Executable> compileUncached(MLIRContext &ctx, const LoadedGraph &graph,
+                                                       const CompileOptions &options) {
   PhaseTimer timer(options.timingTo);
   DialectRegistry registry;
   cpu::registerCpuDialects(registry);
@@ -376,6 +377,29 @@ llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx, const LoadedGraph
   out.set_target_cpu(code->cpu);
   out.set_shared_library(std::move(code->sharedLibrary));
   return out;
+}
+
+llvm::Expected<exe::Executable> compileModel(MLIRContext &ctx, const LoadedGraph &graph,
+                                             const CompileOptions &options) {
+  std::optional<std::string> dir;
+  if (options.cache && options.emit == Stage::None)
+    dir = compileCacheDir();
+  if (!dir)
+    return compileUncached(ctx, graph, options);
+  auto start = std::chrono::steady_clock::now();
+  std::string key = compileCacheKey(graph.graph, options);
+  if (auto hit = readCachedExecutable(*dir, key)) {
+    if (options.timingTo)
+      *options.timingTo << llvm::format(
+          "%-36s %8.1f ms\n", static_cast<const char *>("compile cache hit:"),
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
+    return std::move(*hit);
+  }
+  auto compiled = compileUncached(ctx, graph, options);
+  if (compiled)
+    writeCachedExecutable(*dir, key, *compiled);
+  return compiled;
 }
 
 llvm::Error writeExecutable(const exe::Executable &executable, const std::string &path) {

@@ -51,6 +51,9 @@ struct CompileOptions {
   /// When set, each phase's wall time (import, autodiff, fusion, lowering,
   /// LLVM's optimization, code generation, linking) is printed here.
   llvm::raw_ostream *timingTo = nullptr;
+  /// Read and write the compile cache (compileCacheDir(): ~/.cache/nncc
+  /// unless the environment says otherwise) for a whole compilation.
+  bool cache = true;
 };
 
 /// Compiles `graph` for the host CPU. Problems are reported through `ctx`'s

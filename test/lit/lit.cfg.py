@@ -10,6 +10,9 @@ config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.nncc_obj_root, "test", "lit")
 
+# Hermetic: no test reads or writes the user's compile cache (cli/compile-cache.test
+# turns it on for itself).
+config.environment["NNCC_NO_CACHE"] = "1"
 config.environment["PATH"] = os.pathsep.join(
     [config.nncc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 config.substitutions.append(("%examples", os.path.join(config.nncc_src_root, "examples")))

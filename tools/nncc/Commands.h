@@ -19,6 +19,7 @@ int runImport(const ImportArgs &args);
 struct CompileArgs {
   std::string model, output, target = "cpu", emit, cudaArch = "90", cudaPrecision = "fp32";
   bool checkNumerics = false, timing = false;
+  bool noCache = false; // neither read nor write the compile cache
 };
 int runCompile(const CompileArgs &args);
 

@@ -62,6 +62,7 @@ int runCompile(const CompileArgs &args) {
   }
   CompileOptions options;
   options.checkNumerics = args.checkNumerics;
+  options.cache = !args.noCache;
   if (args.timing)
     options.timingTo = &llvm::errs();
   if (!args.emit.empty())

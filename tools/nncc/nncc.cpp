@@ -58,6 +58,9 @@ int main(int argc, char **argv) {
   compile->add_flag("--timing", compileArgs.timing,
                     "print each phase's wall time (import, autodiff, fusion, lowering, "
                     "LLVM optimization, code generation, linking) to stderr");
+  compile->add_flag("--no-cache", compileArgs.noCache,
+                    "neither read nor write the compile cache (~/.cache/nncc, "
+                    "$NNCC_CACHE_DIR; NNCC_NO_CACHE=1 turns it off everywhere)");
   compile->add_flag("--check-numerics", compileArgs.checkNumerics,
                     "check every floating-point op for NaN and Inf at run time: a run "
                     "fails naming the first op that produced one (slower, unfused)");
