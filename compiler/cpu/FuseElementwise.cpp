@@ -18,6 +18,7 @@ using namespace mlir;
 
 namespace nncc::cpu {
 
+#define GEN_PASS_DECL_FUSEELEMENTWISE
 #define GEN_PASS_DEF_FUSEELEMENTWISE
 #include "compiler/cpu/Passes.h.inc"
 
@@ -28,13 +29,22 @@ bool isProduct(Operation *op) {
       op);
 }
 
+/// Ops in the body of a linalg op (0 for others).
+int64_t bodySize(Operation *op) {
+  auto linalgOp = dyn_cast_or_null<linalg::LinalgOp>(op);
+  return linalgOp ? static_cast<int64_t>(linalgOp->getRegion(0).front().getOperations().size())
+                  : 0;
+}
+
 struct FuseElementwisePass : impl::FuseElementwiseBase<FuseElementwisePass> {
+  using FuseElementwiseBase::FuseElementwiseBase;
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
-    linalg::ControlFusionFn control = [](OpOperand *fused) {
+    linalg::ControlFusionFn control = [this](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
       return producer && producer->hasOneUse() && !isProduct(producer) &&
-             !isProduct(fused->getOwner());
+             !isProduct(fused->getOwner()) &&
+             bodySize(producer) + bodySize(fused->getOwner()) <= maxBodyOps;
     };
     RewritePatternSet patterns(ctx);
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);

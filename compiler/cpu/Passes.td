@@ -83,6 +83,9 @@ def FuseElementwise : Pass<"nn-cpu-fuse-elementwise", "mlir::func::FuncOp"> {
   let constructor = "nncc::cpu::createFuseElementwisePass()";
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
                            "mlir::affine::AffineDialect"];
+  let options = [Option<"maxBodyOps", "max-body-ops", "int64_t", "64",
+                        "ops a fused body may have (a longer chain is several kernels, "
+                        "which LLVM compiles in time linear in the chain)">];
 }
 
 def ShareKernels : Pass<"nn-cpu-share-kernels", "mlir::ModuleOp"> {

@@ -72,3 +72,46 @@ func.func @window_product_keeps_its_operands(%f: tensor<3x3x2x4xf32>, %x: tensor
   } -> tensor<1x4x4x2xf32>
   return %y : tensor<1x4x4x2xf32>
 }
+
+// -----
+
+// A fused body stays within max-body-ops: a chain of four tanh (two ops a
+// body with its yield) fuses in pairs at 4, and whole at the default.
+// RUN: nncc-opt %s --split-input-file --nn-cpu-fuse-elementwise=max-body-ops=4 | FileCheck %s --check-prefix=BOUNDED
+// BOUNDED-LABEL: func.func @tanh_chain
+// BOUNDED: linalg.generic
+// BOUNDED-COUNT-2: math.tanh
+// BOUNDED: linalg.yield
+// BOUNDED: linalg.generic
+// BOUNDED-COUNT-2: math.tanh
+// BOUNDED: linalg.yield
+// BOUNDED-NOT: math.tanh
+// CHECK-LABEL: func.func @tanh_chain
+// CHECK: linalg.generic
+// CHECK-COUNT-4: math.tanh
+// CHECK-NOT: linalg.generic
+#v = affine_map<(d0) -> (d0)>
+func.func @tanh_chain(%x: tensor<64xf32>) -> tensor<64xf32> {
+  %e = tensor.empty() : tensor<64xf32>
+  %a = linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]} ins(%x : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %t = math.tanh %in : f32
+    linalg.yield %t : f32
+  } -> tensor<64xf32>
+  %b = linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]} ins(%a : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %t = math.tanh %in : f32
+    linalg.yield %t : f32
+  } -> tensor<64xf32>
+  %c = linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]} ins(%b : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %t = math.tanh %in : f32
+    linalg.yield %t : f32
+  } -> tensor<64xf32>
+  %d = linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]} ins(%c : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %t = math.tanh %in : f32
+    linalg.yield %t : f32
+  } -> tensor<64xf32>
+  return %d : tensor<64xf32>
+}
