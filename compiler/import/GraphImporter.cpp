@@ -118,6 +118,85 @@ std::pair<std::string, int> splitRef(const std::string &ref) {
   return {ref.substr(0, colon), static_cast<int>(k)};
 }
 
+/// Checks that `node` names a known op and gives it its number of inputs.
+LogicalResult checkOp(MLIRContext &ctx, const graph::Node &node, Location loc) {
+  auto rule = rules().find(node.op());
+  if (rule == rules().end()) {
+    auto diag = emitError(loc);
+    if (node.op().empty())
+      diag << "has no op";
+    else
+      diag << "unknown op '" << node.op() << "'";
+    diag << " (known ops: " << joinNames(knownGraphOps(ctx)) << ")";
+    return failure();
+  }
+  if (node.inputs_size() != rule->second.arity)
+    return emitError(loc) << node.op() << " takes " << rule->second.arity << " input(s), got "
+                          << node.inputs_size();
+  return success();
+}
+
+} // namespace
+
+FailureOr<Operation *> createGraphOp(OpBuilder &builder, const graph::Node &node,
+                                     ValueRange operands, Location loc) {
+  MLIRContext &ctx = *builder.getContext();
+  if (failed(checkOp(ctx, node, loc)))
+    return failure();
+  const OpRule &r = rules().find(node.op())->second;
+  // protobuf maps have no order; sort for deterministic output.
+  std::map<std::string, const graph::AttrValue *> sorted;
+  for (const auto &[key, value] : node.attrs())
+    sorted[key] = &value;
+  NamedAttrList attrs;
+  for (const auto &[key, value] : sorted) {
+    if (!llvm::is_contained(r.attributeNames, key)) {
+      std::vector<std::string> known(r.attributeNames.begin(), r.attributeNames.end());
+      return emitError(loc) << "unknown attribute '" << key << "' for op " << node.op()
+                            << " (it has: " << (known.empty() ? "none" : joinNames(known)) << ")";
+    }
+    auto attr =
+        toAttribute(&ctx, *value, "attribute '" + key + "'", [&] { return emitError(loc); });
+    if (failed(attr))
+      return failure();
+    attrs.append(key, *attr);
+  }
+  // Defaults (keep_dims = false, ...) must be present for type inference.
+  RegisteredOperationName::lookup(r.name, &ctx)->populateDefaultAttrs(attrs);
+  DictionaryAttr dict = attrs.getDictionary(&ctx);
+  {
+    // ODS says which kind it expected ("failed to satisfy constraint: bool
+    // attribute"); add what the model gave.
+    ScopedDiagnosticHandler given(&ctx, [&](Diagnostic &diag) {
+      std::string text = diag.str();
+      for (const auto &[key, value] : sorted)
+        if (text.find("attribute '" + key + "' failed") != std::string::npos) {
+          std::string shown = value->ShortDebugString();
+          if (shown.size() > 80)
+            shown = shown.substr(0, 77) + "...";
+          diag << " (got " << shown << ")";
+          break;
+        }
+      return failure(); // on to the caller's handler
+    });
+    if (failed(r.checkAttributes(dict, loc)))
+      return failure();
+  }
+  SmallVector<Type> types;
+  if (failed(r.infer(&ctx, loc, operands, dict, OpaqueProperties(nullptr), {}, types)))
+    return failure();
+  OperationState state(loc, r.name);
+  state.addOperands(operands);
+  state.addAttributes(dict.getValue());
+  state.addTypes(types);
+  Operation *op = builder.create(state);
+  if (failed(verify(op)))
+    return failure();
+  return op;
+}
+
+namespace {
+
 class Importer {
 public:
   Importer(MLIRContext &ctx, const LoadedGraph &src) : ctx(ctx), src(src), g(src.graph), b(&ctx) {}
@@ -162,6 +241,11 @@ private:
     return k == Kind::Placeholder ? "placeholder" : k == Kind::Variable ? "variable" : "node";
   }
 
+  /// splitRef, except that a name holding a colon (ONNX's "dense/Relu:0")
+  /// names itself.
+  std::pair<std::string, int> splitName(const std::string &ref) {
+    return names.count(ref) ? std::pair<std::string, int>{ref, 0} : splitRef(ref);
+  }
   LogicalResult indexNames();
   LogicalResult checkPlaceholders();
   LogicalResult importVariables(ModuleOp module);
@@ -329,7 +413,7 @@ LogicalResult Importer::importVariables(ModuleOp module) {
 
 FailureOr<Value> Importer::resolve(FunctionState &fn, const std::string &ref, Location userLoc,
                                    const std::string &user) {
-  auto [name, k] = splitRef(ref);
+  auto [name, k] = splitName(ref);
   auto it = names.find(name);
   if (it == names.end())
     return emitError(userLoc) << user << " '" << ref
@@ -379,7 +463,7 @@ LogicalResult Importer::importNode(FunctionState &fn, int root) {
     int input = stack.back().second++;
     const graph::Node &node = g.nodes(n);
     if (input < node.inputs_size()) {
-      auto it = names.find(splitRef(node.inputs(input)).first);
+      auto it = names.find(splitName(node.inputs(input)).first);
       if (it == names.end() || it->second.kind != Kind::Node)
         continue; // resolved (or reported) when the op is created
       int m = it->second.index;
@@ -412,20 +496,8 @@ LogicalResult Importer::createNodeOp(FunctionState &fn, int index) {
   Location loc = nodeLoc(index);
   if (node.op() == "gradients")
     return createGradientsOp(fn, index);
-  auto rule = rules().find(node.op());
-  if (rule == rules().end()) {
-    auto diag = emitError(loc);
-    if (node.op().empty())
-      diag << "has no op";
-    else
-      diag << "unknown op '" << node.op() << "'";
-    diag << " (known ops: " << joinNames(knownGraphOps(ctx)) << ")";
+  if (failed(checkOp(ctx, node, loc)))
     return failure();
-  }
-  const OpRule &r = rule->second;
-  if (node.inputs_size() != r.arity)
-    return emitError(loc) << node.op() << " takes " << r.arity << " input(s), got "
-                          << node.inputs_size();
   SmallVector<Value> operands;
   for (int i = 0; i < node.inputs_size(); ++i) {
     auto v = resolve(fn, node.inputs(i), loc, "input " + std::to_string(i));
@@ -433,55 +505,10 @@ LogicalResult Importer::createNodeOp(FunctionState &fn, int index) {
       return failure();
     operands.push_back(*v);
   }
-  // protobuf maps have no order; sort for deterministic output.
-  std::map<std::string, const graph::AttrValue *> sorted;
-  for (const auto &[key, value] : node.attrs())
-    sorted[key] = &value;
-  NamedAttrList attrs;
-  for (const auto &[key, value] : sorted) {
-    if (!llvm::is_contained(r.attributeNames, key)) {
-      std::vector<std::string> known(r.attributeNames.begin(), r.attributeNames.end());
-      return emitError(loc) << "unknown attribute '" << key << "' for op " << node.op()
-                            << " (it has: " << (known.empty() ? "none" : joinNames(known)) << ")";
-    }
-    auto attr =
-        toAttribute(&ctx, *value, "attribute '" + key + "'", [&] { return emitError(loc); });
-    if (failed(attr))
-      return failure();
-    attrs.append(key, *attr);
-  }
-  // Defaults (keep_dims = false, ...) must be present for type inference.
-  RegisteredOperationName::lookup(r.name, &ctx)->populateDefaultAttrs(attrs);
-  DictionaryAttr dict = attrs.getDictionary(&ctx);
-  {
-    // ODS says which kind it expected ("failed to satisfy constraint: bool
-    // attribute"); add what the model gave.
-    ScopedDiagnosticHandler given(&ctx, [&](Diagnostic &diag) {
-      std::string text = diag.str();
-      for (const auto &[key, value] : sorted)
-        if (text.find("attribute '" + key + "' failed") != std::string::npos) {
-          std::string shown = value->ShortDebugString();
-          if (shown.size() > 80)
-            shown = shown.substr(0, 77) + "...";
-          diag << " (got " << shown << ")";
-          break;
-        }
-      return failure(); // on to the caller's handler
-    });
-    if (failed(r.checkAttributes(dict, loc)))
-      return failure();
-  }
-  SmallVector<Type> types;
-  if (failed(r.infer(&ctx, loc, operands, dict, OpaqueProperties(nullptr), {}, types)))
+  FailureOr<Operation *> op = createGraphOp(fn.builder, node, operands, loc);
+  if (failed(op))
     return failure();
-  OperationState state(loc, r.name);
-  state.addOperands(operands);
-  state.addAttributes(dict.getValue());
-  state.addTypes(types);
-  Operation *op = fn.builder.create(state);
-  if (failed(verify(op)))
-    return failure();
-  fn.nodeResults[index] = SmallVector<Value>(op->getResults());
+  fn.nodeResults[index] = SmallVector<Value>((*op)->getResults());
   return success();
 }
 

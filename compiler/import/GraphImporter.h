@@ -7,6 +7,7 @@
 
 #include "compiler/import/GraphReader.h"
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
@@ -16,6 +17,13 @@ namespace nncc {
 /// found through the context's diagnostic handler. The context must have the
 /// nn and func dialects loaded (see registerImportDialects).
 mlir::OwningOpRef<mlir::ModuleOp> importGraph(mlir::MLIRContext &ctx, const LoadedGraph &graph);
+
+/// Creates the nn op of one graph node (not `gradients`) on `operands` at
+/// `builder`'s insertion point, its attributes checked and its result types
+/// inferred; on failure reports through the context's diagnostics at `loc`.
+mlir::FailureOr<mlir::Operation *> createGraphOp(mlir::OpBuilder &builder,
+                                                 const graph::Node &node,
+                                                 mlir::ValueRange operands, mlir::Location loc);
 
 /// Loads the dialects the importer creates ops of.
 void loadImportDialects(mlir::MLIRContext &ctx);

@@ -1,5 +1,7 @@
 #include "compiler/import/GraphReader.h"
 
+#include "compiler/import/onnx/OnnxImporter.h"
+
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 
@@ -79,7 +81,9 @@ LoadedGraph fromProto(graph::Graph graph, const std::string &name) {
   return loaded;
 }
 
-llvm::Expected<LoadedGraph> readGraphFile(const std::string &path) {
+llvm::Expected<LoadedGraph> readGraphFile(const std::string &path, const ReadOptions &options) {
+  if (isOnnxPath(path))
+    return readOnnxFile(path, options);
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)

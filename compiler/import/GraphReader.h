@@ -22,6 +22,13 @@ struct LoadedGraph {
   std::vector<int> placeholderLines, variableLines, nodeLines, signatureLines;
 };
 
+/// How a model file is read.
+struct ReadOptions {
+  /// ONNX: the initializers become trainable variables (frozen ones
+  /// otherwise), so that nncc can fine-tune an imported model.
+  bool trainableInitializers = false;
+};
+
 /// Parses protobuf text format. `path` only names the source in messages.
 llvm::Expected<LoadedGraph> parseGraphText(const std::string &text, const std::string &path);
 
@@ -29,8 +36,10 @@ llvm::Expected<LoadedGraph> parseGraphText(const std::string &text, const std::s
 /// stands for the file in messages.
 LoadedGraph fromProto(graph::Graph graph, const std::string &name);
 
-/// Reads `path`: binary protobuf when it ends in ".pb", text format otherwise.
-llvm::Expected<LoadedGraph> readGraphFile(const std::string &path);
+/// Reads `path`: an ONNX model when it ends in ".onnx" or ".onnxtxt"
+/// (compiler/import/onnx), binary protobuf when it ends in ".pb", text
+/// format otherwise.
+llvm::Expected<LoadedGraph> readGraphFile(const std::string &path, const ReadOptions &options = {});
 
 } // namespace nncc
 

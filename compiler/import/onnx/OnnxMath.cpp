@@ -1,0 +1,272 @@
+// ONNX elementwise math, comparisons, logic and activations -> nn ops.
+#include "compiler/import/onnx/Translator.h"
+
+namespace nncc::onnximport {
+namespace {
+
+template <const char *Op> void unary(Translator &t) { t.out(0, t.emit(Op, {t.in(0)})); }
+template <const char *Op> void binary(Translator &t) { t.out(0, t.emit(Op, {t.in(0), t.in(1)})); }
+
+#define NNCC_OP_NAME(name) constexpr char name##Name[] = #name;
+NNCC_OP_NAME(add)
+NNCC_OP_NAME(sub)
+NNCC_OP_NAME(mul)
+NNCC_OP_NAME(div)
+NNCC_OP_NAME(equal)
+NNCC_OP_NAME(greater)
+NNCC_OP_NAME(less)
+NNCC_OP_NAME(neg)
+NNCC_OP_NAME(exp)
+NNCC_OP_NAME(log)
+NNCC_OP_NAME(tanh)
+NNCC_OP_NAME(sqrt)
+NNCC_OP_NAME(sigmoid)
+NNCC_OP_NAME(relu)
+NNCC_OP_NAME(abs)
+NNCC_OP_NAME(floor)
+NNCC_OP_NAME(ceil)
+NNCC_OP_NAME(sign)
+NNCC_OP_NAME(sin)
+NNCC_OP_NAME(cos)
+NNCC_OP_NAME(erf)
+NNCC_OP_NAME(logical_and)
+NNCC_OP_NAME(logical_or)
+NNCC_OP_NAME(logical_xor)
+NNCC_OP_NAME(logical_not)
+NNCC_OP_NAME(maximum)
+NNCC_OP_NAME(minimum)
+#undef NNCC_OP_NAME
+
+/// a <= b as not(a > b): false where either is NaN only for floats'
+/// ordered compare; ONNX's LessOrEqual is the same for ordered values.
+void lessOrEqual(Translator &t) {
+  t.out(0, t.emit("logical_not", {t.emit("greater", {t.in(0), t.in(1)})}));
+}
+void greaterOrEqual(Translator &t) {
+  t.out(0, t.emit("logical_not", {t.emit("less", {t.in(0), t.in(1)})}));
+}
+
+void reciprocal(Translator &t) {
+  Val x = t.in(0);
+  t.out(0, t.emit("div", {t.scalar(1, x), x}));
+}
+
+/// Sum, Mean, Max, Min of one or more inputs.
+template <const char *Op> Val fold(Translator &t) {
+  if (t.node().input_size() < 1)
+    t.fail("needs at least one input");
+  Val acc = t.in(0);
+  for (int i = 1; i < t.node().input_size(); ++i)
+    acc = t.emit(Op, {acc, t.in(i)});
+  return acc;
+}
+template <const char *Op> void variadic(Translator &t) {
+  Val v = fold<Op>(t);
+  if (t.node().input_size() == 1)
+    v = t.emit("cast", {v}, {{"dtype", typeAttr(t.dtype(v))}});
+  t.out(0, v);
+}
+void mean(Translator &t) {
+  Val sum = fold<addName>(t);
+  t.out(0, t.emit("div", {sum, t.scalar(t.node().input_size(), sum)}));
+}
+
+void pow(Translator &t) {
+  Val x = t.in(0);
+  if (const graph::Tensor *e = t.known(1); e && e->dims_size() == 0) {
+    double p = t.knownScalar(1, "the exponent");
+    if (p == 2) {
+      t.out(0, t.emit("square", {x}));
+      return;
+    }
+    if (p == 1) {
+      t.out(0, t.emit("cast", {x}, {{"dtype", typeAttr(t.dtype(x))}}));
+      return;
+    }
+  }
+  Val y = t.in(1);
+  if (t.dtype(y) != t.dtype(x))
+    y = t.emit("cast", {y}, {{"dtype", typeAttr(t.dtype(x))}});
+  t.out(0, t.emit("pow", {x, y}));
+}
+
+/// min(max(x, lo), hi); the bounds are attributes before opset 11, inputs
+/// after.
+void clip(Translator &t) {
+  Val x = t.in(0);
+  std::optional<Val> lo, hi;
+  if (t.opset() < 11) {
+    if (t.attr("min"))
+      lo = t.scalar(t.floatAttrOr("min", 0), x);
+    if (t.attr("max"))
+      hi = t.scalar(t.floatAttrOr("max", 0), x);
+  } else {
+    if (t.has(1))
+      lo = t.in(1);
+    if (t.has(2))
+      hi = t.in(2);
+  }
+  if (lo)
+    x = t.emit("maximum", {x, *lo});
+  if (hi)
+    x = t.emit("minimum", {x, *hi});
+  if (!lo && !hi)
+    x = t.emit("cast", {x}, {{"dtype", typeAttr(t.dtype(x))}});
+  t.out(0, x);
+}
+
+void where(Translator &t) { t.out(0, t.emit("select", {t.in(0), t.in(1), t.in(2)})); }
+
+/// The negative part's exponential, exp(min(x, 0) / scale) - 1, of ELU-like
+/// activations: -relu(-x) is min(x, 0).
+Val expm1OfNegativePart(Translator &t, const Val &x, double scale) {
+  Val neg = t.emit("neg", {t.emit("relu", {t.emit("neg", {x})})});
+  if (scale != 1)
+    neg = t.emit("div", {neg, t.scalar(scale, x)});
+  return t.emit("sub", {t.emit("exp", {neg}), t.scalar(1, x)});
+}
+
+void elu(Translator &t) {
+  Val x = t.in(0);
+  double alpha = t.floatAttrOr("alpha", 1.0f);
+  Val negative = t.emit("mul", {t.scalar(alpha, x), expm1OfNegativePart(t, x, 1)});
+  t.out(0, t.emit("add", {t.emit("relu", {x}), negative}));
+}
+
+void celu(Translator &t) {
+  Val x = t.in(0);
+  double alpha = t.floatAttrOr("alpha", 1.0f);
+  Val negative = t.emit("mul", {t.scalar(alpha, x), expm1OfNegativePart(t, x, alpha)});
+  t.out(0, t.emit("add", {t.emit("relu", {x}), negative}));
+}
+
+void selu(Translator &t) {
+  Val x = t.in(0);
+  double alpha = t.floatAttrOr("alpha", 1.67326319217681884765625f);
+  double gamma = t.floatAttrOr("gamma", 1.05070102214813232421875f);
+  Val negative = t.emit("mul", {t.scalar(alpha, x), expm1OfNegativePart(t, x, 1)});
+  Val sum = t.emit("add", {t.emit("relu", {x}), negative});
+  t.out(0, t.emit("mul", {t.scalar(gamma, x), sum}));
+}
+
+void leakyRelu(Translator &t) {
+  Val x = t.in(0);
+  double alpha = t.floatAttrOr("alpha", 0.01f);
+  Val negative = t.emit("mul", {t.scalar(alpha, x), t.emit("relu", {t.emit("neg", {x})})});
+  t.out(0, t.emit("sub", {t.emit("relu", {x}), negative}));
+}
+
+void thresholdedRelu(Translator &t) {
+  Val x = t.in(0);
+  double alpha = t.floatAttrOr("alpha", 1.0f);
+  Val above = t.emit("greater", {x, t.scalar(alpha, x)});
+  t.out(0, t.emit("select", {above, x, t.scalar(0, x)}));
+}
+
+/// max(0, min(1, alpha * x + beta)).
+Val hardSigmoidOf(Translator &t, const Val &x, double alpha, double beta) {
+  Val y = t.emit("add", {t.emit("mul", {t.scalar(alpha, x), x}), t.scalar(beta, x)});
+  return t.emit("maximum", {t.emit("minimum", {y, t.scalar(1, x)}), t.scalar(0, x)});
+}
+
+void hardSigmoid(Translator &t) {
+  Val x = t.in(0);
+  t.out(0, hardSigmoidOf(t, x, t.floatAttrOr("alpha", 0.2f), t.floatAttrOr("beta", 0.5f)));
+}
+
+void hardSwish(Translator &t) {
+  Val x = t.in(0);
+  t.out(0, t.emit("mul", {x, hardSigmoidOf(t, x, 1.0 / 6, 0.5)}));
+}
+
+/// log(1 + exp(x)), as max(x, 0) + log(1 + exp(-|x|)) so that large x do
+/// not overflow.
+void softplus(Translator &t) {
+  Val x = t.in(0);
+  Val tail = t.emit("log", {t.emit("add", {t.scalar(1, x),
+                                           t.emit("exp", {t.emit("neg", {t.emit("abs", {x})})})})});
+  t.out(0, t.emit("add", {t.emit("relu", {x}), tail}));
+}
+
+void softsign(Translator &t) {
+  Val x = t.in(0);
+  t.out(0, t.emit("div", {x, t.emit("add", {t.scalar(1, x), t.emit("abs", {x})})}));
+}
+
+void prelu(Translator &t) {
+  Val x = t.in(0), slope = t.in(1);
+  Val negative = t.emit("mul", {slope, t.emit("minimum", {x, t.scalar(0, x)})});
+  t.out(0, t.emit("add", {t.emit("relu", {x}), negative}));
+}
+
+void tan(Translator &t) {
+  Val x = t.in(0);
+  t.out(0, t.emit("div", {t.emit("sin", {x}), t.emit("cos", {x})}));
+}
+
+void sinh(Translator &t) {
+  Val x = t.in(0);
+  Val d = t.emit("sub", {t.emit("exp", {x}), t.emit("exp", {t.emit("neg", {x})})});
+  t.out(0, t.emit("div", {d, t.scalar(2, x)}));
+}
+
+void cosh(Translator &t) {
+  Val x = t.in(0);
+  Val s = t.emit("add", {t.emit("exp", {x}), t.emit("exp", {t.emit("neg", {x})})});
+  t.out(0, t.emit("div", {s, t.scalar(2, x)}));
+}
+
+} // namespace
+
+void addMathRules(std::map<std::string, Rule> &r) {
+  r["Add"] = binary<addName>;
+  r["Sub"] = binary<subName>;
+  r["Mul"] = binary<mulName>;
+  r["Div"] = binary<divName>;
+  r["Pow"] = pow;
+  r["Equal"] = binary<equalName>;
+  r["Greater"] = binary<greaterName>;
+  r["Less"] = binary<lessName>;
+  r["LessOrEqual"] = lessOrEqual;
+  r["GreaterOrEqual"] = greaterOrEqual;
+  r["And"] = binary<logical_andName>;
+  r["Or"] = binary<logical_orName>;
+  r["Xor"] = binary<logical_xorName>;
+  r["Not"] = unary<logical_notName>;
+  r["Neg"] = unary<negName>;
+  r["Abs"] = unary<absName>;
+  r["Exp"] = unary<expName>;
+  r["Log"] = unary<logName>;
+  r["Sqrt"] = unary<sqrtName>;
+  r["Reciprocal"] = reciprocal;
+  r["Floor"] = unary<floorName>;
+  r["Ceil"] = unary<ceilName>;
+  r["Sign"] = unary<signName>;
+  r["Sin"] = unary<sinName>;
+  r["Cos"] = unary<cosName>;
+  r["Tan"] = tan;
+  r["Sinh"] = sinh;
+  r["Cosh"] = cosh;
+  r["Erf"] = unary<erfName>;
+  r["Tanh"] = unary<tanhName>;
+  r["Sigmoid"] = unary<sigmoidName>;
+  r["Relu"] = unary<reluName>;
+  r["LeakyRelu"] = leakyRelu;
+  r["PRelu"] = prelu;
+  r["ThresholdedRelu"] = thresholdedRelu;
+  r["Elu"] = elu;
+  r["Celu"] = celu;
+  r["Selu"] = selu;
+  r["HardSigmoid"] = hardSigmoid;
+  r["HardSwish"] = hardSwish;
+  r["Softplus"] = softplus;
+  r["Softsign"] = softsign;
+  r["Sum"] = variadic<addName>;
+  r["Max"] = variadic<maximumName>;
+  r["Min"] = variadic<minimumName>;
+  r["Mean"] = mean;
+  r["Clip"] = clip;
+  r["Where"] = where;
+}
+
+} // namespace nncc::onnximport

@@ -1,0 +1,345 @@
+// ONNX shape and data movement, constants and reductions -> nn ops.
+#include "compiler/import/onnx/OnnxImporter.h"
+#include "compiler/import/onnx/Translator.h"
+
+#include <numeric>
+
+namespace nncc::onnximport {
+namespace {
+
+graph::Tensor intTensor(const std::vector<int64_t> &values, bool scalar = false) {
+  graph::Tensor t;
+  t.set_dtype(graph::I64);
+  if (!scalar)
+    t.add_dims(static_cast<int64_t>(values.size()));
+  for (int64_t v : values)
+    t.add_int_val(v);
+  return t;
+}
+
+std::string list(const std::vector<int64_t> &v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+Val identity(Translator &t, const Val &x) {
+  return t.emit("cast", {x}, {{"dtype", typeAttr(t.dtype(x))}});
+}
+
+void identityRule(Translator &t) { t.out(0, t.in(0)); }
+
+/// An nn.reshape to `dims`, which may hold one -1.
+Val reshape(Translator &t, const Val &x, const std::vector<int64_t> &dims) {
+  if (t.dims(x) == dims)
+    return x;
+  return t.emit("reshape", {x}, {{"shape", intsAttr(dims)}});
+}
+
+void reshapeRule(Translator &t) {
+  Val x = t.in(0);
+  std::vector<int64_t> shape = t.opset() < 5 ? t.intsAttr("shape").value_or(std::vector<int64_t>{})
+                                             : t.knownInts(1, "the shape");
+  bool allowZero = t.intAttrOr("allowzero", 0) != 0;
+  std::vector<int64_t> in = t.dims(x);
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] == 0 && !allowZero) {
+      if (i >= in.size())
+        t.fail("shape " + list(shape) + " copies dimension " + std::to_string(i) + " of a rank-" +
+               std::to_string(in.size()) + " input");
+      shape[i] = in[i];
+    }
+  if (std::count(shape.begin(), shape.end(), -1) > 1)
+    t.fail("shape " + list(shape) + " leaves more than one dimension unknown");
+  t.out(0, reshape(t, x, shape));
+}
+
+/// The product of dims [from, to), -1 when one of them is unknown.
+int64_t product(const std::vector<int64_t> &dims, size_t from, size_t to) {
+  int64_t p = 1;
+  for (size_t i = from; i < to; ++i) {
+    if (dims[i] < 0)
+      return -1;
+    p *= dims[i];
+  }
+  return p;
+}
+
+void flatten(Translator &t) {
+  Val x = t.in(0);
+  std::vector<int64_t> d = t.dims(x);
+  int64_t rank = static_cast<int64_t>(d.size());
+  int64_t axis = t.intAttrOr("axis", 1);
+  axis = axis < 0 ? axis + rank : axis;
+  if (axis < 0 || axis > rank)
+    t.fail("axis " + std::to_string(t.intAttrOr("axis", 1)) + " is out of range for rank " +
+           std::to_string(rank));
+  std::vector<int64_t> shape = {product(d, 0, axis), product(d, axis, d.size())};
+  if (shape[0] < 0 && shape[1] < 0)
+    t.fail("flattening " + list(d) + " leaves both dimensions unknown");
+  t.out(0, reshape(t, x, shape));
+}
+
+/// Axes from the attribute (before `inputFrom`) or input 1 (from it).
+std::optional<std::vector<int64_t>> axesOf(Translator &t, int64_t inputFrom, int input = 1) {
+  if (t.opset() < inputFrom)
+    return t.intsAttr("axes");
+  if (!t.has(input))
+    return std::nullopt;
+  return t.knownInts(input, "the axes");
+}
+
+void squeeze(Translator &t) {
+  Val x = t.in(0);
+  auto axes = axesOf(t, 13);
+  Attrs attrs;
+  if (axes) {
+    for (int64_t &a : *axes)
+      a = t.normalizeAxis(a, t.rank(x));
+    attrs.push_back({"axes", intsAttr(*axes)});
+  }
+  t.out(0, t.emit("squeeze", {x}, attrs));
+}
+
+void unsqueeze(Translator &t) {
+  Val x = t.in(0);
+  auto axes = axesOf(t, 13);
+  if (!axes || axes->empty())
+    t.fail("needs axes");
+  int64_t rank = t.rank(x) + static_cast<int64_t>(axes->size());
+  for (int64_t &a : *axes)
+    a = t.normalizeAxis(a, rank);
+  std::sort(axes->begin(), axes->end());
+  t.out(0, t.emit("expand_dims", {x}, {{"axes", intsAttr(*axes)}}));
+}
+
+void castTo(Translator &t, const Val &x, graph::DataType to) {
+  t.out(0, t.emit("cast", {x}, {{"dtype", typeAttr(to)}}));
+}
+
+void cast(Translator &t) {
+  int64_t to = t.intAttrOr("to", 0);
+  graph::DataType dt = fromOnnxType(static_cast<int32_t>(to));
+  if (dt == graph::DT_INVALID)
+    t.fail("casts to " + onnxTypeName(static_cast<int32_t>(to)) +
+           ", which nncc does not have (it has FLOAT, DOUBLE, INT32, INT64, BOOL)");
+  castTo(t, t.in(0), dt);
+}
+
+void castLike(Translator &t) { castTo(t, t.in(0), t.dtype(t.in(1))); }
+
+void constantRule(Translator &t) {
+  const auto &node = t.node();
+  if (node.attribute_size() != 1)
+    t.fail("needs exactly one value attribute");
+  const onnx::AttributeProto &a = node.attribute(0);
+  graph::Tensor v;
+  if (a.name() == "value") {
+    auto converted = fromOnnxTensor(a.t(), "its value");
+    if (!converted)
+      t.fail(llvm::toString(converted.takeError()));
+    v = *converted;
+  } else if (a.name() == "value_float") {
+    v.set_dtype(graph::F32);
+    v.add_float_val(a.f());
+  } else if (a.name() == "value_floats") {
+    v.set_dtype(graph::F32);
+    v.add_dims(a.floats_size());
+    for (float f : a.floats())
+      v.add_float_val(f);
+  } else if (a.name() == "value_int") {
+    v = intTensor({a.i()}, true);
+  } else if (a.name() == "value_ints") {
+    v = intTensor({a.ints().begin(), a.ints().end()});
+  } else {
+    t.fail("attribute '" + a.name() + "' is not supported (nncc has no strings or sparse tensors)");
+  }
+  t.outKnown(0, v);
+}
+
+void constantOfShape(Translator &t) {
+  std::vector<int64_t> shape = t.knownInts(0, "the shape");
+  graph::Tensor v;
+  v.set_dtype(graph::F32);
+  v.add_float_val(0);
+  if (const auto *a = t.attr("value")) {
+    auto converted = fromOnnxTensor(a->t(), "its value");
+    if (!converted)
+      t.fail(llvm::toString(converted.takeError()));
+    v = *converted;
+  }
+  v.clear_dims();
+  for (int64_t d : shape)
+    v.add_dims(d);
+  t.outKnown(0, v);
+}
+
+void shape(Translator &t) {
+  std::vector<int64_t> d = t.dims(t.in(0));
+  int64_t rank = static_cast<int64_t>(d.size());
+  auto clamp = [&](int64_t i) { return std::clamp(i < 0 ? i + rank : i, int64_t(0), rank); };
+  int64_t start = clamp(t.intAttrOr("start", 0)), end = clamp(t.intAttrOr("end", rank));
+  std::vector<int64_t> part;
+  for (int64_t i = start; i < end; ++i) {
+    if (d[i] < 0)
+      t.fail("dimension " + std::to_string(i) + " of the input is unknown; nncc folds Shape " +
+             "to a constant");
+    part.push_back(d[i]);
+  }
+  t.outKnown(0, intTensor(part));
+}
+
+void size(Translator &t) {
+  std::vector<int64_t> d = t.dims(t.in(0));
+  int64_t n = product(d, 0, d.size());
+  if (n < 0)
+    t.fail("the input's size is unknown; nncc folds Size to a constant");
+  t.outKnown(0, intTensor({n}, true));
+}
+
+/// Broadcasts x against `shape` both ways (ONNX's Expand): x + zeros(shape).
+void expand(Translator &t) {
+  Val x = t.in(0);
+  std::vector<int64_t> shape = t.knownInts(1, "the shape");
+  graph::Tensor zeros;
+  zeros.set_dtype(t.dtype(x));
+  for (int64_t d : shape)
+    zeros.add_dims(d);
+  if (zeros.dtype() == graph::BOOL) {
+    zeros.add_bool_val(false);
+    t.out(0, t.emit("logical_or", {x, t.constant(zeros)}));
+    return;
+  }
+  if (zeros.dtype() == graph::F32)
+    zeros.add_float_val(0);
+  else if (zeros.dtype() == graph::F64)
+    zeros.add_double_val(0);
+  else
+    zeros.add_int_val(0);
+  t.out(0, t.emit("add", {x, t.constant(zeros)}));
+}
+
+void transpose(Translator &t) {
+  Val x = t.in(0);
+  auto perm = t.intsAttr("perm");
+  if (!perm) {
+    perm.emplace(t.rank(x));
+    std::iota(perm->rbegin(), perm->rend(), 0);
+  }
+  t.out(0, t.emit("transpose", {x}, {{"perm", intsAttr(*perm)}}));
+}
+
+void concat(Translator &t) {
+  std::vector<Val> xs;
+  for (int i = 0; i < t.node().input_size(); ++i)
+    xs.push_back(t.in(i));
+  if (xs.empty())
+    t.fail("needs at least one input");
+  int64_t axis = t.normalizeAxis(t.intAttrOr("axis", 0), t.rank(xs[0]));
+  t.out(0, t.emit("concat", xs, {{"axis", intAttr(axis)}}));
+}
+
+/// ReduceX: axes from the attribute, or from input 1 from `inputFrom` on
+/// (ReduceSum 13, the others 18); keepdims defaults to 1.
+Val reduce(Translator &t, const std::string &op, const Val &x, int64_t inputFrom) {
+  auto axes = axesOf(t, inputFrom);
+  bool keep = t.intAttrOr("keepdims", 1) != 0;
+  if ((!axes || axes->empty()) && t.intAttrOr("noop_with_empty_axes", 0))
+    return identity(t, x);
+  Attrs attrs = {{"keep_dims", boolAttr(keep)}};
+  if (axes) {
+    for (int64_t &a : *axes)
+      a = t.normalizeAxis(a, t.rank(x));
+    attrs.push_back({"axes", intsAttr(*axes)});
+  }
+  return t.emit(op, {x}, attrs);
+}
+
+template <const char *Op, int InputFrom> void reduceRule(Translator &t) {
+  t.out(0, reduce(t, Op, t.in(0), InputFrom));
+}
+
+constexpr char reduceSum[] = "reduce_sum";
+constexpr char reduceMean[] = "reduce_mean";
+constexpr char reduceMax[] = "reduce_max";
+constexpr char reduceMin[] = "reduce_min";
+constexpr char reduceProd[] = "reduce_prod";
+
+void reduceSumSquare(Translator &t) {
+  t.out(0, reduce(t, reduceSum, t.emit("square", {t.in(0)}), 18));
+}
+void reduceL1(Translator &t) { t.out(0, reduce(t, reduceSum, t.emit("abs", {t.in(0)}), 18)); }
+void reduceL2(Translator &t) {
+  t.out(0, t.emit("sqrt", {reduce(t, reduceSum, t.emit("square", {t.in(0)}), 18)}));
+}
+void reduceLogSum(Translator &t) { t.out(0, t.emit("log", {reduce(t, reduceSum, t.in(0), 18)})); }
+/// log(sum(exp(x - max))) + max, so that large x do not overflow.
+void reduceLogSumExp(Translator &t) {
+  Val x = t.in(0);
+  Val m = reduce(t, reduceMax, x, 18);
+  bool keep = t.intAttrOr("keepdims", 1) != 0;
+  Val mk = m;
+  if (!keep) {
+    // The max again, keeping dims, to subtract it from x.
+    auto axes = axesOf(t, 18);
+    Attrs attrs = {{"keep_dims", boolAttr(true)}};
+    if (axes) {
+      for (int64_t &a : *axes)
+        a = t.normalizeAxis(a, t.rank(x));
+      attrs.push_back({"axes", intsAttr(*axes)});
+    }
+    mk = t.emit("reduce_max", {x}, attrs);
+  }
+  Val s = reduce(t, reduceSum, t.emit("exp", {t.emit("sub", {x, mk})}), 18);
+  t.out(0, t.emit("add", {t.emit("log", {s}), m}));
+}
+
+/// ArgMax / ArgMin (as ArgMax of -x) along `axis`, keepdims defaulting to 1.
+void arg(Translator &t, bool min) {
+  Val x = t.in(0);
+  if (t.intAttrOr("select_last_index", 0))
+    t.fail("select_last_index = 1 is not supported (nncc picks the first of ties)");
+  int64_t axis = t.normalizeAxis(t.intAttrOr("axis", 0), t.rank(x));
+  if (min)
+    x = t.emit("neg", {x});
+  Val r = t.emit("argmax", {x}, {{"axis", intAttr(axis)}});
+  if (t.intAttrOr("keepdims", 1))
+    r = t.emit("expand_dims", {r}, {{"axes", intsAttr({axis})}});
+  t.out(0, r);
+}
+void argMax(Translator &t) { arg(t, false); }
+void argMin(Translator &t) { arg(t, true); }
+
+} // namespace
+
+void addTensorRules(std::map<std::string, Rule> &r) {
+  r["Identity"] = identityRule;
+  r["Reshape"] = reshapeRule;
+  r["Flatten"] = flatten;
+  r["Squeeze"] = squeeze;
+  r["Unsqueeze"] = unsqueeze;
+  r["Cast"] = cast;
+  r["CastLike"] = castLike;
+  r["Constant"] = constantRule;
+  r["ConstantOfShape"] = constantOfShape;
+  r["Shape"] = shape;
+  r["Size"] = size;
+  r["Expand"] = expand;
+  r["Transpose"] = transpose;
+  r["Concat"] = concat;
+  r["ReduceSum"] = reduceRule<reduceSum, 13>;
+  r["ReduceMean"] = reduceRule<reduceMean, 18>;
+  r["ReduceMax"] = reduceRule<reduceMax, 18>;
+  r["ReduceMin"] = reduceRule<reduceMin, 18>;
+  r["ReduceProd"] = reduceRule<reduceProd, 18>;
+  r["ReduceSumSquare"] = reduceSumSquare;
+  r["ReduceL1"] = reduceL1;
+  r["ReduceL2"] = reduceL2;
+  r["ReduceLogSum"] = reduceLogSum;
+  r["ReduceLogSumExp"] = reduceLogSumExp;
+  r["ArgMax"] = argMax;
+  r["ArgMin"] = argMin;
+}
+
+} // namespace nncc::onnximport
