@@ -38,6 +38,9 @@ template <typename OpTy> LogicalResult checkAttributes(DictionaryAttr attrs, Loc
   return adaptor.verify(loc);
 }
 
+/// The arity of ops taking any number of operands (at least one).
+constexpr int kOneOrMore = -2;
+
 template <typename OpTy> constexpr int arityOf() {
   if constexpr (OpTy::template hasTrait<OpTrait::ZeroOperands>())
     return 0;
@@ -49,6 +52,8 @@ template <typename OpTy> constexpr int arityOf() {
     return 3;
   else if constexpr (OpTy::template hasTrait<OpTrait::NOperands<5>::Impl>())
     return 5;
+  else if constexpr (OpTy::template hasTrait<OpTrait::VariadicOperands>())
+    return kOneOrMore;
   else
     return -1;
 }
@@ -59,7 +64,7 @@ template <typename... Ops> std::map<std::string, OpRule> makeRules() {
   auto add = [&](auto *tag) {
     using OpTy = std::remove_pointer_t<decltype(tag)>;
     if constexpr (OpTy::template hasTrait<InferTypeOpInterface::Trait>() &&
-                  OpTy::template hasTrait<OpTrait::OneResult>() && arityOf<OpTy>() >= 0) {
+                  OpTy::template hasTrait<OpTrait::OneResult>() && arityOf<OpTy>() != -1) {
       StringRef full = OpTy::getOperationName();
       rules[full.drop_front(3).str()] =
           OpRule{full.str(), arityOf<OpTy>(), OpTy::getAttributeNames(), &checkAttributes<OpTy>,
@@ -130,9 +135,11 @@ LogicalResult checkOp(MLIRContext &ctx, const graph::Node &node, Location loc) {
     diag << " (known ops: " << joinNames(knownGraphOps(ctx)) << ")";
     return failure();
   }
-  if (node.inputs_size() != rule->second.arity)
-    return emitError(loc) << node.op() << " takes " << rule->second.arity << " input(s), got "
-                          << node.inputs_size();
+  int arity = rule->second.arity;
+  if (arity == kOneOrMore ? node.inputs_size() < 1 : node.inputs_size() != arity)
+    return emitError(loc) << node.op() << " takes "
+                          << (arity == kOneOrMore ? "one or more" : std::to_string(arity))
+                          << " input(s), got " << node.inputs_size();
   return success();
 }
 

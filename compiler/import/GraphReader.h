@@ -8,6 +8,7 @@
 
 #include "llvm/Support/Error.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct ReadOptions {
   /// ONNX: the initializers become trainable variables (frozen ones
   /// otherwise), so that nncc can fine-tune an imported model.
   bool trainableInitializers = false;
+  /// ONNX: graph inputs whose values are fixed at compile time (shapes,
+  /// axes, ranges that nncc needs to know): constants, not feeds.
+  std::map<std::string, graph::Tensor> constantInputs;
 };
 
 /// Parses protobuf text format. `path` only names the source in messages.

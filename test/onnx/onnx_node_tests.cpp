@@ -26,6 +26,7 @@
 #include <fstream>
 #include <map>
 #include <poll.h>
+#include <set>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -123,46 +124,87 @@ std::string compare(const rt::Tensor &got, const rt::Tensor &want, double rtol, 
   return "";
 }
 
-Result runCase(const fs::path &dir, double rtol, double atol) {
-  auto loaded = readOnnxFile((dir / "model.onnx").string());
+/// Compiles the model, with `bound` inputs as constants, and runs one data
+/// set through it.
+Result runSet(const fs::path &dir, const fs::path &set, const std::vector<std::string> &inputNames,
+              ReadOptions options, double rtol, double atol) {
+  auto inputs = sorted(set, "input_");
+  if (inputs.size() != inputNames.size())
+    return {Outcome::Failed, std::to_string(inputs.size()) + " inputs for " +
+                                 std::to_string(inputNames.size()) + " graph inputs"};
+  std::map<std::string, rt::Tensor> values;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    auto t = readTensor(inputs[i]);
+    if (!t)
+      return {Outcome::Unsupported, llvm::toString(t.takeError())};
+    values[inputNames[i]] = std::move(*t);
+  }
+  // Inputs that nncc must know at compile time (a shape, axes, a range's
+  // bounds) are bound to the data set's values and compiled in.
+  llvm::Expected<LoadedGraph> loaded = readOnnxFile((dir / "model.onnx").string(), options);
+  for (int tries = 0; !loaded && tries < 8; ++tries) {
+    std::string message = llvm::toString(loaded.takeError());
+    size_t at = message.find("') must be a constant or an initializer");
+    size_t open = at == std::string::npos ? at : message.rfind(" '", at);
+    std::string name = open == std::string::npos ? "" : message.substr(open + 2, at - open - 2);
+    if (!values.count(name) || options.constantInputs.count(name))
+      return {Outcome::Unsupported, message};
+    onnx::TensorProto proto;
+    proto.ParseFromString(readFile(
+        inputs[std::find(inputNames.begin(), inputNames.end(), name) - inputNames.begin()]));
+    options.constantInputs[name] = *fromOnnxTensor(proto, name);
+    loaded = readOnnxFile((dir / "model.onnx").string(), options);
+  }
   if (!loaded)
     return {Outcome::Unsupported, llvm::toString(loaded.takeError())};
-  CompileOptions options;
-  options.cache = false;
-  auto exe = compileAndLoad(*loaded, options);
+  CompileOptions compile;
+  compile.cache = false;
+  auto exe = compileAndLoad(*loaded, compile);
   if (!exe)
     return {Outcome::Failed, "compile: " + llvm::toString(exe.takeError())};
   const graph::Signature &sig = loaded->graph.signatures(0);
   rt::Session session(*exe);
   if (auto s = session.initialize(); !s.ok())
     return {Outcome::Failed, "initialize: " + s.message()};
+  rt::TensorMap feeds;
+  for (const auto &feed : sig.feeds())
+    feeds[feed] = values.at(feed);
+  auto out = session.run("predict", feeds);
+  if (!out)
+    return {Outcome::Failed, "run: " + out.status().message()};
+  auto outputs = sorted(set, "output_");
+  if (static_cast<int>(outputs.size()) != sig.fetches_size())
+    return {Outcome::Failed, std::to_string(outputs.size()) + " expected outputs for " +
+                                 std::to_string(sig.fetches_size()) + " fetches"};
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    auto want = readTensor(outputs[i]);
+    if (!want)
+      return {Outcome::Unsupported, llvm::toString(want.takeError())};
+    const std::string &name = sig.fetches(static_cast<int>(i));
+    std::string diff = compare(out->at(name), *want, rtol, atol);
+    if (!diff.empty())
+      return {Outcome::Failed, set.filename().string() + " output '" + name + "': " + diff};
+  }
+  return {Outcome::Passed, ""};
+}
+
+Result runCase(const fs::path &dir, double rtol, double atol) {
+  onnx::ModelProto model;
+  if (!model.ParseFromString(readFile(dir / "model.onnx")))
+    return {Outcome::Failed, "model.onnx is not a ModelProto"};
+  std::set<std::string> initializers;
+  for (const auto &t : model.graph().initializer())
+    initializers.insert(t.name());
+  std::vector<std::string> inputNames;
+  for (const auto &input : model.graph().input())
+    if (!initializers.count(input.name()))
+      inputNames.push_back(input.name());
   int sets = 0;
   for (const auto &set : sorted(dir, "test_data_set_")) {
     ++sets;
-    rt::TensorMap feeds;
-    auto inputs = sorted(set, "input_");
-    if (static_cast<int>(inputs.size()) != sig.feeds_size())
-      return {Outcome::Failed, std::to_string(inputs.size()) + " inputs for " +
-                                   std::to_string(sig.feeds_size()) + " feeds"};
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      auto t = readTensor(inputs[i]);
-      if (!t)
-        return {Outcome::Unsupported, llvm::toString(t.takeError())};
-      feeds[sig.feeds(i)] = std::move(*t);
-    }
-    auto out = session.run("predict", feeds);
-    if (!out)
-      return {Outcome::Failed, "run: " + out.status().message()};
-    auto outputs = sorted(set, "output_");
-    for (size_t i = 0; i < outputs.size(); ++i) {
-      auto want = readTensor(outputs[i]);
-      if (!want)
-        return {Outcome::Unsupported, llvm::toString(want.takeError())};
-      const std::string &name = sig.fetches(static_cast<int>(i));
-      std::string diff = compare(out->at(name), *want, rtol, atol);
-      if (!diff.empty())
-        return {Outcome::Failed, set.filename().string() + " output '" + name + "': " + diff};
-    }
+    Result r = runSet(dir, set, inputNames, {}, rtol, atol);
+    if (r.outcome != Outcome::Passed)
+      return r;
   }
   if (sets == 0)
     return {Outcome::Failed, "no test_data_set_*"};

@@ -13,6 +13,7 @@ std::string versionString();
 struct ImportArgs {
   std::string model, emit = "nn";
   bool debugInfo = false;
+  bool trainableInitializers = false; // ONNX initializers as trainable variables
 };
 int runImport(const ImportArgs &args);
 
@@ -20,6 +21,7 @@ struct CompileArgs {
   std::string model, output, target = "cpu", emit, cudaArch = "90", cudaPrecision = "fp32";
   bool checkNumerics = false, timing = false;
   bool noCache = false; // neither read nor write the compile cache
+  bool trainableInitializers = false;
 };
 int runCompile(const CompileArgs &args);
 
@@ -31,6 +33,7 @@ struct RunArgs {
   std::vector<std::string> feeds, fetches;
   int precision = -1;
   bool checkNumerics = false;
+  bool trainableInitializers = false;
 };
 int runRun(const RunArgs &args);
 

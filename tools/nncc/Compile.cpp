@@ -26,7 +26,9 @@ void reportUnreadable(llvm::Error error) {
 }
 
 int runImport(const ImportArgs &args) {
-  auto loaded = readGraphFile(args.model);
+  ReadOptions read;
+  read.trainableInitializers = args.trainableInitializers;
+  auto loaded = readGraphFile(args.model, read);
   if (!loaded) {
     reportUnreadable(loaded.takeError());
     return 1;
@@ -51,7 +53,9 @@ int runImport(const ImportArgs &args) {
 }
 
 int runCompile(const CompileArgs &args) {
-  auto loaded = readGraphFile(args.model);
+  ReadOptions read;
+  read.trainableInitializers = args.trainableInitializers;
+  auto loaded = readGraphFile(args.model, read);
   if (!loaded) {
     reportUnreadable(loaded.takeError());
     return 1;
@@ -97,13 +101,38 @@ static std::string specText(const exe::TensorSpec &spec) {
   return s + (spec.dims_size() == 1 ? ",)" : ")");
 }
 
-int runInfo(const std::string &path) {
-  auto exe = rt::readExecutable(path);
-  if (!exe) {
-    std::cerr << "error: " << exe.error() << "\n";
-    return 1;
+/// A model file compiled in memory, for info.
+static std::optional<exe::Executable> compiledModel(const std::string &path) {
+  auto loaded = readGraphFile(path);
+  if (!loaded) {
+    reportUnreadable(loaded.takeError());
+    return std::nullopt;
   }
-  const exe::Executable &p = *exe;
+  mlir::MLIRContext ctx;
+  DiagnosticPrinter printer(ctx);
+  auto executable = compileModel(ctx, *loaded);
+  if (!executable) {
+    llvm::errs() << "error: " << llvm::toString(executable.takeError()) << "\n";
+    return std::nullopt;
+  }
+  return std::move(*executable);
+}
+
+int runInfo(const std::string &path) {
+  std::optional<exe::Executable> compiled;
+  if (!llvm::StringRef(path).ends_with(".nnx")) {
+    compiled = compiledModel(path);
+    if (!compiled)
+      return 1;
+  } else {
+    auto exe = rt::readExecutable(path);
+    if (!exe) {
+      std::cerr << "error: " << exe.error() << "\n";
+      return 1;
+    }
+    compiled = std::move(*exe);
+  }
+  const exe::Executable &p = *compiled;
   std::cout << path << ": model '" << p.model() << "', " << p.producer() << ", format "
             << p.format_version() << "\n  target " << p.target();
   if (p.target() == "cuda")

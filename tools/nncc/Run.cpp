@@ -35,7 +35,14 @@ int runRun(const RunArgs &args) {
   } else {
     CompileOptions options;
     options.checkNumerics = args.checkNumerics;
-    auto compiled = compileAndLoad(args.model, options);
+    ReadOptions read;
+    read.trainableInitializers = args.trainableInitializers;
+    auto loaded = readGraphFile(args.model, read);
+    if (!loaded) {
+      std::cerr << llvm::toString(loaded.takeError()) << "\n";
+      return 1;
+    }
+    auto compiled = compileAndLoad(*loaded, options);
     if (!compiled) {
       std::cerr << llvm::toString(compiled.takeError()) << "\n";
       return 1;

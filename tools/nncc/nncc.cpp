@@ -1,12 +1,16 @@
 // nncc: the command-line compiler and runner.
-//   nncc import model.pbtxt --emit=nn|proto
-//   nncc compile model.pbtxt -o model.nnx [--emit=nn|autodiff|fused|linalg|llvm-dialect|llvm]
-//   nncc info model.nnx
-//   nncc run model.nnx|model.pbtxt [--signature S] --feed x=1.0 --fetch z [-o out.npy]
+//   nncc import model.pbtxt|model.onnx --emit=nn|proto
+//   nncc compile model.pbtxt|model.onnx -o model.nnx [--emit=nn|autodiff|fused|linalg|...]
+//   nncc info model.nnx|model.pbtxt|model.onnx
+//   nncc run model.nnx|model.pbtxt|model.onnx [--signature S] --feed x=1.0 --fetch z [-o out.npy]
 //   nncc train mlp|cnn|model.pbtxt --data DIR [--epochs 50 --batch 64 --lr ...]
 #include "tools/nncc/Commands.h"
 
 #include <CLI/CLI.hpp>
+
+static const char *kModelFiles =
+    "model file: .pbtxt (text) or .pb (binary graph.proto), .onnx (ONNX ModelProto) or "
+    ".onnxtxt (ModelProto as text)";
 
 int main(int argc, char **argv) {
   CLI::App app{"nncc: a neural-network graph compiler"};
@@ -15,8 +19,8 @@ int main(int argc, char **argv) {
 
   nncc::tool::ImportArgs importArgs;
   CLI::App *import =
-      app.add_subcommand("import", "read a model (.pbtxt or .pb) and print it in the nn dialect");
-  import->add_option("model", importArgs.model, "model file (.pbtxt text, .pb binary)")->required();
+      app.add_subcommand("import", "read a model (.pbtxt, .pb or .onnx) and print it in the nn dialect");
+  import->add_option("model", importArgs.model, kModelFiles)->required();
   import
       ->add_option("--emit", importArgs.emit,
                    "what to print: nn (the nn dialect) or proto (the parsed graph)")
@@ -27,7 +31,7 @@ int main(int argc, char **argv) {
   nncc::tool::CompileArgs compileArgs;
   CLI::App *compile =
       app.add_subcommand("compile", "compile a model into an executable (.nnx) for the runtime");
-  compile->add_option("model", compileArgs.model, "model file (.pbtxt or .pb)")->required();
+  compile->add_option("model", compileArgs.model, kModelFiles)->required();
   compile->add_option("-o,--output", compileArgs.output, "the .nnx file to write");
   compile
       ->add_option("--target", compileArgs.target,
@@ -67,13 +71,14 @@ int main(int argc, char **argv) {
 
   std::string infoPath;
   CLI::App *info = app.add_subcommand(
-      "info", "show an executable's signatures, feeds, fetches, variables, kernels");
-  info->add_option("executable", infoPath, ".nnx file")->required();
+      "info", "show an executable's signatures, feeds, fetches, variables, kernels (a model is "
+              "compiled first)");
+  info->add_option("executable", infoPath, ".nnx file, or a model file")->required();
 
   nncc::tool::RunArgs runArgs;
   CLI::App *run = app.add_subcommand(
-      "run", "run a signature of a model (.nnx, or a .pbtxt compiled on the fly)");
-  run->add_option("model", runArgs.model, ".nnx executable or .pbtxt/.pb model")->required();
+      "run", "run a signature of a model (.nnx, or a .pbtxt/.pb/.onnx compiled on the fly)");
+  run->add_option("model", runArgs.model, ".nnx executable or .pbtxt/.pb/.onnx model")->required();
   run->add_option("-s,--signature", runArgs.signature,
                   "the signature to run (may be left out when there is one)");
   run->add_option("--feed", runArgs.feeds,
@@ -160,6 +165,13 @@ int main(int argc, char **argv) {
   train->add_flag("-q,--quiet", trainArgs.quiet, "no progress report");
   train->add_flag("--check-numerics", trainArgs.checkNumerics,
                   "stop at the first op that produces NaN or Inf, naming it (slower)");
+
+  for (auto [cmd, flag] : {std::pair{import, &importArgs.trainableInitializers},
+                           std::pair{compile, &compileArgs.trainableInitializers},
+                           std::pair{run, &runArgs.trainableInitializers}})
+    cmd->add_flag("--trainable-initializers", *flag,
+                  "ONNX: make the float initializers trainable variables (frozen ones "
+                  "otherwise)");
 
   CLI11_PARSE(app, argc, argv);
   if (*train)

@@ -1,6 +1,8 @@
 // ONNX elementwise math, comparisons, logic and activations -> nn ops.
 #include "compiler/import/onnx/Translator.h"
 
+#include <limits>
+
 namespace nncc::onnximport {
 namespace {
 
@@ -216,6 +218,37 @@ void cosh(Translator &t) {
   t.out(0, t.emit("div", {s, t.scalar(2, x)}));
 }
 
+void isNaN(Translator &t) {
+  Val x = t.in(0);
+  t.out(0, t.emit("logical_not", {t.emit("equal", {x, x})}));
+}
+
+void isInf(Translator &t) {
+  Val x = t.in(0);
+  double inf = std::numeric_limits<double>::infinity();
+  bool positive = t.intAttrOr("detect_positive", 1), negative = t.intAttrOr("detect_negative", 1);
+  Val pos = t.emit("equal", {x, t.scalar(inf, x)}), neg = t.emit("equal", {x, t.scalar(-inf, x)});
+  if (positive && negative)
+    t.out(0, t.emit("logical_or", {pos, neg}));
+  else if (positive)
+    t.out(0, pos);
+  else if (negative)
+    t.out(0, neg);
+  else
+    t.out(0, t.emit("logical_and", {pos, neg}));
+}
+
+/// x + bias below -lambd, x - bias above lambd, 0 between.
+void shrink(Translator &t) {
+  Val x = t.in(0);
+  double bias = t.floatAttrOr("bias", 0), lambd = t.floatAttrOr("lambd", 0.5f);
+  Val low = t.emit("less", {x, t.scalar(-lambd, x)}),
+      high = t.emit("greater", {x, t.scalar(lambd, x)});
+  Val zero = t.scalar(0, x);
+  Val y = t.emit("select", {high, t.emit("sub", {x, t.scalar(bias, x)}), zero});
+  t.out(0, t.emit("select", {low, t.emit("add", {x, t.scalar(bias, x)}), y}));
+}
+
 } // namespace
 
 void addMathRules(std::map<std::string, Rule> &r) {
@@ -267,6 +300,9 @@ void addMathRules(std::map<std::string, Rule> &r) {
   r["Mean"] = mean;
   r["Clip"] = clip;
   r["Where"] = where;
+  r["IsNaN"] = isNaN;
+  r["IsInf"] = isInf;
+  r["Shrink"] = shrink;
 }
 
 } // namespace nncc::onnximport

@@ -330,6 +330,79 @@ void pool(Translator &t, bool max) {
 void maxPool(Translator &t) { pool(t, true); }
 void averagePool(Translator &t) { pool(t, false); }
 
+/// 1 at the first largest element along `axis`, 0 elsewhere (opset 13; the
+/// flattened 2-D form before).
+void hardmax(Translator &t) {
+  Val x = t.in(0);
+  int64_t rank = t.rank(x);
+  std::vector<int64_t> d = t.dims(x);
+  int64_t axis = t.normalizeAxis(t.intAttrOr("axis", t.opset() >= 13 ? -1 : 1), rank);
+  Val y = x;
+  std::vector<int64_t> perm;
+  if (t.opset() < 13) {
+    int64_t inner = 1;
+    for (int64_t i = axis; i < rank; ++i)
+      inner = d[i] < 0 || inner < 0 ? -1 : inner * d[i];
+    if (inner < 0)
+      t.fail("the dimensions from axis on must be known");
+    y = t.emit("reshape", {x}, {{"shape", intsAttr({-1, inner})}});
+  } else if (axis != rank - 1) {
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != axis)
+        perm.push_back(i);
+    perm.push_back(axis);
+    y = t.emit("transpose", {x}, {{"perm", intsAttr(perm)}});
+  }
+  int64_t depth = t.dims(y).back();
+  if (depth < 0)
+    t.fail("the size of the axis must be known");
+  Val index = t.emit("argmax", {y}, {{"axis", intAttr(t.rank(y) - 1)}});
+  y = t.emit("one_hot", {index}, {{"depth", intAttr(depth)}, {"dtype", typeAttr(t.dtype(x))}});
+  if (t.opset() < 13) {
+    y = t.emit("reshape", {y}, {{"shape", intsAttr(d)}});
+  } else if (!perm.empty()) {
+    std::vector<int64_t> inverse(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i)
+      inverse[perm[i]] = static_cast<int64_t>(i);
+    y = t.emit("transpose", {y}, {{"perm", intsAttr(inverse)}});
+  }
+  t.out(0, y);
+}
+
+/// (x - mean) / sqrt(var + epsilon) over `axes` (kept), then scale and bias.
+Val normalize(Translator &t, const Val &x, const std::vector<int64_t> &axes, double epsilon) {
+  Attrs keep = {{"axes", intsAttr(axes)}, {"keep_dims", boolAttr(true)}};
+  Val mean = t.emit("reduce_mean", {x}, keep);
+  Val d = t.emit("sub", {x, mean});
+  Val var = t.emit("reduce_mean", {t.emit("square", {d})}, keep);
+  return t.emit("div", {d, t.emit("sqrt", {t.emit("add", {var, t.scalar(epsilon, x)})})});
+}
+
+void instanceNormalization(Translator &t) {
+  Val x = t.in(0);
+  int64_t rank = t.rank(x);
+  std::vector<int64_t> axes;
+  for (int64_t i = 2; i < rank; ++i)
+    axes.push_back(i);
+  Val y = normalize(t, x, axes, t.floatAttrOr("epsilon", 1e-5f));
+  y = t.emit("mul", {y, perChannel(t, t.in(1), rank)});
+  t.out(0, t.emit("add", {y, perChannel(t, t.in(2), rank)}));
+}
+
+/// ONNX's function: (x - E[x]) / (sqrt(E[x^2] - E[x]^2) + 1e-9).
+void meanVarianceNormalization(Translator &t) {
+  Val x = t.in(0);
+  std::vector<int64_t> axes = t.intsAttr("axes").value_or(std::vector<int64_t>{0, 2, 3});
+  for (int64_t &a : axes)
+    a = t.normalizeAxis(a, t.rank(x));
+  Attrs keep = {{"axes", intsAttr(axes)}, {"keep_dims", boolAttr(true)}};
+  Val mean = t.emit("reduce_mean", {x}, keep);
+  Val meanOfSquares = t.emit("reduce_mean", {t.emit("square", {x})}, keep);
+  Val var = t.emit("sub", {meanOfSquares, t.emit("square", {mean})});
+  Val std = t.emit("add", {t.emit("sqrt", {var}), t.scalar(1e-9, x)});
+  t.out(0, t.emit("div", {t.emit("sub", {x, mean}), std}));
+}
+
 } // namespace
 
 void addNetworkRules(std::map<std::string, Rule> &r) {
@@ -345,6 +418,9 @@ void addNetworkRules(std::map<std::string, Rule> &r) {
   r["Conv"] = conv;
   r["MaxPool"] = maxPool;
   r["AveragePool"] = averagePool;
+  r["Hardmax"] = hardmax;
+  r["InstanceNormalization"] = instanceNormalization;
+  r["MeanVarianceNormalization"] = meanVarianceNormalization;
 }
 
 } // namespace nncc::onnximport

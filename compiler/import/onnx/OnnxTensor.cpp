@@ -2,6 +2,7 @@
 #include "compiler/import/onnx/OnnxImporter.h"
 #include "compiler/import/onnx/Translator.h"
 
+#include <cmath>
 #include <numeric>
 
 namespace nncc::onnximport {
@@ -311,6 +312,239 @@ void arg(Translator &t, bool min) {
 void argMax(Translator &t) { arg(t, false); }
 void argMin(Translator &t) { arg(t, true); }
 
+/// The block of x from `begins` with `sizes` (-1: to the end).
+Val slice(Translator &t, const Val &x, const std::vector<int64_t> &begins,
+          const std::vector<int64_t> &sizes) {
+  return t.emit("slice", {x}, {{"begins", intsAttr(begins)}, {"sizes", intsAttr(sizes)}});
+}
+
+/// starts, ends, axes and steps as inputs (opset 10) or attributes (before);
+/// steps of 1 only.
+void sliceRule(Translator &t) {
+  Val x = t.in(0);
+  std::vector<int64_t> d = t.dims(x);
+  int64_t rank = static_cast<int64_t>(d.size());
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (t.opset() < 10) {
+    starts = t.intsAttr("starts").value_or(std::vector<int64_t>{});
+    ends = t.intsAttr("ends").value_or(std::vector<int64_t>{});
+    axes = t.intsAttr("axes").value_or(std::vector<int64_t>{});
+  } else {
+    starts = t.knownInts(1, "starts");
+    ends = t.knownInts(2, "ends");
+    if (t.has(3))
+      axes = t.knownInts(3, "axes");
+    if (t.has(4))
+      steps = t.knownInts(4, "steps");
+  }
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(static_cast<int64_t>(i));
+  if (ends.size() != starts.size() || axes.size() != starts.size())
+    t.fail("starts, ends and axes differ in length");
+  std::vector<int64_t> begins(rank, 0), sizes(rank, -1);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    if (!steps.empty() && steps[i] != 1)
+      t.fail("steps other than 1 are not supported");
+    int64_t axis = t.normalizeAxis(axes[i], rank), n = d[axis];
+    if (n < 0)
+      t.fail("slicing needs the size of dimension " + std::to_string(axis));
+    auto clamp = [&](int64_t v) { return std::clamp(v < 0 ? v + n : v, int64_t(0), n); };
+    int64_t b = clamp(starts[i]), e = clamp(ends[i]);
+    begins[axis] = b;
+    sizes[axis] = std::max<int64_t>(e - b, 0);
+  }
+  t.out(0, slice(t, x, begins, sizes));
+}
+
+/// Pieces along `axis`: sizes from `split` (input from opset 13, attribute
+/// before), else equal parts.
+void split(Translator &t) {
+  Val x = t.in(0);
+  std::vector<int64_t> d = t.dims(x);
+  int64_t rank = static_cast<int64_t>(d.size());
+  int64_t axis = t.normalizeAxis(t.intAttrOr("axis", 0), rank);
+  if (d[axis] < 0)
+    t.fail("splitting needs the size of dimension " + std::to_string(axis));
+  std::vector<int64_t> parts;
+  if (t.opset() < 13)
+    parts = t.intsAttr("split").value_or(std::vector<int64_t>{});
+  else if (t.has(1))
+    parts = t.knownInts(1, "split");
+  int64_t n = t.node().output_size();
+  if (parts.empty()) {
+    int64_t each = (d[axis] + n - 1) / n;
+    for (int64_t i = 0, left = d[axis]; i < n; ++i, left -= each)
+      parts.push_back(std::min(each, left));
+  }
+  if (static_cast<int64_t>(parts.size()) != n)
+    t.fail("split has " + std::to_string(parts.size()) + " sizes for " + std::to_string(n) +
+           " outputs");
+  int64_t begin = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    std::vector<int64_t> begins(rank, 0), sizes(rank, -1);
+    begins[axis] = begin;
+    sizes[axis] = parts[k];
+    t.out(static_cast<int>(k), slice(t, x, begins, sizes));
+    begin += parts[k];
+  }
+}
+
+/// Gather with known indices: one slice per index along `axis`, joined.
+void gather(Translator &t) {
+  Val x = t.in(0);
+  const graph::Tensor *indices = t.known(1);
+  if (!indices)
+    t.fail("the indices (input 1 '" + t.node().input(1) +
+           "') must be a constant or an initializer");
+  std::vector<int64_t> d = t.dims(x);
+  int64_t rank = static_cast<int64_t>(d.size());
+  int64_t axis = t.normalizeAxis(t.intAttrOr("axis", 0), rank);
+  if (d[axis] < 0)
+    t.fail("gathering needs the size of dimension " + std::to_string(axis));
+  std::vector<Val> rows;
+  for (int64_t i : indices->int_val()) {
+    if (i < -d[axis] || i >= d[axis])
+      t.fail("index " + std::to_string(i) + " is out of range for size " + std::to_string(d[axis]));
+    std::vector<int64_t> begins(rank, 0), sizes(rank, -1);
+    begins[axis] = i < 0 ? i + d[axis] : i;
+    sizes[axis] = 1;
+    rows.push_back(slice(t, x, begins, sizes));
+  }
+  if (rows.empty())
+    t.fail("needs at least one index");
+  Val y = rows.size() == 1 ? rows[0] : t.emit("concat", rows, {{"axis", intAttr(axis)}});
+  std::vector<int64_t> shape(d.begin(), d.begin() + axis);
+  shape.insert(shape.end(), indices->dims().begin(), indices->dims().end());
+  shape.insert(shape.end(), d.begin() + axis + 1, d.end());
+  if (std::count(shape.begin(), shape.end(), -1) > 1)
+    t.fail("more than one unknown dimension");
+  t.out(0, reshape(t, y, shape));
+}
+
+void tile(Translator &t) {
+  Val x = t.in(0);
+  std::vector<int64_t> repeats = t.knownInts(1, "repeats");
+  if (static_cast<int64_t>(repeats.size()) != t.rank(x))
+    t.fail("repeats needs one value per dimension");
+  for (size_t axis = 0; axis < repeats.size(); ++axis)
+    if (repeats[axis] != 1) {
+      if (repeats[axis] < 1)
+        t.fail("repeats must be positive");
+      x = t.emit("concat", std::vector<Val>(repeats[axis], x),
+                 {{"axis", intAttr(static_cast<int64_t>(axis))}});
+    }
+  t.out(0, x.ref == t.in(0).ref ? identity(t, x) : x);
+}
+
+/// The upper (or lower) triangle of the last two dimensions, from diagonal k.
+void trilu(Translator &t) {
+  Val x = t.in(0);
+  std::vector<int64_t> d = t.dims(x);
+  if (d.size() < 2 || d[d.size() - 2] < 0 || d.back() < 0)
+    t.fail("needs the last two dimensions known");
+  int64_t k = t.has(1) ? static_cast<int64_t>(t.knownScalar(1, "k")) : 0;
+  bool upper = t.intAttrOr("upper", 1) != 0;
+  int64_t rows = d[d.size() - 2], cols = d.back();
+  graph::Tensor mask;
+  mask.set_dtype(graph::BOOL);
+  mask.add_dims(rows);
+  mask.add_dims(cols);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      mask.add_bool_val(upper ? j - i >= k : j - i <= k);
+  t.out(0, t.emit("select", {t.constant(mask), x, t.scalar(0, x)}));
+}
+
+void eyeLike(Translator &t) {
+  Val x = t.in(0);
+  std::vector<int64_t> d = t.dims(x);
+  if (d.size() != 2 || d[0] < 0 || d[1] < 0)
+    t.fail("needs a rank-2 input of known shape");
+  graph::DataType dt = t.dtype(x);
+  if (const auto *a = t.attr("dtype")) {
+    dt = fromOnnxType(static_cast<int32_t>(a->i()));
+    if (dt == graph::DT_INVALID)
+      t.fail("dtype " + onnxTypeName(static_cast<int32_t>(a->i())) + " is not supported");
+  }
+  int64_t k = t.intAttrOr("k", 0);
+  graph::Tensor eye;
+  eye.set_dtype(dt);
+  eye.add_dims(d[0]);
+  eye.add_dims(d[1]);
+  for (int64_t i = 0; i < d[0]; ++i)
+    for (int64_t j = 0; j < d[1]; ++j) {
+      bool one = j - i == k;
+      if (dt == graph::F32)
+        eye.add_float_val(one);
+      else if (dt == graph::F64)
+        eye.add_double_val(one);
+      else if (dt == graph::BOOL)
+        eye.add_bool_val(one);
+      else
+        eye.add_int_val(one);
+    }
+  t.outKnown(0, eye);
+}
+
+/// start, start + delta, ... before limit: a constant.
+void range(Translator &t) {
+  double start = t.knownScalar(0, "start"), limit = t.knownScalar(1, "limit"),
+         delta = t.knownScalar(2, "delta");
+  if (delta == 0)
+    t.fail("delta is 0");
+  graph::DataType dt = t.known(0)->dtype();
+  int64_t n = std::max<int64_t>(static_cast<int64_t>(std::ceil((limit - start) / delta)), 0);
+  graph::Tensor r;
+  r.set_dtype(dt);
+  r.add_dims(n);
+  for (int64_t i = 0; i < n; ++i) {
+    double v = start + static_cast<double>(i) * delta;
+    if (dt == graph::F32)
+      r.add_float_val(static_cast<float>(v));
+    else if (dt == graph::F64)
+      r.add_double_val(v);
+    else
+      r.add_int_val(static_cast<int64_t>(v));
+  }
+  t.outKnown(0, r);
+}
+
+/// off_value / on_value at indices along a new last axis (nn.one_hot);
+/// negative indices count from the end as ONNX says.
+void oneHot(Translator &t) {
+  Val indices = t.in(0);
+  int64_t depth = static_cast<int64_t>(t.knownScalar(1, "depth"));
+  const graph::Tensor *values = t.known(2);
+  if (!values || (values->dtype() != graph::F32 && values->dtype() != graph::F64))
+    t.fail("values (input 2) must be a known float pair [off, on]");
+  double off = values->dtype() == graph::F32 ? values->float_val(0) : values->double_val(0);
+  double on = values->dtype() == graph::F32 ? values->float_val(1) : values->double_val(1);
+  int64_t rank = t.rank(indices) + 1;
+  int64_t axis = t.normalizeAxis(t.intAttrOr("axis", -1), rank);
+  if (t.dtype(indices) == graph::F32 || t.dtype(indices) == graph::F64)
+    indices = t.emit("cast", {indices}, {{"dtype", typeAttr(graph::I64)}});
+  // -1 means depth - 1: add depth where negative.
+  Val negative = t.emit("less", {indices, t.scalar(0, indices)});
+  indices =
+      t.emit("select", {negative, t.emit("add", {indices, t.scalar(depth, indices)}), indices});
+  Val y = t.emit("one_hot", {indices},
+                 {{"depth", intAttr(depth)},
+                  {"dtype", typeAttr(values->dtype())},
+                  {"on_value", floatAttr(static_cast<float>(on))},
+                  {"off_value", floatAttr(static_cast<float>(off))}});
+  if (axis != rank - 1) {
+    std::vector<int64_t> perm;
+    for (int64_t i = 0; i < rank - 1; ++i) {
+      if (i == axis)
+        perm.push_back(rank - 1);
+      perm.push_back(i);
+    }
+    y = t.emit("transpose", {y}, {{"perm", intsAttr(perm)}});
+  }
+  t.out(0, y);
+}
+
 } // namespace
 
 void addTensorRules(std::map<std::string, Rule> &r) {
@@ -340,6 +574,14 @@ void addTensorRules(std::map<std::string, Rule> &r) {
   r["ReduceLogSumExp"] = reduceLogSumExp;
   r["ArgMax"] = argMax;
   r["ArgMin"] = argMin;
+  r["Slice"] = sliceRule;
+  r["Split"] = split;
+  r["Gather"] = gather;
+  r["Tile"] = tile;
+  r["Trilu"] = trilu;
+  r["EyeLike"] = eyeLike;
+  r["Range"] = range;
+  r["OneHot"] = oneHot;
 }
 
 } // namespace nncc::onnximport

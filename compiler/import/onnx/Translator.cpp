@@ -99,6 +99,7 @@ const std::map<std::string, Rule> &rules() {
     addMathRules(r);
     addNetworkRules(r);
     addTensorRules(r);
+    addLossRules(r);
     return r;
   }();
   return table;
@@ -146,7 +147,7 @@ Val Translator::materialize(const std::string &name) {
     return v;
   }
   graph::Variable *var = graph_.add_variables();
-  std::string varName = freshName(name);
+  const std::string &varName = name; // reserved for it by run()
   var->set_name(varName);
   var->set_dtype(t.dtype());
   for (int64_t d : dims)
@@ -172,8 +173,8 @@ const graph::Tensor *Translator::known(int i) const {
 std::vector<int64_t> Translator::knownInts(int i, const std::string &what) const {
   const graph::Tensor *t = known(i);
   if (!t)
-    fail(what + " (input " + std::to_string(i) +
-         ") must be a constant or an initializer; nncc compiles static shapes");
+    fail(what + " (input " + std::to_string(i) + " '" + (has(i) ? node_->input(i) : "") +
+         "') must be a constant or an initializer; nncc compiles static shapes");
   if (t->dtype() != graph::I32 && t->dtype() != graph::I64)
     fail(what + " (input " + std::to_string(i) + ") must hold integers");
   return {t->int_val().begin(), t->int_val().end()};
@@ -182,7 +183,8 @@ std::vector<int64_t> Translator::knownInts(int i, const std::string &what) const
 double Translator::knownScalar(int i, const std::string &what) const {
   const graph::Tensor *t = known(i);
   if (!t)
-    fail(what + " (input " + std::to_string(i) + ") must be a constant or an initializer");
+    fail(what + " (input " + std::to_string(i) + " '" + (has(i) ? node_->input(i) : "") +
+         "') must be a constant or an initializer");
   switch (t->dtype()) {
   case graph::F32:
     if (t->float_val_size() == 1)
@@ -341,6 +343,12 @@ void Translator::addInputs() {
   for (const auto &input : g.input()) {
     if (initializers_.count(input.name()))
       continue; // an initializer (IR < 4 lists them as inputs too)
+    if (auto bound = options_.constantInputs.find(input.name());
+        bound != options_.constantInputs.end()) {
+      known_[input.name()] = bound->second;
+      names_.insert(input.name());
+      continue;
+    }
     const auto &type = input.type();
     if (!type.has_tensor_type())
       throw Unsupported("graph input '" + input.name() + "' is not a tensor");
@@ -466,9 +474,12 @@ void Translator::addSignature() {
             val.ref = name;
         v.ref = name;
       } else {
-        v = emit("cast", {v}, {{"dtype", typeAttr(dtype(v))}});
-        if (v.ref != name)
+        if (names_.count(name))
           throw Unsupported("graph output '" + name + "' has the name of another value");
+        v = emit("cast", {v}, {{"dtype", typeAttr(dtype(v))}});
+        graph_.mutable_nodes(graph_.nodes_size() - 1)->set_name(name);
+        names_.insert(name);
+        v.ref = name;
       }
     }
     sig->add_fetches(name);

@@ -54,6 +54,7 @@ const std::map<std::string, Rule> &rules();
 void addMathRules(std::map<std::string, Rule> &rules);
 void addNetworkRules(std::map<std::string, Rule> &rules);
 void addTensorRules(std::map<std::string, Rule> &rules);
+void addLossRules(std::map<std::string, Rule> &rules);
 
 class Translator {
 public:
