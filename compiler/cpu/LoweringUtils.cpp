@@ -111,11 +111,16 @@ Value divide(OpBuilder &b, Location loc, Value a, Value d) {
 static Value identityOf(OpBuilder &b, Location loc, Type elt, Reduction kind) {
   if (kind == Reduction::Sum)
     return scalarConstant(b, loc, elt, 0);
+  if (kind == Reduction::Prod)
+    return scalarConstant(b, loc, elt, 1);
+  bool max = kind == Reduction::Max;
   if (auto f = dyn_cast<FloatType>(elt))
     return b.create<arith::ConstantOp>(
-        loc, b.getFloatAttr(f, APFloat::getInf(f.getFloatSemantics(), true)));
+        loc, b.getFloatAttr(f, APFloat::getInf(f.getFloatSemantics(), max)));
+  unsigned bits = elt.getIntOrFloatBitWidth();
   return b.create<arith::ConstantOp>(
-      loc, b.getIntegerAttr(elt, APInt::getSignedMinValue(elt.getIntOrFloatBitWidth())));
+      loc,
+      b.getIntegerAttr(elt, max ? APInt::getSignedMinValue(bits) : APInt::getSignedMaxValue(bits)));
 }
 
 /// The map of x's loop nest onto the reduced tensor (x without `axes`).
@@ -152,12 +157,25 @@ Value reduce(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes, Reduct
       loc, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init}, maps, iterators,
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
         Value v;
-        if (kind == Reduction::Sum)
-          v = isFloat ? nb.create<arith::AddFOp>(nloc, args[0], args[1]).getResult()
-                      : nb.create<arith::AddIOp>(nloc, args[0], args[1]).getResult();
-        else
-          v = isFloat ? nb.create<arith::MaximumFOp>(nloc, args[0], args[1]).getResult()
-                      : nb.create<arith::MaxSIOp>(nloc, args[0], args[1]).getResult();
+        Value x = args[0], acc = args[1];
+        switch (kind) {
+        case Reduction::Sum:
+          v = isFloat ? nb.create<arith::AddFOp>(nloc, x, acc).getResult()
+                      : nb.create<arith::AddIOp>(nloc, x, acc).getResult();
+          break;
+        case Reduction::Max:
+          v = isFloat ? nb.create<arith::MaximumFOp>(nloc, x, acc).getResult()
+                      : nb.create<arith::MaxSIOp>(nloc, x, acc).getResult();
+          break;
+        case Reduction::Min:
+          v = isFloat ? nb.create<arith::MinimumFOp>(nloc, x, acc).getResult()
+                      : nb.create<arith::MinSIOp>(nloc, x, acc).getResult();
+          break;
+        case Reduction::Prod:
+          v = isFloat ? nb.create<arith::MulFOp>(nloc, x, acc).getResult()
+                      : nb.create<arith::MulIOp>(nloc, x, acc).getResult();
+          break;
+        }
         nb.create<linalg::YieldOp>(nloc, v);
       });
   return generic.getResult(0);

@@ -47,7 +47,7 @@ mlir::Value divide(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mlir::
 /// A constant of element type `type` (float or integer).
 mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type, double value);
 
-enum class Reduction { Sum, Max };
+enum class Reduction { Sum, Max, Min, Prod };
 
 /// Reduces `x` over `axes` (sorted, distinct) into a tensor without them.
 mlir::Value reduce(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,

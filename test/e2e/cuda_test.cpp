@@ -386,6 +386,72 @@ INSTANTIATE_TEST_SUITE_P(Examples, CudaTarget,
                                            "e3_linear_regression", "e6_activations",
                                            "e4_mlp_layers"));
 
+// Every elementwise op (and transpose, slice, concat, the new reductions)
+// makes a kernel that NVRTC compiles, f32 and f64.
+TEST(CudaTargetOps, NvrtcCompilesTheElementwiseOps) {
+  if (!nncc::cuda::haveNvrtc())
+    GTEST_SKIP() << "nncc was built without the CUDA toolkit (NVRTC)";
+  for (const char *t : {"F32", "F64"}) {
+    SCOPED_TRACE(t);
+    std::string T = t;
+    auto unary = [&](const char *op, const char *in) {
+      return std::string("nodes { name: \"") + op + "\" op: \"" + op + "\" inputs: \"" + in +
+             "\" }\n";
+    };
+    std::string nodes;
+    std::vector<std::string> fetches;
+    for (const char *op : {"abs", "floor", "ceil", "sign", "sin", "cos", "erf"}) {
+      nodes += unary(op, "x");
+      fetches.push_back(op);
+    }
+    for (const char *op : {"maximum", "minimum", "pow", "less"}) {
+      nodes += std::string("nodes { name: \"") + op + "\" op: \"" + op +
+               "\" inputs: \"x\" inputs: \"y\" }\n";
+      fetches.push_back(op);
+    }
+    nodes += R"pb(
+      nodes { name: "and" op: "logical_and" inputs: "less" inputs: "c" }
+      nodes { name: "or" op: "logical_or" inputs: "less" inputs: "c" }
+      nodes { name: "xor" op: "logical_xor" inputs: "less" inputs: "c" }
+      nodes { name: "not" op: "logical_not" inputs: "xor" }
+      nodes { name: "select" op: "select" inputs: "or" inputs: "x" inputs: "y" }
+      nodes { name: "transpose" op: "transpose" inputs: "x"
+              attrs { key: "perm" value { ints { val: 1 val: 0 } } } }
+      nodes { name: "slice" op: "slice" inputs: "x"
+              attrs { key: "begins" value { ints { val: 0 val: 1 } } }
+              attrs { key: "sizes" value { ints { val: -1 val: 2 } } } }
+      nodes { name: "concat" op: "concat" inputs: "x" inputs: "slice" inputs: "x"
+              attrs { key: "axis" value { i: 1 } } }
+      nodes { name: "min_rows" op: "reduce_min" inputs: "x"
+              attrs { key: "axes" value { ints { val: 1 } } } }
+      nodes { name: "prod_rows" op: "reduce_prod" inputs: "x"
+              attrs { key: "axes" value { ints { val: 1 } } } }
+    )pb";
+    for (const char *f :
+         {"and", "or", "not", "select", "transpose", "slice", "concat", "min_rows", "prod_rows"})
+      fetches.push_back(f);
+    std::string text = "placeholders { name: \"x\" dtype: " + T +
+                       " shape { dims: -1 dims: 3 } }\n"
+                       "placeholders { name: \"y\" dtype: " +
+                       T +
+                       " shape { dims: 3 } }\n"
+                       "placeholders { name: \"c\" dtype: BOOL shape { dims: -1 dims: 3 } }\n" +
+                       nodes + "signatures { name: \"f\" feeds: \"x\" feeds: \"y\" feeds: \"c\"";
+    for (const std::string &f : fetches)
+      text += " fetches: \"" + f + "\"";
+    text += " }\n";
+    auto loaded = nncc::parseGraphText(text, "model.pbtxt");
+    ASSERT_TRUE(bool(loaded)) << llvm::toString(loaded.takeError());
+    nncc::exe::Executable exe = compileCuda(*loaded, /*nvrtc=*/true);
+    ASSERT_TRUE(exe.has_cuda());
+    EXPECT_FALSE(exe.cuda().cubin().empty());
+    for (const auto &sig : exe.cuda().signatures())
+      for (const auto &launch : sig.launches())
+        EXPECT_NE(exe.cuda().ptx().find(".entry " + launch.kernel() + "("), std::string::npos)
+            << launch.kernel();
+  }
+}
+
 // An op the CUDA target cannot compile, or a size that is no multiple of the
 // batch, is an error at the node, not a crash.
 TEST(CudaTargetErrors, NodeNamed) {

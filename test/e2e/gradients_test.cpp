@@ -354,6 +354,111 @@ TEST_F(GradientCheck, Squeeze) {
 TEST_F(GradientCheck, ReduceSum) { reduceOpAllAxes("reduce_sum"); }
 TEST_F(GradientCheck, ReduceMean) { reduceOpAllAxes("reduce_mean"); }
 TEST_F(GradientCheck, ReduceMax) { reduceOpAllAxes("reduce_max"); }
+TEST_F(GradientCheck, ReduceMin) { reduceOpAllAxes("reduce_min"); }
+TEST_F(GradientCheck, ReduceProd) {
+  reduceOpAllAxes("reduce_prod");
+  // Zeros: the product of the others, exact (one zero in a row, two zeros
+  // in another).
+  Input a = x("a", {3, 4});
+  a.value.values[1] = 0;
+  a.value.values[8] = a.value.values[10] = 0;
+  checkGradients({{a}, node("out", "reduce_prod", {"a"}, intsAttr("axes", {1})), {3}});
+}
+
+//===----------------------------------------------------------------------===//
+// maximum, minimum, pow, select, and the new unary ops
+//===----------------------------------------------------------------------===//
+
+TEST_F(GradientCheck, MaximumAndMinimum) {
+  // Random operands never tie.
+  binaryOpAllShapes("maximum");
+  binaryOpAllShapes("minimum");
+}
+
+TEST_F(GradientCheck, Pow) {
+  // x > 0; the exponent of either sign.
+  for (auto [a, b] :
+       {std::pair<Shape, Shape>{{3, 4}, {3, 4}}, {{3, 4}, {4}}, {{3, 1}, {1, 4}}, {{}, {3}}}) {
+    SCOPED_TRACE("pow " + nncc::rt::shapeString(a) + " " + nncc::rt::shapeString(b));
+    checkGradients({{x("a", a, 0.3, 2), x("b", b, -2, 2)},
+                    node("out", "pow", {"a", "b"}),
+                    broadcastShape(a, b),
+                    1e-6,
+                    1e-5});
+  }
+}
+
+TEST_F(GradientCheck, Select) {
+  std::mt19937 bits(3);
+  auto cond = [&](const Shape &shape) {
+    Input in{"c", DType::Bool, randomArray(shape, DType::Bool, 0, 1, bits)};
+    in.differentiate = false;
+    return in;
+  };
+  checkGradients({{cond({3, 4}), x("a", {3, 4}), x("b", {3, 4})},
+                  node("out", "select", {"c", "a", "b"}),
+                  {3, 4}});
+  // All three broadcast: [3, 1], [4], [] -> [3, 4].
+  checkGradients(
+      {{cond({3, 1}), x("a", {4}), x("b", {})}, node("out", "select", {"c", "a", "b"}), {3, 4}});
+  checkGradients({{cond({4}), x("a", {3, 1}), x("b", {2, 1, 1})},
+                  node("out", "select", {"c", "a", "b"}),
+                  {2, 3, 4}});
+}
+
+TEST_F(GradientCheck, Abs) { unaryOp("abs", awayFromZero("a", {3, 4})); }
+TEST_F(GradientCheck, Sin) { unaryOp("sin", x("a", {3, 4}, -3, 3)); }
+TEST_F(GradientCheck, Cos) { unaryOp("cos", x("a", {3, 4}, -3, 3)); }
+TEST_F(GradientCheck, Erf) { unaryOp("erf", x("a", {3, 4}, -2, 2)); }
+TEST_F(GradientCheck, PiecewiseConstantOpsHaveZeroGradients) {
+  // Away from the steps: central differences are 0 too.
+  Input a = x("a", {3, 4}, -3, 3);
+  for (double &v : a.value.values)
+    v = std::floor(v) + 0.5;
+  for (const char *op : {"floor", "ceil", "sign"})
+    unaryOp(op, a);
+}
+
+//===----------------------------------------------------------------------===//
+// transpose, slice
+//===----------------------------------------------------------------------===//
+
+TEST_F(GradientCheck, Transpose) {
+  checkGradients(
+      {{x("a", {3, 4})}, node("out", "transpose", {"a"}, intsAttr("perm", {1, 0})), {4, 3}});
+  checkGradients({{x("a", {2, 3, 4})},
+                  node("out", "transpose", {"a"}, intsAttr("perm", {2, 0, 1})),
+                  {4, 2, 3}});
+  Input u = x("u", {5, 3});
+  u.decl = Shape{-1, 3};
+  checkGradients({{u}, node("out", "transpose", {"u"}, intsAttr("perm", {1, 0})), {3, 5}});
+}
+
+TEST_F(GradientCheck, Concat) {
+  checkGradients({{x("a", {3, 2}), x("b", {3, 4}), x("c", {3, 1})},
+                  node("out", "concat", {"a", "b", "c"}, intAttr("axis", 1)),
+                  {3, 7}});
+  checkGradients({{x("a", {2, 3}), x("b", {1, 3})},
+                  node("out", "concat", {"a", "b", "a"}, intAttr("axis", 0)),
+                  {5, 3}});
+  Input u = x("u", {4, 2}), v = x("v", {4, 3});
+  u.decl = Shape{-1, 2};
+  v.decl = Shape{-1, 3};
+  checkGradients({{u, v}, node("out", "concat", {"u", "v"}, intAttr("axis", -1)), {4, 5}});
+}
+
+TEST_F(GradientCheck, Slice) {
+  checkGradients(
+      {{x("a", {4, 5})},
+       node("out", "slice", {"a"}, intsAttr("begins", {1, 2}) + intsAttr("sizes", {2, -1})),
+       {2, 3}});
+  Input u = x("u", {5, 3});
+  u.decl = Shape{-1, 3};
+  checkGradients(
+      {{u},
+       node("out", "slice", {"u"}, intsAttr("begins", {2, 0}) + intsAttr("sizes", {-1, 2})),
+       {3, 2}});
+}
 
 TEST_F(GradientCheck, CastChains) {
   // Through f32 the inputs and steps are multiples of 2^-12: exact in f32.

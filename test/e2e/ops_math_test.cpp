@@ -1,6 +1,7 @@
 // Elementwise ops on the CPU against a C++ reference: add sub mul div with
 // NumPy broadcasting (f32, f64, i32, i64), equal, and the unary ops and
-// activations, on seeded random inputs and several fed batch sizes.
+// activations, maximum minimum pow less select and the logical ops, on
+// seeded random inputs and several fed batch sizes.
 #include "test/e2e/OpsTestSupport.h"
 
 #include <cfloat>
@@ -232,6 +233,180 @@ TEST(Ops, ReluOfNaNAndNegativeZero) {
   auto out = model.run({{"x", Tensor::of<float>({4}, {-0.0f, NAN, -3.0f, 2.5f})}});
   // tf.nn.relu propagates NaN.
   expectEqual(out, "relu", DType::F32, {{4}, {0.0, NAN, 0.0, 2.5}});
+}
+
+//===----------------------------------------------------------------------===//
+// maximum, minimum, pow, less, logical ops, select
+//===----------------------------------------------------------------------===//
+
+class MinMax : public ::testing::TestWithParam<DType> {};
+
+// maximum, minimum and less of an unknown batch against a row, broadcasting.
+TEST_P(MinMax, BroadcastOnUnknownBatch) {
+  DType dtype = GetParam();
+  const std::string t = protoName(dtype);
+  bool isFloat = dtype == DType::F32 || dtype == DType::F64;
+  Model model(placeholder("a", t, {-1, 3}) + placeholder("b", t, {3}) +
+              node("max", "maximum", {"a", "b"}) + node("min", "minimum", {"b", "a"}) +
+              node("less", "less", {"a", "b"}) + signature({"a", "b"}, {"max", "min", "less"}));
+  ASSERT_TRUE(model.ok());
+  std::mt19937 rng(5);
+  for (int64_t batch : {1, 7, 64}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    Array a = randomArray({batch, 3}, dtype, -5, 5, rng);
+    Array b = randomArray({3}, dtype, -5, 5, rng);
+    if (isFloat)
+      a.values[0] = b.values[0]; // a tie
+    auto out = model.run({{"a", tensor(a, dtype)}, {"b", tensor(b, dtype)}});
+    expectEqual(out, "max", dtype, binary(a, b, [](double x, double y) { return std::max(x, y); }));
+    expectEqual(out, "min", dtype, binary(b, a, [](double x, double y) { return std::min(x, y); }));
+    expectEqual(out, "less", DType::Bool, binary(a, b, [](double x, double y) { return x < y; }));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, MinMax,
+                         ::testing::Values(DType::F32, DType::F64, DType::I32, DType::I64),
+                         [](const auto &info) {
+                           return std::string(nncc::rt::dtypeName(info.param));
+                         });
+
+TEST(Ops, MaximumAndMinimumPropagateNaN) {
+  Model model(placeholder("a", "F32", {4}) + placeholder("b", "F32", {4}) +
+              node("max", "maximum", {"a", "b"}) + node("min", "minimum", {"a", "b"}) +
+              node("less", "less", {"a", "b"}) + signature({"a", "b"}, {"max", "min", "less"}));
+  ASSERT_TRUE(model.ok());
+  auto out = model.run({{"a", Tensor::of<float>({4}, {NAN, 1.0f, -INFINITY, 2.0f})},
+                        {"b", Tensor::of<float>({4}, {1.0f, NAN, 3.0f, 2.0f})}});
+  expectEqual(out, "max", DType::F32, {{4}, {NAN, NAN, 3.0, 2.0}});
+  expectEqual(out, "min", DType::F32, {{4}, {NAN, NAN, -INFINITY, 2.0}});
+  expectEqual(out, "less", DType::Bool, {{4}, {0, 0, 1, 0}});
+}
+
+TEST(Ops, PowOfFloats) {
+  for (DType dtype : {DType::F32, DType::F64}) {
+    SCOPED_TRACE(nncc::rt::dtypeName(dtype));
+    const std::string t = protoName(dtype);
+    Model model(placeholder("x", t, {-1, 3}) + placeholder("y", t, {3}) +
+                node("pow", "pow", {"x", "y"}) + signature({"x", "y"}, {"pow"}));
+    ASSERT_TRUE(model.ok());
+    std::mt19937 rng(8);
+    for (int64_t batch : {1, 9}) {
+      Array x = randomArray({batch, 3}, dtype, 0.1, 4, rng);
+      Array y = randomArray({3}, dtype, -3, 3, rng);
+      auto out = model.run({{"x", tensor(x, dtype)}, {"y", tensor(y, dtype)}});
+      expectClose(out, "pow", dtype,
+                  binary(x, y, [&](double a, double b) { return rounded(dtype, std::pow(a, b)); }),
+                  dtype == DType::F32 ? 1e-6 : 1e-14);
+    }
+    // Integral exponents of negative bases, and C's edges.
+    Model edges(placeholder("x", t, {5}) + placeholder("y", t, {5}) +
+                node("pow", "pow", {"x", "y"}) + signature({"x", "y"}, {"pow"}));
+    ASSERT_TRUE(edges.ok());
+    Array x{{5}, {-2.0, -2.0, 0.0, 4.0, -8.0}}, y{{5}, {3.0, 2.0, 0.0, 0.5, 1.0 / 3}};
+    auto out = edges.run({{"x", tensor(x, dtype)}, {"y", tensor(y, dtype)}});
+    expectEqual(out, "pow", dtype, {{5}, {-8.0, 4.0, 1.0, 2.0, NAN}});
+  }
+}
+
+TEST(Ops, LogicalOpsBroadcast) {
+  Model model(placeholder("a", "BOOL", {-1, 4}) + placeholder("b", "BOOL", {4}) +
+              node("and", "logical_and", {"a", "b"}) + node("or", "logical_or", {"a", "b"}) +
+              node("xor", "logical_xor", {"b", "a"}) + node("not", "logical_not", {"a"}) +
+              signature({"a", "b"}, {"and", "or", "xor", "not"}));
+  ASSERT_TRUE(model.ok());
+  std::mt19937 rng(11);
+  for (int64_t batch : {1, 5}) {
+    Array a = randomArray({batch, 4}, DType::Bool, 0, 1, rng);
+    Array b{{4}, {0, 1, 0, 1}};
+    auto out = model.run({{"a", tensor(a, DType::Bool)}, {"b", tensor(b, DType::Bool)}});
+    expectEqual(out, "and", DType::Bool, binary(a, b, [](double x, double y) { return x && y; }));
+    expectEqual(out, "or", DType::Bool, binary(a, b, [](double x, double y) { return x || y; }));
+    expectEqual(out, "xor", DType::Bool, binary(b, a, [](double x, double y) { return x != y; }));
+    expectEqual(out, "not", DType::Bool, unary(a, [](double x) { return !x; }));
+  }
+}
+
+// select(cond [?, 1], a [3], b []) -> [?, 3]: the three broadcast together.
+TEST(Ops, SelectBroadcastsAllThree) {
+  for (DType dtype : {DType::F32, DType::I64}) {
+    SCOPED_TRACE(nncc::rt::dtypeName(dtype));
+    const std::string t = protoName(dtype);
+    Model model(placeholder("c", "BOOL", {-1, 1}) + placeholder("a", t, {3}) +
+                placeholder("b", t, {}) + node("sel", "select", {"c", "a", "b"}) +
+                signature({"c", "a", "b"}, {"sel"}));
+    ASSERT_TRUE(model.ok());
+    std::mt19937 rng(13);
+    for (int64_t batch : {1, 6}) {
+      Array c = randomArray({batch, 1}, DType::Bool, 0, 1, rng);
+      Array a = randomArray({3}, dtype, -9, 9, rng), b{{}, {42}};
+      auto out = model.run(
+          {{"c", tensor(c, DType::Bool)}, {"a", tensor(a, dtype)}, {"b", tensor(b, dtype)}});
+      Array want{{batch, 3}, {}};
+      for (int64_t i = 0; i < batch; ++i)
+        for (int64_t j = 0; j < 3; ++j)
+          want.values.push_back(c.values[i] ? a.values[j] : 42.0);
+      expectEqual(out, "sel", dtype, want);
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// abs, floor, ceil, sign, sin, cos, erf
+//===----------------------------------------------------------------------===//
+
+TEST_P(Unary, MoreFloatOpsOnUnknownBatch) {
+  DType dtype = GetParam();
+  const std::string t = protoName(dtype);
+  Model model(placeholder("x", t, {-1, 5}) + node("abs", "abs", {"x"}) +
+              node("floor", "floor", {"x"}) + node("ceil", "ceil", {"x"}) +
+              node("sign", "sign", {"x"}) + node("sin", "sin", {"x"}) + node("cos", "cos", {"x"}) +
+              node("erf", "erf", {"x"}) +
+              signature({"x"}, {"abs", "floor", "ceil", "sign", "sin", "cos", "erf"}));
+  ASSERT_TRUE(model.ok());
+  // f32 sin, cos and erf are polynomial approximations: a few ulps of 1.
+  double atol = dtype == DType::F32 ? 2e-7 : 1e-15;
+  std::mt19937 rng(17);
+  for (int64_t batch : {1, 7, 64}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    Array x = randomArray({batch, 5}, dtype, -6, 6, rng);
+    const double edges[] = {0.0, -2.0, 2.5, -0.5, 4.0};
+    for (size_t i = 0; i < 5 && batch > 1; ++i)
+      x.values[i] = edges[i];
+    auto out = model.run({{"x", tensor(x, dtype)}});
+    auto r = [dtype](double (*f)(double)) {
+      return [dtype, f](double v) { return rounded(dtype, f(v)); };
+    };
+    expectEqual(out, "abs", dtype, unary(x, [](double v) { return std::fabs(v); }));
+    expectEqual(out, "floor", dtype, unary(x, [](double v) { return std::floor(v); }));
+    expectEqual(out, "ceil", dtype, unary(x, [](double v) { return std::ceil(v); }));
+    expectEqual(out, "sign", dtype, unary(x, [](double v) { return double((v > 0) - (v < 0)); }));
+    expectClose(out, "sin", dtype, unary(x, r([](double v) { return std::sin(v); })), 1e-6, atol);
+    expectClose(out, "cos", dtype, unary(x, r([](double v) { return std::cos(v); })), 1e-6, atol);
+    expectClose(out, "erf", dtype, unary(x, r([](double v) { return std::erf(v); })), 1e-6, atol);
+  }
+}
+
+TEST(Ops, SignAndAbsEdges) {
+  Model model(placeholder("x", "F32", {5}) + node("sign", "sign", {"x"}) +
+              node("abs", "abs", {"x"}) + node("floor", "floor", {"x"}) +
+              signature({"x"}, {"sign", "abs", "floor"}));
+  ASSERT_TRUE(model.ok());
+  auto out = model.run({{"x", Tensor::of<float>({5}, {-0.0f, NAN, -INFINITY, 1e-30f, -1.5f})}});
+  expectEqual(out, "sign", DType::F32, {{5}, {0.0, NAN, -1.0, 1.0, -1.0}});
+  expectEqual(out, "abs", DType::F32, {{5}, {0.0, NAN, INFINITY, double(1e-30f), 1.5}});
+  expectEqual(out, "floor", DType::F32, {{5}, {0.0, NAN, -INFINITY, 0.0, -2.0}});
+}
+
+TEST(Ops, IntegerAbs) {
+  for (DType dtype : {DType::I32, DType::I64}) {
+    SCOPED_TRACE(nncc::rt::dtypeName(dtype));
+    Model model(placeholder("x", protoName(dtype), {-1}) + node("abs", "abs", {"x"}) +
+                signature({"x"}, {"abs"}));
+    ASSERT_TRUE(model.ok());
+    Array x{{5}, {-7, 0, 12, -1, 3}};
+    auto out = model.run({{"x", tensor(x, dtype)}});
+    expectEqual(out, "abs", dtype, {{5}, {7, 0, 12, 1, 3}});
+  }
 }
 
 } // namespace

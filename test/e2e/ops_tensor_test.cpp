@@ -1,6 +1,7 @@
 // Tensor ops on the CPU against a C++ reference: constant, reshape, squeeze,
-// reduce_sum / reduce_mean / reduce_max, argmax, one_hot and cast, with
-// unknown batches fed at several sizes through one compiled model.
+// reduce_sum / reduce_mean / reduce_max / reduce_min / reduce_prod, argmax,
+// one_hot, cast, transpose, concat and slice, with unknown batches fed at several
+// sizes through one compiled model.
 #include "test/e2e/OpsTestSupport.h"
 
 using namespace nncc::test::ops;
@@ -411,5 +412,196 @@ TEST(Ops, AliasedFetchesAreFreedOnce) {
     expectEqual(out, "kept", DType::F32, {{2, 1}, {6, 15}});
   }
 }
+
+//===----------------------------------------------------------------------===//
+// reduce_min, reduce_prod, transpose, slice
+//===----------------------------------------------------------------------===//
+
+TEST_P(Reduce, MinAndProdOverAxes) {
+  DType dtype = GetParam();
+  bool isFloat = dtype == DType::F32 || dtype == DType::F64;
+  std::string nodes;
+  std::vector<std::string> fetches;
+  for (const char *op : {"reduce_min", "reduce_prod"})
+    for (const ReduceCase &c : kReduceCases) {
+      std::string attrs = c.keepDims ? boolAttr("keep_dims", true) : "";
+      if (!c.axes.empty())
+        attrs += intsAttr("axes", c.axes);
+      nodes += node(std::string(op) + "_" + c.name, op, {c.input}, attrs);
+      fetches.push_back(std::string(op) + "_" + c.name);
+    }
+  Model model(placeholder("x", protoName(dtype), {-1, 3, 4}) +
+              placeholder("x2", protoName(dtype), {-1, 3, 4}) +
+              placeholder("x3", protoName(dtype), {-1, 3, 4}) + nodes +
+              signature({"x", "x2", "x3"}, fetches));
+  ASSERT_TRUE(model.ok());
+  double rtol = dtype == DType::F32 ? 1e-5 : dtype == DType::F64 ? 1e-12 : 0;
+  std::mt19937 rng(21);
+  for (int64_t batch : {1, 3}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    // Products of up to 36 elements: near 1 for floats, small for integers
+    // (whose products wrap identically anyway only below 2^31).
+    Array x = isFloat ? randomArray({batch, 3, 4}, dtype, 0.5, 1.5, rng)
+                      : randomArray({batch, 3, 4}, dtype, -1, 1, rng);
+    if (!isFloat)
+      x.values[0] = 2;
+    auto out =
+        model.run({{"x", tensor(x, dtype)}, {"x2", tensor(x, dtype)}, {"x3", tensor(x, dtype)}});
+    for (const ReduceCase &c : kReduceCases) {
+      SCOPED_TRACE(c.name);
+      expectEqual(out, "reduce_min_" + c.name, dtype,
+                  reduce(x, c.axes, c.keepDims, INFINITY,
+                         [](double a, double b) { return std::min(a, b); }));
+      expectClose(out, "reduce_prod_" + c.name, dtype,
+                  reduce(x, c.axes, c.keepDims, 1, std::multiplies<double>()), rtol, rtol);
+    }
+  }
+}
+
+TEST(Ops, ReduceMinAndProdOfNothingAndNaN) {
+  Model model(placeholder("x", "F32", {-1, 2}) +
+              node("min", "reduce_min", {"x"}, intsAttr("axes", {0})) +
+              node("prod", "reduce_prod", {"x"}, intsAttr("axes", {0})) +
+              signature({"x"}, {"min", "prod"}));
+  ASSERT_TRUE(model.ok());
+  auto none = model.run({{"x", Tensor(DType::F32, {0, 2})}});
+  expectEqual(none, "min", DType::F32, {{2}, {INFINITY, INFINITY}});
+  expectEqual(none, "prod", DType::F32, {{2}, {1, 1}});
+  auto nan = model.run({{"x", Tensor::of<float>({2, 2}, {NAN, 2, 1, -3})}});
+  expectEqual(nan, "min", DType::F32, {{2}, {NAN, -3}});
+  expectEqual(nan, "prod", DType::F32, {{2}, {NAN, -6}});
+}
+
+/// NumPy's transpose of `x` by `perm`.
+Array transposed(const Array &x, const std::vector<int64_t> &perm) {
+  Shape shape;
+  for (int64_t p : perm)
+    shape.push_back(x.shape[p]);
+  Array r{shape, {}};
+  std::vector<int64_t> st = strides(x.shape);
+  for (int64_t i = 0; i < count(shape); ++i) {
+    auto idx = unravel(i, shape);
+    int64_t flat = 0;
+    for (size_t d = 0; d < perm.size(); ++d)
+      flat += idx[d] * st[perm[d]];
+    r.values.push_back(x.values[flat]);
+  }
+  return r;
+}
+
+TEST(Ops, TransposeWithUnknownBatch) {
+  for (DType dtype : {DType::F32, DType::I64, DType::Bool}) {
+    SCOPED_TRACE(nncc::rt::dtypeName(dtype));
+    const std::string t = protoName(dtype);
+    Model model(placeholder("x", t, {-1, 3, 4}) +
+                node("t120", "transpose", {"x"}, intsAttr("perm", {1, 2, 0})) +
+                node("t021", "transpose", {"x"}, intsAttr("perm", {0, 2, 1})) +
+                node("t012", "transpose", {"x"}, intsAttr("perm", {0, 1, 2})) +
+                signature({"x"}, {"t120", "t021", "t012"}));
+    ASSERT_TRUE(model.ok());
+    std::mt19937 rng(4);
+    for (int64_t batch : {1, 5}) {
+      Array x = randomArray({batch, 3, 4}, dtype, -50, 50, rng);
+      auto out = model.run({{"x", tensor(x, dtype)}});
+      expectEqual(out, "t120", dtype, transposed(x, {1, 2, 0}));
+      expectEqual(out, "t021", dtype, transposed(x, {0, 2, 1}));
+      expectEqual(out, "t012", dtype, x);
+    }
+  }
+}
+
+/// Rows r0.. r0 + rows and columns c0.. c0 + cols of a [?, 5] matrix.
+Array block(const Array &x, int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
+  Array r{{rows, cols}, {}};
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      r.values.push_back(x.values[(r0 + i) * x.shape[1] + c0 + j]);
+  return r;
+}
+
+TEST(Ops, SliceWithUnknownBatch) {
+  Model model(
+      placeholder("x", "F32", {-1, 5}) +
+      node("block", "slice", {"x"}, intsAttr("begins", {0, 1}) + intsAttr("sizes", {1, 3})) +
+      node("cols", "slice", {"x"}, intsAttr("begins", {0, 3}) + intsAttr("sizes", {-1, 2})) +
+      signature({"x"}, {"block", "cols"}));
+  ASSERT_TRUE(model.ok());
+  std::mt19937 rng(6);
+  for (int64_t batch : {1, 4}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    Array x = randomArray({batch, 5}, DType::F32, -9, 9, rng);
+    auto out = model.run({{"x", tensor(x, DType::F32)}});
+    expectEqual(out, "block", DType::F32, block(x, 0, 1, 1, 3));
+    expectEqual(out, "cols", DType::F32, block(x, 0, batch, 3, 2));
+  }
+}
+
+#ifndef NNCC_OPS_ON_CUDA
+// The rest of an unknown batch: N - 1 rows, which the CUDA target (every
+// unknown size a multiple of the batch N) refuses.
+TEST(Ops, SliceOfTheBatch) {
+  Model model(
+      placeholder("x", "F32", {-1, 5}) +
+      node("rows", "slice", {"x"}, intsAttr("begins", {1, 0}) + intsAttr("sizes", {-1, -1})) +
+      signature({"x"}, {"rows"}));
+  ASSERT_TRUE(model.ok());
+  std::mt19937 rng(6);
+  for (int64_t batch : {1, 4}) {
+    Array x = randomArray({batch, 5}, DType::F32, -9, 9, rng);
+    auto out = model.run({{"x", tensor(x, DType::F32)}});
+    expectEqual(out, "rows", DType::F32, block(x, 1, batch - 1, 0, 5));
+  }
+}
+#endif
+
+TEST(Ops, ConcatWithUnknownBatch) {
+  for (DType dtype : {DType::F32, DType::I32}) {
+    SCOPED_TRACE(nncc::rt::dtypeName(dtype));
+    const std::string t = protoName(dtype);
+    Model model(placeholder("a", t, {-1, 2}) + placeholder("b", t, {-1, 3}) +
+                placeholder("c", t, {-1, 1}) +
+                node("cols", "concat", {"a", "b", "c", "a"}, intAttr("axis", -1)) +
+                node("one", "concat", {"b"}, intAttr("axis", 0)) +
+                signature({"a", "b", "c"}, {"cols", "one"}));
+    ASSERT_TRUE(model.ok());
+    std::mt19937 rng(9);
+    for (int64_t batch : {1, 4}) {
+      SCOPED_TRACE("batch " + std::to_string(batch));
+      Array a = randomArray({batch, 2}, dtype, -9, 9, rng);
+      Array b = randomArray({batch, 3}, dtype, -9, 9, rng);
+      Array c = randomArray({batch, 1}, dtype, -9, 9, rng);
+      auto out =
+          model.run({{"a", tensor(a, dtype)}, {"b", tensor(b, dtype)}, {"c", tensor(c, dtype)}});
+      Array want{{batch, 8}, {}};
+      for (int64_t i = 0; i < batch; ++i)
+        for (const Array *x : {&a, &b, &c, &a})
+          for (int64_t j = 0; j < x->shape[1]; ++j)
+            want.values.push_back(x->values[i * x->shape[1] + j]);
+      expectEqual(out, "cols", dtype, want);
+      expectEqual(out, "one", dtype, b);
+    }
+  }
+}
+
+#ifndef NNCC_OPS_ON_CUDA
+// Along the batch: 2N + 1 rows, which the CUDA target (every unknown size a
+// multiple of the batch N) refuses.
+TEST(Ops, ConcatAlongTheBatch) {
+  Model model(placeholder("a", "F32", {-1, 3}) + placeholder("b", "F32", {1, 3}) +
+              node("rows", "concat", {"a", "b", "a"}, intAttr("axis", 0)) +
+              signature({"a", "b"}, {"rows"}));
+  ASSERT_TRUE(model.ok());
+  std::mt19937 rng(10);
+  for (int64_t batch : {1, 3}) {
+    Array a = randomArray({batch, 3}, DType::F32, -9, 9, rng);
+    Array b = randomArray({1, 3}, DType::F32, -9, 9, rng);
+    auto out = model.run({{"a", tensor(a, DType::F32)}, {"b", tensor(b, DType::F32)}});
+    Array want{{2 * batch + 1, 3}, a.values};
+    want.values.insert(want.values.end(), b.values.begin(), b.values.end());
+    want.values.insert(want.values.end(), a.values.begin(), a.values.end());
+    expectEqual(out, "rows", DType::F32, want);
+  }
+}
+#endif
 
 } // namespace

@@ -43,6 +43,52 @@ struct Equal {
   }
 };
 
+template <arith::CmpFPredicate F, arith::CmpIPredicate I> struct Compare {
+  static Value build(OpBuilder &b, Location loc, ValueRange a) {
+    if (isa<FloatType>(a[0].getType()))
+      return b.create<arith::CmpFOp>(loc, F, a[0], a[1]);
+    return b.create<arith::CmpIOp>(loc, I, a[0], a[1]);
+  }
+};
+
+struct Pow {
+  static Value build(OpBuilder &b, Location loc, ValueRange a) {
+    return b.create<math::PowFOp>(loc, a[0], a[1]);
+  }
+};
+
+struct Select {
+  static Value build(OpBuilder &b, Location loc, ValueRange a) {
+    return b.create<arith::SelectOp>(loc, a[0], a[1], a[2]);
+  }
+};
+
+struct Abs {
+  static Value build(OpBuilder &b, Location loc, ValueRange a) {
+    if (isa<FloatType>(a[0].getType()))
+      return b.create<math::AbsFOp>(loc, a[0]);
+    return b.create<math::AbsIOp>(loc, a[0]);
+  }
+};
+
+struct Sign {
+  // 1 above 0, -1 below, x itself otherwise (0, -0, NaN).
+  static Value build(OpBuilder &b, Location loc, ValueRange a) {
+    Type t = a[0].getType();
+    Value zero = scalarConstant(b, loc, t, 0.0);
+    Value above = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, a[0], zero);
+    Value below = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, a[0], zero);
+    Value rest = b.create<arith::SelectOp>(loc, below, scalarConstant(b, loc, t, -1.0), a[0]);
+    return b.create<arith::SelectOp>(loc, above, scalarConstant(b, loc, t, 1.0), rest);
+  }
+};
+
+struct LogicalNot {
+  static Value build(OpBuilder &b, Location loc, ValueRange a) {
+    return b.create<arith::XOrIOp>(loc, a[0], b.create<arith::ConstantIntOp>(loc, 1, 1));
+  }
+};
+
 struct Neg {
   static Value build(OpBuilder &b, Location loc, ValueRange a) {
     if (isa<FloatType>(a[0].getType()))
@@ -96,6 +142,22 @@ void populateMathLowering(RewritePatternSet &patterns) {
                ElementwiseLowering<nn::SqrtOp, Math<math::SqrtOp>>,
                ElementwiseLowering<nn::SigmoidOp, Sigmoid>, ElementwiseLowering<nn::ReluOp, Relu>>(
       ctx);
+  patterns
+      .add<ElementwiseLowering<nn::MaximumOp, Arith<arith::MaximumFOp, arith::MaxSIOp>>,
+           ElementwiseLowering<nn::MinimumOp, Arith<arith::MinimumFOp, arith::MinSIOp>>,
+           ElementwiseLowering<nn::PowOp, Pow>,
+           ElementwiseLowering<nn::LessOp,
+                               Compare<arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt>>,
+           ElementwiseLowering<nn::LogicalAndOp, Arith<arith::AndIOp, arith::AndIOp>>,
+           ElementwiseLowering<nn::LogicalOrOp, Arith<arith::OrIOp, arith::OrIOp>>,
+           ElementwiseLowering<nn::LogicalXorOp, Arith<arith::XOrIOp, arith::XOrIOp>>,
+           ElementwiseLowering<nn::SelectOp, Select>, ElementwiseLowering<nn::AbsOp, Abs>,
+           ElementwiseLowering<nn::FloorOp, Math<math::FloorOp>>,
+           ElementwiseLowering<nn::CeilOp, Math<math::CeilOp>>,
+           ElementwiseLowering<nn::SignOp, Sign>, ElementwiseLowering<nn::SinOp, Math<math::SinOp>>,
+           ElementwiseLowering<nn::CosOp, Math<math::CosOp>>,
+           ElementwiseLowering<nn::ErfOp, Math<math::ErfOp>>,
+           ElementwiseLowering<nn::LogicalNotOp, LogicalNot>>(ctx);
 }
 
 } // namespace nncc::cpu

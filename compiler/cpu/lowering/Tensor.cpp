@@ -1,4 +1,5 @@
-// Constants, shape manipulation, reductions, argmax, one_hot and casts.
+// Constants, shape manipulation (reshape, squeeze, transpose, concat, slice),
+// reductions, argmax, one_hot and casts.
 #include "compiler/cpu/LoweringUtils.h"
 #include "compiler/cpu/lowering/Patterns.h"
 #include "nn/IR/NNDialect.h"
@@ -102,6 +103,177 @@ template <typename NNOp, Reduction kind, bool mean> struct ReduceLowering : Lowe
       r = reshapeTo(rw, loc, r, type, sizes);
     }
     rw.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct TransposeLowering : Lowering<nn::TransposeOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::TransposeOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> perm = op.getPerm();
+    int64_t rank = type.getRank();
+    MLIRContext *ctx = rw.getContext();
+    // Result dimension i is x's dimension perm[i]: x is read at the loops
+    // permuted back.
+    SmallVector<AffineExpr> read(rank);
+    SmallVector<Value> sizes;
+    for (int64_t i = 0; i < rank; ++i) {
+      read[perm[i]] = getAffineDimExpr(i, ctx);
+      if (type.isDynamicDim(i))
+        sizes.push_back(dimSize(rw, loc, op.getX(), perm[i]));
+    }
+    Value init = rw.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(), sizes);
+    AffineMap maps[] = {AffineMap::get(rank, 0, read, ctx), rw.getMultiDimIdentityMap(rank)};
+    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+    auto generic = rw.create<linalg::GenericOp>(
+        loc, TypeRange{type}, ValueRange{op.getX()}, ValueRange{init}, maps, iterators,
+        [](OpBuilder &b, Location l, ValueRange a) { b.create<linalg::YieldOp>(l, a[0]); });
+    rw.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// min(max(i, 0), n - 1) of index values: an index kept inside a dimension
+/// of size n >= 1 (a read that a select then discards stays in bounds).
+Value clampIndex(OpBuilder &b, Location l, Value i, Value n) {
+  Value zero = b.create<arith::ConstantIndexOp>(l, 0);
+  Value last = b.create<arith::SubIOp>(l, n, b.create<arith::ConstantIndexOp>(l, 1));
+  return b.create<arith::MinSIOp>(l, b.create<arith::MaxSIOp>(l, i, zero), last);
+}
+
+/// A parallel linalg.generic over a new tensor of `type` whose body,
+/// `body(b, l, loops)`, reads its operands itself (tensor.extract).
+Value generate(OpBuilder &b, Location loc, RankedTensorType type, ValueRange sizes,
+               function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)> body) {
+  int64_t rank = type.getRank();
+  Value init = b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(), sizes);
+  AffineMap maps[] = {b.getMultiDimIdentityMap(rank)};
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  auto generic =
+      b.create<linalg::GenericOp>(loc, TypeRange{type}, ValueRange{}, ValueRange{init}, maps,
+                                  iterators, [&](OpBuilder &nb, Location l, ValueRange) {
+                                    SmallVector<Value> loops;
+                                    for (int64_t i = 0; i < rank; ++i)
+                                      loops.push_back(nb.create<linalg::IndexOp>(l, i));
+                                    nb.create<linalg::YieldOp>(l, body(nb, l, loops));
+                                  });
+  return generic.getResult(0);
+}
+
+struct ConcatLowering : Lowering<nn::ConcatOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::ConcatOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t axis = op.getNormalizedAxis();
+    // Each input's offset and size along the axis; the inputs known to be
+    // empty are left out.
+    SmallVector<Value> inputs, offsets, sizes;
+    Value offset = rw.create<arith::ConstantIndexOp>(loc, 0);
+    for (Value x : op.getXs()) {
+      if (cast<RankedTensorType>(x.getType()).getDimSize(axis) == 0)
+        continue;
+      Value size = dimSize(rw, loc, x, axis);
+      inputs.push_back(x);
+      offsets.push_back(offset);
+      sizes.push_back(size);
+      offset = rw.create<arith::AddIOp>(loc, offset, size);
+    }
+    SmallVector<Value> dynamic;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      if (type.isDynamicDim(i))
+        dynamic.push_back(i == axis ? offset : dimSize(rw, loc, op.getXs()[0], i));
+    if (inputs.empty()) { // nothing to read: an empty result
+      rw.replaceOpWithNewOp<tensor::EmptyOp>(op, type.getShape(), type.getElementType(), dynamic);
+      return success();
+    }
+    // Each element is the one of the last input starting at or before its
+    // position along the axis; the others' reads are clamped into them.
+    rw.replaceOp(
+        op, generate(rw, loc, type, dynamic, [&](OpBuilder &b, Location l, ArrayRef<Value> loops) {
+          Value result;
+          for (auto [x, start, size] : llvm::zip(inputs, offsets, sizes)) {
+            SmallVector<Value> at(loops);
+            at[axis] = clampIndex(b, l, b.create<arith::SubIOp>(l, loops[axis], start), size);
+            Value v = b.create<tensor::ExtractOp>(l, x, at);
+            if (!result) {
+              result = v;
+              continue;
+            }
+            Value here = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, loops[axis], start);
+            result = b.create<arith::SelectOp>(l, here, v, result);
+          }
+          return result;
+        }));
+    return success();
+  }
+};
+
+struct SliceLowering : Lowering<nn::SliceOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::SliceOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    SmallVector<Value> begins, sizes;
+    for (int64_t i = 0; i < rank; ++i) {
+      begins.push_back(rw.create<arith::ConstantIndexOp>(loc, op.getBegins()[i]));
+      if (type.isDynamicDim(i)) // the rest of an unknown dimension
+        sizes.push_back(rw.create<arith::SubIOp>(loc, dimSize(rw, loc, op.getX(), i), begins[i]));
+    }
+    // The reads are explicit (an input map d + begin would be taken as the
+    // loops' extent where begin is 0).
+    rw.replaceOp(op, generate(rw, loc, type, sizes,
+                              [&](OpBuilder &b, Location l, ArrayRef<Value> loops) -> Value {
+                                SmallVector<Value> at;
+                                for (int64_t i = 0; i < rank; ++i)
+                                  at.push_back(b.create<arith::AddIOp>(l, loops[i], begins[i]));
+                                return b.create<tensor::ExtractOp>(l, op.getX(), at);
+                              }));
+    return success();
+  }
+};
+
+struct SliceGradLowering : Lowering<nn::SliceGradOp> {
+  using Lowering::Lowering;
+  LogicalResult lower(nn::SliceGradOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    Type elt = type.getElementType();
+    Value g = op.getG();
+    int64_t rank = type.getRank();
+    SmallVector<Value> begins, sizes;
+    bool empty = false;
+    for (int64_t i = 0; i < rank; ++i) {
+      begins.push_back(rw.create<arith::ConstantIndexOp>(loc, op.getBegins()[i]));
+      sizes.push_back(dimSize(rw, loc, g, i));
+      empty |= cast<RankedTensorType>(g.getType()).getDimSize(i) == 0;
+    }
+    // g where the slice was, 0 elsewhere.
+    rw.replaceOp(
+        op, generate(rw, loc, type, dynamicSizes(rw, loc, op.getX()),
+                     [&](OpBuilder &b, Location l, ArrayRef<Value> loops) -> Value {
+                       Value zero = scalarConstant(b, l, elt, 0);
+                       if (empty)
+                         return zero;
+                       Value inside = b.create<arith::ConstantIntOp>(l, 1, 1);
+                       SmallVector<Value> at;
+                       for (int64_t i = 0; i < rank; ++i) {
+                         Value local = b.create<arith::SubIOp>(l, loops[i], begins[i]);
+                         Value above =
+                             b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, local,
+                                                     b.create<arith::ConstantIndexOp>(l, 0));
+                         Value below =
+                             b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, local, sizes[i]);
+                         inside = b.create<arith::AndIOp>(l, inside,
+                                                          b.create<arith::AndIOp>(l, above, below));
+                         at.push_back(clampIndex(b, l, local, sizes[i]));
+                       }
+                       Value v = b.create<tensor::ExtractOp>(l, g, at);
+                       return b.create<arith::SelectOp>(l, inside, v, zero);
+                     }));
     return success();
   }
 };
@@ -226,11 +398,15 @@ struct CastLowering : Lowering<nn::CastOp> {
 } // namespace
 
 void populateTensorLowering(RewritePatternSet &patterns) {
-  patterns.add<ConstantLowering, ReshapeLowering, SqueezeLowering,
-               ReduceLowering<nn::ReduceSumOp, Reduction::Sum, false>,
-               ReduceLowering<nn::ReduceMeanOp, Reduction::Sum, true>,
-               ReduceLowering<nn::ReduceMaxOp, Reduction::Max, false>, ArgMaxLowering,
-               OneHotLowering, CastLowering>(patterns.getContext());
+  patterns
+      .add<ConstantLowering, ReshapeLowering, SqueezeLowering,
+           ReduceLowering<nn::ReduceSumOp, Reduction::Sum, false>,
+           ReduceLowering<nn::ReduceMeanOp, Reduction::Sum, true>,
+           ReduceLowering<nn::ReduceMaxOp, Reduction::Max, false>,
+           ReduceLowering<nn::ReduceMinOp, Reduction::Min, false>,
+           ReduceLowering<nn::ReduceProdOp, Reduction::Prod, false>, ArgMaxLowering, OneHotLowering,
+           CastLowering, TransposeLowering, ConcatLowering, SliceLowering, SliceGradLowering>(
+          patterns.getContext());
 }
 
 } // namespace nncc::cpu

@@ -34,6 +34,24 @@ LogicalResult ExpandDimsOp::inferReturnTypes(MLIRContext *, std::optional<Locati
   return success();
 }
 
+LogicalResult SliceGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  StringRef name = getOperationName();
+  auto g = tensorOperand(loc, name, adaptor.getG().getType(), "g");
+  auto x = tensorOperand(loc, name, adaptor.getX().getType(), "x");
+  if (failed(g) || failed(x))
+    return failure();
+  if (g->getElementType() != x->getElementType())
+    return shapeError(loc, name, "g and x have different element types: ", g->getElementType(),
+                      " and ", x->getElementType());
+  int64_t rank = adaptor.getBegins().size();
+  for (TensorType t : {*g, *x})
+    if (t.hasRank() && t.getRank() != rank)
+      return shapeError(loc, name, "has ", rank, " begins for ", Type(t), " of rank ", t.getRank());
+  types.push_back(*x);
+  return success();
+}
+
 SmallVector<int64_t> ExpandDimsOp::getNormalizedAxes() {
   return normalizedAxes(getAxes(), cast<RankedTensorType>(getType()).getRank(), false);
 }

@@ -33,6 +33,14 @@ def NN_BroadcastLikeOp : NN_InferredOp<"broadcast_like", [Pure, NN_IndexMap, Dec
       "$x `,` $like attr-dict `:` functional-type(operands, results)";
 }
 
+def NN_SliceGradOp : NN_InferredOp<"slice_grad", [Pure, NN_IndexMap]> {
+  let summary = "`g` placed into zeros of x's shape at `begins` (nn.slice's gradient)";
+  let arguments = (ins NN_Tensor:$g, NN_Tensor:$x, DenseI64ArrayAttr:$begins);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat =
+      "$g `,` $x attr-dict `:` functional-type(operands, results)";
+}
+
 def NN_NumElementsOp : NN_InferredOp<"num_elements", [Pure, NN_IndexMap]> {
   let summary = "the number of elements of `x` over `axes` (all when empty), "
                 "as a scalar of type `dtype`";

@@ -33,6 +33,11 @@ Value mul(OpBuilder &b, Location l, Value x, Value y) { return make<MulOp>(b, l,
 Value div(OpBuilder &b, Location l, Value x, Value y) { return make<DivOp>(b, l, {x, y}); }
 Value neg(OpBuilder &b, Location l, Value x) { return make<NegOp>(b, l, {x}); }
 
+Value add(OpBuilder &b, Location l, Value x, Value y) { return make<AddOp>(b, l, {x, y}); }
+Value select(OpBuilder &b, Location l, Value c, Value x, Value y) {
+  return make<SelectOp>(b, l, {c, x, y});
+}
+
 Value castTo(OpBuilder &b, Location l, Value x, Type elt) {
   return make<CastOp>(b, l, {x}, {b.getNamedAttr("dtype", TypeAttr::get(elt))});
 }
@@ -150,6 +155,103 @@ LogicalResult DivOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
   grads.push_back(reduceTo(b, l, div(b, l, g, getRhs()), getLhs()));
   Value dy = neg(b, l, div(b, l, mul(b, l, g, getResult()), getRhs()));
   grads.push_back(reduceTo(b, l, dy, getRhs()));
+  return success();
+}
+
+/// The share of the gradient of maximum (`Cmp` greater) or minimum (less)
+/// that goes to `x` against `y`: 1 where x wins, 1/2 where they tie.
+template <typename Cmp> Value winnerShare(OpBuilder &b, Location l, Value x, Value y) {
+  Type elt = elementOf(x);
+  Value wins = castTo(b, l, make<Cmp>(b, l, {x, y}), elt);
+  Value ties = castTo(b, l, make<EqualOp>(b, l, {x, y}), elt);
+  return add(b, l, wins, mul(b, l, ties, nncc::nn::scalarConstant(b, l, elt, 0.5)));
+}
+
+LogicalResult MaximumOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  Value x = getLhs(), y = getRhs();
+  grads.push_back(reduceTo(b, l, mul(b, l, g, winnerShare<GreaterOp>(b, l, x, y)), x));
+  grads.push_back(reduceTo(b, l, mul(b, l, g, winnerShare<GreaterOp>(b, l, y, x)), y));
+  return success();
+}
+
+LogicalResult MinimumOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  Value x = getLhs(), y = getRhs();
+  grads.push_back(reduceTo(b, l, mul(b, l, g, winnerShare<LessOp>(b, l, x, y)), x));
+  grads.push_back(reduceTo(b, l, mul(b, l, g, winnerShare<LessOp>(b, l, y, x)), y));
+  return success();
+}
+
+LogicalResult PowOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  Value x = getLhs(), y = getRhs();
+  Type elt = elementOf(x);
+  Value one = nn::scalarConstant(b, l, elt, 1.0), zero = nn::scalarConstant(b, l, elt, 0.0);
+  // d/dx = y x^(y-1); d/dy = log(x) x^y, taken as 0 where x <= 0 (TensorFlow's).
+  Value dx = mul(b, l, mul(b, l, g, y), make<PowOp>(b, l, {x, sub(b, l, y, one)}));
+  grads.push_back(reduceTo(b, l, dx, x));
+  Value positive = make<GreaterOp>(b, l, {x, zero});
+  Value logx = select(b, l, positive, make<LogOp>(b, l, {select(b, l, positive, x, one)}), zero);
+  grads.push_back(reduceTo(b, l, mul(b, l, mul(b, l, g, logx), getResult()), y));
+  return success();
+}
+
+LogicalResult SelectOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  Value zero = nn::scalarConstant(b, l, elementOf(g), 0.0);
+  grads.push_back(Value());
+  grads.push_back(reduceTo(b, l, select(b, l, getCond(), g, zero), getA()));
+  grads.push_back(reduceTo(b, l, select(b, l, getCond(), zero, g), getB()));
+  return success();
+}
+
+LogicalResult AbsOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  grads.push_back(isFloat(getX()) ? mul(b, getLoc(), g, make<SignOp>(b, getLoc(), {getX()}))
+                                  : Value());
+  return success();
+}
+
+/// Piecewise constant: the gradient is 0 (as TensorFlow's).
+static LogicalResult zeroGradient(OpBuilder &b, Location l, Value x,
+                                  SmallVectorImpl<Value> &grads) {
+  grads.push_back(broadcastLike(b, l, nncc::nn::scalarConstant(b, l, elementOf(x), 0.0), x));
+  return success();
+}
+
+LogicalResult FloorOp::vjp(OpBuilder &b, Value, SmallVectorImpl<Value> &grads) {
+  return zeroGradient(b, getLoc(), getX(), grads);
+}
+LogicalResult CeilOp::vjp(OpBuilder &b, Value, SmallVectorImpl<Value> &grads) {
+  return zeroGradient(b, getLoc(), getX(), grads);
+}
+LogicalResult SignOp::vjp(OpBuilder &b, Value, SmallVectorImpl<Value> &grads) {
+  return zeroGradient(b, getLoc(), getX(), grads);
+}
+
+LogicalResult SinOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  grads.push_back(mul(b, getLoc(), g, make<CosOp>(b, getLoc(), {getX()})));
+  return success();
+}
+
+LogicalResult CosOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  grads.push_back(neg(b, l, mul(b, l, g, make<SinOp>(b, l, {getX()}))));
+  return success();
+}
+
+LogicalResult ErfOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  // 2 / sqrt(pi) * e^(-x^2)
+  Value x = getX();
+  Value scale = nn::scalarConstant(b, l, elementOf(x), 1.1283791670955126);
+  Value e = make<ExpOp>(b, l, {neg(b, l, mul(b, l, x, x))});
+  grads.push_back(mul(b, l, g, mul(b, l, e, scale)));
+  return success();
+}
+
+LogicalResult LogicalNotOp::vjp(OpBuilder &, Value, SmallVectorImpl<Value> &grads) {
+  grads.push_back(Value());
   return success();
 }
 
@@ -404,6 +506,88 @@ LogicalResult ReduceMaxOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &gr
   Value ties = reduceSum(b, l, mask, axes, true);
   Value share = div(b, l, keptGrad(b, l, g, axes, getKeepDims()), ties);
   grads.push_back(mul(b, l, mask, share));
+  return success();
+}
+
+LogicalResult ReduceMinOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  if (failed(needsRank(*this, getX())))
+    return failure();
+  Location l = getLoc();
+  // The gradient goes to the minima, shared equally among ties.
+  auto axes = getNormalizedAxes();
+  Type elt = elementOf(getX());
+  Value min = keptGrad(b, l, getResult(), axes, getKeepDims());
+  Value mask = castTo(b, l, make<EqualOp>(b, l, {getX(), min}), elt);
+  Value ties = reduceSum(b, l, mask, axes, true);
+  Value share = div(b, l, keptGrad(b, l, g, axes, getKeepDims()), ties);
+  grads.push_back(mul(b, l, mask, share));
+  return success();
+}
+
+LogicalResult ReduceProdOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  if (failed(needsRank(*this, getX())))
+    return failure();
+  Location l = getLoc();
+  // The product of the other elements: with no zero among them, the
+  // product of the nonzero ones over x; with one zero, that product at the
+  // zero and 0 elsewhere; with more, 0.
+  auto axes = getNormalizedAxes();
+  Value x = getX();
+  Type elt = elementOf(x);
+  Value zero = nn::scalarConstant(b, l, elt, 0.0), one = nn::scalarConstant(b, l, elt, 1.0);
+  SmallVector<NamedAttribute> attrs = {b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes)),
+                                       b.getNamedAttr("keep_dims", b.getBoolAttr(true))};
+  Value isZero = make<EqualOp>(b, l, {x, zero});
+  Value nonzero = select(b, l, isZero, one, x);
+  Value product = make<ReduceProdOp>(b, l, {nonzero}, attrs);
+  Value zeros = reduceSum(b, l, castTo(b, l, isZero, elt), axes, true);
+  Value others =
+      select(b, l, isZero, select(b, l, make<EqualOp>(b, l, {zeros, one}), product, zero),
+             select(b, l, make<EqualOp>(b, l, {zeros, zero}), div(b, l, product, nonzero), zero));
+  grads.push_back(mul(b, l, others, keptGrad(b, l, g, axes, getKeepDims())));
+  return success();
+}
+
+LogicalResult TransposeOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  ArrayRef<int64_t> perm = getPerm();
+  SmallVector<int64_t> inverse(perm.size());
+  for (auto [i, p] : llvm::enumerate(perm))
+    inverse[p] = i;
+  grads.push_back(make<TransposeOp>(b, getLoc(), {g},
+                                    {b.getNamedAttr("perm", b.getDenseI64ArrayAttr(inverse))}));
+  return success();
+}
+
+LogicalResult ConcatOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  Location l = getLoc();
+  for (Value x : getXs())
+    if (failed(needsRank(*this, x)))
+      return failure();
+  int64_t axis = getNormalizedAxis();
+  int64_t rank = cast<RankedTensorType>(getXs()[0].getType()).getRank();
+  int64_t offset = 0;
+  for (auto [i, x] : llvm::enumerate(getXs())) {
+    auto type = cast<RankedTensorType>(x.getType());
+    int64_t size = type.getDimSize(axis);
+    // Where the axis is unknown only the last input can take the rest.
+    if (ShapedType::isDynamic(size) && i + 1 != getXs().size())
+      return emitOpError("cannot differentiate: input ")
+             << i << " " << x.getType() << " has an unknown size along the axis " << axis
+             << " and is not the last input";
+    SmallVector<int64_t> begins(rank, 0), sizes(rank, -1);
+    begins[axis] = offset;
+    sizes[axis] = ShapedType::isDynamic(size) ? -1 : size;
+    grads.push_back(make<SliceOp>(b, l, {g},
+                                  {b.getNamedAttr("begins", b.getDenseI64ArrayAttr(begins)),
+                                   b.getNamedAttr("sizes", b.getDenseI64ArrayAttr(sizes))}));
+    offset += ShapedType::isDynamic(size) ? 0 : size;
+  }
+  return success();
+}
+
+LogicalResult SliceOp::vjp(OpBuilder &b, Value g, SmallVectorImpl<Value> &grads) {
+  grads.push_back(
+      make<SliceGradOp>(b, getLoc(), {g, getX()}, {b.getNamedAttr("begins", getBeginsAttr())}));
   return success();
 }
 

@@ -11,10 +11,14 @@ using namespace nncc::nn;
 // Larger constants are left to the compiled kernels.
 static constexpr int64_t kMaxFoldElements = 4096;
 
-/// Broadcasting binary op: operands share an element type; the result has
-/// `resultElement` (the operands' when null) and the broadcast shape.
+/// The element types a binary op accepts.
+enum class Operands { Any, Numeric, Float, Bool };
+
+/// Broadcasting binary op: operands share an element type of `kind`; the
+/// result has `resultElement` (the operands' when null) and the broadcast
+/// shape.
 static LogicalResult inferBinary(std::optional<Location> loc, StringRef name, ValueRange operands,
-                                 bool numeric, Type resultElement, SmallVectorImpl<Type> &types) {
+                                 Operands kind, Type resultElement, SmallVectorImpl<Type> &types) {
   auto lhs = tensorOperand(loc, name, operands[0].getType(), "lhs");
   auto rhs = tensorOperand(loc, name, operands[1].getType(), "rhs");
   if (failed(lhs) || failed(rhs))
@@ -23,8 +27,12 @@ static LogicalResult inferBinary(std::optional<Location> loc, StringRef name, Va
   if (elt != rhs->getElementType())
     return shapeError(loc, name, "operands have different element types: ", elt, " and ",
                       rhs->getElementType(), " (convert one with nn.cast)");
-  if (numeric && elt.isInteger(1))
+  if (kind == Operands::Numeric && elt.isInteger(1))
     return shapeError(loc, name, "expects numeric operands, got ", elt);
+  if (kind == Operands::Float && !isa<FloatType>(elt))
+    return shapeError(loc, name, "expects float operands, got ", elt, " (convert with nn.cast)");
+  if (kind == Operands::Bool && !elt.isInteger(1))
+    return shapeError(loc, name, "expects i1 operands, got ", elt);
   Type outElt = resultElement ? resultElement : elt;
   if (!lhs->hasRank() || !rhs->hasRank()) {
     types.push_back(UnrankedTensorType::get(outElt));
@@ -37,20 +45,57 @@ static LogicalResult inferBinary(std::optional<Location> loc, StringRef name, Va
   return success();
 }
 
-#define NN_BINARY_INFER(Op, numeric, resultElement)                                                \
+#define NN_BINARY_INFER(Op, kind, resultElement)                                                   \
   LogicalResult Op::inferReturnTypes([[maybe_unused]] MLIRContext *ctx,                            \
                                      std::optional<Location> loc, Adaptor adaptor,                 \
                                      SmallVectorImpl<Type> &types) {                               \
-    return inferBinary(loc, getOperationName(), adaptor.getOperands(), numeric, resultElement,     \
-                       types);                                                                     \
+    return inferBinary(loc, getOperationName(), adaptor.getOperands(), Operands::kind,             \
+                       resultElement, types);                                                      \
   }
-NN_BINARY_INFER(AddOp, true, nullptr)
-NN_BINARY_INFER(SubOp, true, nullptr)
-NN_BINARY_INFER(MulOp, true, nullptr)
-NN_BINARY_INFER(DivOp, true, nullptr)
-NN_BINARY_INFER(EqualOp, false, IntegerType::get(ctx, 1))
-NN_BINARY_INFER(GreaterOp, true, IntegerType::get(ctx, 1))
+NN_BINARY_INFER(AddOp, Numeric, nullptr)
+NN_BINARY_INFER(SubOp, Numeric, nullptr)
+NN_BINARY_INFER(MulOp, Numeric, nullptr)
+NN_BINARY_INFER(DivOp, Numeric, nullptr)
+NN_BINARY_INFER(MaximumOp, Numeric, nullptr)
+NN_BINARY_INFER(MinimumOp, Numeric, nullptr)
+NN_BINARY_INFER(PowOp, Float, nullptr)
+NN_BINARY_INFER(EqualOp, Any, IntegerType::get(ctx, 1))
+NN_BINARY_INFER(GreaterOp, Numeric, IntegerType::get(ctx, 1))
+NN_BINARY_INFER(LessOp, Numeric, IntegerType::get(ctx, 1))
+NN_BINARY_INFER(LogicalAndOp, Bool, nullptr)
+NN_BINARY_INFER(LogicalOrOp, Bool, nullptr)
+NN_BINARY_INFER(LogicalXorOp, Bool, nullptr)
 #undef NN_BINARY_INFER
+
+LogicalResult SelectOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  StringRef name = getOperationName();
+  auto cond = tensorOperand(loc, name, adaptor.getCond().getType(), "cond");
+  auto a = tensorOperand(loc, name, adaptor.getA().getType(), "a");
+  auto b = tensorOperand(loc, name, adaptor.getB().getType(), "b");
+  if (failed(cond) || failed(a) || failed(b))
+    return failure();
+  if (!cond->getElementType().isInteger(1))
+    return shapeError(loc, name, "cond must be i1, got ", cond->getElementType());
+  Type elt = a->getElementType();
+  if (elt != b->getElementType())
+    return shapeError(loc, name, "a and b have different element types: ", elt, " and ",
+                      b->getElementType(), " (convert one with nn.cast)");
+  if (elt.isInteger(1))
+    return shapeError(loc, name, "expects numeric a and b, got ", elt);
+  if (!cond->hasRank() || !a->hasRank() || !b->hasRank()) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  auto ab = broadcastShapes(loc, name, *a, *b);
+  if (failed(ab))
+    return failure();
+  auto shape = broadcastShapes(loc, name, *cond, RankedTensorType::get(*ab, elt));
+  if (failed(shape))
+    return failure();
+  types.push_back(RankedTensorType::get(*shape, elt));
+  return success();
+}
 
 //===----------------------------------------------------------------------===//
 // Folding

@@ -138,6 +138,145 @@ OpFoldResult SqueezeOp::fold(FoldAdaptor adaptor) {
 }
 
 //===----------------------------------------------------------------------===//
+// transpose, concat, slice
+//===----------------------------------------------------------------------===//
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  StringRef name = getOperationName();
+  auto x = tensorOperand(loc, name, adaptor.getX().getType(), "x");
+  if (failed(x))
+    return failure();
+  ArrayRef<int64_t> perm = adaptor.getPerm();
+  if (!x->hasRank()) {
+    types.push_back(RankedTensorType::get(SmallVector<int64_t>(perm.size(), ShapedType::kDynamic),
+                                          x->getElementType()));
+    return success();
+  }
+  int64_t rank = x->getRank();
+  SmallVector<bool> seen(rank, false);
+  bool valid = static_cast<int64_t>(perm.size()) == rank;
+  for (int64_t p : perm) {
+    if (!valid || p < 0 || p >= rank || seen[p]) {
+      valid = false;
+      break;
+    }
+    seen[p] = true;
+  }
+  if (!valid)
+    return shapeError(loc, name, "perm ", shapeString(perm), " is not a permutation of [0, ", rank,
+                      ") for ", Type(*x));
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm)
+    shape.push_back(x->getDimSize(p));
+  types.push_back(RankedTensorType::get(shape, x->getElementType()));
+  return success();
+}
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  StringRef name = getOperationName();
+  ValueRange xs = adaptor.getXs();
+  if (xs.empty())
+    return shapeError(loc, name, "needs at least one input");
+  SmallVector<TensorType> ins;
+  for (auto [i, v] : llvm::enumerate(xs)) {
+    auto t = tensorOperand(loc, name, v.getType(), "input " + std::to_string(i));
+    if (failed(t))
+      return failure();
+    if (!ins.empty() && t->getElementType() != ins[0].getElementType())
+      return shapeError(loc, name, "input ", i, " has element type ", t->getElementType(),
+                        ", input 0 ", ins[0].getElementType());
+    ins.push_back(*t);
+  }
+  Type elt = ins[0].getElementType();
+  const TensorType *ranked = nullptr;
+  for (const TensorType &t : ins)
+    if (t.hasRank()) {
+      ranked = &t;
+      break;
+    }
+  if (!ranked) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  int64_t rank = ranked->getRank();
+  if (rank == 0)
+    return shapeError(loc, name, "cannot concatenate scalars (", Type(*ranked), ")");
+  auto axis = normalizeAxis(loc, name, adaptor.getAxis(), rank, "axis");
+  if (failed(axis))
+    return failure();
+  SmallVector<int64_t> shape(rank, ShapedType::kDynamic);
+  int64_t total = 0;
+  for (auto [i, t] : llvm::enumerate(ins)) {
+    if (!t.hasRank()) {
+      total = ShapedType::kDynamic;
+      continue;
+    }
+    if (t.getRank() != rank)
+      return shapeError(loc, name, "input ", i, " ", Type(t), " has rank ", t.getRank(),
+                        ", not the ", rank, " of ", Type(*ranked));
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t size = t.getDimSize(d);
+      if (d == *axis) {
+        total = ShapedType::isDynamic(total) || ShapedType::isDynamic(size) ? ShapedType::kDynamic
+                                                                            : total + size;
+        continue;
+      }
+      if (ShapedType::isDynamic(size))
+        continue;
+      if (!ShapedType::isDynamic(shape[d]) && shape[d] != size)
+        return shapeError(loc, name, "input ", i, " ", Type(t), " has size ", size,
+                          " in dimension ", d, " where another input has ", shape[d],
+                          " (only dimension ", *axis, ", the axis, may differ)");
+      shape[d] = size;
+    }
+  }
+  shape[*axis] = total;
+  types.push_back(RankedTensorType::get(shape, elt));
+  return success();
+}
+
+int64_t ConcatOp::getNormalizedAxis() {
+  return normalizedAxis(getAxis(), cast<RankedTensorType>(getXs()[0].getType()).getRank());
+}
+
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  StringRef name = getOperationName();
+  auto x = tensorOperand(loc, name, adaptor.getX().getType(), "x");
+  if (failed(x))
+    return failure();
+  ArrayRef<int64_t> begins = adaptor.getBegins(), sizes = adaptor.getSizes();
+  if (begins.size() != sizes.size())
+    return shapeError(loc, name, "has ", begins.size(), " begins ", shapeString(begins), " but ",
+                      sizes.size(), " sizes ", shapeString(sizes));
+  int64_t rank = begins.size();
+  if (x->hasRank() && x->getRank() != rank)
+    return shapeError(loc, name, "has ", rank, " begins and sizes for ", Type(*x), " of rank ",
+                      x->getRank());
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t begin = begins[d], size = sizes[d];
+    if (begin < 0)
+      return shapeError(loc, name, "begin ", begin, " of dimension ", d, " is negative");
+    if (size < -1)
+      return shapeError(loc, name, "size ", size, " of dimension ", d,
+                        " is invalid (sizes are >= 0, or -1 for the rest)");
+    int64_t in = x->hasRank() ? x->getDimSize(d) : ShapedType::kDynamic;
+    if (!ShapedType::isDynamic(in) && (begin > in || (size >= 0 && begin + size > in)))
+      return shapeError(loc, name, "the slice [", begin, ", ",
+                        size < 0 ? std::string("end") : std::to_string(begin + size),
+                        ") of dimension ", d, " is out of bounds for ", Type(*x));
+    shape.push_back(size >= 0                   ? size
+                    : ShapedType::isDynamic(in) ? ShapedType::kDynamic
+                                                : in - begin);
+  }
+  types.push_back(RankedTensorType::get(shape, x->getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Reductions, argmax
 //===----------------------------------------------------------------------===//
 
@@ -182,6 +321,8 @@ static LogicalResult inferReduce(std::optional<Location> loc, StringRef name, Ty
 NN_REDUCE_INFER(ReduceSumOp)
 NN_REDUCE_INFER(ReduceMeanOp)
 NN_REDUCE_INFER(ReduceMaxOp)
+NN_REDUCE_INFER(ReduceMinOp)
+NN_REDUCE_INFER(ReduceProdOp)
 #undef NN_REDUCE_INFER
 
 #define NN_REDUCE_AXES(Op)                                                                         \
@@ -191,6 +332,8 @@ NN_REDUCE_INFER(ReduceMaxOp)
 NN_REDUCE_AXES(ReduceSumOp)
 NN_REDUCE_AXES(ReduceMeanOp)
 NN_REDUCE_AXES(ReduceMaxOp)
+NN_REDUCE_AXES(ReduceMinOp)
+NN_REDUCE_AXES(ReduceProdOp)
 #undef NN_REDUCE_AXES
 
 LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,

@@ -34,10 +34,46 @@ def NN_SqueezeOp : NN_InferredOp<"squeeze", [Pure, NN_IndexMap, DeclareOpInterfa
   }];
 }
 
-class NN_ReduceOp<string mnemonic, string what, string empty>
+def NN_TransposeOp : NN_InferredOp<"transpose", [Pure, NN_IndexMap, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "permutes the dimensions: result dimension i is x's dimension perm[i]";
+  let arguments = (ins NN_Tensor:$x, DenseI64ArrayAttr:$perm);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+}
+
+def NN_ConcatOp : NN_InferredOp<"concat", [Pure, NN_IndexMap, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "joins tensors along `axis`";
+  let description = [{
+    One or more tensors of one element type and rank, whose dimensions
+    other than `axis` agree; the result's `axis` is the sum of theirs
+    (unknown when any is).
+  }];
+  let arguments = (ins Variadic<NN_Tensor>:$xs, NN_AxisAttr:$axis);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$xs attr-dict `:` functional-type($xs, $result)";
+  let extraClassDeclaration = [{
+    /// `axis` in [0, rank). The operands must be ranked.
+    int64_t getNormalizedAxis();
+  }];
+}
+
+def NN_SliceOp : NN_InferredOp<"slice", [Pure, NN_IndexMap, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "the block of x starting at `begins` with `sizes` (-1: to the end)";
+  let description = [{
+    One begin (>= 0) and one size (>= 0, or -1 for the rest of the
+    dimension) per dimension of x; the block must lie inside x where x's
+    size is known (a run with a smaller unknown dimension reads out of
+    bounds).
+  }];
+  let arguments = (ins NN_Tensor:$x, DenseI64ArrayAttr:$begins, DenseI64ArrayAttr:$sizes);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+}
+
+class NN_ReduceOp<string mnemonic, string what, string empty, string more = "">
     : NN_InferredOp<mnemonic, [Pure, NN_Reduction, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = what # " over `axes` (all axes when empty)";
-  let description = "Over no elements: " # empty # ".";
+  let description = "Over no elements: " # empty # "." # more;
   let arguments = (ins NN_NumericTensor:$x,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes,
                    DefaultValuedAttr<BoolAttr, "false">:$keep_dims);
@@ -55,6 +91,11 @@ def NN_ReduceMeanOp : NN_ReduceOp<"reduce_mean", "mean",
 // NaN is the largest value, as in NumPy.
 def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max", "maximum",
                                  "-inf or the lowest integer (as TensorFlow; NumPy refuses)">;
+def NN_ReduceMinOp : NN_ReduceOp<"reduce_min", "minimum",
+                                 "+inf or the largest integer (as TensorFlow; NumPy refuses)">;
+def NN_ReduceProdOp : NN_ReduceOp<"reduce_prod", "product", "1",
+    " The gradient of an element is the product of the others: exact where"
+    " x has zeros; elsewhere the product over x divided by the element.">;
 
 def NN_ArgMaxOp : NN_InferredOp<"argmax", [Pure, NN_Reduction]> {
   let summary = "index (i64) of the largest value along `axis`";
