@@ -21,6 +21,18 @@ config.substitutions.append(("%examples", os.path.join(config.nncc_src_root, "ex
 if os.path.isdir("/usr/share/datasets/fashion-mnist"):
     config.available_features.add("fashion-mnist")
 
+# Debian's python3-torch and python3-onnx under /usr/bin/python3 (installed
+# by setup): the PyTorch export test and onnx.checker.
+def python_has(module):
+    import subprocess
+    return subprocess.call(["/usr/bin/python3", "-c", "import " + module],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0
+
+if python_has("torch"):
+    config.available_features.add("torch")
+if python_has("onnx"):
+    config.available_features.add("python3-onnx")
+
 # nncc built with the CUDA toolkit: NVRTC compiles the CUDA target's kernels.
 if config.nncc_cuda:
     config.available_features.add("nvrtc")

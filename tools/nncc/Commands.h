@@ -27,6 +27,11 @@ int runCompile(const CompileArgs &args);
 
 int runInfo(const std::string &path);
 
+struct ExportArgs {
+  std::string model, output, signature = "predict", checkpoint;
+};
+int runExport(const ExportArgs &args);
+
 struct RunArgs {
   std::string model, signature, output, checkpoint, saveCheckpoint;
   int repeat = 1;

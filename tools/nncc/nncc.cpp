@@ -2,6 +2,7 @@
 //   nncc import model.pbtxt|model.onnx --emit=nn|proto
 //   nncc compile model.pbtxt|model.onnx -o model.nnx [--emit=nn|autodiff|fused|linalg|...]
 //   nncc info model.nnx|model.pbtxt|model.onnx
+//   nncc export model.pbtxt -o model.onnx [--signature predict] [--checkpoint ckpt]
 //   nncc run model.nnx|model.pbtxt|model.onnx [--signature S] --feed x=1.0 --fetch z [-o out.npy]
 //   nncc train mlp|cnn|model.pbtxt --data DIR [--epochs 50 --batch 64 --lr ...]
 #include "tools/nncc/Commands.h"
@@ -18,8 +19,8 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
 
   nncc::tool::ImportArgs importArgs;
-  CLI::App *import =
-      app.add_subcommand("import", "read a model (.pbtxt, .pb or .onnx) and print it in the nn dialect");
+  CLI::App *import = app.add_subcommand(
+      "import", "read a model (.pbtxt, .pb or .onnx) and print it in the nn dialect");
   import->add_option("model", importArgs.model, kModelFiles)->required();
   import
       ->add_option("--emit", importArgs.emit,
@@ -74,6 +75,17 @@ int main(int argc, char **argv) {
       "info", "show an executable's signatures, feeds, fetches, variables, kernels (a model is "
               "compiled first)");
   info->add_option("executable", infoPath, ".nnx file, or a model file")->required();
+
+  nncc::tool::ExportArgs exportArgs;
+  CLI::App *exportCmd = app.add_subcommand(
+      "export", "write an inference signature as an ONNX model (opset 13), with the "
+                "variables' initial values or a checkpoint's");
+  exportCmd->add_option("model", exportArgs.model, kModelFiles)->required();
+  exportCmd->add_option("-o,--output", exportArgs.output, "the .onnx file to write")->required();
+  exportCmd->add_option("-s,--signature", exportArgs.signature, "the signature to export")
+      ->capture_default_str();
+  exportCmd->add_option("--checkpoint", exportArgs.checkpoint,
+                        "the variables' values from this checkpoint (e.g. of nncc train)");
 
   nncc::tool::RunArgs runArgs;
   CLI::App *run = app.add_subcommand(
@@ -180,6 +192,8 @@ int main(int argc, char **argv) {
     return nncc::tool::runImport(importArgs);
   if (*compile)
     return nncc::tool::runCompile(compileArgs);
+  if (*exportCmd)
+    return nncc::tool::runExport(exportArgs);
   if (*info)
     return nncc::tool::runInfo(infoPath);
   if (*run)

@@ -216,35 +216,10 @@ Window windowOf(Translator &t, const std::vector<int64_t> &imageDims,
   return w;
 }
 
-/// NHWC images with explicit pads written in as `fill`.
+/// NHWC images with explicit pads (top, left, bottom, right) written in.
 Val padImages(Translator &t, Val x, const std::vector<int64_t> &pads, double fill) {
-  for (int axis = 1; axis <= 2; ++axis) {
-    int64_t before = pads[axis - 1], after = pads[axis + 1];
-    if (before == 0 && after == 0)
-      continue;
-    std::vector<int64_t> d = t.dims(x);
-    for (int64_t s : d)
-      if (s < 0)
-        t.fail("explicit pads need the images' shape known");
-    std::vector<Val> parts;
-    auto block = [&](int64_t size) {
-      graph::Tensor c;
-      c.set_dtype(t.dtype(x));
-      for (size_t i = 0; i < d.size(); ++i)
-        c.add_dims(static_cast<int>(i) == axis ? size : d[i]);
-      if (c.dtype() == graph::F64)
-        c.add_double_val(fill);
-      else
-        c.add_float_val(static_cast<float>(fill));
-      return t.constant(c);
-    };
-    if (before)
-      parts.push_back(block(before));
-    parts.push_back(x);
-    if (after)
-      parts.push_back(block(after));
-    x = t.emit("concat", parts, {{"axis", intAttr(axis)}});
-  }
+  for (int axis = 1; axis <= 2; ++axis)
+    x = padAxis(t, x, axis, pads[axis - 1], pads[axis + 1], fill);
   return x;
 }
 

@@ -437,6 +437,34 @@ void tile(Translator &t) {
   t.out(0, x.ref == t.in(0).ref ? identity(t, x) : x);
 }
 
+/// Constant padding (mode "constant" only): pads [begin..., end...] from
+/// input 1 (opset 11) or the attribute, the value from input 2 or `value`.
+void pad(Translator &t) {
+  Val x = t.in(0);
+  std::string mode = t.stringAttrOr("mode", "constant");
+  if (mode != "constant")
+    t.fail("mode '" + mode + "' is not supported (constant only)");
+  std::vector<int64_t> pads;
+  double value = 0;
+  if (t.opset() < 11) {
+    pads = t.intsAttr("pads").value_or(std::vector<int64_t>{});
+    value = t.floatAttrOr("value", 0);
+  } else {
+    pads = t.knownInts(1, "the pads");
+    if (t.has(2))
+      value = t.knownScalar(2, "the constant value");
+  }
+  int64_t rank = t.rank(x);
+  if (static_cast<int64_t>(pads.size()) != 2 * rank)
+    t.fail("pads needs " + std::to_string(2 * rank) + " values");
+  for (int64_t axis = 0; axis < rank; ++axis) {
+    if (pads[axis] < 0 || pads[axis + rank] < 0)
+      t.fail("negative pads (cropping) are not supported");
+    x = padAxis(t, x, axis, pads[axis], pads[axis + rank], value);
+  }
+  t.out(0, x.ref == t.in(0).ref ? identity(t, x) : x);
+}
+
 /// The upper (or lower) triangle of the last two dimensions, from diagonal k.
 void trilu(Translator &t) {
   Val x = t.in(0);
@@ -579,6 +607,7 @@ void addTensorRules(std::map<std::string, Rule> &r) {
   r["Gather"] = gather;
   r["Tile"] = tile;
   r["Trilu"] = trilu;
+  r["Pad"] = pad;
   r["EyeLike"] = eyeLike;
   r["Range"] = range;
   r["OneHot"] = oneHot;

@@ -93,6 +93,31 @@ std::string onnxTypeName(int32_t t) {
   return "type " + std::to_string(t);
 }
 
+Val padAxis(Translator &t, const Val &x, int64_t axis, int64_t before, int64_t after, double fill) {
+  if (before == 0 && after == 0)
+    return x;
+  std::vector<int64_t> d = t.dims(x);
+  graph::Tensor no;
+  no.set_dtype(graph::BOOL);
+  no.add_bool_val(false);
+  auto block = [&](int64_t n) {
+    if (d[axis] < 0 || n > d[axis])
+      t.fail("a padding of " + std::to_string(n) + " along axis " + std::to_string(axis) +
+             " needs the input at least as large there");
+    std::vector<int64_t> begins(d.size(), 0), sizes(d.size(), -1);
+    sizes[axis] = n;
+    Val like = t.emit("slice", {x}, {{"begins", intsAttr(begins)}, {"sizes", intsAttr(sizes)}});
+    return t.emit("select", {t.constant(no), like, t.scalar(fill, x)});
+  };
+  std::vector<Val> parts;
+  if (before)
+    parts.push_back(block(before));
+  parts.push_back(x);
+  if (after)
+    parts.push_back(block(after));
+  return t.emit("concat", parts, {{"axis", intAttr(axis)}});
+}
+
 const std::map<std::string, Rule> &rules() {
   static const std::map<std::string, Rule> table = [] {
     std::map<std::string, Rule> r;

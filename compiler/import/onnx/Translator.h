@@ -132,6 +132,11 @@ private:
   std::string diagnostics_; ///< from the nn ops' verifiers
 };
 
+/// x with `before` and `after` elements of `fill` around `axis`: each block is
+/// select(false, a slice of x of its shape, fill), so that it follows x's
+/// shape (an unknown batch is fine); the block may not exceed x along axis.
+Val padAxis(Translator &t, const Val &x, int64_t axis, int64_t before, int64_t after, double fill);
+
 /// graph.proto's dtype of an ONNX element type; DT_INVALID if nncc has none.
 graph::DataType fromOnnxType(int32_t onnxType);
 std::string onnxTypeName(int32_t onnxType);
