@@ -1,5 +1,6 @@
 #include "compiler/cuda/KernelWriter.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -644,6 +645,41 @@ std::string KernelWriter::scalar(Value v) {
   return s;
 }
 
+/// An affine.apply's expression over index values `x` (dims, then symbols)
+/// as C; floor division and modulo by positive constants round toward
+/// -infinity as affine's do.
+static std::optional<std::string> affineExpression(AffineExpr e, const std::vector<std::string> &x,
+                                                   unsigned numDims) {
+  if (auto d = dyn_cast<AffineDimExpr>(e))
+    return x[d.getPosition()];
+  if (auto s = dyn_cast<AffineSymbolExpr>(e))
+    return x[numDims + s.getPosition()];
+  if (auto c = dyn_cast<AffineConstantExpr>(e))
+    return "(" + std::to_string(c.getValue()) + "LL)";
+  auto b = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!b)
+    return std::nullopt;
+  auto l = affineExpression(b.getLHS(), x, numDims), r = affineExpression(b.getRHS(), x, numDims);
+  if (!l || !r)
+    return std::nullopt;
+  switch (e.getKind()) {
+  case AffineExprKind::Add:
+    return "(" + *l + " + " + *r + ")";
+  case AffineExprKind::Mul:
+    return "(" + *l + " * " + *r + ")";
+  case AffineExprKind::Mod:
+    return "(((" + *l + " % " + *r + ") + " + *r + ") % " + *r + ")";
+  case AffineExprKind::FloorDiv:
+    return "(" + *l + " >= 0 ? " + *l + " / " + *r + " : (" + *l + " - " + *r + " + 1) / " + *r +
+           ")";
+  case AffineExprKind::CeilDiv:
+    return "(" + *l + " > 0 ? (" + *l + " + " + *r + " - 1) / " + *r + " : " + *l + " / " + *r +
+           ")";
+  default:
+    return std::nullopt;
+  }
+}
+
 std::string KernelWriter::expression(Operation *op, const std::vector<std::string> &x) {
   auto fail = [&] {
     failedAt_ = failedAt_ ? failedAt_ : op;
@@ -817,6 +853,11 @@ std::string KernelWriter::expression(Operation *op, const std::vector<std::strin
       .Case<math::FmaOp>([&](auto) { return call("fma"); })
       .Case<math::CopySignOp>([&](auto) { return call("copysign"); })
       .Case<math::AbsIOp>([&](auto) { return "(" + x[0] + " < 0 ? -" + x[0] + " : " + x[0] + ")"; })
+      .Case<affine::AffineApplyOp>([&](affine::AffineApplyOp a) {
+        std::optional<std::string> e =
+            affineExpression(a.getAffineMap().getResult(0), x, a.getAffineMap().getNumDims());
+        return e ? *e : fail();
+      })
       .Default([&](Operation *) { return fail(); });
 }
 

@@ -1,7 +1,8 @@
 // Runs ONNX's backend node tests (Debian's libonnx-testdata: a directory per
 // case with model.onnx and test_data_set_*/{input,output}_*.pb) through
 // nncc: import, compile for the CPU, run every data set and compare with the
-// expected outputs at the ONNX runner's tolerances. Each case runs in a
+// expected outputs at the ONNX runner's tolerances (with --cuda-host: the
+// CUDA target's kernels run on the host emulator of test/e2e). Each case runs in a
 // child process, so that a crash or a hang is counted, not fatal.
 //   onnx_node_tests DIR [--filter SUBSTR] [-j N] [--verbose]
 //                   [--expect-passed N] [--timeout S]
@@ -12,6 +13,7 @@
 #include "compiler/import/onnx/OnnxImporter.h"
 #include "proto/onnx.pb.h"
 #include "runtime/Session.h"
+#include "test/e2e/CudaHostEmulator.h"
 
 #include <CLI/CLI.hpp>
 
@@ -126,6 +128,9 @@ std::string compare(const rt::Tensor &got, const rt::Tensor &want, double rtol, 
 
 /// Compiles the model, with `bound` inputs as constants, and runs one data
 /// set through it.
+/// Run on the CUDA target through the host emulator instead of the CPU.
+bool cudaHost = false;
+
 Result runSet(const fs::path &dir, const fs::path &set, const std::vector<std::string> &inputNames,
               ReadOptions options, double rtol, double atol) {
   auto inputs = sorted(set, "input_");
@@ -159,11 +164,33 @@ Result runSet(const fs::path &dir, const fs::path &set, const std::vector<std::s
     return {Outcome::Unsupported, llvm::toString(loaded.takeError())};
   CompileOptions compile;
   compile.cache = false;
-  auto exe = compileAndLoad(*loaded, compile);
-  if (!exe)
-    return {Outcome::Failed, "compile: " + llvm::toString(exe.takeError())};
+  std::shared_ptr<rt::Executable> exe;
+  std::unique_ptr<test::CudaHostEmulator> host;
+  std::unique_ptr<exe::Executable> cudaProgram;
+  if (cudaHost) {
+    // The CUDA target's kernels and launch plan, run on the host emulator.
+    compile.target = Target::Cuda;
+    compile.nvrtc = false;
+    mlir::MLIRContext ctx;
+    auto compiled = compileModel(ctx, *loaded, compile);
+    if (!compiled)
+      return {Outcome::Failed, "compile for CUDA: " + llvm::toString(compiled.takeError())};
+    cudaProgram = std::make_unique<exe::Executable>(std::move(*compiled));
+    host = std::make_unique<test::CudaHostEmulator>(*cudaProgram);
+    if (!host->error().empty())
+      return {Outcome::Failed, "the emulator: " + host->error()};
+    auto loadedExe = rt::Executable::withoutKernels(*cudaProgram, "onnx");
+    if (!loadedExe.ok())
+      return {Outcome::Failed, "load: " + loadedExe.error()};
+    exe = *loadedExe;
+  } else {
+    auto compiled = compileAndLoad(*loaded, compile);
+    if (!compiled)
+      return {Outcome::Failed, "compile: " + llvm::toString(compiled.takeError())};
+    exe = *compiled;
+  }
   const graph::Signature &sig = loaded->graph.signatures(0);
-  rt::Session session(*exe);
+  rt::Session session = host ? rt::Session(exe, host->device()) : rt::Session(exe);
   if (auto s = session.initialize(); !s.ok())
     return {Outcome::Failed, "initialize: " + s.message()};
   rt::TensorMap feeds;
@@ -251,6 +278,8 @@ int main(int argc, char **argv) {
   app.add_option("--rtol", rtol);
   app.add_option("--atol", atol);
   app.add_flag("-v,--verbose", verbose, "a line per case");
+  app.add_flag("--cuda-host", cudaHost,
+               "compile for the CUDA target and run its kernels on the host emulator");
   CLI11_PARSE(app, argc, argv);
 
   std::vector<fs::path> cases;
