@@ -8,9 +8,9 @@
 #     Fashion-MNIST, the peers' script and gpu-bench.sh, which runs them all
 #     and prints the table:
 #       cd build/gpu-bundle && bash gpu-bench.sh
-#   - every op test's and gradient check's model with the CPU's results, as
-#     ops.tar.xz (ops/ alone is over 64 MiB, ~7 MiB packed; gpu-bench.sh
-#     unpacks it);
+#   - every op test's and gradient check's model and the ONNX node tests
+#     that nncc imports, with the CPU's results, as ops.tar.xz (ops/ alone is
+#     over 64 MiB, ~8 MiB packed; gpu-bench.sh unpacks it);
 #   - the runtime's libraries (libnncc_runtime, libnncc_proto, protobuf, zlib).
 # NNCC_BUILD=DIR builds only the targets it needs in the configured build
 # tree DIR and bundles into DIR/gpu-bundle, instead of building all of build/.
@@ -47,6 +47,13 @@ if [ -x "$bin/ops_cuda_test" ] && [ -x "$bin/gradients_cuda_test" ]; then
   mkdir -p "$out/ops"
   NNCC_CUDA_CASES="$out/ops" "$bin/ops_cuda_test" > /dev/null
   NNCC_CUDA_CASES="$out/ops" "$bin/gradients_cuda_test" > /dev/null
+  # The ONNX backend node tests nncc imports (Debian's libonnx-testdata;
+  # issue 21), as graphs beside them: ops/onnx_test_*.
+  for d in /usr/share/libonnx-testdata/data/node/*/; do
+    [ -f "$d/model.onnx" ] || continue
+    p="$out/ops/onnx_$(basename "$d").pbtxt"
+    "$bin/nncc" import "$d/model.onnx" --emit=proto > "$p" 2> /dev/null || rm -f "$p"
+  done
   for m in "$out"/ops/*.pbtxt; do
     "$bin/nncc" compile "$m" --target=cuda -o "${m%.pbtxt}.cuda.nnx"
     "$bin/nncc" compile "$m" -o "${m%.pbtxt}.cpu.nnx"
