@@ -2,7 +2,7 @@
 // protobuf) only — no compiler, no LLVM, no MLIR — and runs an executable
 // made by `nncc compile`. Usage: embed model.nnx [x values...]
 // With examples/e1_net_input: embed e1.nnx 1 2 3  ->  z = [2.7 4.7 6.7]
-#include "runtime/Session.h"
+#include <nncc/runtime.h>
 
 #include <cstdio>
 #include <cstdlib>
