@@ -1,6 +1,7 @@
 // ONNX elementwise math, comparisons, logic and activations -> nn ops.
 #include "compiler/import/onnx/Translator.h"
 
+#include <cmath>
 #include <limits>
 
 namespace nncc::onnximport {
@@ -87,9 +88,142 @@ void pow(Translator &t) {
     }
   }
   Val y = t.in(1);
-  if (t.dtype(y) != t.dtype(x))
-    y = t.emit("cast", {y}, {{"dtype", typeAttr(t.dtype(x))}});
+  graph::DataType dt = t.dtype(x);
+  if (dt == graph::I32 || dt == graph::I64) {
+    // Integer bases in f64, converted back as ONNX's reference does (toward
+    // zero); integer exponents round first, as pow is exact only up to ulps.
+    bool intExponent = t.dtype(y) == graph::I32 || t.dtype(y) == graph::I64;
+    Attrs f64 = {{"dtype", typeAttr(graph::F64)}};
+    Val p = t.emit("pow", {t.emit("cast", {x}, f64), t.emit("cast", {y}, f64)});
+    if (intExponent) {
+      // Results under 1 in size (negative exponents) truncate to 0 or +-1.
+      Val big = t.emit("logical_not", {t.emit("less", {t.emit("abs", {p}), t.scalar(1, p)})});
+      p = t.emit("select", {big, t.emit("floor", {t.emit("add", {p, t.scalar(0.5, p)})}), p});
+    }
+    t.out(0, t.emit("cast", {p}, {{"dtype", typeAttr(dt)}}));
+    return;
+  }
+  if (t.dtype(y) != dt)
+    y = t.emit("cast", {y}, {{"dtype", typeAttr(dt)}});
   t.out(0, t.emit("pow", {x, y}));
+}
+
+bool isInteger(graph::DataType dt) { return dt == graph::I32 || dt == graph::I64; }
+
+/// x - trunc(x / y) * y (C's fmod; floats in f64), or for integers with
+/// fmod = 0 the remainder with the divisor's sign (Python's %).
+void mod(Translator &t) {
+  Val x = t.in(0), y = t.in(1);
+  graph::DataType dt = t.dtype(x);
+  if (t.dtype(y) != dt)
+    t.fail("the operands differ in type");
+  bool fmod = t.intAttrOr("fmod", 0) != 0;
+  if (!isInteger(dt)) {
+    if (!fmod)
+      t.fail("fmod = 0 on floats is not supported (ONNX requires fmod = 1 there)");
+    Attrs f64 = {{"dtype", typeAttr(graph::F64)}};
+    Val a = dt == graph::F64 ? x : t.emit("cast", {x}, f64);
+    Val b = dt == graph::F64 ? y : t.emit("cast", {y}, f64);
+    Val q = t.emit("div", {a, b});
+    Val trunc = t.emit("mul", {t.emit("sign", {q}), t.emit("floor", {t.emit("abs", {q})})});
+    Val r = t.emit("sub", {a, t.emit("mul", {trunc, b})});
+    t.out(0, dt == graph::F64 ? r : t.emit("cast", {r}, {{"dtype", typeAttr(dt)}}));
+    return;
+  }
+  // nn.div truncates toward zero (x / 0 is 0, so x % 0 is x).
+  Val r = t.emit("sub", {x, t.emit("mul", {t.emit("div", {x, y}), y})});
+  if (!fmod) {
+    Val zero = t.scalar(0, r);
+    Val differ = t.emit("logical_xor", {t.emit("less", {r, zero}), t.emit("less", {y, zero})});
+    Val fix = t.emit("logical_and", {t.emit("logical_not", {t.emit("equal", {r, zero})}), differ});
+    r = t.emit("select", {fix, t.emit("add", {r, y}), r});
+  }
+  t.out(0, r);
+}
+
+/// To the nearest integer, halves to even: floor(x), plus one where the
+/// rest is over a half or a half with an odd floor.
+void round(Translator &t) {
+  Val x = t.in(0);
+  Val r = t.emit("floor", {x});
+  Val d = t.emit("sub", {x, r});
+  Val half = t.scalar(0.5, x);
+  Val odd = t.emit(
+      "equal",
+      {t.emit("sub",
+              {r, t.emit("mul", {t.scalar(2, x), t.emit("floor", {t.emit("mul", {r, half})})})}),
+       t.scalar(1, x)});
+  Val up = t.emit("logical_or", {t.emit("greater", {d, half}),
+                                 t.emit("logical_and", {t.emit("equal", {d, half}), odd})});
+  t.out(0, t.emit("select", {up, t.emit("add", {r, t.scalar(1, x)}), r}));
+}
+
+/// The inverse trigonometric and hyperbolic functions, in f64 (an f32 input
+/// converts there and back), from log, sqrt and an arctangent.
+Val inF64(Translator &t, const Val &x) {
+  if (t.dtype(x) != graph::F32 && t.dtype(x) != graph::F64)
+    t.fail("needs a float input");
+  return t.dtype(x) == graph::F64 ? x : t.emit("cast", {x}, {{"dtype", typeAttr(graph::F64)}});
+}
+void outAs(Translator &t, const Val &y, const Val &like) {
+  t.out(0, t.dtype(like) == graph::F64 ? y
+                                       : t.emit("cast", {y}, {{"dtype", typeAttr(t.dtype(like))}}));
+}
+
+/// atan(x): |x| > 1 as pi/2 - atan(1/|x|), over tan(pi/8) as pi/4 +
+/// atan((a-1)/(a+1)), then Cephes' atanf polynomial (relative error ~1e-7).
+Val atanOf(Translator &t, const Val &x) {
+  auto c = [&](double v) { return t.scalar(v, x); };
+  auto mul = [&](const Val &a, const Val &b) { return t.emit("mul", {a, b}); };
+  auto add = [&](const Val &a, const Val &b) { return t.emit("add", {a, b}); };
+  Val a = t.emit("abs", {x});
+  Val big = t.emit("greater", {a, c(1)});
+  Val r = t.emit("select", {big, t.emit("div", {c(1), a}), a});
+  Val mid = t.emit("greater", {r, c(0.4142135623730950)});
+  Val u = t.emit("select", {mid, t.emit("div", {t.emit("sub", {r, c(1)}), add(r, c(1))}), r});
+  Val z = mul(u, u);
+  Val p = add(mul(c(8.05374449538e-2), z), c(-1.38776856032e-1));
+  p = add(mul(p, z), c(1.99777106478e-1));
+  p = add(mul(p, z), c(-3.33329491539e-1));
+  p = add(mul(mul(p, z), u), u);
+  p = add(p, t.emit("select", {mid, c(M_PI / 4), c(0)}));
+  p = t.emit("select", {big, t.emit("sub", {c(M_PI / 2), p}), p});
+  return mul(t.emit("sign", {x}), p);
+}
+
+void atan(Translator &t) {
+  Val x = t.in(0);
+  outAs(t, atanOf(t, inF64(t, x)), x);
+}
+/// asin(x) = atan(x / sqrt(1 - x^2)).
+void asin(Translator &t) {
+  Val x = t.in(0), d = inF64(t, x);
+  Val root = t.emit("sqrt", {t.emit("sub", {t.scalar(1, d), t.emit("square", {d})})});
+  outAs(t, atanOf(t, t.emit("div", {d, root})), x);
+}
+/// acos(x) = 2 atan(sqrt((1 - x) / (1 + x))), accurate near 1.
+void acos(Translator &t) {
+  Val x = t.in(0), d = inF64(t, x);
+  Val q = t.emit("div", {t.emit("sub", {t.scalar(1, d), d}), t.emit("add", {t.scalar(1, d), d})});
+  outAs(t, t.emit("mul", {t.scalar(2, d), atanOf(t, t.emit("sqrt", {q}))}), x);
+}
+/// asinh(x) = sign(x) log(|x| + sqrt(x^2 + 1)).
+void asinh(Translator &t) {
+  Val x = t.in(0), d = inF64(t, x), a = t.emit("abs", {d});
+  Val root = t.emit("sqrt", {t.emit("add", {t.emit("square", {d}), t.scalar(1, d)})});
+  outAs(t, t.emit("mul", {t.emit("sign", {d}), t.emit("log", {t.emit("add", {a, root})})}), x);
+}
+/// acosh(x) = log(x + sqrt(x^2 - 1)).
+void acosh(Translator &t) {
+  Val x = t.in(0), d = inF64(t, x);
+  Val root = t.emit("sqrt", {t.emit("sub", {t.emit("square", {d}), t.scalar(1, d)})});
+  outAs(t, t.emit("log", {t.emit("add", {d, root})}), x);
+}
+/// atanh(x) = log((1 + x) / (1 - x)) / 2.
+void atanh(Translator &t) {
+  Val x = t.in(0), d = inF64(t, x);
+  Val q = t.emit("div", {t.emit("add", {t.scalar(1, d), d}), t.emit("sub", {t.scalar(1, d), d})});
+  outAs(t, t.emit("mul", {t.scalar(0.5, d), t.emit("log", {q})}), x);
 }
 
 /// min(max(x, lo), hi); the bounds are attributes before opset 11, inputs
@@ -257,6 +391,14 @@ void addMathRules(std::map<std::string, Rule> &r) {
   r["Mul"] = binary<mulName>;
   r["Div"] = binary<divName>;
   r["Pow"] = pow;
+  r["Mod"] = mod;
+  r["Round"] = round;
+  r["Atan"] = atan;
+  r["Asin"] = asin;
+  r["Acos"] = acos;
+  r["Asinh"] = asinh;
+  r["Acosh"] = acosh;
+  r["Atanh"] = atanh;
   r["Equal"] = binary<equalName>;
   r["Greater"] = binary<greaterName>;
   r["Less"] = binary<lessName>;

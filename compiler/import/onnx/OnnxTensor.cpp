@@ -249,11 +249,13 @@ Val reduce(Translator &t, const std::string &op, const Val &x, int64_t inputFrom
   if ((!axes || axes->empty()) && t.intAttrOr("noop_with_empty_axes", 0))
     return identity(t, x);
   Attrs attrs = {{"keep_dims", boolAttr(keep)}};
-  if (axes) {
-    for (int64_t &a : *axes)
-      a = t.normalizeAxis(a, t.rank(x));
-    attrs.push_back({"axes", intsAttr(*axes)});
+  if (!axes || axes->empty()) { // all of them
+    axes.emplace(t.rank(x));
+    std::iota(axes->begin(), axes->end(), 0);
   }
+  for (int64_t &a : *axes)
+    a = t.normalizeAxis(a, t.rank(x));
+  attrs.push_back({"axes", intsAttr(*axes)});
   return t.emit(op, {x}, attrs);
 }
 
@@ -296,15 +298,37 @@ void reduceLogSumExp(Translator &t) {
   t.out(0, t.emit("add", {t.emit("log", {s}), m}));
 }
 
-/// ArgMax / ArgMin (as ArgMax of -x) along `axis`, keepdims defaulting to 1.
+/// x reversed along `axis` (of known size n): n single slices, joined.
+Val reverse(Translator &t, const Val &x, int64_t axis, int64_t n) {
+  std::vector<Val> rows;
+  for (int64_t i = n - 1; i >= 0; --i) {
+    std::vector<int64_t> begins(t.rank(x), 0), sizes(t.rank(x), -1);
+    begins[axis] = i;
+    sizes[axis] = 1;
+    rows.push_back(
+        t.emit("slice", {x}, {{"begins", intsAttr(begins)}, {"sizes", intsAttr(sizes)}}));
+  }
+  return rows.size() == 1 ? rows[0] : t.emit("concat", rows, {{"axis", intAttr(axis)}});
+}
+
+/// ArgMax / ArgMin (as ArgMax of -x) along `axis`, keepdims defaulting to 1;
+/// select_last_index as n - 1 - the first index in x reversed along axis.
 void arg(Translator &t, bool min) {
   Val x = t.in(0);
-  if (t.intAttrOr("select_last_index", 0))
-    t.fail("select_last_index = 1 is not supported (nncc picks the first of ties)");
   int64_t axis = t.normalizeAxis(t.intAttrOr("axis", 0), t.rank(x));
+  bool last = t.intAttrOr("select_last_index", 0) != 0;
+  int64_t n = t.dims(x)[axis];
+  constexpr int64_t kMaxReversed = 256;
+  if (last && (n < 0 || n > kMaxReversed))
+    t.fail("select_last_index = 1 needs the size of axis " + std::to_string(axis) +
+           " known and at most " + std::to_string(kMaxReversed) + " (nncc reverses the axis)");
   if (min)
     x = t.emit("neg", {x});
+  if (last)
+    x = reverse(t, x, axis, n);
   Val r = t.emit("argmax", {x}, {{"axis", intAttr(axis)}});
+  if (last)
+    r = t.emit("sub", {t.scalar(static_cast<double>(n - 1), r), r});
   if (t.intAttrOr("keepdims", 1))
     r = t.emit("expand_dims", {r}, {{"axes", intsAttr({axis})}});
   t.out(0, r);
@@ -319,7 +343,7 @@ Val slice(Translator &t, const Val &x, const std::vector<int64_t> &begins,
 }
 
 /// starts, ends, axes and steps as inputs (opset 10) or attributes (before);
-/// steps of 1 only.
+/// steps other than 1 pick single slices.
 void sliceRule(Translator &t) {
   Val x = t.in(0);
   std::vector<int64_t> d = t.dims(x);
@@ -342,19 +366,53 @@ void sliceRule(Translator &t) {
       axes.push_back(static_cast<int64_t>(i));
   if (ends.size() != starts.size() || axes.size() != starts.size())
     t.fail("starts, ends and axes differ in length");
+  if (!steps.empty() && steps.size() != starts.size())
+    t.fail("steps and starts differ in length");
   std::vector<int64_t> begins(rank, 0), sizes(rank, -1);
+  std::vector<std::pair<int64_t, std::vector<int64_t>>> picks; // strided axes
   for (size_t i = 0; i < axes.size(); ++i) {
-    if (!steps.empty() && steps[i] != 1)
-      t.fail("steps other than 1 are not supported");
+    int64_t step = steps.empty() ? 1 : steps[i];
     int64_t axis = t.normalizeAxis(axes[i], rank), n = d[axis];
     if (n < 0)
       t.fail("slicing needs the size of dimension " + std::to_string(axis));
-    auto clamp = [&](int64_t v) { return std::clamp(v < 0 ? v + n : v, int64_t(0), n); };
-    int64_t b = clamp(starts[i]), e = clamp(ends[i]);
-    begins[axis] = b;
-    sizes[axis] = std::max<int64_t>(e - b, 0);
+    if (step == 0)
+      t.fail("a step of 0 is invalid");
+    if (step == 1) {
+      auto clamp = [&](int64_t v) { return std::clamp(v < 0 ? v + n : v, int64_t(0), n); };
+      int64_t b = clamp(starts[i]), e = clamp(ends[i]);
+      begins[axis] = b;
+      sizes[axis] = std::max<int64_t>(e - b, 0);
+      continue;
+    }
+    // Other steps (negative ones too): the elements one by one, as numpy's
+    // clamping picks them.
+    auto clamp = [&](int64_t v) {
+      v = v < 0 ? std::max<int64_t>(v + n, -1) : v;
+      return step > 0 ? std::clamp<int64_t>(v, 0, n) : std::clamp<int64_t>(v, -1, n - 1);
+    };
+    std::vector<int64_t> at;
+    for (int64_t k = clamp(starts[i]), e = clamp(ends[i]); step > 0 ? k < e : k > e; k += step)
+      at.push_back(k);
+    constexpr int64_t kMaxPicked = 256;
+    if (static_cast<int64_t>(at.size()) > kMaxPicked)
+      t.fail("a step other than 1 that picks more than " + std::to_string(kMaxPicked) +
+             " elements is not supported");
+    if (at.empty())
+      t.fail("an empty slice is not supported");
+    picks.push_back({axis, at});
   }
-  t.out(0, slice(t, x, begins, sizes));
+  Val y = slice(t, x, begins, sizes);
+  for (const auto &[axis, at] : picks) {
+    std::vector<Val> rows;
+    for (int64_t k : at) {
+      std::vector<int64_t> b(rank, 0), n(rank, -1);
+      b[axis] = k;
+      n[axis] = 1;
+      rows.push_back(slice(t, y, b, n));
+    }
+    y = rows.size() == 1 ? rows[0] : t.emit("concat", rows, {{"axis", intAttr(axis)}});
+  }
+  t.out(0, y);
 }
 
 /// Pieces along `axis`: sizes from `split` (input from opset 13, attribute
@@ -395,8 +453,7 @@ void gather(Translator &t) {
   Val x = t.in(0);
   const graph::Tensor *indices = t.known(1);
   if (!indices)
-    t.fail("the indices (input 1 '" + t.node().input(1) +
-           "') must be a constant or an initializer");
+    t.failUnknown(1, "the indices");
   std::vector<int64_t> d = t.dims(x);
   int64_t rank = static_cast<int64_t>(d.size());
   int64_t axis = t.normalizeAxis(t.intAttrOr("axis", 0), rank);
@@ -544,10 +601,23 @@ void oneHot(Translator &t) {
   Val indices = t.in(0);
   int64_t depth = static_cast<int64_t>(t.knownScalar(1, "depth"));
   const graph::Tensor *values = t.known(2);
-  if (!values || (values->dtype() != graph::F32 && values->dtype() != graph::F64))
-    t.fail("values (input 2) must be a known float pair [off, on]");
-  double off = values->dtype() == graph::F32 ? values->float_val(0) : values->double_val(0);
-  double on = values->dtype() == graph::F32 ? values->float_val(1) : values->double_val(1);
+  if (!values)
+    t.failUnknown(2, "values [off, on]");
+  graph::DataType dt = values->dtype();
+  std::vector<double> pair;
+  for (float v : values->float_val())
+    pair.push_back(v);
+  for (double v : values->double_val())
+    pair.push_back(v);
+  for (int64_t v : values->int_val())
+    pair.push_back(static_cast<double>(v));
+  // nn.one_hot takes f32 values: integer ones go through f32 exactly or not
+  // at all.
+  bool exact =
+      std::all_of(pair.begin(), pair.end(), [](double v) { return static_cast<float>(v) == v; });
+  if (pair.size() != 2 || dt == graph::BOOL || (dt != graph::F32 && dt != graph::F64 && !exact))
+    t.fail("values (input 2) must be a pair [off, on] of numbers (integers exact in f32)");
+  double off = pair[0], on = pair[1];
   int64_t rank = t.rank(indices) + 1;
   int64_t axis = t.normalizeAxis(t.intAttrOr("axis", -1), rank);
   if (t.dtype(indices) == graph::F32 || t.dtype(indices) == graph::F64)
@@ -558,9 +628,11 @@ void oneHot(Translator &t) {
       t.emit("select", {negative, t.emit("add", {indices, t.scalar(depth, indices)}), indices});
   Val y = t.emit("one_hot", {indices},
                  {{"depth", intAttr(depth)},
-                  {"dtype", typeAttr(values->dtype())},
+                  {"dtype", typeAttr(dt == graph::F64 ? dt : graph::F32)},
                   {"on_value", floatAttr(static_cast<float>(on))},
                   {"off_value", floatAttr(static_cast<float>(off))}});
+  if (t.dtype(y) != dt)
+    y = t.emit("cast", {y}, {{"dtype", typeAttr(dt)}});
   if (axis != rank - 1) {
     std::vector<int64_t> perm;
     for (int64_t i = 0; i < rank - 1; ++i) {

@@ -125,6 +125,8 @@ const std::map<std::string, Rule> &rules() {
     addNetworkRules(r);
     addTensorRules(r);
     addLossRules(r);
+    addImageRules(r);
+    addMaskedRules(r);
     return r;
   }();
   return table;
@@ -195,21 +197,42 @@ const graph::Tensor *Translator::known(int i) const {
   return it == known_.end() ? nullptr : &it->second;
 }
 
+bool Translator::isTrainable(int i) const {
+  const graph::Tensor *t = known(i);
+  return t && initializers_.count(node_->input(i)) && options_.trainableInitializers &&
+         (t->dtype() == graph::F32 || t->dtype() == graph::F64);
+}
+
+void Translator::failUnknown(int i, const std::string &what, const std::string &why) const {
+  std::string name = has(i) ? node_->input(i) : "";
+  std::string from;
+  if (auto it = sources_.find(name); it != sources_.end() && !it->second.count(name)) {
+    for (const auto &source : it->second)
+      from += (from.empty() ? "" : ", ") + ("'" + source + "'");
+    from = ", computed from graph input" + std::string(it->second.size() > 1 ? "s " : " ") + from;
+  }
+  fail(what + " (input " + std::to_string(i) + " '" + name + "'" + from +
+       ") must be a constant or an initializer" + why);
+}
+
 std::vector<int64_t> Translator::knownInts(int i, const std::string &what) const {
   const graph::Tensor *t = known(i);
   if (!t)
-    fail(what + " (input " + std::to_string(i) + " '" + (has(i) ? node_->input(i) : "") +
-         "') must be a constant or an initializer; nncc compiles static shapes");
+    failUnknown(i, what, "; nncc compiles static shapes");
   if (t->dtype() != graph::I32 && t->dtype() != graph::I64)
     fail(what + " (input " + std::to_string(i) + ") must hold integers");
+  int64_t n = 1;
+  for (int64_t d : t->dims())
+    n *= d;
+  if (t->int_val_size() == 1 && n != 1) // a splat (ConstantOfShape)
+    return std::vector<int64_t>(n, t->int_val(0));
   return {t->int_val().begin(), t->int_val().end()};
 }
 
 double Translator::knownScalar(int i, const std::string &what) const {
   const graph::Tensor *t = known(i);
   if (!t)
-    fail(what + " (input " + std::to_string(i) + " '" + (has(i) ? node_->input(i) : "") +
-         "') must be a constant or an initializer");
+    failUnknown(i, what);
   switch (t->dtype()) {
   case graph::F32:
     if (t->float_val_size() == 1)
@@ -385,6 +408,7 @@ void Translator::addInputs() {
                         ", which nncc does not have (it has FLOAT, DOUBLE, INT32, INT64, BOOL)");
     graph::Placeholder *p = graph_.add_placeholders();
     p->set_name(input.name());
+    sources_[input.name()] = {input.name()};
     names_.insert(input.name());
     p->set_dtype(dt);
     std::vector<int64_t> dims;
@@ -430,9 +454,17 @@ void Translator::translateNode(const onnx::NodeProto &node) {
   if (rule == rules().end())
     throw Unsupported(where + ": unsupported op '" + node.op_type() + "' (domain ai.onnx, opset " +
                       std::to_string(opset_) + "); nncc supports: " + joined(supportedOnnxOps()));
+  std::set<std::string> sources;
+  for (const auto &input : node.input())
+    if (auto it = sources_.find(input); it != sources_.end())
+      sources.insert(it->second.begin(), it->second.end());
+  if (!sources.empty())
+    for (const auto &output : node.output())
+      sources_[output] = sources;
   int first = graph_.nodes_size();
   try {
-    rule->second(*this);
+    if (!foldKnown(*this))
+      rule->second(*this);
   } catch (const Unsupported &e) {
     throw Unsupported(where + ": " + e.what());
   }

@@ -55,6 +55,11 @@ void addMathRules(std::map<std::string, Rule> &rules);
 void addNetworkRules(std::map<std::string, Rule> &rules);
 void addTensorRules(std::map<std::string, Rule> &rules);
 void addLossRules(std::map<std::string, Rule> &rules);
+void addImageRules(std::map<std::string, Rule> &rules);
+void addMaskedRules(std::map<std::string, Rule> &rules);
+/// Evaluates the current node on the host when all its inputs are known and
+/// small (OnnxFolding.cpp); false when it leaves the node to its rule.
+bool foldKnown(Translator &t);
 
 class Translator {
 public:
@@ -72,6 +77,13 @@ public:
   /// Input `i`'s value when the importer knows it (an initializer, a
   /// Constant node or a folded Shape).
   const graph::Tensor *known(int i) const;
+  /// Whether input `i` is an initializer imported as a trainable variable
+  /// (known, but not to be folded away).
+  bool isTrainable(int i) const;
+  /// Stops: input `i` (`what`) must be known. The message names the graph
+  /// inputs it is computed from, the last one where the caller may bind a
+  /// value to compile with.
+  [[noreturn]] void failUnknown(int i, const std::string &what, const std::string &why = "") const;
   /// Input `i`, which must be known, as integers (`what` names it).
   std::vector<int64_t> knownInts(int i, const std::string &what) const;
   /// Input `i`, which must be a known scalar, as a double.
@@ -126,6 +138,8 @@ private:
   std::map<std::string, Val> values_;          ///< by ONNX name
   std::map<std::string, graph::Tensor> known_; ///< by ONNX name
   std::set<std::string> initializers_;
+  /// The graph inputs each value (by ONNX name) is computed from.
+  std::map<std::string, std::set<std::string>> sources_;
   std::set<std::string> names_; ///< nncc names in use
   const onnx::NodeProto *node_ = nullptr;
   std::string label_;       ///< the node, for names and messages
