@@ -1,5 +1,6 @@
 #include "runtime/Executable.h"
 #include "runtime/Allocator.h"
+#include "runtime/CpuFeatures.h"
 #include "runtime/FramedFile.h"
 #include "runtime/NumericChecks.h"
 #include "runtime/Tensor.h"
@@ -165,6 +166,12 @@ Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable prot
     exe->proto_ = std::move(proto);
     return exe;
   }
+  // Code for a CPU with features this one lacks would die of an illegal
+  // instruction somewhere in a run; it is refused here, saying what fits.
+  if (Status s = checkCpuFeatures(
+          {proto.required_cpu_features().begin(), proto.required_cpu_features().end()}, name);
+      !s.ok())
+    return s;
   exe->proto_ = std::move(proto);
   auto library = openLibrary(exe->proto_.shared_library(), name, exe->libraryFile_);
   if (!library)

@@ -109,7 +109,7 @@ static void boundSchedulingRegions() {
   (void)once;
 }
 
-/// What a thread needs to build its own TargetMachine for the host.
+/// What a thread needs to build its own TargetMachine for the target CPU.
 struct HostMachine {
   const llvm::Target *target;
   std::string triple, cpu, features;
@@ -277,7 +277,7 @@ compileParts(const std::vector<std::string> &bitcode, const HostMachine &host) {
 
 llvm::Expected<NativeCode> emitNativeCode(mlir::ModuleOp module,
                                           const std::vector<std::string> &signatures,
-                                          llvm::raw_ostream *irOut,
+                                          const TargetCpu &target, llvm::raw_ostream *irOut,
                                           llvm::function_ref<void(llvm::StringRef)> phaseDone) {
   auto done = [&](llvm::StringRef phase) {
     if (phaseDone)
@@ -296,22 +296,29 @@ llvm::Expected<NativeCode> emitNativeCode(mlir::ModuleOp module,
   boundSchedulingRegions();
   NativeCode code;
   HostMachine host;
-  host.triple = code.triple = llvm::sys::getProcessTriple();
-  host.cpu = code.cpu = llvm::sys::getHostCPUName().str();
+  host.triple = code.triple = target.triple;
+  host.cpu = code.cpu = target.cpu;
+  host.features = target.features;
   std::string error;
   host.target = llvm::TargetRegistry::lookupTarget(code.triple, error);
   if (!host.target)
     return fail("no LLVM target for " + code.triple + ": " + error);
-  llvm::SubtargetFeatures features;
-  for (const auto &feature : llvm::sys::getHostCPUFeatures())
-    features.AddFeature(feature.first(), feature.second);
-  host.features = features.getString();
   std::unique_ptr<llvm::TargetMachine> machine = host.create();
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(code.triple);
   for (const std::string &name : signatures)
     if (auto err = addPackedEntry(*llvmModule, name))
       return err;
+  // As clang does: the CPU (and explicit features) on every function, so
+  // that the IR says what it is for (--emit=llvm) and each part compiled
+  // on its own thread is for the same CPU.
+  for (llvm::Function &f : *llvmModule) {
+    if (f.isDeclaration())
+      continue;
+    f.addFnAttr("target-cpu", target.cpu);
+    if (!target.features.empty())
+      f.addFnAttr("target-features", target.features);
+  }
   if (irOut) {
     if (auto err = mlir::makeOptimizingTransformer(3, 0, machine.get())(llvmModule.get()))
       return err;

@@ -112,12 +112,15 @@ std::unique_ptr<mlir::Pass> createShareKernelsPass();
 std::unique_ptr<mlir::Pass> createUntieFillsPass();
 
 /// The vector register width of the host CPU: 512 with AVX-512, 256 with
-/// AVX2, otherwise 128.
+/// AVX2 and FMA, otherwise 128 (TargetCpu::vectorBits of native).
 int64_t hostVectorBits();
 
 /// nn-to-linalg, canonicalization and fusion of elementwise linalg ops.
 void buildLinalgPipeline(mlir::OpPassManager &pm, bool cpuForms = true);
-/// linalg on tensors -> bufferized loops -> the LLVM dialect.
+/// linalg on tensors -> bufferized loops -> the LLVM dialect, with product
+/// kernels for `vectorBits`-bit vector registers (the target CPU's).
+void buildLLVMPipeline(mlir::OpPassManager &pm, int64_t vectorBits);
+/// The same for the host CPU.
 void buildLLVMPipeline(mlir::OpPassManager &pm);
 /// Both, as the nn-cpu-pipeline.
 void buildCpuPipeline(mlir::OpPassManager &pm);

@@ -1,5 +1,6 @@
 // The CPU lowering pipeline: nn -> linalg -> bufferized loops -> LLVM dialect.
 #include "compiler/cpu/Passes.h"
+#include "compiler/cpu/TargetCpu.h"
 #include "nn/IR/NNDialect.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
@@ -37,8 +38,6 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
-#include "llvm/TargetParser/Host.h"
-
 using namespace mlir;
 
 namespace nncc::cpu {
@@ -57,7 +56,9 @@ void buildCpuPipeline(OpPassManager &pm) {
   buildLLVMPipeline(pm);
 }
 
-void buildLLVMPipeline(OpPassManager &pm) {
+void buildLLVMPipeline(OpPassManager &pm) { buildLLVMPipeline(pm, hostVectorBits()); }
+
+void buildLLVMPipeline(OpPassManager &pm, int64_t vectorBits) {
   bufferization::OneShotBufferizationOptions options;
   options.bufferizeFunctionBoundaries = true;
   // A loop signature carries the variables through its steps: each step's
@@ -82,7 +83,7 @@ void buildLLVMPipeline(OpPassManager &pm) {
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createBufferizationToMemRefPass());
-  pm.addPass(createMatmulToVectorPass(hostVectorBits()));
+  pm.addPass(createMatmulToVectorPass(vectorBits));
   pm.addPass(createParallelRowsPass());
   pm.addPass(createRowChainsPass());
   pm.addPass(createShareKernelsPass());
@@ -117,12 +118,12 @@ void buildLLVMPipeline(OpPassManager &pm) {
 }
 
 int64_t hostVectorBits() {
-  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  if (features.lookup("avx512f"))
-    return 512;
-  if (features.lookup("avx2") && features.lookup("fma"))
-    return 256;
-  return 128;
+  auto host = resolveTargetCpu("native");
+  if (!host) {
+    llvm::consumeError(host.takeError());
+    return 128;
+  }
+  return host->vectorBits;
 }
 
 void registerCpuDialects(DialectRegistry &registry) {

@@ -66,13 +66,18 @@ std::string compileCacheKey(const graph::Graph &graph, const CompileOptions &opt
       "; checks " + std::to_string(options.checkNumerics) + "; target " +
       std::to_string(static_cast<int>(options.target)) + "; cuda " + options.cudaArch + "/" +
       std::to_string(static_cast<int>(options.cudaPrecision)) + "/" +
-      std::to_string(options.nvrtc) + "; cpu " + llvm::sys::getHostCPUName().str() + ";";
-  std::vector<std::string> features;
-  for (const auto &f : llvm::sys::getHostCPUFeatures())
-    features.push_back((f.second ? "+" : "-") + f.first().str());
-  std::sort(features.begin(), features.end());
-  for (const std::string &f : features)
-    context += f + ",";
+      std::to_string(options.nvrtc) + "; cpu " + options.cpu + ";";
+  // Native code is for this machine's CPU and features; a named CPU's
+  // features are LLVM's (its version is in the key).
+  if (options.cpu == "native") {
+    context += llvm::sys::getHostCPUName().str() + ";";
+    std::vector<std::string> features;
+    for (const auto &f : llvm::sys::getHostCPUFeatures())
+      features.push_back((f.second ? "+" : "-") + f.first().str());
+    std::sort(features.begin(), features.end());
+    for (const std::string &f : features)
+      context += f + ",";
+  }
   llvm::SHA256 hash;
   hash.update(context);
   hash.update(model);

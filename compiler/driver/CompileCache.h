@@ -19,8 +19,8 @@ namespace nncc {
 std::optional<std::string> compileCacheDir();
 
 /// SHA-256 (hex) of the model (its deterministic serialization), the
-/// options that change the executable, the target (the host CPU's name and
-/// features, which the code is tuned for), nncc's and LLVM's versions and
+/// options that change the executable, the target (--cpu, and for native
+/// the host CPU's name and features, which the code is tuned for), nncc's and LLVM's versions and
 /// this program's build (its file's size and modification time).
 std::string compileCacheKey(const graph::Graph &graph, const CompileOptions &options);
 

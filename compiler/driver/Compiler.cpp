@@ -3,6 +3,7 @@
 
 #include "compiler/cpu/CodeGen.h"
 #include "compiler/cpu/Passes.h"
+#include "compiler/cpu/TargetCpu.h"
 #include "compiler/cuda/CudaEmitter.h"
 #include "compiler/import/GraphImporter.h"
 #include "compiler/transforms/Passes.h"
@@ -264,6 +265,10 @@ private:
 static llvm::Expected<exe::Executable> compileUncached(MLIRContext &ctx, const LoadedGraph &graph,
                                                        const CompileOptions &options) {
   PhaseTimer timer(options.timingTo);
+  // A CPU name that does not exist fails before any work.
+  auto targetCpu = cpu::resolveTargetCpu(options.cpu);
+  if (!targetCpu)
+    return targetCpu.takeError();
   DialectRegistry registry;
   cpu::registerCpuDialects(registry);
   ctx.appendDialectRegistry(registry);
@@ -359,14 +364,15 @@ static llvm::Expected<exe::Executable> compileUncached(MLIRContext &ctx, const L
     module->print(*options.emitTo);
     return exe::Executable();
   }
-  if (failed(runPasses(*module, cpu::buildLLVMPipeline)))
+  if (failed(runPasses(
+          *module, [&](OpPassManager &pm) { cpu::buildLLVMPipeline(pm, targetCpu->vectorBits); })))
     return stageFailed("lowering to LLVM");
   timer.done("lowering to the LLVM dialect");
   if (options.emit == Stage::LLVMDialect) {
     module->print(*options.emitTo);
     return exe::Executable();
   }
-  auto code = cpu::emitNativeCode(*module, entries,
+  auto code = cpu::emitNativeCode(*module, entries, *targetCpu,
                                   options.emit == Stage::LLVMIR ? options.emitTo : nullptr,
                                   [&](llvm::StringRef phase) { timer.done(phase); });
   if (!code)
@@ -375,6 +381,8 @@ static llvm::Expected<exe::Executable> compileUncached(MLIRContext &ctx, const L
     return exe::Executable();
   out.set_target_triple(code->triple);
   out.set_target_cpu(code->cpu);
+  for (const std::string &feature : targetCpu->requiredFeatures)
+    out.add_required_cpu_features(feature);
   out.set_shared_library(std::move(code->sharedLibrary));
   return out;
 }

@@ -38,6 +38,11 @@ struct CompileOptions {
   /// produced one. Slower: the checked ops are not fused.
   bool checkNumerics = false;
   Target target = Target::Cpu;
+  /// The CPU target's CPU: "native" (this machine's CPU and features),
+  /// x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or an LLVM CPU name (its
+  /// features, none of this machine's). It sets the code's instructions,
+  /// the product kernels' vector width and the features the .nnx requires.
+  std::string cpu = "native";
   /// The CUDA target's compute capability: PTX for compute_<arch>, CUBIN
   /// for sm_<arch> (90: the H100).
   std::string cudaArch = "90";
@@ -56,7 +61,7 @@ struct CompileOptions {
   bool cache = true;
 };
 
-/// Compiles `graph` for the host CPU. Problems are reported through `ctx`'s
+/// Compiles `graph` for `options.cpu` (or CUDA). Problems are reported through `ctx`'s
 /// diagnostics (naming nodes) and summarized in the returned error. With
 /// `options.emit` set, the returned Executable has no kernels.
 llvm::Expected<exe::Executable> compileModel(mlir::MLIRContext &ctx, const LoadedGraph &graph,

@@ -17,6 +17,26 @@ config.environment["PATH"] = os.pathsep.join(
     [config.nncc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 config.substitutions.append(("%examples", os.path.join(config.nncc_src_root, "examples")))
 
+# The x86-64 levels this CPU runs (nncc compile --cpu=x86-64-vN code loads
+# only where it does).
+def cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+_flags = cpu_flags()
+if {"avx2", "fma", "bmi2", "movbe", "f16c"} <= _flags:
+    config.available_features.add("x86-64-v3")
+if {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"} <= _flags:
+    config.available_features.add("x86-64-v4")
+if "sse2" in _flags:
+    config.available_features.add("x86-64")
+
 # Tests on the Debian package dataset-fashion-mnist (installed by setup).
 if os.path.isdir("/usr/share/datasets/fashion-mnist"):
     config.available_features.add("fashion-mnist")

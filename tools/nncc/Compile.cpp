@@ -73,6 +73,7 @@ int runCompile(const CompileArgs &args) {
     options.emit = *parseStage(args.emit);
   if (args.target == "cuda" || args.emit == "cuda" || args.emit == "ptx")
     options.target = Target::Cuda;
+  options.cpu = args.cpu;
   options.cudaArch = args.cudaArch;
   options.cudaPrecision = *cuda::parsePrecision(args.cudaPrecision); // checked by the CLI
   mlir::MLIRContext ctx;
@@ -140,9 +141,16 @@ int runInfo(const std::string &path) {
               << " bytes; CUBIN for " << p.cuda().sm() << ", " << p.cuda().cubin().size()
               << " bytes; " << p.cuda().buffers_size() << " buffers; products in "
               << (p.cuda().precision().empty() ? "fp32" : p.cuda().precision()) << ")\n";
-  else
+  else {
     std::cout << " (" << p.target_triple() << ", tuned for " << p.target_cpu() << "), kernels "
               << p.shared_library().size() << " bytes\n";
+    if (p.required_cpu_features_size()) {
+      std::cout << "  requires CPU features:";
+      for (const std::string &f : p.required_cpu_features())
+        std::cout << " " << f;
+      std::cout << "\n";
+    }
+  }
   std::cout << "variables:\n";
   for (const exe::VariableSpec &v : p.variables()) {
     std::cout << "  " << v.name() << ": " << graph::DataType_Name(v.dtype()) << " (";

@@ -40,6 +40,12 @@ int main(int argc, char **argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda"}));
   compile
+      ->add_option("--cpu", compileArgs.cpu,
+                   "the CPU target's CPU: native (this machine's), x86-64, x86-64-v2, "
+                   "x86-64-v3 (AVX2, FMA), x86-64-v4 (AVX-512) or an LLVM CPU name (znver4, "
+                   "skylake, ...); the .nnx runs on CPUs with its features")
+      ->capture_default_str();
+  compile
       ->add_option("--cuda-arch", compileArgs.cudaArch,
                    "the CUDA target's compute capability: PTX for compute_ARCH, CUBIN "
                    "for sm_ARCH")
