@@ -66,6 +66,11 @@ graph::AttrValue attrType(DataType v) {
   a.set_type(v);
   return a;
 }
+graph::AttrValue attrString(const std::string &v) {
+  graph::AttrValue a;
+  a.set_s(v);
+  return a;
+}
 graph::AttrValue attrInts(const Dims &v) {
   graph::AttrValue a;
   a.mutable_ints(); // set even when empty

@@ -113,6 +113,7 @@ graph::AttrValue attrFloat(float v);
 graph::AttrValue attrBool(bool v);
 graph::AttrValue attrInts(const Dims &v);
 graph::AttrValue attrType(DataType v);
+graph::AttrValue attrString(const std::string &v);
 
 // The op set (see the nn dialect for semantics).
 Output operator+(const Output &a, const Output &b);

@@ -27,9 +27,9 @@ int64_t blockSize(Translator &t) {
 
 Val rearrange(Translator &t, const Val &x, const std::vector<int64_t> &split,
               const std::vector<int64_t> &perm, const std::vector<int64_t> &joined) {
-  Val y = t.emit("reshape", {x}, {{"shape", intsAttr(split)}});
-  y = t.emit("transpose", {y}, {{"perm", intsAttr(perm)}});
-  return t.emit("reshape", {y}, {{"shape", intsAttr(joined)}});
+  Val y = t.emit("reshape", {x}, {{"shape", fe::attrInts(split)}});
+  y = t.emit("transpose", {y}, {{"perm", fe::attrInts(perm)}});
+  return t.emit("reshape", {y}, {{"shape", fe::attrInts(joined)}});
 }
 
 /// Channels to blocks of b x b pixels; mode DCR takes the block index from
@@ -77,8 +77,8 @@ void convTranspose(Translator &t) {
   bool oneD = xd.size() == 3 && wd.size() == 3;
   int64_t n = oneD ? 1 : 2;
   if (oneD) {
-    x = t.emit("expand_dims", {x}, {{"axes", intsAttr({2})}});
-    w = t.emit("expand_dims", {w}, {{"axes", intsAttr({2})}});
+    x = t.emit("expand_dims", {x}, {{"axes", fe::attrInts({2})}});
+    w = t.emit("expand_dims", {w}, {{"axes", fe::attrInts({2})}});
     xd = t.dims(x);
     wd = t.dims(w);
   }
@@ -159,22 +159,22 @@ void convTranspose(Translator &t) {
       t.fail("an output that extends " + std::to_string(image[i] - base) +
              " past the full transposed convolution (more than stride - 1) is not supported");
   }
-  Val dy = t.emit("transpose", {x}, {{"perm", intsAttr({0, 2, 3, 1})}});
-  Val filter = t.emit("transpose", {w}, {{"perm", intsAttr({2, 3, 1, 0})}});
+  Val dy = t.emit("transpose", {x}, {{"perm", fe::attrInts({0, 2, 3, 1})}});
+  Val filter = t.emit("transpose", {w}, {{"perm", fe::attrInts({2, 3, 1, 0})}});
   Val y = t.emit("conv2d_backprop_input", {dy, filter},
-                 {{"input_size", intsAttr(image)},
-                  {"strides", intsAttr(strides)},
-                  {"dilations", intsAttr(dilations)},
-                  {"padding", stringAttr("VALID")}});
+                 {{"input_size", fe::attrInts(image)},
+                  {"strides", fe::attrInts(strides)},
+                  {"dilations", fe::attrInts(dilations)},
+                  {"padding", fe::attrString("VALID")}});
   if (begin[0] || begin[1] || size[0] != image[0] || size[1] != image[1])
     y = t.emit("slice", {y},
-               {{"begins", intsAttr({0, begin[0], begin[1], 0})},
-                {"sizes", intsAttr({-1, size[0], size[1], -1})}});
+               {{"begins", fe::attrInts({0, begin[0], begin[1], 0})},
+                {"sizes", fe::attrInts({-1, size[0], size[1], -1})}});
   if (t.has(2))
     y = t.emit("bias_add", {y, t.in(2)});
-  y = t.emit("transpose", {y}, {{"perm", intsAttr({0, 3, 1, 2})}});
+  y = t.emit("transpose", {y}, {{"perm", fe::attrInts({0, 3, 1, 2})}});
   if (oneD)
-    y = t.emit("squeeze", {y}, {{"axes", intsAttr({2})}});
+    y = t.emit("squeeze", {y}, {{"axes", fe::attrInts({2})}});
   t.out(0, y);
 }
 

@@ -16,7 +16,7 @@ Val classesLast(Translator &t, const Val &x) {
   for (int64_t i = 2; i < rank; ++i)
     perm.push_back(i);
   perm.push_back(1);
-  return t.emit("transpose", {x}, {{"perm", intsAttr(perm)}});
+  return t.emit("transpose", {x}, {{"perm", fe::attrInts(perm)}});
 }
 
 /// -logProb[n, target[n]] * weight[target[n]], reduced as `reduction` says;
@@ -28,16 +28,16 @@ Val negativeLogLikelihood(Translator &t, const Val &logProb, const Val &target,
   int64_t classes = t.dims(x).back();
   if (classes < 0)
     t.fail("the number of classes (dimension 1) must be known");
-  Val onehot =
-      t.emit("one_hot", {target}, {{"depth", intAttr(classes)}, {"dtype", typeAttr(t.dtype(x))}});
+  Val onehot = t.emit("one_hot", {target},
+                      {{"depth", fe::attrInt(classes)}, {"dtype", fe::attrType(t.dtype(x))}});
   if (const auto *ignore = t.attr("ignore_index");
       ignore && ignore->i() >= 0 && ignore->i() < classes) {
     Val keep = t.emit("logical_not", {t.emit("equal", {target, t.scalar(ignore->i(), target)})});
-    Val mask = t.emit("cast", {keep}, {{"dtype", typeAttr(t.dtype(x))}});
-    onehot = t.emit(
-        "mul", {onehot, t.emit("expand_dims", {mask}, {{"axes", intsAttr({t.rank(onehot) - 1})}})});
+    Val mask = t.emit("cast", {keep}, {{"dtype", fe::attrType(t.dtype(x))}});
+    onehot = t.emit("mul", {onehot, t.emit("expand_dims", {mask},
+                                           {{"axes", fe::attrInts({t.rank(onehot) - 1})}})});
   }
-  Attrs lastAxis = {{"axes", intsAttr({t.rank(x) - 1})}};
+  Attrs lastAxis = {{"axes", fe::attrInts({t.rank(x) - 1})}};
   Val weights = weight ? t.emit("reduce_sum", {t.emit("mul", {onehot, *weight})}, lastAxis)
                        : t.emit("reduce_sum", {onehot}, lastAxis);
   Val picked = t.emit("reduce_sum", {t.emit("mul", {x, onehot})}, lastAxis);
@@ -63,7 +63,7 @@ void negativeLogLikelihoodLoss(Translator &t) {
 }
 
 void softmaxCrossEntropyLoss(Translator &t) {
-  Val logProb = t.emit("log_softmax", {t.in(0)}, {{"axis", intAttr(1)}});
+  Val logProb = t.emit("log_softmax", {t.in(0)}, {{"axis", fe::attrInt(1)}});
   std::optional<Val> weight;
   if (t.has(2))
     weight = t.in(2);

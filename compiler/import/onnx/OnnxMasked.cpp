@@ -25,17 +25,17 @@ std::pair<std::vector<int64_t>, std::vector<int64_t>> axisLast(int64_t rank, int
 Val permuted(Translator &t, const Val &x, const std::vector<int64_t> &perm) {
   for (size_t i = 0; i < perm.size(); ++i)
     if (perm[i] != static_cast<int64_t>(i))
-      return t.emit("transpose", {x}, {{"perm", intsAttr(perm)}});
+      return t.emit("transpose", {x}, {{"perm", fe::attrInts(perm)}});
   return x;
 }
 
 /// sum over j of select(mask[..., i, j], x[..., j], 0): x [..., n] (axis
 /// last), mask [..., m, n] -> [..., m].
 Val maskedSum(Translator &t, const Val &x, const Val &mask) {
-  Val rows = t.emit("expand_dims", {x}, {{"axes", intsAttr({t.rank(x) - 1})}});
+  Val rows = t.emit("expand_dims", {x}, {{"axes", fe::attrInts({t.rank(x) - 1})}});
   Val picked = t.emit("select", {mask, rows, t.scalar(0, x)});
   return t.emit("reduce_sum", {picked},
-                {{"axes", intsAttr({t.rank(picked) - 1})}, {"keep_dims", boolAttr(false)}});
+                {{"axes", fe::attrInts({t.rank(picked) - 1})}, {"keep_dims", fe::attrBool(false)}});
 }
 
 /// out[..., i, ...] = data[..., indices[..., i, ...], ...] along `axis`.
@@ -60,7 +60,8 @@ void gatherElements(Translator &t) {
   // Negative indices count from the end.
   Val negative = t.emit("less", {idx, t.scalar(0, idx)});
   idx = t.emit("select", {negative, t.emit("add", {idx, t.scalar(n, idx)}), idx});
-  Val hot = t.emit("one_hot", {idx}, {{"depth", intAttr(n)}, {"dtype", typeAttr(graph::F32)}});
+  Val hot =
+      t.emit("one_hot", {idx}, {{"depth", fe::attrInt(n)}, {"dtype", fe::attrType(graph::F32)}});
   Val mask = t.emit("greater", {hot, t.scalar(0.5, hot)});
   t.out(0, permuted(t, maskedSum(t, x, mask), inverse));
 }

@@ -8,7 +8,15 @@ namespace nncc::onnximport {
 namespace {
 
 template <const char *Op> void unary(Translator &t) { t.out(0, t.emit(Op, {t.in(0)})); }
-template <const char *Op> void binary(Translator &t) { t.out(0, t.emit(Op, {t.in(0), t.in(1)})); }
+/// Before opset 7 binary ops broadcast only when told to, along `axis`.
+void refuseLegacyBroadcast(Translator &t) {
+  if (t.opset() < 7 && t.intAttrOr("broadcast", 0))
+    t.fail("the legacy broadcast attribute (opset < 7) is not supported");
+}
+template <const char *Op> void binary(Translator &t) {
+  refuseLegacyBroadcast(t);
+  t.out(0, t.emit(Op, {t.in(0), t.in(1)}));
+}
 
 #define NNCC_OP_NAME(name) constexpr char name##Name[] = #name;
 NNCC_OP_NAME(add)
@@ -66,7 +74,7 @@ template <const char *Op> Val fold(Translator &t) {
 template <const char *Op> void variadic(Translator &t) {
   Val v = fold<Op>(t);
   if (t.node().input_size() == 1)
-    v = t.emit("cast", {v}, {{"dtype", typeAttr(t.dtype(v))}});
+    v = t.emit("cast", {v}, {{"dtype", fe::attrType(t.dtype(v))}});
   t.out(0, v);
 }
 void mean(Translator &t) {
@@ -83,7 +91,7 @@ void pow(Translator &t) {
       return;
     }
     if (p == 1) {
-      t.out(0, t.emit("cast", {x}, {{"dtype", typeAttr(t.dtype(x))}}));
+      t.out(0, t.emit("cast", {x}, {{"dtype", fe::attrType(t.dtype(x))}}));
       return;
     }
   }
@@ -93,18 +101,18 @@ void pow(Translator &t) {
     // Integer bases in f64, converted back as ONNX's reference does (toward
     // zero); integer exponents round first, as pow is exact only up to ulps.
     bool intExponent = t.dtype(y) == graph::I32 || t.dtype(y) == graph::I64;
-    Attrs f64 = {{"dtype", typeAttr(graph::F64)}};
+    Attrs f64 = {{"dtype", fe::attrType(graph::F64)}};
     Val p = t.emit("pow", {t.emit("cast", {x}, f64), t.emit("cast", {y}, f64)});
     if (intExponent) {
       // Results under 1 in size (negative exponents) truncate to 0 or +-1.
       Val big = t.emit("logical_not", {t.emit("less", {t.emit("abs", {p}), t.scalar(1, p)})});
       p = t.emit("select", {big, t.emit("floor", {t.emit("add", {p, t.scalar(0.5, p)})}), p});
     }
-    t.out(0, t.emit("cast", {p}, {{"dtype", typeAttr(dt)}}));
+    t.out(0, t.emit("cast", {p}, {{"dtype", fe::attrType(dt)}}));
     return;
   }
   if (t.dtype(y) != dt)
-    y = t.emit("cast", {y}, {{"dtype", typeAttr(dt)}});
+    y = t.emit("cast", {y}, {{"dtype", fe::attrType(dt)}});
   t.out(0, t.emit("pow", {x, y}));
 }
 
@@ -121,13 +129,13 @@ void mod(Translator &t) {
   if (!isInteger(dt)) {
     if (!fmod)
       t.fail("fmod = 0 on floats is not supported (ONNX requires fmod = 1 there)");
-    Attrs f64 = {{"dtype", typeAttr(graph::F64)}};
+    Attrs f64 = {{"dtype", fe::attrType(graph::F64)}};
     Val a = dt == graph::F64 ? x : t.emit("cast", {x}, f64);
     Val b = dt == graph::F64 ? y : t.emit("cast", {y}, f64);
     Val q = t.emit("div", {a, b});
     Val trunc = t.emit("mul", {t.emit("sign", {q}), t.emit("floor", {t.emit("abs", {q})})});
     Val r = t.emit("sub", {a, t.emit("mul", {trunc, b})});
-    t.out(0, dt == graph::F64 ? r : t.emit("cast", {r}, {{"dtype", typeAttr(dt)}}));
+    t.out(0, dt == graph::F64 ? r : t.emit("cast", {r}, {{"dtype", fe::attrType(dt)}}));
     return;
   }
   // nn.div truncates toward zero (x / 0 is 0, so x % 0 is x).
@@ -163,11 +171,12 @@ void round(Translator &t) {
 Val inF64(Translator &t, const Val &x) {
   if (t.dtype(x) != graph::F32 && t.dtype(x) != graph::F64)
     t.fail("needs a float input");
-  return t.dtype(x) == graph::F64 ? x : t.emit("cast", {x}, {{"dtype", typeAttr(graph::F64)}});
+  return t.dtype(x) == graph::F64 ? x : t.emit("cast", {x}, {{"dtype", fe::attrType(graph::F64)}});
 }
 void outAs(Translator &t, const Val &y, const Val &like) {
-  t.out(0, t.dtype(like) == graph::F64 ? y
-                                       : t.emit("cast", {y}, {{"dtype", typeAttr(t.dtype(like))}}));
+  t.out(0, t.dtype(like) == graph::F64
+               ? y
+               : t.emit("cast", {y}, {{"dtype", fe::attrType(t.dtype(like))}}));
 }
 
 /// atan(x): |x| > 1 as pi/2 - atan(1/|x|), over tan(pi/8) as pi/4 +
@@ -247,7 +256,7 @@ void clip(Translator &t) {
   if (hi)
     x = t.emit("minimum", {x, *hi});
   if (!lo && !hi)
-    x = t.emit("cast", {x}, {{"dtype", typeAttr(t.dtype(x))}});
+    x = t.emit("cast", {x}, {{"dtype", fe::attrType(t.dtype(x))}});
   t.out(0, x);
 }
 

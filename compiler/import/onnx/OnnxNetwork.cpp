@@ -12,9 +12,9 @@ void matmul(Translator &t) {
   Val a = t.in(0), b = t.in(1);
   bool vectorA = t.rank(a) == 1, vectorB = t.rank(b) == 1;
   if (vectorA)
-    a = t.emit("expand_dims", {a}, {{"axes", intsAttr({0})}});
+    a = t.emit("expand_dims", {a}, {{"axes", fe::attrInts({0})}});
   if (vectorB)
-    b = t.emit("expand_dims", {b}, {{"axes", intsAttr({1})}});
+    b = t.emit("expand_dims", {b}, {{"axes", fe::attrInts({1})}});
   Val y = t.emit("matmul", {a, b});
   int64_t rank = t.rank(y);
   std::vector<int64_t> drop;
@@ -23,15 +23,15 @@ void matmul(Translator &t) {
   if (vectorB)
     drop.push_back(rank - 1);
   if (!drop.empty())
-    y = t.emit("squeeze", {y}, {{"axes", intsAttr(drop)}});
+    y = t.emit("squeeze", {y}, {{"axes", fe::attrInts(drop)}});
   t.out(0, y);
 }
 
 /// alpha * A' B' + beta * C.
 void gemm(Translator &t) {
   Val y = t.emit("matmul", {t.in(0), t.in(1)},
-                 {{"transpose_a", boolAttr(t.intAttrOr("transA", 0) != 0)},
-                  {"transpose_b", boolAttr(t.intAttrOr("transB", 0) != 0)}});
+                 {{"transpose_a", fe::attrBool(t.intAttrOr("transA", 0) != 0)},
+                  {"transpose_b", fe::attrBool(t.intAttrOr("transB", 0) != 0)}});
   double alpha = t.floatAttrOr("alpha", 1), beta = t.floatAttrOr("beta", 1);
   if (alpha != 1)
     y = t.emit("mul", {t.scalar(alpha, y), y});
@@ -51,7 +51,7 @@ void softmaxLike(Translator &t, const char *op) {
   int64_t rank = t.rank(x);
   if (t.opset() >= 13) {
     int64_t axis = t.normalizeAxis(t.intAttrOr("axis", -1), rank);
-    t.out(0, t.emit(op, {x}, {{"axis", intAttr(axis)}}));
+    t.out(0, t.emit(op, {x}, {{"axis", fe::attrInt(axis)}}));
     return;
   }
   int64_t axis = t.normalizeAxis(t.intAttrOr("axis", 1), rank);
@@ -69,9 +69,9 @@ void softmaxLike(Translator &t, const char *op) {
   for (int64_t i = 0; i < axis; ++i)
     if (d[i] < 0 && std::count(d.begin(), d.end(), -1) > 1)
       t.fail("more than one unknown dimension");
-  Val flat = t.emit("reshape", {x}, {{"shape", intsAttr({-1, inner})}});
+  Val flat = t.emit("reshape", {x}, {{"shape", fe::attrInts({-1, inner})}});
   Val y = t.emit(op, {flat});
-  t.out(0, t.emit("reshape", {y}, {{"shape", intsAttr(d)}}));
+  t.out(0, t.emit("reshape", {y}, {{"shape", fe::attrInts(d)}}));
 }
 void softmax(Translator &t) { softmaxLike(t, "softmax"); }
 void logSoftmax(Translator &t) { softmaxLike(t, "log_softmax"); }
@@ -83,13 +83,16 @@ Val perChannel(Translator &t, const Val &v, int64_t rank) {
     axes.push_back(i);
   if (axes.empty())
     return v;
-  return t.emit("expand_dims", {v}, {{"axes", intsAttr(axes)}});
+  return t.emit("expand_dims", {v}, {{"axes", fe::attrInts(axes)}});
 }
 
 /// Inference: scale * (x - mean) / sqrt(var + epsilon) + B.
 void batchNormalization(Translator &t) {
-  if (t.wants(1) || t.wants(2) || t.intAttrOr("training_mode", 0))
+  if (t.wants(1) || t.wants(2) || t.intAttrOr("training_mode", 0) ||
+      (t.opset() < 7 && !t.intAttrOr("is_test", 0)))
     t.fail("training mode (the running statistics as outputs) is not supported");
+  if (!t.intAttrOr("spatial", 1))
+    t.fail("spatial = 0 (statistics per element, opset < 9) is not supported");
   Val x = t.in(0);
   int64_t rank = t.rank(x);
   if (rank < 2)
@@ -112,7 +115,7 @@ void layerNormalization(Translator &t) {
   std::vector<int64_t> axes;
   for (int64_t i = axis; i < rank; ++i)
     axes.push_back(i);
-  Attrs keep = {{"axes", intsAttr(axes)}, {"keep_dims", boolAttr(true)}};
+  Attrs keep = {{"axes", fe::attrInts(axes)}, {"keep_dims", fe::attrBool(true)}};
   Val mean = t.emit("reduce_mean", {x}, keep);
   Val d = t.emit("sub", {x, mean});
   Val var = t.emit("reduce_mean", {t.emit("square", {d})}, keep);
@@ -131,6 +134,8 @@ void layerNormalization(Translator &t) {
 /// Inference: the input itself; the mask all true.
 void dropout(Translator &t) {
   Val x = t.in(0);
+  if (t.opset() < 7 && !t.intAttrOr("is_test", 0))
+    t.fail("training mode (is_test = 0) is not supported");
   if (t.opset() >= 12 && t.has(2)) {
     const graph::Tensor *training = t.known(2);
     if (!training || training->bool_val_size() != 1 || training->bool_val(0))
@@ -147,7 +152,7 @@ void globalPool(Translator &t, const char *op) {
   std::vector<int64_t> axes;
   for (int64_t i = 2; i < t.rank(x); ++i)
     axes.push_back(i);
-  t.out(0, t.emit(op, {x}, {{"axes", intsAttr(axes)}, {"keep_dims", boolAttr(true)}}));
+  t.out(0, t.emit(op, {x}, {{"axes", fe::attrInts(axes)}, {"keep_dims", fe::attrBool(true)}}));
 }
 void globalAveragePool(Translator &t) { globalPool(t, "reduce_mean"); }
 void globalMaxPool(Translator &t) { globalPool(t, "reduce_max"); }
@@ -226,16 +231,16 @@ Val padImages(Translator &t, Val x, const std::vector<int64_t> &pads, double fil
 Val toNHWC(Translator &t, const Val &x) {
   if (t.rank(x) != 4)
     t.fail("only 2-D images (rank 4: N, C, H, W) are supported");
-  return t.emit("transpose", {x}, {{"perm", intsAttr({0, 2, 3, 1})}});
+  return t.emit("transpose", {x}, {{"perm", fe::attrInts({0, 2, 3, 1})}});
 }
 Val toNCHW(Translator &t, const Val &x) {
-  return t.emit("transpose", {x}, {{"perm", intsAttr({0, 3, 1, 2})}});
+  return t.emit("transpose", {x}, {{"perm", fe::attrInts({0, 3, 1, 2})}});
 }
 
 Attrs windowAttrs(const Window &w) {
-  return {{"strides", intsAttr(w.strides)},
-          {"dilations", intsAttr(w.dilations)},
-          {"padding", stringAttr(w.padding)}};
+  return {{"strides", fe::attrInts(w.strides)},
+          {"dilations", fe::attrInts(w.dilations)},
+          {"padding", fe::attrString(w.padding)}};
 }
 
 void conv(Translator &t) {
@@ -254,7 +259,7 @@ void conv(Translator &t) {
   Val images = toNHWC(t, x);
   if (!win.pads.empty())
     images = padImages(t, images, win.pads, 0);
-  Val filter = t.emit("transpose", {w}, {{"perm", intsAttr({2, 3, 1, 0})}});
+  Val filter = t.emit("transpose", {w}, {{"perm", fe::attrInts({2, 3, 1, 0})}});
   Val y = t.emit("conv2d", {images, filter}, windowAttrs(win));
   if (t.has(2))
     y = t.emit("bias_add", {y, t.in(2)});
@@ -298,7 +303,7 @@ void pool(Translator &t, bool max) {
     images = padImages(t, images, win.pads, max ? -std::numeric_limits<double>::infinity() : 0);
   }
   Attrs attrs = windowAttrs(win);
-  attrs.push_back({"ksize", intsAttr(win.kernel)});
+  attrs.push_back({"ksize", fe::attrInts(win.kernel)});
   Val y = t.emit(max ? "max_pool" : "avg_pool", {images}, attrs);
   t.out(0, toNCHW(t, y));
 }
@@ -320,33 +325,34 @@ void hardmax(Translator &t) {
       inner = d[i] < 0 || inner < 0 ? -1 : inner * d[i];
     if (inner < 0)
       t.fail("the dimensions from axis on must be known");
-    y = t.emit("reshape", {x}, {{"shape", intsAttr({-1, inner})}});
+    y = t.emit("reshape", {x}, {{"shape", fe::attrInts({-1, inner})}});
   } else if (axis != rank - 1) {
     for (int64_t i = 0; i < rank; ++i)
       if (i != axis)
         perm.push_back(i);
     perm.push_back(axis);
-    y = t.emit("transpose", {x}, {{"perm", intsAttr(perm)}});
+    y = t.emit("transpose", {x}, {{"perm", fe::attrInts(perm)}});
   }
   int64_t depth = t.dims(y).back();
   if (depth < 0)
     t.fail("the size of the axis must be known");
-  Val index = t.emit("argmax", {y}, {{"axis", intAttr(t.rank(y) - 1)}});
-  y = t.emit("one_hot", {index}, {{"depth", intAttr(depth)}, {"dtype", typeAttr(t.dtype(x))}});
+  Val index = t.emit("argmax", {y}, {{"axis", fe::attrInt(t.rank(y) - 1)}});
+  y = t.emit("one_hot", {index},
+             {{"depth", fe::attrInt(depth)}, {"dtype", fe::attrType(t.dtype(x))}});
   if (t.opset() < 13) {
-    y = t.emit("reshape", {y}, {{"shape", intsAttr(d)}});
+    y = t.emit("reshape", {y}, {{"shape", fe::attrInts(d)}});
   } else if (!perm.empty()) {
     std::vector<int64_t> inverse(perm.size());
     for (size_t i = 0; i < perm.size(); ++i)
       inverse[perm[i]] = static_cast<int64_t>(i);
-    y = t.emit("transpose", {y}, {{"perm", intsAttr(inverse)}});
+    y = t.emit("transpose", {y}, {{"perm", fe::attrInts(inverse)}});
   }
   t.out(0, y);
 }
 
 /// (x - mean) / sqrt(var + epsilon) over `axes` (kept), then scale and bias.
 Val normalize(Translator &t, const Val &x, const std::vector<int64_t> &axes, double epsilon) {
-  Attrs keep = {{"axes", intsAttr(axes)}, {"keep_dims", boolAttr(true)}};
+  Attrs keep = {{"axes", fe::attrInts(axes)}, {"keep_dims", fe::attrBool(true)}};
   Val mean = t.emit("reduce_mean", {x}, keep);
   Val d = t.emit("sub", {x, mean});
   Val var = t.emit("reduce_mean", {t.emit("square", {d})}, keep);
@@ -370,7 +376,7 @@ void meanVarianceNormalization(Translator &t) {
   std::vector<int64_t> axes = t.intsAttr("axes").value_or(std::vector<int64_t>{0, 2, 3});
   for (int64_t &a : axes)
     a = t.normalizeAxis(a, t.rank(x));
-  Attrs keep = {{"axes", intsAttr(axes)}, {"keep_dims", boolAttr(true)}};
+  Attrs keep = {{"axes", fe::attrInts(axes)}, {"keep_dims", fe::attrBool(true)}};
   Val mean = t.emit("reduce_mean", {x}, keep);
   Val meanOfSquares = t.emit("reduce_mean", {t.emit("square", {x})}, keep);
   Val var = t.emit("sub", {meanOfSquares, t.emit("square", {mean})});

@@ -26,7 +26,7 @@ std::string list(const std::vector<int64_t> &v) {
 }
 
 Val identity(Translator &t, const Val &x) {
-  return t.emit("cast", {x}, {{"dtype", typeAttr(t.dtype(x))}});
+  return t.emit("cast", {x}, {{"dtype", fe::attrType(t.dtype(x))}});
 }
 
 void identityRule(Translator &t) { t.out(0, t.in(0)); }
@@ -35,7 +35,7 @@ void identityRule(Translator &t) { t.out(0, t.in(0)); }
 Val reshape(Translator &t, const Val &x, const std::vector<int64_t> &dims) {
   if (t.dims(x) == dims)
     return x;
-  return t.emit("reshape", {x}, {{"shape", intsAttr(dims)}});
+  return t.emit("reshape", {x}, {{"shape", fe::attrInts(dims)}});
 }
 
 void reshapeRule(Translator &t) {
@@ -98,7 +98,7 @@ void squeeze(Translator &t) {
   if (axes) {
     for (int64_t &a : *axes)
       a = t.normalizeAxis(a, t.rank(x));
-    attrs.push_back({"axes", intsAttr(*axes)});
+    attrs.push_back({"axes", fe::attrInts(*axes)});
   }
   t.out(0, t.emit("squeeze", {x}, attrs));
 }
@@ -112,14 +112,16 @@ void unsqueeze(Translator &t) {
   for (int64_t &a : *axes)
     a = t.normalizeAxis(a, rank);
   std::sort(axes->begin(), axes->end());
-  t.out(0, t.emit("expand_dims", {x}, {{"axes", intsAttr(*axes)}}));
+  t.out(0, t.emit("expand_dims", {x}, {{"axes", fe::attrInts(*axes)}}));
 }
 
 void castTo(Translator &t, const Val &x, graph::DataType to) {
-  t.out(0, t.emit("cast", {x}, {{"dtype", typeAttr(to)}}));
+  t.out(0, t.emit("cast", {x}, {{"dtype", fe::attrType(to)}}));
 }
 
 void cast(Translator &t) {
+  if (const auto *a = t.attr("to"); a && a->type() == onnx::AttributeProto::STRING)
+    t.fail("a dtype named by a string (Cast before opset 6) is not supported");
   int64_t to = t.intAttrOr("to", 0);
   graph::DataType dt = fromOnnxType(static_cast<int32_t>(to));
   if (dt == graph::DT_INVALID)
@@ -228,7 +230,7 @@ void transpose(Translator &t) {
     perm.emplace(t.rank(x));
     std::iota(perm->rbegin(), perm->rend(), 0);
   }
-  t.out(0, t.emit("transpose", {x}, {{"perm", intsAttr(*perm)}}));
+  t.out(0, t.emit("transpose", {x}, {{"perm", fe::attrInts(*perm)}}));
 }
 
 void concat(Translator &t) {
@@ -237,8 +239,9 @@ void concat(Translator &t) {
     xs.push_back(t.in(i));
   if (xs.empty())
     t.fail("needs at least one input");
-  int64_t axis = t.normalizeAxis(t.intAttrOr("axis", 0), t.rank(xs[0]));
-  t.out(0, t.emit("concat", xs, {{"axis", intAttr(axis)}}));
+  // Concat-1 joined along 1 unless told otherwise.
+  int64_t axis = t.normalizeAxis(t.intAttrOr("axis", t.opset() < 4 ? 1 : 0), t.rank(xs[0]));
+  t.out(0, t.emit("concat", xs, {{"axis", fe::attrInt(axis)}}));
 }
 
 /// ReduceX: axes from the attribute, or from input 1 from `inputFrom` on
@@ -248,14 +251,14 @@ Val reduce(Translator &t, const std::string &op, const Val &x, int64_t inputFrom
   bool keep = t.intAttrOr("keepdims", 1) != 0;
   if ((!axes || axes->empty()) && t.intAttrOr("noop_with_empty_axes", 0))
     return identity(t, x);
-  Attrs attrs = {{"keep_dims", boolAttr(keep)}};
+  Attrs attrs = {{"keep_dims", fe::attrBool(keep)}};
   if (!axes || axes->empty()) { // all of them
     axes.emplace(t.rank(x));
     std::iota(axes->begin(), axes->end(), 0);
   }
   for (int64_t &a : *axes)
     a = t.normalizeAxis(a, t.rank(x));
-  attrs.push_back({"axes", intsAttr(*axes)});
+  attrs.push_back({"axes", fe::attrInts(*axes)});
   return t.emit(op, {x}, attrs);
 }
 
@@ -286,11 +289,11 @@ void reduceLogSumExp(Translator &t) {
   if (!keep) {
     // The max again, keeping dims, to subtract it from x.
     auto axes = axesOf(t, 18);
-    Attrs attrs = {{"keep_dims", boolAttr(true)}};
+    Attrs attrs = {{"keep_dims", fe::attrBool(true)}};
     if (axes) {
       for (int64_t &a : *axes)
         a = t.normalizeAxis(a, t.rank(x));
-      attrs.push_back({"axes", intsAttr(*axes)});
+      attrs.push_back({"axes", fe::attrInts(*axes)});
     }
     mk = t.emit("reduce_max", {x}, attrs);
   }
@@ -306,9 +309,9 @@ Val reverse(Translator &t, const Val &x, int64_t axis, int64_t n) {
     begins[axis] = i;
     sizes[axis] = 1;
     rows.push_back(
-        t.emit("slice", {x}, {{"begins", intsAttr(begins)}, {"sizes", intsAttr(sizes)}}));
+        t.emit("slice", {x}, {{"begins", fe::attrInts(begins)}, {"sizes", fe::attrInts(sizes)}}));
   }
-  return rows.size() == 1 ? rows[0] : t.emit("concat", rows, {{"axis", intAttr(axis)}});
+  return rows.size() == 1 ? rows[0] : t.emit("concat", rows, {{"axis", fe::attrInt(axis)}});
 }
 
 /// ArgMax / ArgMin (as ArgMax of -x) along `axis`, keepdims defaulting to 1;
@@ -326,11 +329,11 @@ void arg(Translator &t, bool min) {
     x = t.emit("neg", {x});
   if (last)
     x = reverse(t, x, axis, n);
-  Val r = t.emit("argmax", {x}, {{"axis", intAttr(axis)}});
+  Val r = t.emit("argmax", {x}, {{"axis", fe::attrInt(axis)}});
   if (last)
     r = t.emit("sub", {t.scalar(static_cast<double>(n - 1), r), r});
   if (t.intAttrOr("keepdims", 1))
-    r = t.emit("expand_dims", {r}, {{"axes", intsAttr({axis})}});
+    r = t.emit("expand_dims", {r}, {{"axes", fe::attrInts({axis})}});
   t.out(0, r);
 }
 void argMax(Translator &t) { arg(t, false); }
@@ -339,7 +342,7 @@ void argMin(Translator &t) { arg(t, true); }
 /// The block of x from `begins` with `sizes` (-1: to the end).
 Val slice(Translator &t, const Val &x, const std::vector<int64_t> &begins,
           const std::vector<int64_t> &sizes) {
-  return t.emit("slice", {x}, {{"begins", intsAttr(begins)}, {"sizes", intsAttr(sizes)}});
+  return t.emit("slice", {x}, {{"begins", fe::attrInts(begins)}, {"sizes", fe::attrInts(sizes)}});
 }
 
 /// starts, ends, axes and steps as inputs (opset 10) or attributes (before);
@@ -410,7 +413,7 @@ void sliceRule(Translator &t) {
       n[axis] = 1;
       rows.push_back(slice(t, y, b, n));
     }
-    y = rows.size() == 1 ? rows[0] : t.emit("concat", rows, {{"axis", intAttr(axis)}});
+    y = rows.size() == 1 ? rows[0] : t.emit("concat", rows, {{"axis", fe::attrInt(axis)}});
   }
   t.out(0, y);
 }
@@ -470,7 +473,7 @@ void gather(Translator &t) {
   }
   if (rows.empty())
     t.fail("needs at least one index");
-  Val y = rows.size() == 1 ? rows[0] : t.emit("concat", rows, {{"axis", intAttr(axis)}});
+  Val y = rows.size() == 1 ? rows[0] : t.emit("concat", rows, {{"axis", fe::attrInt(axis)}});
   std::vector<int64_t> shape(d.begin(), d.begin() + axis);
   shape.insert(shape.end(), indices->dims().begin(), indices->dims().end());
   shape.insert(shape.end(), d.begin() + axis + 1, d.end());
@@ -489,7 +492,7 @@ void tile(Translator &t) {
       if (repeats[axis] < 1)
         t.fail("repeats must be positive");
       x = t.emit("concat", std::vector<Val>(repeats[axis], x),
-                 {{"axis", intAttr(static_cast<int64_t>(axis))}});
+                 {{"axis", fe::attrInt(static_cast<int64_t>(axis))}});
     }
   t.out(0, x.ref == t.in(0).ref ? identity(t, x) : x);
 }
@@ -621,18 +624,18 @@ void oneHot(Translator &t) {
   int64_t rank = t.rank(indices) + 1;
   int64_t axis = t.normalizeAxis(t.intAttrOr("axis", -1), rank);
   if (t.dtype(indices) == graph::F32 || t.dtype(indices) == graph::F64)
-    indices = t.emit("cast", {indices}, {{"dtype", typeAttr(graph::I64)}});
+    indices = t.emit("cast", {indices}, {{"dtype", fe::attrType(graph::I64)}});
   // -1 means depth - 1: add depth where negative.
   Val negative = t.emit("less", {indices, t.scalar(0, indices)});
   indices =
       t.emit("select", {negative, t.emit("add", {indices, t.scalar(depth, indices)}), indices});
   Val y = t.emit("one_hot", {indices},
-                 {{"depth", intAttr(depth)},
-                  {"dtype", typeAttr(dt == graph::F64 ? dt : graph::F32)},
-                  {"on_value", floatAttr(static_cast<float>(on))},
-                  {"off_value", floatAttr(static_cast<float>(off))}});
+                 {{"depth", fe::attrInt(depth)},
+                  {"dtype", fe::attrType(dt == graph::F64 ? dt : graph::F32)},
+                  {"on_value", fe::attrFloat(static_cast<float>(on))},
+                  {"off_value", fe::attrFloat(static_cast<float>(off))}});
   if (t.dtype(y) != dt)
-    y = t.emit("cast", {y}, {{"dtype", typeAttr(dt)}});
+    y = t.emit("cast", {y}, {{"dtype", fe::attrType(dt)}});
   if (axis != rank - 1) {
     std::vector<int64_t> perm;
     for (int64_t i = 0; i < rank - 1; ++i) {
@@ -640,7 +643,7 @@ void oneHot(Translator &t) {
         perm.push_back(rank - 1);
       perm.push_back(i);
     }
-    y = t.emit("transpose", {y}, {{"perm", intsAttr(perm)}});
+    y = t.emit("transpose", {y}, {{"perm", fe::attrInts(perm)}});
   }
   t.out(0, y);
 }

@@ -38,38 +38,6 @@ template <typename T> T readLittleEndian(const std::string &raw, size_t i) {
 
 } // namespace
 
-graph::AttrValue intAttr(int64_t v) {
-  graph::AttrValue a;
-  a.set_i(v);
-  return a;
-}
-graph::AttrValue floatAttr(float v) {
-  graph::AttrValue a;
-  a.set_f(v);
-  return a;
-}
-graph::AttrValue boolAttr(bool v) {
-  graph::AttrValue a;
-  a.set_b(v);
-  return a;
-}
-graph::AttrValue intsAttr(const std::vector<int64_t> &v) {
-  graph::AttrValue a;
-  for (int64_t x : v)
-    a.mutable_ints()->add_val(x);
-  return a;
-}
-graph::AttrValue typeAttr(graph::DataType t) {
-  graph::AttrValue a;
-  a.set_type(t);
-  return a;
-}
-graph::AttrValue stringAttr(const std::string &s) {
-  graph::AttrValue a;
-  a.set_s(s);
-  return a;
-}
-
 graph::DataType fromOnnxType(int32_t t) {
   switch (t) {
   case onnx::TensorProto::FLOAT:
@@ -106,7 +74,8 @@ Val padAxis(Translator &t, const Val &x, int64_t axis, int64_t before, int64_t a
              " needs the input at least as large there");
     std::vector<int64_t> begins(d.size(), 0), sizes(d.size(), -1);
     sizes[axis] = n;
-    Val like = t.emit("slice", {x}, {{"begins", intsAttr(begins)}, {"sizes", intsAttr(sizes)}});
+    Val like =
+        t.emit("slice", {x}, {{"begins", fe::attrInts(begins)}, {"sizes", fe::attrInts(sizes)}});
     return t.emit("select", {t.constant(no), like, t.scalar(fill, x)});
   };
   std::vector<Val> parts;
@@ -115,7 +84,7 @@ Val padAxis(Translator &t, const Val &x, int64_t axis, int64_t before, int64_t a
   parts.push_back(x);
   if (after)
     parts.push_back(block(after));
-  return t.emit("concat", parts, {{"axis", intAttr(axis)}});
+  return t.emit("concat", parts, {{"axis", fe::attrInt(axis)}});
 }
 
 const std::map<std::string, Rule> &rules() {
@@ -533,7 +502,7 @@ void Translator::addSignature() {
       } else {
         if (names_.count(name))
           throw Unsupported("graph output '" + name + "' has the name of another value");
-        v = emit("cast", {v}, {{"dtype", typeAttr(dtype(v))}});
+        v = emit("cast", {v}, {{"dtype", fe::attrType(dtype(v))}});
         graph_.mutable_nodes(graph_.nodes_size() - 1)->set_name(name);
         names_.insert(name);
         v.ref = name;
@@ -555,9 +524,12 @@ llvm::Expected<LoadedGraph> Translator::run() {
       opset_ = imp.version();
   graph_.set_name(g.name().empty() ? "onnx_model" : g.name());
   try {
-    if (opset_ < 7 || opset_ > 17)
+    // Opsets before 7 are read where an op means what it means in 7 (the
+    // rules refuse their legacy forms: broadcast attributes, ...).
+    if (opset_ < 1 || opset_ > 17)
       throw Unsupported("opset " + std::to_string(opset_) +
-                        " of ai.onnx is not supported (nncc reads opsets 7 to 17)");
+                        " of ai.onnx is not supported (nncc reads opsets 7 to 17, and "
+                        "older ones where an op is unchanged)");
     addInitializers();
     addInputs();
     for (const auto &t : g.initializer())

@@ -6,6 +6,7 @@
 #ifndef NNCC_COMPILER_IMPORT_ONNX_TRANSLATOR_H
 #define NNCC_COMPILER_IMPORT_ONNX_TRANSLATOR_H
 
+#include "compiler/frontend/Graph.h"
 #include "compiler/import/GraphReader.h"
 #include "proto/onnx.pb.h"
 
@@ -38,12 +39,7 @@ struct Val {
 
 using Attrs = std::vector<std::pair<std::string, graph::AttrValue>>;
 
-graph::AttrValue intAttr(int64_t v);
-graph::AttrValue floatAttr(float v);
-graph::AttrValue boolAttr(bool v);
-graph::AttrValue intsAttr(const std::vector<int64_t> &v);
-graph::AttrValue typeAttr(graph::DataType t);
-graph::AttrValue stringAttr(const std::string &s);
+// Node attributes are made by the graph-building API's fe::attrInt, ...
 
 class Translator;
 /// Translates the current node (Translator::node()).
