@@ -3,6 +3,7 @@
 #include "compiler/driver/Diagnostics.h"
 #include "compiler/import/GraphImporter.h"
 #include "runtime/Executable.h"
+#include "runtime/Session.h"
 #include "tools/nncc/Commands.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -16,7 +17,10 @@
 namespace nncc::tool {
 
 std::string versionString() {
-  return std::string("nncc ") + NNCC_VERSION + " (LLVM/MLIR " LLVM_VERSION_STRING ")";
+  return std::string("nncc ") + NNCC_VERSION + " (LLVM/MLIR " LLVM_VERSION_STRING
+         ")\nexecutables (.nnx): format " + std::to_string(rt::kFormatVersion) +
+         "; checkpoints: format " + std::to_string(rt::kCheckpointVersion) +
+         "; models: graph.proto, ONNX opsets 7-17 (and older ones where an op is unchanged)";
 }
 
 /// A model that could not be read: its error, one line per message.
