@@ -79,10 +79,14 @@ int writeModels(const std::string &dir) {
   return 0;
 }
 
+/// The CPU the models are compiled for (--cpu; nncc compile's).
+std::string targetCpu = "native";
+
 std::shared_ptr<rt::Executable> compileOrDie(const fe::Graph &g, double *secondsOut) {
   auto start = Clock::now();
   CompileOptions options;
   options.cache = false; // compile times are measured
+  options.cpu = targetCpu;
   auto exe = compileAndLoad(fromProto(g.proto(), "bench_mlp"), options);
   if (!exe) {
     fmt::print(stderr, "{}\n", llvm::toString(exe.takeError()));
@@ -220,6 +224,59 @@ int benchE7(const rt::data::Dataset &data, int steps, std::map<std::string, doub
   return 0;
 }
 
+/// The compute-bound MLP: 784-1024-1024-10, ReLU, batch 256, SGD momentum;
+/// ms per training step and GFLOP/s.
+int benchBig(int bigSteps, std::map<std::string, double> &result) {
+  double bigCompile;
+  auto big = compileOrDie(buildMlp({784, 1024, 1024, 10}, "relu", false), &bigCompile);
+  rt::Session bigSession(big);
+  if (!bigSession.initialize().ok())
+    return 1;
+  const int64_t batch = 256;
+  rt::Tensor bx(rt::DType::F32, {batch, 784}), by(rt::DType::I32, {batch});
+  std::mt19937 rng(123);
+  std::normal_distribution<float> normal;
+  for (int64_t i = 0; i < bx.size(); ++i)
+    bx.data<float>()[i] = normal(rng);
+  for (int64_t i = 0; i < batch; ++i)
+    by.data<int32_t>()[i] = static_cast<int32_t>(rng() % 10);
+  std::vector<double> steps;
+  for (int i = 0; i < bigSteps + 3; ++i) {
+    auto t0 = Clock::now();
+    auto out = bigSession.run("train", {{"x", bx}, {"y", by}}, {"cost"});
+    if (!out) {
+      fmt::print(stderr, "error: {}\n", out.error());
+      return 1;
+    }
+    if (i == 0 || i == bigSteps + 2)
+      fmt::print("compute-bound MLP: step {} cost {:.4f}\n", i + 1,
+                 out->at("cost").data<float>()[0]);
+    if (i >= 3)
+      steps.push_back(seconds(t0));
+  }
+  double params = 784.0 * 1024 + 1024 + 1024.0 * 1024 + 1024 + 1024.0 * 10 + 10;
+  double flops = 6 * params * batch, step = median(steps);
+  result["big_ms_per_step_median"] = step * 1e3;
+  result["big_gflops"] = flops / step / 1e9;
+  fmt::print("compute-bound MLP: {:.2f} ms/step, {:.1f} GFLOP/s (compiled in {:.2f} s)\n",
+             step * 1e3, flops / step / 1e9, bigCompile);
+
+  return 0;
+}
+
+void writeJson(const std::string &path, const std::map<std::string, double> &result) {
+  if (path.empty())
+    return;
+  std::ofstream out(path);
+  out << "{";
+  bool first = true;
+  for (auto &[k, v] : result) {
+    out << (first ? "" : ", ") << '"' << k << "\": " << fmt::format("{:.6g}", v);
+    first = false;
+  }
+  out << "}\n";
+}
+
 int main(int argc, char **argv) {
   CLI::App app{"nncc's CPU benchmark (bench/run.py compares it with its peers)"};
   std::string dir = "/usr/share/datasets/fashion-mnist", jsonPath, modelsDir;
@@ -239,7 +296,10 @@ int main(int argc, char **argv) {
   int e7Steps = 50;
   app.add_option("--e7-steps", e7Steps, "timed training steps of E7 (the CNN)");
   app.add_option("--only", only, "time one part alone, for profiling")
-      ->check(CLI::IsMember({"train", "infer", "batch1", "e7"}));
+      ->check(CLI::IsMember({"train", "infer", "batch1", "e7", "big"}));
+  app.add_option("--cpu", targetCpu,
+                 "the CPU to compile for: native, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or an "
+                 "LLVM CPU name (nncc compile's --cpu)");
   app.add_flag("--products", products,
                "time each product of the MLPs' steps alone (hot operands) and stop");
   CLI11_PARSE(app, argc, argv);
@@ -248,6 +308,12 @@ int main(int argc, char **argv) {
   if (products)
     return benchProducts();
   std::map<std::string, double> result;
+  if (only == "big") {
+    if (benchBig(bigSteps, result) != 0)
+      return 1;
+    writeJson(jsonPath, result);
+    return 0;
+  }
 
   auto data = rt::data::readMnistDir(dir);
   if (!data) {
@@ -367,53 +433,12 @@ int main(int argc, char **argv) {
   if (only == "infer" || only == "batch1")
     return 0;
 
-  // Compute-bound: 784-1024-1024-10, ReLU, batch 256, SGD momentum.
-  double bigCompile;
-  auto big = compileOrDie(buildMlp({784, 1024, 1024, 10}, "relu", false), &bigCompile);
-  rt::Session bigSession(big);
-  if (!bigSession.initialize().ok())
+  if (benchBig(bigSteps, result) != 0)
     return 1;
-  const int64_t batch = 256;
-  rt::Tensor bx(rt::DType::F32, {batch, 784}), by(rt::DType::I32, {batch});
-  std::mt19937 rng(123);
-  std::normal_distribution<float> normal;
-  for (int64_t i = 0; i < bx.size(); ++i)
-    bx.data<float>()[i] = normal(rng);
-  for (int64_t i = 0; i < batch; ++i)
-    by.data<int32_t>()[i] = static_cast<int32_t>(rng() % 10);
-  std::vector<double> steps;
-  for (int i = 0; i < bigSteps + 3; ++i) {
-    auto t0 = Clock::now();
-    auto out = bigSession.run("train", {{"x", bx}, {"y", by}}, {"cost"});
-    if (!out) {
-      fmt::print(stderr, "error: {}\n", out.error());
-      return 1;
-    }
-    if (i == 0 || i == bigSteps + 2)
-      fmt::print("compute-bound MLP: step {} cost {:.4f}\n", i + 1,
-                 out->at("cost").data<float>()[0]);
-    if (i >= 3)
-      steps.push_back(seconds(t0));
-  }
-  double params = 784.0 * 1024 + 1024 + 1024.0 * 1024 + 1024 + 1024.0 * 10 + 10;
-  double flops = 6 * params * batch, step = median(steps);
-  result["big_ms_per_step_median"] = step * 1e3;
-  result["big_gflops"] = flops / step / 1e9;
-  fmt::print("compute-bound MLP: {:.2f} ms/step, {:.1f} GFLOP/s (compiled in {:.2f} s)\n",
-             step * 1e3, flops / step / 1e9, bigCompile);
 
   if (benchE7(*data, e7Steps, result) != 0)
     return 1;
 
-  if (!jsonPath.empty()) {
-    std::ofstream out(jsonPath);
-    out << "{";
-    bool first = true;
-    for (auto &[k, v] : result) {
-      out << (first ? "" : ", ") << '"' << k << "\": " << fmt::format("{:.6g}", v);
-      first = false;
-    }
-    out << "}\n";
-  }
+  writeJson(jsonPath, result);
   return 0;
 }

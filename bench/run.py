@@ -8,7 +8,7 @@ measured in the same run on the same machine, printed side by side with ratios.
 Rows: the textbook MLP (784-50-50-10 tanh, SGD momentum 0.9, batch 64) training
 epoch on Fashion-MNIST; inference of the 10000 test images in one batch; batch-1
 latency; the compute-bound MLP 784-1024-1024-10 ReLU at batch 256 (ms per step
-and GFLOP/s); nncc's compile times. Each peer runs in its own process with
+and GFLOP/s; also compiled for x86-64-v3, beside native); nncc's compile times. Each peer runs in its own process with
 OpenBLAS selected through LD_LIBRARY_PATH and reports which BLAS it loaded.
 """
 import argparse
@@ -69,6 +69,9 @@ def main():
     ep = ["--epochs", str(args.epochs), "--data", args.data]
 
     nncc = run_json([args.bench] + ep)
+    # The compute-bound MLP compiled for x86-64-v3 (AVX2+FMA, 256-bit
+    # kernels) instead of this machine's CPU: what a portable .nnx costs.
+    nncc_v3 = run_json([args.bench, "--only", "big", "--cpu", "x86-64-v3"])
     # PyTorch at its best settings on this machine (shared/reference/RESULTS-cpu.md):
     # 1 intra-op thread with 2 BLAS threads.
     torch_train = run_json([PY, os.path.join(peers, "seed_mlp_torch.py"), "--mode", "time",
@@ -118,6 +121,8 @@ def main():
         torch_big["ms_per_step_median"], "ms")
     row("compute-bound MLP GFLOP/s", nncc["big_gflops"], "PyTorch eager",
         torch_big["gflops"], "GFLOP/s", lower_is_better=False)
+    row("compute-bound MLP GFLOP/s, --cpu=x86-64-v3", nncc_v3["big_gflops"], "nncc native",
+        nncc["big_gflops"], "GFLOP/s", lower_is_better=False)
     e7 = nncc["e7_step_ms_median"]
     row("E7 (CNN) training step, batch 64", e7, "PyTorch eager", torch_e7["step_ms_median"], "ms")
     row("E7 training epoch (938 steps)", e7 * 938 / 1e3, "PyTorch eager",
