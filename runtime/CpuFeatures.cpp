@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <sys/utsname.h>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
@@ -123,6 +125,32 @@ std::string hostCpuLevel() {
     fits = level.name;
   }
   return fits;
+}
+
+std::string hostArchitecture() {
+#if defined(__x86_64__)
+  return "x86_64";
+#elif defined(__aarch64__)
+  return "aarch64";
+#else
+  struct utsname u;
+  return uname(&u) == 0 ? u.machine : "unknown";
+#endif
+}
+
+Status checkTargetArchitecture(const std::string &triple, const std::string &name) {
+  if (triple.empty())
+    return Status();
+  std::string arch = triple.substr(0, triple.find('-'));
+  if (arch == "amd64")
+    arch = "x86_64";
+  else if (arch == "arm64")
+    arch = "aarch64";
+  std::string host = hostArchitecture();
+  if (arch == host)
+    return Status();
+  return Status::error(name + ": compiled for " + triple + "; this machine is " + host +
+                       ": recompile with nncc compile (or --triple=...)");
 }
 
 Status checkCpuFeatures(const std::vector<std::string> &required, const std::string &name) {

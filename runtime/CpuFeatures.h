@@ -1,7 +1,8 @@
 // The x86 CPU features an executable's kernels may need, and those this CPU
 // has (cpuid, and xgetbv for the AVX and AVX-512 state the OS saves): the
-// runtime refuses an .nnx compiled for features the host lacks instead of
-// dying of an illegal instruction in the middle of a run.
+// runtime refuses an .nnx compiled for features the host lacks (or for
+// another architecture: nncc compile --triple) instead of dying of an
+// illegal instruction in the middle of a run.
 #ifndef NNCC_RUNTIME_CPUFEATURES_H
 #define NNCC_RUNTIME_CPUFEATURES_H
 
@@ -36,6 +37,15 @@ std::vector<std::string> missingCpuFeatures(const std::vector<std::string> &requ
 /// The `nncc compile --cpu` level that fits this host: the highest of
 /// x86-64-v4, x86-64-v3, x86-64-v2 and x86-64 whose features it has.
 std::string hostCpuLevel();
+
+/// This machine's architecture as a triple spells it: x86_64, aarch64, ...
+std::string hostArchitecture();
+
+/// Ok when code for `triple` (an .nnx's target_triple; empty in old ones)
+/// is for this machine's architecture; otherwise an error naming `name`,
+/// both architectures and how to recompile. Checked before the library is
+/// loaded: the loader's own refusal ("wrong ELF class") says less.
+Status checkTargetArchitecture(const std::string &triple, const std::string &name);
 
 /// Ok when this host has all of `required`; otherwise an error naming
 /// `name`, the missing features and the --cpu flag to recompile with.

@@ -166,6 +166,9 @@ Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable prot
     exe->proto_ = std::move(proto);
     return exe;
   }
+  // Code for another architecture (nncc compile --triple) cannot load here.
+  if (Status s = checkTargetArchitecture(proto.target_triple(), name); !s.ok())
+    return s;
   // Code for a CPU with features this one lacks would die of an illegal
   // instruction somewhere in a run; it is refused here, saying what fits.
   if (Status s = checkCpuFeatures(

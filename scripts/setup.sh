@@ -5,7 +5,7 @@ pkgs=(build-essential cmake ninja-build ccache git pkg-config
       llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
       protobuf-compiler libprotobuf-dev libgtest-dev libgmock-dev
       libcli11-dev libfmt-dev zlib1g-dev python3 dataset-fashion-mnist
-      clang-19 libclang-rt-19-dev
+      clang-19 libclang-rt-19-dev lld-19
       libonnx-testdata python3-onnx python3-numpy python3-torch)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -57,7 +57,18 @@ static llvm::Error addPackedEntry(llvm::Module &module, llvm::StringRef name) {
   return llvm::Error::success();
 }
 
-static llvm::Expected<std::string> linkSharedLibrary(const std::vector<std::string> &objects) {
+/// The host's C compiler driver links for this machine (with libm); another
+/// architecture's objects need LLVM's lld, which leaves the kernels'
+/// undefined symbols (libm's, the runtime's hooks) to the loader there, so
+/// no sysroot is needed.
+static llvm::Expected<std::string> linkSharedLibrary(const std::vector<std::string> &objects,
+                                                     llvm::StringRef triple) {
+  bool cross = !isHostTriple(triple);
+  auto linker = llvm::sys::findProgramByName(cross ? "ld.lld-19" : "cc");
+  if (!linker)
+    return fail(cross ? "linking the kernels for " + triple +
+                            " needs LLVM's linker ld.lld-19 (Debian package lld-19), not on PATH"
+                      : llvm::Twine("no C compiler driver 'cc' on PATH to link the kernels"));
   llvm::SmallVector<llvm::SmallString<128>> objPaths;
   auto removeObjects = llvm::make_scope_exit([&] {
     for (auto &path : objPaths)
@@ -73,15 +84,13 @@ static llvm::Expected<std::string> linkSharedLibrary(const std::vector<std::stri
   llvm::SmallString<128> soPath;
   if (auto ec = llvm::sys::fs::createTemporaryFile("nncc", "so", soPath))
     return fail("cannot create a temporary library file: " + ec.message());
-  auto cc = llvm::sys::findProgramByName("cc");
-  if (!cc)
-    return fail("no C compiler driver 'cc' on PATH to link the kernels");
-  llvm::SmallVector<llvm::StringRef> argv = {*cc, "-shared", "-o", soPath};
+  llvm::SmallVector<llvm::StringRef> argv = {*linker, "-shared", "-o", soPath};
   for (auto &path : objPaths)
     argv.push_back(path);
-  argv.push_back("-lm");
+  if (!cross)
+    argv.push_back("-lm");
   std::string message;
-  int rc = llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, {}, 0, 0, &message);
+  int rc = llvm::sys::ExecuteAndWait(*linker, argv, std::nullopt, {}, 0, 0, &message);
   auto bytes = llvm::MemoryBuffer::getFile(soPath);
   llvm::sys::fs::remove(soPath);
   if (rc != 0 || !bytes)
@@ -291,9 +300,7 @@ llvm::Expected<NativeCode> emitNativeCode(mlir::ModuleOp module,
     return fail("translation to LLVM IR failed");
   done("translation to LLVM IR");
 
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  boundSchedulingRegions();
+  boundSchedulingRegions(); // the target is initialized by resolveTargetCpu
   NativeCode code;
   HostMachine host;
   host.triple = code.triple = target.triple;
@@ -343,7 +350,7 @@ llvm::Expected<NativeCode> emitNativeCode(mlir::ModuleOp module,
     objects = std::move(*compiled);
     done("optimization and code generation");
   }
-  auto library = linkSharedLibrary(objects);
+  auto library = linkSharedLibrary(objects, code.triple);
   if (!library)
     return library.takeError();
   done("linking");

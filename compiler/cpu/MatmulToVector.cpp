@@ -439,7 +439,8 @@ int64_t grainFor(int64_t k, MemRefType c, int64_t blockRows) {
 struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
   using MatmulToVectorBase::MatmulToVectorBase;
 
-  /// Panels of 3 vectors (2 with 16 registers); C up to one more vector
+  /// Panels of 3 vectors (2 with 16 registers: x86 below AVX-512; AArch64's
+  /// NEON has 32 of 128 bits); C up to one more vector
   /// wide is one panel, so A is read once rather than once per panel. With
   /// AVX-512, a narrow C that 256-bit vectors cover with fewer idle lanes is
   /// one panel of those (still 32 registers): the textbook MLP's 50 columns
@@ -449,8 +450,8 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
   KernelShape shapeFor(unsigned eltBits, int64_t n) const {
     KernelShape shape;
     shape.width = vectorBits / eltBits;
-    shape.registers = vectorBits >= 512 ? 32 : 16;
-    shape.maxVectors = vectorBits >= 512 ? 3 : 2;
+    shape.registers = vectorRegisters > 0 ? vectorRegisters : vectorBits >= 512 ? 32 : 16;
+    shape.maxVectors = shape.registers >= 32 ? 3 : 2;
     auto lanes = [&](int64_t w) { return (n + w - 1) / w * w; };
     int64_t half = shape.width / 2;
     if (vectorBits >= 512 && lanes(half) < lanes(shape.width) && lanes(half) / half <= 8) {
@@ -688,8 +689,8 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
 
 } // namespace
 
-std::unique_ptr<Pass> createMatmulToVectorPass(int64_t vectorBits) {
-  return std::make_unique<MatmulToVectorPass>(MatmulToVectorOptions{vectorBits});
+std::unique_ptr<Pass> createMatmulToVectorPass(int64_t vectorBits, int64_t vectorRegisters) {
+  return std::make_unique<MatmulToVectorPass>(MatmulToVectorOptions{vectorBits, vectorRegisters});
 }
 
 } // namespace nncc::cpu

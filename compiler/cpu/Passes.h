@@ -28,10 +28,12 @@ std::unique_ptr<mlir::Pass> createLoopsPass();
 
 /// nn-cpu-matmul-to-vector: every 2-D linalg.matmul on buffers with a static
 /// column count becomes a call of a register-blocked kernel of vector FMAs
-/// for `vectorBits`-bit registers (256: AVX2, 512: AVX-512). Kernels are
+/// for `vectorBits`-bit registers (256: AVX2, 512: AVX-512), `vectorRegisters`
+/// of them (0: x86's, 32 with AVX-512, else 16; AArch64 has 32). Kernels are
 /// row-range functions: `kRowKernelPrefix`matmul_N(A, B, C, begin, end), with
 /// the rows per task worth a thread in their `kRowGrainAttr`.
-std::unique_ptr<mlir::Pass> createMatmulToVectorPass(int64_t vectorBits = 512);
+std::unique_ptr<mlir::Pass> createMatmulToVectorPass(int64_t vectorBits = 512,
+                                                     int64_t vectorRegisters = 0);
 inline constexpr llvm::StringLiteral kRowKernelPrefix = "__nncc_rows_";
 /// On a linalg.generic that nn-to-linalg makes of a convolution (its
 /// windows of padded images times the filter, or the filter's gradient):
@@ -118,8 +120,9 @@ int64_t hostVectorBits();
 /// nn-to-linalg, canonicalization and fusion of elementwise linalg ops.
 void buildLinalgPipeline(mlir::OpPassManager &pm, bool cpuForms = true);
 /// linalg on tensors -> bufferized loops -> the LLVM dialect, with product
-/// kernels for `vectorBits`-bit vector registers (the target CPU's).
-void buildLLVMPipeline(mlir::OpPassManager &pm, int64_t vectorBits);
+/// kernels for `vectorRegisters` (0: x86's count) `vectorBits`-bit vector
+/// registers (the target CPU's).
+void buildLLVMPipeline(mlir::OpPassManager &pm, int64_t vectorBits, int64_t vectorRegisters = 0);
 /// The same for the host CPU.
 void buildLLVMPipeline(mlir::OpPassManager &pm);
 /// Both, as the nn-cpu-pipeline.

@@ -42,7 +42,9 @@ def MatmulToVector : Pass<"nn-cpu-matmul-to-vector", "mlir::ModuleOp"> {
                            "mlir::memref::MemRefDialect", "mlir::arith::ArithDialect",
                            "mlir::func::FuncDialect"];
   let options = [Option<"vectorBits", "vector-bits", "int64_t", "512",
-                        "bits of a vector register (256 or 512)">];
+                        "bits of a vector register (128, 256 or 512)">,
+                 Option<"vectorRegisters", "vector-registers", "int64_t", "0",
+                        "vector registers of the target (0: 32 at 512 bits, else 16)">];
 }
 
 def ApproximateMath : Pass<"nn-cpu-approximate-math", "mlir::func::FuncOp"> {

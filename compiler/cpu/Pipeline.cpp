@@ -58,7 +58,7 @@ void buildCpuPipeline(OpPassManager &pm) {
 
 void buildLLVMPipeline(OpPassManager &pm) { buildLLVMPipeline(pm, hostVectorBits()); }
 
-void buildLLVMPipeline(OpPassManager &pm, int64_t vectorBits) {
+void buildLLVMPipeline(OpPassManager &pm, int64_t vectorBits, int64_t vectorRegisters) {
   bufferization::OneShotBufferizationOptions options;
   options.bufferizeFunctionBoundaries = true;
   // A loop signature carries the variables through its steps: each step's
@@ -83,7 +83,7 @@ void buildLLVMPipeline(OpPassManager &pm, int64_t vectorBits) {
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createBufferizationToMemRefPass());
-  pm.addPass(createMatmulToVectorPass(vectorBits));
+  pm.addPass(createMatmulToVectorPass(vectorBits, vectorRegisters));
   pm.addPass(createParallelRowsPass());
   pm.addPass(createRowChainsPass());
   pm.addPass(createShareKernelsPass());

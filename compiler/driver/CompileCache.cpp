@@ -1,4 +1,5 @@
 #include "compiler/driver/CompileCache.h"
+#include "compiler/cpu/TargetCpu.h"
 
 #include "runtime/Executable.h"
 #include "runtime/FramedFile.h"
@@ -60,16 +61,19 @@ std::string compileCacheKey(const graph::Graph &graph, const CompileOptions &opt
     coded.SetSerializationDeterministic(true);
     graph.SerializeToCodedStream(&coded);
   }
+  // An empty --cpu is native on this machine (the same code as "native").
+  bool host = cpu::isHostTriple(options.triple);
+  std::string cpu = options.cpu.empty() && host ? "native" : options.cpu;
   std::string context =
       "nncc " NNCC_VERSION "; LLVM " LLVM_VERSION_STRING "; build " + buildIdentity() +
       "; format " + std::to_string(rt::kFormatVersion) + "; fuse " + std::to_string(options.fuse) +
       "; checks " + std::to_string(options.checkNumerics) + "; target " +
       std::to_string(static_cast<int>(options.target)) + "; cuda " + options.cudaArch + "/" +
       std::to_string(static_cast<int>(options.cudaPrecision)) + "/" +
-      std::to_string(options.nvrtc) + "; cpu " + options.cpu + ";";
+      std::to_string(options.nvrtc) + "; cpu " + cpu + "; triple " + options.triple + ";";
   // Native code is for this machine's CPU and features; a named CPU's
   // features are LLVM's (its version is in the key).
-  if (options.cpu == "native") {
+  if (cpu == "native" && host) {
     context += llvm::sys::getHostCPUName().str() + ";";
     std::vector<std::string> features;
     for (const auto &f : llvm::sys::getHostCPUFeatures())

@@ -266,7 +266,7 @@ static llvm::Expected<exe::Executable> compileUncached(MLIRContext &ctx, const L
                                                        const CompileOptions &options) {
   PhaseTimer timer(options.timingTo);
   // A CPU name that does not exist fails before any work.
-  auto targetCpu = cpu::resolveTargetCpu(options.cpu);
+  auto targetCpu = cpu::resolveTargetCpu(options.cpu, options.triple);
   if (!targetCpu)
     return targetCpu.takeError();
   DialectRegistry registry;
@@ -364,8 +364,9 @@ static llvm::Expected<exe::Executable> compileUncached(MLIRContext &ctx, const L
     module->print(*options.emitTo);
     return exe::Executable();
   }
-  if (failed(runPasses(
-          *module, [&](OpPassManager &pm) { cpu::buildLLVMPipeline(pm, targetCpu->vectorBits); })))
+  if (failed(runPasses(*module, [&](OpPassManager &pm) {
+        cpu::buildLLVMPipeline(pm, targetCpu->vectorBits, targetCpu->vectorRegisters);
+      })))
     return stageFailed("lowering to LLVM");
   timer.done("lowering to the LLVM dialect");
   if (options.emit == Stage::LLVMDialect) {

@@ -42,7 +42,12 @@ struct CompileOptions {
   /// x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or an LLVM CPU name (its
   /// features, none of this machine's). It sets the code's instructions,
   /// the product kernels' vector width and the features the .nnx requires.
-  std::string cpu = "native";
+  /// Empty: native, or the generic CPU of another architecture's `triple`.
+  std::string cpu;
+  /// The CPU target's LLVM triple: empty for this machine's; another
+  /// architecture's (aarch64-linux-gnu) cross-compiles, linking with
+  /// ld.lld-19, and the .nnx runs only there.
+  std::string triple;
   /// The CUDA target's compute capability: PTX for compute_<arch>, CUBIN
   /// for sm_<arch> (90: the H100).
   std::string cudaArch = "90";

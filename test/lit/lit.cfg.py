@@ -37,6 +37,12 @@ if {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"} <= _flags:
 if "sse2" in _flags:
     config.available_features.add("x86-64")
 
+# LLVM's linker (Debian's lld-19): nncc compile --triple links another
+# architecture's kernels with it.
+import shutil
+if shutil.which("ld.lld-19"):
+    config.available_features.add("ld.lld-19")
+
 # Tests on the Debian package dataset-fashion-mnist (installed by setup).
 if os.path.isdir("/usr/share/datasets/fashion-mnist"):
     config.available_features.add("fashion-mnist")

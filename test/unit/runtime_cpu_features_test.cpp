@@ -119,3 +119,24 @@ TEST(CpuFeatures, RefusesFeaturesTheHostLacks) {
         << inMemory.error();
   }
 }
+
+// Code for another architecture (nncc compile --triple) is refused before
+// the loader sees it; this machine's triple, in any vendor spelling, loads.
+TEST(CpuFeatures, RefusesAnotherArchitecture) {
+  EXPECT_TRUE(checkTargetArchitecture("", "m.nnx").ok());
+  EXPECT_TRUE(checkTargetArchitecture(hostArchitecture() + "-unknown-linux-gnu", "m.nnx").ok());
+  std::string other =
+      hostArchitecture() == "aarch64" ? "x86_64-pc-linux-gnu" : "aarch64-unknown-linux-gnu";
+  Status s = checkTargetArchitecture(other, "m.nnx");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "m.nnx: compiled for " + other + "; this machine is " +
+                             hostArchitecture() +
+                             ": recompile with nncc compile (or --triple=...)");
+  auto proto = nativeE1();
+  if (!proto)
+    GTEST_SKIP() << "NNCC_TEST_NNX not set";
+  proto->set_target_triple(other);
+  auto loaded = Executable::fromProto(*proto, "m.nnx");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error(), s.message());
+}

@@ -18,7 +18,7 @@ struct ImportArgs {
 int runImport(const ImportArgs &args);
 
 struct CompileArgs {
-  std::string model, output, target = "cpu", cpu = "native", emit, cudaArch = "90",
+  std::string model, output, target = "cpu", cpu, triple, emit, cudaArch = "90",
                              cudaPrecision = "fp32";
   bool checkNumerics = false, timing = false;
   bool noCache = false; // neither read nor write the compile cache

@@ -17,9 +17,10 @@
 namespace nncc::tool {
 
 std::string versionString() {
-  return std::string("nncc ") + NNCC_VERSION + " (LLVM/MLIR " LLVM_VERSION_STRING
-         ")\nexecutables (.nnx): format " + std::to_string(rt::kFormatVersion) +
-         "; checkpoints: format " + std::to_string(rt::kCheckpointVersion) +
+  return std::string("nncc ") + NNCC_VERSION +
+         " (LLVM/MLIR " LLVM_VERSION_STRING ")\nexecutables (.nnx): format " +
+         std::to_string(rt::kFormatVersion) + "; checkpoints: format " +
+         std::to_string(rt::kCheckpointVersion) +
          "; models: graph.proto, ONNX opsets 7-17 (and older ones where an op is unchanged)";
 }
 
@@ -78,6 +79,7 @@ int runCompile(const CompileArgs &args) {
   if (args.target == "cuda" || args.emit == "cuda" || args.emit == "ptx")
     options.target = Target::Cuda;
   options.cpu = args.cpu;
+  options.triple = args.triple;
   options.cudaArch = args.cudaArch;
   options.cudaPrecision = *cuda::parsePrecision(args.cudaPrecision); // checked by the CLI
   mlir::MLIRContext ctx;

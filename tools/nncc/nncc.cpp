@@ -39,12 +39,15 @@ int main(int argc, char **argv) {
                    "cpu (native code for this machine) or cuda (PTX and CUBIN by NVRTC)")
       ->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda"}));
-  compile
-      ->add_option("--cpu", compileArgs.cpu,
-                   "the CPU target's CPU: native (this machine's), x86-64, x86-64-v2, "
-                   "x86-64-v3 (AVX2, FMA), x86-64-v4 (AVX-512) or an LLVM CPU name (znver4, "
-                   "skylake, ...); the .nnx runs on CPUs with its features")
-      ->capture_default_str();
+  compile->add_option("--cpu", compileArgs.cpu,
+                      "the CPU target's CPU: native (this machine's; the default), x86-64, "
+                      "x86-64-v2, x86-64-v3 (AVX2, FMA), x86-64-v4 (AVX-512) or an LLVM CPU "
+                      "name (znver4, skylake, ...; with --triple, that target's: neoverse-n1, "
+                      "...; default generic); the .nnx runs on CPUs with its features");
+  compile->add_option("--triple", compileArgs.triple,
+                      "the CPU target's LLVM triple, to cross-compile (aarch64-linux-gnu; "
+                      "linked by ld.lld-19); default this machine's. The .nnx runs only on "
+                      "that architecture");
   compile
       ->add_option("--cuda-arch", compileArgs.cudaArch,
                    "the CUDA target's compute capability: PTX for compute_ARCH, CUBIN "

@@ -1,5 +1,6 @@
 // RUN: nncc-opt %s --split-input-file --nn-cpu-matmul-to-vector --canonicalize | FileCheck %s
 // RUN: nncc-opt %s --split-input-file --nn-cpu-matmul-to-vector=vector-bits=256 --canonicalize | FileCheck %s --check-prefix=AVX2
+// RUN: nncc-opt %s --split-input-file --nn-cpu-matmul-to-vector="vector-bits=128 vector-registers=32" --canonicalize | FileCheck %s --check-prefix=NEON
 
 // 50 columns on AVX-512: one panel of seven 8-wide vectors (56 lanes, where
 // 16-wide ones would take 64), the last masked to its 2 columns, in blocks
@@ -33,6 +34,13 @@
 // CHECK-COUNT-6: vector.store
 // CHECK: vector.maskedstore %arg2
 // CHECK: scf.for {{.*}} to %[[END]] step %c1
+// AArch64's NEON (nncc compile --triple=aarch64-...): 32 registers of 4
+// floats, panels of 3 (12 columns) in blocks of 8 rows (24 accumulators).
+// NEON-LABEL: func.func @layer
+// NEON: func.func private @__nncc_rows_matmul_0
+// NEON: scf.for {{.*}} step %c12
+// NEON: scf.for {{.*}} step %c8
+// NEON: vector.load %arg2{{.*}} vector<4xf32>
 // AVX2-LABEL: func.func @layer
 // AVX2: vector.broadcast {{.*}} : f32 to vector<8xf32>
 // AVX2: vector.constant_mask [2] : vector<8xi1>
