@@ -14,6 +14,7 @@ struct ImportArgs {
   std::string model, emit = "nn";
   bool debugInfo = false;
   bool trainableInitializers = false; // ONNX initializers as trainable variables
+  std::vector<std::string> bindings;  // ONNX inputs fixed at compile time (--bind)
 };
 int runImport(const ImportArgs &args);
 
@@ -23,6 +24,7 @@ struct CompileArgs {
   bool checkNumerics = false, timing = false;
   bool noCache = false; // neither read nor write the compile cache
   bool trainableInitializers = false;
+  std::vector<std::string> bindings;
 };
 int runCompile(const CompileArgs &args);
 
@@ -40,6 +42,7 @@ struct RunArgs {
   int precision = -1;
   bool checkNumerics = false;
   bool trainableInitializers = false;
+  std::vector<std::string> bindings;
 };
 int runRun(const RunArgs &args);
 

@@ -5,6 +5,7 @@
 #include "runtime/Executable.h"
 #include "runtime/Session.h"
 #include "tools/nncc/Commands.h"
+#include "tools/nncc/Feeds.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Config/llvm-config.h"
@@ -33,6 +34,12 @@ void reportUnreadable(llvm::Error error) {
 int runImport(const ImportArgs &args) {
   ReadOptions read;
   read.trainableInitializers = args.trainableInitializers;
+  if (auto bound = readBindings(args.bindings); !bound) {
+    std::cerr << "error: " << bound.error() << "\n";
+    return 2;
+  } else {
+    read.constantInputs = std::move(*bound);
+  }
   auto loaded = readGraphFile(args.model, read);
   if (!loaded) {
     reportUnreadable(loaded.takeError());
@@ -60,6 +67,12 @@ int runImport(const ImportArgs &args) {
 int runCompile(const CompileArgs &args) {
   ReadOptions read;
   read.trainableInitializers = args.trainableInitializers;
+  if (auto bound = readBindings(args.bindings); !bound) {
+    std::cerr << "error: " << bound.error() << "\n";
+    return 2;
+  } else {
+    read.constantInputs = std::move(*bound);
+  }
   auto loaded = readGraphFile(args.model, read);
   if (!loaded) {
     reportUnreadable(loaded.takeError());

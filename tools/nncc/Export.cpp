@@ -5,6 +5,7 @@
 #include "compiler/export/OnnxExporter.h"
 #include "runtime/Session.h"
 #include "tools/nncc/Commands.h"
+#include "tools/nncc/Feeds.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
@@ -14,38 +15,6 @@
 
 namespace nncc::tool {
 namespace {
-
-graph::Tensor toGraphTensor(const rt::Tensor &t) {
-  graph::Tensor out;
-  for (int64_t d : t.shape())
-    out.add_dims(d);
-  int64_t n = t.size();
-  switch (t.dtype()) {
-  case rt::DType::F32:
-    out.set_dtype(graph::F32);
-    out.mutable_float_val()->Add(t.data<float>(), t.data<float>() + n);
-    break;
-  case rt::DType::F64:
-    out.set_dtype(graph::F64);
-    out.mutable_double_val()->Add(t.data<double>(), t.data<double>() + n);
-    break;
-  case rt::DType::I32:
-    out.set_dtype(graph::I32);
-    for (int64_t i = 0; i < n; ++i)
-      out.add_int_val(t.data<int32_t>()[i]);
-    break;
-  case rt::DType::I64:
-    out.set_dtype(graph::I64);
-    out.mutable_int_val()->Add(t.data<int64_t>(), t.data<int64_t>() + n);
-    break;
-  case rt::DType::Bool:
-    out.set_dtype(graph::BOOL);
-    for (int64_t i = 0; i < n; ++i)
-      out.add_bool_val(t.data<bool>()[i]);
-    break;
-  }
-  return out;
-}
 
 int fail(const std::string &message) {
   std::cerr << message << (message.empty() || message.back() != '\n' ? "\n" : "");

@@ -37,6 +37,12 @@ int runRun(const RunArgs &args) {
     options.checkNumerics = args.checkNumerics;
     ReadOptions read;
     read.trainableInitializers = args.trainableInitializers;
+    if (auto bound = readBindings(args.bindings); !bound) {
+      std::cerr << "error: " << bound.error() << "\n";
+      return 2;
+    } else {
+      read.constantInputs = std::move(*bound);
+    }
     auto loaded = readGraphFile(args.model, read);
     if (!loaded) {
       std::cerr << llvm::toString(loaded.takeError()) << "\n";

@@ -187,12 +187,17 @@ int main(int argc, char **argv) {
   train->add_flag("--check-numerics", trainArgs.checkNumerics,
                   "stop at the first op that produces NaN or Inf, naming it (slower)");
 
-  for (auto [cmd, flag] : {std::pair{import, &importArgs.trainableInitializers},
-                           std::pair{compile, &compileArgs.trainableInitializers},
-                           std::pair{run, &runArgs.trainableInitializers}})
+  for (auto [cmd, flag, bindings] :
+       {std::tuple{import, &importArgs.trainableInitializers, &importArgs.bindings},
+        std::tuple{compile, &compileArgs.trainableInitializers, &compileArgs.bindings},
+        std::tuple{run, &runArgs.trainableInitializers, &runArgs.bindings}}) {
     cmd->add_flag("--trainable-initializers", *flag,
                   "ONNX: make the float initializers trainable variables (frozen ones "
                   "otherwise)");
+    cmd->add_option("--bind", *bindings,
+                    "ONNX: NAME=VALUE fixes graph input NAME when the model is compiled (a "
+                    "shape or axes fed as an input); a literal or .npy, integers as int64");
+  }
 
   CLI11_PARSE(app, argc, argv);
   if (*train)

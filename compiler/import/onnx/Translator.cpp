@@ -180,8 +180,10 @@ void Translator::failUnknown(int i, const std::string &what, const std::string &
       from += (from.empty() ? "" : ", ") + ("'" + source + "'");
     from = ", computed from graph input" + std::string(it->second.size() > 1 ? "s " : " ") + from;
   }
+  bool fromInputs = !from.empty() || (sources_.count(name) && sources_.at(name).count(name));
   fail(what + " (input " + std::to_string(i) + " '" + name + "'" + from +
-       ") must be a constant or an initializer" + why);
+       ") must be a constant or an initializer" + why +
+       (fromInputs ? " (give a graph input's value with --bind NAME=VALUE)" : ""));
 }
 
 std::vector<int64_t> Translator::knownInts(int i, const std::string &what) const {
