@@ -6,6 +6,7 @@ pkgs=(build-essential cmake ninja-build ccache git pkg-config
       protobuf-compiler libprotobuf-dev libgtest-dev libgmock-dev
       libcli11-dev libfmt-dev zlib1g-dev python3 dataset-fashion-mnist
       clang-19 libclang-rt-19-dev lld-19
+      pybind11-dev python3-dev python3-pytest python3-matplotlib
       libonnx-testdata python3-onnx python3-numpy python3-torch)
 missing=()
 for p in "${pkgs[@]}"; do
