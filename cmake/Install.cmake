@@ -63,6 +63,11 @@ install(FILES ${PROJECT_BINARY_DIR}/proto/onnx.pb.h DESTINATION ${NNCC_INCLUDE}/
         COMPONENT dev)
 
 install(TARGETS nncc RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT compiler)
+# The CLI's MPI collective (nncc train --data-parallel), beside the runtime.
+if(NNCC_MPI)
+  set_target_properties(nncc_mpi PROPERTIES INSTALL_RPATH "$ORIGIN" INSTALL_RPATH_USE_LINK_PATH TRUE)
+  install(TARGETS nncc_mpi LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT compiler)
+endif()
 
 configure_package_config_file(cmake/nnccConfig.cmake.in ${PROJECT_BINARY_DIR}/nnccConfig.cmake
                               INSTALL_DESTINATION ${NNCC_CMAKE_DIR})
@@ -88,6 +93,9 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME nncc-runtime)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "libprotobuf32, zlib1g")
 set(CPACK_DEBIAN_COMPILER_PACKAGE_NAME nncc)
 set(CPACK_DEBIAN_COMPILER_PACKAGE_DEPENDS "nncc-runtime (= ${PROJECT_VERSION}), libmlir-19, libllvm19, clang-19")
+if(NNCC_MPI)
+  string(APPEND CPACK_DEBIAN_COMPILER_PACKAGE_DEPENDS ", libopenmpi3")
+endif()
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME nncc-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "nncc-runtime (= ${PROJECT_VERSION}), libprotobuf-dev")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)

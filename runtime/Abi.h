@@ -34,6 +34,14 @@ inline constexpr char kFreeHook[] = "nncc_free_hook";
 /// a NaN or an infinity (--check-numerics); the runtime keeps the first.
 using NumericFaultFn = void (*)(int32_t index);
 inline constexpr char kNumericFaultHook[] = "nncc_numeric_fault_hook";
+/// kAllReduceHook: nn.all_reduce of a data-parallel step, on one packed
+/// bucket of `count` elements of `dtype`, reduced in place over the ranks
+/// with `reduction`. The library's default does nothing (one process); the
+/// runtime points it at its collective (MPI) when it loads the library.
+enum AllReduceDType : int32_t { kAllReduceF32 = 0, kAllReduceF64 = 1 };
+enum AllReduceKind : int32_t { kAllReduceSum = 0, kAllReduceMean = 1 };
+using AllReduceFn = void (*)(void *data, int64_t count, int32_t dtype, int32_t reduction);
+inline constexpr char kAllReduceHook[] = "nncc_all_reduce_hook";
 
 // --- CUDA: kernels compiled by NVRTC ------------------------------------
 

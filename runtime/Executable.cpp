@@ -1,5 +1,6 @@
 #include "runtime/Executable.h"
 #include "runtime/Allocator.h"
+#include "runtime/Collective.h"
 #include "runtime/CpuFeatures.h"
 #include "runtime/FramedFile.h"
 #include "runtime/NumericChecks.h"
@@ -196,6 +197,9 @@ Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable prot
   if (auto *fault =
           static_cast<abi::NumericFaultFn *>(dlsym(exe->library_, abi::kNumericFaultHook)))
     *fault = &recordNumericFault;
+  // A data-parallel step's all-reduces go to the process's collective.
+  if (auto *reduce = static_cast<abi::AllReduceFn *>(dlsym(exe->library_, abi::kAllReduceHook)))
+    *reduce = &allReduceFromKernels;
   for (const exe::SignatureSpec &sig : exe->proto_.signatures()) {
     void *symbol = dlsym(exe->library_, sig.entry().c_str());
     if (!symbol)

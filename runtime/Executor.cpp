@@ -2,6 +2,7 @@
 // memref descriptors) and on a CUDA device (the launch plan, the variables
 // kept on the device between runs).
 #include "runtime/Executor.h"
+#include "runtime/Collective.h"
 
 #include "runtime/Allocator.h"
 #include "runtime/NumericChecks.h"
@@ -222,6 +223,10 @@ Expected<Executor::Results> CpuExecutor::run(const exe::SignatureSpec &sig, cons
     }
     at += 3 + 2 * r.rank;
   }
+  if (collective())
+    if (std::string fault = takeCollectiveFault(); !fault.empty())
+      return Status::error(where() + ": the all-reduce of the gradients failed: " + fault +
+                           "; the variables are unchanged");
   if (int32_t fault = checked ? takeNumericFault() : -1; fault >= 0) {
     const std::string &what = fault < exe_.proto().numeric_checks_size()
                                   ? exe_.proto().numeric_checks(fault)

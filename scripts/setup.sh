@@ -7,7 +7,8 @@ pkgs=(build-essential cmake ninja-build ccache git pkg-config
       libcli11-dev libfmt-dev zlib1g-dev python3 dataset-fashion-mnist
       clang-19 libclang-rt-19-dev lld-19
       pybind11-dev python3-dev python3-pytest python3-matplotlib
-      libonnx-testdata python3-onnx python3-numpy python3-torch)
+      libonnx-testdata python3-onnx python3-numpy python3-torch
+      libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -11,6 +11,12 @@
 // It gives kNumericFaultFunction (called by nn.check_numerics) a body the
 // same way, through `nncc_numeric_fault_hook`, which starts out pointing at
 // a function that does nothing.
+//
+// nn.all_reduce's functions (kAllReduceFunction + f32/f64, taking the
+// bucket's memref descriptor and the reduction) call `nncc_all_reduce_hook`
+// with the bucket's first element, its size and its dtype; the hook starts
+// out at a function that does nothing (one process) and the runtime points
+// it at its collective.
 #include "compiler/cpu/Passes.h"
 #include "compiler/cpu/RuntimeHook.h"
 
@@ -46,6 +52,54 @@ struct AllocHooksPass : impl::AllocHooksBase<AllocHooksPass> {
       b.setInsertionPointToStart(ignore.addEntryBlock(b));
       b.create<LLVM::ReturnOp>(module.getLoc(), ValueRange{});
       define(module, kNumericFaultFunction, kNumericFaultHook, ignore.getName(), type);
+    }
+    defineAllReduce(module);
+  }
+
+  /// The all-reduce functions of the module (one per element type) unpack
+  /// their descriptor and call kAllReduceHook, which starts out at a
+  /// function of the library that does nothing.
+  void defineAllReduce(ModuleOp module) {
+    MLIRContext *ctx = &getContext();
+    Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = IntegerType::get(ctx, 64),
+         i32 = IntegerType::get(ctx, 32);
+    auto voidType = LLVM::LLVMVoidType::get(ctx);
+    auto hookType = LLVM::LLVMFunctionType::get(voidType, {ptr, i64, i32, i32});
+    LLVM::GlobalOp hook;
+    Location loc = module.getLoc();
+    for (auto [suffix, elt, dtype] :
+         {std::make_tuple("f32", Type(Float32Type::get(ctx)), abi::kAllReduceF32),
+          std::make_tuple("f64", Type(Float64Type::get(ctx)), abi::kAllReduceF64)}) {
+      auto func = module.lookupSymbol<LLVM::LLVMFuncOp>((kAllReduceFunction + suffix).str());
+      if (!func || !func.isExternal())
+        continue;
+      // memref<?xT> expanded: allocated, aligned, offset, size, stride; the
+      // reduction.
+      if (func.getNumArguments() != 6) {
+        func.emitError("expected the expanded descriptor of a memref<?x") << elt << "> and an i32";
+        return signalPassFailure();
+      }
+      OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+      if (!hook) {
+        auto none = b.create<LLVM::LLVMFuncOp>(loc, "__nncc_single_process_all_reduce", hookType,
+                                               LLVM::Linkage::Internal);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(none.addEntryBlock(b));
+          b.create<LLVM::ReturnOp>(loc, ValueRange{});
+        }
+        hook = createRuntimeHook(b, loc, kAllReduceHook, none);
+      }
+      func.setLinkage(LLVM::Linkage::Internal);
+      Block *body = func.addEntryBlock(b);
+      b.setInsertionPointToStart(body);
+      Value data = b.create<LLVM::GEPOp>(loc, ptr, elt, body->getArgument(1),
+                                         ValueRange{body->getArgument(2)});
+      Value kind = b.create<LLVM::ConstantOp>(loc, i32, static_cast<int32_t>(dtype));
+      Value fn = loadRuntimeHook(b, loc, hook);
+      b.create<LLVM::CallOp>(
+          loc, hookType, ValueRange{fn, data, body->getArgument(3), kind, body->getArgument(5)});
+      b.create<LLVM::ReturnOp>(loc, ValueRange{});
     }
   }
 

@@ -4,9 +4,11 @@
 #include "nn/IR/NNDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -45,7 +47,8 @@ struct NNToLinalgPass : impl::NNToLinalgBase<NNToLinalgPass> {
       return signalPassFailure();
     ConversionTarget target(getContext());
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
-                           math::MathDialect, func::FuncDialect, scf::SCFDialect>();
+                           math::MathDialect, func::FuncDialect, scf::SCFDialect,
+                           bufferization::BufferizationDialect, memref::MemRefDialect>();
     target.addIllegalDialect<nn::NNDialect>();
     target.addLegalOp<nn::VariableOp, nn::ReadVariableOp, nn::AssignVariableOp>();
     RewritePatternSet patterns(&getContext());
@@ -55,6 +58,7 @@ struct NNToLinalgPass : impl::NNToLinalgBase<NNToLinalgPass> {
     populateTensorLowering(patterns);
     populateGradientLowering(patterns);
     populateNumericsLowering(patterns);
+    populateCollectiveLowering(patterns);
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
       signalPassFailure();
   }

@@ -95,6 +95,12 @@ inline constexpr llvm::StringLiteral kFreeHook = abi::kFreeHook;
 /// kNumericFaultHook, which the runtime sets (a fallback ignores it).
 inline constexpr llvm::StringLiteral kNumericFaultFunction = "__nncc_numeric_fault";
 inline constexpr llvm::StringLiteral kNumericFaultHook = abi::kNumericFaultHook;
+/// nn.all_reduce packs its bucket into one buffer and calls this function
+/// (kAllReduceFunction + "f32" or "f64": the buffer, as memref<?xT>, and the
+/// reduction, i32); nn-cpu-alloc-hooks defines it to call through
+/// kAllReduceHook, which the runtime sets (a fallback does nothing).
+inline constexpr llvm::StringLiteral kAllReduceFunction = "__nncc_all_reduce_";
+inline constexpr llvm::StringLiteral kAllReduceHook = abi::kAllReduceHook;
 
 /// nn-cpu-approximate-math: polynomial approximations of f32 exp, log, tanh.
 std::unique_ptr<mlir::Pass> createApproximateMathPass();

@@ -11,7 +11,8 @@ def NNToLinalg : Pass<"nn-to-linalg", "mlir::ModuleOp"> {
   let constructor = "nncc::cpu::createNNToLinalgPass()";
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
                            "mlir::arith::ArithDialect", "mlir::math::MathDialect",
-                           "mlir::scf::SCFDialect"];
+                           "mlir::scf::SCFDialect", "mlir::memref::MemRefDialect",
+                           "mlir::bufferization::BufferizationDialect"];
   let options = [Option<"cpuForms", "cpu-forms", "bool", "true",
                         "the forms the CPU's kernels take: convolutions as products of "
                         "the windows' matrix (im2col), max_pool_grad over tiled views; "

@@ -131,6 +131,11 @@ public:
       }
       if (isa<nn::ConstantOp>(op))
         continue; // inlined where used
+      if (auto reduce = dyn_cast<nn::AllReduceOp>(op)) {
+        if (failed(addAllReduce(sig, reduce)))
+          return failure();
+        continue;
+      }
       if (failed(addGroup(sig, &op, group++)))
         return failure();
     }
@@ -148,6 +153,31 @@ private:
     for (int64_t d : dims)
       b.add_dims(d);
     return program_.buffers_size() - 1;
+  }
+
+  /// A data-parallel step's all-reduce: a collective launch from the
+  /// bucket's buffers into new ones (the runtime queues it on the step's
+  /// stream: NCCL, one group call per bucket).
+  LogicalResult addAllReduce(exe::CudaSignature &sig, nn::AllReduceOp op) {
+    exe::CudaLaunch &l = *sig.add_launches();
+    l.set_collective(("all_reduce_" + op.getReduction()).str());
+    SmallVector<unsigned> outs;
+    for (Value v : op.getValues()) {
+      auto found = buffers_.find(v);
+      if (found == buffers_.end())
+        return op.emitOpError("reduces a value without a buffer (a constant?): the CUDA target "
+                              "all-reduces computed values"),
+               failure();
+      l.add_args(found->second);
+    }
+    for (Value r : op.getResults()) {
+      unsigned out = newBuffer(r, cast<RankedTensorType>(r.getType()).getShape());
+      buffers_[r] = out;
+      outs.push_back(out);
+    }
+    for (unsigned out : outs)
+      l.add_args(out);
+    return success();
   }
 
   /// The kernels of a group: one per value it computes.

@@ -67,7 +67,8 @@ std::string compileCacheKey(const graph::Graph &graph, const CompileOptions &opt
   std::string context =
       "nncc " NNCC_VERSION "; LLVM " LLVM_VERSION_STRING "; build " + buildIdentity() +
       "; format " + std::to_string(rt::kFormatVersion) + "; fuse " + std::to_string(options.fuse) +
-      "; checks " + std::to_string(options.checkNumerics) + "; target " +
+      "; checks " + std::to_string(options.checkNumerics) + "; data-parallel " +
+      std::to_string(options.dataParallel) + "; target " +
       std::to_string(static_cast<int>(options.target)) + "; cuda " + options.cudaArch + "/" +
       std::to_string(static_cast<int>(options.cudaPrecision)) + "/" +
       std::to_string(options.nvrtc) + "; cpu " + cpu + "; triple " + options.triple + ";";

@@ -157,6 +157,24 @@ LogicalResult describeSignatures(ModuleOp module, exe::Executable &out) {
   return describeLoops(module, out);
 }
 
+/// What a data-parallel step's collectives cost: its nn.all_reduce calls
+/// and the bytes they reduce.
+void describeAllReduces(ModuleOp module, exe::Executable &out) {
+  for (func::FuncOp func : module.getOps<func::FuncOp>()) {
+    uint32_t calls = 0;
+    uint64_t bytes = 0;
+    func.walk([&](nn::AllReduceOp op) {
+      ++calls;
+      bytes += op.getBucketBytes();
+    });
+    for (exe::SignatureSpec &sig : *out.mutable_signatures())
+      if (calls && sig.name() == func.getSymName()) {
+        sig.set_all_reduce_calls(calls);
+        sig.set_all_reduce_bytes(bytes);
+      }
+  }
+}
+
 /// A variable's spec: the graph's own initializer when it has one (its
 /// tensor is kept as given), zeros for the ones the compiler added.
 void describeVariable(nn::VariableOp var, const graph::Graph &g, exe::VariableSpec &spec) {
@@ -284,7 +302,8 @@ static llvm::Expected<exe::Executable> compileUncached(MLIRContext &ctx, const L
     module->print(*options.emitTo);
     return exe::Executable();
   }
-  if (failed(runPasses(*module, addPreparationPasses)))
+  if (failed(runPasses(*module,
+                       [&](OpPassManager &pm) { addPreparationPasses(pm, options.dataParallel); })))
     return stageFailed("preparing the graph");
   timer.done("autodiff and optimizer");
   if (options.emit == Stage::Autodiff) {
@@ -327,6 +346,7 @@ static llvm::Expected<exe::Executable> compileUncached(MLIRContext &ctx, const L
     describeVariable(var, graph.graph, *out.add_variables());
   if (failed(describeSignatures(*module, out)))
     return stageFailed("describing the signatures");
+  describeAllReduces(*module, out);
   if (options.target == Target::Cuda)
     return compileCuda(*module, std::move(out), kernelCounts, options);
 

@@ -37,6 +37,11 @@ struct CompileOptions {
   /// time (nn-check-numerics); a run then fails naming the first op that
   /// produced one. Slower: the checked ops are not fused.
   bool checkNumerics = false;
+  /// Data-parallel training: every training step averages its gradients
+  /// over the ranks of the run (nn.all_reduce, through MPI on the CPU)
+  /// before its update. On one process the step computes what it would
+  /// without it.
+  bool dataParallel = false;
   Target target = Target::Cpu;
   /// The CPU target's CPU: "native" (this machine's CPU and features),
   /// x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or an LLVM CPU name (its

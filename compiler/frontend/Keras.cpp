@@ -2,6 +2,7 @@
 
 #include "compiler/driver/Jit.h"
 #include "compiler/frontend/Layers.h"
+#include "runtime/Collective.h"
 #include "runtime/data/Idx.h"
 
 #include <chrono>
@@ -190,6 +191,7 @@ rt::Status Sequential::compile(const Optimizer &optimizer, const std::string &lo
 
   CompileOptions options = onDevice(device_);
   options.checkNumerics = checkNumerics_;
+  options.dataParallel = distributed_;
   auto exe = compileAndLoad(fromProto(g.proto(), name_), options);
   if (!exe)
     return rt::Status::error("Sequential.compile: " + llvm::toString(exe.takeError()));
@@ -218,13 +220,19 @@ rt::Expected<History> fitSession(rt::Session &session, const TrainingSignatures 
   if (options.batchSize <= 0 || options.epochs < 0)
     return rt::Status::error("batchSize must be positive and epochs not negative");
   int64_t n = x.shape()[0];
+  // Data-parallel: this rank's shard of every batch; rank 0 reports.
+  const exe::SignatureSpec *trainSpec = session.executable().signature(sigs.train);
+  rt::Collective *group =
+      trainSpec && trainSpec->all_reduce_calls() > 0 ? rt::collective() : nullptr;
+  if (group && group->size() == 1)
+    group = nullptr;
   // Without an evaluation signature nothing is held out.
   int64_t nTrain =
       sigs.evaluate.empty() ? n : static_cast<int64_t>(n * (1 - options.validationSplit));
   rt::Tensor xTrain = rows(x, 0, nTrain), yTrain = rows(y, 0, nTrain);
   rt::Tensor xVal = rows(x, nTrain, n), yVal = rows(y, nTrain, n);
   bool validate = nTrain < n && !sigs.evaluate.empty();
-  std::FILE *out = options.out;
+  std::FILE *out = group && group->rank() != 0 ? nullptr : options.out;
   bool terminal = out && isatty(fileno(out));
   if (options.verbose && out) {
     if (validate)
@@ -232,6 +240,9 @@ rt::Expected<History> fitSession(rt::Session &session, const TrainingSignatures 
                    (long long)(n - nTrain));
     else
       std::fprintf(out, "Train on %lld samples\n", (long long)nTrain);
+    if (group)
+      std::fprintf(out, "Data-parallel on %s: each takes 1/%d of every batch of %lld\n",
+                   group->describe().c_str(), group->size(), (long long)options.batchSize);
   }
 
   History history;
@@ -275,6 +286,9 @@ rt::Expected<History> fitSession(rt::Session &session, const TrainingSignatures 
   rt::DeviceTensorMap dataset;
   std::vector<int32_t> order;
   std::mt19937_64 rng(seed);
+  if (loop && group)
+    return rt::Status::error("a compiled loop (steps per call) does not shard the batches over "
+                             "the ranks yet: train data-parallel with one step per call");
   if (loop) {
     if (nTrain > INT32_MAX)
       return rt::Status::error("a compiled loop takes at most 2^31 - 1 samples, got " +
@@ -289,6 +303,8 @@ rt::Expected<History> fitSession(rt::Session &session, const TrainingSignatures 
   std::optional<rt::data::BatchIterator> batches;
   if (!loop)
     batches.emplace(xTrain, yTrain, options.batchSize, seed, options.shuffle);
+  if (group)
+    batches->shard(group->rank(), group->size());
   rt::Tensor xb, yb;
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     if (options.verbose && out)
@@ -334,6 +350,14 @@ rt::Expected<History> fitSession(rt::Session &session, const TrainingSignatures 
         if (!took(epoch, xb.shape()[0], l, a, t0))
           return stopped;
       }
+    }
+    if (group) { // the epoch's figures over every rank's shards
+      double sums[3] = {lossSum, accSum, static_cast<double>(done)};
+      if (auto s = group->allReduce(sums, 3, rt::DType::F64, false); !s.ok())
+        return s;
+      lossSum = sums[0];
+      accSum = sums[1];
+      done = static_cast<int64_t>(sums[2]);
     }
     double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     history.loss.push_back(done ? lossSum / done : 0);

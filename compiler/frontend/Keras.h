@@ -212,6 +212,10 @@ struct TrainingSignatures {
 
 /// Keras's fit loop over any session: batches reshuffled every epoch from
 /// `seed`, the progress report, validation on the last `validationSplit`.
+/// A data-parallel executable (compiled with dataParallel) under a
+/// collective of several ranks (rt::collective()) trains each rank on its
+/// shard of every batch of `batchSize` rows; the epoch's figures are summed
+/// over the ranks and rank 0 alone reports them.
 /// Where the executable has `sigs.loop`, the training set is uploaded once
 /// and each call runs that many steps on the device, on the same batches
 /// (the same shuffle) as a call per step.
@@ -254,6 +258,17 @@ public:
     return *this;
   }
 
+  /// Compile (the next compile call) for data-parallel training (Keras's
+  /// distribution strategies, Horovod): each training step averages its
+  /// gradients over the ranks of the process's collective (rt::Collective:
+  /// MPI under mpirun) before the update, and fit trains each rank on its
+  /// shard of every batch (batchSize is the global batch); on one process
+  /// the same training as without.
+  Sequential &distributed(bool on = true) {
+    distributed_ = on;
+    return *this;
+  }
+
   /// Compile (the next compile call) for `device` and run there.
   Sequential &device(const rt::Device &device) {
     device_ = device;
@@ -275,7 +290,7 @@ public:
   const graph::Graph &graph() const { return graph_->proto(); }
 
 private:
-  bool checkNumerics_ = false;
+  bool checkNumerics_ = false, distributed_ = false;
   int64_t stepsPerExecution_ = 1;
   rt::Device device_ = rt::Device::cpu();
   uint64_t seed_;

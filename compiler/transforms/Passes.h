@@ -59,10 +59,17 @@ inline constexpr llvm::StringLiteral kNumericChecksAttr = "nn.numeric_checks";
 /// The metadata of the FusedLoc that autodiff gives the ops it creates.
 inline constexpr llvm::StringLiteral kGradientRole = "gradient";
 
+/// nn-all-reduce-gradients: in training signatures, nn.gradients' results
+/// averaged over the ranks (nn.all_reduce "mean", in buckets of at most
+/// `bucketBytes`) before the optimizer's updates read them.
+std::unique_ptr<mlir::Pass> createAllReduceGradientsPass();
+std::unique_ptr<mlir::Pass> createAllReduceGradientsPass(int64_t bucketBytes);
+
 /// The backend-independent stages after import, as the compiler runs them:
 /// optimizer expansion, autodiff, canonicalization and CSE, variables made
-/// explicit, unranked code flattened.
-void addPreparationPasses(mlir::OpPassManager &pm);
+/// explicit, unranked code flattened. `dataParallel`: the training steps
+/// average their gradients over the ranks (nn-all-reduce-gradients).
+void addPreparationPasses(mlir::OpPassManager &pm, bool dataParallel = false);
 
 void registerTransformPasses();
 

@@ -100,4 +100,22 @@ def CheckNumerics : Pass<"nn-check-numerics", "mlir::ModuleOp"> {
   let constructor = "nncc::createCheckNumericsPass()";
 }
 
+def AllReduceGradients : Pass<"nn-all-reduce-gradients", "mlir::func::FuncOp"> {
+  let summary = "Average a training step's gradients over the ranks of a data-parallel run";
+  let description = [{
+    In a training signature (one with nn.optimizer, after nn-expand-optimizer),
+    the results of nn.gradients go through nn.all_reduce "mean" before the
+    optimizer's updates read them: after nn-autodiff the step is forward,
+    backward, all-reduce, update. The gradients are grouped in buckets of one
+    element type and at most `bucket-bytes` each (a larger gradient is a
+    bucket of its own), in the variables' order, so that a step makes one
+    or a few collective calls rather than one per variable.
+  }];
+  let constructor = "nncc::createAllReduceGradientsPass()";
+  let options = [
+    Option<"bucketBytes", "bucket-bytes", "int64_t", /*default=*/"64 << 20",
+           "The most bytes one nn.all_reduce holds">,
+  ];
+}
+
 #endif

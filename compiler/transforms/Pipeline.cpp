@@ -10,9 +10,11 @@ namespace nncc {
 
 void registerTransformPasses() { registerNNTransformsPasses(); }
 
-void addPreparationPasses(mlir::OpPassManager &pm) {
+void addPreparationPasses(mlir::OpPassManager &pm, bool dataParallel) {
   pm.addPass(createExpandOptimizerPass());
   pm.addPass(createExpandModesPass());
+  if (dataParallel)
+    pm.addNestedPass<mlir::func::FuncOp>(createAllReduceGradientsPass());
   pm.addNestedPass<mlir::func::FuncOp>(createAutodiffPass());
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(mlir::createCSEPass());

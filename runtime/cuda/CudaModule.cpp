@@ -300,6 +300,24 @@ Status CudaModule::launch(const std::string &kernel, const KernelArgs &args, con
   return s;
 }
 
+Status CudaModule::allReduce(const AllReduceBucket &bucket) {
+  Collective *group = collective();
+  if (!group) { // one process: the mean and the sum are the values
+    for (size_t i = 0; i < bucket.from.size(); ++i)
+      if (Status s = copy(bucket.to[i], bucket.from[i], bucket.counts[i] * dtypeSize(bucket.dtype));
+          !s.ok())
+        return s;
+    return Status();
+  }
+  if (!nccl_) {
+    auto made = NcclCommunicator::create(*group);
+    if (!made)
+      return Status::error("data-parallel step on the GPU: " + made.error());
+    nccl_ = made.take();
+  }
+  return nccl_->allReduce(bucket, stream_);
+}
+
 Status CudaModule::finish() {
   Status s = check((*driver())->cuStreamSynchronize(stream_), "running the CUDA kernels");
   return pending_.empty() ? s : timePending(std::move(s));

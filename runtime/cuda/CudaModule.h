@@ -7,6 +7,7 @@
 #define NNCC_RUNTIME_CUDA_CUDAMODULE_H
 
 #include "runtime/cuda/LaunchPlan.h"
+#include "runtime/cuda/Nccl.h"
 
 #include <map>
 #include <memory>
@@ -43,6 +44,10 @@ public:
   Status download(void *host, const void *buffer, size_t bytes) override;
   Status copy(void *to, const void *from, size_t bytes) override;
   Status launch(const std::string &kernel, const KernelArgs &args, const Grid &grid) override;
+  /// On the module's stream: NCCL over the ranks of the process's
+  /// collective (runtime/Collective.h), opened at the first all-reduce; one
+  /// process without one: the values themselves (copies).
+  Status allReduce(const AllReduceBucket &bucket) override;
   Status finish() override;
   /// Page-locked host memory (cuMemAllocHost): copies from it are DMA.
   Expected<void *> allocateHost(size_t bytes) override;
@@ -73,6 +78,7 @@ private:
   void *stream_ = nullptr;
   std::map<std::string, void *> functions_;
   unsigned multiprocessors_ = 1;
+  std::unique_ptr<NcclCommunicator> nccl_;
 
   // Profile mode: launches queued between events (pending_, their entries
   // of profile_ still without a time) and events free for reuse.

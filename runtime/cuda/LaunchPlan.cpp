@@ -47,13 +47,14 @@ Expected<int64_t> runSize(const exe::CudaProgram &program, const exe::CudaSignat
 
 /// One step of a run, queued on the backend as it is or into a graph.
 struct Step {
-  enum Kind { Upload, Launch, Copy, Download } kind;
+  enum Kind { Upload, Launch, Copy, Download, AllReduce } kind;
   void *to = nullptr;
   const void *from = nullptr;
   size_t bytes = 0;
   const std::string *kernel = nullptr;
   KernelArgs args{};
   Grid grid{};
+  AllReduceBucket bucket{}; // AllReduce
 
   static Step transfer(Kind kind, void *to, const void *from, size_t bytes) {
     Step s{kind};
@@ -79,6 +80,9 @@ Status issue(const std::vector<Step> &steps, PlanBackend &backend) {
       break;
     case Step::Download:
       status = backend.download(s.to, s.from, s.bytes);
+      break;
+    case Step::AllReduce:
+      status = backend.allReduce(s.bucket);
       break;
     }
     if (!status.ok())
@@ -150,6 +154,9 @@ Status PlanBackend::beginCapture() { return Status::error("this device has no gr
 Expected<void *> PlanBackend::endCapture() { return Status::error("this device has no graphs"); }
 Status PlanBackend::replay(void *) { return Status::error("this device has no graphs"); }
 void PlanBackend::releaseGraph(void *) {}
+Status PlanBackend::allReduce(const AllReduceBucket &) {
+  return Status::error("this device has no collective for a data-parallel step's all-reduce");
+}
 
 PlanRunner::PlanRunner(const exe::CudaProgram &program, PlanBackend &backend)
     : program_(program), backend_(backend), graphs_(backend.canCapture() && graphsWanted()) {}
@@ -238,6 +245,33 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
     use(*staged);
   }
   for (const exe::CudaLaunch &launch : sig->launches()) {
+    if (!launch.collective().empty()) { // a bucket's buffers, then the results'
+      if (launch.collective() != "all_reduce_sum" && launch.collective() != "all_reduce_mean")
+        return Status::error("unknown collective '" + launch.collective() + "'");
+      if (launch.args_size() == 0 || launch.args_size() % 2)
+        return Status::error("collective '" + launch.collective() + "' has " +
+                             std::to_string(launch.args_size()) +
+                             " arguments (a bucket's buffers and as many results)");
+      Step step{Step::AllReduce};
+      step.bucket.mean = launch.collective() == "all_reduce_mean";
+      int half = launch.args_size() / 2;
+      for (int i = 0; i < half; ++i) {
+        auto from = bufferOf(e, launch.args(i), caller);
+        auto to = bufferOf(e, launch.args(half + i), caller);
+        if (!from || !to)
+          return from ? to.status() : from.status();
+        Shape shape;
+        bufferBytes(program_.buffers(launch.args(i)), e.n, shape);
+        step.bucket.from.push_back(*from);
+        step.bucket.to.push_back(*to);
+        step.bucket.counts.push_back(static_cast<size_t>(numElements(shape)));
+        step.bucket.dtype = toDType(program_.buffers(launch.args(i)).dtype());
+        use(*from);
+        use(*to);
+      }
+      plan.steps.push_back(std::move(step));
+      continue;
+    }
     if (launch.args_size() == 0 || launch.args_size() > static_cast<int>(abi::kMaxKernelArgs))
       return Status::error("kernel '" + launch.kernel() + "' has " +
                            std::to_string(launch.args_size()) + " arguments (1 to " +

@@ -35,6 +35,17 @@ struct Grid {
 Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape, unsigned multiprocessors,
                        const std::string *&kernel);
 
+/// A data-parallel step's all-reduce (a collective launch): each of `from`
+/// (counts[i] elements of `dtype`) summed, or averaged, over the ranks of
+/// the run into to[i].
+struct AllReduceBucket {
+  std::vector<const void *> from;
+  std::vector<void *> to;
+  std::vector<size_t> counts;
+  DType dtype = DType::F32;
+  bool mean = true;
+};
+
 /// Memory and launches of one device. upload, download, copy and launch are
 /// queued in order and may return before they are done; finish() waits.
 class PlanBackend {
@@ -46,6 +57,9 @@ public:
   virtual Status download(void *host, const void *buffer, size_t bytes) = 0;
   virtual Status copy(void *to, const void *from, size_t bytes) = 0;
   virtual Status launch(const std::string &kernel, const KernelArgs &args, const Grid &grid) = 0;
+  /// Queues `bucket`'s all-reduce like a launch. The default says the
+  /// device has no collective.
+  virtual Status allReduce(const AllReduceBucket &bucket);
   /// Waits for everything queued to finish.
   virtual Status finish() = 0;
 

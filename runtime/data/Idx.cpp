@@ -205,8 +205,20 @@ void BatchIterator::startEpoch() {
   launch(0);
 }
 
-void BatchIterator::shape(int64_t at, Tensor &xb, Tensor &yb) const {
+void BatchIterator::shard(int index, int count) {
+  wait();
+  shardIndex_ = index;
+  shardCount_ = count;
+}
+
+std::pair<int64_t, int64_t> BatchIterator::shardOf(int64_t at) const {
   int64_t n = std::min(batch_, rows_ - at);
+  int64_t first = n * shardIndex_ / shardCount_, end = n * (shardIndex_ + 1) / shardCount_;
+  return {first, end - first};
+}
+
+void BatchIterator::shape(int64_t at, Tensor &xb, Tensor &yb) const {
+  int64_t n = shardOf(at).second;
   Shape xs = x_.shape(), ys = y_.shape();
   xs[0] = ys[0] = n;
   if (xb.shape() != xs || xb.dtype() != x_.dtype())
@@ -219,8 +231,9 @@ void BatchIterator::copyRows(int64_t at, Tensor &xb, Tensor &yb, int64_t begin, 
   end = std::min(end, xb.shape()[0]);
   int64_t xCols = x_.size() / rows_, yCols = y_.size() / rows_;
   size_t xRow = xCols * dtypeSize(x_.dtype()), yRow = yCols * dtypeSize(y_.dtype());
+  int64_t first = shardOf(at).first;
   for (int64_t i = begin; i < end; ++i) {
-    int64_t r = order_[at + i];
+    int64_t r = order_[at + first + i];
     std::memcpy(static_cast<char *>(xb.data()) + i * xRow,
                 static_cast<const char *>(x_.data()) + r * xRow, xRow);
     std::memcpy(static_cast<char *>(yb.data()) + i * yRow,
@@ -261,7 +274,7 @@ void BatchIterator::launch(int64_t at) {
 void BatchIterator::wait() { job_.finish(); }
 
 bool BatchIterator::next(Tensor &xb, Tensor &yb) {
-  if (at_ >= rows_)
+  if (at_ >= rows_ || rows_ - at_ < shardCount_)
     return false;
   if (taken_ >= ready_.size() || ready_[taken_].at != at_) {
     // This chunk is used up: take the one gathered in the background and

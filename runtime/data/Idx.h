@@ -49,6 +49,12 @@ public:
   /// The next batch (copied rows), or false at the end of the epoch.
   bool next(Tensor &xBatch, Tensor &yBatch);
   int64_t batchesPerEpoch() const { return (rows_ + batch_ - 1) / batch_; }
+  /// Data-parallel training: hand out only shard `index` of `count` of
+  /// every batch (rows [n*index/count, n*(index+1)/count) of its n rows).
+  /// Every rank shuffles alike from the same seed, so the shards of one
+  /// batch partition it. An epoch ends before a last batch of fewer than
+  /// `count` rows (a rank would get none).
+  void shard(int index, int count);
 
   static constexpr size_t kChunk = 8;
   /// Rows a piece of the background gathering copies (12 KiB of the
@@ -62,6 +68,8 @@ private:
   };
   /// Gives the batch at row `at` its shape (allocating only when it changes).
   void shape(int64_t at, Tensor &xb, Tensor &yb) const;
+  /// The first row of this shard of the batch at row `at`, and its rows.
+  std::pair<int64_t, int64_t> shardOf(int64_t at) const;
   /// Copies rows [begin, end) of the batch at row `at` into shaped buffers.
   void copyRows(int64_t at, Tensor &xb, Tensor &yb, int64_t begin, int64_t end) const;
   void gather(int64_t at, Tensor &xb, Tensor &yb) const;
@@ -71,6 +79,7 @@ private:
   const Tensor &x_, &y_;
   int64_t rows_, batch_, at_ = 0;
   bool shuffle_;
+  int shardIndex_ = 0, shardCount_ = 1;
   std::mt19937_64 rng_;
   std::vector<int64_t> order_;
   // The chunk handed out from (taken_ of them so far), and the chunk the

@@ -13,6 +13,7 @@
 #define NNCC_TEST_E2E_CUDAHOSTEMULATOR_H
 
 #include "proto/executable.pb.h"
+#include "runtime/Collective.h"
 #include "runtime/Session.h"
 #include "runtime/cuda/LaunchPlan.h"
 
@@ -406,6 +407,8 @@ public:
   void setMultiprocessors(unsigned sms) { host_->sms = sms; }
   /// Launches of kernels whose threads compute elements together so far.
   unsigned cooperativeLaunches() const { return host_->coopLaunches; }
+  /// Collective launches (a data-parallel step's all-reduces) so far.
+  int allReduces() const { return host_->allReduces; }
 
 private:
   /// Host memory; a grid-stride launch is one call (one thread of one block
@@ -432,6 +435,21 @@ private:
       std::memcpy(to, from, bytes);
       return rt::Status();
     }
+    // Host memory: the process's collective (MPI) where there is one, as
+    // NCCL on a GPU; one process: the values themselves.
+    rt::Status allReduce(const rt::cuda::AllReduceBucket &bucket) override {
+      for (size_t i = 0; i < bucket.from.size(); ++i) {
+        std::memcpy(bucket.to[i], bucket.from[i], bucket.counts[i] * rt::dtypeSize(bucket.dtype));
+        if (rt::Collective *group = rt::collective())
+          if (rt::Status s = group->allReduce(bucket.to[i], static_cast<int64_t>(bucket.counts[i]),
+                                              bucket.dtype, bucket.mean);
+              !s.ok())
+            return s;
+      }
+      ++allReduces;
+      return rt::Status();
+    }
+    int allReduces = 0;
     rt::Status launch(const std::string &kernel, const rt::cuda::KernelArgs &args,
                       const rt::cuda::Grid &grid) override {
       using Kernel = void (*)(rt::cuda::KernelArgs);

@@ -10,6 +10,7 @@
 #include "compiler/driver/Diagnostics.h"
 #include "examples/e4_mlp_layers/MlpModel.h"
 #include "runtime/cuda/CudaModule.h"
+#include "runtime/cuda/Nccl.h"
 
 #include <algorithm>
 #include <cmath>
@@ -556,6 +557,95 @@ TEST(CudaRuntime, VariablesStayOnTheDeviceBetweenRuns) {
     expectClose(got, want, sig->variables(j));
     device.release(variables.in[j]);
   }
+}
+
+// Data-parallel training (issue 23) on the CUDA target: the step's
+// all-reduce is one collective launch of every gradient, between the
+// backward kernels and the updates, queued on the step's stream like a
+// kernel (NCCL on a GPU). On the host, one process, it is the identity: the
+// step gives the CPU's results.
+TEST(CudaDataParallel, TheStepAllReducesItsGradientsInOneCollectiveLaunch) {
+  nncc::LoadedGraph graph = load("e4_mlp_layers");
+  mlir::MLIRContext ctx;
+  nncc::CompileOptions options;
+  options.target = nncc::Target::Cuda;
+  options.nvrtc = nncc::cuda::haveNvrtc();
+  options.dataParallel = true;
+  auto cuda = nncc::compileModel(ctx, graph, options);
+  ASSERT_TRUE(bool(cuda)) << llvm::toString(cuda.takeError());
+  const nncc::exe::CudaSignature *train = nullptr;
+  for (const auto &sig : cuda->cuda().signatures())
+    if (sig.name() == "train")
+      train = &sig;
+  ASSERT_TRUE(train);
+  int collectives = 0, at = -1;
+  for (int i = 0; i < train->launches_size(); ++i) {
+    const auto &launch = train->launches(i);
+    if (launch.collective().empty())
+      continue;
+    ++collectives;
+    at = i;
+    EXPECT_EQ(launch.collective(), "all_reduce_mean");
+    EXPECT_EQ(launch.kernel(), "");
+    // The gradients of the three layers' kernels and biases, then as many
+    // results of their shapes.
+    ASSERT_EQ(launch.args_size(), 12);
+    for (int j = 0; j < 6; ++j) {
+      const auto &from = cuda->cuda().buffers(launch.args(j));
+      const auto &to = cuda->cuda().buffers(launch.args(6 + j));
+      EXPECT_EQ(from.DebugString(), to.DebugString()) << "argument " << j;
+    }
+  }
+  EXPECT_EQ(collectives, 1);
+  EXPECT_GT(at, 0);
+  EXPECT_LT(at, train->launches_size() - 1);
+  for (const auto &spec : cuda->signatures())
+    if (spec.name() == "train") {
+      EXPECT_EQ(spec.all_reduce_calls(), 1u);
+      int64_t parameters = 784 * 50 + 50 + 50 * 50 + 50 + 50 * 10 + 10;
+      EXPECT_EQ(spec.all_reduce_bytes(), static_cast<uint64_t>(parameters * 4));
+    }
+
+  nncc::test::CudaHostEmulator host(*cuda);
+  ASSERT_EQ(host.error(), "");
+  expectCpuResults(graph, *cuda, [&](auto &sig, auto &feeds, auto &variables) {
+    return host.run(sig, feeds, variables);
+  });
+  EXPECT_EQ(host.allReduces(), 2); // the train signature, two steps
+}
+
+/// One process as a collective: what NCCL's communicator is made over
+/// without mpirun.
+struct OneRank : nncc::rt::Collective {
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  nncc::rt::Status allReduce(void *, int64_t, DType, bool) override { return {}; }
+  nncc::rt::Status broadcast(void *, int64_t, int) override { return {}; }
+  [[noreturn]] void abort(int code) override { std::exit(code); }
+  std::string describe() const override { return "one rank"; }
+};
+
+// NCCL is opened at run time, like the driver: where it is missing, the
+// reason says so; where it is there (as in CUDA 13's toolkit here) but no
+// GPU is, making a communicator fails naming the call and the rank; on a
+// GPU it is made.
+TEST(CudaDataParallel, NcclOpensAtRunTime) {
+  auto version = nncc::rt::cuda::ncclVersion();
+  if (!version.ok()) {
+    EXPECT_NE(version.error().find("libnccl.so.2"), std::string::npos) << version.error();
+    EXPECT_NE(version.error().find("NCCL 2.10 or newer"), std::string::npos) << version.error();
+    return;
+  }
+  EXPECT_EQ(version->rfind("NCCL 2.", 0), 0u) << *version;
+  OneRank one;
+  auto comm = nncc::rt::cuda::NcclCommunicator::create(one);
+  if (nncc::rt::cuda::cudaAvailable().ok()) {
+    EXPECT_TRUE(comm.ok()) << comm.error();
+    return;
+  }
+  ASSERT_FALSE(comm.ok());
+  EXPECT_NE(comm.error().find("rank 0 of 1"), std::string::npos) << comm.error();
+  std::printf("%s without a GPU: %s\n", version->c_str(), comm.error().c_str());
 }
 
 // Where there is no driver or no GPU, loading a CUDA executable says so.

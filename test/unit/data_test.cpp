@@ -243,3 +243,57 @@ TEST(BatchIterator, BatchesOfSeveralPieces) {
 }
 
 } // namespace
+
+// Data-parallel training: with the same seed, the shards of 3 ranks
+// partition every batch of the unsharded iterator, in its order, over
+// several prefetched chunks; a last batch of fewer rows than ranks is
+// skipped by all (it would leave a rank without rows).
+TEST(BatchIterator, ShardsOfTheRanksPartitionEveryBatch) {
+  const int rows = 101, batch = 7, ranks = 3; // 14 batches of 7, a last one of 3
+  std::vector<float> xs;
+  std::vector<int32_t> ys;
+  for (int i = 0; i < rows; ++i) {
+    xs.push_back(static_cast<float>(i));
+    ys.push_back(i);
+  }
+  Tensor x = Tensor::of<float>({rows, 1}, xs), y = Tensor::of<int32_t>({rows}, ys);
+  auto batches = [&](int rank, int count, int64_t rowCount) {
+    Tensor xr = Tensor::borrow(x.dtype(), {rowCount, 1}, x.data());
+    Tensor yr = Tensor::borrow(y.dtype(), {rowCount}, y.data());
+    data::BatchIterator it(xr, yr, batch, 11);
+    if (count > 1)
+      it.shard(rank, count);
+    std::vector<std::vector<int>> all;
+    for (int e = 0; e < 2; ++e) {
+      it.startEpoch();
+      Tensor xb, yb;
+      while (it.next(xb, yb)) {
+        std::vector<int> b;
+        for (int64_t r = 0; r < yb.size(); ++r) {
+          EXPECT_EQ(xb.data<float>()[r], yb.data<int32_t>()[r]);
+          b.push_back(yb.data<int32_t>()[r]);
+        }
+        all.push_back(b);
+      }
+    }
+    return all;
+  };
+  auto whole = batches(0, 1, rows);
+  ASSERT_EQ(whole.size(), 30u);
+  std::vector<std::vector<std::vector<int>>> shards;
+  for (int r = 0; r < ranks; ++r)
+    shards.push_back(batches(r, ranks, rows));
+  for (size_t b = 0; b < whole.size(); ++b) {
+    std::vector<int> joined;
+    for (int r = 0; r < ranks; ++r) {
+      ASSERT_EQ(shards[r].size(), whole.size());
+      EXPECT_EQ(shards[r][b].size(),
+                whole[b].size() / ranks + (r >= ranks - int(whole[b].size() % ranks)));
+      joined.insert(joined.end(), shards[r][b].begin(), shards[r][b].end());
+    }
+    EXPECT_EQ(joined, whole[b]) << "batch " << b;
+  }
+  // 100 rows: a last batch of 2 rows for 3 ranks is skipped by every rank.
+  for (int r = 0; r < ranks; ++r)
+    EXPECT_EQ(batches(r, ranks, 100).size(), 2u * 14) << "rank " << r;
+}

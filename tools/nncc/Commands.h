@@ -22,6 +22,7 @@ struct CompileArgs {
   std::string model, output, target = "cpu", cpu, triple, emit, cudaArch = "90",
                              cudaPrecision = "fp32";
   bool checkNumerics = false, timing = false;
+  bool dataParallel = false; // training steps all-reduce their gradients
   bool noCache = false; // neither read nor write the compile cache
   bool trainableInitializers = false;
   std::vector<std::string> bindings;
@@ -57,6 +58,7 @@ struct TrainArgs {
   std::string optimizer; // sgd, adam, rmsprop (mlp: sgd; a model: its own)
   std::optional<float> lr, momentum, decay, beta1, beta2, epsilon, rho;
   bool nesterov = false, quiet = false, checkNumerics = false;
+  bool dataParallel = false; // across the ranks of mpirun (MPI)
   double validationSplit = 0.1;
   uint64_t seed = 123;
   std::vector<int64_t> hidden = {50, 50};

@@ -84,6 +84,7 @@ int runCompile(const CompileArgs &args) {
   }
   CompileOptions options;
   options.checkNumerics = args.checkNumerics;
+  options.dataParallel = args.dataParallel;
   options.cache = !args.noCache;
   if (args.timing)
     options.timingTo = &llvm::errs();
@@ -181,6 +182,10 @@ int runInfo(const std::string &path) {
   std::cout << "signatures:\n";
   for (const exe::SignatureSpec &sig : p.signatures()) {
     std::cout << "  " << sig.name() << " (" << sig.kernels() << " kernels)\n";
+    if (sig.all_reduce_calls() > 0)
+      std::cout << "    data-parallel: " << sig.all_reduce_calls() << " all-reduce call"
+                << (sig.all_reduce_calls() == 1 ? "" : "s") << " of " << sig.all_reduce_bytes()
+                << " bytes a step\n";
     for (const auto &f : sig.feeds())
       std::cout << "    feed  " << specText(f) << "\n";
     for (const auto &f : sig.fetches())

@@ -3,10 +3,15 @@
 // report; writes a checkpoint, the history as CSV and the curves as SVG.
 #include "compiler/driver/Jit.h"
 #include "compiler/frontend/Keras.h"
+#include "runtime/Collective.h"
 #include "runtime/Npy.h"
 #include "runtime/data/Idx.h"
 #include "runtime/plot/Svg.h"
 #include "tools/nncc/Commands.h"
+
+#if NNCC_HAVE_MPI
+#include "runtime/mpi/MpiCollective.h"
+#endif
 
 #include <google/protobuf/text_format.h>
 
@@ -18,9 +23,30 @@ namespace nncc::tool {
 namespace keras = fe::keras;
 namespace {
 
+/// "rank 1 of 2: " in a data-parallel run of several ranks.
+std::string rankPrefix;
+
 int fail(const std::string &message) {
-  std::cerr << "error: " << message << "\n";
+  std::cerr << "error: " << rankPrefix << message << "\n";
   return 1;
+}
+
+/// Rank 0's training set size, batch and epochs, which every rank must
+/// share (each step is a collective call: ranks taking different numbers
+/// of steps would wait on each other forever).
+rt::Status checkRanksAgree(rt::Collective &group, int64_t samples, const TrainArgs &args) {
+  double mine[3] = {static_cast<double>(samples), static_cast<double>(args.batch),
+                    static_cast<double>(args.epochs)};
+  double first[3] = {mine[0], mine[1], mine[2]};
+  if (auto s = group.broadcast(first, sizeof first, 0); !s.ok())
+    return s;
+  const char *what[3] = {"training samples", "samples a global batch (--batch)", "epochs"};
+  for (int i = 0; i < 3; ++i)
+    if (mine[i] != first[i])
+      return rt::Status::error("this rank has " + std::to_string((long long)mine[i]) + " " +
+                               what[i] + ", rank 0 " + std::to_string((long long)first[i]) +
+                               " (every rank must train on the same data and flags)");
+  return rt::Status();
 }
 
 /// The optimizer flags given, over the optimizer's settings (the importer
@@ -56,6 +82,7 @@ rt::Expected<std::unique_ptr<keras::Sequential>> builtinMlp(const TrainArgs &arg
   model->add(args.hidden.empty() ? keras::Dense(10, "softmax").inputDim(784)
                                  : keras::Dense(10, "softmax"));
   model->checkNumerics(args.checkNumerics);
+  model->distributed(args.dataParallel);
   model->stepsPerExecution(args.stepsPerCall);
   keras::Optimizer optimizer = keras::SGD(args.lr ? *args.lr : 0.001f);
   optimizer.proto.set_kind(args.optimizer.empty() ? "sgd" : args.optimizer);
@@ -79,6 +106,7 @@ rt::Expected<std::unique_ptr<keras::Sequential>> builtinCnn(const TrainArgs &arg
   model->add(keras::Dropout(0.5f));
   model->add(keras::Dense(10, "softmax"));
   model->checkNumerics(args.checkNumerics);
+  model->distributed(args.dataParallel);
   model->stepsPerExecution(args.stepsPerCall);
   keras::Optimizer optimizer = keras::Adam(args.lr ? *args.lr : 1e-4f);
   if (!args.optimizer.empty() && args.optimizer != "adam") {
@@ -154,9 +182,9 @@ rt::Status writeCurves(const keras::History &h, const std::string &dir, bool acc
   return plot::writeSvg(acc, dir + "/accuracy.svg");
 }
 
-} // namespace
-
-int runTrain(const TrainArgs &args) {
+int train(const TrainArgs &args, rt::Collective *group) {
+  // Several ranks: rank 0 alone reads a checkpoint, reports and writes.
+  bool lead = !group || group->rank() == 0;
   if (args.device != "cpu")
     return fail("device '" + args.device +
                 "': this build runs on the cpu only "
@@ -258,6 +286,7 @@ int runTrain(const TrainArgs &args) {
     graph = loaded->graph;
     CompileOptions options;
     options.checkNumerics = args.checkNumerics;
+    options.dataParallel = args.dataParallel;
     auto compiled = compileAndLoad(*loaded, options);
     if (!compiled)
       return fail(llvm::toString(compiled.takeError()));
@@ -267,15 +296,25 @@ int runTrain(const TrainArgs &args) {
       return fail(s.message());
     session = owned.get();
   }
-  if (!args.restore.empty())
+  if (!args.restore.empty() && lead)
     if (auto s = session->restore(args.restore); !s.ok())
       return fail(s.message());
+  if (group) {
+    // Every rank starts from rank 0's variables (its checkpoint, or the
+    // seeded initializers every rank ran alike).
+    if (auto s = checkRanksAgree(*group, data->trainImages.shape()[0], args); !s.ok())
+      return fail(s.message());
+    if (auto s = rt::broadcastVariables(*session, *group); !s.ok())
+      return fail(s.message());
+  }
 
   rt::Tensor trainImages = asFed(graph, sigs.x, data->trainImages);
   rt::Tensor testImages = asFed(graph, sigs.x, data->testImages);
   auto history = keras::fitSession(*session, sigs, trainImages, yTrain, fit, args.seed);
   if (!history)
     return fail(history.error());
+  if (!lead)
+    return 0;
   if (!sigs.evaluate.empty()) {
     auto test = keras::evaluateSession(*session, sigs, testImages, yTest);
     if (!test)
@@ -333,6 +372,36 @@ int runTrain(const TrainArgs &args) {
                 sigs.accuracy.empty() ? "" : (" and " + args.plots + "/accuracy.svg").c_str());
   }
   return 0;
+}
+
+} // namespace
+
+int runTrain(const TrainArgs &args) {
+  std::shared_ptr<rt::Collective> group;
+  if (args.dataParallel) {
+#if NNCC_HAVE_MPI
+    auto made = rt::mpi::initializeMpi();
+    if (!made)
+      return fail("--data-parallel: " + made.error());
+    group = made.take();
+#else
+    return fail("--data-parallel is unavailable: this nncc was built without MPI (CMake found "
+                "none; apt-get install libopenmpi-dev openmpi-bin, then reconfigure and rebuild)");
+#endif
+  }
+  if (group && group->size() > 1) {
+    rankPrefix =
+        "rank " + std::to_string(group->rank()) + " of " + std::to_string(group->size()) + ": ";
+    rt::setCollective(group);
+  }
+  int rc = train(args, group && group->size() > 1 ? group.get() : nullptr);
+  if (rc != 0 && group && group->size() > 1) {
+    // The other ranks would wait for this one's next collective call.
+    std::cerr << "error: " << rankPrefix << "stopping every rank\n";
+    group->abort(rc);
+  }
+  rt::setCollective(nullptr);
+  return rc;
 }
 
 } // namespace nncc::tool

@@ -75,6 +75,9 @@ int main(int argc, char **argv) {
   compile->add_flag("--no-cache", compileArgs.noCache,
                     "neither read nor write the compile cache (~/.cache/nncc, "
                     "$NNCC_CACHE_DIR; NNCC_NO_CACHE=1 turns it off everywhere)");
+  compile->add_flag("--data-parallel", compileArgs.dataParallel,
+                    "training steps average their gradients over the ranks of the run "
+                    "(nn.all_reduce: MPI on the CPU) before the update");
   compile->add_flag("--check-numerics", compileArgs.checkNumerics,
                     "check every floating-point op for NaN and Inf at run time: a run "
                     "fails naming the first op that produced one (slower, unfused)");
@@ -184,6 +187,10 @@ int main(int argc, char **argv) {
   train->add_option("--predictions", trainArgs.predictions,
                     "write the predict signature's output on the test set to this .npy");
   train->add_flag("-q,--quiet", trainArgs.quiet, "no progress report");
+  train->add_flag("--data-parallel", trainArgs.dataParallel,
+                  "train across the ranks of mpirun (mpirun -np N nncc train ...): each "
+                  "takes its shard of every batch (--batch is the global batch) and the "
+                  "gradients are averaged over them (Open MPI); rank 0 reports and writes");
   train->add_flag("--check-numerics", trainArgs.checkNumerics,
                   "stop at the first op that produces NaN or Inf, naming it (slower)");
 

@@ -28,6 +28,7 @@ void populateConvLowering(mlir::RewritePatternSet &patterns, bool cpuForms);
 void populateTensorLowering(mlir::RewritePatternSet &patterns);
 void populateGradientLowering(mlir::RewritePatternSet &patterns);
 void populateNumericsLowering(mlir::RewritePatternSet &patterns);
+void populateCollectiveLowering(mlir::RewritePatternSet &patterns);
 } // namespace nncc::cpu
 
 #endif

@@ -9,5 +9,6 @@ include "TensorOps.td"
 include "StateOps.td"
 include "GradientOps.td"
 include "FusionOps.td"
+include "CollectiveOps.td"
 
 #endif // NNCC_NN_OPS_TD
