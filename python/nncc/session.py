@@ -93,55 +93,94 @@ class Session:
         return self._run_graph(leaves, rebuild, feeds)
 
     def _run_graph(self, leaves, rebuild, feeds):
+        init, sig, fetch_names, picks = self._plan(leaves, feeds)
+        return self._execute(init, sig, fetch_names, picks, rebuild, feeds)
+
+    def _plan(self, leaves, feeds):
+        """What a run of `leaves` with `feeds` (names) does: (run the initializer?, the
+        signature or None, its fetches, for each leaf its fetch or None); compiles."""
         from .graph import Operation, Tensor
-        names, train = [], None
+        names, picks, train, init = [], [], None, False
         for leaf in leaves:
             if isinstance(leaf, Operation):
+                picks.append(None)
                 if leaf.kind == "init":
-                    self._initialize()
+                    init = True
                 elif train is None or train is leaf:
                     train = leaf
                 else:
                     raise InvalidArgument("sess.run: one training step per run, got "
                                           f"'{train.name}' and '{leaf.name}'")
-            elif isinstance(leaf, Tensor):
+                continue
+            if isinstance(leaf, Tensor):
                 if leaf.graph is not self._graph:
                     raise InvalidArgument(f"sess.run: '{leaf.name}' is of another graph")
-                names.append(leaf.name)
+                name = leaf.name
             elif isinstance(leaf, str):
-                names.append(_tensor_name(leaf))
+                name = _tensor_name(leaf)
             else:
                 raise InvalidArgument(f"sess.run: cannot fetch {leaf!r} (a tensor, an "
                                       "operation or a name)")
+            names.append(name)
+            picks.append(name)
         fetch_names = list(dict.fromkeys(names))
-        values = {}
-        if fetch_names or train is not None:
-            wanted = tuple(fetch_names + ([train.loss.name] if train is not None else []))
-            needed, placeholders = self._needed.get((self._graph.version, wanted), (None, None))
-            if needed is None:  # the graph's walk, once per graph version and fetches
-                needed = self._graph._fe.placeholders_needed(list(wanted))
-                placeholders = set(self._graph._fe.placeholders)
-                self._needed[(self._graph.version, wanted)] = needed, placeholders
-            missing = [p for p in needed if p not in feeds]
-            if missing:
-                raise InvalidArgument("You must feed a value for placeholder " +
-                                      ", ".join(f"'{p}'" for p in missing))
-            unknown = [f for f in feeds if f not in placeholders]
-            if unknown:
-                raise InvalidArgument("feed_dict: no placeholder " +
-                                      ", ".join(f"'{f}'" for f in unknown) + " in the graph")
-            sig = self._signature(needed, fetch_names, train)
-            missing = [p for p in sig["feeds"] if p not in feeds]
-            if missing:
-                raise InvalidArgument(
-                    f"'{train.name}' was compiled with fetches that need placeholder " +
-                    ", ".join(f"'{p}'" for p in missing) + ": feed it too")
+        if not fetch_names and train is None:
+            return init, None, fetch_names, picks
+        wanted = tuple(fetch_names + ([train.loss.name] if train is not None else []))
+        needed, placeholders = self._needed.get((self._graph.version, wanted), (None, None))
+        if needed is None:  # the graph's walk, once per graph version and fetches
+            needed = self._graph._fe.placeholders_needed(list(wanted))
+            placeholders = set(self._graph._fe.placeholders)
+            self._needed[(self._graph.version, wanted)] = needed, placeholders
+        missing = [p for p in needed if p not in feeds]
+        if missing:
+            raise InvalidArgument("You must feed a value for placeholder " +
+                                  ", ".join(f"'{p}'" for p in missing))
+        unknown = [f for f in feeds if f not in placeholders]
+        if unknown:
+            raise InvalidArgument("feed_dict: no placeholder " +
+                                  ", ".join(f"'{f}'" for f in unknown) + " in the graph")
+        sig = self._signature(needed, fetch_names, train)
+        missing = [p for p in sig["feeds"] if p not in feeds]
+        if missing:
+            raise InvalidArgument(
+                f"'{train.name}' was compiled with fetches that need placeholder " +
+                ", ".join(f"'{p}'" for p in missing) + ": feed it too")
+        return init, sig, fetch_names, picks
+
+    def _execute(self, init, sig, fetch_names, picks, rebuild, feeds):
+        if init:
+            self._initialize()
+        out = {}
+        if sig is not None:
             out = self._session.run(sig["name"], {p: feeds[p] for p in sig["feeds"]},
                                     fetch_names)
-            values = {n: out[n] for n in fetch_names}
-        results = [values[_tensor_name(leaf) if isinstance(leaf, str) else leaf.name]
-                   if not isinstance(leaf, Operation) else None for leaf in leaves]
+        results = [None if name is None else out[name] for name in picks]
         return None if rebuild is None else rebuild(results)
+
+    def make_callable(self, fetches, feed_list=()):
+        """A function of the values of `feed_list` (placeholders, in order) that runs
+        `fetches` as run() does, planned and compiled once (TF1's fast path)."""
+        if self._graph is None:
+            raise InvalidArgument("make_callable needs a graph session")
+        leaves = []
+        rebuild = _flatten(fetches, leaves)
+        names = [_tensor_name(f if isinstance(f, str) else f.name) for f in feed_list]
+        plan = self._plan(leaves, dict.fromkeys(names))
+        init, sig, fetch_names, picks = plan
+        run = self._session.run if sig is not None else None
+        fed = [(p, names.index(p)) for p in sig["feeds"]] if sig is not None else []
+
+        def call(*values):
+            if len(values) != len(names):
+                raise InvalidArgument(f"expected {len(names)} feeds ({', '.join(names)}), "
+                                      f"got {len(values)}")
+            if init or run is None or self._session.run != run:
+                return self._execute(init, sig, fetch_names, picks, rebuild,
+                                     dict(zip(names, values)))
+            out = run(sig["name"], {p: values[i] for p, i in fed}, fetch_names)
+            return rebuild([None if name is None else out[name] for name in picks])
+        return call
 
     def _signature(self, feeds, fetches, train):
         """The signature for a run: one per set of feeds and fetches, and one per training

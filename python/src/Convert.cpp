@@ -42,16 +42,29 @@ pb::dtype numpyDType(rt::DType dtype) {
 }
 
 std::optional<rt::DType> runtimeDType(const pb::dtype &dtype) {
-  for (rt::DType d :
-       {rt::DType::F32, rt::DType::F64, rt::DType::I32, rt::DType::I64, rt::DType::Bool})
-    if (PyObject_RichCompareBool(numpyDType(d).ptr(), dtype.ptr(), Py_EQ) == 1)
-      return d;
-  return std::nullopt;
+  // From the descriptor itself: this is on every feed's path.
+  const auto *d = pb::detail::array_descriptor_proxy(dtype.ptr());
+  if (d->byteorder == '>')
+    return std::nullopt; // not this (little-endian) machine's order
+  switch (d->kind) {
+  case 'f':
+    return d->elsize == 4   ? std::optional(rt::DType::F32)
+           : d->elsize == 8 ? std::optional(rt::DType::F64)
+                            : std::nullopt;
+  case 'i':
+    return d->elsize == 4   ? std::optional(rt::DType::I32)
+           : d->elsize == 8 ? std::optional(rt::DType::I64)
+                            : std::nullopt;
+  case 'b':
+    return d->elsize == 1 ? std::optional(rt::DType::Bool) : std::nullopt;
+  default:
+    return std::nullopt;
+  }
 }
 
 rt::Tensor toTensor(pb::handle value, std::optional<rt::DType> want, const std::string &what,
                     pb::object &keep) {
-  pb::module_ np = pb::module_::import("numpy");
+  static const pb::module_ &np = *new pb::module_(pb::module_::import("numpy"));
   pb::array array;
   if (pb::isinstance<pb::array>(value)) {
     array = pb::reinterpret_borrow<pb::array>(value);
@@ -78,7 +91,7 @@ rt::Tensor toTensor(pb::handle value, std::optional<rt::DType> want, const std::
       throw NnccError("InvalidArgument",
                       what + ": expected " + rt::dtypeName(dtype) + ", got a float value");
   }
-  if (!array.attr("flags").attr("c_contiguous").cast<bool>() || !own || *own != dtype)
+  if (!(array.flags() & pb::array::c_style) || !own || *own != dtype)
     array = np.attr("ascontiguousarray")(array, target);
   rt::Shape shape(array.shape(), array.shape() + array.ndim());
   keep = array;

@@ -18,16 +18,26 @@ BUILD = pathlib.Path(os.environ.get("NNCC_BUILD_DIR",
 FASHION = pathlib.Path("/usr/share/datasets/fashion-mnist")
 
 
+def _run_cpp(name, *args):
+    exe = BUILD / "bin" / name
+    if not exe.exists():
+        pytest.skip(f"{exe} is not built")
+    return subprocess.run([str(exe), *args], check=True, capture_output=True, text=True,
+                          timeout=120).stdout
+
+
 @pytest.fixture
 def run_cpp():
     """Runs a C++ program of the build (bin/NAME) and returns its stdout."""
-    def run(name, *args):
-        exe = BUILD / "bin" / name
-        if not exe.exists():
-            pytest.skip(f"{exe} is not built")
-        return subprocess.run([str(exe), *args], check=True, capture_output=True, text=True,
-                              timeout=120).stdout
-    return run
+    return _run_cpp
+
+
+@pytest.fixture(scope="session")
+def e5_cpp():
+    """The C++ Keras example's report of 2 epochs on Fashion-MNIST (seed 123)."""
+    if not FASHION.exists():
+        pytest.skip("Debian's dataset-fashion-mnist is not installed")
+    return _run_cpp("e5_mlp_keras", "--epochs", "2", "--data", str(FASHION))
 
 
 @pytest.fixture

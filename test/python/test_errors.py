@@ -38,7 +38,7 @@ def test_same_message_as_the_cli(run_cpp, tmp_path):
     np.save(tmp_path / "bad.npy", np.ones((2, 4), np.float32))
     import subprocess
     from conftest import BUILD
-    cli = subprocess.run([str(BUILD / "bin/nncc"), "run", str(tmp_path / "m.nnx"), "-s", "run0",
+    cli = subprocess.run([str(BUILD / "bin/nncc"), "run", str(tmp_path / "m.nnx"), "-s", "run",
                           "--feed", f"x={tmp_path / 'bad.npy'}"], capture_output=True, text=True)
     assert cli.returncode != 0
     with pytest.raises(nncc.InvalidArgument) as e:

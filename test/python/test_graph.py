@@ -212,3 +212,18 @@ def test_default_graph_and_set_random_seed():
     assert nncc.get_default_graph() is x.graph
     with nncc.Session() as sess:
         assert sess.run(x * 2.0, {x: [4.0]}) == pytest.approx([8.0])
+
+
+def test_make_callable():
+    g, X, y, z, cost, step = _linreg(nncc.train.GradientDescentOptimizer(0.01))
+    sess = nncc.Session(g)
+    train = sess.make_callable([step, cost], [X, y])
+    costs = [float(train(E3_X, E3_Y)[1]) for _ in range(10)]
+    assert costs[0] == pytest.approx(32.431, rel=1e-5)
+    assert costs[-1] == pytest.approx(0.48606354, rel=1e-5)
+    predict = sess.make_callable({"z": z}, [y, X])  # y is not needed: not fed
+    assert predict(E3_Y, E3_X[:1])["z"] == pytest.approx([0.19570023], rel=1e-5)
+    with pytest.raises(nncc.InvalidArgument, match="expected 2 feeds"):
+        predict(E3_X)
+    with pytest.raises(nncc.InvalidArgument, match="You must feed"):
+        sess.make_callable(z, [])
