@@ -15,6 +15,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 
 namespace nncc::py {
 namespace {
@@ -56,13 +57,17 @@ pb::dict signatureDict(const exe::SignatureSpec &sig) {
   return d;
 }
 
-/// A session with the executable it runs (kept alive with it).
+/// A session with the executable it runs (kept alive with it). Runs from
+/// several Python threads take turns (as TF1's sessions, a session is safe to
+/// share); other sessions run meanwhile. The lock is taken without the GIL
+/// and nothing holding it waits for the GIL.
 struct PySession {
   PySession(std::shared_ptr<rt::Executable> exe, const rt::Device &device)
       : exe(exe), device(device), session(exe, device) {}
   std::shared_ptr<rt::Executable> exe;
   rt::Device device;
   rt::Session session;
+  std::mutex mutex;
 };
 
 pb::dict run(PySession &s, const std::string &signature, const pb::dict &feeds,
@@ -83,6 +88,7 @@ pb::dict run(PySession &s, const std::string &signature, const pb::dict &feeds,
   rt::Expected<rt::TensorMap> out = rt::Status::error("not run");
   {
     pb::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(s.mutex);
     out = s.session.run(signature, tensors, fetches);
   }
   pb::dict result;
@@ -157,12 +163,19 @@ PYBIND11_MODULE(_runtime, m) {
       .def("initialize",
            [](PySession &s) {
              pb::gil_scoped_release release;
+             std::lock_guard<std::mutex> lock(s.mutex);
              check(s.session.initialize());
            })
       .def("run", &run, pb::arg("signature"), pb::arg("feeds"), pb::arg("fetches"))
       .def("variable",
-           [](const PySession &s, const std::string &name) {
-             return toArray(take(s.session.variable(name)));
+           [](PySession &s, const std::string &name) {
+             rt::Expected<rt::Tensor> value = rt::Status::error("not read");
+             {
+               pb::gil_scoped_release release;
+               std::lock_guard<std::mutex> lock(s.mutex);
+               value = s.session.variable(name);
+             }
+             return toArray(take(std::move(value)));
            })
       .def("set_variable",
            [](PySession &s, const std::string &name, pb::handle value) {
@@ -174,17 +187,29 @@ PYBIND11_MODULE(_runtime, m) {
              rt::Tensor t =
                  toTensor(value, spec ? std::optional(rt::toDType(spec->dtype())) : std::nullopt,
                           "variable '" + name + "'", keep);
-             check(s.session.setVariable(name, t));
+             rt::Status status;
+             {
+               pb::gil_scoped_release release;
+               std::lock_guard<std::mutex> lock(s.mutex);
+               status = s.session.setVariable(name, t);
+             }
+             check(status);
            })
       .def("save",
-           [](const PySession &s, const std::string &path) {
-             pb::gil_scoped_release release;
-             check(s.session.save(path), "Error");
+           [](PySession &s, const std::string &path) {
+             rt::Status status;
+             {
+               pb::gil_scoped_release release;
+               std::lock_guard<std::mutex> lock(s.mutex);
+               status = s.session.save(path);
+             }
+             check(status, "Error");
            })
       .def("restore", [](PySession &s, const std::string &path) {
         rt::Status status;
         {
           pb::gil_scoped_release release;
+          std::lock_guard<std::mutex> lock(s.mutex);
           status = s.session.restore(path);
         }
         if (!status.ok())
