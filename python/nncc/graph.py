@@ -55,10 +55,6 @@ class Tensor:
         return self._out.name
 
     @property
-    def op_name(self):
-        return self._out.name
-
-    @property
     def dtype(self):
         return as_dtype(self._out.dtype)
 

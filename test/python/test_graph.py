@@ -20,6 +20,8 @@ def test_operators_and_unknown_shapes():
         np.testing.assert_allclose(sess.run(y, {x: [[1, 3]]}), [[3, 8]], rtol=1e-6)
     assert z.dtype == nncc.float32 and x.shape is None
     assert w.name == "weight" and x.name == "x"
+    text = g.as_pbtxt()  # graph.proto, as `nncc compile` reads it
+    assert 'name: "weight"' in text and "unknown_rank: true" in text and 'op: "mul"' in text
 
 
 def test_matmul_operator_and_fetch_structures():

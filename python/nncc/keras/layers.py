@@ -14,7 +14,9 @@ def _activation(a):
 
 
 class Layer:
-    def _cpp(self, graph_seed):
+    """A layer of a Sequential model; _cpp(model) gives the C++ API's layer."""
+
+    def _cpp(self, model):
         raise NotImplementedError
 
 
