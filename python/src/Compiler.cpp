@@ -184,6 +184,39 @@ pb::dict historyDict(const keras::History &h) {
   return d;
 }
 
+/// Where fit's report goes: the process's stdout where sys.stdout is it (a
+/// live bar on a terminal), otherwise a stdio stream writing to sys.stdout
+/// (pytest's capture, a notebook), taking the GIL for each write.
+struct ProgressOut {
+  ProgressOut() {
+    stream = pb::module_::import("sys").attr("stdout");
+    stream.attr("flush")();
+    try {
+      if (stream.attr("fileno")().cast<int>() == 1)
+        return;
+    } catch (const pb::error_already_set &) {
+    }
+    cookie_io_functions_t io{};
+    io.write = [](void *cookie, const char *data, size_t size) -> ssize_t {
+      pb::gil_scoped_acquire gil;
+      try {
+        static_cast<pb::object *>(cookie)->attr("write")(pb::str(data, size));
+      } catch (const pb::error_already_set &) {
+        return -1;
+      }
+      return static_cast<ssize_t>(size);
+    };
+    if (std::FILE *f = fopencookie(&stream, "w", io))
+      file = f;
+  }
+  ~ProgressOut() {
+    if (file != stdout)
+      std::fclose(file);
+  }
+  pb::object stream;
+  std::FILE *file = stdout;
+};
+
 rt::Tensor rowsOf(pb::handle value, rt::DType dtype, const char *what, pb::object &keep) {
   return toTensor(value, dtype, what, keep);
 }
@@ -446,12 +479,13 @@ PYBIND11_MODULE(_compiler, m) {
              options.verbose = verbose;
              options.validationSplit = split;
              options.shuffle = shuffle;
-             pb::module_::import("sys").attr("stdout").attr("flush")();
+             ProgressOut out;
+             options.out = out.file;
              rt::Expected<keras::History> history = rt::Status::error("not run");
              {
                pb::gil_scoped_release release;
                history = s.fit(tx, ty, options);
-               std::fflush(stdout);
+               std::fflush(options.out);
              }
              return historyDict(take(std::move(history)));
            })

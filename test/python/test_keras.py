@@ -48,6 +48,18 @@ def test_fit_evaluate_predict(capfd):
     np.testing.assert_array_equal(classes, probs.argmax(1))
 
 
+def test_fit_reports_to_a_redirected_sys_stdout():
+    import contextlib
+    import io
+    x, y = _blobs(200)
+    model = _model()
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        model.fit(x, keras.utils.to_categorical(y, 3), batch_size=50, epochs=2, verbose=1)
+    text = buffer.getvalue()
+    assert "Train on 200 samples" in text and "Epoch 2/2" in text and "loss:" in text
+
+
 def test_same_seed_same_run_and_weights_roundtrip(tmp_path):
     x, y = _blobs()
     y1 = keras.utils.to_categorical(y)
