@@ -5,6 +5,8 @@ for each kind of run it is asked for, the first time it is asked, and keeps
 the variables between runs; nncc.load() opens a compiled .nnx with the
 runtime alone (no compiler is loaded).
 """
+import threading
+
 from . import _runtime
 from .errors import InvalidArgument
 
@@ -39,6 +41,7 @@ class Session:
         self._signatures = {}  # key -> signature dict
         self._order = []
         self._needed = {}
+        self._lock = threading.RLock()  # signatures and recompiles, one thread at a time
         self._restored = {}  # checkpoint values for variables not compiled yet
         if _executable is not None:
             self._session = _runtime.Session(_executable, self._device)
@@ -140,7 +143,8 @@ class Session:
         if unknown:
             raise InvalidArgument("feed_dict: no placeholder " +
                                   ", ".join(f"'{f}'" for f in unknown) + " in the graph")
-        sig = self._signature(needed, fetch_names, train)
+        with self._lock:
+            sig = self._signature(needed, fetch_names, train)
         missing = [p for p in sig["feeds"] if p not in feeds]
         if missing:
             raise InvalidArgument(
@@ -290,6 +294,10 @@ class Session:
         if self._graph is None:
             self._session.restore(str(path))
             return
+        with self._lock:
+            self._restore(path)
+
+    def _restore(self, path):
         values = _runtime.read_checkpoint(str(path))
         model = set(self._graph._fe.variables)
         compiled = set(self._session.executable.variables) if self._session else set()

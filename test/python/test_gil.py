@@ -62,3 +62,18 @@ def test_sessions_in_threads():
         t.join()
     for i in range(4):
         assert results[i] == [100.0 * i * i] * 20
+
+
+def test_first_runs_from_threads_compile_once():
+    g = nncc.Graph()
+    x = g.placeholder(nncc.float32, shape=(None,), name="x")
+    y = nncc.reduce_sum(x * 3.0)
+    sess = nncc.Session(g)
+    out = []
+    threads = [threading.Thread(target=lambda: out.append(float(sess.run(y, {x: [1.0, 2.0]}))))
+               for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert out == [9.0] * 3 and len(sess.signatures) == 1
