@@ -45,6 +45,8 @@ def reset_default_graph():
 class Tensor:
     """A value of a graph: a placeholder, a variable or an op's result."""
 
+    __array_ufunc__ = None  # numpy_array + tensor is the tensor's __radd__, a graph node
+
     def __init__(self, graph, output, kind="node"):
         self.graph = graph
         self._out = output

@@ -229,3 +229,19 @@ def test_make_callable():
         predict(E3_X)
     with pytest.raises(nncc.InvalidArgument, match="You must feed"):
         sess.make_callable(z, [])
+
+
+def test_constants_and_numpy_operands():
+    g = nncc.Graph()
+    x = g.placeholder(nncc.float32, shape=(None, 3), name="x")
+    k = g.constant(np.array([1.0, 2.0, 3.0], np.float32), name="k")
+    i = g.constant([[1, 2], [3, 4]], dtype=nncc.int32)
+    left = np.array([10.0, 20.0, 30.0], np.float32) + x   # the tensor's __radd__
+    right = x * np.array([1.0, 0.0, -1.0])                  # a constant of x's dtype
+    assert isinstance(left, nncc.Tensor) and k.name == "k" and i.dtype == nncc.int32
+    out = nncc.Session(g).run([left, right, x @ nncc.reshape(k, (3, 1)), i * 2], {x: [[1, 1, 1]]})
+    np.testing.assert_array_equal(out[0], [[11, 21, 31]])
+    np.testing.assert_array_equal(out[1], [[1, 0, -1]])
+    np.testing.assert_array_equal(out[2], [[6]])
+    np.testing.assert_array_equal(out[3], [[2, 4], [6, 8]])
+    assert out[3].dtype == np.int32
