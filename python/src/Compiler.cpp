@@ -4,10 +4,8 @@
 // run on nncc._runtime.
 #include "Convert.h"
 
-#include "compiler/driver/Jit.h"
-#include "compiler/frontend/Graph.h"
-#include "compiler/frontend/Keras.h"
-#include "compiler/frontend/Layers.h"
+#include "nncc/compiler.h" // compileAndLoad, writeExecutable
+#include "nncc/graph.h"    // the graph builder, layers, Keras
 
 #include <google/protobuf/text_format.h>
 #include <pybind11/stl.h>

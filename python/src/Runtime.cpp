@@ -3,11 +3,8 @@
 // variables and checkpoints, idx data. The GIL is released while kernels run.
 #include "Convert.h"
 
-#include "runtime/Device.h"
-#include "runtime/Executable.h"
+#include "nncc/runtime.h" // Executable, Session, Device, Tensor, idx data
 #include "runtime/FramedFile.h"
-#include "runtime/Session.h"
-#include "runtime/data/Idx.h"
 
 #include "proto/checkpoint.pb.h"
 
