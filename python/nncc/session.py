@@ -25,6 +25,19 @@ def _flatten(fetches, leaves):
     return lambda values: values[index]
 
 
+def _structure(fetches):
+    """A fetch structure as a dict key: the leaves themselves (kept alive by it), lists,
+    tuples and dicts as tagged tuples."""
+    if isinstance(fetches, list):
+        return ("list",) + tuple(_structure(f) for f in fetches)
+    if isinstance(fetches, tuple):
+        return ("tuple",) + tuple(_structure(f) for f in fetches)
+    if isinstance(fetches, dict):
+        return ("dict",) + tuple((k, _structure(v)) for k, v in fetches.items())
+    hash(fetches)
+    return fetches
+
+
 def _tensor_name(name):
     # TF's "z:0" is nncc's "z"; "split:1" stays (a second result).
     return name[:-2] if name.endswith(":0") else name
@@ -41,6 +54,7 @@ class Session:
         self._signatures = {}  # key -> signature dict
         self._order = []
         self._needed = {}
+        self._plans = {}
         self._lock = threading.RLock()  # signatures and recompiles, one thread at a time
         self._restored = {}  # checkpoint values for variables not compiled yet
         if _executable is not None:
@@ -82,22 +96,33 @@ class Session:
     def run(self, fetches, feed_dict=None, signature=None):
         """Values of `fetches` (a tensor, an op, a name, or lists and dicts of them) as
         NumPy arrays, with the placeholders fed from `feed_dict` ({tensor or name: value})."""
+        feed_dict = feed_dict or {}
+        if self._graph is not None:
+            # A run like an earlier one (the same fetches, the same feed keys, the same
+            # graph) takes its plan: the structure, the checks and the signature.
+            try:
+                key = (_structure(fetches), tuple(feed_dict), self._graph.version)
+                cached = self._plans.get(key)
+            except TypeError:  # something unhashable: planned below, not kept
+                key = cached = None
+            if cached is not None:
+                plan, rebuild, names = cached
+                return self._execute(*plan, rebuild, dict(zip(names, feed_dict.values())))
         leaves = []
         rebuild = _flatten(fetches, leaves) if fetches is not None else None
         feeds = {}
-        for key, value in (feed_dict or {}).items():
-            name = _tensor_name(key if isinstance(key, str) else key.name)
-            if not isinstance(key, str) and getattr(key, "kind", "placeholder") != "placeholder":
+        for k, value in feed_dict.items():
+            name = _tensor_name(k if isinstance(k, str) else k.name)
+            if not isinstance(k, str) and getattr(k, "kind", "placeholder") != "placeholder":
                 raise InvalidArgument(f"feed_dict: '{name}' is not a placeholder (only "
                                       "placeholders can be fed)")
             feeds[name] = value
         if self._graph is None:
             return self._run_loaded(leaves, rebuild, feeds, signature)
-        return self._run_graph(leaves, rebuild, feeds)
-
-    def _run_graph(self, leaves, rebuild, feeds):
-        init, sig, fetch_names, picks = self._plan(leaves, feeds)
-        return self._execute(init, sig, fetch_names, picks, rebuild, feeds)
+        plan = self._plan(leaves, feeds)
+        if key is not None:
+            self._plans[key] = plan, rebuild, list(feeds)
+        return self._execute(*plan, rebuild, feeds)
 
     def _plan(self, leaves, feeds):
         """What a run of `leaves` with `feeds` (names) does: (run the initializer?, the
@@ -217,6 +242,7 @@ class Session:
     def _compile(self, signatures):
         """Compiles every signature so far into one executable; the variables carry over."""
         from . import _compiler
+        self._plans.clear()  # plans name the signatures of the executable they were made on
         exe = _compiler.compile(self._graph._fe, signatures, self._device.target,
                                 self._check_numerics)
         session = _runtime.Session(exe, self._device)

@@ -245,3 +245,22 @@ def test_constants_and_numpy_operands():
     np.testing.assert_array_equal(out[2], [[6]])
     np.testing.assert_array_equal(out[3], [[2, 4], [6, 8]])
     assert out[3].dtype == np.int32
+
+
+def test_one_training_signature_per_step_whatever_is_fetched():
+    g, X, y, z, cost, step = _linreg(nncc.train.MomentumOptimizer(0.01, 0.9))
+    sess = nncc.Session(g)
+    c0 = sess.run([step, cost], {X: E3_X, y: E3_Y})[1]   # compiles the step with cost
+    sess.run(step, {X: E3_X, y: E3_Y})                    # the same signature
+    zs = sess.run([step, z], {X: E3_X, y: E3_Y})[1]       # the step again, fetching z too
+    c3 = sess.run([step, cost], {X: E3_X, y: E3_Y})[1]   # the earlier run's plan, recompiled
+    assert c0 == pytest.approx(32.431, rel=1e-5) and zs.shape == (10,)
+    trains = [s for s in sess.signatures if s["updates"]]
+    assert len(trains) == 1 and trains[0]["name"] == "Momentum"
+    assert {f["name"] for f in trains[0]["fetches"]} >= {"mean_cost", "z_net"}
+    # One momentum state for all four steps: the same as four steps of one kind.
+    ref, X2, y2, z2, cost2, step2 = _linreg(nncc.train.MomentumOptimizer(0.01, 0.9))
+    rs = nncc.Session(ref)
+    for _ in range(3):
+        rs.run(step2, {X2: E3_X, y2: E3_Y})
+    assert c3 == pytest.approx(float(rs.run(cost2, {X2: E3_X, y2: E3_Y})), rel=1e-6)
