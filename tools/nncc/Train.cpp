@@ -15,9 +15,12 @@
 
 #include <google/protobuf/text_format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 namespace nncc::tool {
 namespace keras = fe::keras;
@@ -390,6 +393,17 @@ int runTrain(const TrainArgs &args) {
 #endif
   }
   if (group && group->size() > 1) {
+    // Ranks sharing a machine share its cores: each runs its kernels on its
+    // share (threads of several ranks' pools fighting over the same cores
+    // made the compute-bound MLP's step 7x slower here), unless told.
+    const char *local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    if (!local)
+      local = std::getenv("MPI_LOCALNRANKS");
+    if (local && std::atoi(local) > 1 && !std::getenv("NNCC_THREADS")) {
+      unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+      std::string share = std::to_string(std::max(1u, cores / std::atoi(local)));
+      setenv("NNCC_THREADS", share.c_str(), 0);
+    }
     rankPrefix =
         "rank " + std::to_string(group->rank()) + " of " + std::to_string(group->size()) + ": ";
     rt::setCollective(group);
