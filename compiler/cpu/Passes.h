@@ -9,7 +9,10 @@
 
 namespace mlir {
 class DialectRegistry;
+namespace func {
+class FuncOp;
 }
+} // namespace mlir
 
 namespace nncc::cpu {
 
@@ -35,6 +38,11 @@ std::unique_ptr<mlir::Pass> createLoopsPass();
 std::unique_ptr<mlir::Pass> createMatmulToVectorPass(int64_t vectorBits = 512,
                                                      int64_t vectorRegisters = 0);
 inline constexpr llvm::StringLiteral kRowKernelPrefix = "__nncc_rows_";
+/// Every function the CPU pipeline makes starts so (signatures do not).
+inline constexpr llvm::StringLiteral kKernelPrefix = "__nncc_";
+/// nn-cpu-outline-ops: a signature's small linalg ops as functions
+/// `kOpKernelPrefix`N(what the op uses...), called once per run.
+inline constexpr llvm::StringLiteral kOpKernelPrefix = "__nncc_op_";
 /// On a linalg.generic that nn-to-linalg makes of a convolution (its
 /// windows of padded images times the filter, or the filter's gradient):
 /// [form, row stride, column stride, row dilation, column dilation], form 0
@@ -110,9 +118,20 @@ std::unique_ptr<mlir::Pass> createApproximateMathPass();
 /// which stay 2-D products for the product kernels.
 std::unique_ptr<mlir::Pass> createFuseElementwisePass();
 
-/// nn-cpu-share-kernels: row kernels (kRowKernelPrefix) that print the same
-/// under one name are one function: the calls of each copy go to the first.
+/// nn-cpu-outline-ops: the linalg ops left in a signature's function become
+/// calls of `noinline` functions `kOpKernelPrefix`N, one per op.
+std::unique_ptr<mlir::Pass> createOutlineOpsPass();
+
+/// nn-cpu-share-kernels: row kernels (kRowKernelPrefix) and outlined ops
+/// (kOpKernelPrefix) that print the same under one name are one function:
+/// the calls of each copy go to the first. Those called from several
+/// places are made `noinline`.
 std::unique_ptr<mlir::Pass> createShareKernelsPass();
+
+/// The LLVM function attributes a func.func passes through to LLVM IR.
+inline constexpr llvm::StringLiteral kPassthroughAttr = "passthrough";
+/// Keeps LLVM from inlining `func` (its `passthrough` gains "noinline").
+void setNoInline(mlir::func::FuncOp func);
 
 /// nn-cpu-untie-fills: a linalg.fill on tensors that initializes several
 /// destinations (CSE merges identical ones) is cloned per use, so that

@@ -91,6 +91,12 @@ def FuseElementwise : Pass<"nn-cpu-fuse-elementwise", "mlir::func::FuncOp"> {
                         "which LLVM compiles in time linear in the chain)">];
 }
 
+def OutlineOps : Pass<"nn-cpu-outline-ops", "mlir::ModuleOp"> {
+  let summary = "A signature's small linalg ops as calls of noinline functions, one per op";
+  let constructor = "nncc::cpu::createOutlineOpsPass()";
+  let dependentDialects = ["mlir::func::FuncDialect"];
+}
+
 def ShareKernels : Pass<"nn-cpu-share-kernels", "mlir::ModuleOp"> {
   let summary = "One function for row kernels that are the same (a deep network's repeated layers)";
   let constructor = "nncc::cpu::createShareKernelsPass()";

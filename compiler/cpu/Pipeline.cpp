@@ -86,6 +86,7 @@ void buildLLVMPipeline(OpPassManager &pm, int64_t vectorBits, int64_t vectorRegi
   pm.addPass(createMatmulToVectorPass(vectorBits, vectorRegisters));
   pm.addPass(createParallelRowsPass());
   pm.addPass(createRowChainsPass());
+  pm.addPass(createOutlineOpsPass());
   pm.addPass(createShareKernelsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

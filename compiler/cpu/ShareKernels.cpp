@@ -8,6 +8,11 @@
 // bodies, argument types and attributes, constants included); the calls of
 // every copy go to the first, and the copies go. Chains that called copies
 // become copies themselves, so this repeats until nothing changes.
+//
+// A kernel then called from several places is made `noinline`: LLVM would
+// otherwise inline a copy at each of the small ones (a deep network's
+// forward chain calls its layer's map once per layer) and compile the
+// step's size times the kernel's.
 #include "compiler/cpu/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -26,6 +31,11 @@ namespace nncc::cpu {
 namespace {
 
 /// `func` as text under a fixed name.
+bool isKernel(func::FuncOp func) {
+  return !func.isExternal() && (func.getSymName().starts_with(kRowKernelPrefix) ||
+                                func.getSymName().starts_with(kOpKernelPrefix));
+}
+
 std::string printedBody(func::FuncOp func) {
   StringAttr name = func.getSymNameAttr();
   func.setSymName("kernel");
@@ -44,7 +54,7 @@ struct ShareKernelsPass : impl::ShareKernelsBase<ShareKernelsPass> {
       llvm::StringMap<func::FuncOp> first;
       SmallVector<std::pair<func::FuncOp, func::FuncOp>> copies;
       for (func::FuncOp func : module.getOps<func::FuncOp>()) {
-        if (func.isExternal() || !func.getSymName().starts_with(kRowKernelPrefix))
+        if (!isKernel(func))
           continue;
         auto [it, inserted] = first.try_emplace(printedBody(func), func);
         if (!inserted)
@@ -62,10 +72,26 @@ struct ShareKernelsPass : impl::ShareKernelsBase<ShareKernelsPass> {
         copy.erase();
       changed = !copies.empty();
     }
+    llvm::DenseMap<StringAttr, int64_t> calls;
+    module.walk([&](func::CallOp call) { ++calls[call.getCalleeAttr().getAttr()]; });
+    for (func::FuncOp func : module.getOps<func::FuncOp>())
+      if (isKernel(func) && calls.lookup(func.getSymNameAttr()) > 1)
+        setNoInline(func);
   }
 };
 
 } // namespace
+
+void setNoInline(func::FuncOp func) {
+  Builder b(func.getContext());
+  SmallVector<Attribute> passthrough;
+  if (auto old = func->getAttrOfType<ArrayAttr>(kPassthroughAttr))
+    passthrough.append(old.begin(), old.end());
+  StringAttr noinline = b.getStringAttr("noinline");
+  if (!llvm::is_contained(passthrough, noinline))
+    passthrough.push_back(noinline);
+  func->setAttr(kPassthroughAttr, b.getArrayAttr(passthrough));
+}
 
 std::unique_ptr<Pass> createShareKernelsPass() { return std::make_unique<ShareKernelsPass>(); }
 
