@@ -8,12 +8,18 @@
 // its thread pool when it loads the library. Each kernel gets a task
 // wrapper that unpacks its arguments (pointers and sizes, as i64 slots) from
 // `ctx`; each call packs them into a stack array and calls the hook.
+//
+// Only the arguments the kernel reads take a slot: a buffer's descriptor is
+// five or more arguments (two pointers, offset, sizes, strides), and a
+// kernel of static shapes reads one of them. A deep network's forward chain
+// otherwise packed thousands of words per call, most of the step's code.
 #include "compiler/cpu/Passes.h"
 #include "compiler/cpu/RuntimeHook.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
 
 #include "llvm/ADT/MapVector.h"
 
@@ -26,14 +32,82 @@ namespace nncc::cpu {
 
 namespace {
 
+/// Whether a kernel reads its arguments: through insertvalue and
+/// extractvalue (descriptors built from them and taken apart again) and
+/// into the parameters of the functions it calls.
+class ArgumentReads {
+public:
+  explicit ArgumentReads(ModuleOp module) : symbols(module) {}
+
+  /// Whether `func` reads its parameter `i`.
+  bool param(LLVM::LLVMFuncOp func, unsigned i) {
+    if (func.isExternal())
+      return true;
+    auto [it, inserted] = params.try_emplace({func, i}, true); // true while in progress
+    if (!inserted)
+      return it->second;
+    bool reads = read(func.getArgument(i), {});
+    params[{func, i}] = reads;
+    return reads;
+  }
+
+private:
+  /// Whether the part `pos` of `v` (all of it when empty) is read.
+  bool read(Value v, ArrayRef<int64_t> pos) {
+    auto startsWith = [](ArrayRef<int64_t> a, ArrayRef<int64_t> prefix) {
+      return a.size() >= prefix.size() && a.take_front(prefix.size()) == prefix;
+    };
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      if (auto insert = dyn_cast<LLVM::InsertValueOp>(user)) {
+        ArrayRef<int64_t> at = insert.getPosition();
+        if (use.getOperandNumber() == 1) { // the value inserted
+          SmallVector<int64_t> inner(at);
+          inner.append(pos.begin(), pos.end());
+          if (read(insert.getResult(), inner))
+            return true;
+        } else if (!(pos.empty() ? false : startsWith(pos, at)) && // not overwritten
+                   read(insert.getResult(), pos)) {
+          return true;
+        }
+      } else if (auto extract = dyn_cast<LLVM::ExtractValueOp>(user)) {
+        ArrayRef<int64_t> at = extract.getPosition();
+        if (startsWith(pos, at)) {
+          if (read(extract.getResult(), pos.drop_front(at.size())))
+            return true;
+        } else if (startsWith(at, pos) && read(extract.getResult(), {})) {
+          return true;
+        }
+      } else if (auto call = dyn_cast<LLVM::CallOp>(user);
+                 call && pos.empty() && call.getCallee() &&
+                 use.getOperandNumber() < call.getNumOperands()) {
+        auto callee = symbols.lookup<LLVM::LLVMFuncOp>(*call.getCallee());
+        if (!callee || param(callee, use.getOperandNumber()))
+          return true;
+      } else {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  SymbolTable symbols;
+  llvm::DenseMap<std::pair<Operation *, unsigned>, bool> params;
+};
+
 struct ParallelCallsPass : impl::ParallelCallsBase<ParallelCallsPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<LLVM::LLVMFuncOp> kernels;
-    for (auto func : module.getOps<LLVM::LLVMFuncOp>())
-      if (func.getName().starts_with(kRowKernelPrefix) && !func.isExternal())
+    for (auto func : module.getOps<LLVM::LLVMFuncOp>()) {
+      if (func.isExternal())
+        continue;
+      if (func.getName().starts_with(kRowKernelPrefix))
         kernels.push_back(func);
+      else if (func.getName().starts_with(kOpKernelPrefix))
+        func.setLinkage(LLVM::Linkage::Internal); // the signatures call them directly
+    }
     if (kernels.empty())
       return;
     MLIRContext *ctx = &getContext();
@@ -71,6 +145,7 @@ struct ParallelCallsPass : impl::ParallelCallsBase<ParallelCallsPass> {
         if (call.getCallee() == kernel.getName())
           calls[kernel].push_back(call);
     });
+    ArgumentReads reads(module);
     for (auto &[kernel, sites] : calls) {
       // Only its task or a chain calls it now: internal, LLVM inlines it
       // there and drops the copy (and a split code generation keeps it with
@@ -78,15 +153,19 @@ struct ParallelCallsPass : impl::ParallelCallsBase<ParallelCallsPass> {
       kernel.setLinkage(LLVM::Linkage::Internal);
       if (sites.empty())
         continue;
-      LLVM::LLVMFuncOp task = buildTask(b, kernel);
+      SmallVector<bool> packed;
+      for (unsigned i = 0; i + 2 < kernel.getNumArguments(); ++i)
+        packed.push_back(reads.param(kernel, i));
+      LLVM::LLVMFuncOp task = buildTask(b, kernel, packed);
       auto grain = kernel->getAttrOfType<IntegerAttr>(kRowGrainAttr);
       for (LLVM::CallOp call : sites)
-        routeThroughHook(call, task, hook, grain ? grain.getInt() : 1);
+        routeThroughHook(call, task, hook, grain ? grain.getInt() : 1, packed);
     }
   }
 
-  /// task(ctx, begin, end) { kernel(unpack(ctx)..., begin, end); }
-  LLVM::LLVMFuncOp buildTask(OpBuilder &b, LLVM::LLVMFuncOp kernel) {
+  /// task(ctx, begin, end) { kernel(unpack(ctx)..., begin, end); }, with
+  /// zeros for the arguments not `packed`.
+  LLVM::LLVMFuncOp buildTask(OpBuilder &b, LLVM::LLVMFuncOp kernel, ArrayRef<bool> packed) {
     Location loc = kernel.getLoc();
     auto task = b.create<LLVM::LLVMFuncOp>(loc, (kernel.getName() + "_task").str(), taskType,
                                            LLVM::Linkage::Internal);
@@ -95,9 +174,13 @@ struct ParallelCallsPass : impl::ParallelCallsBase<ParallelCallsPass> {
     b.setInsertionPointToStart(body);
     ArrayRef<Type> params = kernel.getFunctionType().getParams();
     SmallVector<Value> args;
-    for (size_t i = 0; i + 2 < params.size(); ++i) {
+    for (size_t i = 0, next = 0; i + 2 < params.size(); ++i) {
+      if (!packed[i]) {
+        args.push_back(b.create<LLVM::ZeroOp>(loc, params[i]));
+        continue;
+      }
       Value slot = b.create<LLVM::GEPOp>(loc, ptr, i64, body->getArgument(0),
-                                         ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+                                         ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(next++)});
       Value word = b.create<LLVM::LoadOp>(loc, i64, slot);
       args.push_back(isa<LLVM::LLVMPointerType>(params[i])
                          ? b.create<LLVM::IntToPtrOp>(loc, ptr, word).getResult()
@@ -112,21 +195,24 @@ struct ParallelCallsPass : impl::ParallelCallsBase<ParallelCallsPass> {
 
   /// kernel(args..., begin, end) -> hook(task, pack(args...), begin, end, grain)
   void routeThroughHook(LLVM::CallOp call, LLVM::LLVMFuncOp task, LLVM::GlobalOp hook,
-                        int64_t grain) {
+                        int64_t grain, ArrayRef<bool> packed) {
     Location loc = call.getLoc();
     auto operands = call.getArgOperands();
     size_t slots = operands.size() - 2;
     auto func = call->getParentOfType<LLVM::LLVMFuncOp>();
     OpBuilder entry = OpBuilder::atBlockBegin(&func.getBody().front());
-    Value count = entry.create<LLVM::ConstantOp>(loc, i64, entry.getI64IntegerAttr(slots));
+    Value count = entry.create<LLVM::ConstantOp>(
+        loc, i64, entry.getI64IntegerAttr(std::max<int64_t>(1, llvm::count(packed, true))));
     Value pack = entry.create<LLVM::AllocaOp>(loc, ptr, i64, count, /*alignment=*/8);
     OpBuilder b(call);
-    for (size_t i = 0; i < slots; ++i) {
+    for (size_t i = 0, next = 0; i < slots; ++i) {
+      if (!packed[i])
+        continue;
       Value v = operands[i];
       if (isa<LLVM::LLVMPointerType>(v.getType()))
         v = b.create<LLVM::PtrToIntOp>(loc, i64, v);
       Value slot = b.create<LLVM::GEPOp>(loc, ptr, i64, pack,
-                                         ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+                                         ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(next++)});
       b.create<LLVM::StoreOp>(loc, v, slot);
     }
     Value fn = loadRuntimeHook(b, loc, hook);

@@ -31,5 +31,7 @@ llvm.func @caller(%p: !llvm.ptr, %n: i64, %begin: i64, %end: i64) {
   llvm.return
 }
 llvm.func @__nncc_rows_matmul_0(%p: !llvm.ptr, %n: i64, %begin: i64, %end: i64) attributes {nncc.row_grain = 56 : i64} {
+  llvm.store %n, %p : i64, !llvm.ptr
   llvm.return
 }
+
