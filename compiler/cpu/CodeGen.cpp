@@ -14,6 +14,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -25,7 +26,9 @@
 #include "llvm/Transforms/Utils/Cloning.h"
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
+#include <numeric>
 #include <thread>
 
 namespace nncc::cpu {
@@ -37,10 +40,23 @@ static llvm::Error fail(const llvm::Twine &message) {
 std::string entrySymbol(llvm::StringRef signature) { return (abi::kEntryPrefix + signature).str(); }
 
 /// void nncc_entry_S(void **args) { _mlir_ciface_S(args[0], args[1], ...); }
+///
+/// The signature's own function S takes every buffer as the fields of its
+/// descriptor (pointers, offset, sizes, strides) and returns one aggregate
+/// of all its results; its C interface unpacks the descriptors it is given
+/// to call it. A deep network's step has thousands of such arguments, and
+/// LLVM's code generator took longer on that call and those arguments than
+/// on all the kernels (a 200-layer MLP's step: 4876 arguments, 4.3 s for
+/// the C interface alone). S is inlined into its C interface, its only
+/// caller, so the descriptors are read where they are used.
 static llvm::Error addPackedEntry(llvm::Module &module, llvm::StringRef name) {
   llvm::Function *ciface = module.getFunction(("_mlir_ciface_" + name).str());
   if (!ciface)
     return fail("no C interface for signature '" + name + "'");
+  if (llvm::Function *impl = module.getFunction(name); impl && !impl->isDeclaration()) {
+    impl->setLinkage(llvm::GlobalValue::InternalLinkage);
+    impl->addFnAttr(llvm::Attribute::AlwaysInline);
+  }
   llvm::LLVMContext &ctx = module.getContext();
   auto *ptr = llvm::PointerType::get(ctx, 0);
   auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
@@ -123,20 +139,53 @@ struct HostMachine {
   const llvm::Target *target;
   std::string triple, cpu, features;
 
-  std::unique_ptr<llvm::TargetMachine> create() const {
-    return std::unique_ptr<llvm::TargetMachine>(
-        target->createTargetMachine(triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
-                                    std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  std::unique_ptr<llvm::TargetMachine>
+  create(llvm::CodeGenOptLevel level = llvm::CodeGenOptLevel::Aggressive) const {
+    return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
+        triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt, level));
   }
 };
 
-/// O3, then object code.
+/// How a part of the module is optimized: kernels by O3; the signatures'
+/// functions (glue: allocations, descriptors, kernel calls, no loops of
+/// their own once nn-cpu-outline-ops has run) by a few cleanups and the
+/// code generator's quick level. O3's interprocedural and vectorizing
+/// passes grew faster than the step on the glue of a deep network (a
+/// 200-layer MLP's: 66000 instructions; O3 and code generation 10.7 s, this
+/// 5.7) and have nothing there to improve.
+enum class Optimization { Kernels, Glue };
+
+static llvm::Error optimizeGlue(llvm::Module &module, llvm::TargetMachine &machine) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder builder(&machine);
+  builder.registerModuleAnalyses(mam);
+  builder.registerCGSCCAnalyses(cgam);
+  builder.registerFunctionAnalyses(fam);
+  builder.registerLoopAnalyses(lam);
+  builder.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager passes;
+  if (auto err = builder.parsePassPipeline(
+          passes, "always-inline,function(sroa,early-cse,instcombine<no-verify-fixpoint>,simplifycfg)"))
+    return err;
+  passes.run(module, mam);
+  return llvm::Error::success();
+}
+
+/// Optimization, then object code.
 static llvm::Expected<std::string> optimizeAndEmit(llvm::Module &module,
                                                    llvm::TargetMachine &machine,
+                                                   Optimization optimization,
                                                    llvm::function_ref<void(llvm::StringRef)> done) {
-  if (auto err = mlir::makeOptimizingTransformer(3, 0, &machine)(&module))
+  if (optimization == Optimization::Glue) {
+    if (auto err = optimizeGlue(module, machine))
+      return err;
+  } else if (auto err = mlir::makeOptimizingTransformer(3, 0, &machine)(&module)) {
     return err;
-  done("LLVM optimization (O3)");
+  }
+  done("LLVM optimization");
   llvm::SmallVector<char> object;
   llvm::raw_svector_ostream os(object);
   llvm::legacy::PassManager pm;
@@ -157,12 +206,22 @@ static llvm::StringRef groupName(llvm::StringRef name) {
   return name;
 }
 
-/// Splits `module` into at most `parts` modules of about the same size for
-/// parallel optimization and code generation, as bitcode (each thread reads
-/// its part into a context of its own). Internal symbols used from another
-/// part become hidden external ones. Empty when the module does not split.
-static std::vector<std::string> splitModule(llvm::Module &module, unsigned parts) {
-  if (parts < 2 || !module.alias_empty() || !module.ifunc_empty())
+/// A part of the module, as bitcode (each thread reads its part into a
+/// context of its own), and how to optimize it.
+struct Part {
+  std::string bitcode;
+  Optimization optimization;
+  uint64_t size;
+};
+
+/// Splits `module` for parallel optimization and code generation: the
+/// kernels into at most `kernelParts` parts of about the same size, each
+/// signature's group into a part of its own (Optimization::Glue). Internal
+/// symbols used from another part become hidden external ones. Empty when
+/// the module does not split.
+static std::vector<Part> splitModule(llvm::Module &module, unsigned kernelParts,
+                                     const std::vector<std::string> &signatures) {
+  if (!module.alias_empty() || !module.ifunc_empty())
     return {};
   for (const llvm::GlobalVariable &gv : module.globals())
     if (gv.hasAppendingLinkage() || gv.hasComdat())
@@ -179,8 +238,6 @@ static std::vector<std::string> splitModule(llvm::Module &module, unsigned parts
     group[&f] = g;
     groupSize[g] += f.getInstructionCount() + 1;
   }
-  if (groupSize.size() < 2)
-    return {};
   // The groups whose code uses `v` (through constants and initializers).
   std::function<void(const llvm::Value *, llvm::SmallVectorImpl<llvm::StringRef> &)> users =
       [&](const llvm::Value *v, llvm::SmallVectorImpl<llvm::StringRef> &out) {
@@ -223,53 +280,75 @@ static std::vector<std::string> splitModule(llvm::Module &module, unsigned parts
     if (llvm::any_of(used, [&](llvm::StringRef g) { return g != group.lookup(gv); }))
       externalize(*gv);
   }
-  // The largest groups first, each to the least loaded part.
-  std::vector<std::pair<uint64_t, llvm::StringRef>> bySize;
-  for (auto &[name, size] : groupSize)
-    bySize.push_back({size, name});
-  std::stable_sort(bySize.begin(), bySize.end(),
-                   [](auto &a, auto &b) { return a.first > b.first; });
-  parts = std::min<unsigned>(parts, bySize.size());
-  std::vector<uint64_t> load(parts, 0);
+  // Each signature a part; the largest kernel groups first, each to the
+  // least loaded kernel part.
+  std::vector<Part> parts;
   llvm::StringMap<unsigned> partOf;
-  for (auto &[size, name] : bySize) {
-    unsigned p = std::min_element(load.begin(), load.end()) - load.begin();
-    load[p] += size;
-    partOf[name] = p;
+  std::vector<std::pair<uint64_t, llvm::StringRef>> kernels;
+  for (auto &[name, size] : groupSize) {
+    if (llvm::is_contained(signatures, name)) {
+      partOf[name] = parts.size();
+      parts.push_back({"", Optimization::Glue, size});
+    } else {
+      kernels.push_back({size, name});
+    }
   }
-  std::vector<std::string> bitcode(parts);
-  for (unsigned p = 0; p < parts; ++p) {
+  std::stable_sort(kernels.begin(), kernels.end(),
+                   [](auto &a, auto &b) { return a.first > b.first; });
+  unsigned first = parts.size();
+  parts.resize(first + std::min<size_t>(std::max(1u, kernelParts), kernels.size()),
+               {"", Optimization::Kernels, 0});
+  for (auto &[size, name] : kernels) {
+    auto least = std::min_element(parts.begin() + first, parts.end(),
+                                  [](const Part &a, const Part &b) { return a.size < b.size; });
+    least->size += size;
+    partOf[name] = least - parts.begin();
+  }
+  if (parts.size() < 2)
+    return {};
+  for (unsigned p = 0; p < parts.size(); ++p) {
     llvm::ValueToValueMapTy map;
     auto part = llvm::CloneModule(module, map, [&](const llvm::GlobalValue *gv) {
       return partOf.lookup(group.lookup(gv)) == p;
     });
-    llvm::raw_string_ostream os(bitcode[p]);
+    llvm::raw_string_ostream os(parts[p].bitcode);
     llvm::WriteBitcodeToFile(*part, os);
   }
-  return bitcode;
+  return parts;
 }
 
-/// Optimizes and compiles each part on a thread of its own.
+/// Optimizes and compiles the parts on `threads` threads, the largest
+/// parts first.
 static llvm::Expected<std::vector<std::string>>
-compileParts(const std::vector<std::string> &bitcode, const HostMachine &host) {
+compileParts(const std::vector<Part> &parts, const HostMachine &host, unsigned threads) {
   std::vector<llvm::Expected<std::string>> objects;
-  for (size_t i = 0; i < bitcode.size(); ++i)
+  for (size_t i = 0; i < parts.size(); ++i)
     objects.push_back(std::string());
-  auto compile = [&](size_t i) {
-    llvm::LLVMContext ctx;
-    auto part = llvm::parseBitcodeFile(llvm::MemoryBufferRef(bitcode[i], "nncc-part"), ctx);
-    if (!part) {
-      objects[i] = part.takeError();
-      return;
+  std::vector<size_t> order(parts.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return parts[a].size > parts[b].size; });
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t n; (n = next++) < order.size();) {
+      size_t i = order[n];
+      llvm::LLVMContext ctx;
+      auto part = llvm::parseBitcodeFile(llvm::MemoryBufferRef(parts[i].bitcode, "nncc-part"), ctx);
+      if (!part) {
+        objects[i] = part.takeError();
+        continue;
+      }
+      bool glue = parts[i].optimization == Optimization::Glue;
+      auto machine =
+          host.create(glue ? llvm::CodeGenOptLevel::Less : llvm::CodeGenOptLevel::Aggressive);
+      objects[i] = optimizeAndEmit(**part, *machine, parts[i].optimization, [](llvm::StringRef) {});
     }
-    auto machine = host.create();
-    objects[i] = optimizeAndEmit(**part, *machine, [](llvm::StringRef) {});
   };
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < bitcode.size(); ++i)
-    threads.emplace_back(compile, i);
-  compile(0);
-  for (std::thread &t : threads)
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < std::min<size_t>(threads, parts.size()); ++t)
+    pool.emplace_back(work);
+  work();
+  for (std::thread &t : pool)
     t.join();
   std::vector<std::string> out;
   llvm::Error errors = llvm::Error::success();
@@ -335,16 +414,16 @@ llvm::Expected<NativeCode> emitNativeCode(mlir::ModuleOp module,
   // One part per core: LLVM's optimization and code generation take most
   // of a compilation, and the kernels are independent functions.
   std::vector<std::string> objects;
-  std::vector<std::string> parts =
-      splitModule(*llvmModule, std::max(1u, std::thread::hardware_concurrency()));
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<Part> parts = splitModule(*llvmModule, cores, signatures);
   if (parts.empty()) {
-    auto object = optimizeAndEmit(*llvmModule, *machine, done);
+    auto object = optimizeAndEmit(*llvmModule, *machine, Optimization::Kernels, done);
     if (!object)
       return object.takeError();
     objects.push_back(std::move(*object));
   } else {
     done("splitting into " + std::to_string(parts.size()) + " parts");
-    auto compiled = compileParts(parts, host);
+    auto compiled = compileParts(parts, host, cores);
     if (!compiled)
       return compiled.takeError();
     objects = std::move(*compiled);
