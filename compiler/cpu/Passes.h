@@ -118,6 +118,11 @@ std::unique_ptr<mlir::Pass> createApproximateMathPass();
 /// which stay 2-D products for the product kernels.
 std::unique_ptr<mlir::Pass> createFuseElementwisePass();
 
+/// nn-cpu-distinct-deallocs: a bufferization.dealloc of memref.alloc
+/// results retaining memref.alloc results is decided without alias
+/// analysis (distinct allocations alias only themselves).
+std::unique_ptr<mlir::Pass> createDistinctDeallocsPass();
+
 /// nn-cpu-outline-ops: the linalg ops left in a signature's function become
 /// calls of `noinline` functions `kOpKernelPrefix`N, one per op.
 std::unique_ptr<mlir::Pass> createOutlineOpsPass();

@@ -91,6 +91,12 @@ def FuseElementwise : Pass<"nn-cpu-fuse-elementwise", "mlir::func::FuncOp"> {
                         "which LLVM compiles in time linear in the chain)">];
 }
 
+def DistinctDeallocs : Pass<"nn-cpu-distinct-deallocs", "mlir::ModuleOp"> {
+  let summary = "Decide deallocs of distinct allocations without alias analysis";
+  let constructor = "nncc::cpu::createDistinctDeallocsPass()";
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect"];
+}
+
 def OutlineOps : Pass<"nn-cpu-outline-ops", "mlir::ModuleOp"> {
   let summary = "A signature's small linalg ops as calls of noinline functions, one per op";
   let constructor = "nncc::cpu::createOutlineOpsPass()";
