@@ -7,8 +7,10 @@
   * the chain series: a predict signature of N chained tanh nodes on [None, 64],
     at 1000, 2000 and 4000 nodes;
 
-each timed wall-clock with its peak memory (GNU time's maximum resident set), and the
-growth exponent fitted on the largest sizes (log time against log size). PyTorch 1.13,
+each timed wall-clock and in CPU time (user + system: what the compile costs, less
+sensitive than the wall time to whatever else the machine runs) with its peak memory
+(GNU time's maximum resident set), and the growth exponents fitted on the largest sizes
+(log time against log size). PyTorch 1.13,
 Debian's, has no torch.compile to compare with; JAX is not installed here.
 
   compile_time.py [--nncc build/bin/nncc] [--layers 25,50,100,200,400]
@@ -42,14 +44,14 @@ def compile_once(nncc, text, tmp):
     model = os.path.join(tmp, "m.pbtxt")
     with open(model, "w") as f:
         f.write(text)
-    proc = subprocess.run(["/usr/bin/time", "-f", "TIME %e %M", nncc, "compile", model, "-o",
+    proc = subprocess.run(["/usr/bin/time", "-f", "TIME %e %U %S %M", nncc, "compile", model, "-o",
                            os.path.join(tmp, "m.nnx"), "--no-cache"], capture_output=True,
                           text=True)
     if proc.returncode != 0:
         raise SystemExit(proc.stdout + proc.stderr)
     line = [l for l in proc.stderr.splitlines() if l.startswith("TIME ")][-1]
-    seconds, kb = line.split()[1:]
-    return float(seconds), int(kb) / 1024 / 1024
+    seconds, user, system, kb = line.split()[1:]
+    return float(seconds), float(user) + float(system), int(kb) / 1024 / 1024
 
 
 def exponent(points):
@@ -75,21 +77,24 @@ def main():
                                    deep_mlp.model),
                                   ("chained tanh, nodes", args.chains, chain)):
             for n in (int(s) for s in sizes.split(",") if s):
-                t, gb = compile_once(args.nncc, make(n), tmp)
-                print(f"{kind} {n}: {t:.2f} s, {gb:.2f} GB", flush=True)
-                rows.append((kind, n, t, gb))
-                series.setdefault(kind, []).append((n, t))
+                t, cpu, gb = compile_once(args.nncc, make(n), tmp)
+                print(f"{kind} {n}: {t:.2f} s, CPU {cpu:.2f} s, {gb:.2f} GB", flush=True)
+                rows.append((kind, n, t, cpu, gb))
+                series.setdefault(kind, []).append((n, t, cpu))
     lines = [f"# Compile time, {datetime.date.today().isoformat()}", "",
-             f"`bench/compile_time.py` on {os.cpu_count()} cores: `nncc compile` wall time and "
-             "peak memory.", "",
-             "| model | size | compile | peak memory |", "|---|---|---|---|"]
-    lines += [f"| {k} | {n} | {t:.2f} s | {gb:.2f} GB |" for k, n, t, gb in rows]
+             f"`bench/compile_time.py` on {os.cpu_count()} cores: `nncc compile` wall time, CPU "
+             "time (user + system, all threads) and peak memory.", "",
+             "| model | size | compile (wall) | CPU | peak memory |", "|---|---|---|---|---|"]
+    lines += [f"| {k} | {n} | {t:.2f} s | {cpu:.2f} s | {gb:.2f} GB |"
+              for k, n, t, cpu, gb in rows]
     lines.append("")
     for kind, points in series.items():
         if len(points) >= 2:
             tail = points[-3:] if len(points) >= 3 else points
-            lines.append(f"Growth of {kind.split(',')[0]}: time ~ size^{exponent(tail):.2f} "
-                         f"over {tail[0][0]}-{tail[-1][0]}.")
+            wall = exponent([(n, t) for n, t, _ in tail])
+            cpu = exponent([(n, c) for n, _, c in tail])
+            lines.append(f"Growth of {kind.split(',')[0]}: wall time ~ size^{wall:.2f}, CPU time "
+                         f"~ size^{cpu:.2f} over {tail[0][0]}-{tail[-1][0]}.")
     text = "\n".join(lines) + "\n"
     print()
     print(text)
