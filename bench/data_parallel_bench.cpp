@@ -7,6 +7,7 @@
 // time, waiting for the slower rank included). bench/data_parallel.sh runs
 // it on 1 and 2 processes and writes the ratios.
 //   mpirun -np N data_parallel_bench [--steps 200] [--only mlp|big]
+#include "bench/BenchModels.h"
 #include "compiler/driver/Jit.h"
 #include "compiler/frontend/Layers.h"
 #include "runtime/Collective.h"
@@ -25,26 +26,14 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-fe::Graph buildMlp(const std::vector<int64_t> &sizes, const std::string &activation) {
-  fe::Graph g("data_parallel_mlp", 123);
-  auto x = g.placeholder("x", graph::F32, fe::Dims{-1, sizes.front()});
-  auto y = g.placeholder("y", graph::I32, fe::Dims{-1});
-  fe::Output h = x;
-  for (size_t i = 1; i < sizes.size(); ++i)
-    h = fe::layers::dense(h, sizes[i], i + 1 < sizes.size() ? activation : "",
-                          "layer" + std::to_string(i));
-  auto labels = fe::oneHot(y, sizes.back());
-  auto cost = g.name(fe::reduceMean(fe::softmaxCrossEntropy(h, labels)), "cost");
-  g.signature("train").feed(x).feed(y).fetch(cost).minimize(cost, 0.001f, 0.9f);
-  return g;
-}
-
 int bench(const char *name, const std::vector<int64_t> &sizes, const std::string &activation,
           int64_t globalBatch, int steps, rt::Collective &group) {
   CompileOptions options;
   options.cache = false;
   options.dataParallel = true;
-  auto exe = compileAndLoad(fromProto(buildMlp(sizes, activation).proto(), name), options);
+  auto exe = compileAndLoad(
+      fromProto(models::buildMlp(sizes, activation, false, "data_parallel_mlp").proto(), name),
+      options);
   if (!exe) {
     fmt::print(stderr, "{}\n", llvm::toString(exe.takeError()));
     return 1;

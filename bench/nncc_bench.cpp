@@ -5,6 +5,7 @@
 // convolution alone, and compile times. Figures are medians of repeated runs.
 //   nncc_bench [--data DIR] [--epochs 3] [--json out.json]
 //   nncc_bench --write-models DIR   the GPU benchmark's models as .pbtxt
+#include "bench/BenchModels.h"
 #include "compiler/driver/Jit.h"
 #include "compiler/frontend/Layers.h"
 #include "examples/e7_cnn/CnnModel.h"
@@ -24,6 +25,7 @@
 #include <random>
 
 using namespace nncc;
+using models::buildMlp;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -38,26 +40,6 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-/// An MLP of `sizes` (input first) with `activation` between dense layers,
-/// softmax cross-entropy on integer labels, SGD with momentum: "train"
-/// fetches "cost", "predict" fetches "probabilities".
-fe::Graph buildMlp(const std::vector<int64_t> &sizes, const std::string &activation,
-                   bool withPredict) {
-  fe::Graph g("bench_mlp", 123);
-  auto x = g.placeholder("x", graph::F32, fe::Dims{-1, sizes.front()});
-  auto y = g.placeholder("y", graph::I32, fe::Dims{-1});
-  fe::Output h = x;
-  for (size_t i = 1; i < sizes.size(); ++i)
-    h = fe::layers::dense(h, sizes[i], i + 1 < sizes.size() ? activation : "",
-                          "layer" + std::to_string(i));
-  auto labels = fe::oneHot(y, sizes.back());
-  auto cost = g.name(fe::reduceMean(fe::softmaxCrossEntropy(h, labels)), "cost");
-  g.signature("train").feed(x).feed(y).fetch(cost).minimize(cost, 0.001f, 0.9f);
-  if (withPredict)
-    g.signature("predict").feed(x).fetch(g.name(fe::softmax(h), "probabilities"));
-  return g;
 }
 
 /// The GPU benchmark's models (bench/gpu/GpuBench.cpp runs them), built as
