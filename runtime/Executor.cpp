@@ -7,8 +7,10 @@
 #include "runtime/Allocator.h"
 #include "runtime/NumericChecks.h"
 #include "runtime/cuda/LaunchPlan.h"
+#include "runtime/cuda/LoopRunner.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace nncc::rt {
@@ -91,7 +93,8 @@ public:
   CudaExecutor(const Executable &exe, cuda::PlanBackend &gpu) : exe_(exe), gpu_(gpu) {}
   ~CudaExecutor() override {
     forget();
-    runner_.reset(); // its buffers, before the device may go
+    loops_.reset(); // their buffers, before the device may go
+    runner_.reset();
   }
   Expected<Results> run(const exe::SignatureSpec &sig, const TensorMap &feeds,
                         const std::set<std::string> &onDevice,
@@ -103,12 +106,32 @@ public:
   cuda::PlanBackend *memory() const override { return &gpu_; }
 
 private:
-  /// A loop signature: its step's plan run on each batch, which the
-  /// program's gather kernels take from the dataset on the device.
+  /// A loop signature: its steps queued back to back on the device (a
+  /// LoopRunner), each on a batch that the program's gather kernels take
+  /// from the dataset there; the variables rotate through two spare
+  /// buffers each, so that the buffers the call began with keep their
+  /// values until it succeeds.
   Expected<Results> runLoop(const exe::SignatureSpec &sig, const TensorMap &feeds,
                             const std::set<std::string> &onDevice,
                             const std::vector<std::string> &wanted,
                             const std::vector<std::string> &deviceFetches, TensorMap &variables);
+
+  /// Puts `sig`'s variables on the device where they are not yet.
+  Status upload(const exe::SignatureSpec &sig, const TensorMap &variables);
+  /// The signature's runner and the loops' one, made at the first run.
+  void makeRunners() {
+    if (!runner_)
+      runner_ = std::make_unique<cuda::PlanRunner>(exe_.proto().cuda(), gpu_);
+    if (!loops_)
+      loops_ = std::make_unique<cuda::LoopRunner>(exe_.proto().cuda(), *runner_, gpu_);
+  }
+  void releaseSpares(const std::string &name) {
+    if (auto it = spares_.find(name); it != spares_.end()) {
+      for (void *p : it->second)
+        gpu_.release(p);
+      spares_.erase(it);
+    }
+  }
 
   /// Releases every variable's device copy, newer or not.
   void forget() {
@@ -116,6 +139,10 @@ private:
     for (auto &[n, p] : onDevice_)
       gpu_.release(p);
     onDevice_.clear();
+    for (auto &[n, pair] : spares_)
+      for (void *p : pair)
+        gpu_.release(p);
+    spares_.clear();
   }
 
   const Executable &exe_;
@@ -123,8 +150,12 @@ private:
   /// The variables' device buffers; those in staleOnHost_ are newer there.
   std::map<std::string, void *> onDevice_;
   std::vector<std::string> staleOnHost_;
+  /// Per variable a loop updates: two buffers of its size that hold
+  /// nothing, which a loop call's steps write in turn.
+  std::map<std::string, std::array<void *, 2>> spares_;
   /// The launch plans' buffers, staging and graphs, kept between runs.
   std::unique_ptr<cuda::PlanRunner> runner_;
+  std::unique_ptr<cuda::LoopRunner> loops_;
 };
 
 } // namespace
@@ -273,6 +304,24 @@ void CudaExecutor::drop(TensorMap &variables, const std::string &name) {
     gpu_.release(it->second);
     onDevice_.erase(it);
   }
+  releaseSpares(name);
+}
+
+Status CudaExecutor::upload(const exe::SignatureSpec &sig, const TensorMap &variables) {
+  for (const std::string &v : sig.variables()) {
+    if (onDevice_.count(v))
+      continue;
+    const Tensor &t = variables.at(v);
+    auto p = gpu_.allocate(std::max<size_t>(t.bytes(), 1));
+    if (!p)
+      return p.status();
+    if (Status s = gpu_.upload(*p, t.data(), t.bytes()); !s.ok()) {
+      gpu_.release(*p);
+      return s;
+    }
+    onDevice_.emplace(v, *p);
+  }
+  return Status();
 }
 
 Expected<Executor::Results> CudaExecutor::run(const exe::SignatureSpec &sig, const TensorMap &feeds,
@@ -282,7 +331,6 @@ Expected<Executor::Results> CudaExecutor::run(const exe::SignatureSpec &sig, con
                                               const Shape *, TensorMap &variables) {
   if (sig.has_loop())
     return runLoop(sig, feeds, onDevice, wanted, deviceFetches, variables);
-  cuda::PlanBackend &gpu = gpu_;
   std::vector<Tensor> in;
   cuda::DeviceIo io;
   const Shape *flatShape = nullptr;
@@ -302,24 +350,12 @@ Expected<Executor::Results> CudaExecutor::run(const exe::SignatureSpec &sig, con
                       deviceFetches.end());
   // The variables live on the GPU between runs: uploaded once, then each
   // run's updates replace them there.
+  if (Status s = upload(sig, variables); !s.ok())
+    return Status::error("signature '" + sig.name() + "': " + s.message());
   cuda::DeviceVariables device;
-  for (const std::string &v : sig.variables()) {
-    auto it = onDevice_.find(v);
-    if (it == onDevice_.end()) {
-      const Tensor &t = variables.at(v);
-      auto p = gpu.allocate(std::max<size_t>(t.bytes(), 1));
-      if (!p)
-        return Status::error("signature '" + sig.name() + "': " + p.error());
-      if (Status s = gpu.upload(*p, t.data(), t.bytes()); !s.ok()) {
-        gpu.release(*p);
-        return Status::error("signature '" + sig.name() + "': " + s.message());
-      }
-      it = onDevice_.emplace(v, *p).first;
-    }
-    device.in.push_back(it->second);
-  }
-  if (!runner_)
-    runner_ = std::make_unique<cuda::PlanRunner>(exe_.proto().cuda(), gpu);
+  for (const std::string &v : sig.variables())
+    device.in.push_back(onDevice_.at(v));
+  makeRunners();
   auto values = runner_->run(sig.name(), in, device, &io);
   if (!values)
     return Status::error("signature '" + sig.name() + "': " + values.error() +
@@ -362,20 +398,17 @@ CudaExecutor::runLoop(const exe::SignatureSpec &sig, const TensorMap &feeds,
                       const std::vector<std::string> &deviceFetches, TensorMap &variables) {
   auto where = [&] { return "loop signature '" + sig.name() + "'"; };
   const exe::SignatureSpec *step = exe_.signature(sig.loop().step());
-  const exe::CudaSignature *gathers = nullptr;
-  for (const exe::CudaSignature &c : exe_.proto().cuda().signatures())
-    if (c.name() == sig.name())
-      gathers = &c;
+  if (!step)
+    return Status::error(where() + ": the executable has no step '" + sig.loop().step() + "'");
   int data = sig.feeds_size() - 3;
-  if (!step || !gathers || gathers->launches_size() != data)
-    return Status::error(where() + ": the CUDA program has no gather kernels for it");
-  int64_t rows = feeds.at(sig.feeds(0).name()).shape()[0];
-  int64_t first = *feeds.at("first").data<int32_t>(), batch = *feeds.at("batch").data<int32_t>();
-  int64_t steps = sig.loop().steps();
-  int64_t count = std::min(steps, std::max<int64_t>((rows + batch - 1) / batch - first, 0));
+  cuda::LoopCall call;
+  call.loop = sig.name();
+  call.step = step->name();
+  call.first = *feeds.at("first").data<int32_t>();
+  call.batch = *feeds.at("batch").data<int32_t>();
+  call.steps = sig.loop().steps();
 
-  // Device memory of the call: the dataset and order fed from the host, the
-  // last row, a batch of each table. Released at the end, whatever happens.
+  // A dataset fed from the host is uploaded for the call.
   std::vector<void *> owned;
   struct Release {
     cuda::PlanBackend &gpu;
@@ -385,105 +418,92 @@ CudaExecutor::runLoop(const exe::SignatureSpec &sig, const TensorMap &feeds,
         gpu.release(p);
     }
   } release{gpu_, owned};
-  auto allocate = [&](size_t bytes, const void *from) -> Expected<void *> {
-    auto p = gpu_.allocate(std::max<size_t>(bytes, 1));
-    if (!p)
-      return p.status();
-    owned.push_back(*p);
-    if (from)
-      if (Status s = gpu_.upload(*p, from, bytes); !s.ok())
-        return s;
-    return *p;
-  };
-  auto resident = [&](const std::string &name) -> Expected<void *> {
-    const Tensor &t = feeds.at(name);
-    if (onDevice.count(name))
-      return const_cast<void *>(t.data());
-    return allocate(t.bytes(), t.data());
-  };
-  std::vector<void *> tables, batches;
   for (int i = 0; i < data; ++i) {
-    auto table = resident(sig.feeds(i).name());
-    if (!table)
-      return Status::error(where() + ": " + table.error());
-    tables.push_back(*table);
     const Tensor &t = feeds.at(sig.feeds(i).name());
-    auto rowsOf =
-        allocate(static_cast<size_t>(std::min(batch, rows)) * (t.bytes() / rows), nullptr);
-    if (!rowsOf)
-      return Status::error(where() + ": " + rowsOf.error());
-    batches.push_back(*rowsOf);
+    void *table = const_cast<void *>(t.data());
+    if (!onDevice.count(sig.feeds(i).name())) {
+      auto p = gpu_.allocate(std::max<size_t>(t.bytes(), 1));
+      if (!p)
+        return Status::error(where() + ": " + p.error());
+      owned.push_back(*p);
+      if (Status s = gpu_.upload(*p, t.data(), t.bytes()); !s.ok())
+        return Status::error(where() + ": " + s.message());
+      table = *p;
+    }
+    call.tables.push_back(Tensor::borrow(t.dtype(), t.shape(), table));
   }
-  auto order = resident("order");
-  int64_t lastRow = std::max<int64_t>(rows - 1, 0);
-  auto last = allocate(sizeof lastRow, &lastRow);
-  if (!order || !last)
-    return Status::error(where() + ": " + (order ? last.error() : order.error()));
+  call.order = feeds.at("order").data();
+  call.orderOnDevice = onDevice.count("order") > 0;
 
-  // The step's fetches per step, zero past the dataset's end.
-  std::vector<Tensor> perStep;
-  for (const exe::TensorSpec &spec : sig.fetches())
-    perStep.emplace_back(toDType(spec.dtype()), Shape{steps});
-  // A failed step leaves the variables as they were before the call.
-  sync(variables);
-  TensorMap before = variables;
-  std::vector<std::string> stepFetches;
-  for (const exe::TensorSpec &spec : step->fetches())
-    stepFetches.push_back(spec.name());
-  for (int64_t k = 0; k < count; ++k) {
-    int64_t start = (first + k) * batch, taken = std::min(batch, rows - start);
-    TensorMap stepFeeds;
-    std::set<std::string> stepOnDevice;
-    Status status;
-    for (int i = 0; i < data && status.ok(); ++i) {
-      const Tensor &t = feeds.at(sig.feeds(i).name());
-      cuda::KernelArgs args{};
-      args.p[0] = tables[i];
-      args.p[1] = static_cast<char *>(*order) + start * sizeof(int32_t);
-      args.p[2] = batches[i];
-      args.p[3] = *last;
-      args.n = taken;
-      int64_t elements = taken * (t.size() / rows);
-      cuda::Grid grid;
-      grid.x = static_cast<unsigned>(std::clamp<int64_t>((elements + 255) / 256, 1, 8192));
-      status = gpu_.launch(gathers->launches(i).kernel(), args, grid);
-      Shape shape = t.shape();
-      shape[0] = taken;
-      stepFeeds[sig.feeds(i).name()] = Tensor::borrow(t.dtype(), shape, batches[i]);
-      stepOnDevice.insert(sig.feeds(i).name());
+  // The step's variables on the device, and two spares of each it updates.
+  if (Status s = upload(*step, variables); !s.ok())
+    return Status::error(where() + ": " + s.message());
+  for (const std::string &v : step->variables())
+    call.variables.push_back(onDevice_.at(v));
+  for (const std::string &u : step->updates()) {
+    auto read = std::find(step->variables().begin(), step->variables().end(), u);
+    if (read == step->variables().end())
+      return Status::error(where() + ": its step updates '" + u +
+                           "' without reading it; a compiled loop's steps read what they update");
+    call.replaces.push_back(static_cast<int>(read - step->variables().begin()));
+    auto spare = spares_.find(u);
+    if (spare == spares_.end()) {
+      std::array<void *, 2> pair{};
+      for (void *&p : pair) {
+        auto made = gpu_.allocate(std::max<size_t>(variables.at(u).bytes(), 1));
+        if (!made) {
+          for (void *q : pair)
+            if (q)
+              gpu_.release(q);
+          return Status::error(where() + ": " + made.error());
+        }
+        p = *made;
+      }
+      spare = spares_.emplace(u, pair).first;
     }
-    Expected<Results> ran =
-        status.ok() ? run(*step, stepFeeds, stepOnDevice, stepFetches, {}, nullptr, variables)
-                    : Expected<Results>(status);
-    if (!ran) {
-      forget();
-      variables = std::move(before);
-      return Status::error("step " + std::to_string(k) + " of the call: " + ran.error());
-    }
-    for (int j = 0; j < sig.fetches_size(); ++j) {
-      const Tensor &value = ran->host.at(sig.fetches(j).name());
-      std::memcpy(static_cast<char *>(perStep[j].data()) + k * value.bytes(), value.data(),
-                  value.bytes());
-    }
+    call.spares.push_back(spare->second);
+  }
+  for (const exe::TensorSpec &f : sig.fetches()) {
+    int index = -1;
+    for (int i = 0; i < step->fetches_size(); ++i)
+      if (step->fetches(i).name() == f.name())
+        index = i;
+    if (index < 0)
+      return Status::error(where() + ": its step has no fetch '" + f.name() + "'");
+    call.fetches.push_back(index);
+    call.keep.push_back(std::find(deviceFetches.begin(), deviceFetches.end(), f.name()) !=
+                        deviceFetches.end());
+  }
+
+  makeRunners();
+  auto ran = loops_->run(call);
+  if (!ran) // the call wrote only the spares: the variables are as they were
+    return Status::error(ran.error() + "; the variables are unchanged");
+
+  // The newest values are where the last step wrote them; the buffers the
+  // call began with are spares now. Which spare is which keeps the cycle of
+  // buffers short (two or three calls), so that the calls' graphs repeat.
+  for (int i = 0; i < step->updates_size(); ++i) {
+    int newest = ran->newest[i];
+    if (newest == 0)
+      continue;
+    const std::string &u = step->updates(i);
+    std::array<void *, 2> &pair = spares_.at(u);
+    void *began = onDevice_.at(u);
+    onDevice_[u] = pair[newest - 1];
+    pair =
+        newest == 1 ? std::array<void *, 2>{pair[1], began} : std::array<void *, 2>{pair[0], began};
+    if (std::find(staleOnHost_.begin(), staleOnHost_.end(), u) == staleOnHost_.end())
+      staleOnHost_.push_back(u);
   }
   Results results;
   for (int j = 0; j < sig.fetches_size(); ++j) {
     const std::string &name = sig.fetches(j).name();
-    if (std::find(deviceFetches.begin(), deviceFetches.end(), name) != deviceFetches.end()) {
-      auto p = gpu_.allocate(std::max<size_t>(perStep[j].bytes(), 1));
-      if (!p)
-        return Status::error(where() + ": " + p.error());
-      if (Status s = gpu_.upload(*p, perStep[j].data(), perStep[j].bytes()); !s.ok()) {
-        gpu_.release(*p);
-        return Status::error(where() + ": " + s.message());
-      }
-      results.device[name] = Kept{*p, perStep[j].shape(), Tensor()};
-    } else if (std::find(wanted.begin(), wanted.end(), name) != wanted.end()) {
-      results.host[name] = perStep[j];
-    }
+    if (call.keep[j])
+      results.device[name] = Kept{ran->kept[j], Shape{call.steps}, Tensor()};
+    else if (std::find(wanted.begin(), wanted.end(), name) != wanted.end())
+      results.host[name] = std::move(ran->host[j]);
   }
-  if (Status s = gpu_.finish(); !s.ok()) // the uploads done before the call's memory goes
-    return Status::error(where() + ": " + s.message());
   return results;
 }
 

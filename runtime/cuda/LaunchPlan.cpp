@@ -45,58 +45,42 @@ Expected<int64_t> runSize(const exe::CudaProgram &program, const exe::CudaSignat
   return n < 0 ? 1 : n;
 }
 
-/// One step of a run, queued on the backend as it is or into a graph.
-struct Step {
-  enum Kind { Upload, Launch, Copy, Download, AllReduce } kind;
-  void *to = nullptr;
-  const void *from = nullptr;
-  size_t bytes = 0;
-  const std::string *kernel = nullptr;
-  KernelArgs args{};
-  Grid grid{};
-  AllReduceBucket bucket{}; // AllReduce
+} // namespace
 
-  static Step transfer(Kind kind, void *to, const void *from, size_t bytes) {
-    Step s{kind};
-    s.to = to;
-    s.from = from;
-    s.bytes = bytes;
-    return s;
-  }
-};
-
-Status issue(const std::vector<Step> &steps, PlanBackend &backend) {
-  for (const Step &s : steps) {
-    Status status;
-    switch (s.kind) {
-    case Step::Upload:
-      status = backend.upload(s.to, s.from, s.bytes);
+Status issue(const std::vector<Work> &work, PlanBackend &backend, size_t *queued) {
+  size_t done = 0;
+  Status status;
+  for (const Work &w : work) {
+    switch (w.kind) {
+    case Work::Upload:
+      status = backend.upload(w.to, w.from, w.bytes);
       break;
-    case Step::Launch:
-      status = backend.launch(*s.kernel, s.args, s.grid);
+    case Work::Launch:
+      status = backend.launch(*w.kernel, w.args, w.grid);
       break;
-    case Step::Copy:
-      status = backend.copy(s.to, s.from, s.bytes);
+    case Work::Copy:
+      status = backend.copy(w.to, w.from, w.bytes);
       break;
-    case Step::Download:
-      status = backend.download(s.to, s.from, s.bytes);
+    case Work::Download:
+      status = backend.download(w.to, w.from, w.bytes);
       break;
-    case Step::AllReduce:
-      status = backend.allReduce(s.bucket);
+    case Work::AllReduce:
+      status = backend.allReduce(w.bucket);
       break;
     }
     if (!status.ok())
-      return status;
+      break;
+    ++done;
   }
-  return Status();
+  if (queued)
+    *queued = done;
+  return status;
 }
 
 bool graphsWanted() {
   const char *env = std::getenv("NNCC_CUDA_GRAPHS");
   return !env || std::string(env) != "0";
 }
-
-} // namespace
 
 size_t bufferBytes(const exe::CudaBuffer &b, int64_t n, Shape &shape) {
   shape.clear();
@@ -182,6 +166,7 @@ void PlanRunner::releaseEntry(Entry &e) {
   for (auto &[key, g] : e.graphs)
     backend_.releaseGraph(g);
   e = Entry();
+  ++generation_;
 }
 
 Expected<void *> PlanRunner::ensure(Buffer &b, size_t bytes, bool host) {
@@ -195,6 +180,7 @@ Expected<void *> PlanRunner::ensure(Buffer &b, size_t bytes, bool host) {
   if (!p)
     return p.status();
   ++stats_.allocations;
+  ++generation_;
   b = {*p, bytes};
   return *p;
 }
@@ -211,7 +197,7 @@ Expected<void *> PlanRunner::bufferOf(Entry &e, unsigned id,
 }
 
 struct PlanRunner::Plan {
-  std::vector<Step> steps;
+  std::vector<Work> steps;
   std::vector<void *> key;        // every address the steps use
   std::vector<void *> out;        // the updates' buffers, handed to the caller
   std::vector<int64_t> handedOut; // per update: the run's buffer id, or -1 (a copy)
@@ -223,7 +209,7 @@ struct PlanRunner::Plan {
 
 Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> &feeds,
                                             const std::map<unsigned, void *> &caller,
-                                            const DeviceIo *io) {
+                                            const DeviceIo *io, const std::vector<void *> *into) {
   const exe::CudaSignature *sig = e.sig;
   Plan plan;
   auto use = [&](void *p) { plan.key.push_back(p); };
@@ -240,7 +226,7 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
     if (!staged)
       return staged.status();
     std::memcpy(*staged, feeds[i].data(), feeds[i].bytes());
-    plan.steps.push_back(Step::transfer(Step::Upload, *p, *staged, feeds[i].bytes()));
+    plan.steps.push_back(Work::transfer(Work::Upload, *p, *staged, feeds[i].bytes()));
     use(*p);
     use(*staged);
   }
@@ -252,7 +238,7 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
         return Status::error("collective '" + launch.collective() + "' has " +
                              std::to_string(launch.args_size()) +
                              " arguments (a bucket's buffers and as many results)");
-      Step step{Step::AllReduce};
+      Work step{Work::AllReduce};
       step.bucket.mean = launch.collective() == "all_reduce_mean";
       int half = launch.args_size() / 2;
       for (int i = 0; i < half; ++i) {
@@ -276,7 +262,7 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
       return Status::error("kernel '" + launch.kernel() + "' has " +
                            std::to_string(launch.args_size()) + " arguments (1 to " +
                            std::to_string(abi::kMaxKernelArgs) + ")");
-    Step step{Step::Launch};
+    Work step{Work::Launch};
     step.kernel = &launch.kernel();
     step.args.n = e.n;
     for (int i = 0; i < launch.args_size(); ++i) {
@@ -304,6 +290,15 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
     auto p = bufferOf(e, id, caller);
     if (!p)
       return p.status();
+    if (into) { // computed in place where append mapped it there, else copied
+      if (*p != (*into)[i]) {
+        Shape shape;
+        plan.steps.push_back(Work::transfer(Work::Copy, (*into)[i], *p,
+                                            bufferBytes(program_.buffers(id), e.n, shape)));
+        use((*into)[i]);
+      }
+      continue;
+    }
     if (!caller.count(id) && given.insert(id).second) {
       plan.out.push_back(*p);
       plan.handedOut.push_back(id);
@@ -314,7 +309,7 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
     auto copy = ensure(e.copies[i], bytes, false);
     if (!copy)
       return copy.status();
-    plan.steps.push_back(Step::transfer(Step::Copy, *copy, *p, bytes));
+    plan.steps.push_back(Work::transfer(Work::Copy, *copy, *p, bytes));
     plan.out.push_back(*copy);
     plan.handedOut.push_back(-1);
     use(*copy);
@@ -329,6 +324,15 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
       return p.status();
     Shape shape;
     size_t bytes = bufferBytes(program_.buffers(id), e.n, shape);
+    plan.keptShapes[i] = shape;
+    if (io && !io->into.empty()) { // append: copied where the caller says
+      plan.fetched.emplace_back();
+      if (void *to = io->into[i]) {
+        plan.steps.push_back(Work::transfer(Work::Copy, to, *p, bytes));
+        use(to);
+      }
+      continue;
+    }
     if (io && io->keep[i]) {
       // Left on the device: the run's buffer goes to the caller as it is,
       // once, like an update's; otherwise a copy in a new buffer.
@@ -342,7 +346,7 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
       auto copy = ensure(plan.keptCopies.back(), bytes, false);
       if (!copy)
         return copy.status();
-      plan.steps.push_back(Step::transfer(Step::Copy, *copy, *p, bytes));
+      plan.steps.push_back(Work::transfer(Work::Copy, *copy, *p, bytes));
       plan.kept[i] = *copy;
       use(*copy);
       continue;
@@ -353,7 +357,7 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
     auto staged = ensure(e.stagedFetches[i], bytes, true);
     if (!staged)
       return staged.status();
-    plan.steps.push_back(Step::transfer(Step::Download, *staged, *p, bytes));
+    plan.steps.push_back(Work::transfer(Work::Download, *staged, *p, bytes));
     use(*p);
     use(*staged);
     plan.fetched.push_back(std::move(t));
@@ -401,16 +405,14 @@ Status PlanRunner::execute(Entry &e, const Plan &plan) {
   return status.ok() ? backend_.finish() : status;
 }
 
-Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
-                                              const std::vector<Tensor> &feeds,
-                                              DeviceVariables &variables, DeviceIo *io) {
-  variables.out.clear();
-  last_ = nullptr;
+Expected<PlanRunner::Entry *> PlanRunner::entryFor(const std::string &signature,
+                                                   const std::vector<Tensor> &feeds,
+                                                   size_t variables) {
   const exe::CudaSignature *sig = findSignature(program_, signature);
   if (!sig)
     return Status::error("the CUDA program has no signature '" + signature + "'");
   if (feeds.size() != static_cast<size_t>(sig->feeds_size()) ||
-      variables.in.size() != static_cast<size_t>(sig->variables_size()))
+      variables != static_cast<size_t>(sig->variables_size()))
     return Status::error("signature '" + signature + "' takes " +
                          std::to_string(sig->feeds_size()) + " feeds and " +
                          std::to_string(sig->variables_size()) + " variables");
@@ -432,10 +434,22 @@ Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
       releaseEntry(entries_.back());
       entries_.pop_back();
     }
-  } else {
+  } else if (found != entries_.begin()) {
     entries_.splice(entries_.begin(), entries_, found);
   }
-  Entry &e = entries_.front();
+  return &entries_.front();
+}
+
+Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
+                                              const std::vector<Tensor> &feeds,
+                                              DeviceVariables &variables, DeviceIo *io) {
+  variables.out.clear();
+  last_ = nullptr;
+  auto entry = entryFor(signature, feeds, variables.in.size());
+  if (!entry)
+    return entry.status();
+  Entry &e = **entry;
+  const exe::CudaSignature *sig = e.sig;
   if (io && (io->feeds.size() != feeds.size() ||
              io->keep.size() != static_cast<size_t>(sig->fetches_size())))
     return Status::error("signature '" + signature +
@@ -470,14 +484,18 @@ Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
       std::memcpy(planned->fetched[i].data(), e.stagedFetches[i].p, planned->fetched[i].bytes());
   for (size_t i = 0; i < planned->handedOut.size(); ++i)
     (planned->handedOut[i] >= 0 ? e.buffers[planned->handedOut[i]] : e.copies[i]) = Buffer();
+  if (!planned->handedOut.empty())
+    ++generation_;
   if (io) {
     // The kept fetches' own buffers are the caller's now: the entry
     // allocates new ones next time.
     for (int i = 0; i < sig->fetches_size(); ++i)
       if (void *p = planned->kept[i])
         for (auto &[id, b] : e.buffers)
-          if (b.p == p)
+          if (b.p == p) {
             b = Buffer();
+            ++generation_;
+          }
     io->kept = planned->kept;
     io->keptShapes = planned->keptShapes;
   }
@@ -485,6 +503,38 @@ Expected<std::vector<Tensor>> PlanRunner::run(const std::string &signature,
   last_ = &e;
   variables.out = std::move(planned->out);
   return std::move(planned->fetched);
+}
+
+Status PlanRunner::append(const std::string &signature, const std::vector<Tensor> &feeds,
+                          const DeviceVariables &variables, const DeviceIo &io,
+                          std::vector<Work> &work) {
+  auto entry = entryFor(signature, feeds, variables.in.size());
+  if (!entry)
+    return entry.status();
+  Entry &e = **entry;
+  const exe::CudaSignature *sig = e.sig;
+  if (io.feeds.size() != feeds.size() ||
+      std::count(io.feeds.begin(), io.feeds.end(), nullptr) > 0 ||
+      io.into.size() != static_cast<size_t>(sig->fetches_size()) ||
+      variables.into.size() != static_cast<size_t>(sig->updates_size()))
+    return Status::error("signature '" + signature +
+                         "': a run queued with others needs every feed on the device and a "
+                         "place on the device for every update and fetch");
+  std::map<unsigned, void *> caller; // the variables, the feeds, then the updates
+  for (int i = 0; i < sig->variables_size(); ++i)
+    caller[sig->variables(i)] = variables.in[i];
+  for (int i = 0; i < sig->feeds_size(); ++i)
+    caller[sig->feeds(i)] = const_cast<void *>(io.feeds[i]);
+  // An update the run computes into a buffer of its own is computed in the
+  // caller's instead (the first update of that buffer, where several
+  // share it); plan() copies the others.
+  for (int i = 0; i < sig->updates_size(); ++i)
+    caller.emplace(sig->updates(i), variables.into[i]);
+  auto planned = plan(e, feeds, caller, &io, &variables.into);
+  if (!planned)
+    return planned.status();
+  work.insert(work.end(), planned->steps.begin(), planned->steps.end());
+  return Status();
 }
 
 void PlanRunner::recycle(size_t update, void *buffer, size_t bytes) {
@@ -501,6 +551,7 @@ void PlanRunner::recycle(size_t update, void *buffer, size_t bytes) {
     if (slot->p || want != std::max<size_t>(bytes, 1))
       slot = nullptr;
   }
+  ++generation_;
   if (!slot) {
     backend_.release(buffer);
     return;

@@ -82,6 +82,34 @@ public:
   virtual unsigned multiprocessors() const { return 1; }
 };
 
+/// One piece of a run's work, by value: planned first, then queued on a
+/// backend as it is or captured into a graph.
+struct Work {
+  enum Kind { Upload, Launch, Copy, Download, AllReduce } kind;
+  void *to = nullptr;
+  const void *from = nullptr;
+  size_t bytes = 0;
+  const std::string *kernel = nullptr;
+  KernelArgs args{};
+  Grid grid{};
+  AllReduceBucket bucket{}; // AllReduce
+
+  static Work transfer(Kind kind, void *to, const void *from, size_t bytes) {
+    Work w{kind};
+    w.to = to;
+    w.from = from;
+    w.bytes = bytes;
+    return w;
+  }
+};
+
+/// Queues `work` on `backend` in order, up to the first error; `queued`
+/// (where given) is set to how many pieces were queued.
+Status issue(const std::vector<Work> &work, PlanBackend &backend, size_t *queued = nullptr);
+
+/// Whether runs may use graphs: yes unless NNCC_CUDA_GRAPHS=0.
+bool graphsWanted();
+
 /// Variables that stay on the device between runs.
 struct DeviceVariables {
   /// The signature's variables, in its order: device buffers the caller
@@ -91,6 +119,9 @@ struct DeviceVariables {
   /// its order, in buffers that are the caller's now (none of them is one of
   /// `in` or another's).
   std::vector<void *> out;
+  /// PlanRunner::append only, per update: the caller's buffer (none of
+  /// `in`) the run writes it to, in place of one the runner hands out.
+  std::vector<void *> into;
 };
 
 /// Feeds already on the device and fetches left there.
@@ -104,6 +135,9 @@ struct DeviceIo {
   /// (null for the others), and its shape.
   std::vector<void *> kept;
   std::vector<Shape> keptShapes;
+  /// PlanRunner::append only, per fetch: the device address it is copied
+  /// to (the caller's), or null where it is not wanted.
+  std::vector<void *> into;
 };
 
 /// Counters of a PlanRunner's work, for tests and benchmarks.
@@ -138,6 +172,21 @@ public:
   Expected<std::vector<Tensor>> run(const std::string &signature, const std::vector<Tensor> &feeds,
                                     DeviceVariables &variables, DeviceIo *io = nullptr);
 
+  /// Plans one run of `signature` whose feeds are all on the device
+  /// (`io.feeds`), whose updates are written to `variables.into` and whose
+  /// fetches are copied to `io.into`, and appends its work to `work`
+  /// without queuing any: for a caller that queues many runs back to back
+  /// with no wait between them, or captures them as one graph. Hands no
+  /// buffer out, so the same run planned again at the same generation()
+  /// gives the same work.
+  Status append(const std::string &signature, const std::vector<Tensor> &feeds,
+                const DeviceVariables &variables, const DeviceIo &io, std::vector<Work> &work);
+
+  /// Changes whenever the runner allocates, hands out, takes back or
+  /// releases a buffer: work appended at one generation stays valid (its
+  /// addresses the runner's) for as long as the generation does.
+  uint64_t generation() const { return generation_; }
+
   /// Gives back `buffer` (`bytes` long), which held the value that update
   /// `update` of the last run replaced: it becomes that update's buffer in
   /// the next run of the same signature and size. A buffer that does not fit
@@ -170,9 +219,14 @@ private:
   struct Plan;
   /// Planning: the steps of one run of e's signature on `feeds` (copied
   /// into the pinned staging) with the caller's variables, its buffers
-  /// allocated where they are not yet.
+  /// allocated where they are not yet; with `into`, the updates go there.
   Expected<Plan> plan(Entry &e, const std::vector<Tensor> &feeds,
-                      const std::map<unsigned, void *> &variables, const DeviceIo *io);
+                      const std::map<unsigned, void *> &variables, const DeviceIo *io,
+                      const std::vector<void *> *into = nullptr);
+  /// The checked signature and N of a run, and its entry, made the most
+  /// recently used.
+  Expected<Entry *> entryFor(const std::string &signature, const std::vector<Tensor> &feeds,
+                             size_t variables);
   /// Execution: replays the graph of the plan's addresses, captures one the
   /// second time they come, or issues the steps as they are; then waits.
   Status execute(Entry &e, const Plan &plan);
@@ -187,6 +241,7 @@ private:
   Entry *last_ = nullptr;
   bool graphs_;
   PlanStats stats_;
+  uint64_t generation_ = 0;
 };
 
 /// One run with the variables on the host (uploaded, and the updates

@@ -7,6 +7,7 @@
 // still end where the CPU backend does. Also: Device and its checks.
 #include "test/e2e/CompileAndRun.h"
 #include "test/e2e/CudaHostEmulator.h"
+#include "test/e2e/GraphRecorder.h"
 
 #include "compiler/driver/Compiler.h"
 #include "examples/e4_mlp_layers/MlpModel.h"
@@ -24,73 +25,7 @@ namespace cuda = nncc::rt::cuda;
 
 namespace {
 
-/// A backend that forwards to another and adds graphs: steps between
-/// beginCapture and endCapture are recorded (by value), replay runs them.
-/// Counts live buffers and graphs, so that leaks show.
-class GraphRecorder : public cuda::PlanBackend {
-public:
-  explicit GraphRecorder(cuda::PlanBackend &device) : device_(device) {}
-  nncc::rt::Expected<void *> allocate(size_t bytes) override {
-    auto p = device_.allocate(bytes);
-    live += p.ok();
-    return p;
-  }
-  void release(void *p) override {
-    --live;
-    device_.release(p);
-  }
-  Status upload(void *to, const void *from, size_t bytes) override {
-    return queue([=] { return device_.upload(to, from, bytes); });
-  }
-  Status download(void *to, const void *from, size_t bytes) override {
-    return queue([=] { return device_.download(to, from, bytes); });
-  }
-  Status copy(void *to, const void *from, size_t bytes) override {
-    return queue([=] { return device_.copy(to, from, bytes); });
-  }
-  Status launch(const std::string &kernel, const cuda::KernelArgs &args,
-                const cuda::Grid &grid) override {
-    if (kernel == failKernel && --failAt == 0)
-      return Status::error("launch of " + kernel + " failed (injected)");
-    return queue([=] { return device_.launch(kernel, args, grid); });
-  }
-  Status finish() override { return device_.finish(); }
-  bool canCapture() const override { return true; }
-  Status beginCapture() override {
-    recording_ = std::make_unique<Graph>();
-    return Status();
-  }
-  nncc::rt::Expected<void *> endCapture() override {
-    ++liveGraphs;
-    return static_cast<void *>(recording_.release());
-  }
-  Status replay(void *graph) override {
-    for (auto &step : *static_cast<Graph *>(graph))
-      if (Status s = step(); !s.ok())
-        return s;
-    return Status();
-  }
-  void releaseGraph(void *graph) override {
-    --liveGraphs;
-    delete static_cast<Graph *>(graph);
-  }
-  int live = 0, liveGraphs = 0;
-  /// The failAt-th launch of failKernel fails (tests of failed runs).
-  std::string failKernel;
-  int failAt = 0;
-
-private:
-  using Graph = std::vector<std::function<Status()>>;
-  Status queue(std::function<Status()> step) {
-    if (recording_) {
-      recording_->push_back(std::move(step));
-      return Status();
-    }
-    return step();
-  }
-  cuda::PlanBackend &device_;
-  std::unique_ptr<Graph> recording_;
-};
+using nncc::test::GraphRecorder;
 
 nncc::exe::Executable compileCuda(const nncc::LoadedGraph &graph) {
   mlir::MLIRContext ctx;
