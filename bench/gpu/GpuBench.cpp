@@ -190,16 +190,35 @@ void bigBatch(rt::Tensor &x, rt::Tensor &y) {
 
 /// The same training as a compiled loop (the model's "train_loop"): the
 /// training set uploaded once, each call `steps` batches gathered on the
-/// device; three epochs after a warm-up, from fresh weights, the same
-/// shuffle as the step-by-step epochs.
-void benchLoop(const std::shared_ptr<rt::Executable> &exe, const rt::data::Dataset &data,
-               Report &r) {
+/// device and queued with one wait (runtime/cuda/LoopRunner.h); three
+/// epochs after a warm-up, from fresh weights, the same shuffle as the
+/// step-by-step epochs (so epoch 1's average loss is theirs). With graphs
+/// (each call's steps one CUDA graph, replayed) or without
+/// (NNCC_CUDA_GRAPHS=0 while the session makes its runners).
+void benchLoop(const std::shared_ptr<rt::Executable> &exe, const rt::data::Dataset &data, Report &r,
+               bool graphs) {
+  std::string key = graphs ? "mlp_loop" : "mlp_loop_nographs";
+  const char *wasSet = std::getenv("NNCC_CUDA_GRAPHS");
+  std::string was = wasSet ? wasSet : "";
+  if (!graphs)
+    setenv("NNCC_CUDA_GRAPHS", "0", 1);
+  struct Restore {
+    bool on;
+    const char *set;
+    std::string value;
+    ~Restore() {
+      if (on && set)
+        setenv("NNCC_CUDA_GRAPHS", value.c_str(), 1);
+      else if (on)
+        unsetenv("NNCC_CUDA_GRAPHS");
+    }
+  } restore{!graphs, wasSet, was};
   rt::Session session(exe);
   if (rt::Status s = session.initialize(); !s.ok())
-    return r.fail("mlp_loop", "initialize: " + s.message());
+    return r.fail(key, "initialize: " + s.message());
   auto xd = session.upload(data.trainImages), yd = session.upload(data.trainLabels);
   if (!xd || !yd)
-    return r.fail("mlp_loop", "upload: " + (xd ? yd.error() : xd.error()));
+    return r.fail(key, "upload: " + (xd ? yd.error() : xd.error()));
   int64_t rows = data.trainImages.shape()[0], count = (rows + 63) / 64;
   int64_t steps = exe->signature("train_loop")->loop().steps();
   std::vector<int32_t> order(rows);
@@ -212,7 +231,7 @@ void benchLoop(const std::shared_ptr<rt::Executable> &exe, const rt::data::Datas
     std::shuffle(order.begin(), order.end(), shuffler);
     auto od = session.upload(rt::Tensor::of<int32_t>({rows}, order));
     if (!od)
-      return r.fail("mlp_loop", "upload: " + od.error());
+      return r.fail(key, "upload: " + od.error());
     double loss = 0;
     for (int64_t first = 0; first < count; first += steps) {
       auto out =
@@ -220,7 +239,7 @@ void benchLoop(const std::shared_ptr<rt::Executable> &exe, const rt::data::Datas
                       {{"first", rt::Tensor::of<int32_t>({}, {int32_t(first)})}, {"batch", batch}},
                       {{"x", *xd}, {"y", *yd}, {"order", *od}}, {"cost"}, {});
       if (!out)
-        return r.fail("mlp_loop", fmt::format("epoch {}: {}", e + 1, out.error()));
+        return r.fail(key, fmt::format("epoch {}: {}", e + 1, out.error()));
       const float *l = out->host.at("cost").data<float>();
       for (int64_t k = 0; k < steps && first + k < count; ++k)
         loss += l[k];
@@ -228,10 +247,13 @@ void benchLoop(const std::shared_ptr<rt::Executable> &exe, const rt::data::Datas
     double ms = seconds(t0) * 1e3;
     if (e > 0)
       epochMs.push_back(ms);
-    fmt::print("mlp compiled-loop epoch {} ({} steps a call): {:.2f} ms, avg loss {:.4f}\n", e + 1,
-               steps, ms, loss / count);
+    if (e == 0)
+      r.numbers[key + "_loss_epoch1"] = loss / count;
+    fmt::print("mlp compiled-loop epoch {} ({} steps a call, graphs {}): {:.2f} ms, avg loss "
+               "{:.4f}\n",
+               e + 1, steps, graphs ? "on" : "off", ms, loss / count);
   }
-  r.numbers["mlp_loop_epoch_ms_median"] = stats(epochMs).median;
+  r.numbers[key + "_epoch_ms_median"] = stats(epochMs).median;
   r.numbers["mlp_loop_steps_per_call"] = steps;
 }
 
@@ -307,8 +329,10 @@ bool benchMlp(const Options &o, Report &r) {
   r.numbers["mlp_train_total_s"] = seconds(trainStart);
   r.numbers["mlp_loss_epoch1"] = firstLoss;
   r.numbers["mlp_loss_last"] = lastLoss;
-  if (exe->signature("train_loop"))
-    benchLoop(exe, *data, r);
+  if (exe->signature("train_loop")) {
+    benchLoop(exe, *data, r, true);
+    benchLoop(exe, *data, r, false);
+  }
 
   // Test accuracy of the trained weights: argmax of the probabilities.
   auto probs = session.run("predict", {{"x", data->testImages}}, {"probabilities"});
