@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <list>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -203,6 +204,7 @@ private:
     void *p = nullptr;
     size_t bytes = 0;
   };
+  struct Plan;
   /// The steady state of one (signature, N).
   struct Entry {
     const exe::CudaSignature *sig = nullptr;
@@ -213,10 +215,15 @@ private:
     std::vector<Buffer> stagedFeeds, stagedFetches;
     std::map<std::vector<void *>, void *> graphs; // by every address the run uses
     std::map<std::vector<void *>, int> seen;
+    /// The last run's plan, for a run that hands nothing out (no updates,
+    /// no kept fetches): planned again with the same caller's buffers at
+    /// the same generation it would be the same, so it is reused as it is.
+    std::shared_ptr<Plan> reuse;
+    std::vector<const void *> reuseCaller;
+    uint64_t reuseGeneration = 0;
   };
 
   /// A run's steps, and what they hand back.
-  struct Plan;
   /// Planning: the steps of one run of e's signature on `feeds` (copied
   /// into the pinned staging) with the caller's variables, its buffers
   /// allocated where they are not yet; with `into`, the updates go there.
@@ -241,6 +248,7 @@ private:
   Entry *last_ = nullptr;
   bool graphs_;
   PlanStats stats_;
+  std::vector<const void *> callerScratch_; // a run's variables and device feeds
   uint64_t generation_ = 0;
 };
 

@@ -271,6 +271,36 @@ TEST_F(MlpLoop, SessionsFeedAndFetchDeviceTensors) {
   EXPECT_EQ(recorder->live, before);
 }
 
+// A batch-1 inference's steady state replays its last plan as it is (no
+// planning); a run that hands a buffer out (a fetch kept on the device) ends
+// that: the next run plans again, and the kept tensor stays the caller's,
+// as it was.
+TEST_F(MlpLoop, ReusedPlansEndWhenABufferIsHandedOut) {
+  auto gpuExe = nncc::rt::Executable::withoutKernels(*exe, "e4");
+  ASSERT_TRUE(gpuExe.ok()) << gpuExe.error();
+  nncc::rt::Session gpu(*gpuExe, *recorder);
+  ASSERT_TRUE(gpu.initialize().ok());
+  auto predict = [&](const Tensor &x) {
+    auto got = gpu.run("predict", {{"tf_x", x}});
+    ASSERT_TRUE(got.ok()) << got.error();
+    auto want = cpu->run("predict", {{"tf_x", x}});
+    ASSERT_TRUE(want.ok()) << want.error();
+    expectClose(got->at("softmax_tensor"), want->at("softmax_tensor"), "predict");
+  };
+  for (int i = 0; i < 4; ++i)
+    predict(randomBatch({1, 784}, rng));
+  Tensor b = randomBatch({1, 784}, rng);
+  auto kept = gpu.run("predict", {{"tf_x", b}}, {}, {}, {"softmax_tensor"});
+  ASSERT_TRUE(kept.ok()) << kept.error();
+  for (int i = 0; i < 3; ++i)
+    predict(randomBatch({1, 784}, rng));
+  auto down = gpu.download(kept->device.at("softmax_tensor"));
+  ASSERT_TRUE(down.ok()) << down.error();
+  auto want = cpu->run("predict", {{"tf_x", b}});
+  ASSERT_TRUE(want.ok());
+  expectClose(*down, want->at("softmax_tensor"), "the kept probabilities");
+}
+
 // A compiled loop on the (emulated) CUDA device: the dataset and the order
 // uploaded once, three steps a call gathered there by the program's kernels,
 // the losses and the variables the CPU's compiled loop gives; the last call
