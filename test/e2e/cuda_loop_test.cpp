@@ -202,6 +202,34 @@ TEST_F(CudaLoop, MoreStepsThanBatchesLeft) {
   expectLoopIsSingleSteps("epoch3", 3, false, 1, false);
 }
 
+// Loop calls between single steps and inferences of the same session (the
+// variables move between the loop's spares and the step plans' buffers)
+// give what single steps alone give.
+TEST_F(CudaLoop, LoopCallsBetweenSingleStepsAndInferences) {
+  Device looped = device(true), single = device(true);
+  Tensor probe = rows(x, {6, 5, 4}, 0, 3);
+  for (int e = 0; e < 4; ++e) {
+    std::vector<int32_t> order = orderOf(e);
+    nncc::rt::DeviceTensor od = upload(looped, order);
+    auto got = call(looped, "epoch2", od, 0);
+    ASSERT_TRUE(got.ok()) << got.error();
+    std::vector<float> want = singleSteps(*single.session, order, 0, 2);
+    EXPECT_EQ(std::vector<float>(got->data<float>(), got->data<float>() + 2), want);
+    // Batch 2 as a single step on both, then an inference.
+    EXPECT_EQ(singleSteps(*looped.session, order, 2, 1), singleSteps(*single.session, order, 2, 1));
+    auto a = looped.session->run("predict", {{"tf_x", probe}});
+    auto b = single.session->run("predict", {{"tf_x", probe}});
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->at("softmax_tensor").toDoubles(), b->at("softmax_tensor").toDoubles());
+    got = call(looped, "epoch2", od, 3); // the short batch, and one step past the end
+    ASSERT_TRUE(got.ok()) << got.error();
+    want = singleSteps(*single.session, order, 3, 2);
+    want.resize(2, 0.0f);
+    EXPECT_EQ(std::vector<float>(got->data<float>(), got->data<float>() + 2), want);
+  }
+  expectSameVariables(*looped.session, *single.session);
+}
+
 // The host waits once per call and downloads once (the losses, one fetch);
 // steady calls allocate nothing; losses kept on the device are not
 // downloaded at all.
