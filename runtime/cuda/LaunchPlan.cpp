@@ -327,7 +327,7 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
     plan.keptShapes[i] = shape;
     if (io && !io->into.empty()) { // append: copied where the caller says
       plan.fetched.emplace_back();
-      if (void *to = io->into[i]) {
+      if (void *to = io->into[i]; to && to != *p) {
         plan.steps.push_back(Work::transfer(Work::Copy, to, *p, bytes));
         use(to);
       }
@@ -569,6 +569,10 @@ Status PlanRunner::append(const std::string &signature, const std::vector<Tensor
   // share it); plan() copies the others.
   for (int i = 0; i < sig->updates_size(); ++i)
     caller.emplace(sig->updates(i), variables.into[i]);
+  // So is a fetch (a loop's loss, written where the loop keeps it).
+  for (int i = 0; i < sig->fetches_size(); ++i)
+    if (io.into[i])
+      caller.emplace(sig->fetches(i), io.into[i]);
   auto planned = plan(e, feeds, caller, &io, &variables.into);
   if (!planned)
     return planned.status();

@@ -136,8 +136,9 @@ struct DeviceIo {
   /// (null for the others), and its shape.
   std::vector<void *> kept;
   std::vector<Shape> keptShapes;
-  /// PlanRunner::append only, per fetch: the device address it is copied
-  /// to (the caller's), or null where it is not wanted.
+  /// PlanRunner::append only, per fetch: the device address it goes to
+  /// (the caller's; computed there where it is a buffer of the run's own,
+  /// else copied), or null where it is not wanted.
   std::vector<void *> into;
 };
 
@@ -175,7 +176,7 @@ public:
 
   /// Plans one run of `signature` whose feeds are all on the device
   /// (`io.feeds`), whose updates are written to `variables.into` and whose
-  /// fetches are copied to `io.into`, and appends its work to `work`
+  /// fetches to `io.into`, and appends its work to `work`
   /// without queuing any: for a caller that queues many runs back to back
   /// with no wait between them, or captures them as one graph. Hands no
   /// buffer out, so the same run planned again at the same generation()

@@ -91,8 +91,10 @@ Expected<LoopRunner::State *> LoopRunner::stateFor(const LoopCall &call,
   };
   s.window = device(static_cast<size_t>(call.steps * call.batch) * sizeof(int32_t));
   s.last = device(sizeof(int64_t));
+  // A call's batches, gathered at once: at most the whole dataset again.
   for (const Tensor &t : call.tables)
-    if (void *p = device(static_cast<size_t>(std::min(call.batch, rows)) * (t.bytes() / rows)))
+    if (void *p = device(static_cast<size_t>(std::min(call.steps * call.batch, rows)) *
+                         (t.bytes() / rows)))
       s.batches.push_back(p);
   size_t widest = 1;
   for (size_t b : fetchBytes) {
@@ -122,32 +124,39 @@ Status LoopRunner::plan(const LoopCall &call, State &s, int64_t count,
                         const std::vector<size_t> &fetchBytes, std::vector<Work> &work,
                         std::vector<size_t> &starts) {
   const exe::CudaSignature *step = findSignature(program_, call.step);
+  // The call's batches, one launch per table: rows window[0, gathered).
+  int64_t gathered = std::min(count * s.batch, s.rows - call.first * s.batch);
+  for (size_t i = 0; i < call.tables.size() && count > 0; ++i) {
+    const Tensor &t = call.tables[i];
+    const exe::CudaLaunch &launch = s.loop->launches(static_cast<int>(i));
+    Work gather{Work::Launch};
+    gather.kernel = &launch.kernel();
+    gather.args.p[0] = const_cast<void *>(t.data());
+    gather.args.p[1] = s.window;
+    gather.args.p[2] = s.batches[i];
+    gather.args.p[3] = s.last;
+    gather.args.n = gathered;
+    int64_t elements = gathered * (t.size() / s.rows);
+    gather.grid.threads = launch.threads() ? launch.threads() : 256;
+    gather.grid.x = static_cast<unsigned>(
+        std::clamp<int64_t>((elements + gather.grid.threads - 1) / gather.grid.threads, 1, 8192));
+    work.push_back(gather);
+  }
   std::vector<Tensor> feeds;
   DeviceVariables variables;
   DeviceIo io;
-  io.feeds.assign(s.batches.begin(), s.batches.end());
   for (int64_t k = 0; k < count; ++k) {
     starts.push_back(work.size());
     int64_t start = (call.first + k) * s.batch, taken = std::min(s.batch, s.rows - start);
     feeds.clear();
+    io.feeds.clear();
     for (size_t i = 0; i < call.tables.size(); ++i) {
       const Tensor &t = call.tables[i];
-      const exe::CudaLaunch &launch = s.loop->launches(static_cast<int>(i));
-      Work gather{Work::Launch};
-      gather.kernel = &launch.kernel();
-      gather.args.p[0] = const_cast<void *>(t.data());
-      gather.args.p[1] = static_cast<char *>(s.window) + k * s.batch * sizeof(int32_t);
-      gather.args.p[2] = s.batches[i];
-      gather.args.p[3] = s.last;
-      gather.args.n = taken;
-      int64_t elements = taken * (t.size() / s.rows);
-      gather.grid.threads = launch.threads() ? launch.threads() : 256;
-      gather.grid.x = static_cast<unsigned>(
-          std::clamp<int64_t>((elements + gather.grid.threads - 1) / gather.grid.threads, 1, 8192));
-      work.push_back(gather);
       Shape shape = t.shape();
       shape[0] = taken;
-      feeds.push_back(Tensor::borrow(t.dtype(), shape, s.batches[i]));
+      void *rows = static_cast<char *>(s.batches[i]) + k * s.batch * (t.bytes() / s.rows);
+      feeds.push_back(Tensor::borrow(t.dtype(), shape, rows));
+      io.feeds.push_back(rows);
     }
     // Step k reads what step k - 1 wrote (the caller's buffer at first)
     // and writes the spare that step k - 1 did not.
@@ -271,9 +280,10 @@ Expected<LoopResult> LoopRunner::run(const LoopCall &call) {
       return failed(st);
     // Which step's work failed to queue.
     auto stepError = [&](size_t queued, const Status &st) {
-      size_t k = std::upper_bound(starts.begin(), starts.end(), queued) - starts.begin() - 1;
-      return Status::error((k + 1 < starts.size() ? "step " + std::to_string(k) + " of the call"
-                                                  : std::string("the call's fetches")) +
+      size_t k = std::upper_bound(starts.begin(), starts.end(), queued) - starts.begin();
+      return Status::error((k == 0              ? std::string("gathering the call's batches")
+                            : k < starts.size() ? "step " + std::to_string(k - 1) + " of the call"
+                                                : std::string("the call's fetches")) +
                            ": " + st.message());
     };
     std::vector<uintptr_t> planned = key(); // planning may have allocated

@@ -1,11 +1,12 @@
 // A compiled loop's call on a CUDA device (a PlanBackend): K steps of a
-// training signature, each on a batch that the loop's gather kernels take
-// from a dataset on the device, queued back to back with no wait between
-// them; each step's scalar fetches copied into a [K] buffer on the device,
-// downloaded once, and one wait at the end of the call. The call's work is
-// captured as one graph the second time the same work comes (the same
-// steps, batch and buffers) and replayed from then on, so that an epoch is
-// a few graph replays.
+// training signature on batches that the loop's gather kernels take from a
+// dataset on the device (one launch per dataset feed for the whole call),
+// queued back to back with no wait between them; each step writes its
+// scalar fetches into a [K] buffer on the device and its updates into the
+// spare buffers of its variables, in place; one download and one wait at
+// the end of the call. The call's work is captured as one graph the second
+// time the same work comes (the same steps, batch and buffers) and
+// replayed from then on, so that an epoch is a few graph replays.
 #ifndef NNCC_RUNTIME_CUDA_LOOPRUNNER_H
 #define NNCC_RUNTIME_CUDA_LOOPRUNNER_H
 
@@ -91,9 +92,9 @@ private:
   struct State {
     const exe::CudaSignature *loop = nullptr;
     int64_t batch = 0, rows = 0, steps = 0;
-    void *window = nullptr; // the call's entries of the order
-    void *last = nullptr;   // the last row's index (int64), for the gathers' clamp
-    std::vector<void *> batches;
+    void *window = nullptr;      // the call's entries of the order
+    void *last = nullptr;        // the last row's index (int64), for the gathers' clamp
+    std::vector<void *> batches; // per dataset feed: a call's rows, gathered
     std::vector<void *> perStep; // per loop fetch: [steps]
     std::vector<void *> staged;  // per loop fetch: pinned, [steps]
     void *zeros = nullptr;       // pinned zeros of a [steps] fetch

@@ -38,7 +38,10 @@ public:
     });
   }
   rt::Status copy(void *to, const void *from, size_t bytes) override {
-    return queue([=] { return device_.copy(to, from, bytes); });
+    return queue([=] {
+      ++copiesRun;
+      return device_.copy(to, from, bytes);
+    });
   }
   rt::Status launch(const std::string &kernel, const rt::cuda::KernelArgs &args,
                     const rt::cuda::Grid &grid) override {
@@ -89,9 +92,9 @@ public:
   unsigned multiprocessors() const override { return device_.multiprocessors(); }
 
   int live = 0, liveGraphs = 0;
-  /// Waits (finish), downloads run (queued or replayed), graphs captured
-  /// and replays.
-  int finishes = 0, downloadsRun = 0, captures = 0, replays = 0;
+  /// Waits (finish), downloads and copies run (queued or replayed),
+  /// graphs captured and replays.
+  int finishes = 0, downloadsRun = 0, copiesRun = 0, captures = 0, replays = 0;
   /// Whether the backend has graphs.
   bool capture = true;
   /// The failAt-th launch of failKernel fails (tests of failed runs).

@@ -230,20 +230,24 @@ TEST_F(CudaLoop, LoopCallsBetweenSingleStepsAndInferences) {
   expectSameVariables(*looped.session, *single.session);
 }
 
-// The host waits once per call and downloads once (the losses, one fetch);
-// steady calls allocate nothing; losses kept on the device are not
-// downloaded at all.
+// The host waits once per call and downloads once (the losses, one fetch),
+// and nothing is copied but the call's entries of the order; steady calls
+// allocate nothing; losses kept on the device are not downloaded at all.
 TEST_F(CudaLoop, OneWaitAndOneDownloadPerCall) {
   Device d = device(true);
   std::vector<int32_t> order = orderOf(0);
   nncc::rt::DeviceTensor od = upload(d, order);
   int live = 0;
   for (int i = 0; i < 10; ++i) {
-    int finishes = d.recorder->finishes, downloads = d.recorder->downloadsRun;
+    int finishes = d.recorder->finishes, downloads = d.recorder->downloadsRun,
+        copies = d.recorder->copiesRun;
     auto got = call(d, "epoch2", od, i % 2 == 0 ? 0 : 2);
     ASSERT_TRUE(got.ok()) << got.error();
     EXPECT_EQ(d.recorder->finishes - finishes, 1) << "call " << i;
     EXPECT_EQ(d.recorder->downloadsRun - downloads, 1) << "call " << i;
+    // The order's window; the steps compute the updates and the losses
+    // where the loop keeps them, with no copy.
+    EXPECT_EQ(d.recorder->copiesRun - copies, 1) << "call " << i;
     if (i == 4)
       live = d.recorder->live;
     if (i > 4) {
@@ -312,6 +316,24 @@ TEST_F(CudaLoop, AFailedCallLeavesTheVariablesAsTheyWere) {
     both(calls % 2 == 0 ? 0 : 2);
   };
   both(0);
+  // The gathers of the call's batches fail to queue.
+  {
+    std::map<std::string, std::vector<double>> before;
+    for (const auto &v : exe->variables())
+      before[v.name()] = d.session->variable(v.name())->toDoubles();
+    d.recorder->failKernel = "epoch2_gather1";
+    d.recorder->failAt = 1;
+    auto got = call(d, "epoch2", od, 2);
+    d.recorder->failKernel.clear();
+    ASSERT_FALSE(got.ok());
+    EXPECT_NE(got.error().find("gathering the call's batches: launch of epoch2_gather1 failed "
+                               "(injected); the variables are unchanged"),
+              std::string::npos)
+        << got.error();
+    for (const auto &v : exe->variables())
+      EXPECT_EQ(d.session->variable(v.name())->toDoubles(), before[v.name()]) << v.name();
+    both(2);
+  }
   failing("capture", &GraphRecorder::failInCapture, "capturing epoch2_gather0 failed (injected)");
   failing("replay", &GraphRecorder::failReplay, "replaying a graph failed (injected)");
   failing("wait", &GraphRecorder::failFinish, "the device failed (injected)");
