@@ -516,6 +516,25 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
       func->setAttr(kRowUnchainedAttr, builder.getUnitAttr());
     Block *body = func.addEntryBlock();
     builder.setInsertionPointToStart(body);
+    // Without its fill C is written by the first k block, of which a
+    // product over no terms (K = 0: a weight's gradient over an empty
+    // batch, a filter's over no images) has none: the kernel writes its
+    // rows' zeros itself, so that its call stays next to the kernels that
+    // read C and a row chain can take them together.
+    if (zeroInit && (windows ? transA && aType.isDynamicDim(0) : aType.isDynamicDim(kDim))) {
+      Value zero = builder.create<arith::ConstantIndexOp>(loc, 0);
+      Value terms = builder.create<memref::DimOp>(loc, body->getArgument(0), windows ? 0 : kDim);
+      Value none = builder.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, terms, zero);
+      builder.create<scf::IfOp>(loc, none, [&](OpBuilder &nb, Location l) {
+        Value rows = nb.create<arith::SubIOp>(l, body->getArgument(4), body->getArgument(3));
+        SmallVector<OpFoldResult> offsets{body->getArgument(3), nb.getIndexAttr(0)},
+            sizes{rows, nb.getIndexAttr(n)}, strides{nb.getIndexAttr(1), nb.getIndexAttr(1)};
+        Value own = nb.create<memref::SubViewOp>(l, body->getArgument(2), offsets, sizes, strides);
+        Value z = nb.create<arith::ConstantOp>(l, nb.getZeroAttr(cType.getElementType()));
+        nb.create<linalg::FillOp>(l, z, own);
+        nb.create<scf::YieldOp>(l);
+      });
+    }
     KernelBuilder(builder, loc, body->getArgument(0), body->getArgument(1), body->getArgument(2),
                   shape, transA, transB, zeroInit, windows)
         .build(body->getArgument(3), body->getArgument(4));
@@ -615,16 +634,6 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
     Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
     Value rows = b.create<memref::DimOp>(loc, Cm, 0);
     b.create<func::CallOp>(loc, kernel, ValueRange{P, B, Cm, zero, rows});
-    // A filter's gradient over no images (N = 0) is its fill's zeros.
-    if (fill && form == 1 && pType.isDynamicDim(0)) {
-      Value none = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
-                                           b.create<memref::DimOp>(loc, P, 0), zero);
-      b.create<scf::IfOp>(loc, none, [&](OpBuilder &nb, Location l) {
-        Value z = nb.create<arith::ConstantOp>(l, nb.getZeroAttr(outType.getElementType()));
-        nb.create<linalg::FillOp>(l, z, out);
-        nb.create<scf::YieldOp>(l);
-      });
-    }
     op->erase();
   }
 
@@ -667,19 +676,6 @@ struct MatmulToVectorPass : impl::MatmulToVectorBase<MatmulToVectorPass> {
       Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
       Value rows = b.create<memref::DimOp>(loc, C, 0);
       b.create<func::CallOp>(loc, kernel, ValueRange{A, B, C, zero, rows});
-      // Without its fill C is written by the kernel's first k block, of
-      // which a product over no terms (K = 0) has none: C is its fill's zeros.
-      auto aType = cast<MemRefType>(A.getType());
-      int64_t kDim = transA ? 0 : 1;
-      if (fill && aType.getDimSize(kDim) <= 0) {
-        Value k = b.create<memref::DimOp>(loc, A, kDim);
-        Value none = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, k, zero);
-        b.create<scf::IfOp>(loc, none, [&](OpBuilder &nb, Location l) {
-          Value z = nb.create<arith::ConstantOp>(l, nb.getZeroAttr(cType.getElementType()));
-          nb.create<linalg::FillOp>(l, z, C);
-          nb.create<scf::YieldOp>(l);
-        });
-      }
       op->erase();
     }
   }

@@ -188,19 +188,25 @@ func.func @untouched(%t: tensor<4x4xf32>, %a: memref<?x?xf32>, %c: memref<?x?xf3
 
 // x^T . dZ (a weight gradient): the contraction runs over the batch, whose
 // size is unknown. The zero fill of the fresh C goes (the kernel's first k
-// block starts from zeros), but a batch of none has no k block: then C is
-// filled after the call. With K known and positive there is no such fill.
+// block starts from zeros), but a batch of none has no k block: then the
+// kernel fills its rows of C itself, so that nothing stands between its
+// call and the kernels reading C (a row chain takes them together). With
+// K known and positive there is no such fill.
 // CHECK-LABEL: func.func @over_the_batch
 // CHECK: %[[DW:.*]] = memref.alloc
 // CHECK-NOT: linalg.fill
-// CHECK: call @{{.*}}(%arg0, %arg1, %[[DW]]
-// CHECK: %[[K:.*]] = memref.dim %arg0, %c0
-// CHECK: %[[NONE:.*]] = arith.cmpi eq, %[[K]], %c0
-// CHECK: scf.if %[[NONE]] {
-// CHECK-NEXT: linalg.fill ins(%{{.*}} : f32) outs(%[[DW]] : memref<784x50xf32>)
+// CHECK: call @[[KERNEL:.*]](%arg0, %arg1, %[[DW]]
+// CHECK-NEXT: return
 // CHECK-LABEL: func.func @known_k
 // CHECK-NOT: scf.if
 // CHECK: return
+// CHECK: func.func private @[[KERNEL]](%arg0: memref<?x784xf32>, %arg1: memref<?x50xf32>, %arg2: memref<784x50xf32>, %arg3: index, %arg4: index)
+// CHECK: %[[K:.*]] = memref.dim %arg0, %c0
+// CHECK: %[[NONE:.*]] = arith.cmpi eq, %[[K]], %c0
+// CHECK: scf.if %[[NONE]] {
+// CHECK: %[[ROWS:.*]] = arith.subi %arg4, %arg3
+// CHECK: %[[OWN:.*]] = memref.subview %arg2[%arg3, 0] [%[[ROWS]], 50] [1, 1]
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%[[OWN]]
 func.func @over_the_batch(%x: memref<?x784xf32>, %dz: memref<?x50xf32>) -> memref<784x50xf32> {
   %zero = arith.constant 0.0 : f32
   %dw = memref.alloc() : memref<784x50xf32>
@@ -269,9 +275,12 @@ func.func @windows(%p: memref<?x9x9x2xf32>, %f: memref<3x3x2x4xf32>, %y: memref<
 // CHECK: %[[DW:.*]] = memref.collapse_shape %[[OUT:.*]] {{\[}}[0, 1, 2], [3]] : memref<3x3x2x4xf32> into memref<18x4xf32>
 // CHECK-NOT: linalg.fill
 // CHECK: call @[[KERNEL:.*]](%arg0, %[[DY]], %[[DW]], %c0, %c18)
-// CHECK: scf.if
-// CHECK: linalg.fill {{.*}} outs(%[[OUT]]
+// CHECK-NOT: scf.if
 // CHECK: func.func private @[[KERNEL]](%arg0: memref<?x9x9x2xf32>, %arg1: memref<?x4xf32>, %arg2: memref<18x4xf32>, {{.*}}) attributes {nncc.row_args = array<i64: 2, 2, 5>
+// CHECK: %[[N:.*]] = memref.dim %arg0, %c0
+// CHECK: %[[NONE:.*]] = arith.cmpi eq, %[[N]], %c0
+// CHECK: scf.if %[[NONE]] {
+// CHECK: linalg.fill {{.*}} outs(%{{.*}} : memref<?x4xf32, strided<[4, 1], offset: ?>>)
 // CHECK: memref.alloca() : memref<18xindex>
 // CHECK: memref.load %{{.*}} : memref<18xindex>
 // CHECK: scf.for {{.*}} iter_args(
