@@ -20,6 +20,17 @@ namespace {
 
 thread_local bool inPool = false;
 
+/// Spinning on other threads' progress: the pause instruction, and after a
+/// while a yield of the core, so that a thread of the pool whose core
+/// another process has taken gets it back soon (spinning only, a training
+/// epoch on a loaded machine took up to 30 times as long).
+void pauseOrYield(int spin) {
+  if (spin < 2048 || spin % 64 != 0)
+    NNCC_PAUSE();
+  else
+    std::this_thread::yield();
+}
+
 class Pool {
 public:
   Pool() {
@@ -58,8 +69,8 @@ public:
   void withdraw(BackgroundJob *job) {
     BackgroundJob *expected = job;
     background_.compare_exchange_strong(expected, nullptr);
-    while (visitors_.load() > 0)
-      NNCC_PAUSE();
+    for (int spin = 0; visitors_.load() > 0; ++spin)
+      pauseOrYield(spin);
   }
 
   int size() const { return size_; }
@@ -86,23 +97,54 @@ public:
       bounds_[i] = std::min(end, begin + (i * n / chunks + 7) / 8 * 8);
     task_ = task;
     ctx_ = ctx;
-    chunks_ = chunks;
-    pending_.store(chunks - 1);
+    chunks_.store(chunks, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    uint64_t job = generation_.load(std::memory_order_relaxed) + 1;
+    claim_.store(job << kChunkBits, std::memory_order_release);
     {
       std::lock_guard<std::mutex> lock(sleepMutex_);
-      generation_.fetch_add(1, std::memory_order_release);
+      generation_.store(job, std::memory_order_release);
     }
     if (sleeping_.load() > 0)
       wake_.notify_all();
+    // The caller takes chunks too, from the first: a worker that is slow to
+    // come (asleep, or its core taken by another process) leaves its chunk
+    // to the caller instead of holding the job up.
     inPool = true;
-    task(ctx, bounds_[0], bounds_[1]);
+    int64_t done = runChunks(job);
     inPool = false;
-    while (pending_.load(std::memory_order_acquire) > 0)
-      NNCC_PAUSE();
+    done_.fetch_add(done, std::memory_order_acq_rel);
+    for (int spin = 0; done_.load(std::memory_order_acquire) < chunks; ++spin)
+      pauseOrYield(spin);
   }
 
 private:
+  static constexpr int kChunkBits = 20; // claim_: the job number, then the next chunk
+
+  /// Runs the chunks of `job` that no other thread has taken, one at a
+  /// time; returns how many. Each chunk goes to one thread, and its rows
+  /// are the same whichever thread that is.
+  int64_t runChunks(uint64_t job) {
+    int64_t ran = 0;
+    uint64_t c = claim_.load(std::memory_order_acquire);
+    for (;;) {
+      // A stale job number, or all chunks taken: this job has nothing left.
+      // (chunks_ belongs to `job` while a chunk of it is unclaimed; when it
+      // does not, the exchange below fails, claim_ having moved on.)
+      if ((c >> kChunkBits) != job || static_cast<int64_t>(c & ((1u << kChunkBits) - 1)) >=
+                                          chunks_.load(std::memory_order_relaxed))
+        return ran;
+      if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel))
+        continue;
+      int64_t i = static_cast<int64_t>(c & ((1u << kChunkBits) - 1));
+      task_(ctx_, bounds_[i], bounds_[i + 1]);
+      ++ran;
+      c = claim_.load(std::memory_order_acquire);
+    }
+  }
+
   void work(int id) {
+    (void)id;
     inPool = true;
     uint64_t seen = 0;
     for (;;) {
@@ -113,6 +155,8 @@ private:
       for (int spin = 0; now == seen && spin < 200000; ++spin) {
         if (runBackgroundPiece())
           spin = 0;
+        else if (spin % 256 == 255)
+          std::this_thread::yield(); // others' turn, if the machine is loaded
         else
           NNCC_PAUSE();
         now = generation_.load(std::memory_order_acquire);
@@ -130,10 +174,8 @@ private:
       seen = now;
       if (stop_)
         return;
-      if (id < chunks_) {
-        task_(ctx_, bounds_[id], bounds_[id + 1]);
-        pending_.fetch_sub(1, std::memory_order_release);
-      }
+      if (int64_t ran = runChunks(now))
+        done_.fetch_add(ran, std::memory_order_acq_rel);
     }
   }
 
@@ -158,12 +200,13 @@ private:
   std::vector<std::thread> workers_;
   std::mutex busy_, sleepMutex_;
   std::condition_variable wake_;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0}, sleeping_{0};
+  std::atomic<uint64_t> generation_{0}, claim_{0};
+  std::atomic<int64_t> done_{0};
+  std::atomic<int> sleeping_{0};
   bool stop_ = false;
   RowTask task_ = nullptr;
   void *ctx_ = nullptr;
-  int64_t chunks_ = 0;
+  std::atomic<int64_t> chunks_{0};
   std::vector<int64_t> bounds_;
 };
 
@@ -202,8 +245,8 @@ bool BackgroundJob::runOne() {
 void BackgroundJob::finish() {
   while (runOne()) {
   }
-  while (done_.load(std::memory_order_acquire) < pieces_)
-    NNCC_PAUSE();
+  for (int spin = 0; done_.load(std::memory_order_acquire) < pieces_; ++spin)
+    pauseOrYield(spin);
   if (published_)
     pool().withdraw(this);
   published_ = false;

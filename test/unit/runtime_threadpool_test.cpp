@@ -87,4 +87,77 @@ TEST(BackgroundJob, ASecondJobRunsInItsFinish) {
   EXPECT_EQ(onCaller, 8);
 }
 
+// A row job's chunks go to whichever thread takes them first: with every
+// worker held up (here by a background piece that waits for the job's end;
+// on a loaded machine, by another process on its core), the caller runs
+// them all instead of waiting. Each row still runs once.
+TEST(ParallelFor, DoesNotWaitForABusyWorker) {
+  if (std::thread::hardware_concurrency() < 2 || nncc::rt::threadCount() != 2)
+    GTEST_SKIP() << "needs a pool of exactly one worker";
+  std::atomic<bool> started{false}, release{false};
+  std::thread::id caller = std::this_thread::get_id();
+  BackgroundJob hold;
+  hold.start(
+      [&](int64_t) {
+        if (std::this_thread::get_id() == caller)
+          return; // finish() on the caller: nothing to hold
+        started = true;
+        while (!release.load())
+          std::this_thread::yield();
+      },
+      1);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!started.load() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(started.load()) << "the worker never took the background piece";
+  struct Rows {
+    std::vector<int> runs = std::vector<int>(4096, 0);
+    std::thread::id caller;
+    std::atomic<int> offCaller{0};
+  } rows;
+  rows.caller = caller;
+  nncc::rt::parallelFor(
+      [](void *ctx, int64_t begin, int64_t end) {
+        auto *r = static_cast<Rows *>(ctx);
+        r->offCaller += std::this_thread::get_id() != r->caller;
+        for (int64_t i = begin; i < end; ++i)
+          ++r->runs[i];
+      },
+      &rows, 0, 4096, 64);
+  release = true;
+  hold.finish();
+  EXPECT_EQ(rows.offCaller.load(), 0);
+  for (int64_t i = 0; i < 4096; ++i)
+    ASSERT_EQ(rows.runs[i], 1) << "row " << i;
+}
+
+// Many jobs of different sizes back to back, while other threads compete
+// for the cores: every row of every job runs exactly once.
+TEST(ParallelFor, EveryRowOnceUnderLoad) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> load;
+  for (int i = 0; i < 3; ++i)
+    load.emplace_back([&] {
+      volatile uint64_t x = 0;
+      while (!stop.load(std::memory_order_relaxed))
+        x = x + 1;
+    });
+  for (int job = 0; job < 2000; ++job) {
+    int64_t n = 64 + (job * 37) % 2000;
+    std::vector<int> runs(n, 0);
+    nncc::rt::parallelFor(
+        [](void *ctx, int64_t begin, int64_t end) {
+          auto *r = static_cast<std::vector<int> *>(ctx);
+          for (int64_t i = begin; i < end; ++i)
+            ++(*r)[i];
+        },
+        &runs, 0, n, 8);
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_EQ(runs[i], 1) << "row " << i << " of job " << job;
+  }
+  stop = true;
+  for (std::thread &t : load)
+    t.join();
+}
+
 } // namespace
