@@ -278,7 +278,7 @@ int main(int argc, char **argv) {
   int e7Steps = 50;
   app.add_option("--e7-steps", e7Steps, "timed training steps of E7 (the CNN)");
   app.add_option("--only", only, "time one part alone, for profiling")
-      ->check(CLI::IsMember({"train", "infer", "batch1", "e7", "big"}));
+      ->check(CLI::IsMember({"train", "step", "loop", "infer", "batch1", "e7", "big"}));
   app.add_option("--cpu", targetCpu,
                  "the CPU to compile for: native, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or an "
                  "LLVM CPU name (nncc compile's --cpu)");
@@ -325,7 +325,9 @@ int main(int argc, char **argv) {
   rt::data::BatchIterator batches(data->trainImages, data->trainLabels, 64, 123);
   rt::Tensor xb, yb;
   std::vector<double> epochTimes;
-  for (int e = 0; e <= (only == "infer" || only == "batch1" ? -1 : epochs); ++e) {
+  bool stepEpochs = only.empty() || only == "train" || only == "step",
+       loopEpochs = only.empty() || only == "train" || only == "loop";
+  for (int e = 0; e <= (stepEpochs ? epochs : -1); ++e) {
     auto t0 = Clock::now();
     batches.startEpoch();
     double loss = 0;
@@ -345,7 +347,8 @@ int main(int argc, char **argv) {
     fmt::print("epoch {} ({}): {:.1f} ms, {} steps, avg loss {:.4f}\n", e + 1,
                e ? "timed" : "warm-up", dt * 1e3, steps, loss / steps);
   }
-  result["epoch_ms_median"] = median(epochTimes) * 1e3;
+  if (stepEpochs)
+    result["epoch_ms_median"] = median(epochTimes) * 1e3;
 
   // The same epochs (the same batches) as a compiled loop: the training set
   // uploaded once, `stepsPerCall` steps per call.
@@ -361,7 +364,7 @@ int main(int argc, char **argv) {
   std::mt19937_64 shuffler(123); // a BatchIterator's shuffle
   std::vector<double> loopTimes;
   rt::Tensor batchOf64 = rt::Tensor::of<int32_t>({}, {64});
-  for (int e = 0; e <= (only == "infer" || only == "batch1" ? -1 : epochs); ++e) {
+  for (int e = 0; e <= (loopEpochs ? epochs : -1); ++e) {
     auto t0 = Clock::now();
     std::shuffle(order.begin(), order.end(), shuffler);
     auto od = looped.upload(rt::Tensor::of<int32_t>({rows}, order));
@@ -388,9 +391,11 @@ int main(int argc, char **argv) {
     fmt::print("epoch {} ({}, compiled loop of {} steps): {:.1f} ms, {} steps, avg loss {:.4f}\n",
                e + 1, e ? "timed" : "warm-up", stepsPerCall, dt * 1e3, steps, loss / steps);
   }
-  result["loop_epoch_ms_median"] = median(loopTimes) * 1e3;
-  result["loop_steps_per_call"] = stepsPerCall;
-  if (only == "train")
+  if (loopEpochs) {
+    result["loop_epoch_ms_median"] = median(loopTimes) * 1e3;
+    result["loop_steps_per_call"] = stepsPerCall;
+  }
+  if (only == "train" || only == "step" || only == "loop")
     return 0;
 
   // Inference: the 10000 test images in one batch, and batch-1 latency.
