@@ -188,6 +188,30 @@ void bigBatch(rt::Tensor &x, rt::Tensor &y) {
     y.data<int32_t>()[i] = static_cast<int32_t>(rng() % 10);
 }
 
+/// The variables after one epoch of single steps from the initial weights,
+/// on the CPU bench's batches (seed 123): what the compiled loop's first
+/// epoch must give.
+rt::Expected<rt::TensorMap> oneEpochOfSingleSteps(const std::shared_ptr<rt::Executable> &exe,
+                                                  const rt::data::Dataset &data) {
+  rt::Session session(exe);
+  if (rt::Status s = session.initialize(); !s.ok())
+    return s;
+  rt::data::BatchIterator batches(data.trainImages, data.trainLabels, 64, 123);
+  batches.startEpoch();
+  rt::Tensor xb, yb;
+  while (batches.next(xb, yb))
+    if (auto out = session.run("train", {{"x", xb}, {"y", yb}}, {"cost"}); !out)
+      return out.status();
+  rt::TensorMap weights;
+  for (const auto &v : exe->proto().variables()) {
+    auto t = session.variable(v.name());
+    if (!t)
+      return t.status();
+    weights[v.name()] = *t;
+  }
+  return weights;
+}
+
 /// The same training as a compiled loop (the model's "train_loop"): the
 /// training set uploaded once, each call `steps` batches gathered on the
 /// device and queued with one wait (runtime/cuda/LoopRunner.h); three
@@ -196,7 +220,7 @@ void bigBatch(rt::Tensor &x, rt::Tensor &y) {
 /// (each call's steps one CUDA graph, replayed) or without
 /// (NNCC_CUDA_GRAPHS=0 while the session makes its runners).
 void benchLoop(const std::shared_ptr<rt::Executable> &exe, const rt::data::Dataset &data, Report &r,
-               bool graphs) {
+               bool graphs, const rt::TensorMap *reference) {
   std::string key = graphs ? "mlp_loop" : "mlp_loop_nographs";
   const char *wasSet = std::getenv("NNCC_CUDA_GRAPHS");
   std::string was = wasSet ? wasSet : "";
@@ -249,6 +273,21 @@ void benchLoop(const std::shared_ptr<rt::Executable> &exe, const rt::data::Datas
       epochMs.push_back(ms);
     if (e == 0)
       r.numbers[key + "_loss_epoch1"] = loss / count;
+    if (e == 0 && reference) { // the weights single steps give, to fp32 rounding
+      double diff = 0;
+      for (const auto &[name, want] : *reference) {
+        auto got = session.variable(name);
+        if (!got)
+          return r.fail(key, "variable " + name + ": " + got.error());
+        std::vector<double> a = got->toDoubles(), b = want.toDoubles();
+        double scale = 1e-6;
+        for (double v : b)
+          scale = std::max(scale, std::abs(v));
+        for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+          diff = std::max(diff, std::abs(a[i] - b[i]) / scale);
+      }
+      r.numbers[key + "_weights_rel_diff"] = diff;
+    }
     fmt::print("mlp compiled-loop epoch {} ({} steps a call, graphs {}): {:.2f} ms, avg loss "
                "{:.4f}\n",
                e + 1, steps, graphs ? "on" : "off", ms, loss / count);
@@ -330,8 +369,11 @@ bool benchMlp(const Options &o, Report &r) {
   r.numbers["mlp_loss_epoch1"] = firstLoss;
   r.numbers["mlp_loss_last"] = lastLoss;
   if (exe->signature("train_loop")) {
-    benchLoop(exe, *data, r, true);
-    benchLoop(exe, *data, r, false);
+    auto reference = oneEpochOfSingleSteps(exe, *data);
+    if (!reference)
+      r.fail("mlp_loop_reference", reference.error());
+    benchLoop(exe, *data, r, true, reference ? &*reference : nullptr);
+    benchLoop(exe, *data, r, false, reference ? &*reference : nullptr);
   }
 
   // Test accuracy of the trained weights: argmax of the probabilities.

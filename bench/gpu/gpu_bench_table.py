@@ -242,6 +242,12 @@ def main():
             same = abs(ours - ref) <= 1e-3 * max(abs(ref), 1e-6)
             notes.append(f"nncc's compiled loop ({what}): average loss {ours:.6f} in epoch 1, "
                          f"step by step {ref:.6f}: {'the same' if same else 'DIFFERENT'}")
+    for key, what in [("mlp_loop_weights_rel_diff", "graphs on"),
+                      ("mlp_loop_nographs_weights_rel_diff", "graphs off")]:
+        if n.get(key) is not None:
+            notes.append(f"nncc's compiled loop ({what}): weights after epoch 1 within "
+                         f"{n[key]:.2e} of one epoch of single steps (of each variable's "
+                         f"largest value): {'the same' if n[key] <= 1e-3 else 'DIFFERENT'}")
     if notes:
         L += ["", "Notes:"] + [f"- {x}" for x in notes]
     L += kernel_tables(k)
