@@ -8,6 +8,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Pass/PassManager.h"
 
+#include "llvm/ADT/SetVector.h"
+
 using namespace mlir;
 
 namespace nncc::cuda {
@@ -45,8 +47,9 @@ LogicalResult checkFeeds(func::FuncOp func) {
 
 /// A kernel group (an nn.fusion's ops, or one op) as a function of its
 /// inputs returning the values it computes, lowered to linalg by the CPU's
-/// lowering: the ops' one definition. Constants the group reads are
-/// cloned in (kernels inline them).
+/// lowering, in the CPU's forms: the ops' one definition (a convolution a
+/// product of its windows, which the tiled kernels run as implicit GEMM).
+/// Constants the group reads are cloned in (kernels inline them).
 FailureOr<OwningOpRef<ModuleOp>> lowerGroup(Operation *op, ArrayRef<Value> inputs,
                                             ArrayRef<Value> computed) {
   MLIRContext *ctx = op->getContext();
@@ -87,10 +90,49 @@ FailureOr<OwningOpRef<ModuleOp>> lowerGroup(Operation *op, ArrayRef<Value> input
     results.push_back(map.lookup(v));
   b.create<func::ReturnOp>(op->getLoc(), results);
   PassManager pm(ctx, ModuleOp::getOperationName());
-  cpu::buildLinalgPipeline(pm, /*cpuForms=*/false);
+  cpu::buildLinalgPipeline(pm);
   if (failed(pm.run(*module)))
     return failure();
   return module;
+}
+
+/// The values of a fusion group that its convolutions read, and those
+/// they compute other than for one elementwise epilogue, in the group's
+/// order: each a kernel of its own, so that a convolution's operands are
+/// buffers and its result the output of its kernel, where the tiled
+/// product kernels run it (its gradients after a max-pool's gradient, in a
+/// training step's group).
+SmallVector<Value> convolutionOperands(nn::FusionOp fusion) {
+  Block &body = fusion.getBody().front();
+  llvm::SetVector<Value> staged;
+  auto computedHere = [&](Value v) {
+    Operation *def = v.getDefiningOp();
+    return def && def->getBlock() == &body && !isa<nn::ConstantOp>(def);
+  };
+  for (Operation &op : body.without_terminator()) {
+    if (!isa<nn::Conv2DOp, nn::Conv2DBackpropInputOp, nn::Conv2DBackpropFilterOp>(op))
+      continue;
+    for (Value operand : op.getOperands())
+      if (computedHere(operand))
+        staged.insert(operand);
+    // Its result, unless one elementwise epilogue (a bias, an activation)
+    // reads it: the product once, not once per reader (an optimizer's
+    // slots and weights).
+    Value result = op.getResult(0);
+    if (!result.hasOneUse() || llvm::any_of(result.getUsers(), [&](Operation *user) {
+          return !user->hasTrait<nn::Elementwise>() && !isa<nn::YieldOp>(user);
+        }))
+      staged.insert(result);
+  }
+  // In the body's order: a staged value's kernel reads those before it.
+  SmallVector<Value> ordered(staged.begin(), staged.end());
+  llvm::sort(ordered, [](Value a, Value b) {
+    return a.getDefiningOp()->isBeforeInBlock(b.getDefiningOp());
+  });
+  // Those the group yields are computed as its results anyway.
+  llvm::erase_if(
+      ordered, [&](Value v) { return llvm::is_contained(body.getTerminator()->getOperands(), v); });
+  return ordered;
 }
 
 class ProgramBuilder {
@@ -187,9 +229,15 @@ private:
       if (!operand.getDefiningOp<nn::ConstantOp>() && !llvm::is_contained(inputs, operand))
         inputs.push_back(operand);
     SmallVector<Value> computed(op->getResults());
-    if (auto fusion = dyn_cast<nn::FusionOp>(op))
-      computed.assign(fusion.getBody().front().getTerminator()->operand_begin(),
+    // Values of the group computed by kernels of their own before its
+    // results (each in a buffer that the later kernels read).
+    unsigned staged = 0;
+    if (auto fusion = dyn_cast<nn::FusionOp>(op)) {
+      computed = convolutionOperands(fusion);
+      staged = computed.size();
+      computed.append(fusion.getBody().front().getTerminator()->operand_begin(),
                       fusion.getBody().front().getTerminator()->operand_end());
+    }
     auto lowered = lowerGroup(op, inputs, computed);
     if (failed(lowered))
       return failure();
@@ -239,7 +287,8 @@ private:
         l.add_args(a);
       unsigned out = newBuffer(v, *dims);
       l.add_args(out);
-      buffers_[op->getNumResults() ? op->getResult(j) : computed[j]] = out;
+      if (j >= staged)
+        buffers_[op->getNumResults() ? op->getResult(j - staged) : computed[j]] = out;
       // The group's later kernels read this value where they need it
       // rather than compute it again (a momentum update's new velocity
       // in the new weights: its product once, not twice).

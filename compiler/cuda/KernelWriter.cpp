@@ -383,6 +383,43 @@ std::string KernelWriter::compute(Value v, const Coords &coords) {
       .Case<tensor::ReshapeOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp>(
           [&](Operation *) { return relaid(op->getOperand(0)); })
       .Case([&](tensor::CastOp c) { return at(c.getSource(), coords); })
+      .Case([&](tensor::InsertSliceOp s) -> std::string {
+        // The source's element where the coordinates fall on the slice
+        // (offset + stride * i, i inside the source: a convolution's
+        // padding, a stride's spread), else the destination's; the source
+        // read at a clamped position, so that no read leaves it.
+        Value source = s.getSource();
+        ArrayRef<int64_t> offsets = s.getStaticOffsets(), strides = s.getStaticStrides();
+        if (tensorOf(source).getRank() != tensorOf(v).getRank() ||
+            ShapedType::isDynamicShape(offsets) || ShapedType::isDynamicShape(strides)) {
+          failedAt_ = failedAt_ ? failedAt_ : op;
+          return "0";
+        }
+        Coords inner;
+        std::vector<std::string> inside;
+        for (auto [i, c] : llvm::enumerate(coords)) {
+          std::string size = dim(source, i);
+          if (offsets[i] == 0 && strides[i] == 1 && size == dim(v, i)) {
+            inner.push_back(c);
+            continue;
+          }
+          std::string rel = fresh("p"), q = fresh("q"), clamped = fresh("c");
+          std::string stride = std::to_string(strides[i]) + "LL";
+          line("const long long " + rel + " = " + c + " - " + std::to_string(offsets[i]) + "LL, " +
+               q + " = " + rel + " / " + stride + ";");
+          line("const long long " + clamped + " = " + q + " < 0 ? 0 : " + q + " < " + size + " ? " +
+               q + " : " + size + " - 1;");
+          inside.push_back(rel + " >= 0 && " + q + " < " + size +
+                           (strides[i] == 1 ? "" : " && " + rel + " % " + stride + " == 0"));
+          inner.push_back(clamped);
+        }
+        if (inside.empty())
+          return at(source, inner);
+        std::string ok = fresh("ok");
+        line("const bool " + ok + " = " + join(inside, " && ") + ";");
+        std::string a = at(source, inner), b = at(s.getDest(), coords);
+        return "(" + ok + " ? " + a + " : " + b + ")";
+      })
       .Case([&](tensor::EmptyOp) { return "(" + T + ")0"; })
       .Case([&](tensor::FromElementsOp f) {
         std::string lin = linear(coords, v);
@@ -648,8 +685,8 @@ std::string KernelWriter::scalar(Value v) {
 /// An affine.apply's expression over index values `x` (dims, then symbols)
 /// as C; floor division and modulo by positive constants round toward
 /// -infinity as affine's do.
-static std::optional<std::string> affineExpression(AffineExpr e, const std::vector<std::string> &x,
-                                                   unsigned numDims) {
+std::optional<std::string> affineExpression(AffineExpr e, const std::vector<std::string> &x,
+                                            unsigned numDims) {
   if (auto d = dyn_cast<AffineDimExpr>(e))
     return x[d.getPosition()];
   if (auto s = dyn_cast<AffineSymbolExpr>(e))

@@ -18,6 +18,8 @@
 #include "compiler/cuda/Precision.h"
 #include "runtime/Abi.h"
 
+#include "mlir/IR/AffineExpr.h"
+#include "mlir/IR/AffineMap.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 #include "mlir/Support/LogicalResult.h"
@@ -25,6 +27,7 @@
 #include "llvm/ADT/DenseMap.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +37,12 @@ using abi::kMaxKernelArgs;
 
 /// The C++ type of an element type: float, double, int, long long, bool.
 std::string cType(mlir::Type elt);
+
+/// An affine expression over index values `x` (dims, then symbols) as C;
+/// floor division and modulo by positive constants round toward -infinity
+/// as affine's do. Nothing for an expression C cannot say.
+std::optional<std::string> affineExpression(mlir::AffineExpr e, const std::vector<std::string> &x,
+                                            unsigned numDims);
 
 /// A tensor's dimensions: >= 0 known, -c for c times N (the run's unknown
 /// size, the feeds' batch).
@@ -66,6 +75,16 @@ struct Tiling {
 /// the contraction.
 struct WmmaTiling {
   int bm, bn, wm, wn, splits;
+};
+
+/// How a tiled kernel reads its product's operands: A [M, K] and B [K, C]
+/// from the arguments named, transposed where ta, tb say, or, where
+/// loadA / loadB name one, each element (row, k) or (k, col) through a
+/// lambda of the kernel (a convolution's windows: implicit GEMM).
+struct ProductOperands {
+  std::string A, B;
+  bool ta = false, tb = false;
+  std::string loadA, loadB;
 };
 
 /// A product kernel written for one tile shape.
@@ -144,10 +163,22 @@ private:
   /// A tiled product kernel's body after its sizes: FMAs on a tile of
   /// accumulators per thread, or WMMA fragments (by `precision_`); both
   /// run `epilogue` for each element with `accv` the product at `lin`.
-  std::string tiledProductFma(const Tiling &tiling, const std::string &T, const std::string &A,
-                              const std::string &B, bool ta, bool tb, const std::string &epilogue);
-  std::string tiledProductWmma(const WmmaTiling &tiling, const std::string &A, const std::string &B,
-                               bool ta, bool tb, const std::string &epilogue);
+  std::string tiledProductFma(const Tiling &tiling, const std::string &T,
+                              const ProductOperands &operands, const std::string &epilogue);
+  std::string tiledProductWmma(const WmmaTiling &tiling, const ProductOperands &operands,
+                               const std::string &epilogue);
+  /// A window product's operands (kWindowProductAttr: a convolution or
+  /// its filter's gradient as a product of its windows): A the windows,
+  /// B the filter or dy, each read through a lambda where it is no plain
+  /// matrix; `sizes` gets M, C and K, `loaders` the lambdas.
+  ProductOperands windowOperands(mlir::Operation *product, std::string &sizes,
+                                 std::string &loaders);
+  /// A lambda `name(a, b)` giving `operand`'s element at `map` of the
+  /// loops, loops `first` (with their extents, the last fastest) taken
+  /// from a, `second` from b.
+  using Loops = std::vector<std::pair<unsigned, std::string>>;
+  std::string loader(const std::string &name, mlir::Operation *product, mlir::Value operand,
+                     mlir::AffineMap map, const Loops &first, const Loops &second);
 
   /// Who computes one element of a grid-stride kernel: one thread, a warp
   /// or the whole block.

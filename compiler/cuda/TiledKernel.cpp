@@ -11,9 +11,11 @@
 // tiles whose eight warps split the contraction. Slices of both operands
 // are staged in shared memory, the next slice loaded into registers while
 // the current one is multiplied.
+#include "compiler/cpu/Passes.h"
 #include "compiler/cuda/KernelWriter.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -34,6 +36,9 @@ struct Staging {
   int bm, bn, depth;
   std::string A, B, T;
   bool ta, tb;
+  /// Where set, the operand's element (row, k) or (k, col) is this
+  /// lambda's (a convolution's windows), not a read of A or B.
+  std::string loadA = {}, loadB = {};
 
   int loadsA() const { return bm * depth / 256; }
   int loadsB() const { return bn * depth / 256; }
@@ -64,12 +69,16 @@ struct Staging {
                       "      const long long gr = row0 + r, gk = " + k0 +
                           " + kk;\n"
                           "      ra[l] = gr < M && gk < K ? " +
-                          A + "[" + (ta ? "gk * M + gr" : "gr * K + gk") + "] : (" + T + ")0;\n") +
+                          (loadA.empty() ? A + "[" + (ta ? "gk * M + gr" : "gr * K + gk") + "]"
+                                         : loadA + "(gr, gk)") +
+                          " : (" + T + ")0;\n") +
            perElement(loadsB(), slotB(e),
                       "      const long long gk = " + k0 +
                           " + kk, gc = col0 + c;\n"
                           "      rb[l] = gk < K && gc < C ? " +
-                          B + "[" + (tb ? "gc * K + gk" : "gk * C + gc") + "] : (" + T + ")0;\n");
+                          (loadB.empty() ? B + "[" + (tb ? "gc * K + gk" : "gk * C + gc") + "]"
+                                         : loadB + "(gk, gc)") +
+                          " : (" + T + ")0;\n");
   }
   /// Stores the registers into As and Bs, each element through `round`.
   std::string store(const std::string &round) const {
@@ -108,17 +117,46 @@ std::string storeElement(int indent, const std::string &row, const std::string &
 
 Operation *KernelWriter::tiledProduct(Value result) {
   auto resultType = tensorOf(result);
-  if (resultType.getRank() != 2 || !isa<FloatType>(resultType.getElementType()))
+  if (!isa<FloatType>(resultType.getElementType()))
     return nullptr;
   auto isInput = [&](Value v) { return llvm::is_contained(inputs_, v); };
-  // A product of two inputs into zeros (a fill of 0).
+  // What a window product's operand loader may compute on the way from
+  // the inputs: no reductions (a window's padding, a stride's spread, the
+  // filter turned are reads at other places).
+  std::function<bool(Value)> readable = [&](Value v) {
+    if (isInput(v))
+      return true;
+    Operation *op = v.getDefiningOp();
+    if (isa_and_nonnull<tensor::EmptyOp, arith::ConstantOp>(op))
+      return true;
+    if (auto slice = dyn_cast_or_null<tensor::InsertSliceOp>(op))
+      return readable(slice.getSource()) && readable(slice.getDest());
+    auto l = dyn_cast_or_null<linalg::LinalgOp>(op);
+    return l && l.getNumReductionLoops() == 0 && llvm::all_of(op->getOperands(), [&](Value x) {
+             return !isa<RankedTensorType>(x.getType()) || readable(x);
+           });
+  };
+  // A product of two inputs into zeros (a fill of 0); a window product of
+  // readable operands.
   auto pureProduct = [&](Operation *op) {
     auto l = cast<linalg::LinalgOp>(op);
     auto fill = l.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>();
     auto zero = fill ? fill.getInputs()[0].getDefiningOp<arith::ConstantOp>() : nullptr;
     auto value = zero ? dyn_cast<FloatAttr>(zero.getValue()) : nullptr;
-    return value && value.getValue().isZero() && isInput(l.getDpsInputOperand(0)->get()) &&
-           isInput(l.getDpsInputOperand(1)->get());
+    if (!value || !value.getValue().isZero())
+      return false;
+    Value a = l.getDpsInputOperand(0)->get(), b = l.getDpsInputOperand(1)->get();
+    if (op->hasAttr(cpu::kWindowProductAttr))
+      return readable(a) && readable(b);
+    return isInput(a) && isInput(b) && resultType.getRank() == 2;
+  };
+  auto isProduct = [](Operation *op) {
+    return isa<linalg::MatmulOp, linalg::MatmulTransposeAOp, linalg::MatmulTransposeBOp>(op) ||
+           (isa<linalg::GenericOp>(op) && op->hasAttr(cpu::kWindowProductAttr) &&
+            op->getNumOperands() == 3 && op->getNumResults() == 1 &&
+            cast<linalg::GenericOp>(op)
+                .getIndexingMapMatchingResult(op->getResult(0))
+                .isProjectedPermutation());
   };
   // Walk up from the result through elementwise linalg ops of the result's
   // shape that read what they reach at their own element; exactly one
@@ -132,7 +170,7 @@ Operation *KernelWriter::tiledProduct(Value result) {
     auto l = dyn_cast_or_null<linalg::LinalgOp>(op);
     if (!l)
       return false;
-    if (isa<linalg::MatmulOp, linalg::MatmulTransposeAOp, linalg::MatmulTransposeBOp>(op)) {
+    if (isProduct(op)) {
       if (v.getType() != result.getType() || !pureProduct(op) || (product && product != op))
         ok = false;
       product = op;
@@ -173,12 +211,11 @@ const WmmaTiling kWmmaTilings[] = {
 };
 
 std::string KernelWriter::tiledProductFma(const Tiling &t, const std::string &T,
-                                          const std::string &A, const std::string &B, bool ta,
-                                          bool tb, const std::string &epilogue) {
+                                          const ProductOperands &o, const std::string &epilogue) {
   // 256 threads: (bm/tm) x (bn/tn) per split of the contraction.
   const int depth = t.bk * t.splits, perSplit = 256 / t.splits;
   const int rowStep = t.bm / t.tm, colStep = t.bn / t.tn;
-  Staging stage{t.bm, t.bn, depth, A, B, T, ta, tb};
+  Staging stage{t.bm, t.bn, depth, o.A, o.B, T, o.ta, o.tb, o.loadA, o.loadB};
   auto str = [](int v) { return std::to_string(v); };
   std::string fma = T == "double" ? "fma" : "fmaf";
   std::string s;
@@ -238,8 +275,7 @@ std::string KernelWriter::tiledProductFma(const Tiling &t, const std::string &T,
   return s;
 }
 
-std::string KernelWriter::tiledProductWmma(const WmmaTiling &t, const std::string &A,
-                                           const std::string &B, bool ta, bool tb,
+std::string KernelWriter::tiledProductWmma(const WmmaTiling &t, const ProductOperands &o,
                                            const std::string &epilogue) {
   bool bf16 = precision_ == Precision::BF16;
   auto str = [](int v) { return std::to_string(v); };
@@ -251,7 +287,7 @@ std::string KernelWriter::tiledProductWmma(const WmmaTiling &t, const std::strin
   std::string round = bf16 ? "__float2bfloat16" : "wmma::__float_to_tf32";
   const int slice = 16 * t.splits;
   const int fm = t.bm / t.wm / 16, fn = t.bn / t.wn / 16;
-  Staging stage{t.bm, t.bn, slice, A, B, "float", ta, tb};
+  Staging stage{t.bm, t.bn, slice, o.A, o.B, "float", o.ta, o.tb, o.loadA, o.loadB};
   std::string fragA =
       "wmma::fragment<wmma::matrix_a, 16, 16, " + depth + ", " + operand + ", wmma::col_major>";
   std::string fragB =
@@ -319,31 +355,155 @@ std::string KernelWriter::tiledProductWmma(const WmmaTiling &t, const std::strin
   return s;
 }
 
-FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product,
-                                                LaunchShape &shape) {
-  auto mm = cast<linalg::LinalgOp>(product);
-  Value lhs = mm.getDpsInputOperand(0)->get(), rhs = mm.getDpsInputOperand(1)->get();
+std::string KernelWriter::loader(const std::string &name, Operation *product, Value operand,
+                                 AffineMap map, const Loops &first, const Loops &second) {
+  scopes_.assign(1, Scope());
+  current_ = 0;
+  baseIndent_ = 4;
+  std::vector<std::string> loops(map.getNumDims(), "0LL");
+  auto split = [&](const std::string &index, const Loops &order) {
+    if (order.size() == 1) {
+      loops[order[0].first] = index;
+      return;
+    }
+    std::string rest = fresh("r");
+    line("long long " + rest + " = " + index + ";");
+    for (size_t i = order.size(); i-- > 0;) {
+      std::string c = fresh("c");
+      if (i == 0) {
+        line("const long long " + c + " = " + rest + ";");
+      } else {
+        line("const long long " + c + " = " + rest + " % " + order[i].second + ";");
+        line(rest + " /= " + order[i].second + ";");
+      }
+      loops[order[i].first] = c;
+    }
+  };
+  split("x_", first);
+  split("y_", second);
+  Coords coords;
+  for (AffineExpr e : map.getResults()) {
+    auto c = affineExpression(e, loops, map.getNumDims());
+    if (!c) {
+      failedAt_ = failedAt_ ? failedAt_ : product;
+      return "";
+    }
+    coords.push_back(*c);
+  }
+  std::string v = at(operand, coords);
+  return "  auto " + name + " = [&](const long long x_, const long long y_) -> " +
+         cType(tensorOf(operand).getElementType()) + " {\n" + scopes_[0].text + "    return " + v +
+         ";\n  };\n";
+}
+
+ProductOperands KernelWriter::windowOperands(Operation *product, std::string &sizes,
+                                             std::string &loaders) {
+  auto g = cast<linalg::GenericOp>(product);
+  Value y = product->getResult(0);
+  // Rows: the output's loops but its last (the columns); the contraction:
+  // the reduction loops, their extents those of the operands they index.
+  AffineMap outMap = g.getIndexingMapMatchingResult(cast<OpResult>(y));
+  Loops rows, cols, depth;
+  for (unsigned i = 0; i < outMap.getNumResults(); ++i)
+    (i + 1 < outMap.getNumResults() ? rows : cols)
+        .push_back({cast<AffineDimExpr>(outMap.getResult(i)).getPosition(), dim(y, i)});
+  SmallVector<unsigned> reduced;
+  g.getReductionDims(reduced);
+  for (unsigned d : reduced) {
+    std::string extent;
+    for (OpOperand *operand : g.getDpsInputOperands())
+      for (auto [p, e] : llvm::enumerate(g.getMatchingIndexingMap(operand).getResults()))
+        if (auto de = dyn_cast<AffineDimExpr>(e); de && de.getPosition() == d && extent.empty())
+          extent = dim(operand->get(), p);
+    if (extent.empty())
+      failedAt_ = failedAt_ ? failedAt_ : product;
+    depth.push_back({d, extent});
+  }
+  auto product_ = [](const Loops &loops) {
+    std::string s;
+    for (const auto &l : loops)
+      s += (s.empty() ? "" : "*") + l.second;
+    return s;
+  };
+  sizes = "  const long long M = " + product_(rows) + ", C = " + product_(cols) +
+          ", K = " + product_(depth) + ";\n";
+  // nn-to-linalg's window product reads (the filter or dy, the windows).
+  OpOperand *b = g.getDpsInputOperand(0), *a = g.getDpsInputOperand(1);
+  // An operand read in place where it is an input laid out as the product
+  // reads it; the windows through a lambda.
+  auto plain = [&](OpOperand *operand, const Loops &outer, const Loops &inner) {
+    AffineMap map = g.getMatchingIndexingMap(operand);
+    if (!llvm::is_contained(inputs_, operand->get()) ||
+        map.getNumResults() != outer.size() + inner.size())
+      return false;
+    unsigned k = 0;
+    for (const Loops *loops : {&outer, &inner})
+      for (const auto &l : *loops)
+        if (map.getResult(k++) != getAffineDimExpr(l.first, product->getContext()))
+          return false;
+    return true;
+  };
   auto input = [&](Value v) {
     return "in" + std::to_string(llvm::find(inputs_, v) - inputs_.begin());
   };
-  bool ta = isa<linalg::MatmulTransposeAOp>(product), tb = isa<linalg::MatmulTransposeBOp>(product);
+  ProductOperands o;
+  if (plain(b, depth, cols)) {
+    o.B = input(b->get());
+  } else {
+    o.loadB = "loadB";
+    loaders += loader(o.loadB, product, b->get(), g.getMatchingIndexingMap(b), depth, cols);
+  }
+  if (plain(a, rows, depth)) {
+    o.A = input(a->get());
+  } else {
+    // Consecutive threads read consecutive rows where the windows'
+    // innermost index (the channel) is a row loop (the filter's gradient),
+    // consecutive k otherwise.
+    AffineExpr inner = g.getMatchingIndexingMap(a).getResults().back();
+    o.ta = llvm::any_of(rows, [&](const auto &l) { return inner.isFunctionOfDim(l.first); });
+    o.loadA = "loadA";
+    loaders += loader(o.loadA, product, a->get(), g.getMatchingIndexingMap(a), rows, depth);
+  }
+  return o;
+}
+
+FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product,
+                                                LaunchShape &shape) {
   Type elt = tensorOf(result).getElementType();
   std::string T = cType(elt);
   // Tensor cores for float products only: fp64 stays on FMAs.
   bool wmma = precision_ != Precision::FP32 && elt.isF32();
+  ProductOperands operands;
+  std::string sizes, loaders;
+  if (product->hasAttr(cpu::kWindowProductAttr)) {
+    operands = windowOperands(product, sizes, loaders);
+  } else {
+    auto mm = cast<linalg::LinalgOp>(product);
+    Value lhs = mm.getDpsInputOperand(0)->get(), rhs = mm.getDpsInputOperand(1)->get();
+    auto input = [&](Value v) {
+      return "in" + std::to_string(llvm::find(inputs_, v) - inputs_.begin());
+    };
+    operands.ta = isa<linalg::MatmulTransposeAOp>(product);
+    operands.tb = isa<linalg::MatmulTransposeBOp>(product);
+    operands.A = input(lhs);
+    operands.B = input(rhs);
+    sizes = "  const long long M = " + dim(result, 0) + ", C = " + dim(result, 1) +
+            ", K = " + dim(lhs, operands.ta ? 0 : 1) + ";\n";
+  }
   scopes_.assign(1, Scope());
   current_ = 0;
   baseIndent_ = 8;
   overrides_[product->getResult(0).getAsOpaquePointer()] = "accv";
-  std::string elementName = at(result, {"row", "col"});
+  // The output as a matrix of its last dimension's columns: element (row,
+  // col) is the one at `lin`.
+  int64_t rank = tensorOf(result).getRank();
+  std::string elementName =
+      at(result, rank == 2 ? Coords{"row", "col"} : delinearize("lin", result));
   if (failed(checked()))
     return failure();
-  std::string rows = dim(result, 0), cols = dim(result, 1), depth = dim(lhs, ta ? 0 : 1);
-  std::string A = input(lhs), B = input(rhs);
   // The epilogue, the same in every tiling: `accv` the product at `lin`.
   std::string epilogue =
       scopes_[0].text + std::string(baseIndent_, ' ') + "out[lin] = " + elementName + ";\n";
-  std::string sizes = "  const long long M = " + rows + ", C = " + cols + ", K = " + depth + ";\n";
   shape = {};
   shape.threads = 256;
   // Where a dimension of the output is known, tilings that leave half a
@@ -351,25 +511,31 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product
   // blocks or more, and every kernel costs NVRTC time); the smallest
   // always stays.
   auto known = shapes_.of(result);
+  int64_t knownRows = 1, knownCols = -1;
+  if (succeeded(known)) {
+    for (int64_t i = 0; i + 1 < rank; ++i)
+      knownRows = (*known)[i] < 0 || knownRows < 0 ? -1 : knownRows * (*known)[i];
+    knownCols = known->back();
+  }
   auto wanted = [&](int bm, int bn, bool last) {
     auto halfIdle = [](int64_t size, int tile) { return size >= 0 && 2 * size <= tile; };
-    return last || failed(known) || !(halfIdle((*known)[0], bm) || halfIdle((*known)[1], bn));
+    return last || failed(known) || !(halfIdle(knownRows, bm) || halfIdle(knownCols, bn));
   };
   std::string s;
   auto add = [&](const std::string &suffix, int bm, int bn, const std::string &body) {
     std::string kernel = name_ + suffix;
-    s += (s.empty() ? "" : "\n") + header(result, kernel) + sizes + body;
+    s += (s.empty() ? "" : "\n") + header(result, kernel) + sizes + loaders + body;
     shape.tilings.push_back({kernel, static_cast<unsigned>(bm), static_cast<unsigned>(bn)});
   };
   if (wmma) {
     for (const WmmaTiling &t : kWmmaTilings)
       if (wanted(t.bm, t.bn, &t == &kWmmaTilings[std::size(kWmmaTilings) - 1]))
-        add("_w" + std::to_string(t.bm), t.bm, t.bn, tiledProductWmma(t, A, B, ta, tb, epilogue));
+        add("_w" + std::to_string(t.bm), t.bm, t.bn, tiledProductWmma(t, operands, epilogue));
     return s;
   }
   for (const Tiling &t : kTilings)
     if (wanted(t.bm, t.bn, &t == &kTilings[std::size(kTilings) - 1]))
-      add("_t" + std::to_string(t.bm), t.bm, t.bn, tiledProductFma(t, T, A, B, ta, tb, epilogue));
+      add("_t" + std::to_string(t.bm), t.bm, t.bn, tiledProductFma(t, T, operands, epilogue));
   return s;
 }
 

@@ -95,13 +95,16 @@ Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape, unsign
   kernel = &launch.kernel();
   if (launch.threads()) // the block size the kernel is written for
     grid.threads = launch.threads();
+  // The output as a matrix of its last dimension's columns (a
+  // convolution's [N, OH, OW, F]: N * OH * OW rows).
   auto tiles = [&](int64_t tileM, int64_t tileN) -> Expected<Grid> {
-    if (shape.size() != 2 || tileM <= 0 || tileN <= 0)
+    if (shape.size() < 2 || tileM <= 0 || tileN <= 0)
       return Status::error("tiled kernel '" + launch.kernel() + "' has a rank-" +
                            std::to_string(shape.size()) + " output or no tile");
+    int64_t rows = numElements(shape) / std::max<int64_t>(shape.back(), 1);
     Grid g = grid;
-    g.x = static_cast<unsigned>(std::max<int64_t>((shape[1] + tileN - 1) / tileN, 1));
-    g.y = static_cast<unsigned>(std::max<int64_t>((shape[0] + tileM - 1) / tileM, 1));
+    g.x = static_cast<unsigned>(std::max<int64_t>((shape.back() + tileN - 1) / tileN, 1));
+    g.y = static_cast<unsigned>(std::max<int64_t>((rows + tileM - 1) / tileM, 1));
     return g;
   };
   if (launch.tilings_size()) { // biggest tiles that give every SM a block

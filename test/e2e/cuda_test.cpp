@@ -378,8 +378,17 @@ TEST(CudaProducts, ThePlanPicksTheBiggestTilesThatFillTheDevice) {
   EXPECT_EQ(pick(4096, 4096, 132), "p_t128 32x32"); // the compute-bound MLP
   EXPECT_EQ(pick(64, 50, 1), "p_t128 1x1");         // one multiprocessor: the biggest tiles
   EXPECT_EQ(pick(1, 1, 132), "p_t8 1x1");
+  // A convolution's output [N, OH, OW, F] is N * OH * OW rows of F.
+  auto grid = [&](const nncc::rt::Shape &shape, unsigned sms) {
+    const std::string *kernel = nullptr;
+    auto g = nncc::rt::cuda::gridFor(launch, shape, sms, kernel);
+    EXPECT_TRUE(g.ok());
+    return *kernel + " " + std::to_string(g->x) + "x" + std::to_string(g->y);
+  };
+  EXPECT_EQ(grid({64, 28, 28, 32}, 132), "p_t128 1x392");
+  EXPECT_EQ(grid({1, 7, 5, 3}, 132), "p_t8 1x5");
   const std::string *kernel = nullptr;
-  EXPECT_FALSE(nncc::rt::cuda::gridFor(launch, {4, 5, 6}, 132, kernel).ok()); // rank 3
+  EXPECT_FALSE(nncc::rt::cuda::gridFor(launch, {6}, 132, kernel).ok()); // rank 1
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, CudaTarget,

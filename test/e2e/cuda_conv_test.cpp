@@ -1,0 +1,237 @@
+// Convolutions on the CUDA target as implicit GEMM: conv2d (with its bias
+// and ReLU fused after the product), its images' gradient and its filter's
+// gradient are tiled product kernels whose operands are read through
+// their windows (the linalg the CPU lowers them to). Run on the host
+// (CudaHostEmulator), their results must be the CPU backend's: strides 1
+// and 2, dilation 2, SAME (TensorFlow's odd padding after) and VALID,
+// sizes that are no multiple of any tile, a batch of 1, every tile shape,
+// in fp32, fp64 and on the (emulated) tensor cores in TF32 and BF16. E7,
+// the CNN chapter's network, takes training steps on a few images as the
+// CPU does.
+#include "test/e2e/CompileAndRun.h"
+#include "test/e2e/CudaHostEmulator.h"
+
+#include "compiler/cuda/CudaEmitter.h"
+#include "compiler/driver/Compiler.h"
+#include "examples/e7_cnn/CnnModel.h"
+
+#include <cmath>
+#include <random>
+#include <set>
+
+using nncc::cuda::Precision;
+using nncc::rt::DType;
+using nncc::rt::Tensor;
+
+namespace {
+
+nncc::exe::Executable compileCuda(const nncc::LoadedGraph &graph, Precision precision) {
+  mlir::MLIRContext ctx;
+  nncc::CompileOptions options;
+  options.target = nncc::Target::Cuda;
+  options.nvrtc = false;
+  options.cudaPrecision = precision;
+  auto exe = nncc::compileModel(ctx, graph, options);
+  if (!exe) {
+    ADD_FAILURE() << llvm::toString(exe.takeError());
+    return {};
+  }
+  return *exe;
+}
+
+/// |cuda - cpu| <= abs + rel * |cpu| + scale * max|cpu|: the sums run in
+/// another order than the CPU's; the tensor cores keep 10 (TF32) or 7
+/// (BF16) bits of each operand, so an element near zero of a sum of large
+/// products keeps their rounding (the largest magnitude scales that part).
+struct Tolerance {
+  double abs, rel, scale;
+};
+
+Tolerance toleranceOf(Precision p, bool f64) {
+  if (f64)
+    return {1e-12, 1e-10, 1e-13};
+  return p == Precision::TF32   ? Tolerance{2e-3, 2e-3, 2e-3}
+         : p == Precision::BF16 ? Tolerance{2e-2, 2e-2, 2e-2}
+                                : Tolerance{1e-5, 1e-4, 1e-6};
+}
+
+void expectClose(const Tensor &cuda, const Tensor &cpu, const std::string &what, Tolerance t) {
+  ASSERT_EQ(cuda.shape(), cpu.shape()) << what;
+  auto a = cuda.toDoubles(), b = cpu.toDoubles();
+  double largest = 0;
+  for (double x : b)
+    largest = std::max(largest, std::abs(x));
+  ASSERT_GT(largest, 0) << what << " is all zeros: nothing compared";
+  for (size_t i = 0; i < a.size(); ++i)
+    ASSERT_NEAR(a[i], b[i], t.abs + t.rel * std::abs(b[i]) + t.scale * largest)
+        << what << " element " << i;
+}
+
+Tensor random(DType dtype, const nncc::rt::Shape &shape, std::mt19937 &rng) {
+  Tensor t(dtype, shape);
+  std::uniform_real_distribution<double> u(-2, 2);
+  for (int64_t i = 0; i < t.size(); ++i)
+    dtype == DType::F64 ? void(t.data<double>()[i] = u(rng))
+                        : void(t.data<float>()[i] = static_cast<float>(u(rng)));
+  return t;
+}
+
+struct ConvCase {
+  int64_t h, w, c, kh, kw, f;
+  int64_t strides[2], dilations[2];
+  const char *padding;
+};
+
+std::string ints(const char *key, int64_t a, int64_t b) {
+  return std::string("attrs { key: \"") + key + "\" value { ints { val: " + std::to_string(a) +
+         " val: " + std::to_string(b) + " } } } ";
+}
+
+int64_t outSize(int64_t in, int64_t k, int64_t stride, int64_t dilation, const std::string &pad) {
+  return pad == "SAME" ? (in + stride - 1) / stride : (in - (k - 1) * dilation - 1) / stride + 1;
+}
+
+/// relu(conv2d(x, f) + b), conv2d_backprop_input(dy, f) and
+/// conv2d_backprop_filter(x, dy) of case `k`, on both targets, for
+/// batches of `batches`, each plan run with the biggest and the smallest
+/// tiles (1 multiprocessor, many); returns the tilings launched.
+std::set<std::string> checkConv(const ConvCase &k, const std::string &dtype, Precision precision,
+                                std::initializer_list<int64_t> batches = {1, 3}) {
+  SCOPED_TRACE(std::to_string(k.h) + "x" + std::to_string(k.w) + "x" + std::to_string(k.c) +
+               " filter " + std::to_string(k.kh) + "x" + std::to_string(k.kw) + "x" +
+               std::to_string(k.f) + " strides " + std::to_string(k.strides[0]) + "," +
+               std::to_string(k.strides[1]) + " dilations " + std::to_string(k.dilations[0]) + "," +
+               std::to_string(k.dilations[1]) + " " + k.padding + " " + dtype + " " +
+               nncc::cuda::precisionName(precision));
+  int64_t oh = outSize(k.h, k.kh, k.strides[0], k.dilations[0], k.padding);
+  int64_t ow = outSize(k.w, k.kw, k.strides[1], k.dilations[1], k.padding);
+  auto dims = [](std::initializer_list<int64_t> d) {
+    std::string s;
+    for (int64_t v : d)
+      s += " dims: " + std::to_string(v);
+    return s;
+  };
+  std::string window = ints("strides", k.strides[0], k.strides[1]) +
+                       ints("dilations", k.dilations[0], k.dilations[1]) +
+                       "attrs { key: \"padding\" value { s: \"" + k.padding + "\" } } ";
+  std::string text =
+      "placeholders { name: \"x\" dtype: DT shape {" + dims({-1, k.h, k.w, k.c}) + " } }\n" +
+      "placeholders { name: \"f\" dtype: DT shape {" + dims({k.kh, k.kw, k.c, k.f}) + " } }\n" +
+      "placeholders { name: \"b\" dtype: DT shape {" + dims({k.f}) + " } }\n" +
+      "placeholders { name: \"dy\" dtype: DT shape {" + dims({-1, oh, ow, k.f}) + " } }\n" +
+      "nodes { name: \"y\" op: \"conv2d\" inputs: \"x\" inputs: \"f\" " + window + "}\n" +
+      "nodes { name: \"z\" op: \"add\" inputs: \"y\" inputs: \"b\" }\n" +
+      "nodes { name: \"r\" op: \"relu\" inputs: \"z\" }\n" +
+      "nodes { name: \"dx\" op: \"conv2d_backprop_input\" inputs: \"dy\" inputs: \"f\" " + window +
+      ints("input_size", k.h, k.w) + "}\n" +
+      "nodes { name: \"df\" op: \"conv2d_backprop_filter\" inputs: \"x\" inputs: \"dy\" " + window +
+      ints("filter_size", k.kh, k.kw) + "}\n" +
+      "signatures { name: \"run\" feeds: \"x\" feeds: \"f\" feeds: \"b\" feeds: \"dy\" "
+      "fetches: \"r\" fetches: \"dx\" fetches: \"df\" }\n";
+  for (size_t at; (at = text.find("DT")) != std::string::npos;)
+    text.replace(at, 2, dtype);
+  auto graph = nncc::parseGraphText(text, "conv.pbtxt");
+  if (!graph) {
+    ADD_FAILURE() << llvm::toString(graph.takeError());
+    return {};
+  }
+  nncc::exe::Executable cuda = compileCuda(*graph, precision);
+  if (!cuda.has_cuda())
+    return {};
+  // The three convolutions are tiled products: none is left to a loop
+  // over its windows per element.
+  int tiled = 0;
+  for (const auto &launch : cuda.cuda().signatures(0).launches()) {
+    tiled += launch.tilings_size() > 0;
+    EXPECT_EQ(launch.lanes(), 0u) << launch.kernel() << " reduces per element";
+  }
+  EXPECT_EQ(tiled, 3);
+  auto cpu = nncc::test::orFail(nncc::compileAndLoad(*graph));
+  if (!cpu)
+    return {};
+  nncc::rt::Session session(cpu);
+  EXPECT_TRUE(session.initialize().ok());
+  DType dt = dtype == "F64" ? DType::F64 : DType::F32;
+  Tolerance tolerance = toleranceOf(precision, dt == DType::F64);
+  std::mt19937 rng(11);
+  std::set<std::string> launched;
+  for (int64_t n : batches) {
+    std::vector<Tensor> feeds = {random(dt, {n, k.h, k.w, k.c}, rng),
+                                 random(dt, {k.kh, k.kw, k.c, k.f}, rng), random(dt, {k.f}, rng),
+                                 random(dt, {n, oh, ow, k.f}, rng)};
+    auto expected =
+        session.run("run", {{"x", feeds[0]}, {"f", feeds[1]}, {"b", feeds[2]}, {"dy", feeds[3]}});
+    EXPECT_TRUE(expected.ok()) << expected.error();
+    if (!expected.ok())
+      return {};
+    for (unsigned sms : {1u, 100000u}) {
+      SCOPED_TRACE("batch " + std::to_string(n) + ", multiprocessors " + std::to_string(sms));
+      for (const auto &launch : cuda.cuda().signatures(0).launches()) {
+        nncc::rt::Shape shape;
+        nncc::rt::cuda::bufferBytes(cuda.cuda().buffers(launch.args(launch.args_size() - 1)), n,
+                                    shape);
+        const std::string *kernel = nullptr;
+        EXPECT_TRUE(nncc::rt::cuda::gridFor(launch, shape, sms, kernel).ok());
+        launched.insert(*kernel);
+      }
+      nncc::test::CudaHostEmulator host(cuda);
+      EXPECT_EQ(host.error(), "");
+      host.setMultiprocessors(sms);
+      auto got = host.run("run", feeds, {});
+      EXPECT_TRUE(got.ok()) << got.error();
+      if (!got.ok())
+        return launched;
+      const char *names[] = {"r", "dx", "df"};
+      for (int i = 0; i < 3; ++i)
+        expectClose((*got)[i], expected->at(names[i]), names[i], tolerance);
+    }
+  }
+  return launched;
+}
+
+// Small shapes (the emulator runs a block's threads one at a time), each
+// with a stride, a dilation or a padding of its own: odd sizes, SAME's
+// extra row and column after, a stride that skips the last rows (VALID),
+// 1x1 filters, a dilated window wider than the stride.
+const ConvCase kCases[] = {
+    {5, 7, 3, 3, 3, 4, {1, 1}, {1, 1}, "SAME"},  {7, 6, 2, 3, 2, 5, {2, 2}, {1, 1}, "SAME"},
+    {9, 8, 3, 3, 3, 2, {2, 1}, {1, 1}, "VALID"}, {9, 9, 2, 3, 3, 3, {1, 1}, {2, 2}, "SAME"},
+    {8, 7, 2, 2, 3, 3, {2, 2}, {2, 1}, "VALID"}, {4, 5, 3, 1, 1, 6, {1, 1}, {1, 1}, "VALID"},
+};
+
+TEST(CudaConv, ForwardAndGradientsGiveTheCpuResultsInFp32) {
+  for (const ConvCase &k : kCases)
+    checkConv(k, "F32", Precision::FP32);
+}
+
+TEST(CudaConv, ForwardAndGradientsGiveTheCpuResultsInFp64) {
+  for (const ConvCase &k : kCases)
+    checkConv(k, "F64", Precision::FP32);
+}
+
+TEST(CudaConv, ForwardAndGradientsOnTheTensorCoresWithinTheirPrecision) {
+  for (Precision p : {Precision::TF32, Precision::BF16})
+    for (const ConvCase &k : {kCases[1], kCases[3], kCases[4]})
+      checkConv(k, "F32", p);
+}
+
+// 70 filters and 2 x 12 x 11 output rows: every tile shape is written
+// (128x128 down to 8x8 with the contraction split four ways; on the tensor
+// cores 128x128, 64x64 and 16x16), the plan launches the biggest on one
+// multiprocessor and the smallest on many, and each gives the CPU's
+// results.
+TEST(CudaConv, EveryTilingGivesTheCpuResults) {
+  const ConvCase k = {12, 11, 3, 3, 3, 70, {1, 1}, {1, 1}, "SAME"};
+  std::set<std::string> fma = checkConv(k, "F32", Precision::FP32, {2});
+  for (const char *suffix : {"_t128", "_t8"})
+    EXPECT_TRUE(std::any_of(fma.begin(), fma.end(),
+                            [&](const std::string &s) { return s.find(suffix) != s.npos; }))
+        << suffix << " was never launched";
+  std::set<std::string> wmma = checkConv(k, "F32", Precision::TF32, {2});
+  for (const char *suffix : {"_w128", "_w16"})
+    EXPECT_TRUE(std::any_of(wmma.begin(), wmma.end(),
+                            [&](const std::string &s) { return s.find(suffix) != s.npos; }))
+        << suffix << " was never launched";
+}
+
+} // namespace
