@@ -25,11 +25,14 @@ using nncc::rt::Tensor;
 
 namespace {
 
-nncc::exe::Executable compileCuda(const nncc::LoadedGraph &graph, Precision precision) {
+nncc::exe::Executable compileCuda(const nncc::LoadedGraph &graph, Precision precision,
+                                  const std::string &nvrtcArch = "") {
   mlir::MLIRContext ctx;
   nncc::CompileOptions options;
   options.target = nncc::Target::Cuda;
-  options.nvrtc = false;
+  options.nvrtc = !nvrtcArch.empty();
+  if (options.nvrtc)
+    options.cudaArch = nvrtcArch;
   options.cudaPrecision = precision;
   auto exe = nncc::compileModel(ctx, graph, options);
   if (!exe) {
@@ -95,14 +98,7 @@ int64_t outSize(int64_t in, int64_t k, int64_t stride, int64_t dilation, const s
 /// conv2d_backprop_filter(x, dy) of case `k`, on both targets, for
 /// batches of `batches`, each plan run with the biggest and the smallest
 /// tiles (1 multiprocessor, many); returns the tilings launched.
-std::set<std::string> checkConv(const ConvCase &k, const std::string &dtype, Precision precision,
-                                std::initializer_list<int64_t> batches = {1, 3}) {
-  SCOPED_TRACE(std::to_string(k.h) + "x" + std::to_string(k.w) + "x" + std::to_string(k.c) +
-               " filter " + std::to_string(k.kh) + "x" + std::to_string(k.kw) + "x" +
-               std::to_string(k.f) + " strides " + std::to_string(k.strides[0]) + "," +
-               std::to_string(k.strides[1]) + " dilations " + std::to_string(k.dilations[0]) + "," +
-               std::to_string(k.dilations[1]) + " " + k.padding + " " + dtype + " " +
-               nncc::cuda::precisionName(precision));
+std::string convModel(const ConvCase &k, const std::string &dtype) {
   int64_t oh = outSize(k.h, k.kh, k.strides[0], k.dilations[0], k.padding);
   int64_t ow = outSize(k.w, k.kw, k.strides[1], k.dilations[1], k.padding);
   auto dims = [](std::initializer_list<int64_t> d) {
@@ -130,6 +126,20 @@ std::set<std::string> checkConv(const ConvCase &k, const std::string &dtype, Pre
       "fetches: \"r\" fetches: \"dx\" fetches: \"df\" }\n";
   for (size_t at; (at = text.find("DT")) != std::string::npos;)
     text.replace(at, 2, dtype);
+  return text;
+}
+
+std::set<std::string> checkConv(const ConvCase &k, const std::string &dtype, Precision precision,
+                                std::initializer_list<int64_t> batches = {1, 3}) {
+  SCOPED_TRACE(std::to_string(k.h) + "x" + std::to_string(k.w) + "x" + std::to_string(k.c) +
+               " filter " + std::to_string(k.kh) + "x" + std::to_string(k.kw) + "x" +
+               std::to_string(k.f) + " strides " + std::to_string(k.strides[0]) + "," +
+               std::to_string(k.strides[1]) + " dilations " + std::to_string(k.dilations[0]) + "," +
+               std::to_string(k.dilations[1]) + " " + k.padding + " " + dtype + " " +
+               nncc::cuda::precisionName(precision));
+  int64_t oh = outSize(k.h, k.kh, k.strides[0], k.dilations[0], k.padding);
+  int64_t ow = outSize(k.w, k.kw, k.strides[1], k.dilations[1], k.padding);
+  std::string text = convModel(k, dtype);
   auto graph = nncc::parseGraphText(text, "conv.pbtxt");
   if (!graph) {
     ADD_FAILURE() << llvm::toString(graph.takeError());
@@ -235,3 +245,96 @@ TEST(CudaConv, EveryTilingGivesTheCpuResults) {
 }
 
 } // namespace
+
+// NVRTC compiles the convolutions' tiled kernels (the windows read
+// through lambdas, the padding's predicated loads) for sm_80 and sm_90,
+// with FMAs (fp32, fp64) and on the tensor cores (TF32, BF16).
+TEST(CudaConv, NvrtcCompilesTheKernelsForSm80AndSm90) {
+  if (!nncc::cuda::haveNvrtc())
+    GTEST_SKIP() << "nncc was built without the CUDA toolkit (NVRTC)";
+  const ConvCase k = {12, 11, 3, 3, 3, 70, {2, 1}, {1, 2}, "SAME"};
+  for (auto [dtype, precision] :
+       {std::pair{"F32", Precision::FP32}, std::pair{"F64", Precision::FP32},
+        std::pair{"F32", Precision::TF32}, std::pair{"F32", Precision::BF16}}) {
+    auto graph = nncc::parseGraphText(convModel(k, dtype), "conv.pbtxt");
+    ASSERT_TRUE(bool(graph)) << llvm::toString(graph.takeError());
+    for (const char *arch : {"80", "90"}) {
+      SCOPED_TRACE(std::string(dtype) + " " + nncc::cuda::precisionName(precision) + " sm_" + arch);
+      nncc::exe::Executable exe = compileCuda(*graph, precision, arch);
+      ASSERT_TRUE(exe.has_cuda());
+      const std::string &ptx = exe.cuda().ptx();
+      EXPECT_NE(ptx.find(std::string(".target sm_") + arch), std::string::npos);
+      EXPECT_FALSE(exe.cuda().cubin().empty());
+      int tilings = 0;
+      for (const auto &launch : exe.cuda().signatures(0).launches())
+        for (const auto &t : launch.tilings()) {
+          ++tilings;
+          EXPECT_NE(ptx.find(".entry " + t.kernel() + "("), std::string::npos) << t.kernel();
+        }
+      EXPECT_GE(tilings, 5); // the forward's 3 or 4, the gradients' 1 or 2 each
+      bool f32 = std::string(dtype) == "F32";
+      EXPECT_EQ(ptx.find("wmma.mma.sync") != std::string::npos,
+                f32 && precision != Precision::FP32);
+    }
+  }
+}
+
+// E7, the CNN chapter's network (two 5x5 SAME convolutions with ReLU and
+// max-pooling, dense 1024, dropout, Adam): two training steps on two
+// images, then the prediction, give the CPU's loss, updated variables and
+// probabilities on the host device.
+TEST(CudaConv, E7StepsGiveTheCpuResults) {
+  nncc::LoadedGraph graph = nncc::fromProto(nncc::examples::buildLayersCnn(123).proto(), "e7_cnn");
+  nncc::exe::Executable cuda = compileCuda(graph, Precision::FP32);
+  ASSERT_TRUE(cuda.has_cuda());
+  int convolutions = 0;
+  for (const auto &sig : cuda.cuda().signatures())
+    for (const auto &launch : sig.launches())
+      for (const auto &t : launch.tilings())
+        convolutions += t.kernel() == launch.tilings(0).kernel() &&
+                        cuda.cuda().buffers(launch.args(launch.args_size() - 1)).dims_size() == 4;
+  // train: conv_1, conv_2, conv_2's images' gradient (conv_1's is not
+  // needed) and both filters' gradients; predict: conv_1, conv_2.
+  EXPECT_EQ(convolutions, 7);
+  auto cpu = nncc::test::orFail(nncc::compileAndLoad(graph));
+  ASSERT_TRUE(cpu);
+  nncc::rt::Session session(cpu);
+  ASSERT_TRUE(session.initialize().ok());
+  std::mt19937 rng(5);
+  const int64_t n = 2;
+  Tensor x = random(DType::F32, {n, 28, 28, 1}, rng);
+  Tensor y(DType::I32, {n});
+  for (int64_t i = 0; i < n; ++i)
+    y.data<int32_t>()[i] = static_cast<int32_t>(rng() % 10);
+  nncc::test::CudaHostEmulator host(cuda);
+  ASSERT_EQ(host.error(), "");
+  const Tolerance fp32 = toleranceOf(Precision::FP32, false);
+  for (const nncc::exe::SignatureSpec &sig : cuda.signatures()) {
+    std::vector<Tensor> feeds, variables;
+    nncc::rt::TensorMap feedMap;
+    for (const auto &spec : sig.feeds()) {
+      feeds.push_back(spec.name() == "x" ? x : y);
+      feedMap[spec.name()] = feeds.back();
+    }
+    for (const std::string &v : sig.variables())
+      variables.push_back(*session.variable(v));
+    for (int step = 0; step < (sig.name() == "train" ? 2 : 1); ++step) {
+      SCOPED_TRACE(sig.name() + " step " + std::to_string(step));
+      auto expected = session.run(sig.name(), feedMap);
+      ASSERT_TRUE(expected.ok()) << expected.error();
+      auto got = host.run(sig.name(), feeds, variables);
+      ASSERT_TRUE(got.ok()) << got.error();
+      ASSERT_EQ(got->size(), size_t(sig.fetches_size() + sig.updates_size()));
+      for (int i = 0; i < sig.fetches_size(); ++i)
+        if (sig.fetches(i).name() != "classes")
+          expectClose((*got)[i], expected->at(sig.fetches(i).name()), sig.fetches(i).name(), fp32);
+      for (int i = 0; i < sig.updates_size(); ++i) {
+        expectClose((*got)[sig.fetches_size() + i], *session.variable(sig.updates(i)),
+                    sig.updates(i), fp32);
+        for (int j = 0; j < sig.variables_size(); ++j)
+          if (sig.variables(j) == sig.updates(i))
+            variables[j] = (*got)[sig.fetches_size() + i];
+      }
+    }
+  }
+}
