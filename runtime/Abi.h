@@ -24,6 +24,15 @@ inline constexpr char kEntryPrefix[] = "nncc_entry_";
 using RowTask = void (*)(void *ctx, int64_t begin, int64_t end);
 using ParallelForFn = void (*)(RowTask task, void *ctx, int64_t begin, int64_t end, int64_t grain);
 inline constexpr char kParallelForHook[] = "nncc_parallel_for_hook";
+/// kParallelAheadHook (the same type): starts task over [begin, end) in
+/// pieces of `grain` rows that the pool's threads take while they have no
+/// kernel rows to run, and returns at once (a compiled loop's next batch,
+/// gathered while the step runs); kWaitAheadHook returns when they are
+/// done, the caller running those no thread took. The library's defaults
+/// run the task at once, serially, and wait for nothing.
+inline constexpr char kParallelAheadHook[] = "nncc_parallel_ahead_hook";
+using WaitAheadFn = void (*)();
+inline constexpr char kWaitAheadHook[] = "nncc_wait_ahead_hook";
 /// kAllocHook / kFreeHook: the kernels' buffers (the runtime's caching
 /// allocator; the session frees the results it adopts).
 using AllocFn = void *(*)(int64_t bytes);

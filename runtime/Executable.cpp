@@ -184,6 +184,11 @@ Expected<std::shared_ptr<Executable>> Executable::fromProto(exe::Executable prot
   // The kernels split their row loops over the runtime's threads.
   if (auto *hook = static_cast<abi::ParallelForFn *>(dlsym(exe->library_, abi::kParallelForHook)))
     *hook = &parallelFor;
+  // A compiled loop gathers its next batch ahead on the pool's idle threads.
+  if (auto *hook = static_cast<abi::ParallelForFn *>(dlsym(exe->library_, abi::kParallelAheadHook)))
+    *hook = &parallelAhead;
+  if (auto *hook = static_cast<abi::WaitAheadFn *>(dlsym(exe->library_, abi::kWaitAheadHook)))
+    *hook = &waitAhead;
   // Their buffers come from the runtime's caching allocator (the session
   // frees the results it adopts with kernelFree).
   auto *alloc = static_cast<abi::AllocFn *>(dlsym(exe->library_, abi::kAllocHook));

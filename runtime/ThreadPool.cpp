@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -222,6 +223,39 @@ void setThreadCount(int n) { pool().setLimit(n); }
 
 void parallelFor(RowTask task, void *ctx, int64_t begin, int64_t end, int64_t grain) {
   pool().run(task, ctx, begin, end, grain);
+}
+
+namespace {
+/// The calling thread's work started ahead, one job per start until the
+/// wait (a loop step starts its batch's gathers one after the other: the
+/// first is published to the workers, later ones run in the wait if no
+/// worker has had them).
+struct Ahead {
+  std::vector<std::unique_ptr<BackgroundJob>> jobs;
+  size_t started = 0;
+};
+Ahead &ahead() {
+  thread_local Ahead a;
+  return a;
+}
+} // namespace
+
+void parallelAhead(RowTask task, void *ctx, int64_t begin, int64_t end, int64_t grain) {
+  grain = std::max<int64_t>(grain, 1);
+  int64_t pieces = end > begin ? (end - begin + grain - 1) / grain : 0;
+  Ahead &a = ahead();
+  if (a.started == a.jobs.size())
+    a.jobs.push_back(std::make_unique<BackgroundJob>());
+  a.jobs[a.started++]->start(
+      [=](int64_t i) { task(ctx, begin + i * grain, std::min(end, begin + (i + 1) * grain)); },
+      pieces);
+}
+
+void waitAhead() {
+  Ahead &a = ahead();
+  for (size_t i = 0; i < a.started; ++i)
+    a.jobs[i]->finish();
+  a.started = 0;
 }
 
 void BackgroundJob::start(std::function<void(int64_t)> piece, int64_t pieces) {

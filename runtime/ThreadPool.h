@@ -31,6 +31,14 @@ void setThreadCount(int n);
 /// another thread is using the pool.
 void parallelFor(RowTask task, void *ctx, int64_t begin, int64_t end, int64_t grain);
 
+/// Starts task over [begin, end) in pieces of `grain` rows as background
+/// work of the pool (below) and returns; waitAhead() returns when they are
+/// done (all started on this thread since the last wait), running on the
+/// calling thread those no worker has taken. A compiled loop gathers its
+/// next batch so while the current step runs.
+void parallelAhead(RowTask task, void *ctx, int64_t begin, int64_t end, int64_t grain);
+void waitAhead();
+
 /// Work for the pool's threads while they have no kernel rows to run:
 /// `piece(i)` for every i in [0, pieces), each claimed by one thread at a
 /// time, so a kernel waits behind at most one piece. finish() runs the

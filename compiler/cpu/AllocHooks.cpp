@@ -12,6 +12,11 @@
 // same way, through `nncc_numeric_fault_hook`, which starts out pointing at
 // a function that does nothing.
 //
+// kWaitAheadFunction (nn-cpu-loops: the end of a step whose next batch is
+// gathered ahead) calls `nncc_wait_ahead_hook`, which starts out pointing
+// at a function that returns (the library's default runs work started
+// ahead at once).
+//
 // nn.all_reduce's functions (kAllReduceFunction + f32/f64, taking the
 // bucket's memref descriptor and the reduction) call `nncc_all_reduce_hook`
 // with the bucket's first element, its size and its dtype; the hook starts
@@ -52,6 +57,15 @@ struct AllocHooksPass : impl::AllocHooksBase<AllocHooksPass> {
       b.setInsertionPointToStart(ignore.addEntryBlock(b));
       b.create<LLVM::ReturnOp>(module.getLoc(), ValueRange{});
       define(module, kNumericFaultFunction, kNumericFaultHook, ignore.getName(), type);
+    }
+    if (module.lookupSymbol<LLVM::LLVMFuncOp>(kWaitAheadFunction)) {
+      auto type = LLVM::LLVMFunctionType::get(voidType, {});
+      OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+      auto none = b.create<LLVM::LLVMFuncOp>(module.getLoc(), "__nncc_nothing_ahead", type,
+                                             LLVM::Linkage::Internal);
+      b.setInsertionPointToStart(none.addEntryBlock(b));
+      b.create<LLVM::ReturnOp>(module.getLoc(), ValueRange{});
+      define(module, kWaitAheadFunction, kWaitAheadHook, none.getName(), type);
     }
     defineAllReduce(module);
   }

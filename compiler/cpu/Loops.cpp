@@ -31,55 +31,38 @@ SmallVector<StringRef> names(func::FuncOp func, StringRef attr) {
 }
 
 /// The rows `indices` (i32, clamped into the table) of `table`: a batch
-/// gathered from the dataset. Rows of static size are copied whole, one
-/// slice each (a memcpy once bufferized); otherwise element by element.
-Value gatherRows(OpBuilder &b, Location loc, Value table, Value indices, Value rows,
-                 Value lastRow) {
+/// gathered from the dataset, as a linalg.generic whose first loop runs
+/// over the batch's rows (a row kernel, split over the pool). With `ahead`
+/// it is the next step's batch, gathered while the current step runs
+/// (kRowAheadAttr).
+Value gatherRows(OpBuilder &b, Location loc, Value table, Value indices, Value rows, bool ahead) {
   auto type = cast<RankedTensorType>(table.getType());
-  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
-  auto rowOf = [&](OpBuilder &nb, Location nloc, Value i) {
-    Value row = nb.create<arith::IndexCastOp>(
-        nloc, nb.getIndexType(), nb.create<tensor::ExtractOp>(nloc, indices, ValueRange{i}));
-    return nb.create<arith::MinSIOp>(nloc, nb.create<arith::MaxSIOp>(nloc, row, zero), lastRow)
-        .getResult();
-  };
-  if (type.getRank() >= 2 && llvm::none_of(type.getShape().drop_front(), ShapedType::isDynamic)) {
-    Value init =
-        b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(), ValueRange{rows});
-    SmallVector<OpFoldResult> sizes{b.getIndexAttr(1)}, strides(type.getRank(), b.getIndexAttr(1));
-    for (int64_t d : type.getShape().drop_front())
-      sizes.push_back(b.getIndexAttr(d));
-    Value one = b.create<arith::ConstantIndexOp>(loc, 1);
-    auto copy = b.create<scf::ForOp>(
-        loc, zero, rows, one, ValueRange{init},
-        [&](OpBuilder &lb, Location lloc, Value i, ValueRange acc) {
-          SmallVector<OpFoldResult> from{rowOf(lb, lloc, i)}, to{i};
-          from.append(type.getRank() - 1, lb.getIndexAttr(0));
-          to.append(type.getRank() - 1, lb.getIndexAttr(0));
-          auto rowType = RankedTensorType::get(SmallVector<int64_t>(type.getShape().drop_front()),
-                                               type.getElementType());
-          Value slice =
-              lb.create<tensor::ExtractSliceOp>(lloc, rowType, table, from, sizes, strides);
-          Value next = lb.create<tensor::InsertSliceOp>(lloc, slice, acc[0], to, sizes, strides);
-          lb.create<scf::YieldOp>(lloc, next);
-        });
-    return copy.getResult(0);
-  }
   SmallVector<Value> dynamic{rows};
   for (int64_t d = 1; d < type.getRank(); ++d)
     if (type.isDynamicDim(d))
       dynamic.push_back(b.create<tensor::DimOp>(loc, table, d));
   Value init = b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(), dynamic);
-  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(type.getRank())};
+  SmallVector<AffineMap> maps{
+      AffineMap::get(type.getRank(), 0, b.getAffineDimExpr(0), b.getContext()),
+      b.getMultiDimIdentityMap(type.getRank())};
   SmallVector<utils::IteratorType> iterators(type.getRank(), utils::IteratorType::parallel);
   auto generic = b.create<linalg::GenericOp>(
-      loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init}, maps, iterators,
-      [&](OpBuilder &nb, Location nloc, ValueRange) {
-        SmallVector<Value> at{rowOf(nb, nloc, nb.create<linalg::IndexOp>(nloc, 0))};
+      loc, TypeRange{init.getType()}, ValueRange{indices}, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value zero = nb.create<arith::ConstantIndexOp>(nloc, 0);
+        Value one = nb.create<arith::ConstantIndexOp>(nloc, 1);
+        Value lastRow = nb.create<arith::MaxSIOp>(
+            nloc, nb.create<arith::SubIOp>(nloc, nb.create<tensor::DimOp>(nloc, table, zero), one),
+            zero);
+        Value row = nb.create<arith::IndexCastOp>(nloc, nb.getIndexType(), args[0]);
+        SmallVector<Value> at{
+            nb.create<arith::MinSIOp>(nloc, nb.create<arith::MaxSIOp>(nloc, row, zero), lastRow)};
         for (int64_t d = 1; d < type.getRank(); ++d)
           at.push_back(nb.create<linalg::IndexOp>(nloc, d));
         nb.create<linalg::YieldOp>(nloc, ValueRange{nb.create<tensor::ExtractOp>(nloc, table, at)});
       });
+  if (ahead)
+    generic->setAttr(kRowAheadAttr, b.getUnitAttr());
   return generic.getResult(0);
 }
 
@@ -174,7 +157,6 @@ struct LoopsPass : impl::LoopsBase<LoopsPass> {
     Value batchSize = b.create<arith::IndexCastOp>(
         loc, index, b.create<tensor::ExtractOp>(loc, batchTensor, ValueRange{}));
     Value rows = b.create<tensor::DimOp>(loc, data[0], 0);
-    Value lastRow = b.create<arith::MaxSIOp>(loc, b.create<arith::SubIOp>(loc, rows, one), zero);
     Value first = b.create<arith::IndexCastOp>(
         loc, index, b.create<tensor::ExtractOp>(loc, firstTensor, ValueRange{}));
     Value batches = b.create<arith::DivUIOp>( // rows >= 0; arith.ceildivsi has no LLVM lowering
@@ -183,6 +165,29 @@ struct LoopsPass : impl::LoopsBase<LoopsPass> {
     Value left = b.create<arith::MaxSIOp>(loc, b.create<arith::SubIOp>(loc, batches, first), zero);
     Value count = b.create<arith::MinSIOp>(loc, left, constant(steps));
 
+    // The rows of batch `k` (a step index, from `first`): [start, start +
+    // taken), none past the dataset's end.
+    auto rowsOf = [&](OpBuilder &lb, Location lloc, Value k) {
+      Value start = lb.create<arith::MinSIOp>(
+          lloc, lb.create<arith::MulIOp>(lloc, lb.create<arith::AddIOp>(lloc, first, k), batchSize),
+          rows);
+      Value taken =
+          lb.create<arith::MinSIOp>(lloc, batchSize, lb.create<arith::SubIOp>(lloc, rows, start));
+      return std::make_pair(start, taken);
+    };
+    auto gatherBatch = [&](OpBuilder &lb, Location lloc, Value k, bool ahead) {
+      auto [start, taken] = rowsOf(lb, lloc, k);
+      Value indices = lb.create<tensor::ExtractSliceOp>(lloc, order, ValueRange{start},
+                                                        ValueRange{taken}, ValueRange{one});
+      SmallVector<Value> batch;
+      for (Value table : data)
+        batch.push_back(gatherRows(lb, lloc, table, indices, taken, ahead));
+      return batch;
+    };
+
+    // The loop carries the fetches per step, the variables and the batch
+    // of the step it runs: each step gathers the next step's batch ahead
+    // (on the pool's idle threads while it runs; none after the last).
     SmallVector<Value> carried;
     for (Type t : TypeRange(results).take_front(fetches.size())) {
       auto type = cast<RankedTensorType>(t);
@@ -191,29 +196,33 @@ struct LoopsPass : impl::LoopsBase<LoopsPass> {
       carried.push_back(b.create<linalg::FillOp>(loc, zeroValue, empty).getResult(0));
     }
     carried.append(vars.begin(), vars.end());
+    SmallVector<Value> firstBatch = gatherBatch(b, loc, zero, /*ahead=*/false);
+    carried.append(firstBatch.begin(), firstBatch.end());
+    auto wait = module.lookupSymbol<func::FuncOp>(kWaitAheadFunction);
+    if (!wait) {
+      OpBuilder top = OpBuilder::atBlockBegin(module.getBody());
+      wait = top.create<func::FuncOp>(loc, kWaitAheadFunction, top.getFunctionType({}, {}));
+      wait.setPrivate();
+    }
     auto forOp = b.create<scf::ForOp>(
         loc, zero, count, one, carried,
         [&](OpBuilder &lb, Location lloc, Value k, ValueRange state) {
-          Value start =
-              lb.create<arith::MulIOp>(lloc, lb.create<arith::AddIOp>(lloc, first, k), batchSize);
-          Value taken = lb.create<arith::MinSIOp>(lloc, batchSize,
-                                                  lb.create<arith::SubIOp>(lloc, rows, start));
-          Value indices = lb.create<tensor::ExtractSliceOp>(lloc, order, ValueRange{start},
-                                                            ValueRange{taken}, ValueRange{one});
+          ValueRange stateVars = state.slice(fetches.size(), variables.size());
+          ValueRange batch = state.take_back(data.size());
+          SmallVector<Value> next =
+              gatherBatch(lb, lloc, lb.create<arith::AddIOp>(lloc, k, one), /*ahead=*/true);
           SmallVector<Value> operands;
-          for (auto [i, table] : llvm::enumerate(data)) {
-            Value rowsOf = gatherRows(lb, lloc, table, indices, taken, lastRow);
-            if (rowsOf.getType() != stepType.getInput(i))
-              rowsOf = lb.create<tensor::CastOp>(lloc, stepType.getInput(i), rowsOf);
-            operands.push_back(rowsOf);
-          }
-          ValueRange stateVars = state.drop_front(fetches.size());
+          for (auto [i, rowsOf] : llvm::enumerate(batch))
+            operands.push_back(
+                rowsOf.getType() == stepType.getInput(i)
+                    ? rowsOf
+                    : lb.create<tensor::CastOp>(lloc, stepType.getInput(i), rowsOf).getResult());
           operands.append(stateVars.begin(), stateVars.end());
           auto call = lb.create<func::CallOp>(lloc, step, operands);
-          SmallVector<Value> next;
+          SmallVector<Value> yielded;
           for (size_t i = 0; i < fetches.size(); ++i) {
             Value value = lb.create<tensor::ExtractOp>(lloc, call.getResult(i), ValueRange{});
-            next.push_back(lb.create<tensor::InsertOp>(lloc, value, state[i], ValueRange{k}));
+            yielded.push_back(lb.create<tensor::InsertOp>(lloc, value, state[i], ValueRange{k}));
           }
           for (auto [i, v] : llvm::enumerate(variables)) {
             Value value = stateVars[i];
@@ -222,9 +231,11 @@ struct LoopsPass : impl::LoopsBase<LoopsPass> {
                 value = call.getResult(fetches.size() + u);
             if (value.getType() != stateVars[i].getType())
               value = lb.create<tensor::CastOp>(lloc, stateVars[i].getType(), value);
-            next.push_back(value);
+            yielded.push_back(value);
           }
-          lb.create<scf::YieldOp>(lloc, next);
+          yielded.append(next.begin(), next.end());
+          lb.create<func::CallOp>(lloc, wait, ValueRange{});
+          lb.create<scf::YieldOp>(lloc, yielded);
         });
     SmallVector<Value> returned(forOp.getResults().take_front(fetches.size()));
     for (StringRef u : updates) {

@@ -132,6 +132,11 @@ struct ParallelCallsPass : impl::ParallelCallsBase<ParallelCallsPass> {
       b.create<LLVM::ReturnOp>(loc, ValueRange{});
     }
     auto hook = createRuntimeHook(b, loc, kParallelForHook, serial);
+    // Kernels started ahead (a compiled loop's next batch) go through their
+    // own hook, which also starts out serial.
+    LLVM::GlobalOp ahead;
+    if (llvm::any_of(kernels, [](LLVM::LLVMFuncOp k) { return k->hasAttr(kRowAheadAttr); }))
+      ahead = createRuntimeHook(b, loc, kParallelAheadHook, serial);
 
     // The calls to route, found before the tasks add calls of their own.
     llvm::MapVector<LLVM::LLVMFuncOp, SmallVector<LLVM::CallOp>> calls;
@@ -156,10 +161,19 @@ struct ParallelCallsPass : impl::ParallelCallsBase<ParallelCallsPass> {
       SmallVector<bool> packed;
       for (unsigned i = 0; i + 2 < kernel.getNumArguments(); ++i)
         packed.push_back(reads.param(kernel, i));
+      // A kernel started ahead (nn-cpu-loops' gather of the next batch)
+      // reads and writes distinct buffers (the fresh batch, the call's
+      // feeds): so marked, LLVM reads each row's index once and copies the
+      // row as vectors, instead of reloading and clamping it per element.
+      if (kernel->hasAttr(kRowAheadAttr))
+        for (unsigned i = 0; i < kernel.getNumArguments(); ++i)
+          if (isa<LLVM::LLVMPointerType>(kernel.getArgument(i).getType()))
+            kernel.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(), b.getUnitAttr());
       LLVM::LLVMFuncOp task = buildTask(b, kernel, packed);
       auto grain = kernel->getAttrOfType<IntegerAttr>(kRowGrainAttr);
       for (LLVM::CallOp call : sites)
-        routeThroughHook(call, task, hook, grain ? grain.getInt() : 1, packed);
+        routeThroughHook(call, task, kernel->hasAttr(kRowAheadAttr) ? ahead : hook,
+                         grain ? grain.getInt() : 1, packed);
     }
   }
 
@@ -194,6 +208,8 @@ struct ParallelCallsPass : impl::ParallelCallsBase<ParallelCallsPass> {
   }
 
   /// kernel(args..., begin, end) -> hook(task, pack(args...), begin, end, grain)
+  /// The pack is the call's own: work started ahead reads it until waited
+  /// for, after the call.
   void routeThroughHook(LLVM::CallOp call, LLVM::LLVMFuncOp task, LLVM::GlobalOp hook,
                         int64_t grain, ArrayRef<bool> packed) {
     Location loc = call.getLoc();

@@ -49,11 +49,14 @@ std::optional<int64_t> rowIterations(linalg::GenericOp op) {
     if (op.getMatchingIndexingMap(&out).getNumResults() == 0 ||
         op.getMatchingIndexingMap(&out).getResult(0) != row)
       return std::nullopt; // a task would write rows it does not own
-  // Values the body captures are cloned into the function: constants only.
+  // Values the body captures are cloned into the function: constants; a
+  // gather started ahead (nn-cpu-loops) also reads its table and its row
+  // count, which become arguments of its kernel (it stays out of chains).
   llvm::SetVector<Value> captured;
   getUsedValuesDefinedAbove(op->getRegions(), captured);
   for (Value v : captured)
-    if (!v.getDefiningOp<arith::ConstantOp>())
+    if (!v.getDefiningOp<arith::ConstantOp>() &&
+        !(op->hasAttr(kRowAheadAttr) && isa<MemRefType, IndexType>(v.getType())))
       return std::nullopt;
   bool usesRow = false;
   op.getBody()->walk([&](linalg::IndexOp index) { usesRow |= index.getDim() == 0; });
@@ -82,7 +85,7 @@ static bool vectorizeRows(OpBuilder &b, linalg::GenericOp op, func::FuncOp func,
                           IRMapping constants) {
   Location loc = op.getLoc();
   Block *body = &func.getBody().front();
-  unsigned n = op->getNumOperands();
+  unsigned n = body->getNumArguments() - 2; // then begin, end
   Value one = b.create<arith::ConstantIndexOp>(loc, 1);
   auto loop = b.create<scf::ForOp>(loc, body->getArgument(n), body->getArgument(n + 1), one);
   OpBuilder::InsertionGuard guard(b);
@@ -142,6 +145,13 @@ func::CallOp outlineRowKernel(ModuleOp module, linalg::GenericOp op, int64_t gra
   int64_t perRow = *rowIterations(op);
   Location loc = op.getLoc();
   SmallVector<Value> operands(op->getOperands());
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(op->getRegions(), captured);
+  SmallVector<Value> buffers; // captured values: arguments after the op's
+  for (Value v : captured)
+    if (!v.getDefiningOp<arith::ConstantOp>())
+      buffers.push_back(v);
+  operands.append(buffers.begin(), buffers.end());
   SmallVector<Type> types;
   for (Value v : operands)
     types.push_back(v.getType());
@@ -160,6 +170,10 @@ func::CallOp outlineRowKernel(ModuleOp module, linalg::GenericOp op, int64_t gra
   auto func = b.create<func::FuncOp>(loc, name, b.getFunctionType(types, {}));
   func.setPrivate();
   func->setAttr(kRowGrainAttr, b.getI64IntegerAttr(grain));
+  if (op->hasAttr(kRowAheadAttr)) {
+    func->setAttr(kRowAheadAttr, b.getUnitAttr());
+    func->setAttr(kRowUnchainedAttr, b.getUnitAttr()); // started alone
+  }
   Block *body = func.addEntryBlock();
   b.setInsertionPointToStart(body);
   Value begin = body->getArgument(operands.size()), end = body->getArgument(operands.size() + 1);
@@ -185,10 +199,11 @@ func::CallOp outlineRowKernel(ModuleOp module, linalg::GenericOp op, int64_t gra
     cut.push_back(arg);
   }
   IRMapping constants;
-  llvm::SetVector<Value> captured;
-  getUsedValuesDefinedAbove(op->getRegions(), captured);
   for (Value v : captured)
-    constants.map(v, b.clone(*v.getDefiningOp())->getResult(0));
+    if (v.getDefiningOp<arith::ConstantOp>())
+      constants.map(v, b.clone(*v.getDefiningOp())->getResult(0));
+  for (auto [i, v] : llvm::enumerate(buffers))
+    constants.map(v, body->getArgument(op->getNumOperands() + i));
   bool vectorRows = op.getNumLoops() == 2 && perRow >= kVectorRowMin && perRow <= kVectorRowMax &&
                     llvm::all_of(op->getOperandTypes(), [](Type t) {
                       // A vector of i1 is stored as packed bits, a memref
@@ -199,6 +214,7 @@ func::CallOp outlineRowKernel(ModuleOp module, linalg::GenericOp op, int64_t gra
   if (!(vectorRows && vectorizeRows(b, op, func, constants)))
     b.clone(*op, constants)->setOperands(cut);
   b.create<func::ReturnOp>(loc);
+  flags.append(buffers.size(), kReads);
   func->setAttr(kRowArgsAttr, b.getDenseI64ArrayAttr(flags));
 
   OpBuilder at(op);
@@ -228,7 +244,9 @@ struct ParallelRowsPass : impl::ParallelRowsBase<ParallelRowsPass> {
         ops.push_back({op, *perRow});
     });
     for (auto [op, perRow] : ops)
-      outlineRowKernel(module, op, rowGrain(perRow, minElements));
+      outlineRowKernel(
+          module, op,
+          rowGrain(perRow, op->hasAttr(kRowAheadAttr) ? kAheadElementsPerPiece : minElements));
     module->removeAttr(kNextRowMapAttr);
   }
 };

@@ -65,6 +65,15 @@ inline constexpr int64_t kRowWise = 1, kReads = 2, kWrites = 4;
 /// tile, so nn-cpu-row-chains leaves it out of chains.
 inline constexpr llvm::StringLiteral kRowUnchainedAttr = "nncc.row_unchained";
 inline constexpr int64_t kChainableBytes = 256 << 10;
+/// On a linalg.generic that nn-cpu-loops makes of the next step's batch:
+/// its row kernel (nn-cpu-parallel-rows, out of chains) is started ahead
+/// through kParallelAheadHook, the pool's idle threads gathering the rows
+/// while the current step runs, and waited for (kWaitAheadFunction) at the
+/// end of the step.
+inline constexpr llvm::StringLiteral kRowAheadAttr = "nncc.row_ahead";
+/// Rows of a gather per piece of work started ahead (about 4K elements:
+/// a kernel of the step waits behind at most one piece).
+inline constexpr int64_t kAheadElementsPerPiece = 4096;
 
 /// nn-cpu-parallel-rows: a linalg.generic on buffers whose first loop is
 /// parallel and which has at least two tasks of kMinElementsPerTask
@@ -91,6 +100,7 @@ std::unique_ptr<mlir::Pass> createRowChainsPass();
 /// a row kernel (a chain's) are direct: the kernel already runs on a range.
 std::unique_ptr<mlir::Pass> createParallelCallsPass();
 inline constexpr llvm::StringLiteral kParallelForHook = abi::kParallelForHook;
+inline constexpr llvm::StringLiteral kParallelAheadHook = abi::kParallelAheadHook;
 
 /// nn-cpu-alloc-hooks (on the LLVM dialect): the kernels' allocations and
 /// frees call through `nncc_alloc_hook` / `nncc_free_hook`, malloc and free
@@ -103,6 +113,12 @@ inline constexpr llvm::StringLiteral kFreeHook = abi::kFreeHook;
 /// kNumericFaultHook, which the runtime sets (a fallback ignores it).
 inline constexpr llvm::StringLiteral kNumericFaultFunction = "__nncc_numeric_fault";
 inline constexpr llvm::StringLiteral kNumericFaultHook = abi::kNumericFaultHook;
+/// nn-cpu-loops calls this function (no arguments) where the work started
+/// ahead must be done; nn-cpu-alloc-hooks defines it to call through
+/// kWaitAheadHook, which the runtime sets (a fallback returns: the work ran
+/// when it was started).
+inline constexpr llvm::StringLiteral kWaitAheadFunction = "__nncc_wait_ahead";
+inline constexpr llvm::StringLiteral kWaitAheadHook = abi::kWaitAheadHook;
 /// nn.all_reduce packs its bucket into one buffer and calls this function
 /// (kAllReduceFunction + "f32" or "f64": the buffer, as memref<?xT>, and the
 /// reduction, i32); nn-cpu-alloc-hooks defines it to call through

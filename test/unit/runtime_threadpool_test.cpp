@@ -160,4 +160,34 @@ TEST(ParallelFor, EveryRowOnceUnderLoad) {
     t.join();
 }
 
+// Work started ahead (a compiled loop's next batch): every row once, in
+// pieces of `grain` rows, done when waitAhead returns; with a worker, the
+// pieces run while the caller does something else.
+TEST(ParallelAhead, EveryRowOnceByTheWait) {
+  struct Rows {
+    std::vector<std::atomic<int>> runs = std::vector<std::atomic<int>>(1000);
+    std::atomic<int> pieces{0};
+  } rows;
+  for (int round = 0; round < 3; ++round) {
+    for (auto &r : rows.runs)
+      r = 0;
+    rows.pieces = 0;
+    nncc::rt::parallelAhead(
+        [](void *ctx, int64_t begin, int64_t end) {
+          auto *r = static_cast<Rows *>(ctx);
+          ++r->pieces;
+          for (int64_t i = begin; i < end; ++i)
+            r->runs[i].fetch_add(1);
+        },
+        &rows, 0, 1000, 6);
+    nncc::rt::waitAhead();
+    EXPECT_EQ(rows.pieces.load(), 167); // ceil(1000 / 6)
+    for (int64_t i = 0; i < 1000; ++i)
+      ASSERT_EQ(rows.runs[i].load(), 1) << "row " << i << " of round " << round;
+  }
+  nncc::rt::parallelAhead([](void *, int64_t, int64_t) { FAIL() << "no rows, no piece"; }, nullptr,
+                          5, 5, 6);
+  nncc::rt::waitAhead();
+}
+
 } // namespace

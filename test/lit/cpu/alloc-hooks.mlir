@@ -38,3 +38,23 @@ llvm.func @kernel(%i: i32) {
   llvm.call @__nncc_numeric_fault(%i) : (i32) -> ()
   llvm.return
 }
+
+// -----
+
+// A compiled loop's end of step waits for the work started ahead through
+// its hook, which starts out at a function that returns (the library runs
+// such work at once when it starts it).
+// RUN: nncc-opt %s --split-input-file --nn-cpu-alloc-hooks | FileCheck %s --check-prefix=AHEAD
+// AHEAD: llvm.func internal @__nncc_wait_ahead()
+// AHEAD-NEXT: %[[A:.*]] = llvm.mlir.addressof @nncc_wait_ahead_hook
+// AHEAD-NEXT: %[[H:.*]] = llvm.load %[[A]] : !llvm.ptr -> !llvm.ptr
+// AHEAD-NEXT: llvm.call %[[H]]() : !llvm.ptr, () -> ()
+// AHEAD: llvm.func internal @__nncc_nothing_ahead()
+// AHEAD-NEXT: llvm.return
+// AHEAD: llvm.mlir.global external @nncc_wait_ahead_hook() {{.*}} {
+// AHEAD-NEXT: llvm.mlir.addressof @__nncc_nothing_ahead
+llvm.func @__nncc_wait_ahead()
+llvm.func @step() {
+  llvm.call @__nncc_wait_ahead() : () -> ()
+  llvm.return
+}

@@ -145,3 +145,49 @@ func.func @to_bool(%x: memref<?x16xf32>, %y: memref<?x16xi1>) {
   }
   return
 }
+
+// -----
+
+// A gather started ahead (nn-cpu-loops: the next step's batch): the table it
+// reads and the row count it clamps to, captured by its body, become
+// arguments read whole after the op's own; its pieces are a few thousand
+// elements (784 per row: 6 rows); it stays out of chains. The same gather
+// without the mark is left alone (captured values are not cloned in).
+#rows = affine_map<(d0, d1) -> (d0)>
+#row = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @gather_ahead
+// CHECK: %[[LAST:.*]] = memref.dim %arg0, %c0
+// CHECK: %[[N:.*]] = memref.dim %arg1, %c{{.*}}
+// CHECK: call @[[K:__nncc_rows_map_[0-9]+]](%arg1, %arg2, %[[LAST]], %arg0, %c0{{.*}}, %[[N]])
+// CHECK: linalg.generic
+// CHECK: func.func private @[[K]](%{{.*}}: memref<?xi32>, %{{.*}}: memref<?x784xf32>, %[[LAST:.*]]: index, %[[TABLE:.*]]: memref<?x784xf32>, %{{.*}}: index, %{{.*}}: index)
+// CHECK-SAME: nncc.row_ahead
+// CHECK-SAME: nncc.row_args = array<i64: 3, 5, 2, 2>
+// CHECK-SAME: nncc.row_grain = 6 : i64
+// CHECK-SAME: nncc.row_unchained
+// CHECK: arith.minsi %{{.*}}, %[[LAST]]
+// CHECK: memref.load %[[TABLE]]
+func.func @gather_ahead(%table: memref<?x784xf32>, %idx: memref<?xi32>, %out: memref<?x784xf32>,
+                        %out2: memref<?x784xf32>) {
+  %c0 = arith.constant 0 : index
+  %last = memref.dim %table, %c0 : memref<?x784xf32>
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "parallel"]}
+      ins(%idx : memref<?xi32>) outs(%out : memref<?x784xf32>) attrs = {nncc.row_ahead} {
+  ^bb0(%i: i32, %o: f32):
+    %r = arith.index_cast %i : i32 to index
+    %c = arith.minsi %r, %last : index
+    %j = linalg.index 1 : index
+    %v = memref.load %table[%c, %j] : memref<?x784xf32>
+    linalg.yield %v : f32
+  }
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "parallel"]}
+      ins(%idx : memref<?xi32>) outs(%out2 : memref<?x784xf32>) {
+  ^bb0(%i: i32, %o: f32):
+    %r = arith.index_cast %i : i32 to index
+    %c = arith.minsi %r, %last : index
+    %j = linalg.index 1 : index
+    %v = memref.load %table[%c, %j] : memref<?x784xf32>
+    linalg.yield %v : f32
+  }
+  return
+}
