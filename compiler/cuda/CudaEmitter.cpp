@@ -271,8 +271,35 @@ private:
         return failure();
       source += *text + "\n";
       globals += writer.globals();
+      std::vector<unsigned> launchArgs = args;
+      if (shape.splitRows) {
+        if (kernelInputs.size() + 2 > kMaxKernelArgs)
+          return op->emitOpError()
+                     << "needs " << kernelInputs.size() + 2
+                     << " buffers, more than the CUDA target's " << kMaxKernelArgs << " per kernel",
+                 failure();
+        // The partial products of the contraction's slabs first, into a
+        // buffer of their own; then the kernel that adds them.
+        unsigned part = newBuffer(v, {shape.splitRows, dims->back()});
+        exe::CudaLaunch &partial = *sig.add_launches();
+        partial.set_kernel(shape.tilings.front().kernel);
+        for (const TiledVariant &t : shape.tilings) {
+          exe::CudaTiling &tiling = *partial.add_tilings();
+          tiling.set_kernel(t.kernel);
+          tiling.set_tile_m(t.tileM);
+          tiling.set_tile_n(t.tileN);
+        }
+        partial.set_threads(shape.threads);
+        for (unsigned a : args)
+          partial.add_args(a);
+        partial.add_args(part);
+        launchArgs.push_back(part);
+        shape.tilings.clear();
+        shape.threads = 256;
+      }
       exe::CudaLaunch &l = *sig.add_launches();
-      l.set_kernel(shape.tilings.empty() ? kernel : shape.tilings.front().kernel);
+      l.set_kernel(shape.tilings.empty() ? (shape.splitRows ? shape.reduce : kernel)
+                                         : shape.tilings.front().kernel);
       l.set_tile(shape.tile);
       for (const TiledVariant &t : shape.tilings) {
         exe::CudaTiling &tiling = *l.add_tilings();
@@ -283,7 +310,7 @@ private:
       l.set_threads(shape.threads);
       if (shape.lanes > 1)
         l.set_lanes(shape.lanes);
-      for (unsigned a : args)
+      for (unsigned a : launchArgs)
         l.add_args(a);
       unsigned out = newBuffer(v, *dims);
       l.add_args(out);

@@ -898,7 +898,7 @@ std::string KernelWriter::expression(Operation *op, const std::vector<std::strin
       .Default([&](Operation *) { return fail(); });
 }
 
-std::string KernelWriter::header(Value result, const std::string &kernel) {
+std::string KernelWriter::header(Value result, const std::string &kernel, bool partials) {
   std::string s =
       "extern \"C\" __global__ void " + kernel + "(const " + abi::kKernelArgsName + " a) {\n";
   s += "  const long long N = a.n;\n";
@@ -908,8 +908,11 @@ std::string KernelWriter::header(Value result, const std::string &kernel) {
          std::to_string(i) + "];\n";
   }
   std::string T = cType(eltOf(result));
-  s +=
-      "  " + T + " *__restrict__ out = (" + T + " *)a.p[" + std::to_string(inputs_.size()) + "];\n";
+  size_t at = inputs_.size();
+  if (partials)
+    s += "  const " + T + " *__restrict__ part = (const " + T + " *)a.p[" + std::to_string(at++) +
+         "];\n";
+  s += "  " + T + " *__restrict__ out = (" + T + " *)a.p[" + std::to_string(at) + "];\n";
   s += "  (void)N;\n";
   return s;
 }

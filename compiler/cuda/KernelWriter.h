@@ -105,6 +105,12 @@ struct LaunchShape {
   unsigned threads = 256;
   /// Threads computing one output element together: 1, 32 or `threads`.
   unsigned lanes = 1;
+  /// A product whose contraction is split across the grid: the tilings
+  /// write partial products [splitRows, columns] to a buffer of their own,
+  /// then `reduce` (grid-stride) adds them and applies the epilogue, reading
+  /// the inputs, that buffer and writing the output. 0: no split.
+  int64_t splitRows = 0;
+  std::string reduce;
 };
 
 class KernelWriter {
@@ -154,12 +160,18 @@ private:
   /// The scope whose code runs once for every value of the variables in
   /// `exprs`: the deepest of the scopes declaring them.
   size_t scopeOf(const Coords &exprs);
-  std::string header(mlir::Value result, const std::string &kernel);
+  /// `partials`: a split product's second kernel, which also reads the
+  /// partial products (`part`, the argument before the output).
+  std::string header(mlir::Value result, const std::string &kernel, bool partials = false);
   /// The product `result` is an elementwise epilogue of, when both its
   /// operands are kernel inputs: the tiled kernel's case.
   mlir::Operation *tiledProduct(mlir::Value result);
   mlir::FailureOr<std::string> writeTiled(mlir::Value result, mlir::Operation *product,
                                           LaunchShape &shape);
+  /// The tile's first row and column (row0, col0) from the block's
+  /// place; where the grid splits the contraction, also its slab and the
+  /// slab's share [kBegin, kEnd) of the contraction.
+  std::string tileOrigin(int bm, int bn);
   /// A tiled product kernel's body after its sizes: FMAs on a tile of
   /// accumulators per thread, or WMMA fragments (by `precision_`); both
   /// run `epilogue` for each element with `accv` the product at `lin`.
@@ -170,9 +182,10 @@ private:
   /// A window product's operands (kWindowProductAttr: a convolution or
   /// its filter's gradient as a product of its windows): A the windows,
   /// B the filter or dy, each read through a lambda where it is no plain
-  /// matrix; `sizes` gets M, C and K, `loaders` the lambdas.
-  ProductOperands windowOperands(mlir::Operation *product, std::string &sizes,
-                                 std::string &loaders);
+  /// matrix; `sizes` gets M, C and K, `loaders` the lambdas, `depthSize`
+  /// K (>= 0 known, -c for c times N).
+  ProductOperands windowOperands(mlir::Operation *product, std::string &sizes, std::string &loaders,
+                                 int64_t &depthSize);
   /// A lambda `name(a, b)` giving `operand`'s element at `map` of the
   /// loops, loops `first` (with their extents, the last fastest) taken
   /// from a, `second` from b.
@@ -216,6 +229,12 @@ private:
   /// accumulator in a tiled kernel's epilogue).
   std::map<void *, std::string> overrides_;
   Precision precision_;
+  /// A product whose contraction the grid splits: `slabs` slabs, each a
+  /// partial product of slabRows rows (the rows rounded up to whole
+  /// tiles), added by a second kernel.
+  struct SplitK {
+    int64_t slabs = 1, slabRows = 0;
+  } splitK_;
   Cooperation coop_ = Cooperation::None;
   /// The kernel's __shared__ declarations (the block combine's slots).
   std::string shared_;

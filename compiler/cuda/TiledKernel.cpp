@@ -20,6 +20,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 
+#include <algorithm>
 #include <functional>
 
 using namespace mlir;
@@ -39,6 +40,11 @@ struct Staging {
   /// Where set, the operand's element (row, k) or (k, col) is this
   /// lambda's (a convolution's windows), not a read of A or B.
   std::string loadA = {}, loadB = {};
+  /// The block's share of the contraction: [0, K), or a slab of it
+  /// [kBegin, kEnd) where the grid splits it.
+  bool slab = false;
+  std::string kBegin() const { return slab ? "kBegin" : "0LL"; }
+  std::string kEnd() const { return slab ? "kEnd" : "K"; }
 
   int loadsA() const { return bm * depth / 256; }
   int loadsB() const { return bn * depth / 256; }
@@ -68,14 +74,16 @@ struct Staging {
     return perElement(loadsA(), slotA(e),
                       "      const long long gr = row0 + r, gk = " + k0 +
                           " + kk;\n"
-                          "      ra[l] = gr < M && gk < K ? " +
+                          "      ra[l] = gr < M && gk < " +
+                          kEnd() + " ? " +
                           (loadA.empty() ? A + "[" + (ta ? "gk * M + gr" : "gr * K + gk") + "]"
                                          : loadA + "(gr, gk)") +
                           " : (" + T + ")0;\n") +
            perElement(loadsB(), slotB(e),
                       "      const long long gk = " + k0 +
                           " + kk, gc = col0 + c;\n"
-                          "      rb[l] = gk < K && gc < C ? " +
+                          "      rb[l] = gk < " +
+                          kEnd() + " && gc < C ? " +
                           (loadB.empty() ? B + "[" + (tb ? "gc * K + gk" : "gk * C + gc") + "]"
                                          : loadB + "(gk, gc)") +
                           " : (" + T + ")0;\n");
@@ -91,11 +99,13 @@ struct Staging {
   /// next slice's loads issued before this one is multiplied.
   std::string loopHead(const std::string &round) const {
     std::string d = std::to_string(depth);
-    std::string l = "  {\n" + load("0LL") + "  }\n";
-    l += "  for (long long k0 = 0; k0 < K; k0 += " + d + ") {\n";
+    std::string l = "  {\n" + load(kBegin()) + "  }\n";
+    l += "  for (long long k0 = " + (slab ? kBegin() : "0") + "; k0 < " + kEnd() + "; k0 += " + d +
+         ") {\n";
     l += store(round);
     l += "    __syncthreads();\n";
-    l += "    if (k0 + " + d + " < K) { // the next slice, while this one multiplies\n";
+    l +=
+        "    if (k0 + " + d + " < " + kEnd() + ") { // the next slice, while this one multiplies\n";
     l += load("(k0 + " + d + ")");
     l += "    }\n";
     return l;
@@ -229,8 +239,8 @@ std::string KernelWriter::tiledProductFma(const Tiling &t, const std::string &T,
        str(perSplit) + ";\n";
   s += "  const int tx = t % " + str(colStep) + ", ty = t / " + str(colStep) + ";\n";
   s += "  (void)split;\n";
-  s += "  const long long row0 = (long long)blockIdx.y * " + str(t.bm) +
-       ", col0 = (long long)blockIdx.x * " + str(t.bn) + ";\n";
+  s += tileOrigin(t.bm, t.bn);
+  stage.slab = splitK_.slabs > 1;
   s += stage.registers();
   s += "  " + T + " acc[" + str(t.tm) + "][" + str(t.tn) + "];\n";
   s += "#pragma unroll\n  for (int i = 0; i < " + str(t.tm) + "; ++i)\n";
@@ -308,8 +318,8 @@ std::string KernelWriter::tiledProductWmma(const WmmaTiling &t, const ProductOpe
   else
     s += "  const int wr = (warp / " + str(t.wn) + ") * " + str(t.bm / t.wm) + ", wc = (warp % " +
          str(t.wn) + ") * " + str(t.bn / t.wn) + ", k1 = 0;\n";
-  s += "  const long long row0 = (long long)blockIdx.y * " + str(t.bm) +
-       ", col0 = (long long)blockIdx.x * " + str(t.bn) + ";\n";
+  s += tileOrigin(t.bm, t.bn);
+  stage.slab = splitK_.slabs > 1;
   s += stage.registers();
   s += "  wmma::fragment<wmma::accumulator, 16, 16, " + depth + ", float> acc[" + str(fm) + "][" +
        str(fn) + "];\n";
@@ -355,6 +365,24 @@ std::string KernelWriter::tiledProductWmma(const WmmaTiling &t, const ProductOpe
   return s;
 }
 
+std::string KernelWriter::tileOrigin(int bm, int bn) {
+  std::string m = std::to_string(bm), n = std::to_string(bn);
+  if (splitK_.slabs <= 1)
+    return "  const long long row0 = (long long)blockIdx.y * " + m +
+           ", col0 = (long long)blockIdx.x * " + n + ";\n";
+  // The grid's rows are slabs of slabRows rows each (a whole number of
+  // tiles), slab s multiplying its share of the contraction.
+  std::string tiles = std::to_string(splitK_.slabRows / bm), slabs = std::to_string(splitK_.slabs);
+  return "  const long long slab = (long long)blockIdx.y / " + tiles +
+         ", row0 = ((long long)blockIdx.y % " + tiles + ") * " + m +
+         ", col0 = (long long)blockIdx.x * " + n +
+         ";\n"
+         "  const long long slabDepth = (K + " +
+         slabs + " - 1) / " + slabs +
+         ", kBegin = slab * slabDepth,\n"
+         "                  kEnd = kBegin + slabDepth < K ? kBegin + slabDepth : K;\n";
+}
+
 std::string KernelWriter::loader(const std::string &name, Operation *product, Value operand,
                                  AffineMap map, const Loops &first, const Loops &second) {
   scopes_.assign(1, Scope());
@@ -397,7 +425,7 @@ std::string KernelWriter::loader(const std::string &name, Operation *product, Va
 }
 
 ProductOperands KernelWriter::windowOperands(Operation *product, std::string &sizes,
-                                             std::string &loaders) {
+                                             std::string &loaders, int64_t &depthSize) {
   auto g = cast<linalg::GenericOp>(product);
   Value y = product->getResult(0);
   // Rows: the output's loops but its last (the columns); the contraction:
@@ -409,12 +437,18 @@ ProductOperands KernelWriter::windowOperands(Operation *product, std::string &si
         .push_back({cast<AffineDimExpr>(outMap.getResult(i)).getPosition(), dim(y, i)});
   SmallVector<unsigned> reduced;
   g.getReductionDims(reduced);
+  depthSize = 1;
   for (unsigned d : reduced) {
     std::string extent;
     for (OpOperand *operand : g.getDpsInputOperands())
       for (auto [p, e] : llvm::enumerate(g.getMatchingIndexingMap(operand).getResults()))
-        if (auto de = dyn_cast<AffineDimExpr>(e); de && de.getPosition() == d && extent.empty())
+        if (auto de = dyn_cast<AffineDimExpr>(e); de && de.getPosition() == d && extent.empty()) {
           extent = dim(operand->get(), p);
+          auto dims = shapes_.of(operand->get());
+          int64_t size = succeeded(dims) ? (*dims)[p] : 0;
+          depthSize = (depthSize < 0) != (size < 0) ? -std::abs(depthSize * size)
+                                                    : std::abs(depthSize * size);
+        }
     if (extent.empty())
       failedAt_ = failedAt_ ? failedAt_ : product;
     depth.push_back({d, extent});
@@ -475,8 +509,11 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product
   bool wmma = precision_ != Precision::FP32 && elt.isF32();
   ProductOperands operands;
   std::string sizes, loaders;
+  // The contraction's size where it is a window product's (>= 0 known, -c
+  // for c times N); 0 otherwise.
+  int64_t depthSize = 0;
   if (product->hasAttr(cpu::kWindowProductAttr)) {
-    operands = windowOperands(product, sizes, loaders);
+    operands = windowOperands(product, sizes, loaders, depthSize);
   } else {
     auto mm = cast<linalg::LinalgOp>(product);
     Value lhs = mm.getDpsInputOperand(0)->get(), rhs = mm.getDpsInputOperand(1)->get();
@@ -521,6 +558,35 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product
     auto halfIdle = [](int64_t size, int tile) { return size >= 0 && 2 * size <= tile; };
     return last || failed(known) || !(halfIdle(knownRows, bm) || halfIdle(knownCols, bn));
   };
+  std::vector<int> tiles;
+  if (wmma) {
+    for (const WmmaTiling &t : kWmmaTilings)
+      if (wanted(t.bm, t.bn, &t == &kWmmaTilings[std::size(kWmmaTilings) - 1]))
+        tiles.push_back(t.bm);
+  } else {
+    for (const Tiling &t : kTilings)
+      if (wanted(t.bm, t.bn, &t == &kTilings[std::size(kTilings) - 1]))
+        tiles.push_back(t.bm);
+  }
+  // A contraction over the batch's images (a filter's gradient: N*OH*OW
+  // deep) into an output of a few tiles: the grid splits it into slabs,
+  // enough for two blocks per multiprocessor of an H100 or H200 (132) at
+  // the biggest tiles, each slab's partial product written to a buffer,
+  // then added in a fixed order (the same result every run) by a second
+  // kernel that applies the epilogue.
+  splitK_ = {};
+  if (depthSize < 0 && -depthSize >= 16 && knownRows > 0 && knownCols > 0) {
+    constexpr int64_t kMultiprocessors = 132;
+    int64_t t = tiles.front();
+    int64_t blocks = ((knownRows + t - 1) / t) * ((knownCols + t - 1) / t);
+    int64_t slabs = std::clamp<int64_t>((2 * kMultiprocessors + blocks - 1) / blocks, 1, 64);
+    if (slabs > 1)
+      splitK_ = {slabs, (knownRows + t - 1) / t * t};
+  }
+  std::string tiledEpilogue = epilogue;
+  if (splitK_.slabs > 1)
+    tiledEpilogue = std::string(baseIndent_, ' ') + "out[(slab * " +
+                    std::to_string(splitK_.slabRows) + "LL + row) * C + col] = accv;\n";
   std::string s;
   auto add = [&](const std::string &suffix, int bm, int bn, const std::string &body) {
     std::string kernel = name_ + suffix;
@@ -529,13 +595,30 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product
   };
   if (wmma) {
     for (const WmmaTiling &t : kWmmaTilings)
-      if (wanted(t.bm, t.bn, &t == &kWmmaTilings[std::size(kWmmaTilings) - 1]))
-        add("_w" + std::to_string(t.bm), t.bm, t.bn, tiledProductWmma(t, operands, epilogue));
-    return s;
+      if (llvm::is_contained(tiles, t.bm))
+        add("_w" + std::to_string(t.bm), t.bm, t.bn, tiledProductWmma(t, operands, tiledEpilogue));
+  } else {
+    for (const Tiling &t : kTilings)
+      if (llvm::is_contained(tiles, t.bm))
+        add("_t" + std::to_string(t.bm), t.bm, t.bn,
+            tiledProductFma(t, T, operands, tiledEpilogue));
   }
-  for (const Tiling &t : kTilings)
-    if (wanted(t.bm, t.bn, &t == &kTilings[std::size(kTilings) - 1]))
-      add("_t" + std::to_string(t.bm), t.bm, t.bn, tiledProductFma(t, T, operands, epilogue));
+  if (splitK_.slabs > 1) {
+    std::string slabs = std::to_string(splitK_.slabs), rows = std::to_string(splitK_.slabRows);
+    shape.splitRows = splitK_.slabs * splitK_.slabRows;
+    shape.reduce = name_;
+    s += "\n" + header(result, name_, /*partials=*/true) + sizes + "  (void)K;\n";
+    s += "  // The " + slabs +
+         " slabs' partial products added in a fixed order, then the epilogue.\n";
+    s += "  for (long long lin = (long long)blockIdx.x * blockDim.x + threadIdx.x; lin < M * C;\n"
+         "       lin += (long long)blockDim.x * gridDim.x) {\n";
+    s += "    const long long row = lin / C, col = lin % C;\n";
+    s += "    " + T + " accv = (" + T + ")0;\n";
+    s += "    for (int slab = 0; slab < " + slabs + "; ++slab)\n";
+    s += "      accv += part[(slab * " + rows + "LL + row) * C + col];\n";
+    s += "    {\n" + epilogue + "    }\n  }\n}\n";
+  }
+  splitK_ = {};
   return s;
 }
 

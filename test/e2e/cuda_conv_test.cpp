@@ -287,15 +287,26 @@ TEST(CudaConv, E7StepsGiveTheCpuResults) {
   nncc::LoadedGraph graph = nncc::fromProto(nncc::examples::buildLayersCnn(123).proto(), "e7_cnn");
   nncc::exe::Executable cuda = compileCuda(graph, Precision::FP32);
   ASSERT_TRUE(cuda.has_cuda());
-  int convolutions = 0;
+  // A kernel's text in the program's source.
+  const std::string &source = cuda.cuda().source();
+  auto text = [&](const std::string &kernel) {
+    size_t at = source.find("void " + kernel + "(");
+    return at == std::string::npos ? std::string()
+                                   : source.substr(at, source.find("extern", at) - at);
+  };
+  int convolutions = 0, slabbed = 0;
   for (const auto &sig : cuda.cuda().signatures())
-    for (const auto &launch : sig.launches())
-      for (const auto &t : launch.tilings())
-        convolutions += t.kernel() == launch.tilings(0).kernel() &&
-                        cuda.cuda().buffers(launch.args(launch.args_size() - 1)).dims_size() == 4;
+    for (const auto &launch : sig.launches()) {
+      convolutions += launch.tilings_size() > 0 &&
+                      text(launch.tilings(0).kernel()).find("auto loadA") != std::string::npos;
+      slabbed += text(launch.kernel()).find("slabs' partial products") != std::string::npos;
+    }
   // train: conv_1, conv_2, conv_2's images' gradient (conv_1's is not
   // needed) and both filters' gradients; predict: conv_1, conv_2.
   EXPECT_EQ(convolutions, 7);
+  // The filters' gradients (contractions over N*28*28 and N*14*14 into 800
+  // and 51200 elements) split across the grid, their slabs added after.
+  EXPECT_EQ(slabbed, 2);
   auto cpu = nncc::test::orFail(nncc::compileAndLoad(graph));
   ASSERT_TRUE(cpu);
   nncc::rt::Session session(cpu);
