@@ -49,24 +49,10 @@ struct AllocHooksPass : impl::AllocHooksBase<AllocHooksPass> {
            LLVM::LLVMFunctionType::get(ptr, {i64}));
     define(module, "_mlir_memref_to_llvm_free", kFreeHook, "free",
            LLVM::LLVMFunctionType::get(voidType, {ptr}));
-    if (module.lookupSymbol<LLVM::LLVMFuncOp>(kNumericFaultFunction)) {
-      auto type = LLVM::LLVMFunctionType::get(voidType, {IntegerType::get(ctx, 32)});
-      OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-      auto ignore = b.create<LLVM::LLVMFuncOp>(module.getLoc(), "__nncc_ignore_numeric_fault", type,
-                                               LLVM::Linkage::Internal);
-      b.setInsertionPointToStart(ignore.addEntryBlock(b));
-      b.create<LLVM::ReturnOp>(module.getLoc(), ValueRange{});
-      define(module, kNumericFaultFunction, kNumericFaultHook, ignore.getName(), type);
-    }
-    if (module.lookupSymbol<LLVM::LLVMFuncOp>(kWaitAheadFunction)) {
-      auto type = LLVM::LLVMFunctionType::get(voidType, {});
-      OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-      auto none = b.create<LLVM::LLVMFuncOp>(module.getLoc(), "__nncc_nothing_ahead", type,
-                                             LLVM::Linkage::Internal);
-      b.setInsertionPointToStart(none.addEntryBlock(b));
-      b.create<LLVM::ReturnOp>(module.getLoc(), ValueRange{});
-      define(module, kWaitAheadFunction, kWaitAheadHook, none.getName(), type);
-    }
+    defineIgnored(module, kNumericFaultFunction, kNumericFaultHook, "__nncc_ignore_numeric_fault",
+                  LLVM::LLVMFunctionType::get(voidType, {IntegerType::get(ctx, 32)}));
+    defineIgnored(module, kWaitAheadFunction, kWaitAheadHook, "__nncc_nothing_ahead",
+                  LLVM::LLVMFunctionType::get(voidType, {}));
     defineAllReduce(module);
   }
 
@@ -115,6 +101,21 @@ struct AllocHooksPass : impl::AllocHooksBase<AllocHooksPass> {
           loc, hookType, ValueRange{fn, data, body->getArgument(3), kind, body->getArgument(5)});
       b.create<LLVM::ReturnOp>(loc, ValueRange{});
     }
+  }
+
+  /// Where the module declares `name` (a function returning nothing): a
+  /// body calling through `hookName`, which starts out at `fallback`, a
+  /// function of the library that does nothing.
+  void defineIgnored(ModuleOp module, StringRef name, StringRef hookName, StringRef fallback,
+                     LLVM::LLVMFunctionType type) {
+    if (!module.lookupSymbol<LLVM::LLVMFuncOp>(name))
+      return;
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    auto nothing =
+        b.create<LLVM::LLVMFuncOp>(module.getLoc(), fallback, type, LLVM::Linkage::Internal);
+    b.setInsertionPointToStart(nothing.addEntryBlock(b));
+    b.create<LLVM::ReturnOp>(module.getLoc(), ValueRange{});
+    define(module, name, hookName, fallback, type);
   }
 
   /// Gives the declaration `name` a body calling through global `hook`,
