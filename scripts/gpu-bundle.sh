@@ -4,9 +4,10 @@
 #   - the textbook models compiled for the CUDA target, the CPU's results on
 #     random feeds and nncc-gpu-check:
 #       cd build/gpu-bundle && LD_LIBRARY_PATH=. ./nncc-gpu-check .
-#   - the GPU benchmark: nncc-gpu-bench, its models (models/*.cuda.nnx),
-#     Fashion-MNIST, the peers' script and gpu-bench.sh, which runs them all
-#     and prints the table:
+#   - the GPU benchmark: nncc-gpu-bench, its models (models/*.cuda.nnx:
+#     the MLPs and E7, the CNN, in fp32 and TF32), Fashion-MNIST, the peers'
+#     scripts (PyTorch/JAX MLPs, E7 in PyTorch with cuDNN) and gpu-bench.sh,
+#     which runs them all and prints the table:
 #       cd build/gpu-bundle && bash gpu-bench.sh
 #   - every op test's and gradient check's model and the ONNX node tests
 #     that nncc imports, with the CPU's results, as ops.tar.xz (ops/ alone is
@@ -17,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${NNCC_BUILD:-build}
-targets=(nncc e4_mlp_layers nncc_bench nncc-gpu-check nncc-gpu-bench ops_cuda_test gradients_cuda_test)
+targets=(nncc e4_mlp_layers e7_cnn nncc_bench nncc-gpu-check nncc-gpu-bench ops_cuda_test gradients_cuda_test)
 if [ "$build" = build ]; then
   bash scripts/build.sh > /tmp/nncc-build.log 2>&1 || { tail -40 /tmp/nncc-build.log; exit 1; }
 else
@@ -87,9 +88,16 @@ if [ ${#precision[@]} -gt 0 ]; then
   "$bin/nncc" compile "$out/models/big_mlp.pbtxt" --target=cuda --cuda-precision=tf32 \
     -o "$out/models/big_mlp.tf32.cuda.nnx"
 fi
+# E7, the CNN chapter's network (examples/e7_cnn), in fp32 and TF32.
+"$bin/e7_cnn" --write-model "$out/models/cnn.pbtxt" > /dev/null
+"$bin/nncc" compile "$out/models/cnn.pbtxt" --target=cuda "${precision[@]}" -o "$out/models/cnn.cuda.nnx"
+if [ ${#precision[@]} -gt 0 ]; then
+  "$bin/nncc" compile "$out/models/cnn.pbtxt" --target=cuda --cuda-precision=tf32 \
+    -o "$out/models/cnn.tf32.cuda.nnx"
+fi
 rm "$out"/models/*.pbtxt
 cp "$bin/nncc-gpu-bench" bench/gpu/gpu-bench.sh bench/gpu/gpu_bench_table.py "$out/"
-cp bench/peers/gpu_mlp_peers.py "$out/peers/"
+cp bench/peers/gpu_mlp_peers.py bench/peers/cnn_torch.py bench/peers/peers_common.py "$out/peers/"
 data=${NNCC_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
 for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
   cp "$data/$f.gz" "$out/fashion-mnist/" || { echo "error: $data/$f.gz is missing (Fashion-MNIST, gzipped idx)"; exit 1; }

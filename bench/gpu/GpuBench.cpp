@@ -9,7 +9,11 @@
 //   - inference of the 10000 test images in one batch, and batch 1, both
 //     host to host (feeds are host tensors);
 //   - the compute-bound MLP 784-4096-4096-4096-10 (ReLU, batch 4096): ms per
-//     step and TFLOP/s (6 x params x batch), fp32 and TF32 where compiled.
+//     step and TFLOP/s (6 x params x batch), fp32 and TF32 where compiled;
+//   - E7, the CNN chapter's network (models/cnn.cuda.nnx; TF32 where
+//     compiled): ms per training step and per epoch of 938 steps (batch 64,
+//     Adam), the epochs after the first, within a budget; the test accuracy
+//     after them (bench/peers/cnn_torch.py trains it with PyTorch and cuDNN).
 //   nncc-gpu-bench [--models DIR] [--data DIR] [--json out.json] [--epochs 50]
 //                  [--quick] [--cpu (the CPU-compiled models: a check without a GPU)]
 // With --kernels it measures instead where a run's time goes: each kernel
@@ -167,8 +171,8 @@ struct Options {
   std::string models = ".", data = "fashion-mnist", json;
   /// The models' target: "cuda", or "cpu" with --cpu.
   std::string target = "cuda";
-  int epochs = 50, big_steps = 10;
-  double train_budget_s = 75, big_budget_s = 20;
+  int epochs = 50, big_steps = 10, cnn_epochs = 3;
+  double train_budget_s = 75, big_budget_s = 20, cnn_budget_s = 45;
   int infer_runs = 20, b1_runs = 1000;
   /// --kernels: untimed runs, then runs with each kernel timed (fewer of
   /// the compute-bound MLP's, ~0.1 s a step).
@@ -491,6 +495,108 @@ void benchBig(const Options &o, const std::string &file, const std::string &mode
     r.fail(key, fmt::format("the cost after {} steps is {}", ms.size() + 2, cost));
 }
 
+/// E7's training from `file`.<target>.nnx, keys "cnn_<mode>_*": epochs of
+/// the CPU bench's batches (64, seed 123) from the initial weights, each
+/// step ending when its loss is on the host (as PyTorch's .item()); the
+/// epochs after the first timed, and every step after the first three,
+/// until cnn_epochs or the budget; then the test accuracy.
+void benchCnn(const Options &o, const std::string &file, const std::string &mode, Report &r) {
+  const std::string key = "cnn_" + mode;
+  std::string path = o.models + "/" + file + "." + o.target + ".nnx";
+  if (!exists(path)) {
+    r.notes[key + "_note"] = path + " is not there (not compiled): skipped";
+    fmt::print("E7 {}: {}\n", mode, r.notes[key + "_note"]);
+    return;
+  }
+  auto data = rt::data::readMnistDir(o.data);
+  if (!data)
+    return r.fail(key, data.error());
+  rt::data::standardize(data->trainImages, data->testImages);
+  auto exe = load(path, key, r);
+  if (!exe)
+    return;
+  rt::Session session(exe);
+  if (rt::Status s = session.initialize(); !s.ok())
+    return r.fail(key, "initialize: " + s.message());
+  // [N, 784] as [N, 28, 28, 1], no copy.
+  auto x = rt::Tensor::borrow(rt::DType::F32, {data->trainImages.shape()[0], 28, 28, 1},
+                              data->trainImages.data<float>());
+  rt::data::BatchIterator batches(x, data->trainLabels, 64, 123);
+  std::vector<double> epochMs, stepMs;
+  double loss = 0, firstLoss = 0;
+  int64_t steps = 0, done = 0;
+  bool stopped = false;
+  auto start = Clock::now();
+  for (int e = 0; e < o.cnn_epochs && !stopped; ++e) {
+    auto t0 = Clock::now();
+    batches.startEpoch();
+    rt::Tensor xb, yb;
+    loss = 0;
+    steps = 0;
+    while (batches.next(xb, yb)) {
+      auto s0 = Clock::now();
+      auto out = session.run("train", {{"x", xb}, {"y", yb}}, {"loss"});
+      if (!out)
+        return r.fail(key, fmt::format("epoch {} step {}: {}", e + 1, steps + 1, out.error()));
+      loss += out->at("loss").data<float>()[0];
+      if (e > 0 || steps >= 3)
+        stepMs.push_back(seconds(s0) * 1e3);
+      ++steps;
+      if (seconds(start) > o.cnn_budget_s && stepMs.size() >= 20) {
+        stopped = true;
+        break;
+      }
+    }
+    if (stopped)
+      break;
+    double ms = seconds(t0) * 1e3;
+    if (e > 0)
+      epochMs.push_back(ms);
+    if (e == 0)
+      firstLoss = loss / steps;
+    ++done;
+    fmt::print("E7 {} epoch {}: {:.1f} ms, {} steps, avg loss {:.4f}\n", mode, e + 1, ms, steps,
+               loss / steps);
+    if (!std::isfinite(loss))
+      return r.fail(key, fmt::format("the average loss of epoch {} is {}", e + 1, loss / steps));
+  }
+  if (stopped)
+    r.notes[key + "_note"] =
+        fmt::format("stopped in epoch {} after {} steps: the budget of {} s was spent", done + 1,
+                    steps, o.cnn_budget_s);
+  Stats st = stats(stepMs);
+  r.numbers[key + "_step_ms_median"] = st.median;
+  r.numbers[key + "_step_ms_p10"] = st.p10;
+  r.numbers[key + "_step_ms_p90"] = st.p90;
+  r.numbers[key + "_steps_timed"] = stepMs.size();
+  // An epoch is 938 steps (60000 images, the last batch of 32): its time
+  // measured where one was timed whole, else the steps' median times 938.
+  if (!epochMs.empty())
+    r.numbers[key + "_epoch_ms_median"] = stats(epochMs).median;
+  r.numbers[key + "_epoch_ms_from_steps"] = st.median * batches.batchesPerEpoch();
+  r.numbers[key + "_epochs"] = done;
+  if (done > 0)
+    r.numbers[key + "_loss_epoch1"] = firstLoss;
+  // The test accuracy after those epochs, 1000 images a run.
+  int64_t right = 0, n = data->testImages.shape()[0];
+  for (int64_t first = 0; first < n; first += 1000) {
+    int64_t rows = std::min<int64_t>(1000, n - first);
+    auto x = rt::Tensor::borrow(rt::DType::F32, {rows, 28, 28, 1},
+                                data->testImages.data<float>() + first * 784);
+    auto out = session.run("predict", {{"x", x}}, {"classes"});
+    if (!out)
+      return r.fail(key, "predict: " + out.error());
+    for (int64_t i = 0; i < rows; ++i)
+      right += out->at("classes").data<int64_t>()[i] == data->testLabels.data<int32_t>()[first + i];
+  }
+  r.numbers[key + "_test_accuracy"] = double(right) / n;
+  fmt::print("E7 {}: {:.3f} ms/step (p10 {:.3f}, p90 {:.3f}; {} steps), epoch {:.1f} ms{}, test "
+             "accuracy {:.2f}% after {} epoch(s)\n",
+             mode, st.median, st.p10, st.p90, stepMs.size(),
+             epochMs.empty() ? r.numbers[key + "_epoch_ms_from_steps"] : stats(epochMs).median,
+             epochMs.empty() ? " (from the steps)" : "", 100.0 * right / n, done);
+}
+
 /// --kernels: `warmup` untimed calls of `run`, then `runs` with each kernel
 /// launch timed on `exe`'s GPU: a row per kernel in r.kernels and the
 /// figures "kernels_<part>_*". Returns false where it could not go on.
@@ -566,6 +672,7 @@ void profileKernels(const Options &o, Report &r) {
       "each launch between two CUDA events, CUDA graphs off; the median of {} runs after {} "
       "untimed ones ({} after 1 for the compute-bound MLP). mlp_train: a training step of the "
       "textbook MLP (batch 64); mlp_infer_10000: its inference of the 10000 test images; "
+      "cnn_train: a training step of E7, the CNN (batch 64); "
       "big_<precision>_train: a step of the compute-bound MLP (batch 4096)",
       o.profile_runs, o.profile_warmup, o.profile_big_runs);
   auto data = rt::data::readMnistDir(o.data);
@@ -594,6 +701,28 @@ void profileKernels(const Options &o, Report &r) {
       return out ? rt::Status() : out.status();
     };
     profileRuns(*exe, "mlp_infer_10000", o.profile_warmup, o.profile_runs, infer, r);
+  }
+  // E7's training step (batch 64).
+  if (std::string path = o.models + "/cnn." + o.target + ".nnx"; !exists(path)) {
+    r.notes["kernels_cnn_train_note"] = path + " is not there (not compiled): skipped";
+  } else if (auto exe = load(path, "kernels_cnn", r)) {
+    rt::Session session(exe);
+    if (rt::Status s = session.initialize(); !s.ok())
+      return r.fail("kernels_cnn", "initialize: " + s.message());
+    auto x = rt::Tensor::borrow(rt::DType::F32, {data->trainImages.shape()[0], 28, 28, 1},
+                                data->trainImages.data<float>());
+    rt::data::BatchIterator batches(x, data->trainLabels, 64, 123);
+    batches.startEpoch();
+    rt::Tensor xb, yb;
+    auto step = [&]() -> rt::Status {
+      if (!batches.next(xb, yb)) {
+        batches.startEpoch();
+        batches.next(xb, yb);
+      }
+      auto out = session.run("train", {{"x", xb}, {"y", yb}}, {"loss"});
+      return out ? rt::Status() : out.status();
+    };
+    profileRuns(*exe, "cnn_train", o.profile_warmup, o.profile_runs, step, r);
   }
   for (auto [file, mode] : {std::pair{"big_mlp", "fp32"}, std::pair{"big_mlp.tf32", "tf32"}}) {
     std::string path = o.models + "/" + file + "." + o.target + ".nnx";
@@ -666,6 +795,10 @@ void printTable(const Report &r) {
     fmt::print("| compute-bound MLP {}, ms/step (TFLOP/s) | {} ({}) |\n", m,
                num(std::string("big_") + m + "_ms_per_step", "{:.3f}"),
                num(std::string("big_") + m + "_tflops", "{:.1f}"));
+  for (const char *m : {"fp32", "tf32"})
+    fmt::print("| E7 CNN {} training, ms/step, ms/epoch | {}, {} |\n", m,
+               num(std::string("cnn_") + m + "_step_ms_median", "{:.3f}"),
+               num(std::string("cnn_") + m + "_epoch_ms_median", "{:.1f}"));
   for (auto &[k, v] : r.notes)
     if (k != "device")
       fmt::print("{}: {}\n", k, v);
@@ -678,8 +811,8 @@ int main(int argc, char **argv) {
   Options o;
   bool quick = false;
   app.add_option("--models", o.models,
-                 "directory of mlp.cuda.nnx, big_mlp.cuda.nnx "
-                 "and big_mlp.tf32.cuda.nnx");
+                 "directory of mlp.cuda.nnx, big_mlp.cuda.nnx, "
+                 "big_mlp.tf32.cuda.nnx, cnn.cuda.nnx and cnn.tf32.cuda.nnx");
   app.add_option("--data", o.data, "directory of the Fashion-MNIST idx files");
   app.add_option("--json", o.json, "write the figures as JSON");
   app.add_option("--epochs", o.epochs,
@@ -690,6 +823,9 @@ int main(int argc, char **argv) {
   app.add_option("--big-steps", o.big_steps, "timed steps of the compute-bound MLP")
       ->check(CLI::Range(1, 1000));
   app.add_option("--big-budget-s", o.big_budget_s, "time per precision of the compute-bound MLP");
+  app.add_option("--cnn-epochs", o.cnn_epochs, "E7's training epochs per precision")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--cnn-budget-s", o.cnn_budget_s, "time per precision of E7's training");
   app.add_flag("--quick", quick, "3 epochs, fewer inference runs: to see that it works");
   bool cpu = false;
   app.add_flag("--cpu", cpu,
@@ -709,6 +845,7 @@ int main(int argc, char **argv) {
     o.profile_warmup = 2;
     o.profile_runs = 5;
     o.profile_big_runs = 2;
+    o.cnn_epochs = 2;
   }
 
   Report r;
@@ -737,6 +874,10 @@ int main(int argc, char **argv) {
   benchBig(o, "big_mlp", "fp32", r);
   r.write(o.json);
   benchBig(o, "big_mlp.tf32", "tf32", r);
+  r.write(o.json);
+  benchCnn(o, "cnn", "fp32", r);
+  r.write(o.json);
+  benchCnn(o, "cnn.tf32", "tf32", r);
   r.write(o.json);
   printTable(r);
   return r.errors ? 1 : 0;

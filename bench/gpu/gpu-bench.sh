@@ -3,19 +3,20 @@
 # scripts/gpu-bundle.sh made (no compiler needed there): nncc-gpu-bench, then
 # the peers (gpu_mlp_peers.py: PyTorch eager, PyTorch with the step in a CUDA
 # graph, JAX with the epoch in one jit; the compute-bound MLP in fp32 and
-# TF32), then one Markdown table with the ratios, the device and the date.
+# TF32; cnn_torch.py: E7, the CNN, in PyTorch with cuDNN, its defaults), then
+# one Markdown table with the ratios, the device and the date.
 #   cd gpu-bundle && bash gpu-bench.sh [--quick]
 # Runs nncc-gpu-check first (seconds; ops/ unpacked from the bundle's
 # ops.tar.xz), then nncc-gpu-bench, nncc-gpu-bench --kernels (each kernel's
 # time) and the peers. Writes gpu-bench.md, nncc.json, nncc-kernels.json, the
 # logs and the peers' results under $OUT when it is set, ./results otherwise.
 # Every part has a time limit, so the whole stays within
-# NNCC_GPU_BENCH_SECONDS (default 400) plus about a minute.
+# NNCC_GPU_BENCH_SECONDS (default 480) plus about a minute.
 set -uo pipefail
 cd "$(dirname "$0")"
 res=${OUT:-$PWD/results}
 mkdir -p "$res"
-total=${NNCC_GPU_BENCH_SECONDS:-400}
+total=${NNCC_GPU_BENCH_SECONDS:-480}
 quick=
 [ "${1:-}" = --quick ] && quick=--quick
 notes=()
@@ -73,16 +74,17 @@ if [ -d ops ]; then
 fi
 
 # 1. nncc. Its own budgets bound it (training 75 s, 20 s per precision of
-# the compute-bound MLP); the timeout is for a hang.
+# the compute-bound MLP, 30 s per precision of E7); the timeout is for a
+# hang.
 echo "== nncc-gpu-bench $quick"
-LD_LIBRARY_PATH=$libs timeout -k 10 200 \
+LD_LIBRARY_PATH=$libs timeout -k 10 260 \
   ./nncc-gpu-bench --models models --data fashion-mnist --json "$res/nncc.json" $quick \
-  > "$res/nncc.log" 2>&1
+  --cnn-budget-s 30 > "$res/nncc.log" 2>&1
 rc=$?
-grep -E '^(device|no GPU|error|mlp|inference|compute-bound|stopped)' "$res/nncc.log" | head -40
+grep -E '^(device|no GPU|error|mlp|inference|compute-bound|E7|stopped)' "$res/nncc.log" | head -40
 case $rc in
   0) ;;
-  124|137) note "nncc-gpu-bench was killed after 200 s (exit $rc); its figures are missing" ;;
+  124|137) note "nncc-gpu-bench was killed after 260 s (exit $rc); its figures are missing" ;;
   *) # its errors are in its JSON, which the table lists
      grep -q error "$res/nncc.json" 2> /dev/null ||
        note "nncc-gpu-bench exited with $rc: $(tail -1 "$res/nncc.log")" ;;
@@ -104,7 +106,7 @@ esac
 # 2. The peers, each part only where its framework is there. The
 # compute-bound MLP first: it is short, and the peers' script drops the
 # sections that no longer fit its budget.
-peers=()
+peers=() cnn_peer=()
 if ! command -v python3 > /dev/null; then
   note "no python3: the peers were not run"
 else
@@ -139,6 +141,18 @@ except Exception as e:
     peers+=("$res/peers-$name/results.json")
   }
   [ ${#big[@]} -gt 0 ] && run_peers big 90 "${big[@]}"
+  # E7 in PyTorch with cuDNN as it comes (TF32 convolutions, fp32 matmuls):
+  # two epochs (the first with cuDNN's autotuning), then the test accuracy.
+  if [ "$torch_ok" = True ]; then
+    echo "== peers: E7 in PyTorch with cuDNN (2 epochs)"
+    cnn_epochs=2
+    [ -n "$quick" ] && cnn_epochs=1
+    timeout -k 10 90 python3 -u peers/cnn_torch.py --device cuda --mode train \
+      --epochs $cnn_epochs --data fashion-mnist --json "$res/peers-cnn.json" \
+      > "$res/peers-cnn.log" 2>&1 || note "peers (E7, cnn_torch.py) exited with $?"
+    grep -E 'Epoch|Accuracy|error' "$res/peers-cnn.log" | tail -4
+    cnn_peer=(--cnn-peer "$res/peers-cnn.json")
+  fi
   left=$((total - SECONDS - 20))
   [ $left -gt 300 ] && left=300
   if [ ${#mlp[@]} -gt 0 ]; then
@@ -150,7 +164,7 @@ fi
 # 3. The table.
 if command -v python3 > /dev/null; then
   python3 gpu_bench_table.py --nncc "$res/nncc.json" --kernels "$res/nncc-kernels.json" \
-    --peers "${peers[@]}" \
+    --peers "${peers[@]}" "${cnn_peer[@]}" \
     --device "$device" --info build-info.txt "${notes[@]}" > "$res/gpu-bench.md"
   echo
   cat "$res/gpu-bench.md"

@@ -7,7 +7,7 @@ time. gpu-bench.sh runs it on the GPU machine; it needs nothing but Python's
 standard library.
 
   gpu_bench_table.py --nncc nncc.json --peers a/results.json [b/results.json]
-                     [--kernels nncc-kernels.json]
+                     [--kernels nncc-kernels.json] [--cnn-peer peers-cnn.json]
                      [--device NAME] [--info build-info.txt] [--note TEXT]...
 A missing file or figure is a row that says so, never an exception.
 """
@@ -84,6 +84,7 @@ def main():
     ap.add_argument("--nncc", required=True)
     ap.add_argument("--peers", nargs="*", default=[])
     ap.add_argument("--kernels", default=None, help="nncc-gpu-bench --kernels' JSON")
+    ap.add_argument("--cnn-peer", default=None, help="cnn_torch.py --device cuda's JSON (E7)")
     ap.add_argument("--device", default="unknown")
     ap.add_argument("--info", default=None, help="the bundle's build-info.txt")
     ap.add_argument("--note", action="append", default=[])
@@ -166,6 +167,24 @@ def main():
         row(f"compute-bound MLP {label}", ours_tf, f"PyTorch eager {label}",
             theirs.get("tflops"), "TFLOP/s", lower_is_better=False)
 
+    # E7, the CNN: nncc's epoch (measured whole, else its steps' median x
+    # 938) beside PyTorch's with cuDNN (its last epoch: the first has
+    # cuDNN's autotuning).
+    cnn_peer = load(args.cnn_peer, notes) if args.cnn_peer else {}
+    peer_epochs = cnn_peer.get("epoch_s") or []
+    peer_epoch = 1e3 * peer_epochs[-1] if peer_epochs else None
+    peer_name = "PyTorch eager, cuDNN" + (" (TF32 convolutions)" if cnn_peer.get("tf32_conv") else "")
+    cnn = {}
+    for mode in ["fp32", "tf32"]:
+        ours = n.get(f"cnn_{mode}_epoch_ms_median", n.get(f"cnn_{mode}_epoch_ms_from_steps"))
+        cnn[mode] = ours
+        row(f"E7 CNN training epoch (938 steps), nncc {mode}", ours, peer_name, peer_epoch, "ms")
+        acc_ours = n.get(f"cnn_{mode}_test_accuracy")
+        if acc_ours is not None:
+            row(f"E7 test accuracy, nncc {mode} after {int(n.get(f'cnn_{mode}_epochs', 0))} "
+                f"epoch(s) (peer: {len(peer_epochs)})", acc_ours, peer_name,
+                cnn_peer.get("test_accuracy"), "%")
+
     def target(what, ours, goal, shown, met):
         targets.append(f"| {what} | {ours} | {shown} | "
                        f"{'n/a' if met is None else ('yes' if met else 'no')} |")
@@ -190,6 +209,12 @@ def main():
         share = theirs / ours if ours and theirs else None
         target(f"compute-bound MLP {mode}", "n/a" if share is None else f"{100 * share:.0f}% of PyTorch",
                goal, f"at least {100 * goal:.0f}% of PyTorch", None if share is None else share >= goal)
+
+    for mode in ["fp32", "tf32"]:
+        ours = cnn[mode]
+        target(f"E7 CNN training epoch, nncc {mode}", fmt(ours, "ms"), None,
+               "at most PyTorch's with cuDNN" + ("" if peer_epoch is None else f" ({fmt(peer_epoch, 'ms')})"),
+               None if ours is None or peer_epoch is None else ours <= peer_epoch)
 
     date = env.get("date_utc") or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     L = [f"# GPU benchmark, {date[:10]}", "",
@@ -228,6 +253,19 @@ def main():
             notes.append(f"peers {name}: {err_line(s['error'])}")
         for k, v in s.get("errors", {}).items():
             notes.append(f"peers {name} {k}: {err_line(v)}")
+    for mode in ["fp32", "tf32"]:
+        if n.get(f"cnn_{mode}_step_ms_median") is not None:
+            notes.append(f"nncc's E7 ({mode}): {n[f'cnn_{mode}_step_ms_median']:.3f} ms/step "
+                         f"(p10 {n.get(f'cnn_{mode}_step_ms_p10', float('nan')):.3f}, p90 "
+                         f"{n.get(f'cnn_{mode}_step_ms_p90', float('nan')):.3f}) over "
+                         f"{n.get(f'cnn_{mode}_steps_timed', 0):.0f} steps; average loss "
+                         f"{n.get(f'cnn_{mode}_loss_epoch1', float('nan')):.4f} in epoch 1")
+    if peer_epochs:
+        notes.append(f"PyTorch's E7 on {cnn_peer.get('gpu', '?')} (cuDNN {cnn_peer.get('cudnn', '?')}, "
+                     f"TF32 convolutions {cnn_peer.get('tf32_conv')}, matmuls "
+                     f"{cnn_peer.get('tf32_matmul')}): epochs of "
+                     + ", ".join(f"{1e3 * e:.0f} ms" for e in peer_epochs)
+                     + f"; average loss {(cnn_peer.get('losses') or [float('nan')])[0]:.4f} in epoch 1")
     if n.get("mlp_loss_epoch1") is not None:
         notes.append(f"nncc's MLP: average loss {n['mlp_loss_epoch1']:.4f} in epoch 1, "
                      f"{n.get('mlp_loss_last', float('nan')):.4f} in epoch {epochs}; "

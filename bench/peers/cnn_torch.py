@@ -15,6 +15,12 @@ Modes:
 Data: --data FOLDER of idx files (default Fashion-MNIST), standardized as the textbook
 does (peers_common), as [N, 1, 28, 28] (PyTorch's NCHW; nncc's NHWC is the same
 memory for one channel).
+
+--device cuda: on the GPU with cuDNN (cudnn.benchmark on), each batch copied from the
+host per step as nncc's session does, each step ending with its loss on the host;
+--tf32 0|1 turns TF32 off or on for both convolutions (cuDNN) and matmuls (PyTorch's
+own default: on for convolutions, off for matmuls). The train mode's JSON has each
+epoch's seconds ("epoch_s"), the first one with cuDNN's autotuning in it.
 """
 import argparse
 import os
@@ -45,7 +51,12 @@ def make_model(seed):
     return model
 
 
+DEVICE = torch.device("cpu")
+
+
 def step(model, opt, xb, yb):
+    xb = xb.to(DEVICE, non_blocking=True)
+    yb = yb.to(DEVICE, non_blocking=True)
     opt.zero_grad(set_to_none=True)
     loss = F.cross_entropy(model(xb), yb)
     loss.backward()
@@ -56,7 +67,7 @@ def step(model, opt, xb, yb):
 @torch.no_grad()
 def accuracy(model, X, y):
     model.eval()
-    correct = sum((model(X[i:i + 1000]).argmax(1) == y[i:i + 1000]).sum().item()
+    correct = sum((model(X[i:i + 1000].to(DEVICE)).argmax(1).cpu() == y[i:i + 1000]).sum().item()
                   for i in range(0, X.shape[0], 1000))
     model.train()
     return correct / X.shape[0]
@@ -75,14 +86,31 @@ def main():
     ap.add_argument("--blas-threads", type=int, default=None)
     ap.add_argument("--seed", type=int, default=123)
     ap.add_argument("--json", default=None, help="write the results here")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--tf32", type=int, choices=[0, 1], default=None,
+                    help="cuda: TF32 off (0) or on (1) for convolutions and matmuls")
     args = ap.parse_args()
     pc.set_threads(args.threads, args.blas_threads)
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    if args.device == "cuda":
+        if not torch.cuda.is_available():
+            sys.exit("error: --device cuda, but torch.cuda.is_available() is False")
+        torch.backends.cudnn.benchmark = True
+        if args.tf32 is not None:
+            torch.backends.cudnn.allow_tf32 = bool(args.tf32)
+            torch.backends.cuda.matmul.allow_tf32 = bool(args.tf32)
     if args.mode == "conv":
         torch.manual_seed(args.seed)
-        x = torch.randn(64, 32, 14, 14)
-        w = torch.randn(64, 32, 5, 5)
+        x = torch.randn(64, 32, 14, 14).to(DEVICE)
+        w = torch.randn(64, 32, 5, 5).to(DEVICE)
+
+        def conv():
+            F.conv2d(x, w, padding=2)
+            if args.device == "cuda":
+                torch.cuda.synchronize()
         with torch.no_grad():
-            times = pc.timeit_blocks(lambda: F.conv2d(x, w, padding=2), 1, 50, warmup=3)
+            times = pc.timeit_blocks(conv, 1, 50, warmup=3)
         ms = pc.median(times) * 1e3
         flops = 2.0 * 64 * 14 * 14 * 64 * 5 * 5 * 32
         print(f"E7 conv_2 forward (batch 64): {ms:.2f} ms, {flops / ms / 1e6:.1f} GFLOP/s")
@@ -97,10 +125,15 @@ def main():
     Xte = torch.from_numpy(Xte).reshape(-1, 1, 28, 28)
     yte = torch.from_numpy(yte)
     print(pc.env_summary())
-    model = make_model(args.seed)
+    model = make_model(args.seed).to(DEVICE)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4, eps=1e-7)
     rng = np.random.RandomState(args.seed)
     result = {"env": pc.env_summary(), "data": desc, "args": vars(args)}
+    if args.device == "cuda":
+        result["gpu"] = torch.cuda.get_device_name(0)
+        result["cudnn"] = torch.backends.cudnn.version()
+        result["tf32_conv"] = torch.backends.cudnn.allow_tf32
+        result["tf32_matmul"] = torch.backends.cuda.matmul.allow_tf32
     n = Xtr.shape[0]
     if args.mode == "time":
         perm = torch.from_numpy(rng.permutation(n))
@@ -128,9 +161,11 @@ def main():
                 idx = perm[i:i + args.batch]
                 total += step(model, opt, Xtr[idx], ytr[idx])
                 steps += 1
+            seconds = time.perf_counter() - t0
             print(f" -- Epoch {epoch:2d}  Avg. Training Loss: {total / steps:.4f}  "
-                  f"({time.perf_counter() - t0:.1f} s)", flush=True)
+                  f"({seconds:.2f} s)", flush=True)
             result.setdefault("losses", []).append(total / steps)
+            result.setdefault("epoch_s", []).append(seconds)
         acc = accuracy(model, Xte, yte)
         print(f"Test Accuracy: {100 * acc:.2f}%")
         result["test_accuracy"] = acc
