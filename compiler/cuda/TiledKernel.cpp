@@ -211,6 +211,15 @@ const Tiling kTilings[] = {
     {8, 8, 16, 1, 1, 4},
 };
 
+// A convolution's output is tall and narrow (N*OH*OW rows of 32 or 64
+// filters): tiles of 32 columns, 8x2 or 4x2 outputs per thread, where
+// the square ones would leave half their columns idle (or have too few
+// blocks), rather than 16x16 tiles of one output per thread.
+const Tiling kTallTilings[] = {
+    {128, 32, 8, 8, 2, 1},
+    {64, 32, 8, 4, 2, 1},
+};
+
 // 8 warps in wm x wn, each a (bm/wm) x (bn/wn) part of the tile in 16x16
 // fragments; splits > 1: every warp computes the whole tile over its share
 // of the contraction.
@@ -558,15 +567,31 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product
     auto halfIdle = [](int64_t size, int tile) { return size >= 0 && 2 * size <= tile; };
     return last || failed(known) || !(halfIdle(knownRows, bm) || halfIdle(knownCols, bn));
   };
-  std::vector<int> tiles;
+  // The tilings written, biggest first (the runtime takes the first that
+  // gives every multiprocessor a block): for a window product also the
+  // tall ones, after the square tiles of their size.
+  std::vector<const Tiling *> fma;
+  std::vector<const WmmaTiling *> tensorCores;
+  std::vector<std::pair<int, int>> tiles;
   if (wmma) {
     for (const WmmaTiling &t : kWmmaTilings)
-      if (wanted(t.bm, t.bn, &t == &kWmmaTilings[std::size(kWmmaTilings) - 1]))
-        tiles.push_back(t.bm);
+      if (wanted(t.bm, t.bn, &t == &kWmmaTilings[std::size(kWmmaTilings) - 1])) {
+        tensorCores.push_back(&t);
+        tiles.push_back({t.bm, t.bn});
+      }
   } else {
-    for (const Tiling &t : kTilings)
-      if (wanted(t.bm, t.bn, &t == &kTilings[std::size(kTilings) - 1]))
-        tiles.push_back(t.bm);
+    std::vector<const Tiling *> candidates;
+    for (const Tiling &t : kTilings) {
+      candidates.push_back(&t);
+      if (t.bm == 64 && depthSize != 0)
+        for (const Tiling &tall : kTallTilings)
+          candidates.push_back(&tall);
+    }
+    for (const Tiling *t : candidates)
+      if (wanted(t->bm, t->bn, t == &kTilings[std::size(kTilings) - 1])) {
+        fma.push_back(t);
+        tiles.push_back({t->bm, t->bn});
+      }
   }
   // A contraction over the batch's images (a filter's gradient: N*OH*OW
   // deep) into an output of a few tiles: the grid splits it into slabs,
@@ -577,11 +602,15 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product
   splitK_ = {};
   if (depthSize < 0 && -depthSize >= 16 && knownRows > 0 && knownCols > 0) {
     constexpr int64_t kMultiprocessors = 132;
-    int64_t t = tiles.front();
-    int64_t blocks = ((knownRows + t - 1) / t) * ((knownCols + t - 1) / t);
+    auto [bm, bn] = tiles.front();
+    int64_t blocks = ((knownRows + bm - 1) / bm) * ((knownCols + bn - 1) / bn);
     int64_t slabs = std::clamp<int64_t>((2 * kMultiprocessors + blocks - 1) / blocks, 1, 64);
+    // Every tile's rows divide the biggest's (powers of two).
+    int64_t tall = 0;
+    for (auto [m, n] : tiles)
+      tall = std::max<int64_t>(tall, m);
     if (slabs > 1)
-      splitK_ = {slabs, (knownRows + t - 1) / t * t};
+      splitK_ = {slabs, (knownRows + tall - 1) / tall * tall};
   }
   std::string tiledEpilogue = epilogue;
   if (splitK_.slabs > 1)
@@ -593,16 +622,11 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product
     s += (s.empty() ? "" : "\n") + header(result, kernel) + sizes + loaders + body;
     shape.tilings.push_back({kernel, static_cast<unsigned>(bm), static_cast<unsigned>(bn)});
   };
-  if (wmma) {
-    for (const WmmaTiling &t : kWmmaTilings)
-      if (llvm::is_contained(tiles, t.bm))
-        add("_w" + std::to_string(t.bm), t.bm, t.bn, tiledProductWmma(t, operands, tiledEpilogue));
-  } else {
-    for (const Tiling &t : kTilings)
-      if (llvm::is_contained(tiles, t.bm))
-        add("_t" + std::to_string(t.bm), t.bm, t.bn,
-            tiledProductFma(t, T, operands, tiledEpilogue));
-  }
+  for (const WmmaTiling *t : tensorCores)
+    add("_w" + std::to_string(t->bm), t->bm, t->bn, tiledProductWmma(*t, operands, tiledEpilogue));
+  for (const Tiling *t : fma)
+    add("_t" + std::to_string(t->bm) + (t->bn == t->bm ? "" : "x" + std::to_string(t->bn)), t->bm,
+        t->bn, tiledProductFma(*t, T, operands, tiledEpilogue));
   if (splitK_.slabs > 1) {
     std::string slabs = std::to_string(splitK_.slabs), rows = std::to_string(splitK_.slabRows);
     shape.splitRows = splitK_.slabs * splitK_.slabRows;

@@ -130,7 +130,8 @@ std::string convModel(const ConvCase &k, const std::string &dtype) {
 }
 
 std::set<std::string> checkConv(const ConvCase &k, const std::string &dtype, Precision precision,
-                                std::initializer_list<int64_t> batches = {1, 3}) {
+                                std::initializer_list<int64_t> batches = {1, 3},
+                                std::initializer_list<unsigned> multiprocessors = {1, 100000}) {
   SCOPED_TRACE(std::to_string(k.h) + "x" + std::to_string(k.w) + "x" + std::to_string(k.c) +
                " filter " + std::to_string(k.kh) + "x" + std::to_string(k.kw) + "x" +
                std::to_string(k.f) + " strides " + std::to_string(k.strides[0]) + "," +
@@ -174,7 +175,7 @@ std::set<std::string> checkConv(const ConvCase &k, const std::string &dtype, Pre
     EXPECT_TRUE(expected.ok()) << expected.error();
     if (!expected.ok())
       return {};
-    for (unsigned sms : {1u, 100000u}) {
+    for (unsigned sms : multiprocessors) {
       SCOPED_TRACE("batch " + std::to_string(n) + ", multiprocessors " + std::to_string(sms));
       for (const auto &launch : cuda.cuda().signatures(0).launches()) {
         nncc::rt::Shape shape;
@@ -245,6 +246,22 @@ TEST(CudaConv, EveryTilingGivesTheCpuResults) {
 }
 
 } // namespace
+
+// 32 filters: the square tiles of 128 and 64 would leave half their
+// columns idle; tiles of 32 columns (128x32, 64x32, several outputs per
+// thread) come first, 128x32 on one multiprocessor, 64x32 where 128x32
+// gives too few blocks (4: 264 rows are 3 tiles of 128 rows, 5 of 64).
+TEST(CudaConv, TallTilesForFewFilters) {
+  const ConvCase k = {12, 11, 3, 3, 3, 32, {1, 1}, {1, 1}, "SAME"};
+  std::set<std::string> launched = checkConv(k, "F32", Precision::FP32, {2}, {1, 4, 100000});
+  for (const char *suffix : {"_t128x32", "_t64x32", "_t8"})
+    EXPECT_TRUE(std::any_of(launched.begin(), launched.end(),
+                            [&](const std::string &s) { return s.find(suffix) != s.npos; }))
+        << suffix << " was never launched";
+  EXPECT_FALSE(std::any_of(launched.begin(), launched.end(), [&](const std::string &s) {
+    return s.find("_t128") != s.npos && s.find("x32") == s.npos;
+  })) << "128x128 tiles for 32 columns";
+}
 
 // NVRTC compiles the convolutions' tiled kernels (the windows read
 // through lambdas, the padding's predicated loads) for sm_80 and sm_90,
