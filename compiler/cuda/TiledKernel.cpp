@@ -403,15 +403,30 @@ std::string KernelWriter::loader(const std::string &name, Operation *product, Va
       loops[order[0].first] = index;
       return;
     }
+    // Unsigned 32-bit arithmetic where the loops' extents are known and
+    // their product fits (a window's kh, kw, c; a filter's): a 64-bit
+    // division by a constant is several instructions on a GPU, a 32-bit
+    // one a multiply and a shift.
+    std::vector<std::string> extents;
+    int64_t product = 1;
+    for (const auto &[loop, extent] : order) {
+      bool literal = extent.size() > 2 && extent.compare(extent.size() - 2, 2, "LL") == 0 &&
+                     extent.find_first_not_of("0123456789") == extent.size() - 2;
+      int64_t e = literal ? std::stoll(extent) : 0;
+      product = e > 0 && product <= (int64_t{1} << 31) / e ? product * e : -1;
+      extents.push_back(extent.substr(0, extent.size() - 2) + "u");
+    }
+    bool narrow = product > 0 && product <= (int64_t{1} << 31);
     std::string rest = fresh("r");
-    line("long long " + rest + " = " + index + ";");
+    line(narrow ? "unsigned " + rest + " = (unsigned)" + index + ";"
+                : "long long " + rest + " = " + index + ";");
     for (size_t i = order.size(); i-- > 0;) {
-      std::string c = fresh("c");
+      std::string c = fresh("c"), extent = narrow ? extents[i] : order[i].second;
       if (i == 0) {
         line("const long long " + c + " = " + rest + ";");
       } else {
-        line("const long long " + c + " = " + rest + " % " + order[i].second + ";");
-        line(rest + " /= " + order[i].second + ";");
+        line("const long long " + c + " = " + rest + " % " + extent + ";");
+        line(rest + " /= " + extent + ";");
       }
       loops[order[i].first] = c;
     }
