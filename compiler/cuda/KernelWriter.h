@@ -87,6 +87,20 @@ struct ProductOperands {
   std::string loadA, loadB;
 };
 
+/// Whether tiling `t` of a product of `T`s reading `o` has the pipelined
+/// kernel (PipelinedProduct.cpp): fp32, plain operands, the big tiles.
+bool pipelines(const Tiling &t, const std::string &T, const ProductOperands &o);
+/// That kernel's body after its sizes: `origin` places the tile (and a
+/// slab's share of the contraction, where `slab`), `epilogue` stores an
+/// element.
+std::string pipelinedProduct(const Tiling &t, const ProductOperands &o, bool slab,
+                             const std::string &origin, const std::string &epilogue);
+/// The epilogue of the output element at (row, col), where it is one, with
+/// `accv` its product: `indent` spaces deep.
+std::string storeElement(int indent, const std::string &row, const std::string &col,
+                         const std::string &T, const std::string &accv,
+                         const std::string &epilogue);
+
 /// A product kernel written for one tile shape.
 struct TiledVariant {
   std::string kernel;

@@ -10,7 +10,8 @@
 // 128x128 tiles of 64x32 per warp, 64x64 tiles of 16x32 per warp, and 16x16
 // tiles whose eight warps split the contraction. Slices of both operands
 // are staged in shared memory, the next slice loaded into registers while
-// the current one is multiplied.
+// the current one is multiplied; the big fp32 tilings of plain operands
+// double-buffer it instead (PipelinedProduct.cpp).
 #include "compiler/cpu/Passes.h"
 #include "compiler/cuda/KernelWriter.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -112,8 +113,8 @@ struct Staging {
   }
 };
 
-/// The epilogue of the element at (row, col) of the output, where it is
-/// one, with `accv` its product: `indent` spaces deep.
+} // namespace
+
 std::string storeElement(int indent, const std::string &row, const std::string &col,
                          const std::string &T, const std::string &accv,
                          const std::string &epilogue) {
@@ -122,8 +123,6 @@ std::string storeElement(int indent, const std::string &row, const std::string &
          "if (row < M && col < C) {\n" + pad + "  const long long lin = row * C + col;\n" + pad +
          "  const " + T + " accv = " + accv + ";\n" + epilogue + pad + "}\n";
 }
-
-} // namespace
 
 Operation *KernelWriter::tiledProduct(Value result) {
   auto resultType = tensorOf(result);
@@ -231,6 +230,8 @@ const WmmaTiling kWmmaTilings[] = {
 
 std::string KernelWriter::tiledProductFma(const Tiling &t, const std::string &T,
                                           const ProductOperands &o, const std::string &epilogue) {
+  if (pipelines(t, T, o))
+    return pipelinedProduct(t, o, splitK_.slabs > 1, tileOrigin(t.bm, t.bn), epilogue);
   // 256 threads: (bm/tm) x (bn/tn) per split of the contraction.
   const int depth = t.bk * t.splits, perSplit = 256 / t.splits;
   const int rowStep = t.bm / t.tm, colStep = t.bn / t.tn;

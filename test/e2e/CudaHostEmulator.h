@@ -5,10 +5,10 @@
 // of one block, a kernel whose warps or blocks reduce together (warp
 // shuffles, shared memory) and a tiled one with a block's every thread (a
 // fiber each, switched at the barriers), warps of 32 exchanging through
-// barriers, and WMMA fragments emulated with the hardware's TF32/BF16
-// rounding. This checks the CUDA target's kernels and launch plans against
-// the CPU backend without a GPU; on a GPU the same plans run through the
-// driver.
+// barriers, WMMA fragments emulated with the hardware's TF32/BF16
+// rounding, and cp.async copies landing when the thread waits for them.
+// This checks the CUDA target's kernels and launch plans against the CPU
+// backend without a GPU; on a GPU the same plans run through the driver.
 #ifndef NNCC_TEST_E2E_CUDAHOSTEMULATOR_H
 #define NNCC_TEST_E2E_CUDAHOSTEMULATOR_H
 
@@ -46,6 +46,7 @@ namespace nncc::test {
 constexpr const char *kCudaHostShim = R"(
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -57,6 +58,7 @@ struct nncc_dim3 { unsigned x, y, z; };
 // The running fiber's: the scheduler sets them before it resumes one.
 static nncc_dim3 blockIdx, threadIdx;
 static nncc_dim3 blockDim, gridDim;
+struct __align__(16) float4 { float x, y, z, w; };
 static inline float __int_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
 static inline double __longlong_as_double(long long u) { double d; memcpy(&d, &u, 8); return d; }
 
@@ -141,6 +143,41 @@ template <class T> static inline T __shfl_xor_sync(unsigned, T v, int laneMask) 
   memcpy(&other, &w.slot[(lane ^ laneMask) % 32], sizeof other);
   nncc_warp_sync();
   return other;
+}
+
+// cp.async (<cuda_pipeline_primitives.h>): a thread's copies wait in its
+// queue, in commit groups, until __pipeline_wait_prior lets them land, so
+// that a kernel reading its shared memory before it waits sees the old
+// values, as it may on the GPU; every copy must be waited for before the
+// thread ends. Sizes 4, 8 or 16 bytes, both addresses aligned to them.
+struct nncc_async_copy { void *to; const void *from; unsigned long bytes, zfill; unsigned group; };
+struct nncc_async_queue { nncc_async_copy copies[64]; unsigned count, committed; };
+static nncc_async_queue nncc_async[1024];
+static inline void __pipeline_memcpy_async(void *to, const void *from, unsigned long bytes,
+                                           unsigned long zfill = 0) {
+  nncc_async_queue &q = nncc_async[threadIdx.x];
+  if ((bytes != 4 && bytes != 8 && bytes != 16) || zfill > bytes ||
+      ((unsigned long)to | (unsigned long)from) % bytes != 0 || q.count == 64) {
+    fprintf(stderr, "__pipeline_memcpy_async: %lu bytes (%lu zero-filled) from %p to %p, "
+                    "%u in the queue\n", bytes, zfill, from, to, q.count);
+    abort();
+  }
+  q.copies[q.count++] = {to, from, bytes, zfill, q.committed};
+}
+static inline void __pipeline_commit() { ++nncc_async[threadIdx.x].committed; }
+static inline void __pipeline_wait_prior(unsigned long prior) {
+  nncc_async_queue &q = nncc_async[threadIdx.x];
+  unsigned kept = 0;
+  for (unsigned i = 0; i < q.count; ++i) {
+    nncc_async_copy &c = q.copies[i];
+    if (c.group + prior < q.committed) {
+      memcpy(c.to, c.from, c.bytes - c.zfill);
+      memset((char *)c.to + (c.bytes - c.zfill), 0, c.zfill);
+    } else {
+      q.copies[kept++] = c;
+    }
+  }
+  q.count = kept;
 }
 )";
 
@@ -293,6 +330,7 @@ static const char *nncc_run_block(unsigned threads) {
                nncc_stack_bytes, nncc_fiber_main);
     f.waits = 0;
     f.done = false;
+    nncc_async[t].count = nncc_async[t].committed = 0;
   }
   for (unsigned live = threads; live;) {
     bool ran = false;
@@ -306,6 +344,13 @@ static const char *nncc_run_block(unsigned threads) {
       nncc_running = &f;
       nncc_switch(&nncc_scheduler, &f.context);
       live -= f.done;
+      if (f.done && nncc_async[t].count) {
+        static char error[160];
+        snprintf(error, sizeof error,
+                 "block (%u, %u): thread %u ended with %u cp.async copies it never waited for",
+                 blockIdx.x, blockIdx.y, t, nncc_async[t].count);
+        return error;
+      }
     }
     if (!ran) {
       static char error[200];
@@ -516,6 +561,7 @@ private:
     std::filesystem::create_directories(include);
     std::ofstream(include + "/mma.h") << kCudaHostMma;
     std::ofstream(include + "/cuda_bf16.h") << kCudaHostBf16;
+    std::ofstream(include + "/cuda_pipeline_primitives.h") << "#pragma once\n"; // in the shim
     std::ofstream(file) << source << kCudaHostLauncher;
     std::string command = std::string(kCompile) + " -shared -include " + shimHeader() + " -I " +
                           include + " -o " + library + " " + file + " 2> " + dir + ".log";

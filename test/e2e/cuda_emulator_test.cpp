@@ -93,4 +93,56 @@ extern "C" __global__ void k(const nncc_args a) {
                                      "warp 1)"));
 }
 
+// cp.async: a thread's copies land when it waits for their commit group
+// (__pipeline_wait_prior(n) leaves the newest n groups in flight), the
+// zero-filled tail of a copy is zeros, and a thread that ends with copies
+// it never waited for fails the launch.
+TEST(CudaHostEmulator, AsyncCopiesLandWhenWaitedFor) {
+  auto exe = program(R"(
+#include <cuda_pipeline_primitives.h>
+extern "C" __global__ void k(const nncc_args a) {
+  const float *x = (const float *)a.p[0];
+  float *y = (float *)a.p[1];
+  __shared__ __align__(16) float s[64][8];
+  for (long long e = blockIdx.x; e < a.n; e += gridDim.x) {
+    float *mine = s[threadIdx.x];
+    for (int i = 0; i < 8; ++i)
+      mine[i] = -1.0f;
+    __pipeline_memcpy_async(&mine[0], &x[e], 4);
+    __pipeline_commit();
+    __pipeline_memcpy_async(&mine[4], x, 16, 8);
+    __pipeline_commit();
+    const bool early = mine[0] == -1.0f && mine[4] == -1.0f;
+    __pipeline_wait_prior(1);
+    const bool first = mine[0] == x[e] && mine[4] == -1.0f;
+    __pipeline_wait_prior(0);
+    const bool second = mine[4] == x[0] && mine[5] == x[1] && mine[6] == 0.0f && mine[7] == 0.0f;
+    __syncthreads();
+    if (threadIdx.x == 0)
+      y[e] = early && first && second ? s[63][0] : -99.0f;
+    __syncthreads();
+  }
+})");
+  nncc::test::CudaHostEmulator host(exe);
+  ASSERT_EQ(host.error(), "");
+  auto got = host.run("f", {Tensor::of<float>({5}, {3, 1, 4, 1, 5})}, {});
+  ASSERT_TRUE(got.ok()) << got.error();
+  for (int e = 0; e < 5; ++e)
+    EXPECT_EQ((*got)[0].data<float>()[e], (std::vector<float>{3, 1, 4, 1, 5})[e]) << e;
+
+  auto unwaited = program(R"(
+#include <cuda_pipeline_primitives.h>
+extern "C" __global__ void k(const nncc_args a) {
+  __shared__ float s[64];
+  __pipeline_memcpy_async(&s[threadIdx.x], a.p[0], 4);
+  __pipeline_commit();
+})");
+  nncc::test::CudaHostEmulator lost(unwaited);
+  ASSERT_EQ(lost.error(), "");
+  got = lost.run("f", {Tensor::of<float>({1}, {0})}, {});
+  ASSERT_FALSE(got.ok());
+  EXPECT_THAT(got.error(), HasSubstr("kernel 'k': block (0, 0): thread 0 ended with 1 cp.async "
+                                     "copies it never waited for"));
+}
+
 } // namespace
