@@ -54,7 +54,7 @@ struct NNToLinalgPass : impl::NNToLinalgBase<NNToLinalgPass> {
     RewritePatternSet patterns(&getContext());
     populateMathLowering(patterns);
     populateNetworkLowering(patterns);
-    populateConvLowering(patterns, cpuForms);
+    populateConvLowering(patterns);
     populateTensorLowering(patterns);
     populateGradientLowering(patterns);
     populateNumericsLowering(patterns);
@@ -66,8 +66,6 @@ struct NNToLinalgPass : impl::NNToLinalgBase<NNToLinalgPass> {
 
 } // namespace
 
-std::unique_ptr<Pass> createNNToLinalgPass(bool cpuForms) {
-  return std::make_unique<NNToLinalgPass>(NNToLinalgOptions{cpuForms});
-}
+std::unique_ptr<Pass> createNNToLinalgPass() { return std::make_unique<NNToLinalgPass>(); }
 
 } // namespace nncc::cpu

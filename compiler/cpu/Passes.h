@@ -17,12 +17,11 @@ class FuncOp;
 namespace nncc::cpu {
 
 /// nn-to-linalg: every nn op except the variable ops becomes linalg, tensor,
-/// arith and math. Unranked tensors are an error naming the op. With
-/// `cpuForms`, the forms the CPU's kernels take: convolutions become
-/// linalg.matmul of the windows' matrix (im2col), max_pool_grad of tiling
-/// windows works on a [N, OH, KH, OW, KW, C] view; otherwise one
-/// linalg.generic per op (what the CUDA target renders).
-std::unique_ptr<mlir::Pass> createNNToLinalgPass(bool cpuForms = true);
+/// arith and math. Unranked tensors are an error naming the op.
+/// Convolutions become products of their windows (kWindowProductAttr),
+/// max_pool_grad of tiling windows works on a [N, OH, KH, OW, KW, C] view:
+/// the forms both targets' kernels take.
+std::unique_ptr<mlir::Pass> createNNToLinalgPass();
 
 /// nn-cpu-loops: each loop signature (nn::kLoopsAttr, graph.proto: Loop)
 /// becomes a function calling its step's function in a native loop over
@@ -164,7 +163,7 @@ std::unique_ptr<mlir::Pass> createUntieFillsPass();
 int64_t hostVectorBits();
 
 /// nn-to-linalg, canonicalization and fusion of elementwise linalg ops.
-void buildLinalgPipeline(mlir::OpPassManager &pm, bool cpuForms = true);
+void buildLinalgPipeline(mlir::OpPassManager &pm);
 /// linalg on tensors -> bufferized loops -> the LLVM dialect, with product
 /// kernels for `vectorRegisters` (0: x86's count) `vectorBits`-bit vector
 /// registers (the target CPU's).

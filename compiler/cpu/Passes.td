@@ -13,10 +13,6 @@ def NNToLinalg : Pass<"nn-to-linalg", "mlir::ModuleOp"> {
                            "mlir::arith::ArithDialect", "mlir::math::MathDialect",
                            "mlir::scf::SCFDialect", "mlir::memref::MemRefDialect",
                            "mlir::bufferization::BufferizationDialect"];
-  let options = [Option<"cpuForms", "cpu-forms", "bool", "true",
-                        "the forms the CPU's kernels take: convolutions as products of "
-                        "the windows' matrix (im2col), max_pool_grad over tiled views; "
-                        "otherwise one loop nest per op (the CUDA target's)">];
 }
 
 def Loops : Pass<"nn-cpu-loops", "mlir::ModuleOp"> {

@@ -41,8 +41,8 @@ using namespace mlir;
 
 namespace nncc::cpu {
 
-void buildLinalgPipeline(OpPassManager &pm, bool cpuForms) {
-  pm.addPass(createNNToLinalgPass(cpuForms));
+void buildLinalgPipeline(OpPassManager &pm) {
+  pm.addPass(createNNToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
   pm.addPass(createCanonicalizerPass());
@@ -51,7 +51,7 @@ void buildLinalgPipeline(OpPassManager &pm, bool cpuForms) {
 }
 
 void buildCpuPipeline(OpPassManager &pm) {
-  buildLinalgPipeline(pm, /*cpuForms=*/true);
+  buildLinalgPipeline(pm);
   buildLLVMPipeline(pm);
 }
 

@@ -233,10 +233,10 @@ Value marked(Value v, int64_t form, const Window &w) {
 // conv2d: loops (n, oh, ow, f | kh, kw, c); y[n, oh, ow, f] += x[...] *
 // filter[kh, kw, c, f]. The filter's gradient: loops (kh, kw, c, f | n, oh,
 // ow); dw[kh, kw, c, f] += x[...] * dy[n, oh, ow, f]. As products (the
-// CPU's form), x padded first and the op marked (form 0 and 1).
+// form both targets' kernels take), x padded first and the op marked (form
+// 0 and 1).
 template <typename Op> struct WindowProductLowering : Lowering<Op> {
-  WindowProductLowering(MLIRContext *ctx, bool products) : Lowering<Op>(ctx), products(products) {}
-  bool products;
+  using Lowering<Op>::Lowering;
   LogicalResult lower(Op op, PatternRewriter &rw) const override {
     constexpr bool forward = std::is_same_v<Op, nn::Conv2DOp>;
     Value x = op.getX(), other;
@@ -255,55 +255,10 @@ template <typename Op> struct WindowProductLowering : Lowering<Op> {
       return failure();
     auto type = cast<RankedTensorType>(op.getType());
     ImageLoops at = forward ? ImageLoops{0, 1, 2, 4, 5, 6} : ImageLoops{4, 5, 6, 0, 1, 2};
-    if (!products) {
-      rw.replaceOp(op, windowProduct(rw, op.getLoc(), type, x, other, {4, 5, 6, 3}, {0, 1, 2, 3},
-                                     at, *w, x));
-      return success();
-    }
     Window inside = unpadded(*w);
     Value y = windowProduct(rw, op.getLoc(), type, paddedImages(rw, op.getLoc(), x, *w), other,
                             {4, 5, 6, 3}, {0, 1, 2, 3}, at, inside, x);
     rw.replaceOp(op, marked(y, forward ? 0 : 1, inside));
-    return success();
-  }
-};
-
-// The images' gradient: loops (n, h, w, c | kh, kw, f); dx[n, h, w, c] +=
-// dy[n, oh, ow, f] * filter[kh, kw, c, f] where h + top - kh * dh = oh * sh
-// (and so for columns) names a position of the output.
-struct Conv2DBackpropInputLowering : Lowering<nn::Conv2DBackpropInputOp> {
-  using Lowering::Lowering;
-  LogicalResult lower(nn::Conv2DBackpropInputOp op, PatternRewriter &rw) const override {
-    Location loc = op.getLoc();
-    Value dy = op.getDy(), filter = op.getFilter();
-    auto ft = cast<RankedTensorType>(filter.getType());
-    auto dyt = cast<RankedTensorType>(dy.getType());
-    auto type = cast<RankedTensorType>(op.getType());
-    auto w = windowOf(op, op.getInputSize(), ft.getShape().take_front(2), op.getStrides(),
-                      op.getDilations(), op.getPadding());
-    if (failed(w))
-      return failure();
-    MLIRContext *ctx = rw.getContext();
-    AffineExpr n, h, wd, c, kh, kw, f;
-    bindDims(ctx, n, h, wd, c, kh, kw, f);
-    SmallVector<AffineMap> maps = {map(ctx, {kh, kw, c, f}), map(ctx, {n, h, wd, c})};
-    Window win = *w;
-    int64_t outSize[2] = {dyt.getDimSize(1), dyt.getDimSize(2)};
-    auto generic = rw.create<linalg::GenericOp>(
-        loc, type, ValueRange{filter}, zerosLike(rw, loc, type, dy), maps, iterators(),
-        [&](OpBuilder &b, Location l, ValueRange a) {
-          auto at = [&](int64_t d) { return b.create<linalg::IndexOp>(l, d).getResult(); };
-          auto [rowOk, row] = windowSource(b, l, win, 0, at(1), at(4), outSize[0]);
-          auto [colOk, col] = windowSource(b, l, win, 1, at(2), at(5), outSize[1]);
-          Value g = b.create<tensor::ExtractOp>(l, dy, ValueRange{at(0), row, col, at(6)});
-          Value product = b.create<arith::MulFOp>(l, g, a[0]);
-          Value ok = b.create<arith::AndIOp>(l, rowOk, colOk);
-          Value term = b.create<arith::SelectOp>(l, ok, product,
-                                                 scalarConstant(b, l, type.getElementType(), 0.0));
-          b.create<linalg::YieldOp>(l,
-                                    Value(b.create<arith::AddFOp>(l, a.back(), term).getResult()));
-        });
-    rw.replaceOp(op, generic.getResult(0));
     return success();
   }
 };
@@ -554,8 +509,7 @@ Value maxPoolGradTiled(OpBuilder &b, Location l, Value x, Value y, Value dy,
 // max_pool's gradient: first the position in each window of its first max
 // (or NaN), then each input element sums the dy of the windows that chose it.
 struct MaxPoolGradLowering : Lowering<nn::MaxPoolGradOp> {
-  MaxPoolGradLowering(MLIRContext *ctx, bool tiledForm) : Lowering(ctx), tiledForm(tiledForm) {}
-  bool tiledForm;
+  using Lowering::Lowering;
   LogicalResult lower(nn::MaxPoolGradOp op, PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     Value x = op.getX(), y = op.getY(), dy = op.getDy();
@@ -566,7 +520,7 @@ struct MaxPoolGradLowering : Lowering<nn::MaxPoolGradOp> {
     if (failed(w))
       return failure();
     Window win = *w;
-    bool tiles = tiledForm && !win.padded;
+    bool tiles = !win.padded;
     for (int i = 0; i < 2; ++i)
       tiles &= win.stride[i] == ksize[i] && win.dilation[i] == 1 &&
                xt.getDimSize(1 + i) == yt.getDimSize(1 + i) * ksize[i];
@@ -666,16 +620,11 @@ struct AvgPoolGradLowering : Lowering<nn::AvgPoolGradOp> {
 
 } // namespace
 
-void populateConvLowering(RewritePatternSet &patterns, bool cpuForms) {
+void populateConvLowering(RewritePatternSet &patterns) {
   patterns
-      .add<WindowProductLowering<nn::Conv2DOp>, WindowProductLowering<nn::Conv2DBackpropFilterOp>>(
-          patterns.getContext(), cpuForms);
-  if (cpuForms)
-    patterns.add<Conv2DBackpropInputProductLowering>(patterns.getContext());
-  else
-    patterns.add<Conv2DBackpropInputLowering>(patterns.getContext());
-  patterns.add<MaxPoolLowering, AvgPoolLowering, AvgPoolGradLowering>(patterns.getContext());
-  patterns.add<MaxPoolGradLowering>(patterns.getContext(), cpuForms);
+      .add<WindowProductLowering<nn::Conv2DOp>, WindowProductLowering<nn::Conv2DBackpropFilterOp>,
+           Conv2DBackpropInputProductLowering, MaxPoolLowering, AvgPoolLowering,
+           AvgPoolGradLowering, MaxPoolGradLowering>(patterns.getContext());
 }
 
 } // namespace nncc::cpu

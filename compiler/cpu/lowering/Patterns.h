@@ -22,9 +22,10 @@ template <typename Op> struct Lowering : mlir::OpRewritePattern<Op> {
 
 void populateMathLowering(mlir::RewritePatternSet &patterns);
 void populateNetworkLowering(mlir::RewritePatternSet &patterns);
-/// With `cpuForms`, convolutions as matrix products of their windows and
-/// max_pool_grad of tiling windows on a tiled view.
-void populateConvLowering(mlir::RewritePatternSet &patterns, bool cpuForms);
+/// Convolutions as products of their windows (marked kWindowProductAttr),
+/// max_pool_grad of tiling windows on a tiled view: the forms both targets'
+/// kernels take.
+void populateConvLowering(mlir::RewritePatternSet &patterns);
 void populateTensorLowering(mlir::RewritePatternSet &patterns);
 void populateGradientLowering(mlir::RewritePatternSet &patterns);
 void populateNumericsLowering(mlir::RewritePatternSet &patterns);

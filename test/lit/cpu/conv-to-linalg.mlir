@@ -1,5 +1,4 @@
 // RUN: nncc-opt %s --split-input-file --nn-to-linalg | FileCheck %s --check-prefix=PRODUCTS
-// RUN: nncc-opt %s --split-input-file --nn-to-linalg=cpu-forms=false | FileCheck %s --check-prefix=LOOPS
 
 // conv2d as a product of its windows: one generic over (n, oh, ow, f) with
 // the window (kh, kw, c) as reductions that reads the images through an
@@ -16,20 +15,6 @@
 // PRODUCTS: %[[PADDED:.*]] = tensor.insert_slice %arg0 into %{{.*}}[0, 1, 1, 0] [%{{.*}}, 9, 9, 2] [1, 1, 1, 1] : tensor<?x9x9x2xf32> into tensor<?x11x11x2xf32>
 // PRODUCTS: linalg.generic {indexing_maps = [#[[FILTER]], #[[PLAIN]], #{{.*}}]{{.*}} ins(%arg1, %[[PADDED]] : {{.*}}) outs(%{{.*}} : tensor<?x9x9x4xf32>) attrs = {nncc.window_product = array<i64: 0, 1, 1, 1, 1>}
 // PRODUCTS-NOT: tensor.extract
-//
-// The loop nest: one generic over (n, oh, ow, f) with the window (kh, kw,
-// c) as reductions. VALID reads the images through an affine map; SAME
-// reads them at a clamped position and selects the padding's zero outside.
-// LOOPS-DAG: #[[XV:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1 * 2 + d4, d2 + d5 * 2, d6)>
-// LOOPS-LABEL: func.func @conv2d
-// LOOPS: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<3x3x2x4xf32>, tensor<?x9x9x2xf32>)
-// LOOPS: arith.mulf
-// LOOPS: arith.addf
-// LOOPS: linalg.generic {{.*}} ins(%{{.*}} : tensor<3x3x2x4xf32>)
-// LOOPS: linalg.index 1
-// LOOPS: arith.cmpi sge
-// LOOPS: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : tensor<?x9x9x2xf32>
-// LOOPS: arith.select
 func.func @conv2d(%x: tensor<?x9x9x2xf32>, %f: tensor<3x3x2x4xf32>) -> (tensor<?x4x5x4xf32>, tensor<?x9x9x4xf32>) {
   %0 = nn.conv2d %x, %f {strides = array<i64: 2, 1>, dilations = array<i64: 1, 2>} : (tensor<?x9x9x2xf32>, tensor<3x3x2x4xf32>) -> tensor<?x4x5x4xf32>
   %1 = nn.conv2d %x, %f {padding = "SAME"} : (tensor<?x9x9x2xf32>, tensor<3x3x2x4xf32>) -> tensor<?x9x9x4xf32>
@@ -52,10 +37,6 @@ func.func @conv2d(%x: tensor<?x9x9x2xf32>, %f: tensor<3x3x2x4xf32>) -> (tensor<?
 // PRODUCTS: linalg.generic {{.*}} ins(%[[TURNED]], %[[SPREAD]] : tensor<2x4x4x2xf32>, tensor<?x8x11x4xf32>) outs(%{{.*}} : tensor<?x7x8x2xf32>) attrs = {nncc.window_product = array<i64: 0, 1, 1, 1, 1>}
 // PRODUCTS: %[[PADDED:.*]] = tensor.insert_slice %arg0 into %{{.*}}[0, 0, 1, 0] [%{{.*}}, 7, 8, 2] [1, 1, 1, 1] : tensor<?x7x8x2xf32> into tensor<?x8x10x2xf32>
 // PRODUCTS: linalg.generic {indexing_maps = [#{{.*}}, #[[CELLS]], #{{.*}}]{{.*}} ins(%arg1, %[[PADDED]] : tensor<?x4x3x4xf32>, tensor<?x8x10x2xf32>) outs(%{{.*}} : tensor<2x4x2x4xf32>) attrs = {nncc.window_product = array<i64: 1, 2, 3, 1, 1>}
-//
-// LOOPS-LABEL: func.func @gradients
-// LOOPS-NOT: linalg.matmul
-// LOOPS: return
 func.func @gradients(%x: tensor<?x7x8x2xf32>, %dy: tensor<?x4x3x4xf32>, %f: tensor<2x4x2x4xf32>) -> (tensor<?x7x8x2xf32>, tensor<2x4x2x4xf32>) {
   %dx = nn.conv2d_backprop_input %dy, %f {input_size = array<i64: 7, 8>, strides = array<i64: 2, 3>, padding = "SAME"} : (tensor<?x4x3x4xf32>, tensor<2x4x2x4xf32>) -> tensor<?x7x8x2xf32>
   %df = nn.conv2d_backprop_filter %x, %dy {filter_size = array<i64: 2, 4>, strides = array<i64: 2, 3>, padding = "SAME"} : (tensor<?x7x8x2xf32>, tensor<?x4x3x4xf32>) -> tensor<2x4x2x4xf32>
@@ -79,9 +60,6 @@ func.func @gradients(%x: tensor<?x7x8x2xf32>, %dy: tensor<?x4x3x4xf32>, %f: tens
 // Windows that overlap or leave a row over take the general form.
 // PRODUCTS: linalg.generic
 // PRODUCTS: tensor.extract
-// LOOPS-LABEL: func.func @max_pool_grad
-// LOOPS-NOT: tensor.expand_shape
-// LOOPS: return
 func.func @max_pool_grad(%x: tensor<?x4x6x3xf32>, %y: tensor<?x2x3x3xf32>, %dy: tensor<?x2x3x3xf32>, %y2: tensor<?x3x5x3xf32>) -> (tensor<?x4x6x3xf32>, tensor<?x4x6x3xf32>) {
   %0 = nn.max_pool_grad %x, %y, %dy {ksize = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<?x4x6x3xf32>, tensor<?x2x3x3xf32>, tensor<?x2x3x3xf32>) -> tensor<?x4x6x3xf32>
   %1 = nn.max_pool_grad %x, %y2, %y2 {ksize = array<i64: 2, 2>, strides = array<i64: 1, 1>} : (tensor<?x4x6x3xf32>, tensor<?x3x5x3xf32>, tensor<?x3x5x3xf32>) -> tensor<?x4x6x3xf32>
