@@ -9,6 +9,7 @@
 // the CNN chapter's network, takes training steps on a few images as the
 // CPU does.
 #include "test/e2e/CompileAndRun.h"
+#include "test/e2e/CudaCompare.h"
 #include "test/e2e/CudaHostEmulator.h"
 
 #include "compiler/cuda/CudaEmitter.h"
@@ -22,62 +23,13 @@
 using nncc::cuda::Precision;
 using nncc::rt::DType;
 using nncc::rt::Tensor;
+using nncc::test::compileCuda;
+using nncc::test::expectClose;
+using nncc::test::random;
+using nncc::test::Tolerance;
+using nncc::test::toleranceOf;
 
 namespace {
-
-nncc::exe::Executable compileCuda(const nncc::LoadedGraph &graph, Precision precision,
-                                  const std::string &nvrtcArch = "") {
-  mlir::MLIRContext ctx;
-  nncc::CompileOptions options;
-  options.target = nncc::Target::Cuda;
-  options.nvrtc = !nvrtcArch.empty();
-  if (options.nvrtc)
-    options.cudaArch = nvrtcArch;
-  options.cudaPrecision = precision;
-  auto exe = nncc::compileModel(ctx, graph, options);
-  if (!exe) {
-    ADD_FAILURE() << llvm::toString(exe.takeError());
-    return {};
-  }
-  return *exe;
-}
-
-/// |cuda - cpu| <= abs + rel * |cpu| + scale * max|cpu|: the sums run in
-/// another order than the CPU's; the tensor cores keep 10 (TF32) or 7
-/// (BF16) bits of each operand, so an element near zero of a sum of large
-/// products keeps their rounding (the largest magnitude scales that part).
-struct Tolerance {
-  double abs, rel, scale;
-};
-
-Tolerance toleranceOf(Precision p, bool f64) {
-  if (f64)
-    return {1e-12, 1e-10, 1e-13};
-  return p == Precision::TF32   ? Tolerance{2e-3, 2e-3, 2e-3}
-         : p == Precision::BF16 ? Tolerance{2e-2, 2e-2, 2e-2}
-                                : Tolerance{1e-5, 1e-4, 1e-6};
-}
-
-void expectClose(const Tensor &cuda, const Tensor &cpu, const std::string &what, Tolerance t) {
-  ASSERT_EQ(cuda.shape(), cpu.shape()) << what;
-  auto a = cuda.toDoubles(), b = cpu.toDoubles();
-  double largest = 0;
-  for (double x : b)
-    largest = std::max(largest, std::abs(x));
-  ASSERT_GT(largest, 0) << what << " is all zeros: nothing compared";
-  for (size_t i = 0; i < a.size(); ++i)
-    ASSERT_NEAR(a[i], b[i], t.abs + t.rel * std::abs(b[i]) + t.scale * largest)
-        << what << " element " << i;
-}
-
-Tensor random(DType dtype, const nncc::rt::Shape &shape, std::mt19937 &rng) {
-  Tensor t(dtype, shape);
-  std::uniform_real_distribution<double> u(-2, 2);
-  for (int64_t i = 0; i < t.size(); ++i)
-    dtype == DType::F64 ? void(t.data<double>()[i] = u(rng))
-                        : void(t.data<float>()[i] = static_cast<float>(u(rng)));
-  return t;
-}
 
 struct ConvCase {
   int64_t h, w, c, kh, kw, f;
@@ -277,7 +229,7 @@ TEST(CudaConv, NvrtcCompilesTheKernelsForSm80AndSm90) {
     ASSERT_TRUE(bool(graph)) << llvm::toString(graph.takeError());
     for (const char *arch : {"80", "90"}) {
       SCOPED_TRACE(std::string(dtype) + " " + nncc::cuda::precisionName(precision) + " sm_" + arch);
-      nncc::exe::Executable exe = compileCuda(*graph, precision, arch);
+      nncc::exe::Executable exe = compileCuda(*graph, precision, true, arch);
       ASSERT_TRUE(exe.has_cuda());
       const std::string &ptx = exe.cuda().ptx();
       EXPECT_NE(ptx.find(std::string(".target sm_") + arch), std::string::npos);

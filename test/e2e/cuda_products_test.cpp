@@ -9,6 +9,7 @@
 // as a forward layer's (a bias and ReLU fused) and as its gradients' (A or
 // B transposed). NVRTC compiles every kernel for sm_80 and sm_90.
 #include "test/e2e/CompileAndRun.h"
+#include "test/e2e/CudaCompare.h"
 #include "test/e2e/CudaHostEmulator.h"
 
 #include "compiler/cuda/CudaEmitter.h"
@@ -20,6 +21,10 @@
 
 using nncc::rt::DType;
 using nncc::rt::Tensor;
+using nncc::test::compileCuda;
+using nncc::test::expectClose;
+using nncc::test::random;
+using nncc::test::toleranceOf;
 
 namespace {
 
@@ -45,39 +50,6 @@ std::string productModel(int64_t k, int64_t c, const std::string &dtype) {
     for (size_t at; (at = text.find(key)) != std::string::npos;)
       text.replace(at, 2, value);
   return text;
-}
-
-nncc::exe::Executable compileCuda(const nncc::LoadedGraph &graph, const std::string &arch = "") {
-  mlir::MLIRContext ctx;
-  nncc::CompileOptions options;
-  options.target = nncc::Target::Cuda;
-  options.nvrtc = !arch.empty();
-  if (options.nvrtc)
-    options.cudaArch = arch;
-  auto exe = nncc::compileModel(ctx, graph, options);
-  if (!exe) {
-    ADD_FAILURE() << llvm::toString(exe.takeError());
-    return {};
-  }
-  return *exe;
-}
-
-Tensor random(DType dtype, const nncc::rt::Shape &shape, std::mt19937 &rng) {
-  Tensor t(dtype, shape);
-  std::uniform_real_distribution<double> u(-2, 2);
-  for (int64_t i = 0; i < t.size(); ++i)
-    dtype == DType::F64 ? void(t.data<double>()[i] = u(rng))
-                        : void(t.data<float>()[i] = static_cast<float>(u(rng)));
-  return t;
-}
-
-/// |cuda - cpu| <= abs + rel * |cpu|: the sums run in another order.
-void expectClose(const Tensor &cuda, const Tensor &cpu, const std::string &what, bool f64) {
-  ASSERT_EQ(cuda.shape(), cpu.shape()) << what;
-  auto a = cuda.toDoubles(), b = cpu.toDoubles();
-  double abs = f64 ? 1e-12 : 2e-5, rel = f64 ? 1e-10 : 1e-4;
-  for (size_t i = 0; i < a.size(); ++i)
-    ASSERT_NEAR(a[i], b[i], abs + rel * std::abs(b[i])) << what << " element " << i;
 }
 
 struct Case {
@@ -143,7 +115,8 @@ std::set<std::string> check(const Case &p, const std::string &dtype,
         return launched;
       const char *names[] = {"y", "dw", "dx"};
       for (int i = 0; i < 3; ++i)
-        expectClose((*got)[i], expected->at(names[i]), names[i], dt == DType::F64);
+        expectClose((*got)[i], expected->at(names[i]), names[i],
+                    toleranceOf(nncc::cuda::Precision::FP32, dt == DType::F64));
     }
   }
   return launched;
@@ -186,7 +159,7 @@ TEST(CudaProducts, NvrtcCompilesEveryProductKernel) {
       SCOPED_TRACE("K " + std::to_string(p.k) + ", C " + std::to_string(p.c) + ", sm_" + arch);
       auto graph = nncc::parseGraphText(productModel(p.k, p.c, "F32"), "products.pbtxt");
       ASSERT_TRUE(bool(graph)) << llvm::toString(graph.takeError());
-      nncc::exe::Executable cuda = compileCuda(*graph, arch);
+      nncc::exe::Executable cuda = compileCuda(*graph, nncc::cuda::Precision::FP32, true, arch);
       ASSERT_TRUE(cuda.has_cuda());
       const std::string &ptx = cuda.cuda().ptx();
       EXPECT_NE(ptx.find(std::string(".target sm_") + arch), std::string::npos);

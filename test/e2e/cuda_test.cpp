@@ -3,6 +3,7 @@
 // launch plan, run on the host (CudaHostEmulator), gives the CPU backend's
 // results: fetches and updated variables, on feeds drawn at random.
 #include "test/e2e/CompileAndRun.h"
+#include "test/e2e/CudaCompare.h"
 #include "test/e2e/CudaHostEmulator.h"
 
 #include "compiler/cuda/CudaEmitter.h"
@@ -35,17 +36,7 @@ nncc::LoadedGraph load(const std::string &name) {
 
 nncc::exe::Executable compileCuda(const nncc::LoadedGraph &graph, bool nvrtc,
                                   nncc::cuda::Precision precision = nncc::cuda::Precision::FP32) {
-  mlir::MLIRContext ctx;
-  nncc::CompileOptions options;
-  options.target = nncc::Target::Cuda;
-  options.nvrtc = nvrtc;
-  options.cudaPrecision = precision;
-  auto exe = nncc::compileModel(ctx, graph, options);
-  if (!exe) {
-    ADD_FAILURE() << llvm::toString(exe.takeError());
-    return {};
-  }
-  return *exe;
+  return nncc::test::compileCuda(graph, precision, nvrtc);
 }
 
 /// A feed for `spec` with unknown dimensions of size `n`: floats in
