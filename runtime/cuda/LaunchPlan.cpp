@@ -10,13 +10,6 @@
 namespace nncc::rt::cuda {
 namespace {
 
-const exe::CudaSignature *findSignature(const exe::CudaProgram &program, const std::string &name) {
-  for (const exe::CudaSignature &s : program.signatures())
-    if (s.name() == name)
-      return &s;
-  return nullptr;
-}
-
 /// N: the feeds' unknown dimension, the same for all of them.
 Expected<int64_t> runSize(const exe::CudaProgram &program, const exe::CudaSignature &sig,
                           const std::vector<Tensor> &feeds) {
@@ -46,6 +39,13 @@ Expected<int64_t> runSize(const exe::CudaProgram &program, const exe::CudaSignat
 }
 
 } // namespace
+
+const exe::CudaSignature *findSignature(const exe::CudaProgram &program, const std::string &name) {
+  for (const exe::CudaSignature &s : program.signatures())
+    if (s.name() == name)
+      return &s;
+  return nullptr;
+}
 
 Status issue(const std::vector<Work> &work, PlanBackend &backend, size_t *queued) {
   size_t done = 0;

@@ -261,6 +261,8 @@ Expected<std::vector<Tensor>> runPlan(const exe::CudaProgram &program, const std
 
 /// The bytes of a buffer of `program` for a run of size n, and its shape.
 size_t bufferBytes(const exe::CudaBuffer &buffer, int64_t n, Shape &shape);
+/// The program's signature `name`, or null.
+const exe::CudaSignature *findSignature(const exe::CudaProgram &program, const std::string &name);
 
 } // namespace nncc::rt::cuda
 

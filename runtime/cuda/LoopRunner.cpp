@@ -5,17 +5,6 @@
 #include <cstring>
 
 namespace nncc::rt::cuda {
-namespace {
-
-const exe::CudaSignature *findSignature(const exe::CudaProgram &program, const std::string &name) {
-  for (const exe::CudaSignature &s : program.signatures())
-    if (s.name() == name)
-      return &s;
-  return nullptr;
-}
-
-} // namespace
-
 LoopRunner::LoopRunner(const exe::CudaProgram &program, PlanRunner &steps, PlanBackend &backend)
     : program_(program), steps_(steps), backend_(backend),
       graphs_(backend.canCapture() && graphsWanted()) {}
