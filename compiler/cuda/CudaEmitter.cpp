@@ -97,12 +97,14 @@ FailureOr<OwningOpRef<ModuleOp>> lowerGroup(Operation *op, ArrayRef<Value> input
 }
 
 /// The values of a fusion group that its convolutions read, and those
-/// they compute other than for one elementwise epilogue, in the group's
-/// order: each a kernel of its own, so that a convolution's operands are
-/// buffers and its result the output of its kernel, where the tiled
-/// product kernels run it (its gradients after a max-pool's gradient, in a
-/// training step's group).
-SmallVector<Value> convolutionOperands(nn::FusionOp fusion) {
+/// its products (convolutions, matmuls) compute other than for one
+/// elementwise epilogue, in the group's order: each a kernel of its own,
+/// so that a convolution's operands are buffers and its result the output
+/// of its kernel, where the tiled product kernels run it (its gradients
+/// after a max-pool's gradient, in a training step's group), and a product
+/// that several of the group's results read (Adam's two slots of one
+/// gradient) is multiplied once.
+SmallVector<Value> stagedValues(nn::FusionOp fusion) {
   Block &body = fusion.getBody().front();
   llvm::SetVector<Value> staged;
   auto computedHere = [&](Value v) {
@@ -110,11 +112,13 @@ SmallVector<Value> convolutionOperands(nn::FusionOp fusion) {
     return def && def->getBlock() == &body && !isa<nn::ConstantOp>(def);
   };
   for (Operation &op : body.without_terminator()) {
-    if (!isa<nn::Conv2DOp, nn::Conv2DBackpropInputOp, nn::Conv2DBackpropFilterOp>(op))
+    bool convolution = isa<nn::Conv2DOp, nn::Conv2DBackpropInputOp, nn::Conv2DBackpropFilterOp>(op);
+    if (!convolution && !isa<nn::MatMulOp>(op))
       continue;
-    for (Value operand : op.getOperands())
-      if (computedHere(operand))
-        staged.insert(operand);
+    if (convolution)
+      for (Value operand : op.getOperands())
+        if (computedHere(operand))
+          staged.insert(operand);
     // Its result, unless one elementwise epilogue (a bias, an activation)
     // reads it: the product once, not once per reader (an optimizer's
     // slots and weights).
@@ -233,7 +237,7 @@ private:
     // results (each in a buffer that the later kernels read).
     unsigned staged = 0;
     if (auto fusion = dyn_cast<nn::FusionOp>(op)) {
-      computed = convolutionOperands(fusion);
+      computed = stagedValues(fusion);
       staged = computed.size();
       computed.append(fusion.getBody().front().getTerminator()->operand_begin(),
                       fusion.getBody().front().getTerminator()->operand_end());

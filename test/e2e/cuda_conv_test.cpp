@@ -263,16 +263,23 @@ TEST(CudaConv, E7StepsGiveTheCpuResults) {
     return at == std::string::npos ? std::string()
                                    : source.substr(at, source.find("extern", at) - at);
   };
-  int convolutions = 0, slabbed = 0;
+  int convolutions = 0, products = 0, slabbed = 0;
   for (const auto &sig : cuda.cuda().signatures())
     for (const auto &launch : sig.launches()) {
-      convolutions += launch.tilings_size() > 0 &&
-                      text(launch.tilings(0).kernel()).find("auto loadA") != std::string::npos;
+      bool tiled = launch.tilings_size() > 0;
+      bool windows =
+          tiled && text(launch.tilings(0).kernel()).find("auto loadA") != std::string::npos;
+      convolutions += windows;
+      products += tiled && !windows;
       slabbed += text(launch.kernel()).find("slabs' partial products") != std::string::npos;
     }
   // train: conv_1, conv_2, conv_2's images' gradient (conv_1's is not
   // needed) and both filters' gradients; predict: conv_1, conv_2.
   EXPECT_EQ(convolutions, 7);
+  // Plain products, each once: train's fc_3 and fc_4, their weights'
+  // gradients (each read by both Adam slots, multiplied once, not once
+  // per slot) and their inputs'; predict's fc_3 and fc_4.
+  EXPECT_EQ(products, 8);
   // The filters' gradients (contractions over N*28*28 and N*14*14 into 800
   // and 51200 elements) split across the grid, their slabs added after.
   EXPECT_EQ(slabbed, 2);
