@@ -3,6 +3,7 @@
 // summed over the source position. GatherElements' mask is a one-hot of
 // its indices (so the indices may be data), CumSum's a triangle. The mask
 // holds n x m elements per row, so the axis must be known and modest.
+// Gather takes that form for many indices, or indices that are data.
 #include "compiler/import/onnx/Translator.h"
 
 namespace nncc::onnximport {
@@ -65,6 +66,49 @@ void gatherElements(Translator &t) {
   Val mask = t.emit("greater", {hot, t.scalar(0.5, hot)});
   t.out(0, permuted(t, maskedSum(t, x, mask), inverse));
 }
+
+} // namespace
+
+std::optional<Val> maskedGather(Translator &t, const Val &data, const Val &indices, int64_t axis) {
+  std::vector<int64_t> dd = t.dims(data), id = t.dims(indices);
+  int64_t rank = static_cast<int64_t>(dd.size()), n = dd[axis], m = 1, rest = 1;
+  for (int64_t d : id)
+    m = d < 0 || m < 0 ? -1 : m * d;
+  for (int64_t i = 0; i < rank; ++i)
+    if (i != axis)
+      rest = dd[i] < 0 || rest < 0 ? -1 : rest * dd[i];
+  constexpr int64_t kMaxMaskElements = int64_t(1) << 24;
+  if (n < 0 || n > kMaxMaskAxis || m < 0 || rest < 0 || rest * m * n > kMaxMaskElements)
+    return std::nullopt;
+  auto [perm, inverse] = axisLast(rank, axis);
+  Val x = permuted(t, data, perm); // [pre..., post..., n]
+  Val idx = id.size() == 1 ? indices : t.emit("reshape", {indices}, {{"shape", fe::attrInts({m})}});
+  Val negative = t.emit("less", {idx, t.scalar(0, idx)});
+  idx = t.emit("select", {negative, t.emit("add", {idx, t.scalar(n, idx)}), idx});
+  Val hot =
+      t.emit("one_hot", {idx}, {{"depth", fe::attrInt(n)}, {"dtype", fe::attrType(graph::F32)}});
+  Val mask = t.emit("greater", {hot, t.scalar(0.5, hot)}); // [m, n]
+  Val y = maskedSum(t, x, mask);                           // [pre..., post..., m]
+  // [pre..., post..., indices' dims...], then the indices' dims where the
+  // axis was.
+  std::vector<int64_t> shape;
+  for (int64_t i = 0; i < rank; ++i)
+    if (i != axis)
+      shape.push_back(dd[i]);
+  shape.insert(shape.end(), id.begin(), id.end());
+  if (shape != t.dims(y))
+    y = t.emit("reshape", {y}, {{"shape", fe::attrInts(shape)}});
+  std::vector<int64_t> out;
+  for (int64_t i = 0; i < axis; ++i)
+    out.push_back(i);
+  for (size_t k = 0; k < id.size(); ++k)
+    out.push_back(rank - 1 + static_cast<int64_t>(k));
+  for (int64_t i = axis; i < rank - 1; ++i)
+    out.push_back(i);
+  return permuted(t, y, out);
+}
+
+namespace {
 
 /// Running sums along the axis (input 1); `exclusive` leaves out the element
 /// itself, `reverse` sums from the end.

@@ -451,21 +451,32 @@ void split(Translator &t) {
   }
 }
 
-/// Gather with known indices: one slice per index along `axis`, joined.
+/// Gather: a few known indices as one slice per index along `axis`,
+/// joined (copies, exact for any value); many, or indices that are data,
+/// through a one-hot mask (maskedGather), whose size stays linear in them
+/// where a concatenation of thousands of slices is not.
 void gather(Translator &t) {
   Val x = t.in(0);
-  const graph::Tensor *indices = t.known(1);
-  if (!indices)
-    t.failUnknown(1, "the indices");
   std::vector<int64_t> d = t.dims(x);
   int64_t rank = static_cast<int64_t>(d.size());
   int64_t axis = t.normalizeAxis(t.intAttrOr("axis", 0), rank);
   if (d[axis] < 0)
     t.fail("gathering needs the size of dimension " + std::to_string(axis));
-  std::vector<Val> rows;
-  for (int64_t i : indices->int_val()) {
+  constexpr size_t kMaxSlices = 32;
+  const graph::Tensor *known = t.known(1);
+  std::vector<int64_t> indices = known ? t.knownInts(1, "the indices") : std::vector<int64_t>{};
+  for (int64_t i : indices)
     if (i < -d[axis] || i >= d[axis])
       t.fail("index " + std::to_string(i) + " is out of range for size " + std::to_string(d[axis]));
+  if (!known || indices.size() > kMaxSlices)
+    if (std::optional<Val> y = maskedGather(t, x, t.in(1), axis))
+      return t.out(0, *y);
+  if (!known)
+    t.failUnknown(1, "the indices",
+                  " where the gathered axis is unknown or over 4096, or the one-hot mask of "
+                  "the indices over 2^24 elements");
+  std::vector<Val> rows;
+  for (int64_t i : indices) {
     std::vector<int64_t> begins(rank, 0), sizes(rank, -1);
     begins[axis] = i < 0 ? i + d[axis] : i;
     sizes[axis] = 1;
@@ -475,7 +486,7 @@ void gather(Translator &t) {
     t.fail("needs at least one index");
   Val y = rows.size() == 1 ? rows[0] : t.emit("concat", rows, {{"axis", fe::attrInt(axis)}});
   std::vector<int64_t> shape(d.begin(), d.begin() + axis);
-  shape.insert(shape.end(), indices->dims().begin(), indices->dims().end());
+  shape.insert(shape.end(), known->dims().begin(), known->dims().end());
   shape.insert(shape.end(), d.begin() + axis + 1, d.end());
   if (std::count(shape.begin(), shape.end(), -1) > 1)
     t.fail("more than one unknown dimension");

@@ -147,6 +147,12 @@ private:
 /// shape (an unknown batch is fine); the block may not exceed x along axis.
 Val padAxis(Translator &t, const Val &x, int64_t axis, int64_t before, int64_t after, double fill);
 
+/// Gather of `data` at `indices` (integers, data or known) along `axis`
+/// as a sum of x selected by a one-hot mask of the indices; nothing where a
+/// size is unknown or the mask would be too big. An index out of range
+/// gathers zeros.
+std::optional<Val> maskedGather(Translator &t, const Val &data, const Val &indices, int64_t axis);
+
 /// graph.proto's dtype of an ONNX element type; DT_INVALID if nncc has none.
 graph::DataType fromOnnxType(int32_t onnxType);
 std::string onnxTypeName(int32_t onnxType);
