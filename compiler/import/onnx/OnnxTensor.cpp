@@ -396,16 +396,28 @@ void sliceRule(Translator &t) {
     std::vector<int64_t> at;
     for (int64_t k = clamp(starts[i]), e = clamp(ends[i]); step > 0 ? k < e : k > e; k += step)
       at.push_back(k);
-    constexpr int64_t kMaxPicked = 256;
-    if (static_cast<int64_t>(at.size()) > kMaxPicked)
-      t.fail("a step other than 1 that picks more than " + std::to_string(kMaxPicked) +
-             " elements is not supported");
     if (at.empty())
       t.fail("an empty slice is not supported");
     picks.push_back({axis, at});
   }
   Val y = slice(t, x, begins, sizes);
   for (const auto &[axis, at] : picks) {
+    // A gather of the picked positions: through the mask where it fits,
+    // else (an unknown dimension) a slice per position, joined.
+    graph::Tensor indices;
+    indices.set_dtype(graph::I64);
+    indices.add_dims(static_cast<int64_t>(at.size()));
+    for (int64_t k : at)
+      indices.add_int_val(k);
+    if (std::optional<Val> picked = maskedGather(t, y, t.constant(indices), axis)) {
+      y = *picked;
+      continue;
+    }
+    constexpr size_t kMaxPicked = 256;
+    if (at.size() > kMaxPicked)
+      t.fail("a step other than 1 that picks more than " + std::to_string(kMaxPicked) +
+             " elements along a dimension is supported only where the other dimensions are "
+             "known");
     std::vector<Val> rows;
     for (int64_t k : at) {
       std::vector<int64_t> b(rank, 0), n(rank, -1);
