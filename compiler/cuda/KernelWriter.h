@@ -70,12 +70,13 @@ struct Tiling {
   int bm, bn, bk, tm, tn, splits;
 };
 
-/// A tensor-core product kernel's shape: bm x bn output tiles over 8 warps
-/// in wm x wn, or, with splits 8, each warp the whole tile over its share of
-/// the contraction.
-struct WmmaTiling {
+/// A tensor-core product kernel's shape (MmaProduct.cpp): bm x bn output
+/// tiles over 8 warps in wm x wn x splits, each warp a (bm/wm) x (bn/wn)
+/// part of the tile over 1/splits of each slice of the contraction.
+struct MmaTiling {
   int bm, bn, wm, wn, splits;
 };
+extern const MmaTiling kMmaTilings[3];
 
 /// How a tiled kernel reads its product's operands: A [M, K] and B [K, C]
 /// from the arguments named, transposed where ta, tb say, or, where
@@ -95,6 +96,14 @@ bool pipelines(const Tiling &t, const std::string &T, const ProductOperands &o);
 /// element.
 std::string pipelinedProduct(const Tiling &t, const ProductOperands &o, bool slab,
                              const std::string &origin, const std::string &epilogue);
+/// The mma.sync kernel of tiling `t` (TF32, or BF16 where `bf16`), its body
+/// after its sizes: `origin` places the tile (and a slab's share of the
+/// contraction, where `slab`), `epilogue` stores an element.
+std::string mmaProduct(const MmaTiling &t, bool bf16, const ProductOperands &o, bool slab,
+                       const std::string &origin, const std::string &epilogue);
+/// The device functions the mma.sync kernels call (inline PTX), for a
+/// program whose source uses them.
+std::string mmaPrelude();
 /// The epilogue of the output element at (row, col), where it is one, with
 /// `accv` its product: `indent` spaces deep.
 std::string storeElement(int indent, const std::string &row, const std::string &col,
@@ -187,12 +196,10 @@ private:
   /// slab's share [kBegin, kEnd) of the contraction.
   std::string tileOrigin(int bm, int bn);
   /// A tiled product kernel's body after its sizes: FMAs on a tile of
-  /// accumulators per thread, or WMMA fragments (by `precision_`); both
-  /// run `epilogue` for each element with `accv` the product at `lin`.
+  /// accumulators per thread; it runs `epilogue` for each element with
+  /// `accv` the product at `lin`.
   std::string tiledProductFma(const Tiling &tiling, const std::string &T,
                               const ProductOperands &operands, const std::string &epilogue);
-  std::string tiledProductWmma(const WmmaTiling &tiling, const ProductOperands &operands,
-                               const std::string &epilogue);
   /// A window product's operands (kWindowProductAttr: a convolution or
   /// its filter's gradient as a product of its windows): A the windows,
   /// B the filter or dy, each read through a lambda where it is no plain

@@ -64,7 +64,7 @@ llvm::Expected<NvrtcImages> nvrtcCompile(const std::string &source, const std::s
       NVRTC_SUCCESS)
     return fail("NVRTC could not create a program");
   std::string arch = "--gpu-architecture=" + target;
-  // The toolkit's headers for <mma.h> (the tensor-core kernels).
+  // The toolkit's headers for <cuda_pipeline_primitives.h> (cp.async).
   std::string include = std::string("--include-path=") + NNCC_CUDA_INCLUDE_DIR;
   std::vector<const char *> options = {arch.c_str(), "--std=c++17", "--fmad=false",
                                        include.c_str()};

@@ -1,5 +1,5 @@
 // How the CUDA target's tiled products multiply: exact fp32 FMAs, or the
-// tensor cores (WMMA) on operands rounded to TF32 or BF16, accumulating in
+// tensor cores (mma.sync) on operands rounded to TF32 or BF16, accumulating in
 // fp32 either way. Shared by the compiler's options and the kernel writer.
 #ifndef NNCC_COMPILER_CUDA_PRECISION_H
 #define NNCC_COMPILER_CUDA_PRECISION_H

@@ -5,13 +5,12 @@
 // 128x128, 8x8 outputs per thread, for big products down to 8x8 tiles whose
 // block splits the contraction four ways for small ones (64x50 . 784: 56
 // blocks, not one); the products are fused multiply-adds, as on the CPU.
-// With --cuda-precision=tf32|bf16 the tensor cores multiply through WMMA
-// (operands rounded to TF32 or BF16 as they are staged, fp32 accumulation):
-// 128x128 tiles of 64x32 per warp, 64x64 tiles of 16x32 per warp, and 16x16
-// tiles whose eight warps split the contraction. Slices of both operands
-// are staged in shared memory, the next slice loaded into registers while
-// the current one is multiplied; the big fp32 tilings of plain operands
-// double-buffer it instead (PipelinedProduct.cpp).
+// With --cuda-precision=tf32|bf16 the tensor cores multiply (mma.sync,
+// MmaProduct.cpp): 128x128 tiles of 64x32 per warp, 64x64 tiles of 32x16 per
+// warp, and 16x16 tiles whose warps split the contraction. Slices of both
+// operands are staged in shared memory, the next slice loaded into
+// registers while the current one is multiplied; the big fp32 tilings of
+// plain operands double-buffer it instead (PipelinedProduct.cpp).
 #include "compiler/cpu/Passes.h"
 #include "compiler/cuda/KernelWriter.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -219,15 +218,6 @@ const Tiling kTallTilings[] = {
     {64, 32, 8, 4, 2, 1},
 };
 
-// 8 warps in wm x wn, each a (bm/wm) x (bn/wn) part of the tile in 16x16
-// fragments; splits > 1: every warp computes the whole tile over its share
-// of the contraction.
-const WmmaTiling kWmmaTilings[] = {
-    {128, 128, 2, 4, 1},
-    {64, 64, 4, 2, 1},
-    {16, 16, 1, 1, 8},
-};
-
 std::string KernelWriter::tiledProductFma(const Tiling &t, const std::string &T,
                                           const ProductOperands &o, const std::string &epilogue) {
   if (pipelines(t, T, o))
@@ -292,86 +282,6 @@ std::string KernelWriter::tiledProductFma(const Tiling &t, const std::string &T,
   s += storeElement(6, "row0 + ty + i * " + str(rowStep), "col0 + tx + j * " + str(colStep), T,
                     "acc[i][j]", epilogue);
   s += "    }\n}\n";
-  return s;
-}
-
-std::string KernelWriter::tiledProductWmma(const WmmaTiling &t, const ProductOperands &o,
-                                           const std::string &epilogue) {
-  bool bf16 = precision_ == Precision::BF16;
-  auto str = [](int v) { return std::to_string(v); };
-  // TF32 fragments are 16x16x8 on float storage (rounded with
-  // __float_to_tf32, as the tensor cores expect), BF16 ones 16x16x16.
-  std::string S = bf16 ? "__nv_bfloat16" : "float";
-  std::string depth = bf16 ? "16" : "8";
-  std::string operand = bf16 ? "__nv_bfloat16" : "wmma::precision::tf32";
-  std::string round = bf16 ? "__float2bfloat16" : "wmma::__float_to_tf32";
-  const int slice = 16 * t.splits;
-  const int fm = t.bm / t.wm / 16, fn = t.bn / t.wn / 16;
-  Staging stage{t.bm, t.bn, slice, o.A, o.B, "float", o.ta, o.tb, o.loadA, o.loadB};
-  std::string fragA =
-      "wmma::fragment<wmma::matrix_a, 16, 16, " + depth + ", " + operand + ", wmma::col_major>";
-  std::string fragB =
-      "wmma::fragment<wmma::matrix_b, 16, 16, " + depth + ", " + operand + ", wmma::row_major>";
-  std::string s;
-  s += "  // Tensor cores (" + std::string(precisionName(precision_)) + "): " + str(t.bm) + "x" +
-       str(t.bn) + " tiles, " +
-       (t.splits > 1 ? "each of the 8 warps the whole tile over an eighth of each slice"
-                     : "8 warps of " + str(t.bm / t.wm) + "x" + str(t.bn / t.wn)) +
-       ", 16x16 fragments accumulating in fp32.\n";
-  s += "  __shared__ __align__(32) " + S + " As[" + str(slice) + "][" + str(t.bm) + "];\n";
-  s += "  __shared__ __align__(32) " + S + " Bs[" + str(slice) + "][" + str(t.bn) + "];\n";
-  s += "  __shared__ __align__(32) float Cs[8][256];\n";
-  s += "  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;\n";
-  s += "  (void)lane;\n";
-  if (t.splits > 1)
-    s += "  const int wr = 0, wc = 0, k1 = warp * 16;\n";
-  else
-    s += "  const int wr = (warp / " + str(t.wn) + ") * " + str(t.bm / t.wm) + ", wc = (warp % " +
-         str(t.wn) + ") * " + str(t.bn / t.wn) + ", k1 = 0;\n";
-  s += tileOrigin(t.bm, t.bn);
-  stage.slab = splitK_.slabs > 1;
-  s += stage.registers();
-  s += "  wmma::fragment<wmma::accumulator, 16, 16, " + depth + ", float> acc[" + str(fm) + "][" +
-       str(fn) + "];\n";
-  s += "  for (int i = 0; i < " + str(fm) + "; ++i)\n";
-  s += "    for (int j = 0; j < " + str(fn) + "; ++j)\n";
-  s += "      wmma::fill_fragment(acc[i][j], 0.0f);\n";
-  s += stage.loopHead(round);
-  s += "    for (int k = k1; k < k1 + 16; k += " + depth + ") {\n";
-  s += "      " + fragA + " fa[" + str(fm) + "];\n";
-  s += "      for (int i = 0; i < " + str(fm) + "; ++i)\n";
-  s += "        wmma::load_matrix_sync(fa[i], &As[k][wr + i * 16], " + str(t.bm) + ");\n";
-  s += "      for (int j = 0; j < " + str(fn) + "; ++j) {\n";
-  s += "        " + fragB + " fb;\n";
-  s += "        wmma::load_matrix_sync(fb, &Bs[k][wc + j * 16], " + str(t.bn) + ");\n";
-  s += "        for (int i = 0; i < " + str(fm) + "; ++i)\n";
-  s += "          wmma::mma_sync(acc[i][j], fa[i], fb, acc[i][j]);\n";
-  s += "      }\n";
-  s += "    }\n";
-  s += "    __syncthreads();\n";
-  s += "  }\n";
-  // The fragments' layout is opaque: the epilogue reads them back from
-  // shared memory, a 16x16 fragment at a time per warp.
-  if (t.splits > 1) {
-    s += "  wmma::store_matrix_sync(Cs[warp], acc[0][0], 16, wmma::mem_row_major);\n";
-    s += "  __syncthreads();\n";
-    s += "  {\n";
-    s += "    const int e = threadIdx.x; // the warps' partial sums in a fixed order\n";
-    s += "    float sum = Cs[0][e];\n";
-    s += "    for (int w = 1; w < 8; ++w)\n";
-    s += "      sum += Cs[w][e];\n";
-    s += storeElement(4, "row0 + e / 16", "col0 + e % 16", "float", "sum", epilogue);
-    s += "  }\n}\n";
-    return s;
-  }
-  s += "  for (int i = 0; i < " + str(fm) + "; ++i)\n";
-  s += "    for (int j = 0; j < " + str(fn) + "; ++j) {\n";
-  s += "      wmma::store_matrix_sync(Cs[warp], acc[i][j], 16, wmma::mem_row_major);\n";
-  s += "      __syncwarp();\n";
-  s += "      for (int e = lane; e < 256; e += 32) {\n";
-  s += storeElement(8, "row0 + wr + i * 16 + e / 16", "col0 + wc + j * 16 + e % 16", "float",
-                    "Cs[warp][e]", epilogue);
-  s += "      }\n      __syncwarp();\n    }\n}\n";
   return s;
 }
 
@@ -531,7 +441,7 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product
   Type elt = tensorOf(result).getElementType();
   std::string T = cType(elt);
   // Tensor cores for float products only: fp64 stays on FMAs.
-  bool wmma = precision_ != Precision::FP32 && elt.isF32();
+  bool mma = precision_ != Precision::FP32 && elt.isF32();
   ProductOperands operands;
   std::string sizes, loaders;
   // The contraction's size where it is a window product's (>= 0 known, -c
@@ -587,11 +497,11 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product
   // gives every multiprocessor a block): for a window product also the
   // tall ones, after the square tiles of their size.
   std::vector<const Tiling *> fma;
-  std::vector<const WmmaTiling *> tensorCores;
+  std::vector<const MmaTiling *> tensorCores;
   std::vector<std::pair<int, int>> tiles;
-  if (wmma) {
-    for (const WmmaTiling &t : kWmmaTilings)
-      if (wanted(t.bm, t.bn, &t == &kWmmaTilings[std::size(kWmmaTilings) - 1])) {
+  if (mma) {
+    for (const MmaTiling &t : kMmaTilings)
+      if (wanted(t.bm, t.bn, &t == &kMmaTilings[std::size(kMmaTilings) - 1])) {
         tensorCores.push_back(&t);
         tiles.push_back({t.bm, t.bn});
       }
@@ -638,8 +548,10 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product
     s += (s.empty() ? "" : "\n") + header(result, kernel) + sizes + loaders + body;
     shape.tilings.push_back({kernel, static_cast<unsigned>(bm), static_cast<unsigned>(bn)});
   };
-  for (const WmmaTiling *t : tensorCores)
-    add("_w" + std::to_string(t->bm), t->bm, t->bn, tiledProductWmma(*t, operands, tiledEpilogue));
+  for (const MmaTiling *t : tensorCores)
+    add("_m" + std::to_string(t->bm), t->bm, t->bn,
+        mmaProduct(*t, precision_ == Precision::BF16, operands, splitK_.slabs > 1,
+                   tileOrigin(t->bm, t->bn), tiledEpilogue));
   for (const Tiling *t : fma)
     add("_t" + std::to_string(t->bm) + (t->bn == t->bm ? "" : "x" + std::to_string(t->bn)), t->bm,
         t->bn, tiledProductFma(*t, T, operands, tiledEpilogue));

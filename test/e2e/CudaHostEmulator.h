@@ -5,8 +5,9 @@
 // of one block, a kernel whose warps or blocks reduce together (warp
 // shuffles, shared memory) and a tiled one with a block's every thread (a
 // fiber each, switched at the barriers), warps of 32 exchanging through
-// barriers, WMMA fragments emulated with the hardware's TF32/BF16
-// rounding, and cp.async copies landing when the thread waits for them.
+// barriers, mma.sync and ldmatrix emulated with the hardware's fragment
+// layouts and TF32/BF16 rounding, and cp.async copies landing when the
+// thread waits for them.
 // This checks the CUDA target's kernels and launch plans against the CPU
 // backend without a GPU; on a GPU the same plans run through the driver.
 #ifndef NNCC_TEST_E2E_CUDAHOSTEMULATOR_H
@@ -181,108 +182,96 @@ static inline void __pipeline_wait_prior(unsigned long prior) {
 }
 )";
 
-// <cuda_bf16.h> for the host: the conversions, rounding as the GPU does.
-constexpr const char *kCudaHostBf16 = R"(
-#pragma once
-#include <string.h>
-struct __nv_bfloat16 { unsigned short bits; };
-// Round to nearest even, as __float2bfloat16; NaN stays a NaN.
-static inline __nv_bfloat16 __float2bfloat16(float f) {
-  unsigned u;
-  memcpy(&u, &f, 4);
-  __nv_bfloat16 h;
-  h.bits = (u & 0x7fffffffu) > 0x7f800000u ? (unsigned short)((u >> 16) | 0x40)
-                                           : (unsigned short)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-  return h;
+// The tensor-core kernels' instructions (compiler/cuda/MmaProduct.cpp's
+// prelude, which the program leaves out where NNCC_HOST_EMULATOR is
+// defined) with the GPU's semantics, as the PTX ISA documents them. ldmatrix
+// and mma.sync are warp-collective: every lane posts its row address or its
+// fragments, the warp meets, each lane takes its own registers from all
+// lanes' in the documented layouts, and the warp meets again before the
+// slots are reused. So a kernel whose fragments are laid out wrong computes
+// wrong numbers here, as it would on the GPU. Products of TF32 or BF16
+// operands are exact in fp32; they accumulate in fp32.
+constexpr const char *kCudaHostMmaSync = R"(
+#define NNCC_HOST_EMULATOR 1
+static inline unsigned __float_as_uint(float f) { unsigned u; memcpy(&u, &f, 4); return u; }
+static inline float __uint_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
+// cvt.rna.tf32.f32: 10 mantissa bits, to nearest with ties away from zero;
+// Inf and NaN stay.
+static inline unsigned nncc_tf32(unsigned u) {
+  return (u & 0x7f800000u) == 0x7f800000u ? u : (u + 0x1000u) & 0xffffe000u;
 }
-static inline float __bfloat162float(__nv_bfloat16 h) {
-  unsigned u = (unsigned)h.bits << 16;
-  float f;
-  memcpy(&f, &u, 4);
-  return f;
+// cvt.rn.bf16x2.f32 d, hi, lo: each to nearest even (a NaN stays one), lo
+// in the low half.
+static inline unsigned nncc_bf16(unsigned u) {
+  return (u & 0x7fffffffu) > 0x7f800000u ? ((u >> 16) | 0x40u) & 0xffffu
+                                         : ((u + 0x7fffu + ((u >> 16) & 1u)) >> 16) & 0xffffu;
 }
-)";
-
-// <mma.h> for the host: WMMA fragments. The hardware spreads a fragment
-// over the warp's lanes in a layout it does not document, so here every
-// lane holds the whole tile and computes the whole product; the products
-// of TF32 or BF16 operands are exact in fp32 and accumulate in fp32, as on
-// the tensor cores.
-constexpr const char *kCudaHostMma = R"(
-#pragma once
-#include <cuda_bf16.h>
-#include <string.h>
-#include <type_traits>
-namespace nvcuda {
-namespace wmma {
-struct matrix_a {};
-struct matrix_b {};
-struct accumulator {};
-struct row_major {};
-struct col_major {};
-enum layout_t { mem_row_major, mem_col_major };
-namespace precision {
-struct tf32 {};
+static inline unsigned nncc_bf16x2(unsigned lo, unsigned hi) {
+  return nncc_bf16(lo) | nncc_bf16(hi) << 16;
 }
-// 10 mantissa bits, rounded to nearest with ties away from zero, as
-// cvt.rna.tf32.f32; Inf and NaN stay.
-static inline float __float_to_tf32(float f) {
-  unsigned u;
-  memcpy(&u, &f, 4);
-  if ((u & 0x7f800000u) != 0x7f800000u)
-    u = (u + 0x1000u) & 0xffffe000u;
-  memcpy(&f, &u, 4);
-  return f;
-}
-template <class T> struct storage { using type = T; };
-template <> struct storage<precision::tf32> { using type = float; };
-static inline float toFloat(float x) { return x; }
-static inline float toFloat(__nv_bfloat16 x) { return __bfloat162float(x); }
-template <class Use, int M, int N, int K, class T, class Layout = void> struct fragment {
-  static constexpr int rows = std::is_same<Use, matrix_b>::value ? K : M;
-  static constexpr int cols = std::is_same<Use, matrix_a>::value ? K : N;
-  static constexpr int num_elements = rows * cols;
-  typename storage<T>::type x[num_elements];
-};
-template <class Use, int M, int N, int K, class T, class L, class V>
-void fill_fragment(fragment<Use, M, N, K, T, L> &f, V v) {
-  for (auto &e : f.x)
-    e = v;
-}
-template <class Use, int M, int N, int K, class T, class L, class P>
-void load_matrix_sync(fragment<Use, M, N, K, T, L> &f, const P *p, unsigned ldm) {
-  using F = fragment<Use, M, N, K, T, L>;
-  const bool columns = std::is_same<L, col_major>::value;
-  for (int r = 0; r < F::rows; ++r)
-    for (int c = 0; c < F::cols; ++c)
-      f.x[r * F::cols + c] = columns ? p[c * ldm + r] : p[r * ldm + c];
-}
-template <int M, int N, int K, class TA, class LA, class TB, class LB>
-void mma_sync(fragment<accumulator, M, N, K, float> &d, const fragment<matrix_a, M, N, K, TA, LA> &a,
-              const fragment<matrix_b, M, N, K, TB, LB> &b,
-              const fragment<accumulator, M, N, K, float> &c) {
-  float out[M * N];
-  for (int i = 0; i < M; ++i)
-    for (int j = 0; j < N; ++j) {
-      float s = c.x[i * N + j];
-      for (int k = 0; k < K; ++k)
-        s += toFloat(a.x[i * K + k]) * toFloat(b.x[k * N + j]);
-      out[i * N + j] = s;
-    }
-  memcpy(d.x, out, sizeof out);
-}
-// Lane 0 writes the tile its warp holds; the warp meets before going on.
-template <int M, int N, int K>
-void store_matrix_sync(float *p, const fragment<accumulator, M, N, K, float> &f, unsigned ldm,
-                       layout_t layout) {
-  if (threadIdx.x % 32 == 0)
-    for (int i = 0; i < M; ++i)
-      for (int j = 0; j < N; ++j)
-        p[layout == mem_row_major ? i * ldm + j : j * ldm + i] = f.x[i * N + j];
+struct nncc_mma_lanes { const char *row[32]; unsigned r[32][6]; };
+static nncc_mma_lanes nncc_mma_warps[32];
+// ldmatrix.sync.aligned.m8n8.x{2,4}.shared.b16: lane l gives the address of
+// row l % 8 of matrix l / 8 (16 bytes, 16-byte aligned); register i of
+// lane l is the 32 bits at row l / 4, word l % 4 of matrix i.
+template <int N> static inline void nncc_ldmatrix(unsigned *d, const void *row) {
+  nncc_mma_lanes &w = nncc_mma_warps[threadIdx.x / 32];
+  const unsigned lane = threadIdx.x % 32;
+  if ((unsigned long)row % 16) {
+    fprintf(stderr, "ldmatrix: lane %u's row address %p is not 16-byte aligned\n", lane, row);
+    abort();
+  }
+  w.row[lane] = (const char *)row;
+  nncc_warp_sync();
+  for (int i = 0; i < N; ++i)
+    memcpy(&d[i], w.row[8 * i + lane / 4] + 4 * (lane % 4), 4);
   nncc_warp_sync();
 }
-} // namespace wmma
-} // namespace nvcuda
+static inline void nncc_ldmatrix_x4(unsigned (&d)[4], const void *row) { nncc_ldmatrix<4>(d, row); }
+static inline void nncc_ldmatrix_x2(unsigned (&d)[2], const void *row) { nncc_ldmatrix<2>(d, row); }
+// mma.sync.aligned.m16n8k{8,16}.row.col.f32.{tf32,bf16}: d += a.b. With
+// g = lane / 4, t = lane % 4, lane (g, t) holds c[0..3] = D(g, 2t), D(g, 2t+1),
+// D(g+8, 2t), D(g+8, 2t+1); TF32: a[0..3] = A(g, t), A(g+8, t), A(g, t+4),
+// A(g+8, t+4), b[0..1] = B(t, g), B(t+4, g); BF16 (pairs, the lower k in the
+// low half): a[0..3] = A(g, 2t..2t+1), A(g+8, 2t..), A(g, 2t+8..),
+// A(g+8, 2t+8..), b[0..1] = B(2t..2t+1, g), B(2t+8..2t+9, g). The tensor
+// cores read a TF32 register's upper 19 bits.
+template <int K> static inline void nncc_mma(float (&d)[4], const unsigned (&a)[4],
+                                             const unsigned (&b)[2]) {
+  nncc_mma_lanes &w = nncc_mma_warps[threadIdx.x / 32];
+  const unsigned lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+  memcpy(w.r[lane], a, 16);
+  memcpy(w.r[lane] + 4, b, 8);
+  nncc_warp_sync();
+  auto A = [&](unsigned row, unsigned k) {
+    if (K == 8)
+      return __uint_as_float(w.r[4 * (row % 8) + k % 4][row / 8 + 2 * (k / 4)] & 0xffffe000u);
+    unsigned pair = w.r[4 * (row % 8) + k % 8 / 2][row / 8 + 2 * (k / 8)];
+    return __uint_as_float((k % 2 ? pair >> 16 : pair & 0xffffu) << 16);
+  };
+  auto B = [&](unsigned k, unsigned col) {
+    if (K == 8)
+      return __uint_as_float(w.r[4 * col + k % 4][4 + k / 4] & 0xffffe000u);
+    unsigned pair = w.r[4 * col + k % 8 / 2][4 + k / 8];
+    return __uint_as_float((k % 2 ? pair >> 16 : pair & 0xffffu) << 16);
+  };
+  float out[4];
+  for (unsigned c = 0; c < 4; ++c) {
+    const unsigned row = g + 8 * (c / 2), col = 2 * t + c % 2;
+    float s = d[c];
+    for (unsigned k = 0; k < K; ++k)
+      s += A(row, k) * B(k, col);
+    out[c] = s;
+  }
+  nncc_warp_sync();
+  memcpy(d, out, sizeof out);
+}
+static inline void nncc_mma_tf32(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
+  nncc_mma<8>(d, a, b);
+}
+static inline void nncc_mma_bf16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
+  nncc_mma<16>(d, a, b);
+}
 )";
 
 // The launch: a grid of `gx` x `gy` blocks of `threads` threads; returns
@@ -559,8 +548,6 @@ private:
                       std::to_string(counter()++);
     std::string file = dir + ".cpp", library = dir + ".so", include = dir + "-include";
     std::filesystem::create_directories(include);
-    std::ofstream(include + "/mma.h") << kCudaHostMma;
-    std::ofstream(include + "/cuda_bf16.h") << kCudaHostBf16;
     std::ofstream(include + "/cuda_pipeline_primitives.h") << "#pragma once\n"; // in the shim
     std::ofstream(file) << source << kCudaHostLauncher;
     std::string command = std::string(kCompile) + " -shared -include " + shimHeader() + " -I " +
@@ -591,13 +578,14 @@ private:
   /// .gch reads the header instead.
   static const std::string &shimHeader() {
     static const std::string header = [] {
-      std::string key = std::string(kCudaHostShim) + kCompile + __VERSION__;
+      std::string shim = std::string(kCudaHostShim) + kCudaHostMmaSync;
+      std::string key = shim + kCompile + __VERSION__;
       std::string path = ::testing::TempDir() + "/nncc-cuda-shim-" +
                          std::to_string(std::hash<std::string>()(key)) + ".h";
       std::string mine = "." + std::to_string(getpid());
       std::error_code ignored;
       if (!std::filesystem::exists(path)) {
-        std::ofstream(path + mine) << kCudaHostShim;
+        std::ofstream(path + mine) << shim;
         std::filesystem::rename(path + mine, path, ignored);
       }
       if (!std::filesystem::exists(path + ".gch")) {

@@ -190,9 +190,9 @@ TEST(CudaConv, EveryTilingGivesTheCpuResults) {
     EXPECT_TRUE(std::any_of(fma.begin(), fma.end(),
                             [&](const std::string &s) { return s.find(suffix) != s.npos; }))
         << suffix << " was never launched";
-  std::set<std::string> wmma = checkConv(k, "F32", Precision::TF32, {2});
-  for (const char *suffix : {"_w128", "_w16"})
-    EXPECT_TRUE(std::any_of(wmma.begin(), wmma.end(),
+  std::set<std::string> mma = checkConv(k, "F32", Precision::TF32, {2});
+  for (const char *suffix : {"_m128", "_m16"})
+    EXPECT_TRUE(std::any_of(mma.begin(), mma.end(),
                             [&](const std::string &s) { return s.find(suffix) != s.npos; }))
         << suffix << " was never launched";
 }
@@ -242,7 +242,7 @@ TEST(CudaConv, NvrtcCompilesTheKernelsForSm80AndSm90) {
         }
       EXPECT_GE(tilings, 5); // the forward's 3 or 4, the gradients' 1 or 2 each
       bool f32 = std::string(dtype) == "F32";
-      EXPECT_EQ(ptx.find("wmma.mma.sync") != std::string::npos,
+      EXPECT_EQ(ptx.find("mma.sync.aligned") != std::string::npos,
                 f32 && precision != Precision::FP32);
     }
   }

@@ -1,10 +1,14 @@
 // The host emulator of CUDA launches (CudaHostEmulator.h) on hand-written
 // kernels: a block's threads meet at __syncthreads and exchange values by
 // warp shuffles as on a GPU, and a barrier that some of them never reach
-// fails the launch, naming the block, instead of hanging the test.
+// fails the launch, naming the block, instead of hanging the test; mma.sync
+// and ldmatrix follow the PTX ISA's fragment layouts.
 #include "test/e2e/CudaHostEmulator.h"
 
 #include <gmock/gmock.h>
+
+#include <cstring>
+#include <random>
 
 namespace {
 
@@ -143,6 +147,86 @@ extern "C" __global__ void k(const nncc_args a) {
   ASSERT_FALSE(got.ok());
   EXPECT_THAT(got.error(), HasSubstr("kernel 'k': block (0, 0): thread 0 ended with 1 cp.async "
                                      "copies it never waited for"));
+}
+
+/// x's bits rounded as cvt.rna.tf32.f32 (TF32) or cvt.rn.bf16x2.f32 does.
+float rounded(float x, bool bf16) {
+  unsigned u;
+  std::memcpy(&u, &x, 4);
+  u = bf16 ? (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u : (u + 0x1000u) & 0xffffe000u;
+  std::memcpy(&x, &u, 4);
+  return x;
+}
+
+// One warp multiplies A (16 x K, row-major: x[0..16K)) by B (K x 8,
+// x[16K..24K)) into y[0..128) (row-major). TF32 (K 8): A and B^T staged in
+// shared memory and read by ldmatrix (x4 for A, x2 for B); BF16 (K 16):
+// each lane gathers its fragments from memory in the documented layout.
+// Both against the plain product of the rounded operands, for every lane's
+// every register: a wrong layout anywhere gives wrong numbers.
+TEST(CudaHostEmulator, MmaSyncAndLdmatrixFollowThePtxLayouts) {
+  auto exe = program(R"(
+extern "C" __global__ void k(const nncc_args a) {
+  const float *x = (const float *)a.p[0];
+  float *y = (float *)a.p[1];
+  __shared__ __align__(16) float As[16][8], Bs[8][8]; // Bs[n][k]
+  const unsigned lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+  float d[4] = {0, 0, 0, 0};
+#ifdef BF16
+  unsigned fa[4], fb[2];
+  for (int r = 0; r < 4; ++r) {
+    const unsigned row = g + 8 * (r % 2), k = 2 * t + 8 * (r / 2);
+    fa[r] = nncc_bf16x2(__float_as_uint(x[row * 16 + k]), __float_as_uint(x[row * 16 + k + 1]));
+  }
+  for (int r = 0; r < 2; ++r) {
+    const unsigned k = 2 * t + 8 * r;
+    fb[r] = nncc_bf16x2(__float_as_uint(x[256 + k * 8 + g]), __float_as_uint(x[256 + (k + 1) * 8 + g]));
+  }
+  nncc_mma_bf16(d, fa, fb);
+#else
+  for (int e = lane; e < 128; e += 32)
+    As[e / 8][e % 8] = x[e];
+  for (int e = lane; e < 64; e += 32)
+    Bs[e % 8][e / 8] = x[128 + e];
+  __syncwarp();
+  unsigned fa[4], fb[2];
+  nncc_ldmatrix_x4(fa, &As[(lane & 7) + ((lane >> 3) & 1) * 8][(lane >> 4) * 4]);
+  nncc_ldmatrix_x2(fb, &Bs[lane & 7][((lane >> 3) & 1) * 4]);
+  for (int r = 0; r < 4; ++r)
+    fa[r] = nncc_tf32(fa[r]);
+  for (int r = 0; r < 2; ++r)
+    fb[r] = nncc_tf32(fb[r]);
+  nncc_mma_tf32(d, fa, fb);
+#endif
+  if (threadIdx.x < 32)
+    for (int c = 0; c < 4; ++c)
+      y[(g + 8 * (c / 2)) * 8 + 2 * t + c % 2] = d[c];
+})");
+  for (bool bf16 : {false, true}) {
+    SCOPED_TRACE(bf16 ? "BF16" : "TF32");
+    const int K = bf16 ? 16 : 8;
+    nncc::exe::Executable variant = exe;
+    if (bf16)
+      variant.mutable_cuda()->set_source("#define BF16 1\n" + exe.cuda().source());
+    nncc::test::CudaHostEmulator host(variant);
+    ASSERT_EQ(host.error(), "");
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> u(-2, 2);
+    std::vector<float> x(24 * K);
+    for (float &v : x)
+      v = u(rng);
+    // The launch runs one block of 64 threads: the second warp's result is
+    // the same product, written by neither.
+    auto got = host.run("f", {Tensor::of<float>({24 * K}, x)}, {});
+    ASSERT_TRUE(got.ok()) << got.error();
+    for (int i = 0; i < 16; ++i)
+      for (int j = 0; j < 8; ++j) {
+        float s = 0;
+        for (int k = 0; k < K; ++k)
+          s += rounded(x[i * K + k], bf16) * rounded(x[16 * K + k * 8 + j], bf16);
+        EXPECT_NEAR((*got)[0].data<float>()[i * 8 + j], s, 1e-5f) << i << ", " << j;
+      }
+  }
 }
 
 } // namespace

@@ -7,7 +7,10 @@
 // multiple of a tile or slice, a contraction shorter than one slice, a
 // batch of 1, rows of whole float4s and rows of odd lengths; each product
 // as a forward layer's (a bias and ReLU fused) and as its gradients' (A or
-// B transposed). NVRTC compiles every kernel for sm_80 and sm_90.
+// B transposed). The same on the (emulated) tensor cores, TF32 and BF16
+// (MmaProduct.cpp: mma.sync, ldmatrix, cp.async stages; 128x128, 64x64 and
+// 16x16 tiles whose warps split the contraction). NVRTC compiles every
+// kernel for sm_80 and sm_90.
 #include "test/e2e/CompileAndRun.h"
 #include "test/e2e/CudaCompare.h"
 #include "test/e2e/CudaHostEmulator.h"
@@ -57,18 +60,20 @@ struct Case {
   std::vector<int64_t> batches;
 };
 
-/// Runs case `p` in `dtype` on the host with each of `sms` multiprocessors
-/// (1: the biggest tiles; many: the smallest); returns the kernels
-/// launched and, through `tilings`, those the program has.
-std::set<std::string> check(const Case &p, const std::string &dtype,
-                            std::set<std::string> &tilings) {
-  SCOPED_TRACE("K " + std::to_string(p.k) + ", C " + std::to_string(p.c) + ", " + dtype);
+/// Runs case `p` in `dtype` (and `precision`) on the host with each of
+/// `sms` multiprocessors (1: the biggest tiles; many: the smallest);
+/// returns the kernels launched and, through `tilings`, those the program
+/// has.
+std::set<std::string> check(const Case &p, const std::string &dtype, std::set<std::string> &tilings,
+                            nncc::cuda::Precision precision = nncc::cuda::Precision::FP32) {
+  SCOPED_TRACE("K " + std::to_string(p.k) + ", C " + std::to_string(p.c) + ", " + dtype + " " +
+               nncc::cuda::precisionName(precision));
   auto graph = nncc::parseGraphText(productModel(p.k, p.c, dtype), "products.pbtxt");
   if (!graph) {
     ADD_FAILURE() << llvm::toString(graph.takeError());
     return {};
   }
-  nncc::exe::Executable cuda = compileCuda(*graph);
+  nncc::exe::Executable cuda = compileCuda(*graph, precision);
   if (!cuda.has_cuda())
     return {};
   int tiled = 0;
@@ -116,7 +121,7 @@ std::set<std::string> check(const Case &p, const std::string &dtype,
       const char *names[] = {"y", "dw", "dx"};
       for (int i = 0; i < 3; ++i)
         expectClose((*got)[i], expected->at(names[i]), names[i],
-                    toleranceOf(nncc::cuda::Precision::FP32, dt == DType::F64));
+                    toleranceOf(precision, dt == DType::F64));
     }
   }
   return launched;
@@ -143,6 +148,23 @@ TEST(CudaProducts, PipelinedAndSmallTilesGiveTheCpuResultsWithTails) {
               big[i])
         << "case " << i;
   }
+}
+
+// The tensor cores' kernels on the same cases: every tiling launched, the
+// big tiles where the fp32 ones are.
+TEST(CudaProducts, TensorCoreTilesGiveTheCpuResultsWithTails) {
+  const int big[] = {3, 1, 1};
+  for (auto precision : {nncc::cuda::Precision::TF32, nncc::cuda::Precision::BF16})
+    for (size_t i = 0; i < std::size(kCases); ++i) {
+      std::set<std::string> tilings;
+      std::set<std::string> launched = check(kCases[i], "F32", tilings, precision);
+      for (const std::string &t : tilings)
+        EXPECT_TRUE(launched.count(t)) << t << " was never launched, case " << i;
+      EXPECT_EQ(std::count_if(tilings.begin(), tilings.end(),
+                              [](const std::string &k) { return k.find("_m128") != k.npos; }),
+                big[i])
+          << "case " << i;
+    }
 }
 
 // fp64 keeps the register-staged kernels at every tile size.
@@ -173,6 +195,43 @@ TEST(CudaProducts, NvrtcCompilesEveryProductKernel) {
           EXPECT_EQ(body.find("cp.async.wait_group") != std::string::npos, pipelined) << t.kernel();
           EXPECT_EQ(body.find("ld.shared.v4.f32") != std::string::npos, pipelined) << t.kernel();
         }
+    }
+}
+
+// The tensor cores' kernels: mma.sync of the precision's shape, every
+// tiling's operands copied by cp.async, ldmatrix where a slice is K-major
+// (x.w's A, dy.w^T's both; not x^T.dy's, whose slices are both MN-major),
+// nothing spilled to local memory.
+TEST(CudaProducts, NvrtcCompilesEveryTensorCoreKernel) {
+  if (!nncc::cuda::haveNvrtc())
+    GTEST_SKIP() << "nncc was built without the CUDA toolkit (NVRTC)";
+  for (auto precision : {nncc::cuda::Precision::TF32, nncc::cuda::Precision::BF16})
+    for (const char *arch : {"80", "90"}) {
+      const Case &p = kCases[0];
+      SCOPED_TRACE(std::string(nncc::cuda::precisionName(precision)) + ", sm_" + arch);
+      auto graph = nncc::parseGraphText(productModel(p.k, p.c, "F32"), "products.pbtxt");
+      ASSERT_TRUE(bool(graph)) << llvm::toString(graph.takeError());
+      nncc::exe::Executable cuda = compileCuda(*graph, precision, true, arch);
+      ASSERT_TRUE(cuda.has_cuda());
+      const std::string &ptx = cuda.cuda().ptx();
+      std::string shape = precision == nncc::cuda::Precision::TF32
+                              ? "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32"
+                              : "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32";
+      int kernels = 0;
+      for (const auto &launch : cuda.cuda().signatures(0).launches())
+        for (const auto &t : launch.tilings()) {
+          ++kernels;
+          size_t at = ptx.find(".entry " + t.kernel() + "(");
+          ASSERT_NE(at, std::string::npos) << t.kernel();
+          std::string body = ptx.substr(at, ptx.find(".entry ", at + 1) - at);
+          EXPECT_NE(body.find(shape), std::string::npos) << t.kernel();
+          EXPECT_NE(body.find("cp.async.wait_group"), std::string::npos) << t.kernel();
+          EXPECT_EQ(body.find("ldmatrix.sync.aligned") != std::string::npos,
+                    t.kernel().find("_k1_") == std::string::npos)
+              << t.kernel();
+          EXPECT_EQ(body.find(".local"), std::string::npos) << t.kernel();
+        }
+      EXPECT_EQ(kernels, 9);
     }
 }
 

@@ -133,7 +133,7 @@ TEST_P(CudaTarget, NvrtcCompilesEveryKernel) {
               << tiling.kernel() << " " << name;
       }
     // The tiled float products on the tensor cores, and only with tf32/bf16.
-    bool tensorCores = exe.cuda().ptx().find("wmma.mma.sync") != std::string::npos;
+    bool tensorCores = exe.cuda().ptx().find("mma.sync.aligned") != std::string::npos;
     EXPECT_EQ(tensorCores, tiled && precision != nncc::cuda::Precision::FP32) << name;
   }
 }
@@ -260,12 +260,12 @@ TEST(CudaPrecision, TensorCoreOperandsAreRoundedAsOnTheGpu) {
   for (auto &[precision, want] : expected) {
     SCOPED_TRACE(nncc::cuda::precisionName(precision));
     nncc::exe::Executable cuda = compileCuda(*loaded, /*nvrtc=*/false, precision);
-    // A kernel per tile shape: FMAs in fp32, the tensor cores (_w) in
+    // A kernel per tile shape: FMAs in fp32, the tensor cores (_m) in
     // tf32 and bf16 (here the smallest tiles: 16x16, eight warps).
     const auto &launch = cuda.cuda().signatures(0).launches(0);
     ASSERT_GT(launch.tilings_size(), 0);
     EXPECT_EQ(launch.tilings(0).kernel(),
-              precision == nncc::cuda::Precision::FP32 ? "f_k0_t8" : "f_k0_w16");
+              precision == nncc::cuda::Precision::FP32 ? "f_k0_t8" : "f_k0_m16");
     nncc::test::CudaHostEmulator host(cuda);
     ASSERT_EQ(host.error(), "");
     auto got = host.run("f", {Tensor::of<float>({int64_t(x.size()), 1}, x)},
@@ -320,7 +320,7 @@ TEST(CudaProducts, EveryTilingGivesTheCpuResults) {
     ASSERT_EQ(tilings.size(), exact ? 10u : 7u);
     ASSERT_EQ(std::count_if(tilings.begin(), tilings.end(),
                             [&](const std::string &k) {
-                              return k.find(exact ? "_t128" : "_w128") != k.npos;
+                              return k.find(exact ? "_t128" : "_m128") != k.npos;
                             }),
               1);
     for (unsigned sms : {1u, 4u, 30u, 100000u}) {
