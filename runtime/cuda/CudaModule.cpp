@@ -17,6 +17,11 @@ constexpr int kComputeCapabilityMajor = 75, kComputeCapabilityMinor = 76;
 constexpr int kMultiprocessorCount = 16;
 constexpr unsigned kStreamNonBlocking = 1;
 constexpr int kCaptureModeRelaxed = 2;
+constexpr int kMaxDynamicSharedBytes = 8; // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+// CUtensorMapDataType FLOAT32, BFLOAT16; CU_TENSOR_MAP_SWIZZLE_128B;
+// CU_TENSOR_MAP_L2_PROMOTION_L2_128B.
+constexpr int kTensorMapFloat32 = 7, kTensorMapBfloat16 = 9, kTensorMapSwizzle128 = 3;
+constexpr int kTensorMapL2Promotion128 = 2;
 
 struct Driver {
   CUresult (*cuInit)(unsigned);
@@ -53,6 +58,11 @@ struct Driver {
   CUresult (*cuEventElapsedTime)(float *, Handle, Handle);
   CUresult (*cuEventDestroy)(Handle);
   CUresult (*cuGetErrorString)(CUresult, const char **);
+  CUresult (*cuFuncSetAttribute)(Handle, int, int);
+  // cuda.h's enums as ints; null where the driver is older than CUDA 12.
+  CUresult (*cuTensorMapEncodeTiled)(void *, int, unsigned, void *, const uint64_t *,
+                                     const uint64_t *, const uint32_t *, const uint32_t *, int, int,
+                                     int, int);
   CUdevice device = 0;
   Handle context = nullptr;
   int major = 0, minor = 0, multiprocessors = 1;
@@ -122,6 +132,9 @@ const Expected<Driver *> &driver() {
     else
       get(d.cuEventElapsedTime, "cuEventElapsedTime");
     get(d.cuGetErrorString, "cuGetErrorString");
+    get(d.cuFuncSetAttribute, "cuFuncSetAttribute");
+    d.cuTensorMapEncodeTiled =
+        reinterpret_cast<decltype(d.cuTensorMapEncodeTiled)>(dlsym(lib, "cuTensorMapEncodeTiled"));
     if (missing)
       return Status::error("the CUDA driver lacks " + which + " (too old?)");
     if (CUresult r = d.cuInit(0))
@@ -195,6 +208,8 @@ Expected<std::unique_ptr<CudaModule>> CudaModule::load(const exe::CudaProgram &p
       std::vector<const std::string *> kernels{&launch.kernel()};
       for (const exe::CudaTiling &t : launch.tilings())
         kernels.push_back(&t.kernel());
+      if (launch.has_wgmma())
+        kernels.push_back(&launch.wgmma().kernel());
       for (const std::string *kernel : kernels) {
         if (m->functions_.count(*kernel))
           continue;
@@ -205,8 +220,18 @@ Expected<std::unique_ptr<CudaModule>> CudaModule::load(const exe::CudaProgram &p
           return s;
         m->functions_[*kernel] = f;
       }
+      // Above 48 KiB, a kernel's dynamic shared memory is asked for.
+      if (launch.has_wgmma() && launch.wgmma().shared_bytes() > 48 * 1024)
+        if (Status s = check(
+                d.cuFuncSetAttribute(m->functions_[launch.wgmma().kernel()], kMaxDynamicSharedBytes,
+                                     static_cast<int>(launch.wgmma().shared_bytes())),
+                name + ": kernel '" + launch.wgmma().kernel() + "' with " +
+                    std::to_string(launch.wgmma().shared_bytes()) + " bytes of shared memory");
+            !s.ok())
+          return s;
     }
   m->multiprocessors_ = static_cast<unsigned>(std::max(d.multiprocessors, 1));
+  m->computeCapability_ = d.major * 10 + d.minor;
   return m;
 }
 
@@ -256,16 +281,38 @@ Status CudaModule::copy(void *to, const void *from, size_t bytes) {
                "copying on the GPU");
 }
 
+Status CudaModule::encodeTensorMap(const TensorMapSpec &spec, unsigned char *out) {
+  Driver &d = **driver();
+  if (!d.cuTensorMapEncodeTiled)
+    return Status::error("the CUDA driver lacks cuTensorMapEncodeTiled (older than CUDA 12)");
+  const uint64_t strides[1] = {spec.rowBytes};
+  const uint32_t elementStrides[2] = {1, 1};
+  return check(d.cuTensorMapEncodeTiled(
+                   out,
+                   spec.element == TensorMapSpec::BF16 ? kTensorMapBfloat16 : kTensorMapFloat32, 2,
+                   spec.address, spec.dims, strides, spec.box, elementStrides, 0,
+                   spec.swizzle == 128 ? kTensorMapSwizzle128 : 0, kTensorMapL2Promotion128, 0),
+               "cuTensorMapEncodeTiled");
+}
+
 Status CudaModule::launch(const std::string &kernel, const KernelArgs &args, const Grid &grid) {
+  return launchWithMaps(kernel, args, grid, TensorMaps{});
+}
+
+Status CudaModule::launchWithMaps(const std::string &kernel, const KernelArgs &args,
+                                  const Grid &grid, const TensorMaps &maps) {
   auto it = functions_.find(kernel);
   if (it == functions_.end())
     return Status::error("kernel '" + kernel + "' is not in the loaded module");
   Driver &d = **driver();
-  // The driver copies the argument when the launch is queued (or captured).
-  void *params[] = {const_cast<KernelArgs *>(&args)};
+  // The driver copies the arguments when the launch is queued (or
+  // captured): the buffers, then the kernel's TMA descriptors.
+  void *params[1 + TensorMaps::kMax] = {const_cast<KernelArgs *>(&args)};
+  for (unsigned i = 0; i < maps.count; ++i)
+    params[1 + i] = const_cast<unsigned char *>(maps.bytes[i]);
   auto queue = [&] {
-    return check(d.cuLaunchKernel(it->second, grid.x, grid.y, 1, grid.threads, 1, 1, 0, stream_,
-                                  params, nullptr),
+    return check(d.cuLaunchKernel(it->second, grid.x, grid.y, 1, grid.threads, 1, 1,
+                                  grid.sharedBytes, stream_, params, nullptr),
                  "launching kernel '" + kernel + "'");
   };
   if (!profiling_ || capturing_)

@@ -44,6 +44,11 @@ public:
   Status download(void *host, const void *buffer, size_t bytes) override;
   Status copy(void *to, const void *from, size_t bytes) override;
   Status launch(const std::string &kernel, const KernelArgs &args, const Grid &grid) override;
+  Status launchWithMaps(const std::string &kernel, const KernelArgs &args, const Grid &grid,
+                        const TensorMaps &maps) override;
+  /// cuTensorMapEncodeTiled (CUDA 12 drivers and newer).
+  Status encodeTensorMap(const TensorMapSpec &spec, unsigned char *out) override;
+  int computeCapability() const override { return computeCapability_; }
   /// On the module's stream: NCCL over the ranks of the process's
   /// collective (runtime/Collective.h), opened at the first all-reduce; one
   /// process without one: the values themselves (copies).
@@ -78,6 +83,7 @@ private:
   void *stream_ = nullptr;
   std::map<std::string, void *> functions_;
   unsigned multiprocessors_ = 1;
+  int computeCapability_ = 0;
   std::unique_ptr<NcclCommunicator> nccl_;
 
   // Profile mode: launches queued between events (pending_, their entries

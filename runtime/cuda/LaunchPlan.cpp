@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -56,7 +57,8 @@ Status issue(const std::vector<Work> &work, PlanBackend &backend, size_t *queued
       status = backend.upload(w.to, w.from, w.bytes);
       break;
     case Work::Launch:
-      status = backend.launch(*w.kernel, w.args, w.grid);
+      status = w.maps.count ? backend.launchWithMaps(*w.kernel, w.args, w.grid, w.maps)
+                            : backend.launch(*w.kernel, w.args, w.grid);
       break;
     case Work::Copy:
       status = backend.copy(w.to, w.from, w.bytes);
@@ -86,7 +88,14 @@ size_t bufferBytes(const exe::CudaBuffer &b, int64_t n, Shape &shape) {
   shape.clear();
   for (int64_t d : b.dims())
     shape.push_back(d >= 0 ? d : -d * n);
-  return static_cast<size_t>(numElements(shape)) * dtypeSize(toDType(b.dtype()));
+  if (!b.element_bytes() && !b.row_align())
+    return static_cast<size_t>(numElements(shape)) * dtypeSize(toDType(b.dtype()));
+  // A pre-pass's scratch: its rows padded, its elements maybe BF16.
+  int64_t align = std::max<int64_t>(b.row_align(), 1), elements = 1;
+  for (size_t i = 0; i < shape.size(); ++i)
+    elements *= i + 1 < shape.size() ? shape[i] : (shape[i] + align - 1) / align * align;
+  return static_cast<size_t>(elements) *
+         (b.element_bytes() ? b.element_bytes() : dtypeSize(toDType(b.dtype())));
 }
 
 Expected<Grid> gridFor(const exe::CudaLaunch &launch, const Shape &shape, unsigned multiprocessors,
@@ -141,6 +150,13 @@ Status PlanBackend::beginCapture() { return Status::error("this device has no gr
 Expected<void *> PlanBackend::endCapture() { return Status::error("this device has no graphs"); }
 Status PlanBackend::replay(void *) { return Status::error("this device has no graphs"); }
 void PlanBackend::releaseGraph(void *) {}
+Status PlanBackend::launchWithMaps(const std::string &kernel, const KernelArgs &, const Grid &,
+                                   const TensorMaps &) {
+  return Status::error("kernel '" + kernel + "' takes TMA descriptors, which this device has not");
+}
+Status PlanBackend::encodeTensorMap(const TensorMapSpec &, unsigned char *) {
+  return Status::error("this device has no TMA descriptors");
+}
 Status PlanBackend::allReduce(const AllReduceBucket &) {
   return Status::error("this device has no collective for a data-parallel step's all-reduce");
 }
@@ -199,6 +215,65 @@ Expected<void *> PlanRunner::bufferOf(Entry &e, unsigned id,
   return ensure(e.buffers[id], bufferBytes(program_.buffers(id), e.n, shape), false);
 }
 
+Status PlanRunner::wgmmaStep(Entry &e, const exe::CudaWgmmaKernel &k, const Shape &shape,
+                             const std::map<unsigned, void *> &caller, Work &step,
+                             const std::function<void(void *)> &use) {
+  if (k.maps_size() > static_cast<int>(TensorMaps::kMax) || shape.size() < 2 || !k.tile_m() ||
+      !k.tile_n())
+    return Status::error("wgmma kernel '" + k.kernel() + "': " + std::to_string(k.maps_size()) +
+                         " tensor maps (at most " + std::to_string(TensorMaps::kMax) +
+                         "), a rank-" + std::to_string(shape.size()) + " output");
+  TensorMaps maps;
+  for (const exe::CudaTensorMap &m : k.maps()) {
+    TensorMapSpec spec;
+    spec.element = m.element() == "bf16" ? TensorMapSpec::BF16 : TensorMapSpec::F32;
+    if (m.dims_size() != 2 || m.box_size() != 2)
+      return Status::error("wgmma kernel '" + k.kernel() + "': a tensor map of rank " +
+                           std::to_string(m.dims_size()) + " (2 only)");
+    for (int i = 0; i < 2; ++i) {
+      int64_t d = m.dims(i) >= 0 ? m.dims(i) : -m.dims(i) * e.n;
+      if (d == 0) // an empty operand: TMA has no such map; the tiles do it
+        return Status();
+      spec.dims[i] = static_cast<uint64_t>(d);
+      spec.box[i] = m.box(i);
+    }
+    uint64_t align = std::max<uint32_t>(m.row_align(), 1);
+    spec.rowBytes = (spec.dims[0] + align - 1) / align * align * (spec.element ? 2 : 4);
+    spec.swizzle = m.swizzle();
+    auto p = bufferOf(e, m.buffer(), caller);
+    if (!p)
+      return p.status();
+    spec.address = *p;
+    use(*p);
+    // Once per buffer address and size (a graph's replays keep both).
+    std::vector<unsigned char> &bytes = e.maps[{*p, &m}];
+    if (bytes.empty()) {
+      bytes.resize(128);
+      if (Status s = backend_.encodeTensorMap(spec, bytes.data()); !s.ok()) {
+        e.maps.erase({*p, &m});
+        return Status::error("wgmma kernel '" + k.kernel() + "': the tensor map of buffer " +
+                             std::to_string(m.buffer()) + " (" + std::to_string(spec.dims[1]) +
+                             " rows of " + std::to_string(spec.dims[0]) + " " + m.element() + ", " +
+                             std::to_string(spec.rowBytes) +
+                             " bytes apart) cannot be made: " + s.message());
+      }
+    }
+    std::memcpy(maps.bytes[maps.count++], bytes.data(), 128);
+  }
+  int64_t rows = numElements(shape) / std::max<int64_t>(shape.back(), 1);
+  int64_t tiles =
+      (rows + k.tile_m() - 1) / k.tile_m() * ((shape.back() + k.tile_n() - 1) / k.tile_n());
+  if (tiles == 0)
+    return Status(); // nothing to multiply: the tiles' kernel writes nothing either
+  step.kernel = &k.kernel();
+  step.maps = maps;
+  step.grid = Grid{};
+  step.grid.x = static_cast<unsigned>(std::min<int64_t>(tiles, backend_.multiprocessors()));
+  step.grid.threads = k.threads();
+  step.grid.sharedBytes = k.shared_bytes();
+  return Status();
+}
+
 struct PlanRunner::Plan {
   std::vector<Work> steps;
   std::vector<void *> key;        // every address the steps use
@@ -215,7 +290,9 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
                                             const DeviceIo *io, const std::vector<void *> *into) {
   const exe::CudaSignature *sig = e.sig;
   Plan plan;
-  auto use = [&](void *p) { plan.key.push_back(p); };
+  std::function<void(void *)> use = [&](void *p) { plan.key.push_back(p); };
+  // sm_90a's kernels where the program has them and the device runs them.
+  bool wgmma = backend_.computeCapability() == 90 && program_.sm() == "sm_90a";
   e.stagedFeeds.resize(sig->feeds_size());
   for (int i = 0; i < sig->feeds_size(); ++i) {
     if (io && io->feeds[i]) { // on the device already: read where it is
@@ -265,6 +342,8 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
       return Status::error("kernel '" + launch.kernel() + "' has " +
                            std::to_string(launch.args_size()) + " arguments (1 to " +
                            std::to_string(abi::kMaxKernelArgs) + ")");
+    if (launch.for_wgmma() && !wgmma)
+      continue; // the pre-pass of a kernel this device does not run
     Work step{Work::Launch};
     step.kernel = &launch.kernel();
     step.args.n = e.n;
@@ -281,6 +360,9 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
     if (!grid)
       return grid.status();
     step.grid = *grid;
+    if (wgmma && launch.has_wgmma())
+      if (Status s = wgmmaStep(e, launch.wgmma(), shape, caller, step, use); !s.ok())
+        return s;
     plan.steps.push_back(step);
   }
   // The updates: a buffer of this run goes to the caller as it is, once; a

@@ -14,6 +14,7 @@
 #include "runtime/Tensor.h"
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -25,9 +26,31 @@ namespace nncc::rt::cuda {
 /// The kernels' one argument: their buffers (the output last) and N.
 using KernelArgs = abi::KernelArgs;
 
-/// A launch's blocks (x, y) of `threads` threads.
+/// A launch's blocks (x, y) of `threads` threads, with `sharedBytes` of
+/// dynamic shared memory each.
 struct Grid {
-  unsigned x = 1, y = 1, threads = 256;
+  unsigned x = 1, y = 1, threads = 256, sharedBytes = 0;
+};
+
+/// What a TMA descriptor describes (CudaTensorMap with the run's sizes): a
+/// 2-D tensor at `address`, `dims` elements innermost first, rows
+/// `rowBytes` apart, copied in boxes of `box` into shared memory swizzled
+/// by `swizzle` bytes (0 or 128).
+struct TensorMapSpec {
+  enum Element { F32, BF16 } element = F32;
+  void *address = nullptr;
+  uint64_t dims[2] = {0, 0};
+  uint64_t rowBytes = 0;
+  uint32_t box[2] = {0, 0};
+  uint32_t swizzle = 0;
+};
+
+/// A kernel's TMA descriptors (CUtensorMap, 128 bytes each), passed by
+/// value after its buffers.
+struct alignas(64) TensorMaps {
+  static constexpr unsigned kMax = 2;
+  unsigned char bytes[kMax][128] = {};
+  unsigned count = 0;
 };
 
 /// The grid of `launch` whose output has `shape`, on a device of
@@ -58,6 +81,16 @@ public:
   virtual Status download(void *host, const void *buffer, size_t bytes) = 0;
   virtual Status copy(void *to, const void *from, size_t bytes) = 0;
   virtual Status launch(const std::string &kernel, const KernelArgs &args, const Grid &grid) = 0;
+  /// A launch whose kernel also takes TMA descriptors. The default says the
+  /// device has none.
+  virtual Status launchWithMaps(const std::string &kernel, const KernelArgs &args, const Grid &grid,
+                                const TensorMaps &maps);
+  /// Encodes the TMA descriptor of `spec` into `out` (128 bytes), or says
+  /// why it cannot be made. The default says the device has no TMA.
+  virtual Status encodeTensorMap(const TensorMapSpec &spec, unsigned char *out);
+  /// The device's compute capability, 90 for sm_90 (0: unknown): which of
+  /// a launch's kernels it can run (CudaLaunch.wgmma: sm_90 only).
+  virtual int computeCapability() const { return 0; }
   /// Queues `bucket`'s all-reduce like a launch. The default says the
   /// device has no collective.
   virtual Status allReduce(const AllReduceBucket &bucket);
@@ -94,6 +127,7 @@ struct Work {
   KernelArgs args{};
   Grid grid{};
   AllReduceBucket bucket{}; // AllReduce
+  TensorMaps maps{};        // Launch: a wgmma kernel's
 
   static Work transfer(Kind kind, void *to, const void *from, size_t bytes) {
     Work w{kind};
@@ -216,6 +250,8 @@ private:
     std::vector<Buffer> stagedFeeds, stagedFetches;
     std::map<std::vector<void *>, void *> graphs; // by every address the run uses
     std::map<std::vector<void *>, int> seen;
+    /// TMA descriptors made for this size, by buffer address and map.
+    std::map<std::pair<void *, const exe::CudaTensorMap *>, std::vector<unsigned char>> maps;
     /// The last run's plan, for a run that hands nothing out (no updates,
     /// no kept fetches): planned again with the same caller's buffers at
     /// the same generation it would be the same, so it is reused as it is.
@@ -240,6 +276,11 @@ private:
   Status execute(Entry &e, const Plan &plan);
 
   Expected<void *> bufferOf(Entry &e, unsigned id, const std::map<unsigned, void *> &variables);
+  /// `step` made a launch of sm_90a's kernel `k` (its tensor maps, a
+  /// persistent grid) unless an operand is empty (then it stays the tiles').
+  Status wgmmaStep(Entry &e, const exe::CudaWgmmaKernel &k, const Shape &shape,
+                   const std::map<unsigned, void *> &caller, Work &step,
+                   const std::function<void(void *)> &use);
   Expected<void *> ensure(Buffer &b, size_t bytes, bool host);
   void releaseEntry(Entry &e);
 
