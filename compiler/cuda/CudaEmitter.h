@@ -14,11 +14,14 @@
 
 namespace nncc::cuda {
 
-/// The program of `module`, its tiled products multiplying in `precision`.
+/// The program of `module`, its tiled products multiplying in `precision`,
+/// for compute capability `arch` ("90a": with sm_90a's TMA and wgmma
+/// kernels for the tensor-core precisions' big products).
 /// Fails, with a diagnostic at the op, on an op the target does not compile
 /// or an unknown dimension other than the batch.
 mlir::FailureOr<exe::CudaProgram> emitCudaProgram(mlir::ModuleOp module,
-                                                  Precision precision = Precision::FP32);
+                                                  Precision precision = Precision::FP32,
+                                                  const std::string &arch = "");
 
 /// Whether this nncc was built with NVRTC (the CUDA toolkit).
 bool haveNvrtc();

@@ -219,8 +219,9 @@ LogicalResult KernelWriter::checked() {
 }
 
 KernelWriter::KernelWriter(std::string name, std::vector<Value> inputs, Shapes &shapes,
-                           Precision precision)
-    : name_(std::move(name)), inputs_(std::move(inputs)), shapes_(shapes), precision_(precision) {}
+                           Precision precision, bool wgmma)
+    : name_(std::move(name)), inputs_(std::move(inputs)), shapes_(shapes), precision_(precision),
+      wgmma_(wgmma) {}
 
 std::string KernelWriter::dim(Value v, int64_t i) {
   auto shape = shapes_.of(v);

@@ -110,6 +110,27 @@ std::string storeElement(int indent, const std::string &row, const std::string &
                          const std::string &T, const std::string &accv,
                          const std::string &epilogue);
 
+/// sm_90a's product kernel (WgmmaProduct.cpp): TMA copies into 128-byte
+/// swizzled shared memory through an mbarrier pipeline, a producer warp
+/// and two consumer warpgroups multiplying by wgmma, persistent blocks.
+/// Each operand is read K-major ([rows, K]) by a tensor map, straight from
+/// its input or from a scratch buffer that a pre-pass kernel fills.
+struct WgmmaShape {
+  std::string kernel;
+  unsigned threads = 0, sharedBytes = 0, tileM = 0, tileN = 0, depth = 0;
+  bool bf16 = false;
+  struct Operand {
+    unsigned input = 0;    // the kernel input it is
+    bool kMajor = false;   // stored [rows, K] (else [K, rows])
+    std::string prepass;   // the kernel filling its scratch, or "": read as it is
+    unsigned rowAlign = 4; // the scratch's (or the input's) rows, in elements
+  } a, b;
+};
+/// The device functions of the wgmma kernels (TMA, mbarriers, wgmma,
+/// setmaxnreg; inline PTX, or the host emulator's where NNCC_HOST_EMULATOR
+/// is defined), for a program whose source uses them.
+std::string hopperPrelude();
+
 /// A product kernel written for one tile shape.
 struct TiledVariant {
   std::string kernel;
@@ -134,6 +155,8 @@ struct LaunchShape {
   /// the inputs, that buffer and writing the output. 0: no split.
   int64_t splitRows = 0;
   std::string reduce;
+  /// sm_90a's kernel of the product, where it has one.
+  std::optional<WgmmaShape> wgmma;
 };
 
 class KernelWriter {
@@ -141,8 +164,9 @@ public:
   /// `inputs`: the values (of a group function in linalg) the kernel reads
   /// from buffers, argument i being inputs[i]; the others are computed.
   /// `precision`: how a tiled product multiplies.
+  /// `wgmma`: the target has sm_90a's wgmma and TMA (--cuda-arch=90a).
   KernelWriter(std::string name, std::vector<mlir::Value> inputs, Shapes &shapes,
-               Precision precision = Precision::FP32);
+               Precision precision = Precision::FP32, bool wgmma = false);
 
   /// The kernel's source computing `result` into the last argument, or
   /// failure (reported at the op) for an op this target cannot compile;
@@ -200,6 +224,12 @@ private:
   /// `accv` the product at `lin`.
   std::string tiledProductFma(const Tiling &tiling, const std::string &T,
                               const ProductOperands &operands, const std::string &epilogue);
+  /// The wgmma kernel of a plain product (and its operands' pre-passes)
+  /// where the target has one and the output is big enough, setting
+  /// shape.wgmma; "" otherwise.
+  std::string wgmmaKernels(mlir::Value result, mlir::Operation *product, const std::string &sizes,
+                           const std::string &epilogue, int64_t knownRows, int64_t knownCols,
+                           LaunchShape &shape);
   /// A window product's operands (kWindowProductAttr: a convolution or
   /// its filter's gradient as a product of its windows): A the windows,
   /// B the filter or dy, each read through a lambda where it is no plain
@@ -250,6 +280,7 @@ private:
   /// accumulator in a tiled kernel's epilogue).
   std::map<void *, std::string> overrides_;
   Precision precision_;
+  bool wgmma_ = false;
   /// A product whose contraction the grid splits: `slabs` slabs, each a
   /// partial product of slabRows rows (the rows rounded up to whole
   /// tiles), added by a second kernel.

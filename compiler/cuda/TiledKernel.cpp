@@ -555,6 +555,9 @@ FailureOr<std::string> KernelWriter::writeTiled(Value result, Operation *product
   for (const Tiling *t : fma)
     add("_t" + std::to_string(t->bm) + (t->bn == t->bm ? "" : "x" + std::to_string(t->bn)), t->bm,
         t->bn, tiledProductFma(*t, T, operands, tiledEpilogue));
+  // sm_90a: its TMA and wgmma kernel beside them (WgmmaProduct.cpp).
+  if (wgmma_ && mma && splitK_.slabs <= 1 && !product->hasAttr(cpu::kWindowProductAttr))
+    s += wgmmaKernels(result, product, sizes, epilogue, knownRows, knownCols, shape);
   if (splitK_.slabs > 1) {
     std::string slabs = std::to_string(splitK_.slabs), rows = std::to_string(splitK_.slabRows);
     shape.splitRows = splitK_.slabs * splitK_.slabRows;

@@ -208,7 +208,7 @@ llvm::Expected<exe::Executable> compileCuda(ModuleOp module, exe::Executable out
                 " needs compute capability 80 or newer (tensor cores with TF32 and "
                 "BF16), not " +
                 options.cudaArch + " (--cuda-arch)");
-  auto program = cuda::emitCudaProgram(module, options.cudaPrecision);
+  auto program = cuda::emitCudaProgram(module, options.cudaPrecision, options.cudaArch);
   if (failed(program))
     return fail(out.model() + ": generating the CUDA kernels failed (see above)");
   if (options.emit == Stage::Cuda) {
@@ -223,7 +223,9 @@ llvm::Expected<exe::Executable> compileCuda(ModuleOp module, exe::Executable out
         sig.set_entry(c.launches_size() ? c.launches(0).kernel() : "");
   }
   std::string arch = "compute_" + options.cudaArch, sm = "sm_" + options.cudaArch;
-  if (!options.nvrtc) {
+  if (!options.nvrtc) { // the target still says which kernels the runtime may launch
+    program->set_arch(arch);
+    program->set_sm(sm);
     *out.mutable_cuda() = std::move(*program);
     return out;
   }

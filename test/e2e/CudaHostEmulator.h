@@ -274,6 +274,328 @@ static inline void nncc_mma_bf16(float (&d)[4], const unsigned (&a)[4], const un
 }
 )";
 
+// sm_90a's instructions (compiler/cuda/WgmmaProduct.cpp's prelude, which
+// the program leaves out where NNCC_HOST_EMULATOR is defined) with the
+// GPU's semantics, as the PTX ISA and the driver document them:
+// - dynamic shared memory (the launch's bytes, 1024-aligned, garbage at
+//   each block's start) whose shared addresses are offsets into it;
+// - TMA descriptors: nncc_host_encode_tensor_map checks what
+//   cuTensorMapEncodeTiled does and fills the 128 bytes with what the
+//   emulated copy reads; a copy lands its box (zeros past the tensor's
+//   edges; with the 128-byte swizzle, each 16-byte chunk of a 128-byte row
+//   XORed with address bits 7-9) only when its mbarrier's phase completes,
+//   so a kernel reading the slice before waiting sees the old bytes;
+// - mbarriers (8 bytes of shared memory): expected arrivals, pending ones,
+//   the transaction bytes still to come and the phase's parity; a phase
+//   completes when every arrival and every byte is in, observed at
+//   try_wait, and a waiting thread yields until some mbarrier changes (a
+//   block whose threads all wait fails the launch);
+// - wgmma m64n128k8 (TF32) and m64n128k16 (BF16): each thread of the
+//   warpgroup computes its own 64 accumulators in the documented layout
+//   (register j*4 + h*2 + e: row warp*16 + lane/4 + 8h, column j*8 +
+//   2*(lane%4) + e) from the shared-memory descriptors decoded as the
+//   hardware does (start address, leading and stride byte offsets,
+//   swizzle), TF32 operands read as their top 19 bits, products
+//   accumulated in fp32; the result lands at wgmma.wait_group, so reading
+//   the accumulators or freeing the slices before it gives wrong numbers.
+constexpr const char *kCudaHostHopper = R"hopper(
+#ifndef NNCC_HOST_EMULATOR
+#define NNCC_HOST_EMULATOR 1
+#endif
+#define __forceinline__ inline
+#define __grid_constant__
+#define __launch_bounds__(...)
+struct __align__(64) nncc_tensor_map { unsigned long long opaque[16]; };
+struct nncc_host_tensor_map {
+  unsigned magic, elementBytes, box[2], swizzle;
+  const unsigned char *base;
+  unsigned long long dims[2], rowBytes;
+};
+static const unsigned nncc_tensor_map_magic = 0x544d4150;
+static unsigned char *nncc_dynamic_smem;
+static unsigned long nncc_dynamic_bytes;
+// Bumped at every change of an mbarrier: what a waiting thread waits for.
+static unsigned nncc_mbarrier_events;
+static void nncc_fail(const char *what) {
+  fprintf(stderr, "CUDA host emulator, block (%u, %u), thread %u: %s\n", blockIdx.x, blockIdx.y,
+          threadIdx.x, what);
+  abort();
+}
+static inline unsigned nncc_smem(const void *p) {
+  const unsigned char *c = (const unsigned char *)p;
+  if (c < nncc_dynamic_smem || c >= nncc_dynamic_smem + nncc_dynamic_bytes)
+    nncc_fail("a shared address outside the launch's dynamic shared memory");
+  return (unsigned)(c - nncc_dynamic_smem);
+}
+static inline unsigned char *nncc_dynamic_shared() { return nncc_dynamic_smem; }
+
+extern "C" const char *nncc_host_encode_tensor_map(void *out, unsigned elementBytes,
+                                                   const void *address,
+                                                   const unsigned long long *dims,
+                                                   unsigned long long rowBytes,
+                                                   const unsigned *box, unsigned swizzle) {
+  if ((unsigned long)address % 16)
+    return "the tensor's address is not 16-byte aligned";
+  if (rowBytes % 16 || rowBytes < dims[0] * elementBytes)
+    return "the rows' stride is no multiple of 16 bytes, or shorter than a row";
+  for (int i = 0; i < 2; ++i) {
+    if (dims[i] == 0 || dims[i] > (1ull << 32))
+      return "a dimension of 0 or more than 2^32 elements";
+    if (box[i] == 0 || box[i] > 256)
+      return "a box dimension of 0 or more than 256 elements";
+  }
+  if (box[0] * elementBytes % 16)
+    return "the box's rows are no multiple of 16 bytes";
+  if (swizzle != 0 && swizzle != 128)
+    return "a swizzle other than none or 128 bytes";
+  if (swizzle && box[0] * elementBytes > swizzle)
+    return "the box's rows are longer than the swizzle's span";
+  nncc_host_tensor_map m = {nncc_tensor_map_magic, elementBytes, {box[0], box[1]}, swizzle,
+                            (const unsigned char *)address, {dims[0], dims[1]}, rowBytes};
+  memset(out, 0, 128);
+  memcpy(out, &m, sizeof m);
+  return 0;
+}
+
+struct nncc_mbarrier { unsigned expected : 15, phase : 1, pending : 16; int tx; };
+static inline nncc_mbarrier &nncc_mbar(unsigned long long *bar) {
+  if (nncc_smem(bar) % 8)
+    nncc_fail("an mbarrier not 8-byte aligned");
+  return *(nncc_mbarrier *)bar;
+}
+struct nncc_tma_copy { nncc_host_tensor_map map; unsigned char *to; int x, y; unsigned long long *bar; };
+static nncc_tma_copy nncc_tma_queue[256];
+static unsigned nncc_tma_count;
+static inline unsigned nncc_tma_bytes(const nncc_tma_copy &c) {
+  return c.map.box[0] * c.map.box[1] * c.map.elementBytes;
+}
+static void nncc_tma_land(const nncc_tma_copy &c) {
+  const nncc_host_tensor_map &m = c.map;
+  const unsigned to = nncc_smem(c.to), e = m.elementBytes;
+  for (unsigned i1 = 0; i1 < m.box[1]; ++i1)
+    for (unsigned i0 = 0; i0 < m.box[0]; ++i0) {
+      const long long gx = (long long)c.x + i0, gy = (long long)c.y + i1;
+      unsigned a = to + (i1 * m.box[0] + i0) * e;
+      if (m.swizzle == 128)
+        a ^= ((a >> 7) & 7u) << 4;
+      if (a + e > nncc_dynamic_bytes)
+        nncc_fail("a TMA copy past the dynamic shared memory");
+      if (gx >= 0 && gy >= 0 && (unsigned long long)gx < m.dims[0] &&
+          (unsigned long long)gy < m.dims[1])
+        memcpy(nncc_dynamic_smem + a, m.base + gy * m.rowBytes + gx * e, e);
+      else
+        memset(nncc_dynamic_smem + a, 0, e);
+    }
+}
+// The phase completes where every arrival is in and the copies on the
+// barrier bring exactly the bytes still expected: they land now.
+static void nncc_mbar_complete(unsigned long long *bar) {
+  nncc_mbarrier &b = nncc_mbar(bar);
+  if (b.pending)
+    return;
+  long long coming = 0;
+  for (unsigned i = 0; i < nncc_tma_count; ++i)
+    coming += nncc_tma_queue[i].bar == bar ? nncc_tma_bytes(nncc_tma_queue[i]) : 0;
+  if (coming != b.tx)
+    return;
+  unsigned kept = 0;
+  for (unsigned i = 0; i < nncc_tma_count; ++i)
+    if (nncc_tma_queue[i].bar == bar)
+      nncc_tma_land(nncc_tma_queue[i]);
+    else
+      nncc_tma_queue[kept++] = nncc_tma_queue[i];
+  nncc_tma_count = kept;
+  b.tx = 0;
+  b.phase ^= 1;
+  b.pending = b.expected;
+  ++nncc_mbarrier_events;
+}
+static inline void nncc_mbar_init(unsigned long long *bar, unsigned count) {
+  if (count == 0 || count >= (1u << 15))
+    nncc_fail("mbarrier.init with a count of 0 or over 2^15");
+  nncc_mbarrier &b = nncc_mbar(bar);
+  b.expected = count;
+  b.phase = 0;
+  b.pending = count;
+  b.tx = 0;
+  ++nncc_mbarrier_events;
+}
+static inline void nncc_mbar_fence_init() {}
+static inline void nncc_mbar_arrive(unsigned long long *bar) {
+  nncc_mbar_complete(bar); // a phase that was complete already
+  nncc_mbarrier &b = nncc_mbar(bar);
+  if (b.pending == 0)
+    nncc_fail("mbarrier.arrive on a phase that has all its arrivals but not its bytes");
+  --b.pending;
+  ++nncc_mbarrier_events;
+}
+static inline void nncc_mbar_arrive_expect_tx(unsigned long long *bar, unsigned bytes) {
+  nncc_mbar_complete(bar);
+  nncc_mbar(bar).tx += (int)bytes;
+  nncc_mbar_arrive(bar);
+}
+static inline bool nncc_mbar_try_wait(unsigned long long *bar, unsigned parity) {
+  nncc_mbar_complete(bar);
+  return nncc_mbar(bar).phase != (parity & 1);
+}
+static inline void nncc_mbar_wait(unsigned long long *bar, unsigned parity) {
+  while (!nncc_mbar_try_wait(bar, parity)) {
+    if (blockDim.x == 1)
+      nncc_fail("a block of one thread waits at an mbarrier no one else can complete");
+    nncc_running->waits = &nncc_mbarrier_events;
+    nncc_running->seen = nncc_mbarrier_events;
+    nncc_switch(&nncc_running->context, &nncc_scheduler);
+  }
+}
+static inline void nncc_tma_load_2d(void *to, const nncc_tensor_map *map, int x, int y,
+                                    unsigned long long *bar) {
+  nncc_tma_copy c;
+  memcpy(&c.map, map, sizeof c.map);
+  if (c.map.magic != nncc_tensor_map_magic)
+    nncc_fail("cp.async.bulk.tensor with a tensor map not made by cuTensorMapEncodeTiled");
+  if (nncc_smem(to) % (c.map.swizzle == 128 ? 1024 : 128))
+    nncc_fail("cp.async.bulk.tensor into shared memory not 128-byte (1024 swizzled) aligned");
+  nncc_mbar(bar);
+  if (nncc_tma_count == 256)
+    nncc_fail("more than 256 TMA copies in flight");
+  c.to = (unsigned char *)to;
+  c.x = x;
+  c.y = y;
+  c.bar = bar;
+  nncc_tma_queue[nncc_tma_count++] = c;
+  ++nncc_mbarrier_events;
+}
+
+// wgmma: a thread's operations wait in its queue, in commit groups, until
+// wgmma.wait_group lets them land.
+struct nncc_wgmma_op { float *d; unsigned long long a, b; unsigned k, group; };
+struct nncc_wgmma_queue { nncc_wgmma_op ops[16]; unsigned count, committed; };
+static nncc_wgmma_queue nncc_wgmma[1024];
+// Element (row, k) of a K-major operand of `elementBytes` (4: TF32, 2: BF16)
+// through its descriptor.
+static float nncc_wgmma_operand(unsigned long long desc, unsigned row, unsigned k,
+                                unsigned elementBytes) {
+  const unsigned start = (unsigned)(desc & 0x3fff) << 4;
+  const unsigned lead = (unsigned)((desc >> 16) & 0x3fff) << 4;
+  const unsigned stride = (unsigned)((desc >> 32) & 0x3fff) << 4;
+  const unsigned kb = k * elementBytes;
+  unsigned a;
+  if ((desc >> 49) & 7)
+    nncc_fail("a wgmma descriptor with a matrix base offset (not emulated)");
+  switch (desc >> 62) {
+  case 1: // 128-byte swizzle: rows of 128 bytes, 8-row atoms `stride` apart
+    a = start + row / 8 * stride + row % 8 * 128 + kb;
+    a ^= ((a >> 7) & 7u) << 4;
+    break;
+  case 0: // interleaved: core matrices of 8 rows of 16 bytes
+    a = start + row / 8 * stride + kb / 16 * lead + row % 8 * 16 + kb % 16;
+    break;
+  default:
+    nncc_fail("a wgmma descriptor with a 64- or 32-byte swizzle (not emulated)");
+  }
+  if (a + elementBytes > nncc_dynamic_bytes)
+    nncc_fail("a wgmma operand past the dynamic shared memory");
+  unsigned u = 0;
+  if (elementBytes == 4) {
+    memcpy(&u, nncc_dynamic_smem + a, 4);
+    u &= 0xffffe000u; // the tensor cores read a TF32's upper 19 bits
+  } else {
+    unsigned short h;
+    memcpy(&h, nncc_dynamic_smem + a, 2);
+    u = (unsigned)h << 16;
+  }
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+static void nncc_wgmma_land(const nncc_wgmma_op &op) {
+  const unsigned t = threadIdx.x % 128, warp = t / 32, lane = t % 32;
+  const unsigned eb = op.k == 8 ? 4 : 2;
+  float out[64];
+  for (unsigned i = 0; i < 64; ++i) {
+    const unsigned row = warp * 16 + lane / 4 + (i % 4) / 2 * 8;
+    const unsigned col = i / 4 * 8 + lane % 4 * 2 + i % 2;
+    float s = op.d[i];
+    for (unsigned k = 0; k < op.k; ++k)
+      s += nncc_wgmma_operand(op.a, row, k, eb) * nncc_wgmma_operand(op.b, col, k, eb);
+    out[i] = s;
+  }
+  memcpy(op.d, out, sizeof out);
+}
+static inline void nncc_wgmma_issue(float (&d)[64], unsigned long long a, unsigned long long b,
+                                    unsigned k) {
+  if (blockDim.x % 128)
+    nncc_fail("wgmma in a block that is no whole number of warpgroups");
+  nncc_wgmma_queue &q = nncc_wgmma[threadIdx.x];
+  if (q.count == 16)
+    nncc_fail("more than 16 wgmma operations in flight");
+  q.ops[q.count++] = {d, a, b, k, q.committed};
+}
+static inline void nncc_wgmma_m64n128k8_tf32(float (&d)[64], unsigned long long a,
+                                             unsigned long long b) {
+  nncc_wgmma_issue(d, a, b, 8);
+}
+static inline void nncc_wgmma_m64n128k16_bf16(float (&d)[64], unsigned long long a,
+                                              unsigned long long b) {
+  nncc_wgmma_issue(d, a, b, 16);
+}
+static inline void nncc_wgmma_fence() {}
+static inline void nncc_wgmma_commit() { ++nncc_wgmma[threadIdx.x].committed; }
+static inline void nncc_wgmma_wait0() {
+  nncc_wgmma_queue &q = nncc_wgmma[threadIdx.x];
+  for (unsigned i = 0; i < q.count; ++i) {
+    if (q.ops[i].group >= q.committed)
+      nncc_fail("wgmma.wait_group with operations never committed");
+    nncc_wgmma_land(q.ops[i]);
+  }
+  q.count = 0;
+}
+static inline void nncc_setmaxnreg_producer() {}
+static inline void nncc_setmaxnreg_consumer() {}
+// cvt.rna.tf32.f32 (to nearest, ties away from zero; Inf and NaN stay) and
+// cvt.rn.bf16.f32 (to nearest even; a NaN stays one).
+static inline float nncc_round_tf32(float x) {
+  unsigned u;
+  memcpy(&u, &x, 4);
+  if ((u & 0x7f800000u) != 0x7f800000u)
+    u = (u + 0x1000u) & 0xffffe000u;
+  memcpy(&x, &u, 4);
+  return x;
+}
+static inline unsigned short nncc_round_bf16(float x) {
+  unsigned u;
+  memcpy(&u, &x, 4);
+  return (u & 0x7fffffffu) > 0x7f800000u ? (unsigned short)((u >> 16) | 0x40)
+                                         : (unsigned short)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+// A block starts with garbage in its shared memory and nothing in flight;
+// it must end with every copy and product landed.
+static void nncc_hopper_block_start(unsigned threads) {
+  if (nncc_dynamic_smem)
+    memset(nncc_dynamic_smem, 0xff, nncc_dynamic_bytes);
+  nncc_tma_count = 0;
+  for (unsigned t = 0; t < threads; ++t)
+    nncc_wgmma[t].count = nncc_wgmma[t].committed = 0;
+}
+static const char *nncc_hopper_block_end(unsigned threads) {
+  static char error[160];
+  if (nncc_tma_count) {
+    snprintf(error, sizeof error,
+             "block (%u, %u) ended with %u TMA copies whose mbarrier phase never completed",
+             blockIdx.x, blockIdx.y, nncc_tma_count);
+    return error;
+  }
+  for (unsigned t = 0; t < threads; ++t)
+    if (nncc_wgmma[t].count) {
+      snprintf(error, sizeof error,
+               "block (%u, %u): thread %u ended with wgmma operations it never waited for",
+               blockIdx.x, blockIdx.y, t);
+      return error;
+    }
+  return 0;
+}
+)hopper";
+
 // The launch: a grid of `gx` x `gy` blocks of `threads` threads; returns
 // null, or what went wrong.
 constexpr const char *kCudaHostLauncher = R"launcher(
@@ -321,6 +643,7 @@ static const char *nncc_run_block(unsigned threads) {
     f.done = false;
     nncc_async[t].count = nncc_async[t].committed = 0;
   }
+  nncc_hopper_block_start(threads);
   for (unsigned live = threads; live;) {
     bool ran = false;
     for (unsigned t = 0; t < threads; ++t) {
@@ -347,7 +670,9 @@ static const char *nncc_run_block(unsigned threads) {
       while (nncc_fibers[t].done)
         ++t;
       char where[64] = "__syncthreads";
-      if (nncc_fibers[t].waits != &nncc_block_barrier.generation)
+      if (nncc_fibers[t].waits == &nncc_mbarrier_events)
+        snprintf(where, sizeof where, "an mbarrier");
+      else if (nncc_fibers[t].waits != &nncc_block_barrier.generation)
         snprintf(where, sizeof where, "a shuffle or __syncwarp of warp %u", t / 32);
       snprintf(error, sizeof error,
                "block (%u, %u): %u of its %u threads wait at a barrier that the others "
@@ -355,13 +680,14 @@ static const char *nncc_run_block(unsigned threads) {
       return error;
     }
   }
-  return 0;
+  return nncc_hopper_block_end(threads);
 }
 
 extern "C" const char *nncc_host_launch(void (*kernel)(nncc_args), nncc_args a, unsigned gx,
                                         unsigned gy, unsigned threads) {
   if (threads == 0 || threads > 1024)
     return "blocks of 1 to 1024 threads only";
+  nncc_dynamic_bytes = 0;
   gridDim = {gx, gy, 1};
   blockDim = {threads, 1, 1};
   nncc_block_barrier = {threads, 0, 0};
@@ -390,6 +716,50 @@ extern "C" const char *nncc_host_launch(void (*kernel)(nncc_args), nncc_args a, 
     }
   return 0;
 }
+
+// A kernel taking TMA descriptors after its buffers (sm_90a's), with
+// `shared` bytes of dynamic shared memory.
+struct alignas(64) nncc_map_bytes { unsigned char b[128]; };
+static void (*nncc_mapped_kernel)(nncc_args, nncc_map_bytes, nncc_map_bytes);
+static nncc_map_bytes nncc_kernel_maps[2];
+static void nncc_run_mapped() {
+  nncc_mapped_kernel(nncc_kernel_args, nncc_kernel_maps[0], nncc_kernel_maps[1]);
+}
+extern "C" const char *nncc_host_launch_mapped(void *kernel, nncc_args a, const void *maps,
+                                               unsigned gx, unsigned gy, unsigned threads,
+                                               unsigned shared) {
+  if (threads < 32 || threads > 1024)
+    return "blocks of 32 to 1024 threads only";
+  static unsigned long capacity;
+  if (shared > capacity) {
+    free(nncc_dynamic_smem);
+    capacity = (shared + 1023) / 1024 * 1024;
+    nncc_dynamic_smem = (unsigned char *)aligned_alloc(1024, capacity);
+    if (!nncc_dynamic_smem) {
+      capacity = 0;
+      return "no memory for the dynamic shared memory";
+    }
+  }
+  nncc_dynamic_bytes = shared;
+  gridDim = {gx, gy, 1};
+  blockDim = {threads, 1, 1};
+  nncc_block_barrier = {threads, 0, 0};
+  for (unsigned w = 0; w < (threads + 31) / 32; ++w)
+    nncc_warps[w].barrier = {32, 0, 0};
+  if (!nncc_reserve_stacks(threads))
+    return "no memory for the threads' stacks";
+  nncc_mapped_kernel = (void (*)(nncc_args, nncc_map_bytes, nncc_map_bytes))kernel;
+  nncc_kernel_args = a;
+  memcpy(nncc_kernel_maps, maps, sizeof nncc_kernel_maps);
+  nncc_body = nncc_run_mapped;
+  for (unsigned by = 0; by < gy; ++by)
+    for (unsigned bx = 0; bx < gx; ++bx) {
+      blockIdx = {bx, by, 0};
+      if (const char *error = nncc_run_block(threads))
+        return error;
+    }
+  return 0;
+}
 )launcher";
 
 class CudaHostEmulator {
@@ -410,6 +780,8 @@ public:
         host_->kernels[l.kernel()] = l;
         for (const auto &t : l.tilings()) // a product's kernel per tile shape
           host_->kernels[t.kernel()] = l;
+        if (l.has_wgmma())
+          host_->kernels[l.wgmma().kernel()] = l;
       }
   }
   ~CudaHostEmulator() {
@@ -437,8 +809,13 @@ public:
     host_->coopThreads = threads;
   }
   /// Multiprocessors the plan fills with a product's tiles (1: the biggest
-  /// tiles; many: the smallest).
+  /// tiles; many: the smallest), and a persistent kernel's blocks.
   void setMultiprocessors(unsigned sms) { host_->sms = sms; }
+  /// The compute capability the plan sees (90: an sm_90, which runs a
+  /// program's sm_90a kernels); 0 by default.
+  void setComputeCapability(int cc) { host_->cc = cc; }
+  /// Launches of sm_90a's wgmma kernels so far.
+  unsigned wgmmaLaunches() const { return host_->wgmmaLaunches; }
   /// Launches of kernels whose threads compute elements together so far.
   unsigned cooperativeLaunches() const { return host_->coopLaunches; }
   /// Collective launches (a data-parallel step's all-reduces) so far.
@@ -516,6 +893,38 @@ private:
         return rt::Status::error("kernel '" + kernel + "': " + failed);
       return rt::Status();
     }
+    rt::Status launchWithMaps(const std::string &kernel, const rt::cuda::KernelArgs &args,
+                              const rt::cuda::Grid &grid,
+                              const rt::cuda::TensorMaps &maps) override {
+      void *fn = dlsym(library, kernel.c_str());
+      auto launch = reinterpret_cast<const char *(*)(void *, rt::cuda::KernelArgs, const void *,
+                                                     unsigned, unsigned, unsigned, unsigned)>(
+          dlsym(library, "nncc_host_launch_mapped"));
+      if (!fn || !launch)
+        return rt::Status::error("no kernel '" + kernel + "'");
+      ++wgmmaLaunches;
+      if (const char *failed =
+              launch(fn, args, maps.bytes, grid.x, grid.y, grid.threads, grid.sharedBytes))
+        return rt::Status::error("kernel '" + kernel + "': " + failed);
+      return rt::Status();
+    }
+    rt::Status encodeTensorMap(const rt::cuda::TensorMapSpec &spec, unsigned char *out) override {
+      auto encode = reinterpret_cast<const char *(*)(void *, unsigned, const void *,
+                                                     const unsigned long long *, unsigned long long,
+                                                     const unsigned *, unsigned)>(
+          dlsym(library, "nncc_host_encode_tensor_map"));
+      if (!encode)
+        return rt::Status::error("the emulator has no TMA");
+      const unsigned long long dims[2] = {spec.dims[0], spec.dims[1]};
+      const unsigned box[2] = {spec.box[0], spec.box[1]};
+      if (const char *failed = encode(out, spec.element == rt::cuda::TensorMapSpec::BF16 ? 2 : 4,
+                                      spec.address, dims, spec.rowBytes, box, spec.swizzle))
+        return rt::Status::error(failed);
+      return rt::Status();
+    }
+    int computeCapability() const override { return cc; }
+    int cc = 0;
+    unsigned wgmmaLaunches = 0;
     std::map<std::string, exe::CudaLaunch> kernels;
     unsigned coopBlocks = 2, coopThreads = 0, coopLaunches = 0;
     /// The device's multiprocessors, as the plan sees them: 1 launches a
@@ -578,7 +987,7 @@ private:
   /// .gch reads the header instead.
   static const std::string &shimHeader() {
     static const std::string header = [] {
-      std::string shim = std::string(kCudaHostShim) + kCudaHostMmaSync;
+      std::string shim = std::string(kCudaHostShim) + kCudaHostMmaSync + kCudaHostHopper;
       std::string key = shim + kCompile + __VERSION__;
       std::string path = ::testing::TempDir() + "/nncc-cuda-shim-" +
                          std::to_string(std::hash<std::string>()(key)) + ".h";

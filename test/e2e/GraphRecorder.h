@@ -90,11 +90,24 @@ public:
     delete static_cast<Graph *>(graph);
   }
   unsigned multiprocessors() const override { return device_.multiprocessors(); }
+  // sm_90a's kernels: their TMA descriptors recorded by value, as a
+  // graph's kernel parameters are.
+  rt::Status launchWithMaps(const std::string &kernel, const rt::cuda::KernelArgs &args,
+                            const rt::cuda::Grid &grid, const rt::cuda::TensorMaps &maps) override {
+    return queue([=] { return device_.launchWithMaps(kernel, args, grid, maps); });
+  }
+  rt::Status encodeTensorMap(const rt::cuda::TensorMapSpec &spec, unsigned char *out) override {
+    ++tensorMaps;
+    return device_.encodeTensorMap(spec, out);
+  }
+  int computeCapability() const override { return device_.computeCapability(); }
 
   int live = 0, liveGraphs = 0;
   /// Waits (finish), downloads and copies run (queued or replayed),
   /// graphs captured and replays.
   int finishes = 0, downloadsRun = 0, copiesRun = 0, captures = 0, replays = 0;
+  /// TMA descriptors made.
+  int tensorMaps = 0;
   /// Whether the backend has graphs.
   bool capture = true;
   /// The failAt-th launch of failKernel fails (tests of failed runs).

@@ -229,4 +229,189 @@ extern "C" __global__ void k(const nncc_args a) {
   }
 }
 
+/// One signature "f": y [1, outputs] = k(x [rows, cols]), k an sm_90a
+/// kernel of one block of `threads` threads with `shared` bytes of dynamic
+/// shared memory and two tensor maps (`boxes`, 128-byte swizzled) of x.
+nncc::exe::Executable hopperProgram(const std::string &source, int64_t rows, int64_t cols,
+                                    int64_t outputs, unsigned threads, unsigned shared,
+                                    std::pair<unsigned, unsigned> boxA,
+                                    std::pair<unsigned, unsigned> boxB) {
+  nncc::exe::Executable exe;
+  auto *cuda = exe.mutable_cuda();
+  cuda->set_source("struct nncc_args { void *p[32]; long long n; };\n" + source);
+  cuda->set_sm("sm_90a");
+  auto *x = cuda->add_buffers();
+  x->set_dtype(nncc::graph::F32);
+  x->add_dims(rows);
+  x->add_dims(cols);
+  auto *y = cuda->add_buffers();
+  y->set_dtype(nncc::graph::F32);
+  y->add_dims(1);
+  y->add_dims(outputs);
+  auto *sig = cuda->add_signatures();
+  sig->set_name("f");
+  sig->add_feeds(0);
+  sig->add_fetches(1);
+  auto *launch = sig->add_launches();
+  launch->set_kernel("k");
+  launch->add_args(0);
+  launch->add_args(1);
+  launch->set_threads(threads);
+  auto *k = launch->mutable_wgmma();
+  k->set_kernel("k");
+  k->set_threads(threads);
+  k->set_shared_bytes(shared);
+  k->set_tile_m(1);
+  k->set_tile_n(static_cast<unsigned>(outputs)); // one block
+  for (auto box : {boxA, boxB}) {
+    auto *m = k->add_maps();
+    m->set_buffer(0);
+    m->set_element("f32");
+    m->add_dims(cols);
+    m->add_dims(rows);
+    m->set_row_align(4);
+    m->add_box(box.first);
+    m->add_box(box.second);
+    m->set_swizzle(128);
+  }
+  return exe;
+}
+
+std::vector<float> randomFloats(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-2, 2);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = u(rng);
+  return v;
+}
+
+// A TMA copy of a box reaching past the tensor's edges: zeros there, each
+// 16-byte chunk of a 128-byte row at its swizzled place (bits 4-6 of the
+// shared address XORed with bits 7-9), landed when its mbarrier's phase
+// completes: the thread that issued it still reads the old value.
+TEST(CudaHostEmulator, TmaCopiesLandSwizzledWithZerosPastTheEdgesWhenTheirPhaseCompletes) {
+  auto exe = hopperProgram(R"(
+extern "C" __global__ void k(const nncc_args a, const __grid_constant__ nncc_tensor_map map,
+                             const __grid_constant__ nncc_tensor_map) {
+  float *y = (float *)a.p[1];
+  unsigned char *smem = nncc_dynamic_shared();
+  float *box = (float *)smem; // 8 rows of 32 floats
+  unsigned long long *bar = (unsigned long long *)(smem + 1024);
+  if (threadIdx.x == 0) {
+    box[0] = 42.0f;
+    nncc_mbar_init(bar, 1);
+    nncc_mbar_arrive_expect_tx(bar, 1024);
+    nncc_tma_load_2d(box, &map, 16, 1, bar); // columns 16-47, rows 1-8 of 40 x 5
+    y[256] = box[0];
+  }
+  __syncthreads();
+  nncc_mbar_wait(bar, 0);
+  for (int i = threadIdx.x; i < 256; i += blockDim.x)
+    y[i] = box[i];
+})",
+                           5, 40, 257, 32, 2048, {32, 8}, {32, 8});
+  nncc::test::CudaHostEmulator host(exe);
+  ASSERT_EQ(host.error(), "");
+  host.setComputeCapability(90);
+  std::vector<float> x = randomFloats(200, 3);
+  auto got = host.run("f", {Tensor::of<float>({5, 40}, x)}, {});
+  ASSERT_TRUE(got.ok()) << got.error();
+  const float *y = (*got)[0].data<float>();
+  EXPECT_EQ(y[256], 42.0f); // read before the phase completed
+  for (unsigned i = 0; i < 256; ++i) {
+    unsigned at = i * 4, logical = (at ^ (((at >> 7) & 7) << 4)) / 4;
+    unsigned row = 1 + logical / 32, col = 16 + logical % 32;
+    float want = row < 5 && col < 40 ? x[row * 40 + col] : 0.0f;
+    EXPECT_EQ(y[i], want) << "shared float " << i;
+  }
+}
+
+// wgmma m64n128k8 TF32 from TMA-swizzled slices of A [64, 32] and B
+// [128, 32] (K-major, four k-steps 32 bytes apart, descriptors written
+// here by hand: start >> 4, leading offset 16, stride 1024, 128-byte
+// swizzle): D = A.B^T + D with each operand's top 19 bits, every thread's
+// registers in the documented layout, landed only at wgmma.wait_group.
+TEST(CudaHostEmulator, WgmmaComputesEachThreadsAccumulatorsInTheDocumentedLayout) {
+  auto exe = hopperProgram(R"(
+static unsigned long long desc(const void *p) {
+  return ((nncc_smem(p) & 0x3FFFF) >> 4) | (1ull << 16) | (64ull << 32) | (1ull << 62);
+}
+extern "C" __global__ void k(const nncc_args a, const __grid_constant__ nncc_tensor_map mapA,
+                             const __grid_constant__ nncc_tensor_map mapB) {
+  float *y = (float *)a.p[1];
+  unsigned char *smem = nncc_dynamic_shared();
+  unsigned char *A = smem, *B = smem + 8192;
+  unsigned long long *bar = (unsigned long long *)(smem + 8192 + 16384);
+  if (threadIdx.x == 0) {
+    nncc_mbar_init(bar, 1);
+    nncc_mbar_arrive_expect_tx(bar, 8192 + 16384);
+    nncc_tma_load_2d(A, &mapA, 0, 0, bar); // x's rows 0-63
+    nncc_tma_load_2d(B, &mapB, 0, 64, bar); // x's rows 64-191
+  }
+  __syncthreads();
+  nncc_mbar_wait(bar, 0);
+  float d[64];
+  for (int i = 0; i < 64; ++i)
+    d[i] = 1.0f;
+  nncc_wgmma_fence();
+  for (int k = 0; k < 4; ++k)
+    nncc_wgmma_m64n128k8_tf32(d, desc(A + 32 * k), desc(B + 32 * k));
+  nncc_wgmma_commit();
+  if (threadIdx.x == 5)
+    y[64 * 128] = d[0]; // not landed yet
+  nncc_wgmma_wait0();
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  for (int i = 0; i < 64; ++i)
+    y[(warp * 16 + lane / 4 + (i % 4) / 2 * 8) * 128 + i / 4 * 8 + lane % 4 * 2 + i % 2] = d[i];
+})",
+                           192, 32, 64 * 128 + 1, 128, 8192 + 16384 + 64, {32, 64}, {32, 128});
+  nncc::test::CudaHostEmulator host(exe);
+  ASSERT_EQ(host.error(), "");
+  host.setComputeCapability(90);
+  std::vector<float> x = randomFloats(192 * 32, 5);
+  auto got = host.run("f", {Tensor::of<float>({192, 32}, x)}, {});
+  ASSERT_TRUE(got.ok()) << got.error();
+  const float *y = (*got)[0].data<float>();
+  EXPECT_EQ(y[64 * 128], 1.0f);
+  auto tf32 = [](float f) {
+    unsigned u;
+    std::memcpy(&u, &f, 4);
+    u &= 0xffffe000u;
+    std::memcpy(&f, &u, 4);
+    return f;
+  };
+  for (int r = 0; r < 64; ++r)
+    for (int c = 0; c < 128; ++c) {
+      double s = 1;
+      for (int k = 0; k < 32; ++k)
+        s += double(tf32(x[r * 32 + k])) * tf32(x[(64 + c) * 32 + k]);
+      EXPECT_NEAR(y[r * 128 + c], s, 2e-5 * (1 + std::abs(s))) << r << ", " << c;
+    }
+}
+
+// A phase that never completes (an mbarrier of 64 arrivals, 32 threads)
+// fails the launch instead of hanging.
+TEST(CudaHostEmulator, AnMbarrierThatNeverCompletesFailsTheLaunch) {
+  auto exe = hopperProgram(R"(
+extern "C" __global__ void k(const nncc_args, const __grid_constant__ nncc_tensor_map,
+                             const __grid_constant__ nncc_tensor_map) {
+  unsigned long long *bar = (unsigned long long *)nncc_dynamic_shared();
+  if (threadIdx.x == 0)
+    nncc_mbar_init(bar, 64);
+  __syncthreads();
+  nncc_mbar_arrive(bar);
+  nncc_mbar_wait(bar, 0);
+})",
+                           1, 4, 1, 32, 64, {4, 1}, {4, 1});
+  nncc::test::CudaHostEmulator host(exe);
+  ASSERT_EQ(host.error(), "");
+  host.setComputeCapability(90);
+  auto got = host.run("f", {Tensor::of<float>({1, 4}, {1, 2, 3, 4})}, {});
+  ASSERT_FALSE(got.ok());
+  EXPECT_THAT(got.error(), HasSubstr("kernel 'k': block (0, 0): 32 of its 32 threads wait at a "
+                                     "barrier that the others never reach (thread 0 at an "
+                                     "mbarrier)"));
+}
+
 } // namespace

@@ -51,7 +51,8 @@ int main(int argc, char **argv) {
   compile
       ->add_option("--cuda-arch", compileArgs.cudaArch,
                    "the CUDA target's compute capability: PTX for compute_ARCH, CUBIN "
-                   "for sm_ARCH")
+                   "for sm_ARCH; 90a: also sm_90a's TMA and wgmma product kernels with "
+                   "--cuda-precision=tf32|bf16")
       ->capture_default_str();
   compile
       ->add_option("--cuda-precision", compileArgs.cudaPrecision,
