@@ -82,18 +82,25 @@ if grep -q -- --cuda-precision <<< "$help"; then
 else
   info+=("TF32: not measured: this nncc compile has no --cuda-precision")
 fi
+# The tensor-core models for sm_90a where nncc has its TMA and wgmma
+# kernels (an H100 or H200 runs them; fp32 stays as it is).
+tensor=()
+if grep -q -- '90a' <<< "$help"; then
+  tensor=(--cuda-arch=90a)
+  info+=("TF32 models compiled with --cuda-arch=90a (TMA + wgmma products)")
+fi
 "$bin/nncc" compile "$out/models/mlp.pbtxt" --target=cuda "${precision[@]}" -o "$out/models/mlp.cuda.nnx"
 "$bin/nncc" compile "$out/models/big_mlp.pbtxt" --target=cuda "${precision[@]}" -o "$out/models/big_mlp.cuda.nnx"
 if [ ${#precision[@]} -gt 0 ]; then
   "$bin/nncc" compile "$out/models/big_mlp.pbtxt" --target=cuda --cuda-precision=tf32 \
-    -o "$out/models/big_mlp.tf32.cuda.nnx"
+    "${tensor[@]}" -o "$out/models/big_mlp.tf32.cuda.nnx"
 fi
 # E7, the CNN chapter's network (examples/e7_cnn), in fp32 and TF32.
 "$bin/e7_cnn" --write-model "$out/models/cnn.pbtxt" > /dev/null
 "$bin/nncc" compile "$out/models/cnn.pbtxt" --target=cuda "${precision[@]}" -o "$out/models/cnn.cuda.nnx"
 if [ ${#precision[@]} -gt 0 ]; then
   "$bin/nncc" compile "$out/models/cnn.pbtxt" --target=cuda --cuda-precision=tf32 \
-    -o "$out/models/cnn.tf32.cuda.nnx"
+    "${tensor[@]}" -o "$out/models/cnn.tf32.cuda.nnx"
 fi
 rm "$out"/models/*.pbtxt
 cp "$bin/nncc-gpu-bench" bench/gpu/gpu-bench.sh bench/gpu/gpu_bench_table.py "$out/"

@@ -187,9 +187,9 @@ Expected<std::unique_ptr<CudaModule>> CudaModule::load(const exe::CudaProgram &p
     return s;
   std::unique_ptr<CudaModule> m(new CudaModule());
   std::string sm = "sm_" + std::to_string(d.major) + std::to_string(d.minor);
-  // The CUBIN where it was built for this GPU, the PTX (JIT-compiled by the
-  // driver) otherwise.
-  bool cubin = !program.cubin().empty() && program.sm() == sm;
+  // The CUBIN where it was built for this GPU (sm_90a's for an sm_90), the
+  // PTX (JIT-compiled by the driver) otherwise.
+  bool cubin = !program.cubin().empty() && (program.sm() == sm || program.sm() == sm + "a");
   const std::string &image = cubin ? program.cubin() : program.ptx();
   if (image.empty())
     return Status::error(name + ": the executable has no CUBIN for " + sm + " and no PTX");
