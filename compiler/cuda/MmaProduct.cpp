@@ -28,11 +28,13 @@ constexpr int kSharedBytes = 48 * 1024;
 /// contraction along a row, padded by 4 floats so ldmatrix's eight 16-byte
 /// rows fall on distinct banks) or MN-major (A^T, B: padded by 8 floats, so
 /// the fragments' scalar loads, 4 k by 8 rows a warp, are on distinct
-/// banks). Operands read through a loader (a convolution's windows) are
-/// staged through registers into K-major slices. TF32 and BF16 are rounded
-/// as the fragments are loaded (cvt.rna.tf32.f32, cvt.rn.bf16x2.f32): BF16
-/// operands are fp32 in memory, and converting them on the way into shared
-/// memory would need the registers' round trip cp.async avoids.
+/// banks; the 128x128 tiles swizzle instead of padding, which makes room
+/// for a third stage: swizzled()). Operands read through a loader (a
+/// convolution's windows) are staged through registers into K-major
+/// slices. TF32 and BF16 are rounded as the fragments are loaded
+/// (cvt.rna.tf32.f32, cvt.rn.bf16x2.f32): BF16 operands are fp32 in memory,
+/// and converting them on the way into shared memory would need the
+/// registers' round trip cp.async avoids.
 ///
 /// Fragments: ldmatrix.x4 of four 8x4 fp32 blocks (8x8 of b16 each) of a
 /// K-major slice gives lane l the element (l/4, l%4) of each: exactly the
@@ -81,25 +83,43 @@ struct Mma {
       s.kMajor = true;
     return s;
   }
-  int bytes(const Side &x) const {
+  /// Bytes of a side's slice: padded, or swizzled (no padding) where the
+  /// padded slices leave room for fewer than 3 stages (the 128x128 tiles).
+  int bytes(const Side &x, bool swizzle) const {
+    if (swizzle)
+      return 4 * x.width * bk;
     return 4 * (x.kMajor ? x.width * (bk + 4) : bk * (x.width + 8));
   }
   int partialBytes() const { return t.splits > 1 ? 4 * (t.splits - 1) * t.bm * t.bn : 0; }
-  /// As many stages (up to 3) as static shared memory holds.
-  int stages() const {
-    int perStage = bytes(side(true)) + bytes(side(false));
-    return std::max(2, std::min(3, (kSharedBytes - partialBytes()) / perStage));
+  int stagesFor(bool swizzle) const {
+    int perStage = bytes(side(true), swizzle) + bytes(side(false), swizzle);
+    return std::min(3, (kSharedBytes - partialBytes()) / perStage);
   }
+  /// A K-major slice swizzles its 16-byte chunks (4 a row of 16 floats) by
+  /// row / 2, so ldmatrix's 8 rows hit 8 distinct 16-byte bank groups; an
+  /// MN-major one (rows of 32 floats or more) its chunks by 2 (k % 4), so the
+  /// fragments' scalar loads (k t, t + 4 by 8 columns) hit 32 distinct banks.
+  bool swizzled() const {
+    auto can = [&](const Side &x) { return x.kMajor ? bk == 16 : x.width % 32 == 0; };
+    return stagesFor(false) < 3 && can(side(true)) && can(side(false)) && stagesFor(true) >= 3;
+  }
+  /// As many stages (up to 3) as static shared memory holds.
+  int stages() const { return std::max(2, stagesFor(swizzled())); }
   std::string declare(const Side &x) const {
-    std::string dims = x.kMajor ? "[" + str(x.width) + "][" + str(bk + 4) + "]"
-                                : "[" + str(bk) + "][" + str(x.width + 8) + "]";
+    bool swz = swizzled();
+    std::string dims = x.kMajor ? "[" + str(x.width) + "][" + str(bk + (swz ? 0 : 4)) + "]"
+                                : "[" + str(bk) + "][" + str(x.width + (swz ? 0 : 8)) + "]";
     return "  __shared__ __align__(16) float " + x.S + "[" + str(stages()) + "]" + dims + ";\n";
   }
   /// The element (o, k) of a side's slice in stage `st`.
-  static std::string at(const Side &x, const std::string &st, const std::string &o,
-                        const std::string &k) {
-    return x.kMajor ? x.S + "[" + st + "][" + o + "][" + k + "]"
-                    : x.S + "[" + st + "][" + k + "][" + o + "]";
+  std::string at(const Side &x, const std::string &st, const std::string &o,
+                 const std::string &k) const {
+    bool swz = swizzled();
+    if (x.kMajor)
+      return x.S + "[" + st + "][" + o + "][" +
+             (swz ? "(" + k + ") ^ ((((" + o + ") >> 1) & 3) << 2)" : k) + "]";
+    return x.S + "[" + st + "][" + k + "][" + (swz ? "(" + o + ") ^ (((" + k + ") & 3) << 3)" : o) +
+           "]";
   }
   static std::string loop(int n, const std::string &body) {
     return "#pragma unroll\n    for (int l = 0; l < " + str(n) + "; ++l) {\n" + body + "    }\n";
@@ -208,31 +228,30 @@ struct Mma {
     std::string s;
     Side a = side(true), b = side(false);
     s += "  auto fragA = [&](const int st, const int r0, const int kb, unsigned (&x)[4]) {\n";
+    auto load = [&](const Side &x, int r, const std::string &o, const std::string &k) {
+      return "    x[" + str(r) + "] = __float_as_uint(" + at(x, "st", o, k) + ");\n";
+    };
     if (a.kMajor) {
-      s += "    nncc_ldmatrix_x4(x, &As[st][r0 + (lane & 7) + ((lane >> 3) & 1) * 8][kb + (lane "
-           ">> 4) * 4]);\n";
+      s += "    nncc_ldmatrix_x4(x, &" +
+           at(a, "st", "r0 + (lane & 7) + ((lane >> 3) & 1) * 8", "kb + (lane >> 4) * 4") + ");\n";
     } else {
-      s += "    x[0] = __float_as_uint(As[st][kb + t][r0 + g]);\n";
-      s += "    x[1] = __float_as_uint(As[st][kb + t][r0 + g + 8]);\n";
-      s += "    x[2] = __float_as_uint(As[st][kb + t + 4][r0 + g]);\n";
-      s += "    x[3] = __float_as_uint(As[st][kb + t + 4][r0 + g + 8]);\n";
+      s += load(a, 0, "r0 + g", "kb + t") + load(a, 1, "r0 + g + 8", "kb + t") +
+           load(a, 2, "r0 + g", "kb + t + 4") + load(a, 3, "r0 + g + 8", "kb + t + 4");
     }
     s += "  };\n";
     bool pairs = fn % 2 == 0;
     s += "  auto fragB = [&](const int st, const int c0, const int kb, unsigned (&x)[" +
          str(pairs ? 4 : 2) + "]) {\n";
     if (b.kMajor && pairs) {
-      s += "    nncc_ldmatrix_x4(x, &Bs[st][c0 + (lane & 7) + (lane >> 4) * 8][kb + ((lane >> 3) "
-           "& 1) * 4]);\n";
+      s += "    nncc_ldmatrix_x4(x, &" +
+           at(b, "st", "c0 + (lane & 7) + (lane >> 4) * 8", "kb + ((lane >> 3) & 1) * 4") + ");\n";
     } else if (b.kMajor) {
-      s += "    nncc_ldmatrix_x2(x, &Bs[st][c0 + (lane & 7)][kb + ((lane >> 3) & 1) * 4]);\n";
+      s += "    nncc_ldmatrix_x2(x, &" +
+           at(b, "st", "c0 + (lane & 7)", "kb + ((lane >> 3) & 1) * 4") + ");\n";
     } else {
-      s += "    x[0] = __float_as_uint(Bs[st][kb + t][c0 + g]);\n";
-      s += "    x[1] = __float_as_uint(Bs[st][kb + t + 4][c0 + g]);\n";
-      if (pairs) {
-        s += "    x[2] = __float_as_uint(Bs[st][kb + t][c0 + g + 8]);\n";
-        s += "    x[3] = __float_as_uint(Bs[st][kb + t + 4][c0 + g + 8]);\n";
-      }
+      s += load(b, 0, "c0 + g", "kb + t") + load(b, 1, "c0 + g", "kb + t + 4");
+      if (pairs)
+        s += load(b, 2, "c0 + g + 8", "kb + t") + load(b, 3, "c0 + g + 8", "kb + t + 4");
     }
     s += "  };\n";
     return s;
