@@ -117,6 +117,9 @@ static __device__ __forceinline__ void nncc_wgmma_commit() {
 static __device__ __forceinline__ void nncc_wgmma_wait0() {
   asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
 }
+static __device__ __forceinline__ void nncc_wgmma_wait1() {
+  asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
+}
 // The producer warpgroup gives registers to the consumers.
 static __device__ __forceinline__ void nncc_setmaxnreg_producer() {
   asm volatile("setmaxnreg.dec.sync.aligned.u32 40;");
@@ -257,7 +260,7 @@ std::string KernelWriter::wgmmaKernels(Value result, Operation *product, const s
        "  // j * 4 + h * 2 + e at row warp * 16 + lane / 4 + h * 8, column j * 8 +\n"
        "  // (lane % 4) * 2 + e.\n";
   s += "  const int t = threadIdx.x - 128, group = t / 128, warp = t % 128 / 32, lane = t % 32;\n";
-  s += "  int s = 0;\n  unsigned phase = 0;\n  float acc[64];\n";
+  s += "  int s = 0, last = 0;\n  unsigned phase = 0;\n  float acc[64];\n";
   s += "  for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {\n";
   s += "    const long long row0 = tile % tilesM * " + str(kTile) + ", col0 = tile / tilesM * " +
        str(kTile) + ";\n";
@@ -271,11 +274,19 @@ std::string KernelWriter::wgmmaKernels(Value result, Operation *product, const s
   s += std::string("        ") +
        (w.bf16 ? "nncc_wgmma_m64n128k16_bf16" : "nncc_wgmma_m64n128k8_tf32") +
        "(acc, nncc_wgmma_desc(As + k * 32), nncc_wgmma_desc(Bs + k * 32));\n";
-  s += "      nncc_wgmma_commit();\n      nncc_wgmma_wait0();\n";
-  s += "      __syncwarp(); // the warp's products done: the stage is free\n";
-  s += "      if (lane == 0)\n        nncc_mbar_arrive(&empty[s]);\n";
+  // One slice's products in flight while the next one's are issued; a
+  // slice's stage is free once its products are done (the warp's lanes
+  // all past the wait).
+  s += "      nncc_wgmma_commit();\n";
+  s += "      nncc_wgmma_wait1(); // the previous slice's products done\n";
+  s += "      if (kb > 0) {\n        __syncwarp();\n        if (lane == 0)\n"
+       "          nncc_mbar_arrive(&empty[last]);\n      }\n";
+  s += "      last = s;\n";
   s += "      if (++s == " + stages + ") {\n        s = 0;\n        phase ^= 1;\n      }\n";
   s += "    }\n";
+  s += "    nncc_wgmma_wait0();\n";
+  s += "    if (slices > 0) {\n      __syncwarp();\n      if (lane == 0)\n"
+       "        nncc_mbar_arrive(&empty[last]);\n    }\n";
   s += "#pragma unroll\n    for (int j = 0; j < 16; ++j)\n";
   s += "#pragma unroll\n      for (int h = 0; h < 2; ++h)\n";
   s += "#pragma unroll\n        for (int e = 0; e < 2; ++e) {\n";

@@ -447,6 +447,7 @@ static inline void nncc_mbar_wait(unsigned long long *bar, unsigned parity) {
     nncc_switch(&nncc_running->context, &nncc_scheduler);
   }
 }
+static const char *nncc_tma_overwrites(unsigned from, unsigned to);
 static inline void nncc_tma_load_2d(void *to, const nncc_tensor_map *map, int x, int y,
                                     unsigned long long *bar) {
   nncc_tma_copy c;
@@ -458,6 +459,10 @@ static inline void nncc_tma_load_2d(void *to, const nncc_tensor_map *map, int x,
   nncc_mbar(bar);
   if (nncc_tma_count == 256)
     nncc_fail("more than 256 TMA copies in flight");
+  // A stage released before the products reading it were done: on the
+  // GPU the copy would race with them.
+  if (const char *race = nncc_tma_overwrites(nncc_smem(to), nncc_smem(to) + nncc_tma_bytes(c)))
+    nncc_fail(race);
   c.to = (unsigned char *)to;
   c.x = x;
   c.y = y;
@@ -541,14 +546,44 @@ static inline void nncc_wgmma_m64n128k16_bf16(float (&d)[64], unsigned long long
 }
 static inline void nncc_wgmma_fence() {}
 static inline void nncc_wgmma_commit() { ++nncc_wgmma[threadIdx.x].committed; }
-static inline void nncc_wgmma_wait0() {
+// wgmma.wait_group n: every committed group but the newest n lands, in
+// order (operations not committed yet stay).
+static inline void nncc_wgmma_wait(unsigned n) {
   nncc_wgmma_queue &q = nncc_wgmma[threadIdx.x];
-  for (unsigned i = 0; i < q.count; ++i) {
-    if (q.ops[i].group >= q.committed)
-      nncc_fail("wgmma.wait_group with operations never committed");
-    nncc_wgmma_land(q.ops[i]);
+  unsigned kept = 0;
+  for (unsigned i = 0; i < q.count; ++i)
+    if (q.ops[i].group + n < q.committed)
+      nncc_wgmma_land(q.ops[i]);
+    else
+      q.ops[kept++] = q.ops[i];
+  q.count = kept;
+}
+static inline void nncc_wgmma_wait0() { nncc_wgmma_wait(0); }
+static inline void nncc_wgmma_wait1() { nncc_wgmma_wait(1); }
+// Whether a wgmma operation in flight reads shared bytes [from, to): its
+// A's 64 rows or B's 128 rows of 8-row atoms from its descriptors' starts.
+static bool nncc_wgmma_reads(const nncc_wgmma_op &op, unsigned from, unsigned to) {
+  for (int m = 0; m < 2; ++m) {
+    const unsigned long long desc = m ? op.b : op.a;
+    const unsigned start = ((unsigned)(desc & 0x3fff) << 4) & ~127u;
+    const unsigned end = start + (m ? 16 : 8) * ((unsigned)((desc >> 32) & 0x3fff) << 4);
+    if (start < to && from < end)
+      return true;
   }
-  q.count = 0;
+  return false;
+}
+static const char *nncc_tma_overwrites(unsigned from, unsigned to) {
+  for (unsigned t = 0; t < blockDim.x; ++t)
+    for (unsigned i = 0; i < nncc_wgmma[t].count; ++i)
+      if (nncc_wgmma_reads(nncc_wgmma[t].ops[i], from, to)) {
+        static char error[160];
+        snprintf(error, sizeof error,
+                 "a TMA copy into shared memory that thread %u's wgmma operations in flight "
+                 "still read (its stage freed before wgmma.wait_group)",
+                 t);
+        return error;
+      }
+  return 0;
 }
 static inline void nncc_setmaxnreg_producer() {}
 static inline void nncc_setmaxnreg_consumer() {}
