@@ -199,12 +199,30 @@ std::string KernelWriter::wgmmaKernels(Value result, Operation *product, const s
     prepasses += "  const long long R = " + rows + ", K = " + depth + ", Kp = (K + " +
                  std::to_string(o.rowAlign - 1) + ") / " + std::to_string(o.rowAlign) + " * " +
                  std::to_string(o.rowAlign) + ";\n";
-    prepasses += "  for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < R * "
-                 "Kp;\n       e += (long long)blockDim.x * gridDim.x) {\n";
-    prepasses += "    const long long r = e / Kp, k = e % Kp;\n";
-    prepasses += std::string("    out[e] = ") + (w.bf16 ? "nncc_round_bf16" : "nncc_round_tf32") +
-                 "(k < K ? in[" + (kMajor ? "r * K + k" : "k * R + r") + "] : 0.0f);\n";
-    prepasses += "  }\n}\n";
+    std::string round = w.bf16 ? "nncc_round_bf16" : "nncc_round_tf32";
+    if (kMajor) { // rows as they are: element by element
+      prepasses += "  for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < R * "
+                   "Kp;\n       e += (long long)blockDim.x * gridDim.x) {\n";
+      prepasses += "    const long long r = e / Kp, k = e % Kp;\n";
+      prepasses += "    out[e] = " + round + "(k < K ? in[r * K + k] : 0.0f);\n";
+      prepasses += "  }\n}\n";
+      return;
+    }
+    // Transposed through 32x32 tiles in shared memory: read along the
+    // operand's rows, written along its contraction (both coalesced).
+    prepasses += "  __shared__ float tile[32][33];\n";
+    prepasses += "  const long long tilesR = (R + 31) / 32, tiles = tilesR * ((Kp + 31) / 32);\n";
+    prepasses += "  for (long long t = blockIdx.x; t < tiles; t += gridDim.x) {\n";
+    prepasses += "    const long long r0 = t % tilesR * 32, k0 = t / tilesR * 32;\n";
+    prepasses += "    for (int i = threadIdx.x; i < 1024; i += blockDim.x) {\n";
+    prepasses += "      const long long k = k0 + i / 32, r = r0 + i % 32;\n";
+    prepasses += "      tile[i / 32][i % 32] = k < K && r < R ? in[k * R + r] : 0.0f;\n    }\n";
+    prepasses += "    __syncthreads();\n";
+    prepasses += "    for (int i = threadIdx.x; i < 1024; i += blockDim.x) {\n";
+    prepasses += "      const long long r = r0 + i / 32, k = k0 + i % 32;\n";
+    prepasses += "      if (r < R && k < Kp)\n";
+    prepasses += "        out[r * Kp + k] = " + round + "(tile[i % 32][i / 32]);\n    }\n";
+    prepasses += "    __syncthreads();\n  }\n}\n";
   };
   operand(lhs, !ta, "_pa", w.a);
   operand(rhs, tb, "_pb", w.b);
