@@ -88,21 +88,20 @@ struct Staging {
                                          : loadB + "(gk, gc)") +
                           " : (" + T + ")0;\n");
   }
-  /// Stores the registers into As and Bs, each element through `round`.
-  std::string store(const std::string &round) const {
-    auto r = [&](const std::string &x) { return round.empty() ? x : round + "(" + x + ")"; };
+  /// Stores the registers into As and Bs.
+  std::string store() const {
     const std::string e = "(threadIdx.x + l * 256)";
-    return perElement(loadsA(), slotA(e), "      As[kk][r] = " + r("ra[l]") + ";\n") +
-           perElement(loadsB(), slotB(e), "      Bs[kk][c] = " + r("rb[l]") + ";\n");
+    return perElement(loadsA(), slotA(e), "      As[kk][r] = ra[l];\n") +
+           perElement(loadsB(), slotB(e), "      Bs[kk][c] = rb[l];\n");
   }
   /// The main loop's head: the staged slice stored, the block met, the
   /// next slice's loads issued before this one is multiplied.
-  std::string loopHead(const std::string &round) const {
+  std::string loopHead() const {
     std::string d = std::to_string(depth);
     std::string l = "  {\n" + load(kBegin()) + "  }\n";
     l += "  for (long long k0 = " + (slab ? kBegin() : "0") + "; k0 < " + kEnd() + "; k0 += " + d +
          ") {\n";
-    l += store(round);
+    l += store();
     l += "    __syncthreads();\n";
     l +=
         "    if (k0 + " + d + " < " + kEnd() + ") { // the next slice, while this one multiplies\n";
@@ -246,7 +245,7 @@ std::string KernelWriter::tiledProductFma(const Tiling &t, const std::string &T,
   s += "#pragma unroll\n  for (int i = 0; i < " + str(t.tm) + "; ++i)\n";
   s += "#pragma unroll\n    for (int j = 0; j < " + str(t.tn) + "; ++j)\n";
   s += "      acc[i][j] = (" + T + ")0;\n";
-  s += stage.loopHead("");
+  s += stage.loopHead();
   s += "#pragma unroll\n    for (int k = 0; k < " + str(t.bk) + "; ++k) {\n";
   s += "      const int kk = split * " + str(t.bk) + " + k;\n";
   s += "      " + T + " x[" + str(t.tm) + "], y[" + str(t.tn) + "];\n";
