@@ -39,6 +39,32 @@ Expected<int64_t> runSize(const exe::CudaProgram &program, const exe::CudaSignat
   return n < 0 ? 1 : n;
 }
 
+/// Whether a plan launches `launch`'s sm_90a kernel (on a device that runs
+/// it) for a run of size n: a tensor map for every operand (none empty), and
+/// tiles for half the multiprocessors or more (fewer leave most of the
+/// device idle, where the smaller tiles of `tilings` spread wider).
+bool wgmmaTaken(const exe::CudaProgram &program, const exe::CudaLaunch &launch, int64_t n,
+                unsigned multiprocessors) {
+  if (!launch.has_wgmma())
+    return false;
+  const exe::CudaWgmmaKernel &k = launch.wgmma();
+  for (const exe::CudaTensorMap &m : k.maps())
+    for (int64_t d : m.dims())
+      if (d == 0 || (d < 0 && n == 0))
+        return false;
+  unsigned out = launch.args_size() ? launch.args(launch.args_size() - 1) : ~0u;
+  if (out >= static_cast<unsigned>(program.buffers_size()) || !k.tile_m() || !k.tile_n())
+    return true; // malformed: wgmmaStep says how
+  Shape shape;
+  bufferBytes(program.buffers(out), n, shape);
+  if (shape.size() < 2)
+    return true;
+  int64_t rows = numElements(shape) / std::max<int64_t>(shape.back(), 1);
+  int64_t tiles =
+      (rows + k.tile_m() - 1) / k.tile_m() * ((shape.back() + k.tile_n() - 1) / k.tile_n());
+  return tiles > 0 && 2 * tiles >= multiprocessors;
+}
+
 } // namespace
 
 const exe::CudaSignature *findSignature(const exe::CudaProgram &program, const std::string &name) {
@@ -232,8 +258,6 @@ Status PlanRunner::wgmmaStep(Entry &e, const exe::CudaWgmmaKernel &k, const Shap
                            std::to_string(m.dims_size()) + " (2 only)");
     for (int i = 0; i < 2; ++i) {
       int64_t d = m.dims(i) >= 0 ? m.dims(i) : -m.dims(i) * e.n;
-      if (d == 0) // an empty operand: TMA has no such map; the tiles do it
-        return Status();
       spec.dims[i] = static_cast<uint64_t>(d);
       spec.box[i] = m.box(i);
     }
@@ -263,8 +287,6 @@ Status PlanRunner::wgmmaStep(Entry &e, const exe::CudaWgmmaKernel &k, const Shap
   int64_t rows = numElements(shape) / std::max<int64_t>(shape.back(), 1);
   int64_t tiles =
       (rows + k.tile_m() - 1) / k.tile_m() * ((shape.back() + k.tile_n() - 1) / k.tile_n());
-  if (tiles == 0)
-    return Status(); // nothing to multiply: the tiles' kernel writes nothing either
   step.kernel = &k.kernel();
   step.maps = maps;
   step.grid = Grid{};
@@ -310,7 +332,8 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
     use(*p);
     use(*staged);
   }
-  for (const exe::CudaLaunch &launch : sig->launches()) {
+  for (int at = 0; at < sig->launches_size(); ++at) {
+    const exe::CudaLaunch &launch = sig->launches(at);
     if (!launch.collective().empty()) { // a bucket's buffers, then the results'
       if (launch.collective() != "all_reduce_sum" && launch.collective() != "all_reduce_mean")
         return Status::error("unknown collective '" + launch.collective() + "'");
@@ -342,8 +365,15 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
       return Status::error("kernel '" + launch.kernel() + "' has " +
                            std::to_string(launch.args_size()) + " arguments (1 to " +
                            std::to_string(abi::kMaxKernelArgs) + ")");
-    if (launch.for_wgmma() && !wgmma)
-      continue; // the pre-pass of a kernel this device does not run
+    // sm_90a's kernel where the device runs it and it has the tiles to;
+    // its pre-passes (before it) only then.
+    int product = at;
+    while (product + 1 < sig->launches_size() && sig->launches(product).for_wgmma())
+      ++product;
+    bool taken =
+        wgmma && wgmmaTaken(program_, sig->launches(product), e.n, backend_.multiprocessors());
+    if (launch.for_wgmma() && !taken)
+      continue;
     Work step{Work::Launch};
     step.kernel = &launch.kernel();
     step.args.n = e.n;
@@ -360,7 +390,7 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
     if (!grid)
       return grid.status();
     step.grid = *grid;
-    if (wgmma && launch.has_wgmma())
+    if (taken && launch.has_wgmma())
       if (Status s = wgmmaStep(e, launch.wgmma(), shape, caller, step, use); !s.ok())
         return s;
     plan.steps.push_back(step);

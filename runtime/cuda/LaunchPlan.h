@@ -276,8 +276,8 @@ private:
   Status execute(Entry &e, const Plan &plan);
 
   Expected<void *> bufferOf(Entry &e, unsigned id, const std::map<unsigned, void *> &variables);
-  /// `step` made a launch of sm_90a's kernel `k` (its tensor maps, a
-  /// persistent grid) unless an operand is empty (then it stays the tiles').
+  /// `step` made a launch of sm_90a's kernel `k`: its tensor maps, a
+  /// persistent grid.
   Status wgmmaStep(Entry &e, const exe::CudaWgmmaKernel &k, const Shape &shape,
                    const std::map<unsigned, void *> &caller, Work &step,
                    const std::function<void(void *)> &use);

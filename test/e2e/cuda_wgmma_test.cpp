@@ -123,8 +123,8 @@ TEST(CudaWgmma, Tf32ProductsGiveTheCpuResultsWithTails) { checkProducts(Precisio
 
 TEST(CudaWgmma, Bf16ProductsGiveTheCpuResultsWithTails) { checkProducts(Precision::BF16); }
 
-// Not an sm_90 (or not compiled for sm_90a): the tiles' kernels, no
-// pre-pass, the same results.
+// Not an sm_90 (or not compiled for sm_90a), or too few tiles for half the
+// multiprocessors: the tiles' kernels, no pre-pass, the same results.
 TEST(CudaWgmma, OtherDevicesRunTheTiles) {
   nncc::LoadedGraph graph = productGraph(70, 136);
   nncc::exe::Executable cuda = compileCuda(graph, Precision::TF32, false, "90a");
@@ -143,7 +143,13 @@ TEST(CudaWgmma, OtherDevicesRunTheTiles) {
   plain.setComputeCapability(90);
   ASSERT_TRUE(plain.run("run", feeds, {}).ok());
   EXPECT_EQ(plain.wgmmaLaunches(), 0u);
+  // An sm_90 whose multiprocessors the products' few 128x128 tiles (2, 2
+  // and 1) would leave mostly idle: the smaller tiles.
   host.setComputeCapability(90);
+  host.setMultiprocessors(5);
+  ASSERT_TRUE(host.run("run", feeds, {}).ok());
+  EXPECT_EQ(host.wgmmaLaunches(), 0u);
+  host.setMultiprocessors(2);
   auto wgmma = host.run("run", feeds, {});
   ASSERT_TRUE(wgmma.ok()) << wgmma.error();
   EXPECT_EQ(host.wgmmaLaunches(), 3u);
