@@ -52,8 +52,9 @@ struct Mma {
   const ProductOperands &o;
   bool slab;
   int kstep = bf16 ? 16 : 8;
-  /// A slice's depth: 16 for the big tiles, a step per split otherwise.
-  int bk = t.splits > 1 ? t.splits *kstep : 16;
+  /// A slice's depth: 16 for the 128x128 tiles, 32 for 64x64 (both 3
+  /// stages, swizzled, in 48 KiB), a step per split otherwise.
+  int bk = t.splits > 1 ? t.splits *kstep : t.bm >= 128 ? 16 : 32;
   int fm = t.bm / t.wm / 16, fn = t.bn / t.wn / 8;
 
   std::string kBegin() const { return slab ? "kBegin" : "0LL"; }
@@ -95,12 +96,13 @@ struct Mma {
     int perStage = bytes(side(true), swizzle) + bytes(side(false), swizzle);
     return std::min(3, (kSharedBytes - partialBytes()) / perStage);
   }
-  /// A K-major slice swizzles its 16-byte chunks (4 a row of 16 floats) by
-  /// row / 2, so ldmatrix's 8 rows hit 8 distinct 16-byte bank groups; an
-  /// MN-major one (rows of 32 floats or more) its chunks by 2 (k % 4), so the
-  /// fragments' scalar loads (k t, t + 4 by 8 columns) hit 32 distinct banks.
+  /// A K-major slice swizzles its 16-byte chunks by row / 2 (rows of 16
+  /// floats, 4 chunks) or by row (32 floats, 8 chunks), so ldmatrix's 8 rows
+  /// hit 8 distinct 16-byte bank groups; an MN-major one (rows of 32 floats
+  /// or more) its chunks by 2 (k % 4), so the fragments' scalar loads (k t,
+  /// t + 4 by 8 columns) hit 32 distinct banks.
   bool swizzled() const {
-    auto can = [&](const Side &x) { return x.kMajor ? bk == 16 : x.width % 32 == 0; };
+    auto can = [&](const Side &x) { return x.kMajor ? bk == 16 || bk == 32 : x.width % 32 == 0; };
     return stagesFor(false) < 3 && can(side(true)) && can(side(false)) && stagesFor(true) >= 3;
   }
   /// As many stages (up to 3) as static shared memory holds.
@@ -117,7 +119,10 @@ struct Mma {
     bool swz = swizzled();
     if (x.kMajor)
       return x.S + "[" + st + "][" + o + "][" +
-             (swz ? "(" + k + ") ^ ((((" + o + ") >> 1) & 3) << 2)" : k) + "]";
+             (!swz       ? k
+              : bk == 16 ? "(" + k + ") ^ ((((" + o + ") >> 1) & 3) << 2)"
+                         : "(" + k + ") ^ (((" + o + ") & 7) << 2)") +
+             "]";
     return x.S + "[" + st + "][" + k + "][" + (swz ? "(" + o + ") ^ (((" + k + ") & 3) << 3)" : o) +
            "]";
   }
