@@ -303,12 +303,10 @@ private:
       }
       // sm_90a's kernel: its operands' pre-passes first, each into a
       // scratch buffer of its own.
-      exe::CudaWgmmaKernel wgmma;
-      if (shape.wgmma)
-        wgmma = addWgmma(sig, *shape.wgmma, args);
+      std::vector<exe::CudaWgmmaKernel> wgmma = addWgmma(sig, shape.wgmma, args);
       exe::CudaLaunch &l = *sig.add_launches();
-      if (shape.wgmma)
-        *l.mutable_wgmma() = std::move(wgmma);
+      for (exe::CudaWgmmaKernel &k : wgmma)
+        *l.add_wgmma() = std::move(k);
       l.set_kernel(shape.tilings.empty() ? (shape.splitRows ? shape.reduce : kernel)
                                          : shape.tilings.front().kernel);
       l.set_tile(shape.tile);
@@ -339,48 +337,63 @@ private:
     return success();
   }
 
-  /// The launches of a wgmma kernel's pre-passes, and the kernel's record
-  /// (its tensor maps: an operand's input buffer where it is read as it is,
-  /// else its scratch); `args` are the product kernel's buffers.
-  exe::CudaWgmmaKernel addWgmma(exe::CudaSignature &sig, const WgmmaShape &w,
-                                const std::vector<unsigned> &args) {
-    exe::CudaWgmmaKernel k;
-    k.set_kernel(w.kernel);
-    k.set_threads(w.threads);
-    k.set_shared_bytes(w.sharedBytes);
-    k.set_tile_m(w.tileM);
-    k.set_tile_n(w.tileN);
-    for (const WgmmaShape::Operand *o : {&w.a, &w.b}) {
-      unsigned input = args[o->input];
+  /// The launches of the wgmma kernels' pre-passes (the same for each of
+  /// them), and the kernels' records (their tensor maps: an operand's input
+  /// buffer where it is read as it is, else its scratch); `args` are the
+  /// product kernel's buffers.
+  std::vector<exe::CudaWgmmaKernel> addWgmma(exe::CudaSignature &sig,
+                                             const std::vector<WgmmaShape> &shapes,
+                                             const std::vector<unsigned> &args) {
+    std::vector<exe::CudaWgmmaKernel> kernels;
+    if (shapes.empty())
+      return kernels;
+    const WgmmaShape &first = shapes.front();
+    struct Read {
+      unsigned buffer;
+      int64_t rows, depth;
+    } reads[2];
+    for (int i = 0; i < 2; ++i) {
+      const WgmmaShape::Operand &o = i ? first.b : first.a;
+      unsigned input = args[o.input];
       const exe::CudaBuffer &b = program_.buffers(input);
-      int64_t rows = b.dims(o->kMajor ? 0 : 1), depth = b.dims(o->kMajor ? 1 : 0);
-      unsigned read = input;
-      if (!o->prepass.empty()) {
+      Read r{input, b.dims(o.kMajor ? 0 : 1), b.dims(o.kMajor ? 1 : 0)};
+      if (!o.prepass.empty()) {
         exe::CudaBuffer &scratch = *program_.add_buffers();
         scratch.set_dtype(graph::F32);
-        scratch.add_dims(rows);
-        scratch.add_dims(depth);
-        scratch.set_element_bytes(w.bf16 ? 2 : 4);
-        scratch.set_row_align(o->rowAlign);
-        read = program_.buffers_size() - 1;
+        scratch.add_dims(r.rows);
+        scratch.add_dims(r.depth);
+        scratch.set_element_bytes(first.bf16 ? 2 : 4);
+        scratch.set_row_align(o.rowAlign);
+        r.buffer = program_.buffers_size() - 1;
         exe::CudaLaunch &pre = *sig.add_launches();
-        pre.set_kernel(o->prepass);
+        pre.set_kernel(o.prepass);
         pre.set_threads(256);
         pre.set_for_wgmma(true);
         pre.add_args(input);
-        pre.add_args(read);
+        pre.add_args(r.buffer);
       }
-      exe::CudaTensorMap &m = *k.add_maps();
-      m.set_buffer(read);
-      m.set_element(w.bf16 ? "bf16" : "f32");
-      m.add_dims(depth);
-      m.add_dims(rows);
-      m.set_row_align(o->rowAlign);
-      m.add_box(w.depth);
-      m.add_box(o == &w.a ? w.tileM : w.tileN);
-      m.set_swizzle(128);
+      reads[i] = r;
     }
-    return k;
+    for (const WgmmaShape &w : shapes) {
+      exe::CudaWgmmaKernel &k = kernels.emplace_back();
+      k.set_kernel(w.kernel);
+      k.set_threads(w.threads);
+      k.set_shared_bytes(w.sharedBytes);
+      k.set_tile_m(w.tileM);
+      k.set_tile_n(w.tileN);
+      for (int i = 0; i < 2; ++i) {
+        exe::CudaTensorMap &m = *k.add_maps();
+        m.set_buffer(reads[i].buffer);
+        m.set_element(w.bf16 ? "bf16" : "f32");
+        m.add_dims(reads[i].depth);
+        m.add_dims(reads[i].rows);
+        m.set_row_align((i ? w.b : w.a).rowAlign);
+        m.add_box(w.depth);
+        m.add_box(i ? w.tileN : w.tileM);
+        m.set_swizzle(128);
+      }
+    }
+    return kernels;
   }
 
   exe::CudaProgram &program_;

@@ -155,8 +155,8 @@ struct LaunchShape {
   /// the inputs, that buffer and writing the output. 0: no split.
   int64_t splitRows = 0;
   std::string reduce;
-  /// sm_90a's kernel of the product, where it has one.
-  std::optional<WgmmaShape> wgmma;
+  /// sm_90a's kernels of the product, where it has them: widest tiles first.
+  std::vector<WgmmaShape> wgmma;
 };
 
 class KernelWriter {
@@ -230,6 +230,9 @@ private:
   std::string wgmmaKernels(mlir::Value result, mlir::Operation *product, const std::string &sizes,
                            const std::string &epilogue, int64_t knownRows, int64_t knownCols,
                            LaunchShape &shape);
+  /// One of them, for the tiles `w` says.
+  std::string wgmmaKernel(mlir::Value result, const WgmmaShape &w, const std::string &sizes,
+                          const std::string &epilogue);
   /// A window product's operands (kWindowProductAttr: a convolution or
   /// its filter's gradient as a product of its windows): A the windows,
   /// B the filter or dy, each read through a lambda where it is no plain

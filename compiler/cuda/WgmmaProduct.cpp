@@ -3,12 +3,13 @@
 // warp-specialized kernels. A block of 384 threads is a producer
 // warpgroup, one thread of which copies slices of both operands into
 // shared memory by TMA (cp.async.bulk.tensor, 128-byte swizzled rows), and
-// two consumer warpgroups that multiply them by wgmma (m64n128, fp32
-// accumulators in registers), through a pipeline of kStages slices: a
+// two consumer warpgroups that multiply them by wgmma (m64n256 or m64n128,
+// fp32 accumulators in registers), through a pipeline of kStages slices: a
 // `full` mbarrier per stage that the copies complete (expect_tx), an
 // `empty` one that the consumers' warps arrive at once they are done with
 // it. Blocks are persistent: the grid is at most the device's
-// multiprocessors, each block looping over 128x128 output tiles, and the
+// multiprocessors, each block looping over 128x256 or 128x128 output tiles
+// (the runtime takes the wider where they fill the device), and the
 // epilogue runs on each thread's accumulators where wgmma leaves them.
 //
 // wgmma reads shared memory through descriptors: TF32 only K-major (it
@@ -30,30 +31,27 @@ using namespace mlir;
 namespace nncc::cuda {
 namespace {
 
-constexpr int kStages = 4, kTile = 128, kThreads = 384;
-/// One operand's slice in shared memory: 128 rows of 128 bytes.
-constexpr int kSliceBytes = kTile * 128;
+constexpr int kStages = 4, kTileM = 128, kThreads = 384;
+/// A slice of A in shared memory: 128 rows of 128 bytes.
+constexpr int kSliceBytes = kTileM * 128;
 
-/// The accumulator operand of a wgmma m64n128: 64 registers.
-std::string accumulatorList() {
+/// A wgmma m64nN's device function: N / 2 accumulator registers, the
+/// descriptors of A and B.
+std::string wgmmaFunction(const std::string &name, const std::string &shape,
+                          const std::string &immediates, int n) {
+  const int count = n / 2;
   std::string regs, operands;
-  for (int i = 0; i < 64; ++i) {
+  for (int i = 0; i < count; ++i) {
     regs += (i ? ", %" : "%") + std::to_string(i);
     operands += std::string(i ? ", " : "") + (i % 8 == 0 && i ? "\n      " : "") + "\"+f\"(d[" +
                 std::to_string(i) + "])";
   }
-  return "{" + regs + "}|" + operands;
-}
-
-std::string wgmmaFunction(const std::string &name, const std::string &shape,
-                          const std::string &immediates) {
-  std::string list = accumulatorList();
-  std::string regs = list.substr(0, list.find('|')), operands = list.substr(list.find('|') + 1);
-  return "static __device__ __forceinline__ void " + name +
-         "(float (&d)[64], unsigned long long a, unsigned long long b) {\n"
-         "  asm volatile(\"{\\n .reg .pred p;\\n setp.ne.b32 p, %66, 0;\\n"
-         " wgmma.mma_async.sync.aligned." +
-         shape + " " + regs + ", %64, %65, p, " + immediates + ";\\n}\\n\"\n    : " + operands +
+  auto at = [&](int k) { return "%" + std::to_string(count + k); };
+  return "static __device__ __forceinline__ void " + name + "(float (&d)[" + std::to_string(count) +
+         "], unsigned long long a, unsigned long long b) {\n"
+         "  asm volatile(\"{\\n .reg .pred p;\\n setp.ne.b32 p, " +
+         at(2) + ", 0;\\n wgmma.mma_async.sync.aligned." + shape + " {" + regs + "}, " + at(0) +
+         ", " + at(1) + ", p, " + immediates + ";\\n}\\n\"\n    : " + operands +
          "\n    : \"l\"(a), \"l\"(b), \"n\"(1));\n}\n";
 }
 
@@ -138,8 +136,13 @@ static __device__ __forceinline__ unsigned short nncc_round_bf16(float x) {
   return r;
 }
 )";
-  s += wgmmaFunction("nncc_wgmma_m64n128k8_tf32", "m64n128k8.f32.tf32.tf32", "1, 1");
-  s += wgmmaFunction("nncc_wgmma_m64n128k16_bf16", "m64n128k16.f32.bf16.bf16", "1, 1, 0, 0");
+  for (int n : {128, 256}) {
+    std::string N = std::to_string(n);
+    s += wgmmaFunction("nncc_wgmma_m64n" + N + "k8_tf32", "m64n" + N + "k8.f32.tf32.tf32", "1, 1",
+                       n);
+    s += wgmmaFunction("nncc_wgmma_m64n" + N + "k16_bf16", "m64n" + N + "k16.f32.bf16.bf16",
+                       "1, 1, 0, 0", n);
+  }
   s += R"(#endif
 // The descriptor of a K-major operand in shared memory at `p`, in 128-byte
 // swizzled rows (as TMA lands them), 8-row atoms 1024 bytes apart: start
@@ -166,13 +169,9 @@ std::string KernelWriter::wgmmaKernels(Value result, Operation *product, const s
   bool ta = isa<linalg::MatmulTransposeAOp>(product), tb = isa<linalg::MatmulTransposeBOp>(product);
   WgmmaShape w;
   w.bf16 = precision_ == Precision::BF16;
-  w.kernel = name_ + "_wg";
   w.threads = kThreads;
-  w.tileM = w.tileN = kTile;
+  w.tileM = kTileM;
   w.depth = w.bf16 ? 64 : 32; // a slice's row: 128 bytes
-  // The slices of both operands per stage, 1024 bytes to align them to the
-  // swizzle's atoms, the barriers.
-  w.sharedBytes = 2 * kStages * kSliceBytes + 1024 + 2 * 8 * kStages;
   std::string prepasses;
   auto operand = [&](Value v, bool kMajor, const char *suffix, WgmmaShape::Operand &o) {
     o.input = static_cast<unsigned>(llvm::find(inputs_, v) - inputs_.begin());
@@ -228,7 +227,30 @@ std::string KernelWriter::wgmmaKernels(Value result, Operation *product, const s
   operand(rhs, tb, "_pb", w.b);
 
   auto str = [](int v) { return std::to_string(v); };
+  std::string kernels;
+  // 128x256 tiles (each consumer warpgroup m64n256: 128 accumulators a
+  // thread) where the output has more than 128 columns, then 128x128.
+  for (int bn : {256, 128}) {
+    if (bn == 256 && knownCols >= 0 && knownCols <= 128)
+      continue;
+    WgmmaShape v = w;
+    v.tileN = bn;
+    v.kernel = name_ + "_wg" + str(bn);
+    // The slices of both operands per stage, 1024 bytes to align them to
+    // the swizzle's atoms, the barriers.
+    v.sharedBytes = kStages * (kSliceBytes + bn * 128) + 1024 + 2 * 8 * kStages;
+    shape.wgmma.push_back(v);
+    kernels += wgmmaKernel(result, v, sizes, epilogue);
+  }
+  return prepasses + kernels;
+}
+
+std::string KernelWriter::wgmmaKernel(Value result, const WgmmaShape &w, const std::string &sizes,
+                                      const std::string &epilogue) {
+  auto str = [](int v) { return std::to_string(v); };
+  const int bn = w.tileN, sliceB = bn * 128, regs = bn / 2;
   std::string stages = str(kStages), slice = str(kSliceBytes), depth = str(w.depth);
+  std::string N = str(bn), B0 = str(kStages * kSliceBytes);
   std::string head = header(result, w.kernel);
   std::string plain = "(const " + std::string(abi::kKernelArgsName) + " a)";
   head.replace(head.find(plain), plain.size(),
@@ -237,17 +259,17 @@ std::string KernelWriter::wgmmaKernels(Value result, Operation *product, const s
                    "    const __grid_constant__ nncc_tensor_map mapB)");
   head.replace(head.find("void "), 5, "void __launch_bounds__(" + str(kThreads) + ", 1) ");
   std::string s = "\n" + head + sizes;
-  s += "  // 128x128 tiles, persistent blocks; " + stages + " stages of " + depth + "-deep " +
+  s += "  // 128x" + N + " tiles, persistent blocks; " + stages + " stages of " + depth + "-deep " +
        (w.bf16 ? "BF16" : "TF32") +
        " slices of both operands (K-major, 128-byte swizzled rows) between a TMA\n"
-       "  // producer thread and two consumer warpgroups (wgmma m64n128); " +
-       str(w.sharedBytes) + " bytes of dynamic\n  // shared memory.\n";
+       "  // producer thread and two consumer warpgroups (wgmma m64n" +
+       N + "); " + str(w.sharedBytes) + " bytes of dynamic\n  // shared memory.\n";
   s += "  unsigned char *smem = nncc_dynamic_shared();\n";
   s += "  smem += (1024u - (nncc_smem(smem) & 1023u)) & 1023u; // the swizzle's 1024-byte atoms\n";
-  s += "  unsigned long long *full = (unsigned long long *)(smem + " + str(2 * kStages) + " * " +
-       slice + "), *empty = full + " + stages + ";\n";
-  s += "  const long long tilesM = (M + " + str(kTile - 1) + ") / " + str(kTile) +
-       ", tiles = tilesM * ((C + " + str(kTile - 1) + ") / " + str(kTile) + ");\n";
+  s += "  unsigned long long *full = (unsigned long long *)(smem + " +
+       str(kStages * (kSliceBytes + sliceB)) + "), *empty = full + " + stages + ";\n";
+  s += "  const long long tilesM = (M + " + str(kTileM - 1) + ") / " + str(kTileM) +
+       ", tiles = tilesM * ((C + " + str(bn - 1) + ") / " + N + ");\n";
   s += "  const int slices = (int)((K + " + str(w.depth - 1) + ") / " + depth + ");\n";
   s += "  if (threadIdx.x == 0) {\n";
   s += "    for (int s = 0; s < " + stages + "; ++s) {\n";
@@ -259,14 +281,14 @@ std::string KernelWriter::wgmmaKernels(Value result, Operation *product, const s
   s += "    if (threadIdx.x == 0) { // the producer: a slice of A and one of B per stage\n";
   s += "      int s = 0;\n      unsigned phase = 0;\n";
   s += "      for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {\n";
-  s += "        const int row0 = (int)(tile % tilesM) * " + str(kTile) +
-       ", col0 = (int)(tile / tilesM) * " + str(kTile) + ";\n";
+  s += "        const int row0 = (int)(tile % tilesM) * " + str(kTileM) +
+       ", col0 = (int)(tile / tilesM) * " + N + ";\n";
   s += "        for (int kb = 0; kb < slices; ++kb) {\n";
   s += "          nncc_mbar_wait(&empty[s], phase ^ 1);\n";
-  s += "          nncc_mbar_arrive_expect_tx(&full[s], " + str(2 * kSliceBytes) + ");\n";
+  s += "          nncc_mbar_arrive_expect_tx(&full[s], " + str(kSliceBytes + sliceB) + ");\n";
   s += "          nncc_tma_load_2d(smem + s * " + slice + ", &mapA, kb * " + depth +
        ", row0, &full[s]);\n";
-  s += "          nncc_tma_load_2d(smem + (" + stages + " + s) * " + slice + ", &mapB, kb * " +
+  s += "          nncc_tma_load_2d(smem + " + B0 + " + s * " + str(sliceB) + ", &mapB, kb * " +
        depth + ", col0, &full[s]);\n";
   s += "          if (++s == " + stages +
        ") {\n            s = 0;\n            phase ^= 1;\n"
@@ -278,19 +300,18 @@ std::string KernelWriter::wgmmaKernels(Value result, Operation *product, const s
        "  // j * 4 + h * 2 + e at row warp * 16 + lane / 4 + h * 8, column j * 8 +\n"
        "  // (lane % 4) * 2 + e.\n";
   s += "  const int t = threadIdx.x - 128, group = t / 128, warp = t % 128 / 32, lane = t % 32;\n";
-  s += "  int s = 0, last = 0;\n  unsigned phase = 0;\n  float acc[64];\n";
+  s += "  int s = 0, last = 0;\n  unsigned phase = 0;\n  float acc[" + str(regs) + "];\n";
   s += "  for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {\n";
-  s += "    const long long row0 = tile % tilesM * " + str(kTile) + ", col0 = tile / tilesM * " +
-       str(kTile) + ";\n";
-  s += "#pragma unroll\n    for (int i = 0; i < 64; ++i)\n      acc[i] = 0.0f;\n";
+  s += "    const long long row0 = tile % tilesM * " + str(kTileM) + ", col0 = tile / tilesM * " +
+       N + ";\n";
+  s += "#pragma unroll\n    for (int i = 0; i < " + str(regs) + "; ++i)\n      acc[i] = 0.0f;\n";
   s += "    for (int kb = 0; kb < slices; ++kb) {\n";
   s += "      nncc_mbar_wait(&full[s], phase);\n";
   s += "      const unsigned char *As = smem + s * " + slice + " + group * " +
-       str(kSliceBytes / 2) + ", *Bs = smem + (" + stages + " + s) * " + slice + ";\n";
+       str(kSliceBytes / 2) + ", *Bs = smem + " + B0 + " + s * " + str(sliceB) + ";\n";
   s += "      nncc_wgmma_fence();\n";
   s += "#pragma unroll\n      for (int k = 0; k < 4; ++k) // 32 bytes of each row a step\n";
-  s += std::string("        ") +
-       (w.bf16 ? "nncc_wgmma_m64n128k16_bf16" : "nncc_wgmma_m64n128k8_tf32") +
+  s += std::string("        ") + "nncc_wgmma_m64n" + N + (w.bf16 ? "k16_bf16" : "k8_tf32") +
        "(acc, nncc_wgmma_desc(As + k * 32), nncc_wgmma_desc(Bs + k * 32));\n";
   // One slice's products in flight while the next one's are issued; a
   // slice's stage is free once its products are done (the warp's lanes
@@ -305,15 +326,14 @@ std::string KernelWriter::wgmmaKernels(Value result, Operation *product, const s
   s += "    nncc_wgmma_wait0();\n";
   s += "    if (slices > 0) {\n      __syncwarp();\n      if (lane == 0)\n"
        "        nncc_mbar_arrive(&empty[last]);\n    }\n";
-  s += "#pragma unroll\n    for (int j = 0; j < 16; ++j)\n";
+  s += "#pragma unroll\n    for (int j = 0; j < " + str(bn / 8) + "; ++j)\n";
   s += "#pragma unroll\n      for (int h = 0; h < 2; ++h)\n";
   s += "#pragma unroll\n        for (int e = 0; e < 2; ++e) {\n";
   s += storeElement(10, "row0 + group * 64 + warp * 16 + lane / 4 + h * 8",
                     "col0 + j * 8 + (lane % 4) * 2 + e", "float", "acc[j * 4 + h * 2 + e]",
                     epilogue);
   s += "        }\n  }\n}\n";
-  shape.wgmma = w;
-  return prepasses + s;
+  return s;
 }
 
 } // namespace nncc::cuda

@@ -208,8 +208,8 @@ Expected<std::unique_ptr<CudaModule>> CudaModule::load(const exe::CudaProgram &p
       std::vector<const std::string *> kernels{&launch.kernel()};
       for (const exe::CudaTiling &t : launch.tilings())
         kernels.push_back(&t.kernel());
-      if (launch.has_wgmma())
-        kernels.push_back(&launch.wgmma().kernel());
+      for (const exe::CudaWgmmaKernel &k : launch.wgmma())
+        kernels.push_back(&k.kernel());
       for (const std::string *kernel : kernels) {
         if (m->functions_.count(*kernel))
           continue;
@@ -221,14 +221,15 @@ Expected<std::unique_ptr<CudaModule>> CudaModule::load(const exe::CudaProgram &p
         m->functions_[*kernel] = f;
       }
       // Above 48 KiB, a kernel's dynamic shared memory is asked for.
-      if (launch.has_wgmma() && launch.wgmma().shared_bytes() > 48 * 1024)
-        if (Status s = check(
-                d.cuFuncSetAttribute(m->functions_[launch.wgmma().kernel()], kMaxDynamicSharedBytes,
-                                     static_cast<int>(launch.wgmma().shared_bytes())),
-                name + ": kernel '" + launch.wgmma().kernel() + "' with " +
-                    std::to_string(launch.wgmma().shared_bytes()) + " bytes of shared memory");
-            !s.ok())
-          return s;
+      for (const exe::CudaWgmmaKernel &k : launch.wgmma())
+        if (k.shared_bytes() > 48 * 1024)
+          if (Status s =
+                  check(d.cuFuncSetAttribute(m->functions_[k.kernel()], kMaxDynamicSharedBytes,
+                                             static_cast<int>(k.shared_bytes())),
+                        name + ": kernel '" + k.kernel() + "' with " +
+                            std::to_string(k.shared_bytes()) + " bytes of shared memory");
+              !s.ok())
+            return s;
     }
   m->multiprocessors_ = static_cast<unsigned>(std::max(d.multiprocessors, 1));
   m->computeCapability_ = d.major * 10 + d.minor;

@@ -39,30 +39,40 @@ Expected<int64_t> runSize(const exe::CudaProgram &program, const exe::CudaSignat
   return n < 0 ? 1 : n;
 }
 
-/// Whether a plan launches `launch`'s sm_90a kernel (on a device that runs
-/// it) for a run of size n: a tensor map for every operand (none empty), and
-/// tiles for half the multiprocessors or more (fewer leave most of the
-/// device idle, where the smaller tiles of `tilings` spread wider).
-bool wgmmaTaken(const exe::CudaProgram &program, const exe::CudaLaunch &launch, int64_t n,
-                unsigned multiprocessors) {
-  if (!launch.has_wgmma())
-    return false;
-  const exe::CudaWgmmaKernel &k = launch.wgmma();
-  for (const exe::CudaTensorMap &m : k.maps())
-    for (int64_t d : m.dims())
-      if (d == 0 || (d < 0 && n == 0))
-        return false;
+/// Which of `launch`'s sm_90a kernels a plan launches (on a device that
+/// runs them) for a run of size n, or null: none where an operand is empty
+/// (no tensor map), else the first whose tiles give every multiprocessor a
+/// block, else the last if its tiles give half of them one (fewer leave
+/// most of the device idle, where the smaller tiles of `tilings` spread
+/// wider).
+const exe::CudaWgmmaKernel *wgmmaTaken(const exe::CudaProgram &program,
+                                       const exe::CudaLaunch &launch, int64_t n,
+                                       unsigned multiprocessors) {
+  if (launch.wgmma_size() == 0)
+    return nullptr;
+  for (const exe::CudaWgmmaKernel &k : launch.wgmma())
+    for (const exe::CudaTensorMap &m : k.maps())
+      for (int64_t d : m.dims())
+        if (d == 0 || (d < 0 && n == 0))
+          return nullptr;
   unsigned out = launch.args_size() ? launch.args(launch.args_size() - 1) : ~0u;
-  if (out >= static_cast<unsigned>(program.buffers_size()) || !k.tile_m() || !k.tile_n())
-    return true; // malformed: wgmmaStep says how
+  if (out >= static_cast<unsigned>(program.buffers_size()))
+    return &launch.wgmma(0); // malformed: wgmmaStep says how
   Shape shape;
   bufferBytes(program.buffers(out), n, shape);
   if (shape.size() < 2)
-    return true;
+    return &launch.wgmma(0);
   int64_t rows = numElements(shape) / std::max<int64_t>(shape.back(), 1);
-  int64_t tiles =
-      (rows + k.tile_m() - 1) / k.tile_m() * ((shape.back() + k.tile_n() - 1) / k.tile_n());
-  return tiles > 0 && 2 * tiles >= multiprocessors;
+  int64_t tiles = 0;
+  for (const exe::CudaWgmmaKernel &k : launch.wgmma()) {
+    if (!k.tile_m() || !k.tile_n())
+      return &k;
+    tiles = (rows + k.tile_m() - 1) / k.tile_m() * ((shape.back() + k.tile_n() - 1) / k.tile_n());
+    if (tiles >= multiprocessors)
+      return &k;
+  }
+  return tiles > 0 && 2 * tiles >= multiprocessors ? &launch.wgmma(launch.wgmma_size() - 1)
+                                                   : nullptr;
 }
 
 } // namespace
@@ -370,8 +380,9 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
     int product = at;
     while (product + 1 < sig->launches_size() && sig->launches(product).for_wgmma())
       ++product;
-    bool taken =
-        wgmma && wgmmaTaken(program_, sig->launches(product), e.n, backend_.multiprocessors());
+    const exe::CudaWgmmaKernel *taken =
+        wgmma ? wgmmaTaken(program_, sig->launches(product), e.n, backend_.multiprocessors())
+              : nullptr;
     if (launch.for_wgmma() && !taken)
       continue;
     Work step{Work::Launch};
@@ -390,8 +401,8 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
     if (!grid)
       return grid.status();
     step.grid = *grid;
-    if (taken && launch.has_wgmma())
-      if (Status s = wgmmaStep(e, launch.wgmma(), shape, caller, step, use); !s.ok())
+    if (taken && product == at)
+      if (Status s = wgmmaStep(e, *taken, shape, caller, step, use); !s.ok())
         return s;
     plan.steps.push_back(step);
   }

@@ -290,8 +290,8 @@ static inline void nncc_mma_bf16(float (&d)[4], const unsigned (&a)[4], const un
 //   completes when every arrival and every byte is in, observed at
 //   try_wait, and a waiting thread yields until some mbarrier changes (a
 //   block whose threads all wait fails the launch);
-// - wgmma m64n128k8 (TF32) and m64n128k16 (BF16): each thread of the
-//   warpgroup computes its own 64 accumulators in the documented layout
+// - wgmma m64nNk8 (TF32) and m64nNk16 (BF16), N 128 or 256: each thread of
+//   the warpgroup computes its own N/2 accumulators in the documented layout
 //   (register j*4 + h*2 + e: row warp*16 + lane/4 + 8h, column j*8 +
 //   2*(lane%4) + e) from the shared-memory descriptors decoded as the
 //   hardware does (start address, leading and stride byte offsets,
@@ -473,7 +473,7 @@ static inline void nncc_tma_load_2d(void *to, const nncc_tensor_map *map, int x,
 
 // wgmma: a thread's operations wait in its queue, in commit groups, until
 // wgmma.wait_group lets them land.
-struct nncc_wgmma_op { float *d; unsigned long long a, b; unsigned k, group; };
+struct nncc_wgmma_op { float *d; unsigned long long a, b; unsigned n, k, group; };
 struct nncc_wgmma_queue { nncc_wgmma_op ops[16]; unsigned count, committed; };
 static nncc_wgmma_queue nncc_wgmma[1024];
 // Element (row, k) of a K-major operand of `elementBytes` (4: TF32, 2: BF16)
@@ -516,8 +516,8 @@ static float nncc_wgmma_operand(unsigned long long desc, unsigned row, unsigned 
 static void nncc_wgmma_land(const nncc_wgmma_op &op) {
   const unsigned t = threadIdx.x % 128, warp = t / 32, lane = t % 32;
   const unsigned eb = op.k == 8 ? 4 : 2;
-  float out[64];
-  for (unsigned i = 0; i < 64; ++i) {
+  float out[128];
+  for (unsigned i = 0; i < op.n / 2; ++i) {
     const unsigned row = warp * 16 + lane / 4 + (i % 4) / 2 * 8;
     const unsigned col = i / 4 * 8 + lane % 4 * 2 + i % 2;
     float s = op.d[i];
@@ -525,24 +525,32 @@ static void nncc_wgmma_land(const nncc_wgmma_op &op) {
       s += nncc_wgmma_operand(op.a, row, k, eb) * nncc_wgmma_operand(op.b, col, k, eb);
     out[i] = s;
   }
-  memcpy(op.d, out, sizeof out);
+  memcpy(op.d, out, op.n / 2 * sizeof(float));
 }
-static inline void nncc_wgmma_issue(float (&d)[64], unsigned long long a, unsigned long long b,
-                                    unsigned k) {
+static inline void nncc_wgmma_issue(float *d, unsigned long long a, unsigned long long b,
+                                    unsigned n, unsigned k) {
   if (blockDim.x % 128)
     nncc_fail("wgmma in a block that is no whole number of warpgroups");
   nncc_wgmma_queue &q = nncc_wgmma[threadIdx.x];
   if (q.count == 16)
     nncc_fail("more than 16 wgmma operations in flight");
-  q.ops[q.count++] = {d, a, b, k, q.committed};
+  q.ops[q.count++] = {d, a, b, n, k, q.committed};
 }
 static inline void nncc_wgmma_m64n128k8_tf32(float (&d)[64], unsigned long long a,
                                              unsigned long long b) {
-  nncc_wgmma_issue(d, a, b, 8);
+  nncc_wgmma_issue(d, a, b, 128, 8);
 }
 static inline void nncc_wgmma_m64n128k16_bf16(float (&d)[64], unsigned long long a,
                                               unsigned long long b) {
-  nncc_wgmma_issue(d, a, b, 16);
+  nncc_wgmma_issue(d, a, b, 128, 16);
+}
+static inline void nncc_wgmma_m64n256k8_tf32(float (&d)[128], unsigned long long a,
+                                             unsigned long long b) {
+  nncc_wgmma_issue(d, a, b, 256, 8);
+}
+static inline void nncc_wgmma_m64n256k16_bf16(float (&d)[128], unsigned long long a,
+                                              unsigned long long b) {
+  nncc_wgmma_issue(d, a, b, 256, 16);
 }
 static inline void nncc_wgmma_fence() {}
 static inline void nncc_wgmma_commit() { ++nncc_wgmma[threadIdx.x].committed; }
@@ -561,12 +569,12 @@ static inline void nncc_wgmma_wait(unsigned n) {
 static inline void nncc_wgmma_wait0() { nncc_wgmma_wait(0); }
 static inline void nncc_wgmma_wait1() { nncc_wgmma_wait(1); }
 // Whether a wgmma operation in flight reads shared bytes [from, to): its
-// A's 64 rows or B's 128 rows of 8-row atoms from its descriptors' starts.
+// A's 64 rows or B's n rows of 8-row atoms from its descriptors' starts.
 static bool nncc_wgmma_reads(const nncc_wgmma_op &op, unsigned from, unsigned to) {
   for (int m = 0; m < 2; ++m) {
     const unsigned long long desc = m ? op.b : op.a;
     const unsigned start = ((unsigned)(desc & 0x3fff) << 4) & ~127u;
-    const unsigned end = start + (m ? 16 : 8) * ((unsigned)((desc >> 32) & 0x3fff) << 4);
+    const unsigned end = start + (m ? op.n : 64) / 8 * ((unsigned)((desc >> 32) & 0x3fff) << 4);
     if (start < to && from < end)
       return true;
   }
@@ -815,8 +823,8 @@ public:
         host_->kernels[l.kernel()] = l;
         for (const auto &t : l.tilings()) // a product's kernel per tile shape
           host_->kernels[t.kernel()] = l;
-        if (l.has_wgmma())
-          host_->kernels[l.wgmma().kernel()] = l;
+        for (const auto &k : l.wgmma())
+          host_->kernels[k.kernel()] = l;
       }
   }
   ~CudaHostEmulator() {
@@ -849,8 +857,9 @@ public:
   /// The compute capability the plan sees (90: an sm_90, which runs a
   /// program's sm_90a kernels); 0 by default.
   void setComputeCapability(int cc) { host_->cc = cc; }
-  /// Launches of sm_90a's wgmma kernels so far.
+  /// Launches of sm_90a's wgmma kernels so far, and which kernels.
   unsigned wgmmaLaunches() const { return host_->wgmmaLaunches; }
+  const std::set<std::string> &wgmmaKernels() const { return host_->wgmmaKernels; }
   /// Launches of kernels whose threads compute elements together so far.
   unsigned cooperativeLaunches() const { return host_->coopLaunches; }
   /// Collective launches (a data-parallel step's all-reduces) so far.
@@ -938,6 +947,7 @@ private:
       if (!fn || !launch)
         return rt::Status::error("no kernel '" + kernel + "'");
       ++wgmmaLaunches;
+      wgmmaKernels.insert(kernel);
       if (const char *failed =
               launch(fn, args, maps.bytes, grid.x, grid.y, grid.threads, grid.sharedBytes))
         return rt::Status::error("kernel '" + kernel + "': " + failed);
@@ -960,6 +970,7 @@ private:
     int computeCapability() const override { return cc; }
     int cc = 0;
     unsigned wgmmaLaunches = 0;
+    std::set<std::string> wgmmaKernels;
     std::map<std::string, exe::CudaLaunch> kernels;
     unsigned coopBlocks = 2, coopThreads = 0, coopLaunches = 0;
     /// The device's multiprocessors, as the plan sees them: 1 launches a

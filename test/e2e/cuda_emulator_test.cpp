@@ -257,7 +257,7 @@ nncc::exe::Executable hopperProgram(const std::string &source, int64_t rows, int
   launch->add_args(0);
   launch->add_args(1);
   launch->set_threads(threads);
-  auto *k = launch->mutable_wgmma();
+  auto *k = launch->add_wgmma();
   k->set_kernel("k");
   k->set_threads(threads);
   k->set_shared_bytes(shared);

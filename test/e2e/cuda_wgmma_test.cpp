@@ -61,7 +61,7 @@ nncc::LoadedGraph productGraph(int64_t k, int64_t c) {
 std::pair<int, int> wgmmaLaunches(const nncc::exe::Executable &exe) {
   int kernels = 0, prepasses = 0;
   for (const auto &l : exe.cuda().signatures(0).launches()) {
-    kernels += l.has_wgmma();
+    kernels += l.wgmma_size();
     prepasses += l.for_wgmma();
   }
   return {kernels, prepasses};
@@ -88,7 +88,7 @@ void checkProducts(Precision precision) {
     ASSERT_TRUE(cuda.has_cuda());
     EXPECT_EQ(cuda.cuda().sm(), "sm_90a");
     auto [kernels, prepasses] = wgmmaLaunches(cuda);
-    EXPECT_EQ(kernels, 3);
+    EXPECT_EQ(kernels, 5); // y and dw (136 columns) also have 128x256 tiles
     EXPECT_EQ(prepasses, precision == Precision::BF16 ? 6 : p.prepasses);
     auto cpu = nncc::test::orFail(nncc::compileAndLoad(graph));
     ASSERT_TRUE(cpu);
@@ -116,6 +116,11 @@ void checkProducts(Precision precision) {
       for (int i = 0; i < 3; ++i)
         expectClose((*got)[i], expected->at(names[i]), names[i], toleranceOf(precision, false));
     }
+    // One multiprocessor takes y's and dw's 128x256 tiles, three their
+    // 128x128 ones (one 128x256 tile or two would leave them idle).
+    for (const char *kernel : {"run_k0_wg256", "run_k0_wg128", "run_k1_wg256", "run_k1_wg128",
+                               "run_k2_wg128"})
+      EXPECT_TRUE(host.wgmmaKernels().count(kernel)) << kernel;
   }
 }
 
@@ -166,15 +171,15 @@ TEST(CudaWgmma, ATensorMapThatCannotBeMadeIsAnError) {
   auto *sig = cuda.mutable_cuda()->mutable_signatures(0);
   auto *launch = sig->mutable_launches(1); // after w's pre-pass
   ASSERT_TRUE(sig->launches(0).for_wgmma());
-  ASSERT_TRUE(launch->has_wgmma());
-  const auto &map = launch->wgmma().maps(0);
+  ASSERT_EQ(launch->wgmma_size(), 2); // 128x256 and 128x128 tiles
+  const auto &map = launch->wgmma(0).maps(0);
   EXPECT_EQ(map.element(), "f32");
   EXPECT_EQ(map.box(0), 32u);
   EXPECT_EQ(map.box(1), 128u);
   EXPECT_EQ(map.swizzle(), 128u);
   EXPECT_EQ(map.dims(0), 96); // x as it is: 96 deep, N rows
   EXPECT_EQ(map.dims(1), -1);
-  launch->mutable_wgmma()->mutable_maps(0)->set_box(0, 64); // 256 bytes: past the swizzle
+  launch->mutable_wgmma(0)->mutable_maps(0)->set_box(0, 64); // 256 bytes: past the swizzle
   nncc::test::CudaHostEmulator host(cuda);
   ASSERT_EQ(host.error(), "");
   host.setComputeCapability(90);
@@ -184,9 +189,10 @@ TEST(CudaWgmma, ATensorMapThatCannotBeMadeIsAnError) {
                        random(DType::F32, {136}, rng), random(DType::F32, {4, 136}, rng)},
                       {});
   ASSERT_FALSE(got.ok());
-  EXPECT_THAT(got.error(), HasSubstr("wgmma kernel 'run_k0_wg': the tensor map of buffer 0 (4 rows "
-                                     "of 96 f32, 384 bytes apart) cannot be made: the box's rows "
-                                     "are longer than the swizzle's span"));
+  EXPECT_THAT(got.error(),
+              HasSubstr("wgmma kernel 'run_k0_wg256': the tensor map of buffer 0 (4 rows "
+                        "of 96 f32, 384 bytes apart) cannot be made: the box's rows "
+                        "are longer than the swizzle's span"));
 }
 
 // Runs of one size with the same buffers: the plan makes each tensor map
@@ -259,7 +265,7 @@ TEST(CudaWgmma, MlpTrainingStepGivesTheCpuResults) {
     ASSERT_TRUE(train);
     int kernels = 0;
     for (const auto &l : train->launches())
-      kernels += l.has_wgmma();
+      kernels += l.wgmma_size() > 0;
     EXPECT_GE(kernels, 3);
     auto cpu = nncc::test::orFail(nncc::compileAndLoad(*graph));
     ASSERT_TRUE(cpu);
@@ -303,8 +309,9 @@ TEST(CudaWgmma, NvrtcCompilesEveryVariantForSm90a) {
       EXPECT_EQ(cuda.cuda().cubin().substr(1, 3), "ELF");
       EXPECT_NE(ptx.find(".target sm_90a"), std::string::npos);
       for (const auto &l : cuda.cuda().signatures(0).launches()) {
-        std::string kernel = l.has_wgmma() ? l.wgmma().kernel() : l.kernel();
-        EXPECT_NE(ptx.find(".entry " + kernel + "("), std::string::npos) << kernel;
+        EXPECT_NE(ptx.find(".entry " + l.kernel() + "("), std::string::npos) << l.kernel();
+        for (const auto &k : l.wgmma())
+          EXPECT_NE(ptx.find(".entry " + k.kernel() + "("), std::string::npos) << k.kernel();
       }
       for (const char *instruction :
            {"wgmma.mma_async.sync.aligned.m64n128k", "cp.async.bulk.tensor.2d",
