@@ -118,8 +118,8 @@ void checkProducts(Precision precision) {
     }
     // One multiprocessor takes y's and dw's 128x256 tiles, three their
     // 128x128 ones (one 128x256 tile or two would leave them idle).
-    for (const char *kernel : {"run_k0_wg256", "run_k0_wg128", "run_k1_wg256", "run_k1_wg128",
-                               "run_k2_wg128"})
+    for (const char *kernel :
+         {"run_k0_wg256", "run_k0_wg128", "run_k1_wg256", "run_k1_wg128", "run_k2_wg128"})
       EXPECT_TRUE(host.wgmmaKernels().count(kernel)) << kernel;
   }
 }
