@@ -414,4 +414,48 @@ extern "C" __global__ void k(const nncc_args, const __grid_constant__ nncc_tenso
                                      "mbarrier)"));
 }
 
+// A stage freed before the wgmma operations reading it are waited for: the
+// next TMA copy into it would race with them on the GPU; the emulator stops
+// there, naming the thread.
+TEST(CudaHostEmulatorDeathTest, ATmaCopyOverSlicesWgmmaStillReadsAborts) {
+  auto exe = hopperProgram(R"(
+static unsigned long long desc(const void *p) {
+  return ((nncc_smem(p) & 0x3FFFF) >> 4) | (1ull << 16) | (64ull << 32) | (1ull << 62);
+}
+extern "C" __global__ void k(const nncc_args a, const __grid_constant__ nncc_tensor_map mapA,
+                             const __grid_constant__ nncc_tensor_map mapB) {
+  unsigned char *smem = nncc_dynamic_shared();
+  unsigned char *A = smem, *B = smem + 8192;
+  unsigned long long *bar = (unsigned long long *)(smem + 8192 + 16384);
+  if (threadIdx.x == 0) {
+    nncc_mbar_init(bar, 1);
+    nncc_mbar_init(bar + 1, 1);
+    nncc_mbar_arrive_expect_tx(bar, 8192 + 16384);
+    nncc_tma_load_2d(A, &mapA, 0, 0, bar);
+    nncc_tma_load_2d(B, &mapB, 0, 64, bar);
+  }
+  __syncthreads();
+  nncc_mbar_wait(bar, 0);
+  float d[64] = {};
+  nncc_wgmma_fence();
+  nncc_wgmma_m64n128k8_tf32(d, desc(A), desc(B));
+  nncc_wgmma_commit();
+  if (threadIdx.x == 0) { // the next slice into A, its products not waited for
+    nncc_mbar_arrive_expect_tx(bar + 1, 8192);
+    nncc_tma_load_2d(A, &mapA, 0, 0, bar + 1);
+  }
+  nncc_wgmma_wait0();
+  nncc_mbar_wait(bar + 1, 0);
+  ((float *)a.p[1])[threadIdx.x] = d[0];
+})",
+                           192, 32, 128, 128, 8192 + 16384 + 64, {32, 64}, {32, 128});
+  nncc::test::CudaHostEmulator host(exe);
+  ASSERT_EQ(host.error(), "");
+  host.setComputeCapability(90);
+  std::vector<float> x = randomFloats(192 * 32, 5);
+  EXPECT_DEATH((void)host.run("f", {Tensor::of<float>({192, 32}, x)}, {}),
+               "a TMA copy into shared memory that thread 0's wgmma operations in flight still "
+               "read");
+}
+
 } // namespace
