@@ -103,6 +103,18 @@ if [ ${#precision[@]} -gt 0 ]; then
     "${tensor[@]}" -o "$out/models/cnn.tf32.cuda.nnx"
 fi
 rm "$out"/models/*.pbtxt
+# sm_90a's TMA + wgmma kernels against the CPU, TF32 and BF16, on products
+# too small to fill a GPU: gpu-bench.sh checks them with NNCC_CUDA_WGMMA=1.
+if [ ${#tensor[@]} -gt 0 ]; then
+  mkdir -p "$out/wgmma"
+  for p in tf32 bf16; do
+    "$bin/nncc" compile test/lit/cuda/Inputs/products.pbtxt --target=cuda --cuda-precision=$p \
+      "${tensor[@]}" -o "$out/wgmma/products_$p.cuda.nnx"
+    "$bin/nncc" compile test/lit/cuda/Inputs/products.pbtxt -o "$out/wgmma/products_$p.cpu.nnx"
+  done
+  "$bin/nncc-gpu-check" --expect "$out/wgmma"
+  rm "$out"/wgmma/*.cpu.nnx
+fi
 cp "$bin/nncc-gpu-bench" bench/gpu/gpu-bench.sh bench/gpu/gpu_bench_table.py "$out/"
 cp bench/peers/gpu_mlp_peers.py bench/peers/cnn_torch.py bench/peers/peers_common.py "$out/peers/"
 data=${NNCC_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}

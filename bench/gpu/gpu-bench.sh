@@ -72,6 +72,14 @@ if [ -d ops ]; then
   check_note "nncc-gpu-check ops (every op and gradient case against the CPU)" \
     "$res/gpu-check-ops.log" $?
 fi
+# sm_90a's TMA + wgmma products (the bundle's wgmma/, compiled with
+# --cuda-arch=90a), taken whatever their size.
+if [ -d wgmma ]; then
+  NNCC_CUDA_WGMMA=1 LD_LIBRARY_PATH=$libs timeout -k 5 60 ./nncc-gpu-check wgmma \
+    > "$res/gpu-check-wgmma.log" 2>&1
+  check_note "nncc-gpu-check wgmma (sm_90a's TMA + wgmma products, TF32 and BF16, against the CPU)" \
+    "$res/gpu-check-wgmma.log" $?
+fi
 
 # 1. nncc. Its own budgets bound it (training 75 s, 20 s per precision of
 # the compute-bound MLP, 30 s per precision of E7); the timeout is for a

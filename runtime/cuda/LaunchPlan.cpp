@@ -50,6 +50,13 @@ const exe::CudaWgmmaKernel *wgmmaTaken(const exe::CudaProgram &program,
                                        unsigned multiprocessors) {
   if (launch.wgmma_size() == 0)
     return nullptr;
+  // NNCC_CUDA_WGMMA=0: never; 1: whatever the tiles (a check of the kernels
+  // on small products, or a comparison of both paths).
+  const char *forced = std::getenv("NNCC_CUDA_WGMMA");
+  if (forced && std::string(forced) == "0")
+    return nullptr;
+  if (forced && std::string(forced) == "1")
+    multiprocessors = 1;
   for (const exe::CudaWgmmaKernel &k : launch.wgmma())
     for (const exe::CudaTensorMap &m : k.maps())
       for (int64_t d : m.dims())

@@ -129,7 +129,8 @@ TEST(CudaWgmma, Tf32ProductsGiveTheCpuResultsWithTails) { checkProducts(Precisio
 TEST(CudaWgmma, Bf16ProductsGiveTheCpuResultsWithTails) { checkProducts(Precision::BF16); }
 
 // Not an sm_90 (or not compiled for sm_90a), or too few tiles for half the
-// multiprocessors: the tiles' kernels, no pre-pass, the same results.
+// multiprocessors (unless NNCC_CUDA_WGMMA=1): the tiles' kernels, no
+// pre-pass, the same results.
 TEST(CudaWgmma, OtherDevicesRunTheTiles) {
   nncc::LoadedGraph graph = productGraph(70, 136);
   nncc::exe::Executable cuda = compileCuda(graph, Precision::TF32, false, "90a");
@@ -154,10 +155,22 @@ TEST(CudaWgmma, OtherDevicesRunTheTiles) {
   host.setMultiprocessors(5);
   ASSERT_TRUE(host.run("run", feeds, {}).ok());
   EXPECT_EQ(host.wgmmaLaunches(), 0u);
+  // NNCC_CUDA_WGMMA=1 takes them whatever the tiles, 0 never.
+  setenv("NNCC_CUDA_WGMMA", "1", 1);
+  auto forced = host.run("run", feeds, {});
+  EXPECT_EQ(host.wgmmaLaunches(), 3u);
+  setenv("NNCC_CUDA_WGMMA", "0", 1);
   host.setMultiprocessors(2);
+  ASSERT_TRUE(host.run("run", feeds, {}).ok());
+  EXPECT_EQ(host.wgmmaLaunches(), 3u);
+  unsetenv("NNCC_CUDA_WGMMA");
+  ASSERT_TRUE(forced.ok()) << forced.error();
+  for (int i = 0; i < 3; ++i)
+    expectClose((*forced)[i], (*tiles)[i], "output " + std::to_string(i),
+                toleranceOf(Precision::TF32, false));
   auto wgmma = host.run("run", feeds, {});
   ASSERT_TRUE(wgmma.ok()) << wgmma.error();
-  EXPECT_EQ(host.wgmmaLaunches(), 3u);
+  EXPECT_EQ(host.wgmmaLaunches(), 6u);
   for (int i = 0; i < 3; ++i)
     expectClose((*wgmma)[i], (*tiles)[i], "output " + std::to_string(i),
                 toleranceOf(Precision::TF32, false));
