@@ -269,7 +269,17 @@ std::string KernelWriter::wgmmaKernel(Value result, const WgmmaShape &w, const s
   s += "  unsigned long long *full = (unsigned long long *)(smem + " +
        str(kStages * (kSliceBytes + sliceB)) + "), *empty = full + " + stages + ";\n";
   s += "  const long long tilesM = (M + " + str(kTileM - 1) + ") / " + str(kTileM) +
-       ", tiles = tilesM * ((C + " + str(bn - 1) + ") / " + N + ");\n";
+       ", tilesN = (C + " + str(bn - 1) + ") / " + N + ", tiles = tilesM * tilesN;\n";
+  // Tiles in bands of 8 rows of tiles, column after column within a band:
+  // the blocks at work at once share a band's rows of A and a few columns
+  // of B in L2.
+  s += "  // Tile t's place: bands of 8 rows of tiles, column by column in a band.\n";
+  s += "  auto place = [&](long long t, long long &row0, long long &col0) {\n";
+  s += "    const long long band = t / (8 * tilesN), first = band * 8,\n";
+  s += "                    rows = tilesM - first < 8 ? tilesM - first : 8, at = t - band * 8 * "
+       "tilesN;\n";
+  s += "    row0 = (first + at % rows) * " + str(kTileM) + ";\n";
+  s += "    col0 = at / rows * " + N + ";\n  };\n";
   s += "  const int slices = (int)((K + " + str(w.depth - 1) + ") / " + depth + ");\n";
   s += "  if (threadIdx.x == 0) {\n";
   s += "    for (int s = 0; s < " + stages + "; ++s) {\n";
@@ -281,15 +291,14 @@ std::string KernelWriter::wgmmaKernel(Value result, const WgmmaShape &w, const s
   s += "    if (threadIdx.x == 0) { // the producer: a slice of A and one of B per stage\n";
   s += "      int s = 0;\n      unsigned phase = 0;\n";
   s += "      for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {\n";
-  s += "        const int row0 = (int)(tile % tilesM) * " + str(kTileM) +
-       ", col0 = (int)(tile / tilesM) * " + N + ";\n";
+  s += "        long long row0, col0;\n        place(tile, row0, col0);\n";
   s += "        for (int kb = 0; kb < slices; ++kb) {\n";
   s += "          nncc_mbar_wait(&empty[s], phase ^ 1);\n";
   s += "          nncc_mbar_arrive_expect_tx(&full[s], " + str(kSliceBytes + sliceB) + ");\n";
   s += "          nncc_tma_load_2d(smem + s * " + slice + ", &mapA, kb * " + depth +
-       ", row0, &full[s]);\n";
+       ", (int)row0, &full[s]);\n";
   s += "          nncc_tma_load_2d(smem + " + B0 + " + s * " + str(sliceB) + ", &mapB, kb * " +
-       depth + ", col0, &full[s]);\n";
+       depth + ", (int)col0, &full[s]);\n";
   s += "          if (++s == " + stages +
        ") {\n            s = 0;\n            phase ^= 1;\n"
        "          }\n";
@@ -302,8 +311,7 @@ std::string KernelWriter::wgmmaKernel(Value result, const WgmmaShape &w, const s
   s += "  const int t = threadIdx.x - 128, group = t / 128, warp = t % 128 / 32, lane = t % 32;\n";
   s += "  int s = 0, last = 0;\n  unsigned phase = 0;\n  float acc[" + str(regs) + "];\n";
   s += "  for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {\n";
-  s += "    const long long row0 = tile % tilesM * " + str(kTileM) + ", col0 = tile / tilesM * " +
-       N + ";\n";
+  s += "    long long row0, col0;\n    place(tile, row0, col0);\n";
   s += "#pragma unroll\n    for (int i = 0; i < " + str(regs) + "; ++i)\n      acc[i] = 0.0f;\n";
   s += "    for (int kb = 0; kb < slices; ++kb) {\n";
   s += "      nncc_mbar_wait(&full[s], phase);\n";

@@ -128,6 +128,39 @@ TEST(CudaWgmma, Tf32ProductsGiveTheCpuResultsWithTails) { checkProducts(Precisio
 
 TEST(CudaWgmma, Bf16ProductsGiveTheCpuResultsWithTails) { checkProducts(Precision::BF16); }
 
+// 1100 rows, 300 columns: 9 rows of 2 tiles, placed in bands of 8 rows (a
+// band's tiles column by column) and the rest; every tile once, whatever
+// the blocks.
+TEST(CudaWgmma, TilesInBandsCoverTheOutputOnce) {
+  nncc::LoadedGraph graph = productGraph(40, 300);
+  nncc::exe::Executable cuda = compileCuda(graph, Precision::TF32, false, "90a");
+  auto cpu = nncc::test::orFail(nncc::compileAndLoad(graph));
+  ASSERT_TRUE(cpu);
+  nncc::rt::Session session(cpu);
+  ASSERT_TRUE(session.initialize().ok());
+  std::mt19937 rng(13);
+  std::vector<Tensor> feeds = {random(DType::F32, {1100, 40}, rng),
+                               random(DType::F32, {40, 300}, rng), random(DType::F32, {300}, rng),
+                               random(DType::F32, {1100, 300}, rng)};
+  auto expected =
+      session.run("run", {{"x", feeds[0]}, {"w", feeds[1]}, {"b", feeds[2]}, {"dy", feeds[3]}});
+  ASSERT_TRUE(expected.ok()) << expected.error();
+  nncc::test::CudaHostEmulator host(cuda);
+  ASSERT_EQ(host.error(), "");
+  host.setComputeCapability(90);
+  setenv("NNCC_CUDA_WGMMA", "1", 1);
+  for (unsigned sms : {1u, 4u}) {
+    SCOPED_TRACE("multiprocessors " + std::to_string(sms));
+    host.setMultiprocessors(sms);
+    auto got = host.run("run", feeds, {});
+    ASSERT_TRUE(got.ok()) << got.error();
+    expectClose((*got)[0], expected->at("y"), "y", toleranceOf(Precision::TF32, false));
+    expectClose((*got)[1], expected->at("dw"), "dw", toleranceOf(Precision::TF32, false));
+  }
+  unsetenv("NNCC_CUDA_WGMMA");
+  EXPECT_TRUE(host.wgmmaKernels().count("run_k0_wg256"));
+}
+
 // Not an sm_90 (or not compiled for sm_90a), or too few tiles for half the
 // multiprocessors (unless NNCC_CUDA_WGMMA=1): the tiles' kernels, no
 // pre-pass, the same results.
