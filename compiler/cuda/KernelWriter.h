@@ -117,7 +117,7 @@ std::string storeElement(int indent, const std::string &row, const std::string &
 /// its input or from a scratch buffer that a pre-pass kernel fills.
 struct WgmmaShape {
   std::string kernel;
-  unsigned threads = 0, sharedBytes = 0, tileM = 0, tileN = 0, depth = 0;
+  unsigned threads = 0, sharedBytes = 0, tileM = 0, tileN = 0, depth = 0, stages = 0;
   bool bf16 = false;
   struct Operand {
     unsigned input = 0;    // the kernel input it is

@@ -4,7 +4,7 @@
 // warpgroup, one thread of which copies slices of both operands into
 // shared memory by TMA (cp.async.bulk.tensor, 128-byte swizzled rows), and
 // two consumer warpgroups that multiply them by wgmma (m64n256 or m64n128,
-// fp32 accumulators in registers), through a pipeline of kStages slices: a
+// fp32 accumulators in registers), through a pipeline of stages of slices: a
 // `full` mbarrier per stage that the copies complete (expect_tx), an
 // `empty` one that the consumers' warps arrive at once they are done with
 // it. Blocks are persistent: the grid is at most the device's
@@ -31,7 +31,7 @@ using namespace mlir;
 namespace nncc::cuda {
 namespace {
 
-constexpr int kStages = 4, kTileM = 128, kThreads = 384;
+constexpr int kTileM = 128, kThreads = 384;
 /// A slice of A in shared memory: 128 rows of 128 bytes.
 constexpr int kSliceBytes = kTileM * 128;
 
@@ -237,8 +237,10 @@ std::string KernelWriter::wgmmaKernels(Value result, Operation *product, const s
     v.tileN = bn;
     v.kernel = name_ + "_wg" + str(bn);
     // The slices of both operands per stage, 1024 bytes to align them to
-    // the swizzle's atoms, the barriers.
-    v.sharedBytes = kStages * (kSliceBytes + bn * 128) + 1024 + 2 * 8 * kStages;
+    // the swizzle's atoms, the barriers: as many stages as 227 KiB hold (4
+    // of 48 KiB, 6 of 32 KiB).
+    v.stages = bn == 256 ? 4 : 6;
+    v.sharedBytes = v.stages * (kSliceBytes + bn * 128) + 1024 + 2 * 8 * v.stages;
     shape.wgmma.push_back(v);
     kernels += wgmmaKernel(result, v, sizes, epilogue);
   }
@@ -249,6 +251,7 @@ std::string KernelWriter::wgmmaKernel(Value result, const WgmmaShape &w, const s
                                       const std::string &epilogue) {
   auto str = [](int v) { return std::to_string(v); };
   const int bn = w.tileN, sliceB = bn * 128, regs = bn / 2;
+  const int kStages = static_cast<int>(w.stages);
   std::string stages = str(kStages), slice = str(kSliceBytes), depth = str(w.depth);
   std::string N = str(bn), B0 = str(kStages * kSliceBytes);
   std::string head = header(result, w.kernel);
