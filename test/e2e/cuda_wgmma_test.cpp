@@ -18,6 +18,7 @@
 
 #include <gmock/gmock.h>
 
+#include <map>
 #include <random>
 
 using nncc::cuda::Precision;
@@ -275,6 +276,87 @@ TEST(CudaWgmma, TensorMapsAreMadeOncePerBufferAndReplayedInGraphs) {
   EXPECT_EQ(recorder.captures, 1);
   EXPECT_EQ(recorder.replays, 2); // the captured run runs its graph too
   EXPECT_EQ(host.wgmmaLaunches(), 9u);
+}
+
+/// The emulator's device, recording the tensor maps the plan asks for and
+/// the grids of the launches that take them.
+struct MapRecorder : nncc::rt::cuda::PlanBackend {
+  explicit MapRecorder(nncc::rt::cuda::PlanBackend &device) : device(device) {}
+  nncc::rt::Expected<void *> allocate(size_t bytes) override { return device.allocate(bytes); }
+  void release(void *p) override { device.release(p); }
+  nncc::rt::Status upload(void *to, const void *from, size_t bytes) override {
+    return device.upload(to, from, bytes);
+  }
+  nncc::rt::Status download(void *to, const void *from, size_t bytes) override {
+    return device.download(to, from, bytes);
+  }
+  nncc::rt::Status copy(void *to, const void *from, size_t bytes) override {
+    return device.copy(to, from, bytes);
+  }
+  nncc::rt::Status launch(const std::string &kernel, const nncc::rt::cuda::KernelArgs &args,
+                          const nncc::rt::cuda::Grid &grid) override {
+    return device.launch(kernel, args, grid);
+  }
+  nncc::rt::Status launchWithMaps(const std::string &kernel, const nncc::rt::cuda::KernelArgs &args,
+                                  const nncc::rt::cuda::Grid &grid,
+                                  const nncc::rt::cuda::TensorMaps &maps) override {
+    grids[kernel] = grid;
+    return device.launchWithMaps(kernel, args, grid, maps);
+  }
+  nncc::rt::Status encodeTensorMap(const nncc::rt::cuda::TensorMapSpec &spec,
+                                   unsigned char *out) override {
+    specs.push_back(spec);
+    return device.encodeTensorMap(spec, out);
+  }
+  int computeCapability() const override { return device.computeCapability(); }
+  unsigned multiprocessors() const override { return device.multiprocessors(); }
+  nncc::rt::Status finish() override { return device.finish(); }
+  nncc::rt::cuda::PlanBackend &device;
+  std::vector<nncc::rt::cuda::TensorMapSpec> specs;
+  std::map<std::string, nncc::rt::cuda::Grid> grids;
+};
+
+// What the plan passes the wgmma kernels: for x.w (TF32, K 96, N 130, C
+// 136), x as it is (96 floats a row, 384 bytes apart, boxes of 32 x 128)
+// and w's transposed scratch (136 rows of 96), boxes of 32 x 256 for the
+// 128x256 tiles, 128-byte swizzled; a persistent grid of 384 threads with
+// the kernel's shared memory.
+TEST(CudaWgmma, ThePlanPassesEachKernelItsTensorMapsAndGrid) {
+  nncc::LoadedGraph graph = productGraph(96, 136);
+  nncc::exe::Executable cuda = compileCuda(graph, Precision::TF32, false, "90a");
+  nncc::test::CudaHostEmulator host(cuda);
+  ASSERT_EQ(host.error(), "");
+  host.setComputeCapability(90);
+  host.setMultiprocessors(1);
+  MapRecorder recorder(host.device());
+  std::mt19937 rng(5);
+  Tensor x = random(DType::F32, {130, 96}, rng);
+  auto got =
+      nncc::rt::cuda::runPlan(cuda.cuda(), "run",
+                              {x, random(DType::F32, {96, 136}, rng),
+                               random(DType::F32, {136}, rng), random(DType::F32, {130, 136}, rng)},
+                              {}, recorder);
+  ASSERT_TRUE(got.ok()) << got.error();
+  ASSERT_EQ(recorder.specs.size(), 6u);
+  const nncc::rt::cuda::TensorMapSpec &a = recorder.specs[0], &b = recorder.specs[1];
+  EXPECT_EQ(a.element, nncc::rt::cuda::TensorMapSpec::F32);
+  EXPECT_EQ(a.dims[0], 96u);
+  EXPECT_EQ(a.dims[1], 130u);
+  EXPECT_EQ(a.rowBytes, 384u);
+  EXPECT_EQ(a.box[0], 32u);
+  EXPECT_EQ(a.box[1], 128u);
+  EXPECT_EQ(a.swizzle, 128u);
+  EXPECT_EQ(b.dims[0], 96u);
+  EXPECT_EQ(b.dims[1], 136u);
+  EXPECT_EQ(b.rowBytes, 384u);
+  EXPECT_EQ(b.box[0], 32u);
+  EXPECT_EQ(b.box[1], 256u);
+  EXPECT_NE(a.address, b.address);
+  ASSERT_TRUE(recorder.grids.count("run_k0_wg256"));
+  const nncc::rt::cuda::Grid &grid = recorder.grids["run_k0_wg256"];
+  EXPECT_EQ(grid.x, 1u); // min(tiles, multiprocessors)
+  EXPECT_EQ(grid.threads, 384u);
+  EXPECT_EQ(grid.sharedBytes, 197696u);
 }
 
 // A training step of a small MLP whose products take the wgmma kernel
