@@ -64,6 +64,15 @@ struct KernelArgs {
   long long n;
 };
 inline constexpr char kKernelArgsName[] = "nncc_args";
+/// The most buffers a fused step's kernel (CudaFusedStep) takes, and its
+/// one argument: the buffers of all the step's launches, then N (1 KiB of
+/// the 4 KiB a kernel's parameters may take).
+inline constexpr unsigned kMaxFusedArgs = 128;
+struct FusedArgs {
+  void *p[kMaxFusedArgs];
+  long long n;
+};
+inline constexpr char kFusedArgsName[] = "nncc_fused_args";
 
 } // namespace nncc::abi
 

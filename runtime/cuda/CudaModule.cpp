@@ -14,7 +14,7 @@ using CUdevice = int;
 using CUdeviceptr = unsigned long long;
 using Handle = void *;
 constexpr int kComputeCapabilityMajor = 75, kComputeCapabilityMinor = 76;
-constexpr int kMultiprocessorCount = 16;
+constexpr int kMultiprocessorCount = 16, kCooperativeLaunch = 95;
 constexpr unsigned kStreamNonBlocking = 1;
 constexpr int kCaptureModeRelaxed = 2;
 constexpr int kMaxDynamicSharedBytes = 8; // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
@@ -59,13 +59,18 @@ struct Driver {
   CUresult (*cuEventDestroy)(Handle);
   CUresult (*cuGetErrorString)(CUresult, const char **);
   CUresult (*cuFuncSetAttribute)(Handle, int, int);
+  // A fused step's kernel: every block resident, so launched cooperatively
+  // (the driver refuses a grid the device cannot hold at once).
+  CUresult (*cuLaunchCooperativeKernel)(Handle, unsigned, unsigned, unsigned, unsigned, unsigned,
+                                        unsigned, unsigned, Handle, void **);
+  CUresult (*cuOccupancyMaxActiveBlocksPerMultiprocessor)(int *, Handle, int, size_t);
   // cuda.h's enums as ints; null where the driver is older than CUDA 12.
   CUresult (*cuTensorMapEncodeTiled)(void *, int, unsigned, void *, const uint64_t *,
                                      const uint64_t *, const uint32_t *, const uint32_t *, int, int,
                                      int, int);
   CUdevice device = 0;
   Handle context = nullptr;
-  int major = 0, minor = 0, multiprocessors = 1;
+  int major = 0, minor = 0, multiprocessors = 1, cooperative = 0;
   std::string name;
 };
 
@@ -133,6 +138,9 @@ const Expected<Driver *> &driver() {
       get(d.cuEventElapsedTime, "cuEventElapsedTime");
     get(d.cuGetErrorString, "cuGetErrorString");
     get(d.cuFuncSetAttribute, "cuFuncSetAttribute");
+    get(d.cuLaunchCooperativeKernel, "cuLaunchCooperativeKernel");
+    get(d.cuOccupancyMaxActiveBlocksPerMultiprocessor,
+        "cuOccupancyMaxActiveBlocksPerMultiprocessor");
     d.cuTensorMapEncodeTiled =
         reinterpret_cast<decltype(d.cuTensorMapEncodeTiled)>(dlsym(lib, "cuTensorMapEncodeTiled"));
     if (missing)
@@ -147,6 +155,7 @@ const Expected<Driver *> &driver() {
     d.cuDeviceGetAttribute(&d.major, kComputeCapabilityMajor, d.device);
     d.cuDeviceGetAttribute(&d.minor, kComputeCapabilityMinor, d.device);
     d.cuDeviceGetAttribute(&d.multiprocessors, kMultiprocessorCount, d.device);
+    d.cuDeviceGetAttribute(&d.cooperative, kCooperativeLaunch, d.device);
     char name[256] = {};
     d.cuDeviceGetName(name, sizeof name, d.device);
     d.name = name;
@@ -232,6 +241,24 @@ Expected<std::unique_ptr<CudaModule>> CudaModule::load(const exe::CudaProgram &p
             return s;
     }
   m->multiprocessors_ = static_cast<unsigned>(std::max(d.multiprocessors, 1));
+  // Fused steps: their blocks resident at once (occupancy x multiprocessors).
+  for (const exe::CudaSignature &sig : program.signatures()) {
+    if (!sig.has_fused() || m->functions_.count(sig.fused().kernel()))
+      continue;
+    void *f = nullptr;
+    const std::string &kernel = sig.fused().kernel();
+    if (Status s = check(d.cuModuleGetFunction(&f, m->module_, kernel.c_str()),
+                         name + ": kernel '" + kernel + "'");
+        !s.ok())
+      return s;
+    m->functions_[kernel] = f;
+    int perSm = 0;
+    unsigned threads = sig.fused().threads() ? sig.fused().threads() : 256;
+    if (d.cooperative &&
+        d.cuOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, f, static_cast<int>(threads), 0) == 0)
+      m->resident_[kernel] =
+          static_cast<unsigned>(std::max(perSm, 0) * std::max(d.multiprocessors, 1));
+  }
   m->computeCapability_ = d.major * 10 + d.minor;
   return m;
 }
@@ -302,18 +329,37 @@ Status CudaModule::launch(const std::string &kernel, const KernelArgs &args, con
 
 Status CudaModule::launchWithMaps(const std::string &kernel, const KernelArgs &args,
                                   const Grid &grid, const TensorMaps &maps) {
-  auto it = functions_.find(kernel);
-  if (it == functions_.end())
-    return Status::error("kernel '" + kernel + "' is not in the loaded module");
-  Driver &d = **driver();
   // The driver copies the arguments when the launch is queued (or
   // captured): the buffers, then the kernel's TMA descriptors.
   void *params[1 + TensorMaps::kMax] = {const_cast<KernelArgs *>(&args)};
   for (unsigned i = 0; i < maps.count; ++i)
     params[1 + i] = const_cast<unsigned char *>(maps.bytes[i]);
+  return queueLaunch(kernel, params, grid, false);
+}
+
+unsigned CudaModule::residentBlocks(const std::string &kernel, unsigned) const {
+  auto it = resident_.find(kernel);
+  return it == resident_.end() ? 0 : it->second;
+}
+
+Status CudaModule::launchFused(const std::string &kernel, const abi::FusedArgs &args,
+                               const Grid &grid) {
+  void *params[1] = {const_cast<abi::FusedArgs *>(&args)};
+  return queueLaunch(kernel, params, grid, true);
+}
+
+Status CudaModule::queueLaunch(const std::string &kernel, void **params, const Grid &grid,
+                               bool cooperative) {
+  auto it = functions_.find(kernel);
+  if (it == functions_.end())
+    return Status::error("kernel '" + kernel + "' is not in the loaded module");
+  Driver &d = **driver();
   auto queue = [&] {
-    return check(d.cuLaunchKernel(it->second, grid.x, grid.y, 1, grid.threads, 1, 1,
-                                  grid.sharedBytes, stream_, params, nullptr),
+    return check(cooperative
+                     ? d.cuLaunchCooperativeKernel(it->second, grid.x, grid.y, 1, grid.threads, 1,
+                                                   1, grid.sharedBytes, stream_, params)
+                     : d.cuLaunchKernel(it->second, grid.x, grid.y, 1, grid.threads, 1, 1,
+                                        grid.sharedBytes, stream_, params, nullptr),
                  "launching kernel '" + kernel + "'");
   };
   if (!profiling_ || capturing_)

@@ -65,6 +65,12 @@ public:
   Status replay(void *graph) override;
   void releaseGraph(void *graph) override;
   unsigned multiprocessors() const override { return multiprocessors_; }
+  /// A fused step's kernel: its occupancy times the multiprocessors, where
+  /// the device launches cooperative kernels (0 otherwise).
+  unsigned residentBlocks(const std::string &kernel, unsigned threads) const override;
+  /// cuLaunchCooperativeKernel: the driver refuses a grid it cannot hold.
+  Status launchFused(const std::string &kernel, const abi::FusedArgs &args,
+                     const Grid &grid) override;
 
   /// Profile mode, off by default, for benchmarks (nncc-gpu-bench
   /// --kernels): each launch that is not being captured into a graph runs
@@ -82,6 +88,9 @@ private:
   /// Everything of the module is queued on one stream, in order.
   void *stream_ = nullptr;
   std::map<std::string, void *> functions_;
+  std::map<std::string, unsigned> resident_; // fused steps' kernels
+  /// Queues (or, in profile mode, times) a launch of `kernel` with `params`.
+  Status queueLaunch(const std::string &kernel, void **params, const Grid &grid, bool cooperative);
   unsigned multiprocessors_ = 1;
   int computeCapability_ = 0;
   std::unique_ptr<NcclCommunicator> nccl_;

@@ -100,8 +100,9 @@ Status issue(const std::vector<Work> &work, PlanBackend &backend, size_t *queued
       status = backend.upload(w.to, w.from, w.bytes);
       break;
     case Work::Launch:
-      status = w.maps.count ? backend.launchWithMaps(*w.kernel, w.args, w.grid, w.maps)
-                            : backend.launch(*w.kernel, w.args, w.grid);
+      status = w.fused        ? backend.launchFused(*w.kernel, *w.fused, w.grid)
+               : w.maps.count ? backend.launchWithMaps(*w.kernel, w.args, w.grid, w.maps)
+                              : backend.launch(*w.kernel, w.args, w.grid);
       break;
     case Work::Copy:
       status = backend.copy(w.to, w.from, w.bytes);
@@ -120,6 +121,11 @@ Status issue(const std::vector<Work> &work, PlanBackend &backend, size_t *queued
   if (queued)
     *queued = done;
   return status;
+}
+
+bool fusedStepWanted() {
+  const char *env = std::getenv("NNCC_CUDA_FUSED_STEP");
+  return !env || std::string(env) != "0";
 }
 
 bool graphsWanted() {
@@ -196,6 +202,9 @@ void PlanBackend::releaseGraph(void *) {}
 Status PlanBackend::launchWithMaps(const std::string &kernel, const KernelArgs &, const Grid &,
                                    const TensorMaps &) {
   return Status::error("kernel '" + kernel + "' takes TMA descriptors, which this device has not");
+}
+Status PlanBackend::launchFused(const std::string &kernel, const abi::FusedArgs &, const Grid &) {
+  return Status::error("kernel '" + kernel + "' is a fused step, which this device cannot run");
 }
 Status PlanBackend::encodeTensorMap(const TensorMapSpec &, unsigned char *) {
   return Status::error("this device has no TMA descriptors");
@@ -313,6 +322,78 @@ Status PlanRunner::wgmmaStep(Entry &e, const exe::CudaWgmmaKernel &k, const Shap
   return Status();
 }
 
+Expected<bool> PlanRunner::fusedStep(Entry &e, const std::map<unsigned, void *> &caller, Work &step,
+                                     const std::function<void(void *)> &use) {
+  const exe::CudaSignature &sig = *e.sig;
+  if (!sig.has_fused() || !fusedStepWanted())
+    return false;
+  const exe::CudaFusedStep &f = sig.fused();
+  unsigned threads = f.threads() ? f.threads() : 256;
+  unsigned resident = backend_.residentBlocks(f.kernel(), threads);
+  if (resident == 0 || f.args_size() > static_cast<int>(abi::kMaxFusedArgs))
+    return false;
+  // Small: the buffers the step touches, at the run's N, at most
+  // kMaxFusedBytes together (the textbook MLP's training step at batch 64:
+  // 1.2 MB), where one persistent grid's rounds over the launches' blocks
+  // cost less than the launches they replace; its inference over 10000
+  // images (31 MB of them) runs launch by launch. The grid: the widest
+  // phase's blocks together, as far as the device holds them at once.
+  constexpr size_t kMaxFusedBytes = 4 << 20;
+  size_t bytes = 0;
+  for (unsigned id : f.args()) {
+    if (id >= static_cast<unsigned>(program_.buffers_size()))
+      return Status::error("fused kernel '" + f.kernel() + "' names buffer " + std::to_string(id) +
+                           ", which the program has not");
+    Shape shape;
+    bytes += bufferBytes(program_.buffers(id), e.n, shape);
+  }
+  if (bytes > kMaxFusedBytes)
+    return false;
+  std::map<unsigned, int64_t> phases;
+  for (const exe::CudaFusedPart &part : f.parts()) {
+    if (part.launch() >= static_cast<unsigned>(sig.launches_size()))
+      return Status::error("fused kernel '" + f.kernel() + "' runs launch " +
+                           std::to_string(part.launch()) + " of " +
+                           std::to_string(sig.launches_size()));
+    const exe::CudaLaunch &launch = sig.launches(static_cast<int>(part.launch()));
+    Shape shape;
+    bufferBytes(program_.buffers(launch.args(launch.args_size() - 1)), e.n, shape);
+    int64_t cols = shape.empty() ? 1 : std::max<int64_t>(shape.back(), 1);
+    int64_t rows = numElements(shape) / cols, blocks;
+    if (part.tile_m() && part.tile_n())
+      blocks =
+          (rows + part.tile_m() - 1) / part.tile_m() * ((cols + part.tile_n() - 1) / part.tile_n());
+    else
+      blocks = (numElements(shape) * std::max<int64_t>(launch.lanes(), 1) + threads - 1) / threads;
+    phases[part.phase()] += std::max<int64_t>(blocks, 1);
+  }
+  int64_t widest = 1;
+  for (auto &[phase, blocks] : phases)
+    widest = std::max(widest, blocks);
+  auto args = std::make_shared<abi::FusedArgs>();
+  args->n = e.n;
+  for (int i = 0; i < f.args_size(); ++i) {
+    bool fresh =
+        f.args(i) == f.barrier() && (!e.buffers.count(f.barrier()) || !e.buffers[f.barrier()].p);
+    auto p = bufferOf(e, f.args(i), caller);
+    if (!p)
+      return p.status();
+    if (fresh) { // zeroed once: each barrier leaves it as it finds it
+      static const uint32_t zero = 0;
+      if (Status s = backend_.upload(*p, &zero, sizeof zero); !s.ok())
+        return s;
+    }
+    args->p[i] = *p;
+    use(*p);
+  }
+  step.kernel = &f.kernel();
+  step.fused = std::move(args);
+  step.grid = Grid{};
+  step.grid.x = static_cast<unsigned>(std::min<int64_t>(widest, resident));
+  step.grid.threads = threads;
+  return true;
+}
+
 struct PlanRunner::Plan {
   std::vector<Work> steps;
   std::vector<void *> key;        // every address the steps use
@@ -349,7 +430,14 @@ Expected<PlanRunner::Plan> PlanRunner::plan(Entry &e, const std::vector<Tensor> 
     use(*p);
     use(*staged);
   }
-  for (int at = 0; at < sig->launches_size(); ++at) {
+  // The step as one launch where it has a fused kernel that fits.
+  Work fused{Work::Launch};
+  auto isFused = fusedStep(e, caller, fused, use);
+  if (!isFused)
+    return isFused.status();
+  if (*isFused)
+    plan.steps.push_back(std::move(fused));
+  for (int at = 0; !*isFused && at < sig->launches_size(); ++at) {
     const exe::CudaLaunch &launch = sig->launches(at);
     if (!launch.collective().empty()) { // a bucket's buffers, then the results'
       if (launch.collective() != "all_reduce_sum" && launch.collective() != "all_reduce_mean")

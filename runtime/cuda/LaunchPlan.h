@@ -114,7 +114,23 @@ public:
   /// Blocks that run at once at most one per multiprocessor: what a
   /// product's tiling must fill (1 where unknown: the biggest tiles).
   virtual unsigned multiprocessors() const { return 1; }
+
+  /// A fused step's kernel (CudaFusedStep): how many of its blocks of
+  /// `threads` the device holds at once, every one resident (0: it cannot
+  /// run it, and the step's launches run one by one).
+  virtual unsigned residentBlocks(const std::string &kernel, unsigned threads) const {
+    (void)kernel, (void)threads;
+    return 0;
+  }
+  /// Queues a fused step's kernel on a grid of resident blocks. The default
+  /// says the device has none.
+  virtual Status launchFused(const std::string &kernel, const abi::FusedArgs &args,
+                             const Grid &grid);
 };
+
+/// Whether runs take a signature's fused kernel where it has one and the
+/// device runs it: yes unless NNCC_CUDA_FUSED_STEP=0 (read at each plan).
+bool fusedStepWanted();
 
 /// One piece of a run's work, by value: planned first, then queued on a
 /// backend as it is or captured into a graph.
@@ -128,6 +144,8 @@ struct Work {
   Grid grid{};
   AllReduceBucket bucket{}; // AllReduce
   TensorMaps maps{};        // Launch: a wgmma kernel's
+  /// Launch: a fused step's kernel, which takes these instead of `args`.
+  std::shared_ptr<const abi::FusedArgs> fused{};
 
   static Work transfer(Kind kind, void *to, const void *from, size_t bytes) {
     Work w{kind};
@@ -276,6 +294,11 @@ private:
   Status execute(Entry &e, const Plan &plan);
 
   Expected<void *> bufferOf(Entry &e, unsigned id, const std::map<unsigned, void *> &variables);
+  /// The launch of e's signature's fused kernel for a run of size e.n, or
+  /// false where it has none, it is off, the device cannot run it or the
+  /// run is not small (its buffers over 4 MiB).
+  Expected<bool> fusedStep(Entry &e, const std::map<unsigned, void *> &caller, Work &step,
+                           const std::function<void(void *)> &use);
   /// `step` made a launch of sm_90a's kernel `k`: its tensor maps, a
   /// persistent grid.
   Status wgmmaStep(Entry &e, const exe::CudaWgmmaKernel &k, const Shape &shape,

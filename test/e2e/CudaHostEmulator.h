@@ -18,6 +18,7 @@
 #include "runtime/Collective.h"
 #include "runtime/Session.h"
 #include "runtime/cuda/LaunchPlan.h"
+#include "test/e2e/CudaHostFused.h"
 #include "test/e2e/CudaHostHopper.h"
 
 #include <gtest/gtest.h>
@@ -45,7 +46,8 @@ namespace nncc::test {
 // values. A waiting thread runs again only once every thread the barrier
 // counts has arrived, so, as on a GPU, every thread of the block must reach
 // each __syncthreads and every lane of the warp each shuffle; where they do
-// not, the launch fails instead of hanging. __shared__ memory is a static.
+// not, the launch fails instead of hanging. __shared__ memory is a static,
+// in a section of its own (a fused step's blocks each have a copy of it).
 constexpr const char *kCudaHostShim = R"(
 #include <math.h>
 #include <stdio.h>
@@ -55,7 +57,7 @@ constexpr const char *kCudaHostShim = R"(
 #include <unistd.h>
 #define __global__
 #define __device__
-#define __shared__ static
+#define __shared__ static __attribute__((section("nncc_shared")))
 #define __align__(n) __attribute__((aligned(n)))
 struct nncc_dim3 { unsigned x, y, z; };
 // The running fiber's: the scheduler sets them before it resumes one.
@@ -501,6 +503,11 @@ public:
   unsigned cooperativeLaunches() const { return host_->coopLaunches; }
   /// Collective launches (a data-parallel step's all-reduces) so far.
   int allReduces() const { return host_->allReduces; }
+  /// The blocks of a fused step's kernel the device holds at once (0, the
+  /// default: none, so steps run launch by launch), and the fused launches
+  /// so far.
+  void setResidentBlocks(unsigned blocks) { host_->resident = blocks; }
+  unsigned fusedLaunches() const { return host_->fusedLaunches; }
 
 private:
   /// Host memory; a grid-stride launch is one call (one thread of one block
@@ -606,6 +613,25 @@ private:
     }
     int computeCapability() const override { return cc; }
     int cc = 0;
+    unsigned residentBlocks(const std::string &, unsigned) const override { return resident; }
+    rt::Status launchFused(const std::string &kernel, const abi::FusedArgs &args,
+                           const rt::cuda::Grid &grid) override {
+      void *fn = dlsym(library, kernel.c_str());
+      auto launch = reinterpret_cast<const char *(*)(void *, const void *, unsigned, unsigned)>(
+          dlsym(library, "nncc_host_launch_fused"));
+      if (!fn || !launch)
+        return rt::Status::error("no kernel '" + kernel + "'");
+      if (grid.x > resident || grid.y != 1)
+        return rt::Status::error("fused kernel '" + kernel + "': a grid of " +
+                                 std::to_string(grid.x) + " x " + std::to_string(grid.y) +
+                                 " blocks, more than the " + std::to_string(resident) +
+                                 " resident");
+      ++fusedLaunches;
+      if (const char *failed = launch(fn, &args, grid.x, grid.threads))
+        return rt::Status::error("kernel '" + kernel + "': " + failed);
+      return rt::Status();
+    }
+    unsigned resident = 0, fusedLaunches = 0;
     unsigned wgmmaLaunches = 0;
     std::set<std::string> wgmmaKernels;
     std::map<std::string, exe::CudaLaunch> kernels;
@@ -641,7 +667,7 @@ private:
     std::string file = dir + ".cpp", library = dir + ".so", include = dir + "-include";
     std::filesystem::create_directories(include);
     std::ofstream(include + "/cuda_pipeline_primitives.h") << "#pragma once\n"; // in the shim
-    std::ofstream(file) << source << kCudaHostLauncher;
+    std::ofstream(file) << source << kCudaHostLauncher << kCudaHostFusedLauncher;
     std::string command = std::string(kCompile) + " -shared -include " + shimHeader() + " -I " +
                           include + " -o " + library + " " + file + " 2> " + dir + ".log";
     bool compiled = std::system(command.c_str()) == 0;
@@ -670,7 +696,8 @@ private:
   /// .gch reads the header instead.
   static const std::string &shimHeader() {
     static const std::string header = [] {
-      std::string shim = std::string(kCudaHostShim) + kCudaHostMmaSync + kCudaHostHopper;
+      std::string shim =
+          std::string(kCudaHostShim) + kCudaHostMmaSync + kCudaHostHopper + kCudaHostFusedShim;
       std::string key = shim + kCompile + __VERSION__;
       std::string path = ::testing::TempDir() + "/nncc-cuda-shim-" +
                          std::to_string(std::hash<std::string>()(key)) + ".h";

@@ -101,6 +101,17 @@ public:
     return device_.encodeTensorMap(spec, out);
   }
   int computeCapability() const override { return device_.computeCapability(); }
+  // A fused step: its arguments recorded by value, as a graph's are.
+  unsigned residentBlocks(const std::string &kernel, unsigned threads) const override {
+    return device_.residentBlocks(kernel, threads);
+  }
+  rt::Status launchFused(const std::string &kernel, const abi::FusedArgs &args,
+                         const rt::cuda::Grid &grid) override {
+    if (kernel == failKernel && --failAt == 0)
+      return rt::Status::error("launch of " + kernel + " failed (injected)");
+    auto copy = std::make_shared<abi::FusedArgs>(args);
+    return queue([=] { return device_.launchFused(kernel, *copy, grid); });
+  }
 
   int live = 0, liveGraphs = 0;
   /// Waits (finish), downloads and copies run (queued or replayed),
