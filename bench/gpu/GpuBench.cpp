@@ -216,16 +216,35 @@ rt::Expected<rt::TensorMap> oneEpochOfSingleSteps(const std::shared_ptr<rt::Exec
   return weights;
 }
 
+/// Sets (or, with null, unsets) environment variable `name` for its
+/// lifetime: the runtime reads NNCC_CUDA_GRAPHS when a session makes its
+/// runners and NNCC_CUDA_FUSED_STEP at each run's plan.
+struct ScopedEnv {
+  ScopedEnv(const char *name, const char *value) : name(name) {
+    if (const char *was = std::getenv(name))
+      old = was, had = true;
+    value ? setenv(name, value, 1) : unsetenv(name);
+  }
+  ~ScopedEnv() { had ? setenv(name, old.c_str(), 1) : unsetenv(name); }
+  const char *name;
+  std::string old;
+  bool had = false;
+};
+
 /// The same training as a compiled loop (the model's "train_loop"): the
 /// training set uploaded once, each call `steps` batches gathered on the
 /// device and queued with one wait (runtime/cuda/LoopRunner.h); three
 /// epochs after a warm-up, from fresh weights, the same shuffle as the
 /// step-by-step epochs (so epoch 1's average loss is theirs). With graphs
 /// (each call's steps one CUDA graph, replayed) or without
-/// (NNCC_CUDA_GRAPHS=0 while the session makes its runners).
+/// (NNCC_CUDA_GRAPHS=0 while the session makes its runners); with each
+/// step's fused kernel (one launch a step) or, `unfused`, its launches one
+/// by one (NNCC_CUDA_FUSED_STEP=0).
 void benchLoop(const std::shared_ptr<rt::Executable> &exe, const rt::data::Dataset &data, Report &r,
-               bool graphs, const rt::TensorMap *reference) {
-  std::string key = graphs ? "mlp_loop" : "mlp_loop_nographs";
+               bool graphs, const rt::TensorMap *reference, bool unfused = false) {
+  std::string key =
+      std::string(graphs ? "mlp_loop" : "mlp_loop_nographs") + (unfused ? "_unfused" : "");
+  ScopedEnv fusedStep("NNCC_CUDA_FUSED_STEP", unfused ? "0" : std::getenv("NNCC_CUDA_FUSED_STEP"));
   const char *wasSet = std::getenv("NNCC_CUDA_GRAPHS");
   std::string was = wasSet ? wasSet : "";
   if (!graphs)
@@ -292,9 +311,10 @@ void benchLoop(const std::shared_ptr<rt::Executable> &exe, const rt::data::Datas
       }
       r.numbers[key + "_weights_rel_diff"] = diff;
     }
-    fmt::print("mlp compiled-loop epoch {} ({} steps a call, graphs {}): {:.2f} ms, avg loss "
+    fmt::print("mlp compiled-loop epoch {} ({} steps a call, graphs {}{}): {:.2f} ms, avg loss "
                "{:.4f}\n",
-               e + 1, steps, graphs ? "on" : "off", ms, loss / count);
+               e + 1, steps, graphs ? "on" : "off", unfused ? ", launch by launch" : "", ms,
+               loss / count);
   }
   r.numbers[key + "_epoch_ms_median"] = stats(epochMs).median;
   r.numbers["mlp_loop_steps_per_call"] = steps;
@@ -378,6 +398,8 @@ bool benchMlp(const Options &o, Report &r) {
       r.fail("mlp_loop_reference", reference.error());
     benchLoop(exe, *data, r, true, reference ? &*reference : nullptr);
     benchLoop(exe, *data, r, false, reference ? &*reference : nullptr);
+    // The fused step's part: the same loop with each step's launches one by one.
+    benchLoop(exe, *data, r, true, reference ? &*reference : nullptr, /*unfused=*/true);
   }
 
   // Test accuracy of the trained weights: argmax of the probabilities.
@@ -421,6 +443,34 @@ bool benchMlp(const Options &o, Report &r) {
     if (i >= 50)
       one.push_back(seconds(t0) * 1e6);
   }
+  // A training step host to host, its launches fused into one kernel (where
+  // the program has one and the device runs it) and one by one, in turn.
+  rt::data::BatchIterator stepBatches(data->trainImages, data->trainLabels, 64, 7);
+  stepBatches.startEpoch();
+  for (bool unfused : {false, true}) {
+    ScopedEnv fusedStep("NNCC_CUDA_FUSED_STEP",
+                        unfused ? "0" : std::getenv("NNCC_CUDA_FUSED_STEP"));
+    std::vector<double> us;
+    for (int i = 0; i < 220; ++i) {
+      if (!stepBatches.next(xb, yb)) {
+        stepBatches.startEpoch();
+        stepBatches.next(xb, yb);
+      }
+      auto t0 = Clock::now();
+      auto out = session.run("train", {{"x", xb}, {"y", yb}}, {"cost"});
+      if (!out) {
+        r.fail("mlp_step", out.error());
+        return false;
+      }
+      if (i >= 20)
+        us.push_back(seconds(t0) * 1e6);
+    }
+    std::string key = unfused ? "mlp_step_unfused_us" : "mlp_step_us";
+    r.numbers[key + "_median"] = stats(us).median;
+    fmt::print("mlp training step, host to host, {}: {:.1f} us (median of {})\n",
+               unfused ? "launch by launch" : "fused where it can be", stats(us).median, us.size());
+  }
+
   Stats f = stats(full), b = stats(one);
   r.numbers["infer_full_ms_median"] = f.median;
   r.numbers["infer_full_ms_p10"] = f.p10;
@@ -671,7 +721,9 @@ void profileKernels(const Options &o, Report &r) {
   r.notes["kernels_method"] = fmt::format(
       "each launch between two CUDA events, CUDA graphs off; the median of {} runs after {} "
       "untimed ones ({} after 1 for the compute-bound MLP). mlp_train: a training step of the "
-      "textbook MLP (batch 64); mlp_infer_10000: its inference of the 10000 test images; "
+      "textbook MLP (batch 64), its launches one by one (NNCC_CUDA_FUSED_STEP=0); "
+      "mlp_train_fused: the same step as one fused kernel where the device runs it; "
+      "mlp_infer_10000: its inference of the 10000 test images; "
       "cnn_train: a training step of E7, the CNN (batch 64); "
       "big_<precision>_train: a step of the compute-bound MLP (batch 4096)",
       o.profile_runs, o.profile_warmup, o.profile_big_runs);
@@ -695,7 +747,13 @@ void profileKernels(const Options &o, Report &r) {
       auto out = session.run("train", {{"x", xb}, {"y", yb}}, {"cost"});
       return out ? rt::Status() : out.status();
     };
-    profileRuns(*exe, "mlp_train", o.profile_warmup, o.profile_runs, step, r);
+    // The step fused into one kernel (where the device runs it), then its
+    // launches one by one: the fused kernel's time beside their sum.
+    profileRuns(*exe, "mlp_train_fused", o.profile_warmup, o.profile_runs, step, r);
+    {
+      ScopedEnv unfused("NNCC_CUDA_FUSED_STEP", "0");
+      profileRuns(*exe, "mlp_train", o.profile_warmup, o.profile_runs, step, r);
+    }
     auto infer = [&]() -> rt::Status {
       auto out = session.run("predict", {{"x", data->testImages}}, {"probabilities"});
       return out ? rt::Status() : out.status();

@@ -137,6 +137,12 @@ def main():
         row(what, loop, "nncc step by step", e, "ms")
         row(what, loop, "nncc compiled loop, graphs off",
             n.get("mlp_loop_nographs_epoch_ms_median"), "ms")
+        row(what, loop, "nncc compiled loop, each step's launches one by one",
+            n.get("mlp_loop_unfused_epoch_ms_median"), "ms")
+    step = n.get("mlp_step_us_median")
+    if step is not None:
+        row("MLP training step, host to host (fused where it can be)", step,
+            "nncc step launch by launch", n.get("mlp_step_unfused_us_median"), "us")
     acc = n.get("mlp_test_accuracy")
     refs = []
     for name, s, key in [("PyTorch, CUDA graph", "torch_mlp", "train50_b"),
