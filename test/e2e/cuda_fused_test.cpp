@@ -14,6 +14,7 @@
 #include "compiler/cuda/CudaEmitter.h"
 #include "compiler/cuda/FusedStep.h"
 #include "compiler/driver/Compiler.h"
+#include "compiler/import/GraphReader.h"
 #include "examples/e4_mlp_layers/MlpModel.h"
 
 #include <cstdlib>
@@ -231,6 +232,68 @@ TEST_F(CudaFused, TheRuntimeFusesOnlyWhereItIsSmallAndWanted) {
   host->setMultiprocessors(100000);
   ASSERT_TRUE(got.ok()) << got.error();
   EXPECT_EQ(host->fusedLaunches(), before + 1);
+}
+
+// A small CNN trained with Adam (lit cuda/Inputs/conv.pbtxt): its filters'
+// gradients are split-K products (64 slabs' partial products, then a kernel
+// that adds them), its other launches window products and reductions. Two
+// steps fused equal two steps launch by launch, bit for bit.
+TEST(CudaFusedConv, SplitProductsAndWindowsFusedGiveTheLaunchesNumbers) {
+  const char *text = R"(
+name: "conv"
+placeholders { name: "x" dtype: F32 shape { dims: -1 dims: 28 dims: 28 dims: 1 } }
+placeholders { name: "y" dtype: I32 shape { dims: -1 } }
+variables { name: "w1" dtype: F32 shape: 5 shape: 5 shape: 1 shape: 8 initializer { kind: GLOROT_UNIFORM } }
+variables { name: "w2" dtype: F32 shape: 14 shape: 14 shape: 8 shape: 10 initializer { kind: GLOROT_UNIFORM } }
+nodes { name: "c1" op: "conv2d" inputs: "x" inputs: "w1" attrs { key: "padding" value { s: "SAME" } } attrs { key: "strides" value { ints { val: 2 val: 2 } } } }
+nodes { name: "r1" op: "relu" inputs: "c1" }
+nodes { name: "c2" op: "conv2d" inputs: "r1" inputs: "w2" }
+nodes { name: "logits" op: "reshape" inputs: "c2" attrs { key: "shape" value { ints { val: -1 val: 10 } } } }
+nodes { name: "xe" op: "softmax_cross_entropy" inputs: "logits" inputs: "y" }
+nodes { name: "loss" op: "reduce_mean" inputs: "xe" }
+signatures { name: "train" feeds: "x" feeds: "y" loss: "loss" optimizer { kind: "adam" learning_rate: 0.001 } }
+)";
+  auto graph = nncc::parseGraphText(text, "conv.pbtxt");
+  ASSERT_TRUE(bool(graph)) << llvm::toString(graph.takeError());
+  mlir::MLIRContext ctx;
+  nncc::CompileOptions options;
+  options.target = nncc::Target::Cuda;
+  options.nvrtc = false;
+  auto compiled = nncc::compileModel(ctx, *graph, options);
+  ASSERT_TRUE(bool(compiled)) << llvm::toString(compiled.takeError());
+  nncc::exe::Executable exe = *compiled;
+  const auto &sig = exe.cuda().signatures(0);
+  ASSERT_TRUE(sig.has_fused());
+  int split = 0;
+  for (const auto &l : sig.launches())
+    split += l.tilings_size() && exe.cuda().buffers(l.args(l.args_size() - 1)).dims(0) >= 64;
+  EXPECT_GT(split, 0) << "no split-K partial products";
+  nncc::test::CudaHostEmulator host(exe);
+  ASSERT_EQ(host.error(), "");
+  host.setMultiprocessors(100000);
+  auto loaded = nncc::rt::Executable::withoutKernels(exe, "conv");
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  Session fused(*loaded, host.device()), single(*loaded, host.device());
+  ASSERT_TRUE(fused.initialize().ok() && single.initialize().ok());
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> real(-1, 1);
+  for (int step = 0; step < 2; ++step) {
+    Tensor x(nncc::rt::DType::F32, {3, 28, 28, 1}), y(nncc::rt::DType::I32, {3});
+    for (int64_t i = 0; i < x.size(); ++i)
+      x.data<float>()[i] = real(rng);
+    for (int i = 0; i < 3; ++i)
+      y.data<int32_t>()[i] = static_cast<int32_t>(rng() % 10);
+    host.setResidentBlocks(3);
+    auto a = fused.run("train", {{"x", x}, {"y", y}});
+    host.setResidentBlocks(0);
+    auto b = single.run("train", {{"x", x}, {"y", y}});
+    ASSERT_TRUE(a.ok() && b.ok()) << a.error() << b.error();
+    EXPECT_EQ(a->at("loss").toDoubles(), b->at("loss").toDoubles()) << "step " << step;
+  }
+  EXPECT_EQ(host.fusedLaunches(), 2u);
+  for (const auto &v : exe.variables())
+    EXPECT_EQ(fused.variable(v.name())->toDoubles(), single.variable(v.name())->toDoubles())
+        << v.name();
 }
 
 // A fused kernel's block that returns before a grid barrier that the others
