@@ -76,6 +76,37 @@ inline void expectClose(const rt::Tensor &cuda, const rt::Tensor &cpu, const std
         << what << " element " << i;
 }
 
+/// A model of products with an epilogue: y = relu(x.w + b), dw = x^T.dy and
+/// dx = dy.w^T for x [N, K], w [K, C] of `dtype` (graph.proto's name), in
+/// one signature "run": every layout of a product's operands.
+inline LoadedGraph productGraph(int64_t k, int64_t c, const std::string &dtype = "F32") {
+  std::string text = R"pb(
+    placeholders { name: "x" dtype: DT shape { dims: -1 dims: KK } }
+    placeholders { name: "w" dtype: DT shape { dims: KK dims: CC } }
+    placeholders { name: "b" dtype: DT shape { dims: CC } }
+    placeholders { name: "dy" dtype: DT shape { dims: -1 dims: CC } }
+    nodes { name: "xw" op: "matmul" inputs: "x" inputs: "w" }
+    nodes { name: "z" op: "add" inputs: "xw" inputs: "b" }
+    nodes { name: "y" op: "relu" inputs: "z" }
+    nodes { name: "dw" op: "matmul" inputs: "x" inputs: "dy"
+            attrs { key: "transpose_a" value { b: true } } }
+    nodes { name: "dx" op: "matmul" inputs: "dy" inputs: "w"
+            attrs { key: "transpose_b" value { b: true } } }
+    signatures { name: "run" feeds: "x" feeds: "w" feeds: "b" feeds: "dy"
+                 fetches: "y" fetches: "dw" fetches: "dx" }
+  )pb";
+  for (auto [key, value] :
+       {std::pair{"DT", dtype}, {"KK", std::to_string(k)}, {"CC", std::to_string(c)}})
+    for (size_t at; (at = text.find(key)) != std::string::npos;)
+      text.replace(at, 2, value);
+  auto graph = parseGraphText(text, "products.pbtxt");
+  if (!graph) {
+    ADD_FAILURE() << llvm::toString(graph.takeError());
+    return LoadedGraph();
+  }
+  return std::move(*graph);
+}
+
 } // namespace nncc::test
 
 #endif

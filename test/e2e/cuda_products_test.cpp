@@ -31,30 +31,6 @@ using nncc::test::toleranceOf;
 
 namespace {
 
-/// y = relu(x.w + b), dw = x^T.dy and dx = dy.w^T for x [N, K], w [K, C].
-std::string productModel(int64_t k, int64_t c, const std::string &dtype) {
-  std::string K = std::to_string(k), C = std::to_string(c);
-  std::string text = R"pb(
-    placeholders { name: "x" dtype: DT shape { dims: -1 dims: KK } }
-    placeholders { name: "w" dtype: DT shape { dims: KK dims: CC } }
-    placeholders { name: "b" dtype: DT shape { dims: CC } }
-    placeholders { name: "dy" dtype: DT shape { dims: -1 dims: CC } }
-    nodes { name: "xw" op: "matmul" inputs: "x" inputs: "w" }
-    nodes { name: "z" op: "add" inputs: "xw" inputs: "b" }
-    nodes { name: "y" op: "relu" inputs: "z" }
-    nodes { name: "dw" op: "matmul" inputs: "x" inputs: "dy"
-            attrs { key: "transpose_a" value { b: true } } }
-    nodes { name: "dx" op: "matmul" inputs: "dy" inputs: "w"
-            attrs { key: "transpose_b" value { b: true } } }
-    signatures { name: "run" feeds: "x" feeds: "w" feeds: "b" feeds: "dy"
-                 fetches: "y" fetches: "dw" fetches: "dx" }
-  )pb";
-  for (auto [key, value] : {std::pair{"DT", dtype}, {"KK", K}, {"CC", C}})
-    for (size_t at; (at = text.find(key)) != std::string::npos;)
-      text.replace(at, 2, value);
-  return text;
-}
-
 struct Case {
   int64_t k, c;
   std::vector<int64_t> batches;
@@ -68,12 +44,8 @@ std::set<std::string> check(const Case &p, const std::string &dtype, std::set<st
                             nncc::cuda::Precision precision = nncc::cuda::Precision::FP32) {
   SCOPED_TRACE("K " + std::to_string(p.k) + ", C " + std::to_string(p.c) + ", " + dtype + " " +
                nncc::cuda::precisionName(precision));
-  auto graph = nncc::parseGraphText(productModel(p.k, p.c, dtype), "products.pbtxt");
-  if (!graph) {
-    ADD_FAILURE() << llvm::toString(graph.takeError());
-    return {};
-  }
-  nncc::exe::Executable cuda = compileCuda(*graph, precision);
+  nncc::LoadedGraph graph = nncc::test::productGraph(p.k, p.c, dtype);
+  nncc::exe::Executable cuda = compileCuda(graph, precision);
   if (!cuda.has_cuda())
     return {};
   int tiled = 0;
@@ -83,7 +55,7 @@ std::set<std::string> check(const Case &p, const std::string &dtype, std::set<st
       tilings.insert(t.kernel());
   }
   EXPECT_EQ(tiled, 3);
-  auto cpu = nncc::test::orFail(nncc::compileAndLoad(*graph));
+  auto cpu = nncc::test::orFail(nncc::compileAndLoad(graph));
   if (!cpu)
     return {};
   nncc::rt::Session session(cpu);
@@ -179,9 +151,8 @@ TEST(CudaProducts, NvrtcCompilesEveryProductKernel) {
   for (const Case &p : kCases)
     for (const char *arch : {"80", "90"}) {
       SCOPED_TRACE("K " + std::to_string(p.k) + ", C " + std::to_string(p.c) + ", sm_" + arch);
-      auto graph = nncc::parseGraphText(productModel(p.k, p.c, "F32"), "products.pbtxt");
-      ASSERT_TRUE(bool(graph)) << llvm::toString(graph.takeError());
-      nncc::exe::Executable cuda = compileCuda(*graph, nncc::cuda::Precision::FP32, true, arch);
+      nncc::exe::Executable cuda =
+          compileCuda(nncc::test::productGraph(p.k, p.c), nncc::cuda::Precision::FP32, true, arch);
       ASSERT_TRUE(cuda.has_cuda());
       const std::string &ptx = cuda.cuda().ptx();
       EXPECT_NE(ptx.find(std::string(".target sm_") + arch), std::string::npos);
@@ -209,9 +180,8 @@ TEST(CudaProducts, NvrtcCompilesEveryTensorCoreKernel) {
     for (const char *arch : {"80", "90"}) {
       const Case &p = kCases[0];
       SCOPED_TRACE(std::string(nncc::cuda::precisionName(precision)) + ", sm_" + arch);
-      auto graph = nncc::parseGraphText(productModel(p.k, p.c, "F32"), "products.pbtxt");
-      ASSERT_TRUE(bool(graph)) << llvm::toString(graph.takeError());
-      nncc::exe::Executable cuda = compileCuda(*graph, precision, true, arch);
+      nncc::exe::Executable cuda =
+          compileCuda(nncc::test::productGraph(p.k, p.c), precision, true, arch);
       ASSERT_TRUE(cuda.has_cuda());
       const std::string &ptx = cuda.cuda().ptx();
       std::string shape = precision == nncc::cuda::Precision::TF32

@@ -26,36 +26,12 @@ using nncc::rt::DType;
 using nncc::rt::Tensor;
 using nncc::test::compileCuda;
 using nncc::test::expectClose;
+using nncc::test::productGraph;
 using nncc::test::random;
 using nncc::test::toleranceOf;
 using ::testing::HasSubstr;
 
 namespace {
-
-/// y = relu(x.w + b), dw = x^T.dy and dx = dy.w^T for x [N, K], w [K, C].
-nncc::LoadedGraph productGraph(int64_t k, int64_t c) {
-  std::string text = R"pb(
-    placeholders { name: "x" dtype: F32 shape { dims: -1 dims: KK } }
-    placeholders { name: "w" dtype: F32 shape { dims: KK dims: CC } }
-    placeholders { name: "b" dtype: F32 shape { dims: CC } }
-    placeholders { name: "dy" dtype: F32 shape { dims: -1 dims: CC } }
-    nodes { name: "xw" op: "matmul" inputs: "x" inputs: "w" }
-    nodes { name: "z" op: "add" inputs: "xw" inputs: "b" }
-    nodes { name: "y" op: "relu" inputs: "z" }
-    nodes { name: "dw" op: "matmul" inputs: "x" inputs: "dy"
-            attrs { key: "transpose_a" value { b: true } } }
-    nodes { name: "dx" op: "matmul" inputs: "dy" inputs: "w"
-            attrs { key: "transpose_b" value { b: true } } }
-    signatures { name: "run" feeds: "x" feeds: "w" feeds: "b" feeds: "dy"
-                 fetches: "y" fetches: "dw" fetches: "dx" }
-  )pb";
-  for (auto [key, value] : {std::pair{"KK", std::to_string(k)}, {"CC", std::to_string(c)}})
-    for (size_t at; (at = text.find(key)) != std::string::npos;)
-      text.replace(at, 2, value);
-  auto graph = nncc::parseGraphText(text, "products.pbtxt");
-  EXPECT_TRUE(bool(graph));
-  return graph ? std::move(*graph) : nncc::LoadedGraph();
-}
 
 /// The launches of the program's first signature that have a wgmma kernel,
 /// and those that are its pre-passes.
