@@ -27,6 +27,10 @@ if [ -n "${NNCC_CUDA_GRAPHS+set}" ]; then
   note "NNCC_CUDA_GRAPHS was set (to '$NNCC_CUDA_GRAPHS'): unset for this run"
   unset NNCC_CUDA_GRAPHS
 fi
+if [ -n "${NNCC_CUDA_FUSED_STEP+set}" ]; then
+  note "NNCC_CUDA_FUSED_STEP was set (to '$NNCC_CUDA_FUSED_STEP'): unset for this run"
+  unset NNCC_CUDA_FUSED_STEP
+fi
 # nncc's programs find the bundle's libraries; the peers' Python does not.
 libs=.${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 # nncc-gpu-check's verdict from its last line, "DIR: N results compared
@@ -56,6 +60,12 @@ echo "device: $device; $(date -u '+%Y-%m-%d %H:%M:%S') UTC"
 # so that the figures below come with the evidence that they are right.
 LD_LIBRARY_PATH=$libs timeout -k 5 60 ./nncc-gpu-check . > "$res/gpu-check.log" 2>&1
 check_note "nncc-gpu-check (E1-E6 and the MLP against the CPU)" "$res/gpu-check.log" $?
+# The same with every step launch by launch: small steps run fused (one
+# persistent kernel, compiler/cuda/FusedStep.cpp) by default, so both ways.
+NNCC_CUDA_FUSED_STEP=0 LD_LIBRARY_PATH=$libs timeout -k 5 60 ./nncc-gpu-check . \
+  > "$res/gpu-check-unfused.log" 2>&1
+check_note "nncc-gpu-check, steps launch by launch (NNCC_CUDA_FUSED_STEP=0)" \
+  "$res/gpu-check-unfused.log" $?
 # Every op test's and gradient check's model (ops/, from ops_cuda_test and
 # gradients_cuda_test), five runs each against the CPU's results. The
 # bundle carries them packed (ops.tar.xz, or .tar.gz where the bundling
