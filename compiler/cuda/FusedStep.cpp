@@ -4,10 +4,11 @@
 // which its __global__ kernel calls with the real ones and the fused kernel
 // once per virtual block it owns: a tiled product's tiles looped over the
 // fused grid, a grid-stride or cooperative body with the fused grid as it
-// is (those are right for any grid). Launches that do not depend on each
-// other share a phase, their blocks spread over the grid; a grid-wide
-// barrier (cooperative groups' arrive-and-flip counter, in a buffer that the
-// runtime zeroes once) separates the phases.
+// is (those are right for any grid). Each launch runs in the phase after
+// the latest launch it depends on, with the others of that phase, their
+// blocks spread over the grid; a grid-wide barrier (cooperative groups'
+// arrive-and-flip counter, in a buffer that the runtime zeroes once)
+// separates the phases.
 #include "compiler/cuda/FusedStep.h"
 #include "runtime/Abi.h"
 
@@ -157,38 +158,39 @@ void addFusedStep(exe::CudaProgram &program, exe::CudaSignature &sig, std::strin
   if (shared > kMaxSharedBytes || args.size() + 1 > abi::kMaxFusedArgs)
     return;
 
-  // Phases: a launch that reads or writes what an earlier launch of the
-  // phase writes, or writes what one reads, starts the next. A kernel reads
-  // its input i where its body names in<i> past the line that declares it
-  // (a group's later kernels are given its earlier values whether they read
-  // them or not).
-  std::set<unsigned> written, read;
-  unsigned phase = 0;
-  for (Part &p : parts) {
+  // Phases, as early as the launches' dependences allow: a launch runs
+  // after every earlier launch that writes what it reads or writes, or reads
+  // what it writes, one phase later than the latest of them (the first
+  // where none). A kernel reads its input i where its body names in<i> past
+  // the line that declares it (a group's later kernels are given its
+  // earlier values whether they read them or not).
+  std::vector<std::set<unsigned>> reads(parts.size());
+  unsigned phases = 0;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    Part &p = parts[k];
     const auto &a = p.launch->args();
     std::string text = kernelText(source, p.kernel);
-    std::vector<unsigned> inputs;
     for (int i = 0; i + 1 < a.size(); ++i) {
       std::regex name("\\bin" + str(i) + "\\b");
       auto uses = std::distance(std::sregex_iterator(text.begin(), text.end(), name),
                                 std::sregex_iterator());
       bool declared = text.find(" in" + str(i) + " = ") != std::string::npos;
       if (!declared || uses > 1)
-        inputs.push_back(a[i]);
+        reads[k].insert(a[i]);
     }
     unsigned out = a[a.size() - 1];
-    bool depends = written.count(out) || read.count(out);
-    for (unsigned in : inputs)
-      depends |= written.count(in) > 0;
-    if (depends) {
-      ++phase;
-      written.clear();
-      read.clear();
+    p.phase = 0;
+    for (size_t j = 0; j < k; ++j) {
+      const auto &b = parts[j].launch->args();
+      unsigned written = b[b.size() - 1];
+      if (reads[k].count(written) || written == out || reads[j].count(out))
+        p.phase = std::max(p.phase, parts[j].phase + 1);
     }
-    p.phase = phase;
-    written.insert(out);
-    read.insert(inputs.begin(), inputs.end());
+    phases = std::max(phases, p.phase + 1);
   }
+  // In phase order, each phase's launches in the signature's.
+  std::stable_sort(parts.begin(), parts.end(),
+                   [](const Part &x, const Part &y) { return x.phase < y.phase; });
 
   // The barrier's word.
   exe::CudaBuffer &barrier = *program.add_buffers();
@@ -210,7 +212,7 @@ void addFusedStep(exe::CudaProgram &program, exe::CudaSignature &sig, std::strin
 
   std::string name = sig.name() + "_fused";
   std::string s = "// Signature '" + sig.name() + "' in one launch: its " +
-                  str(sig.launches_size()) + " launches in " + str(phase + 1) +
+                  str(sig.launches_size()) + " launches in " + str(phases) +
                   " phases, a grid barrier between them; every block resident.\n"
                   "extern \"C\" __global__ void __launch_bounds__(" +
                   str(kThreads) + ") " + name + "(const " + abi::kFusedArgsName +
