@@ -101,6 +101,15 @@ std::string pipelinedProduct(const Tiling &t, const ProductOperands &o, bool sla
 /// contraction, where `slab`), `epilogue` stores an element.
 std::string mmaProduct(const MmaTiling &t, bool bf16, const ProductOperands &o, bool slab,
                        const std::string &origin, const std::string &epilogue);
+/// Grouped rasterization of a grid of `across` x `down` tiles: declares
+/// tileRow and tileCol (long long) of the block at (`col`, `row`) so that
+/// consecutive blocks (x fastest) take bands of kSwizzleRows tile rows
+/// column by column, the last band as many rows as are left: blocks
+/// running at once share A's rows and B's columns in L2. A bijection of
+/// the grid onto its tiles for any shape.
+constexpr int kSwizzleRows = 8;
+std::string tileSwizzle(const std::string &across, const std::string &down, const std::string &col,
+                        const std::string &row);
 /// The device functions the mma.sync kernels call (inline PTX), for a
 /// program whose source uses them.
 std::string mmaPrelude();

@@ -284,17 +284,39 @@ std::string KernelWriter::tiledProductFma(const Tiling &t, const std::string &T,
   return s;
 }
 
+std::string tileSwizzle(const std::string &across, const std::string &down, const std::string &col,
+                        const std::string &row) {
+  std::string g = std::to_string(kSwizzleRows);
+  return "  long long tileRow, tileCol;\n"
+         "  { // bands of " +
+         g +
+         " tile rows, each taken column by column\n"
+         "    const long long across = " +
+         across + ", down = " + down + ", lin = (long long)(" + row + ") * across + " + col +
+         ";\n"
+         "    const long long band = lin / (" +
+         g + " * across), first = band * " + g +
+         ";\n"
+         "    const long long rows = down - first < " +
+         g + " ? down - first : " + g +
+         ", at = lin - first * across;\n"
+         "    tileRow = first + at % rows;\n"
+         "    tileCol = at / rows;\n"
+         "  }\n";
+}
+
 std::string KernelWriter::tileOrigin(int bm, int bn) {
   std::string m = std::to_string(bm), n = std::to_string(bn);
   if (splitK_.slabs <= 1)
-    return "  const long long row0 = (long long)blockIdx.y * " + m +
-           ", col0 = (long long)blockIdx.x * " + n + ";\n";
+    return tileSwizzle("gridDim.x", "gridDim.y", "blockIdx.x", "blockIdx.y") +
+           "  const long long row0 = tileRow * " + m + ", col0 = tileCol * " + n + ";\n";
   // The grid's rows are slabs of slabRows rows each (a whole number of
-  // tiles), slab s multiplying its share of the contraction.
+  // tiles), slab s multiplying its share of the contraction; each slab's
+  // tiles in bands.
   std::string tiles = std::to_string(splitK_.slabRows / bm), slabs = std::to_string(splitK_.slabs);
-  return "  const long long slab = (long long)blockIdx.y / " + tiles +
-         ", row0 = ((long long)blockIdx.y % " + tiles + ") * " + m +
-         ", col0 = (long long)blockIdx.x * " + n +
+  return "  const long long slab = (long long)blockIdx.y / " + tiles + ";\n" +
+         tileSwizzle("gridDim.x", tiles, "blockIdx.x", "blockIdx.y % " + tiles) +
+         "  const long long row0 = tileRow * " + m + ", col0 = tileCol * " + n +
          ";\n"
          "  const long long slabDepth = (K + " +
          slabs + " - 1) / " + slabs +

@@ -16,6 +16,7 @@
 #include "test/e2e/CudaHostEmulator.h"
 
 #include "compiler/cuda/CudaEmitter.h"
+#include "compiler/cuda/KernelWriter.h"
 #include "compiler/driver/Compiler.h"
 
 #include <cmath>
@@ -143,6 +144,68 @@ TEST(CudaProducts, TensorCoreTilesGiveTheCpuResultsWithTails) {
 TEST(CudaProducts, Fp64TilesGiveTheCpuResultsWithTails) {
   std::set<std::string> tilings;
   check(kCases[0], "F64", tilings);
+}
+
+// The tiled kernels' grouped rasterization (tileSwizzle), as generated,
+// run on the host for every grid of 1..13 x 1..21 tiles: each block gets
+// its own tile, the blocks of band b (kSwizzleRows * across of them in
+// launch order) the tiles of rows [8b, 8b + 8), column by column.
+TEST(CudaProducts, SwizzledGridsMapBlocksOntoTilesOneToOne) {
+  nncc::exe::Executable exe;
+  auto *cuda = exe.mutable_cuda();
+  cuda->set_source("struct nncc_args { void *p[32]; long long n; };\n"
+                   "extern \"C\" __global__ void k(const nncc_args a) {\n"
+                   "  const float *x = (const float *)a.p[0];\n"
+                   "  float *y = (float *)a.p[1];\n"
+                   "  if (blockIdx.x != 0 || threadIdx.x != 0)\n    return;\n"
+                   "  const long long W = (long long)x[0], H = a.n / W;\n"
+                   "  for (long long by = 0; by < H; ++by)\n"
+                   "    for (long long bx = 0; bx < W; ++bx) {\n" +
+                   nncc::cuda::tileSwizzle("W", "H", "bx", "by") +
+                   "      y[by * W + bx] = (float)(tileRow * W + tileCol);\n"
+                   "    }\n}\n");
+  for (int i = 0; i < 2; ++i) {
+    auto *buffer = cuda->add_buffers();
+    buffer->set_dtype(nncc::graph::F32);
+    buffer->add_dims(-1);
+  }
+  auto *sig = cuda->add_signatures();
+  sig->set_name("f");
+  sig->add_feeds(0);
+  sig->add_fetches(1);
+  auto *launch = sig->add_launches();
+  launch->set_kernel("k");
+  launch->add_args(0);
+  launch->add_args(1);
+  launch->set_threads(32);
+  launch->set_lanes(32);
+  nncc::test::CudaHostEmulator host(exe);
+  ASSERT_EQ(host.error(), "");
+  const int g = nncc::cuda::kSwizzleRows;
+  for (int W = 1; W <= 13; ++W)
+    for (int H = 1; H <= 21; ++H) {
+      std::vector<float> x(W * H, 0.0f);
+      x[0] = static_cast<float>(W);
+      auto got = host.run("f", {Tensor::of<float>({W * H}, x)}, {});
+      ASSERT_TRUE(got.ok()) << got.error();
+      const float *y = (*got)[0].data<float>();
+      std::vector<int> hits(W * H, 0);
+      int lastRow = -1, lastCol = -1;
+      for (int lin = 0; lin < W * H; ++lin) {
+        int tile = static_cast<int>(y[lin]), row = tile / W, col = tile % W;
+        ASSERT_TRUE(tile >= 0 && tile < W * H) << W << "x" << H << " block " << lin;
+        ++hits[tile];
+        EXPECT_EQ(row / g, lin / (g * W)) << W << "x" << H << " block " << lin;
+        if (lin % (g * W) != 0) { // after the band's previous block
+          EXPECT_TRUE(col == lastCol ? row == lastRow + 1
+                                     : col == lastCol + 1 && row == g * (row / g))
+              << W << "x" << H << " block " << lin;
+        }
+        lastRow = row;
+        lastCol = col;
+      }
+      EXPECT_EQ(std::count(hits.begin(), hits.end(), 1), W * H) << W << "x" << H;
+    }
 }
 
 TEST(CudaProducts, NvrtcCompilesEveryProductKernel) {
