@@ -68,6 +68,8 @@ private:
 /// the block's 256 threads.
 struct Tiling {
   int bm, bn, bk, tm, tn, splits;
+  /// The pipelined kernel's slices in shared memory (PipelinedProduct.cpp).
+  int stages = 2;
 };
 
 /// A tensor-core product kernel's shape (MmaProduct.cpp): bm x bn output

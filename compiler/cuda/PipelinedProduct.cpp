@@ -1,7 +1,8 @@
 // The fp32 kernels of the big tilings (128x128, 64x64) over plain operands,
-// pipelined: two slices of the operands in shared memory, the next copied in
-// (cp.async, 16 bytes at a time where the operand's rows allow) while this
-// one multiplies, and both read back with 128-bit shared loads.
+// pipelined: 3 or 4 stages of the operands' slices in shared memory, the one
+// stages - 1 ahead copied in (cp.async, 16 bytes at a time where the
+// operand's rows allow) while this one multiplies, and both read back with
+// 128-bit shared loads.
 #include "compiler/cuda/KernelWriter.h"
 
 #include <tuple>
@@ -11,9 +12,9 @@ namespace {
 /// The fp32 kernel of a big tiling (128x128, 64x64) over plain operands: a
 /// thread's outputs are 4x4 squares (rows ty*4.. and ty*4 + 64.., columns
 /// likewise), so that it reads its slice of A (staged transposed: As[k][row])
-/// and of B (Bs[k][col]) with 128-bit shared loads. Shared memory holds two
-/// slices: the next one is copied in while this one multiplies, one barrier
-/// a slice. An operand laid out as its slice (A^T's or B's rows along the
+/// and of B (Bs[k][col]) with 128-bit shared loads. Shared memory holds
+/// t.stages slices: the one stages - 1 ahead is copied in while this one
+/// multiplies, one barrier a slice. An operand laid out as its slice (A^T's or B's rows along the
 /// tile) is copied by cp.async (16 bytes where its rows are whole float4s,
 /// element by element at the edges); one to be transposed on the way (A's
 /// or B^T's rows along the contraction) is read 16 bytes at a time into
@@ -117,14 +118,14 @@ struct Pipelined {
 
   std::string write(const std::string &origin, const std::string &epilogue) const {
     Side a = side(true), b = side(false);
-    std::string bk = str(t.bk), s;
+    std::string bk = str(t.bk), stages = str(t.stages), ahead = str(t.stages - 1), s;
     s += "  // " + str(t.bm) + "x" + str(t.bn) + " tiles, " + str(t.tm) + "x" + str(t.tn) +
-         " outputs per thread, slices " + bk +
-         " deep, double-buffered: the next slice copied in (cp.async) while this one "
-         "multiplies.\n";
-    s += "  __shared__ __align__(16) float As[2][" + bk + "][" + str(t.bm + 4) +
+         " outputs per thread, slices " + bk + " deep in " + stages + " stages: the slice " +
+         ahead + " ahead copied in (cp.async) while this one multiplies.\n";
+    s += "  __shared__ __align__(16) float As[" + stages + "][" + bk + "][" + str(t.bm + 4) +
          "]; // A transposed: As[k][row]\n";
-    s += "  __shared__ __align__(16) float Bs[2][" + bk + "][" + str(t.bn + 4) + "];\n";
+    s +=
+        "  __shared__ __align__(16) float Bs[" + stages + "][" + bk + "][" + str(t.bn + 4) + "];\n";
     s += "  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;\n";
     s += origin;
     s += vectorizable(a) + vectorizable(b);
@@ -137,13 +138,22 @@ struct Pipelined {
     s += "      acc[i][j] = 0.0f;\n";
     s += "  const long long slices = (" + kEnd() + " - " + kBegin() + " + " + bk + " - 1) / " + bk +
          ";\n";
-    s += "  {\n" + loads("0", kBegin()) + "    __pipeline_commit();\n" + stores("0") + "  }\n";
-    s += "  __pipeline_wait_prior(0);\n  __syncthreads();\n";
-    s += "  for (long long slice = 0; slice < slices; ++slice) {\n";
-    s += "    const int buf = slice & 1;\n";
-    s += "    const bool next = slice + 1 < slices;\n";
-    s += "    if (next) {\n" + deeper(loads("buf ^ 1", kBegin() + " + (slice + 1) * " + bk)) +
+    // Slices 0 .. stages - 2 first, a commit group each (empty past the
+    // end); slice s + stages - 1 then into the stage slice s - 1 left, and
+    // each slice's group waited for (all but the newest stages - 2) at the
+    // barrier before it multiplies.
+    s += "  for (int p = 0; p < " + ahead + "; ++p) {\n";
+    s += "    if (p < slices) {\n" + deeper(loads("p", kBegin() + " + (long long)p * " + bk)) +
          "    }\n";
+    s += "    __pipeline_commit();\n";
+    s += "    if (p < slices) {\n" + deeper(stores("p")) + "    }\n  }\n";
+    s += "  __pipeline_wait_prior(" + str(t.stages - 2) + ");\n  __syncthreads();\n";
+    s += "  for (long long slice = 0; slice < slices; ++slice) {\n";
+    s += "    const int buf = slice % " + stages + ", nbuf = (slice + " + ahead + ") % " + stages +
+         ";\n";
+    s += "    const bool next = slice + " + ahead + " < slices;\n";
+    s += "    if (next) {\n" +
+         deeper(loads("nbuf", kBegin() + " + (slice + " + ahead + ") * " + bk)) + "    }\n";
     s += "    __pipeline_commit();\n";
     s += "#pragma unroll\n    for (int k = 0; k < " + bk + "; ++k) {\n";
     s += "      float x[" + str(t.tm) + "], y[" + str(t.tn) + "];\n";
@@ -160,8 +170,8 @@ struct Pipelined {
     s += "#pragma unroll\n        for (int j = 0; j < " + str(t.tn) + "; ++j)\n";
     s += "          acc[i][j] = fmaf(x[i], y[j], acc[i][j]);\n";
     s += "    }\n";
-    s += "    if (next) {\n" + deeper(stores("buf ^ 1")) + "    }\n";
-    s += "    __pipeline_wait_prior(0);\n";
+    s += "    if (next) {\n" + deeper(stores("nbuf")) + "    }\n";
+    s += "    __pipeline_wait_prior(" + str(t.stages - 2) + ");\n";
     s += "    __syncthreads();\n";
     s += "  }\n";
     s += "#pragma unroll\n  for (int i = 0; i < " + str(t.tm) + "; ++i)\n";

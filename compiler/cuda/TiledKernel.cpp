@@ -10,7 +10,7 @@
 // warp, and 16x16 tiles whose warps split the contraction. Slices of both
 // operands are staged in shared memory, the next slice loaded into
 // registers while the current one is multiplied; the big fp32 tilings of
-// plain operands double-buffer it instead (PipelinedProduct.cpp).
+// plain operands pipeline it in 3 or 4 stages instead (PipelinedProduct.cpp).
 #include "compiler/cpu/Passes.h"
 #include "compiler/cuda/KernelWriter.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -202,8 +202,8 @@ Operation *KernelWriter::tiledProduct(Value result) {
 }
 
 const Tiling kTilings[] = {
-    {128, 128, 8, 8, 8, 1},
-    {64, 64, 16, 4, 4, 1},
+    {128, 128, 8, 8, 8, 1, 4},
+    {64, 64, 16, 4, 4, 1, 3},
     {16, 16, 16, 1, 1, 1},
     {8, 8, 16, 1, 1, 4},
 };

@@ -1,6 +1,6 @@
 // The CUDA target's product kernels on the host (CudaHostEmulator) against
 // the CPU backend, every tiling launched: the pipelined big tiles
-// (PipelinedProduct.cpp: 128x128 and 64x64, double-buffered through
+// (PipelinedProduct.cpp: 128x128 and 64x64, 4 and 3 stages through
 // cp.async, 16-byte reads where an operand's rows are whole float4s) and
 // the small ones (16x16, 8x8 splitting the contraction four ways), on
 // sizes that leave tails everywhere: rows, columns and the contraction no
