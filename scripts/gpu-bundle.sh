@@ -5,7 +5,8 @@
 #     random feeds and nncc-gpu-check:
 #       cd build/gpu-bundle && LD_LIBRARY_PATH=. ./nncc-gpu-check .
 #   - the GPU benchmark: nncc-gpu-bench, its models (models/*.cuda.nnx:
-#     the MLPs and E7, the CNN, in fp32 and TF32), Fashion-MNIST, the peers'
+#     the MLPs and E7, the CNN, in fp32 and TF32; packed with wgmma/ as
+#     kernels.tar.xz), Fashion-MNIST, the peers'
 #     scripts (PyTorch/JAX MLPs, E7 in PyTorch with cuDNN) and gpu-bench.sh,
 #     which runs them all and prints the table:
 #       cd build/gpu-bundle && bash gpu-bench.sh
@@ -27,6 +28,19 @@ else
 fi
 bin=$build/bin
 out=$build/gpu-bundle
+# pack NAME DIR...: the folders as NAME.tar.xz (NAME.tar.gz where there is
+# no xz) in the bundle, removed; gpu-bench.sh unpacks them.
+pack() {
+  local name=$1
+  shift
+  if command -v xz > /dev/null; then
+    tar -C "$out" -cf - "$@" | xz -6 -T0 > "$out/$name.tar.xz"
+  else
+    echo "gpu-bundle: no xz here: $* packed with gzip"
+    tar -C "$out" -cf - "$@" | gzip -9 > "$out/$name.tar.gz"
+  fi
+  for d in "$@"; do rm -rf "${out:?}/$d"; done
+}
 rm -rf "$out" && mkdir -p "$out/models" "$out/peers" "$out/fashion-mnist"
 
 # nncc-gpu-check's models, beside their CPU results.
@@ -62,13 +76,7 @@ if [ -x "$bin/ops_cuda_test" ] && [ -x "$bin/gradients_cuda_test" ]; then
   "$bin/nncc-gpu-check" --expect "$out/ops"
   rm "$out"/ops/*.cpu.nnx "$out"/ops/*.pbtxt
   # Packed: as they are, they alone would be over the 64 MiB.
-  if command -v xz > /dev/null; then
-    tar -C "$out" -cf - ops | xz -6 -T0 > "$out/ops.tar.xz"
-  else
-    echo "gpu-bundle: no xz here: ops/ packed with gzip"
-    tar -C "$out" -cf - ops | gzip -9 > "$out/ops.tar.gz"
-  fi
-  rm -rf "$out/ops"
+  pack ops ops
 fi
 
 # The benchmark's models (built as the CPU benchmark builds them) in a
@@ -115,6 +123,10 @@ if [ ${#tensor[@]} -gt 0 ]; then
   "$bin/nncc-gpu-check" --expect "$out/wgmma"
   rm "$out"/wgmma/*.cpu.nnx
 fi
+# The kernels' PTX and CUBIN (16 MB) pack to about 1 MB.
+dirs=(models)
+[ -d "$out/wgmma" ] && dirs+=(wgmma)
+pack kernels "${dirs[@]}"
 cp "$bin/nncc-gpu-bench" bench/gpu/gpu-bench.sh bench/gpu/gpu_bench_table.py "$out/"
 cp bench/peers/gpu_mlp_peers.py bench/peers/cnn_torch.py bench/peers/peers_common.py "$out/peers/"
 data=${NNCC_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
@@ -153,3 +165,5 @@ echo "gpu-bundle: $mib MiB ($bytes bytes, the limit is 64 MiB) in $out; run ther
 echo "  cd $out && LD_LIBRARY_PATH=. ./nncc-gpu-check .   # the examples against the CPU"
 echo "  cd $out && bash gpu-bench.sh                      # the benchmark (about 5 minutes)"
 echo "  cd $out && LD_LIBRARY_PATH=. ./nncc-gpu-bench --kernels --models models   # each kernel's time"
+echo "    (models/ and wgmma/ are packed in kernels.tar.xz, ops/ in ops.tar.xz: gpu-bench.sh"
+echo "    unpacks them; by hand: tar -xf kernels.tar.xz)"

@@ -7,9 +7,10 @@
 # one Markdown table with the ratios, the device and the date.
 #   cd gpu-bundle && bash gpu-bench.sh [--quick]
 # Runs nncc-gpu-check first (seconds; ops/ unpacked from the bundle's
-# ops.tar.xz), then nncc-gpu-bench, nncc-gpu-bench --kernels (each kernel's
-# time) and the peers. Writes gpu-bench.md, nncc.json, nncc-kernels.json, the
-# logs and the peers' results under $OUT when it is set, ./results otherwise.
+# ops.tar.xz, models/ and wgmma/ from kernels.tar.xz), then nncc-gpu-bench,
+# nncc-gpu-bench --kernels (each kernel's time) and the peers. Writes
+# gpu-bench.md, nncc.json, nncc-kernels.json, the logs and the peers'
+# results under $OUT when it is set, ./results otherwise.
 # Every part has a time limit, so the whole stays within
 # NNCC_GPU_BENCH_SECONDS (default 480) plus about a minute.
 set -uo pipefail
@@ -56,6 +57,22 @@ device=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1
 [ -n "$device" ] || device="none found"
 echo "device: $device; $(date -u '+%Y-%m-%d %H:%M:%S') UTC"
 
+# The bundle carries its bulky folders packed (NAME.tar.xz, or .tar.gz where
+# the bundling machine had no xz): unpack NAME DIR unpacks NAME's archive
+# where DIR is not there yet; Python unpacks it where tar cannot.
+unpack() {
+  local name=$1 dir=$2 packed
+  for packed in "$name.tar.xz" "$name.tar.gz"; do
+    [ -f "$packed" ] && [ ! -d "$dir" ] || continue
+    tar -xf "$packed" 2> "$res/$name-unpack.log" ||
+      python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall()" "$packed" \
+        2>> "$res/$name-unpack.log" ||
+      { rm -rf "$dir"; note "$packed cannot be unpacked: $(tail -1 "$res/$name-unpack.log")"; }
+  done
+}
+# The benchmark's models and sm_90a's products (kernels.tar.xz).
+unpack kernels models
+
 # 0. nncc's results against the CPU's (the bundle's examples; seconds),
 # so that the figures below come with the evidence that they are right.
 LD_LIBRARY_PATH=$libs timeout -k 5 60 ./nncc-gpu-check . > "$res/gpu-check.log" 2>&1
@@ -67,16 +84,8 @@ NNCC_CUDA_FUSED_STEP=0 LD_LIBRARY_PATH=$libs timeout -k 5 60 ./nncc-gpu-check . 
 check_note "nncc-gpu-check, steps launch by launch (NNCC_CUDA_FUSED_STEP=0)" \
   "$res/gpu-check-unfused.log" $?
 # Every op test's and gradient check's model (ops/, from ops_cuda_test and
-# gradients_cuda_test), five runs each against the CPU's results. The
-# bundle carries them packed (ops.tar.xz, or .tar.gz where the bundling
-# machine had no xz); Python unpacks them where tar cannot.
-for packed in ops.tar.xz ops.tar.gz; do
-  [ -f "$packed" ] && [ ! -d ops ] || continue
-  tar -xf "$packed" 2> "$res/ops-unpack.log" ||
-    python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall()" "$packed" \
-      2>> "$res/ops-unpack.log" ||
-    { rm -rf ops; note "$packed cannot be unpacked: $(tail -1 "$res/ops-unpack.log")"; }
-done
+# gradients_cuda_test), five runs each against the CPU's results.
+unpack ops ops
 if [ -d ops ]; then
   LD_LIBRARY_PATH=$libs timeout -k 5 120 ./nncc-gpu-check --summary ops > "$res/gpu-check-ops.log" 2>&1
   check_note "nncc-gpu-check ops (every op and gradient case against the CPU)" \
