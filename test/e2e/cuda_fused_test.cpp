@@ -8,8 +8,7 @@
 // its compiled loop against K single steps. The runtime takes the fused
 // kernel only where the device holds every launch's grid at once and
 // NNCC_CUDA_FUSED_STEP is not 0; big models get none.
-#include "test/e2e/CudaHostEmulator.h"
-#include "test/e2e/GraphRecorder.h"
+#include "test/e2e/CudaMlpSuite.h"
 
 #include "compiler/cuda/CudaEmitter.h"
 #include "compiler/cuda/FusedStep.h"
@@ -29,81 +28,25 @@ using nncc::test::GraphRecorder;
 
 namespace {
 
-/// Rows [begin, end) of t.
-Tensor rows(const Tensor &t, int64_t begin, int64_t end) {
-  Shape shape = t.shape();
-  shape[0] = end - begin;
-  Tensor out(t.dtype(), shape);
-  size_t row = t.bytes() / t.shape()[0];
-  std::memcpy(out.data(), static_cast<const char *>(t.data()) + begin * row, (end - begin) * row);
-  return out;
-}
-
-struct CudaFused : ::testing::Test {
+struct CudaFused : nncc::test::CudaMlpSuite<CudaFused> {
   static void SetUpTestSuite() {
-    auto model = nncc::examples::buildLayersMlp(123, 0.1f);
-    model.loop("epoch2", "train", 2);
-    auto graph = nncc::fromProto(model.proto(), "e4");
-    mlir::MLIRContext ctx;
-    nncc::CompileOptions options;
-    options.target = nncc::Target::Cuda;
-    options.nvrtc = false; // the host compiles the kernels here
-    auto compiled = nncc::compileModel(ctx, graph, options);
-    if (!compiled) {
-      error = new std::string(llvm::toString(compiled.takeError()));
-      return;
-    }
-    exe = new nncc::exe::Executable(*compiled);
-    host = new nncc::test::CudaHostEmulator(*exe);
+    compile({{"epoch2", 2}});
     // The smallest tiles, as the fused kernel's: the same sums.
-    host->setMultiprocessors(100000);
-    auto loaded = nncc::rt::Executable::withoutKernels(*exe, "e4");
-    if (!loaded.ok())
-      error = new std::string(loaded.error());
-    else
-      gpuExe = new std::shared_ptr<nncc::rt::Executable>(*loaded);
+    if (host)
+      host->setMultiprocessors(100000);
   }
-  static void TearDownTestSuite() {
-    delete gpuExe;
-    delete host;
-    delete exe;
-    delete error;
-  }
-  void SetUp() override {
-    ASSERT_EQ(error, nullptr) << *error;
-    ASSERT_EQ(host->error(), "");
-    std::mt19937 rng(7);
-    std::uniform_real_distribution<float> real(-1, 1);
-    x = Tensor(nncc::rt::DType::F32, {kRows, 784});
-    y = Tensor(nncc::rt::DType::I32, {kRows});
-    for (int64_t i = 0; i < x.size(); ++i)
-      x.data<float>()[i] = real(rng);
-    for (int64_t i = 0; i < kRows; ++i)
-      y.data<int32_t>()[i] = static_cast<int32_t>(rng() % 10);
-  }
+  void SetUp() override { randomData(kRows, 7); }
   void TearDown() override {
     host->setResidentBlocks(0);
     unsetenv("NNCC_CUDA_FUSED_STEP");
   }
 
-  /// A session on its own recorder (graphs or not).
-  struct Device {
-    std::unique_ptr<GraphRecorder> recorder;
-    std::unique_ptr<Session> session;
-  };
-  static Device device(bool graphs) {
-    Device d;
-    d.recorder = std::make_unique<GraphRecorder>(host->device());
-    d.recorder->capture = graphs;
-    d.session = std::make_unique<Session>(*gpuExe, *d.recorder);
-    EXPECT_TRUE(d.session->initialize().ok());
-    return d;
-  }
   /// One training step on rows [begin, end) with `resident` blocks of the
   /// fused kernel on the device (0: launch by launch): its loss.
   float step(Session &s, int64_t begin, int64_t end, unsigned resident) {
     host->setResidentBlocks(resident);
-    auto got = s.run("train", {{"tf_x", rows(x, begin, end)}, {"tf_y", rows(y, begin, end)}});
+    auto got = s.run("train", {{"tf_x", nncc::test::rows(x, begin, end)},
+                               {"tf_y", nncc::test::rows(y, begin, end)}});
     host->setResidentBlocks(0);
     EXPECT_TRUE(got.ok()) << got.error();
     return got.ok() ? got->at("cost").data<float>()[0] : NAN;
@@ -114,11 +57,6 @@ struct CudaFused : ::testing::Test {
   }
 
   static constexpr int64_t kRows = 11;
-  static inline std::string *error;
-  static inline nncc::exe::Executable *exe;
-  static inline nncc::test::CudaHostEmulator *host;
-  static inline std::shared_ptr<nncc::rt::Executable> *gpuExe;
-  Tensor x, y;
 };
 
 // The program: a fused kernel for the training step and the prediction,

@@ -8,8 +8,7 @@
 // without; a call that fails anywhere (queuing a step, capturing, replaying
 // or waiting) must leave the variables as they were.
 #include "test/e2e/CompileAndRun.h"
-#include "test/e2e/CudaHostEmulator.h"
-#include "test/e2e/GraphRecorder.h"
+#include "test/e2e/CudaMlpSuite.h"
 
 #include "compiler/driver/Compiler.h"
 #include "examples/e4_mlp_layers/MlpModel.h"
@@ -28,75 +27,19 @@ using nncc::test::GraphRecorder;
 
 namespace {
 
-/// Rows order[begin, end) of t.
-Tensor rows(const Tensor &t, const std::vector<int32_t> &order, int64_t begin, int64_t end) {
-  Shape shape = t.shape();
-  shape[0] = end - begin;
-  Tensor out(t.dtype(), shape);
-  size_t row = t.bytes() / t.shape()[0];
-  for (int64_t r = begin; r < end; ++r)
-    std::memcpy(static_cast<char *>(out.data()) + (r - begin) * row,
-                static_cast<const char *>(t.data()) + order[r] * row, row);
-  return out;
-}
-
 /// The textbook MLP (E4) with two loops over its training step: "epoch2"
 /// (2 steps a call) and "epoch3" (3), compiled for CUDA and run on the host.
-struct CudaLoop : ::testing::Test {
-  static void SetUpTestSuite() {
-    auto model = nncc::examples::buildLayersMlp(123, 0.1f);
-    model.loop("epoch2", "train", 2);
-    model.loop("epoch3", "train", 3);
-    auto graph = nncc::fromProto(model.proto(), "e4");
-    mlir::MLIRContext ctx;
-    nncc::CompileOptions options;
-    options.target = nncc::Target::Cuda;
-    options.nvrtc = false; // the host compiles the kernels here
-    auto compiled = nncc::compileModel(ctx, graph, options);
-    if (!compiled) {
-      error = new std::string(llvm::toString(compiled.takeError()));
-      return;
-    }
-    exe = new nncc::exe::Executable(*compiled);
-    host = new nncc::test::CudaHostEmulator(*exe);
-    auto loaded = nncc::rt::Executable::withoutKernels(*exe, "e4");
-    if (!loaded.ok())
-      error = new std::string(loaded.error());
-    else
-      gpuExe = new std::shared_ptr<nncc::rt::Executable>(*loaded);
-  }
-  static void TearDownTestSuite() {
-    delete gpuExe;
-    delete host;
-    delete exe;
-    delete error;
-  }
-
-  void SetUp() override {
-    ASSERT_EQ(error, nullptr) << *error;
-    ASSERT_EQ(host->error(), "");
-    std::mt19937 rng(5);
-    std::uniform_real_distribution<float> real(-1, 1);
-    x = Tensor(nncc::rt::DType::F32, {kRows, 784});
-    y = Tensor(nncc::rt::DType::I32, {kRows});
-    for (int64_t i = 0; i < x.size(); ++i)
-      x.data<float>()[i] = real(rng);
-    for (int64_t i = 0; i < kRows; ++i)
-      y.data<int32_t>()[i] = static_cast<int32_t>(rng() % 10);
-  }
+struct CudaLoop : nncc::test::CudaMlpSuite<CudaLoop> {
+  static void SetUpTestSuite() { compile({{"epoch2", 2}, {"epoch3", 3}}); }
+  void SetUp() override { randomData(kRows, 5); }
 
   /// A session on its own recorder (graphs or not), with the dataset uploaded.
-  struct Device {
-    std::unique_ptr<GraphRecorder> recorder;
-    std::unique_ptr<Session> session;
+  struct Device : CudaMlpSuite::Device {
     nncc::rt::DeviceTensor x, y;
   };
   Device device(bool graphs) {
     Device d;
-    d.recorder = std::make_unique<GraphRecorder>(host->device());
-    d.recorder->capture = graphs;
-    d.session = std::make_unique<Session>(*gpuExe, *d.recorder);
-    EXPECT_TRUE(d.session->initialize().ok());
+    static_cast<CudaMlpSuite::Device &>(d) = CudaMlpSuite::device(graphs);
     d.x = *d.session->upload(x);
     d.y = *d.session->upload(y);
     return d;
@@ -136,8 +79,8 @@ struct CudaLoop : ::testing::Test {
       int64_t begin = (first + k) * kBatch, end = std::min(begin + kBatch, kRows);
       if (begin >= kRows)
         break;
-      auto got = s.run(
-          "train", {{"tf_x", rows(x, order, begin, end)}, {"tf_y", rows(y, order, begin, end)}});
+      auto got = s.run("train", {{"tf_x", nncc::test::rows(x, order, begin, end)},
+                                 {"tf_y", nncc::test::rows(y, order, begin, end)}});
       EXPECT_TRUE(got.ok()) << got.error();
       if (!got.ok())
         return losses;
@@ -180,11 +123,6 @@ struct CudaLoop : ::testing::Test {
   }
 
   static constexpr int64_t kRows = 7, kBatch = 2; // batches of 2, 2, 2 and 1
-  static inline std::string *error;
-  static inline nncc::exe::Executable *exe;
-  static inline nncc::test::CudaHostEmulator *host;
-  static inline std::shared_ptr<nncc::rt::Executable> *gpuExe;
-  Tensor x, y;
 };
 
 // Two steps a call: an epoch is two calls, the second ending on the short
@@ -207,7 +145,7 @@ TEST_F(CudaLoop, MoreStepsThanBatchesLeft) {
 // give what single steps alone give.
 TEST_F(CudaLoop, LoopCallsBetweenSingleStepsAndInferences) {
   Device looped = device(true), single = device(true);
-  Tensor probe = rows(x, {6, 5, 4}, 0, 3);
+  Tensor probe = nncc::test::rows(x, {6, 5, 4}, 0, 3);
   for (int e = 0; e < 4; ++e) {
     std::vector<int32_t> order = orderOf(e);
     nncc::rt::DeviceTensor od = upload(looped, order);
